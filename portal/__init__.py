@@ -1,0 +1,68 @@
+"""Bureau Services Portal (机关事务服务门户)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from .config import check_production, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings read from the environment."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    check_production({**app.config, "DEBUG": app.config.get("DEBUG") or app.debug})
+    if not app.config.get("TESTING"):
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from .database import render_migration_item  # also registers the SQLite engine events
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .i18n import init_i18n, select_locale
+    from .security import init_security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True,
+                    render_as_batch=True, render_item=render_migration_item)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    init_security(app)
+    init_i18n(app)
+
+    from .auth.session import init_login
+    from .core.nav import init_nav
+
+    init_login(app, login_manager)
+    init_nav(app)
+
+    from . import admin, audit, auth, core, outbox
+
+    app.register_blueprint(core.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit.bp)
+    app.register_blueprint(outbox.bp)
+
+    from .core.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+    from .cli import init_cli
+
+    init_cli(app)
+    return app

@@ -1,0 +1,94 @@
+"""Command-line tools: ``users create``, ``outbox send``, ``tick`` and ``demo``."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from . import demo as demo_data
+from .audit.services import acting_as
+from .auth import services as accounts
+from .auth.models import Role, User
+from .errors import ServiceError
+from .extensions import db
+from .outbox import services as outbox
+from .tasks import registered_tasks, tick_task
+
+
+@tick_task("outbox")
+def _send_outbox():
+    return outbox.send_pending()
+
+
+@tick_task("expired tokens")
+def _purge_tokens():
+    return accounts.purge_expired_tokens()
+
+
+def init_cli(app: Flask) -> None:
+    users = click.Group("users", help="Manage accounts.")
+    app.cli.add_command(users)
+
+    @users.command("create")
+    @click.option("--role", type=click.Choice(Role.ALL), required=True)
+    @click.option("--email", required=True)
+    @click.option("--name", default=None, help="Defaults to the part of the email before @.")
+    @click.option("--organisation", default="")
+    @click.option("--password", default=None,
+                  help="Set a password now; without it an invitation link is put in the outbox.")
+    def create_user(role, email, name, organisation, password):
+        """Create an account (admin, staff, supervisor or client)."""
+        with current_app.test_request_context(), acting_as(None, "cli"):
+            try:
+                user = accounts.create_account(
+                    role=role, email=email, name=name or email.split("@")[0],
+                    organisation=organisation, password=password,
+                )
+            except ServiceError as error:
+                raise click.ClickException(str(error.message)) from None
+        click.echo(f"created {user.role} {user.email} (id {user.id})")
+        if password is None:
+            click.echo("an invitation link to set the password is in the outbox")
+
+    @users.command("list")
+    def list_users():
+        for user in db.session.scalars(sa.select(User).order_by(User.id)):
+            state = "active" if user.active else "inactive"
+            click.echo(f"{user.id}\t{user.role}\t{user.email}\t{state}")
+
+    outbox_group = click.Group("outbox", help="The email outbox.")
+    app.cli.add_command(outbox_group)
+
+    @outbox_group.command("send")
+    @click.option("--batch", default=100, show_default=True)
+    def send(batch):
+        """Deliver pending email over SMTP (PORTAL_MAIL_SERVER)."""
+        if not outbox.smtp_configured():
+            click.echo("SMTP is not configured (PORTAL_MAIL_SERVER); mail stays in the outbox")
+            return
+        with current_app.test_request_context(), acting_as(None, "cli"):
+            result = outbox.send_pending(batch)
+        click.echo(f"sent {result['sent']}, to retry {result['retry']}, failed {result['failed']}")
+
+    @app.cli.command("tick")
+    def tick():
+        """Run all periodic work once (cron: every 5 minutes). Idempotent."""
+        with current_app.test_request_context(), acting_as(None, "tick"):
+            for name, task in registered_tasks():
+                click.echo(f"{name}: {task()}")
+
+    @app.cli.command("demo")
+    def demo():
+        """Load the demo dataset (refused in production)."""
+        if current_app.config["PORTAL_ENV"] == "production":
+            raise click.ClickException("demo data is refused in production")
+        if db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+            click.echo("the database already holds accounts; demo data not loaded again")
+            return
+        with current_app.test_request_context(), acting_as(None, "demo"):
+            context = demo_data.run_loaders()
+        click.echo("demo data loaded; log in with (password for all: "
+                   f"{demo_data.DEMO_PASSWORD}):")
+        for role, email in context["logins"]:
+            click.echo(f"  {role:<11} {email}")

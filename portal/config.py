@@ -1,0 +1,130 @@
+"""Settings, read from ``PORTAL_*`` environment variables.
+
+The embedded default is SQLite in ``instance/portal.db``; production runs on PostgreSQL
+(``postgresql+psycopg://…``).  In production the app refuses to start with a missing or weak
+secret key or with debug on (see :func:`check_production`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+# Values a careless deployment might leave in place; none of them is a real secret.
+_PLACEHOLDER_SECRETS = {"", "dev", "changeme", "change-me", "secret", "please-change-me"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The environment describes a configuration the portal refuses to run with."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"PORTAL_{name}")
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A key generated once into instance/ so sessions survive restarts in development."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: str) -> dict:
+    """Build the Flask config mapping from the environment."""
+    instance = Path(instance_path)
+    env = (_env("ENV", "development") or "development").lower()
+    production = env == "production"
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'portal.db'}"
+    redis_url = _env("REDIS_URL")
+    secret = _env("SECRET_KEY")
+    if secret is None and not production:
+        secret = _development_secret(instance)
+    config = {
+        "PORTAL_ENV": env,
+        "DEBUG": _env_bool("DEBUG", False),
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            # Audit changes and other JSON stay readable Chinese in the database.
+            "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),
+        },
+        "BASE_URL": (_env("BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        # Sessions: signed cookies; the per-user session epoch ends them server-side.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
+        # Requests larger than this get a 413 page (photos and documents come later).
+        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 16) * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": _env_int("CSRF_HOURS", 8) * 3600,
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        # i18n: Simplified Chinese first, English complete beside it.
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
+        "PORTAL_LOCALES": ["zh_Hans_CN", "en"],
+        # Rate limits live in Redis when configured so several app servers share them.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
+        "REDIS_URL": redis_url,
+        # Mail goes through the outbox table; SMTP is used only when a server is configured.
+        "MAIL_SERVER": _env("MAIL_SERVER"),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USERNAME": _env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_SENDER": _env("MAIL_SENDER", "机关事务服务门户 <noreply@portal.localhost>"),
+        "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 5),
+        # Token lifetimes.
+        "EMAIL_VERIFY_HOURS": _env_int("EMAIL_VERIFY_HOURS", 48),
+        "PASSWORD_RESET_MINUTES": _env_int("PASSWORD_RESET_MINUTES", 60),
+        "INVITATION_HOURS": _env_int("INVITATION_HOURS", 72),
+        # Argon2id at the OWASP baseline (19 MiB, 2 iterations, 1 lane).
+        "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 19 * 1024),
+        "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 2),
+        "ARGON2_PARALLELISM": _env_int("ARGON2_PARALLELISM", 1),
+        "PER_PAGE": 25,
+    }
+    return config
+
+
+def check_production(config: dict) -> None:
+    """Refuse to run a production app that is not safe to expose."""
+    if config.get("PORTAL_ENV") != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret.strip().lower() in _PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            f"PORTAL_SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} "
+            "characters in production"
+        )
+    if config.get("DEBUG") or config.get("TESTING"):
+        raise ConfigurationError("debug and testing modes are refused in production")

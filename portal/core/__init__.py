@@ -1,0 +1,10 @@
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from .nav import nav_item
+
+bp = Blueprint("core", __name__)
+
+nav_item("core.home", _l("Home"), ("anonymous", "client", "supervisor", "staff", "admin"), order=0)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,127 @@
+"""Database plumbing shared by every module: engine settings, transactions, column types.
+
+SQLite (the embedded default) needs three things PostgreSQL gives for free:
+
+* ``journal_mode=WAL`` so readers never block the single writer, ``foreign_keys=ON`` because
+  SQLite ignores foreign keys otherwise, and a ``busy_timeout`` so a writer waits for the lock
+  instead of failing at once.
+* Write transactions that start with ``BEGIN IMMEDIATE``.  A plain (deferred) ``BEGIN`` takes
+  the write lock only at the first write; two requests can then both read "slot is free", and
+  the second one's write fails with ``SQLITE_BUSY`` (its snapshot is stale) or, with a
+  check-then-write done in application code, both succeed.  ``BEGIN IMMEDIATE`` takes the
+  write lock up front, so the check and the write of :func:`write_transaction` are atomic and a
+  concurrent writer simply waits for ``busy_timeout``.  Read-only work keeps deferred
+  transactions so pages never queue behind each other.
+
+To control ``BEGIN`` ourselves the pysqlite driver's own transaction handling is switched off
+(``isolation_level = None``), as the SQLAlchemy documentation recommends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import PortalSession, db  # noqa: F401  (PortalSession re-exported)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_begin_immediate: ContextVar[bool] = ContextVar("portal_begin_immediate", default=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
+    if type(dbapi_connection).__module__.split(".")[0] != "sqlite3":
+        return
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _sqlite_begin
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[sa.orm.Session]:
+    """Run a service's check-then-write as one atomic write transaction, then commit.
+
+    Services are the only code that commits, and they do it through this.  Nested use joins
+    the outer transaction.  Any exception rolls everything back, so nothing is half-saved.
+    """
+    session = db.session()
+    if session.info.get("portal_write"):
+        yield session
+        return
+    if session.in_transaction():
+        # End the read snapshot: SQLite must start the write transaction afresh (IMMEDIATE).
+        session.commit()
+    token = _begin_immediate.set(True)
+    try:
+        session.connection()
+    finally:
+        _begin_immediate.reset(token)
+    session.info["portal_write"] = True
+    try:
+        yield session
+        session.flush()
+        session.info.pop("portal_write", None)
+        session.commit()
+    except BaseException:
+        session.info.pop("portal_write", None)
+        session.rollback()
+        raise
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored in UTC (``timestamptz`` on PostgreSQL, naive UTC on SQLite)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are refused: pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def is_unique_violation(error: sa.exc.IntegrityError) -> bool:
+    """True when an IntegrityError is a unique-constraint violation, on either engine."""
+    orig = error.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate == "23505"
+    return "UNIQUE constraint failed" in str(orig)
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Autogenerate writes our column types as plain SQLAlchemy ones (migrations stay frozen)."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

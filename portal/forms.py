@@ -1,0 +1,28 @@
+"""Validators shared by every module's forms."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+_PHONE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
+
+
+def strip_filter(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ChinesePhone:
+    """A mainland mobile (13812345678) or landline (021-12345678) number."""
+
+    def __init__(self, message=None):
+        self.message = message or _l(
+            "Enter a mainland mobile number (11 digits) or a landline such as 021-12345678."
+        )
+
+    def __call__(self, form, field):
+        value = (field.data or "").replace(" ", "")
+        if value and not _PHONE.match(value):
+            raise ValidationError(self.message)

@@ -1,0 +1,27 @@
+// Small, CSP-safe behaviour on top of htmx. Every page works without it.
+(function () {
+  "use strict";
+
+  function showMessage(text) {
+    var box = document.getElementById("messages");
+    if (!box) return;
+    var alert = document.createElement("div");
+    alert.className = "alert danger";
+    alert.setAttribute("role", "alert");
+    alert.textContent = text;
+    box.replaceChildren(alert);
+  }
+
+  // No response at all (network down, server unreachable): say so instead of doing nothing.
+  document.addEventListener("htmx:sendError", function () {
+    showMessage(document.body.dataset.networkError);
+  });
+
+  // Close the mobile menu by default on small screens; open it on wide ones.
+  function syncMenu() {
+    var menu = document.querySelector("details.menu");
+    if (menu) menu.open = window.matchMedia("(min-width: 48rem)").matches;
+  }
+  document.addEventListener("DOMContentLoaded", syncMenu);
+  window.addEventListener("resize", syncMenu);
+})();
