@@ -1,0 +1,75 @@
+# The two commands a new machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app portal
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres test-browser install install-dev translations \
+        extract-messages lint bench browser-deps serve-prod clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+# Catalogs are compiled at install time; the .mo files are not committed.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d portal/translations
+
+# Maintainers: refresh the catalogs after changing UI strings, then translate what is new.
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
+	$(BIN)/pybabel update --ignore-obsolete -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Debian's chromium and a CJK font for the browser tests (needs root; CI runs as root).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "browser tests need Debian's chromium and fonts-noto-cjk: sudo apt-get install chromium fonts-noto-cjk"; exit 1; \
+	  fi; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+# Every test: lint, the suite on SQLite, then on PostgreSQL when PORTAL_TEST_DATABASE_URL is set.
+test: install-dev browser-deps lint
+	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL ($$PORTAL_TEST_DATABASE_URL)"; \
+	  $(BIN)/pytest; \
+	else \
+	  echo "PORTAL_TEST_DATABASE_URL is not set: PostgreSQL run skipped (make test-postgres runs it)"; \
+	fi
+
+test-sqlite: install-dev
+	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest
+
+test-postgres: install-dev
+	PORTAL_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest
+
+test-browser: install-dev browser-deps
+	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest -m browser
+
+serve-prod: install
+	PORTAL_ENV=production $(BIN)/gunicorn -w 4 -b 127.0.0.1:8000 'portal:create_app()'
+
+clean:
+	rm -rf $(VENV) instance/portal.db* .pytest_cache .ruff_cache
