@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from . import demo as demo_data
 from .audit.services import acting_as
@@ -27,7 +28,7 @@ def _purge_tokens():
 
 
 def init_cli(app: Flask) -> None:
-    users = click.Group("users", help="Manage accounts.")
+    users = AppGroup("users", help="Manage accounts.")
     app.cli.add_command(users)
 
     @users.command("create")
@@ -47,9 +48,9 @@ def init_cli(app: Flask) -> None:
                 )
             except ServiceError as error:
                 raise click.ClickException(str(error.message)) from None
-        click.echo(f"created {user.role} {user.email} (id {user.id})")
-        if password is None:
-            click.echo("an invitation link to set the password is in the outbox")
+            click.echo(f"created {user.role} {user.email} (id {user.id})")
+            if password is None:
+                click.echo("an invitation link to set the password is in the outbox")
 
     @users.command("list")
     def list_users():
@@ -57,7 +58,7 @@ def init_cli(app: Flask) -> None:
             state = "active" if user.active else "inactive"
             click.echo(f"{user.id}\t{user.role}\t{user.email}\t{state}")
 
-    outbox_group = click.Group("outbox", help="The email outbox.")
+    outbox_group = AppGroup("outbox", help="The email outbox.")
     app.cli.add_command(outbox_group)
 
     @outbox_group.command("send")

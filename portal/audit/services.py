@@ -78,23 +78,54 @@ def _current_actor() -> tuple[int | None, str]:
     return None, "system"
 
 
-def _column_changes(obj, include_unchanged: bool) -> dict:
+def _created_values(obj) -> dict:
     state = inspect(obj)
     changes = {}
     for attr in state.mapper.column_attrs:
-        key = attr.key
-        history = state.attrs[key].history
-        redact = key in obj.__audit_redact__
-        if include_unchanged:
-            value = getattr(obj, key)
-            if value is not None:
-                changes[key] = [None, REDACTED if redact else _jsonable(value)]
-        elif history.has_changes():
-            old = history.deleted[0] if history.deleted else None
-            new = history.added[0] if history.added else None
-            if old == new:
-                continue
-            changes[key] = [REDACTED, REDACTED] if redact else [_jsonable(old), _jsonable(new)]
+        value = getattr(obj, attr.key)
+        if value is not None:
+            redact = attr.key in obj.__audit_redact__
+            changes[attr.key] = [None, REDACTED if redact else _jsonable(value)]
+    return changes
+
+
+def _updated_values(session, obj) -> dict:
+    """Changed columns as {field: [old, new]}.
+
+    A service's write transaction starts by expiring what the request had loaded, so an old
+    value is often not in memory; it is read from the row (still unchanged before the flush).
+    """
+    state = inspect(obj)
+    changed, unknown_old = {}, []
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if not history.added:
+            continue
+        new = history.added[0]
+        if history.deleted:
+            changed[attr.key] = [history.deleted[0], new]
+        else:
+            changed[attr.key] = [None, new]
+            unknown_old.append(attr)
+    if unknown_old:
+        mapper = state.mapper
+        key = mapper.primary_key_from_instance(obj)
+        where = [column == value for column, value in zip(mapper.primary_key, key, strict=True)]
+        with session.no_autoflush:
+            row = session.execute(
+                sa.select(*[attr.columns[0] for attr in unknown_old]).where(*where)
+            ).one_or_none()
+        if row is not None:
+            for attr, old in zip(unknown_old, row, strict=True):
+                changed[attr.key][0] = old
+    changes = {}
+    for field, (old, new) in changed.items():
+        if old == new:
+            continue
+        if field in obj.__audit_redact__:
+            changes[field] = [REDACTED, REDACTED]
+        else:
+            changes[field] = [_jsonable(old), _jsonable(new)]
     return changes
 
 
@@ -104,21 +135,29 @@ def _identity(obj) -> str:
     return ",".join(str(part) for part in key)
 
 
-@event.listens_for(PortalSession, "after_flush")
-def _audit_after_flush(session, flush_context) -> None:
-    rows = []
-    for obj in session.new:
-        if isinstance(obj, Audited):
-            rows.append((AuditAction.CREATE, obj, _column_changes(obj, include_unchanged=True)))
+@event.listens_for(PortalSession, "before_flush")
+def _audit_before_flush(session, flush_context, instances) -> None:
+    """Updates and deletes are described before the flush, while the rows are unchanged."""
+    pending = session.info.setdefault("audit_pending", [])
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
-            changes = _column_changes(obj, include_unchanged=False)
+            changes = _updated_values(session, obj)
             if changes:
                 action = AuditAction.STATUS if "status" in changes else AuditAction.UPDATE
-                rows.append((action, obj, changes))
+                pending.append((action, obj.audit_type(), _identity(obj), changes))
     for obj in session.deleted:
         if isinstance(obj, Audited):
-            rows.append((AuditAction.DELETE, obj, {}))
+            pending.append((AuditAction.DELETE, obj.audit_type(), _identity(obj), {}))
+
+
+@event.listens_for(PortalSession, "after_flush")
+def _audit_after_flush(session, flush_context) -> None:
+    """Creates are described after the flush, when their keys exist; then all rows are written."""
+    rows = session.info.pop("audit_pending", [])
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            rows.append((AuditAction.CREATE, obj.audit_type(), _identity(obj),
+                         _created_values(obj)))
     if not rows:
         return
     actor_id, actor_label = _current_actor()
@@ -133,15 +172,20 @@ def _audit_after_flush(session, flush_context) -> None:
                 "actor_id": actor_id,
                 "actor_label": actor_label,
                 "action": action,
-                "object_type": obj.audit_type(),
-                "object_id": _identity(obj),
+                "object_type": object_type,
+                "object_id": object_id,
                 "changes": changes,
                 "request_id": request_id,
                 "ip_address": ip_address,
             }
-            for action, obj, changes in rows
+            for action, object_type, object_id, changes in rows
         ],
     )
+
+
+@event.listens_for(PortalSession, "after_rollback")
+def _audit_forget(session) -> None:
+    session.info.pop("audit_pending", None)
 
 
 def history_for(obj, limit: int = 50) -> list[AuditLog]:

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from ..forms import ChinesePhone, strip_filter
+from ..forms import ChinesePhone, select_choices, strip_filter
 from ..i18n import LANGUAGE_NAMES
 from .models import role_choices
 from .passwords import MAX_LENGTH
@@ -64,7 +64,7 @@ class ProfileForm(FlaskForm):
                                filters=[strip_filter])
     phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
                         filters=[strip_filter])
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    locale = SelectField(_l("Language"), choices=lambda: select_choices(LANGUAGE_NAMES.items()))
 
 
 class ChangePasswordForm(FlaskForm):
@@ -77,7 +77,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class AccountCreateForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=role_choices)
+    role = SelectField(_l("Role"), choices=lambda: select_choices(role_choices()))
     name = StringField(_l("Name"), validators=[_required, Length(max=100)], filters=[strip_filter])
     email = EmailField(_l("Email"), validators=[_required, _email, Length(max=254)],
                        filters=[strip_filter])
@@ -88,5 +88,5 @@ class AccountCreateForm(FlaskForm):
 
 
 class AccountEditForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=role_choices)
+    role = SelectField(_l("Role"), choices=lambda: select_choices(role_choices()))
     active = BooleanField(_l("Active"))

@@ -1,0 +1,35 @@
+"""Helpers shared by tests: reading the outbox, extracting links."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.outbox.models import OutboxMessage
+
+_LINK = re.compile(r"https?://\S+")
+
+
+def outbox_for(app, recipient: str) -> list[OutboxMessage]:
+    with app.app_context():
+        messages = list(db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient == recipient)
+            .order_by(OutboxMessage.id)
+        ))
+        db.session.expunge_all()
+        return messages
+
+
+def link_in(message: OutboxMessage, base: str = "http://localhost") -> str:
+    """The first link in an email, as a path for the test client."""
+    match = _LINK.search(message.body_text)
+    assert match, message.body_text
+    return match.group(0).removeprefix(base)
+
+
+def form_data(client, path: str, **fields) -> dict:
+    from tests.conftest import csrf_token
+
+    return {"csrf_token": csrf_token(client, path), **fields}
