@@ -72,7 +72,9 @@ def app(database_url):
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +99,8 @@ def _isolation(request, app):
     finally:
         with app.app_context():
             db.session.remove()
-        factory.configure(bind=None, join_transaction_mode="conservative_savepoint")
+        factory.kw.pop("bind", None)
+        factory.kw.pop("join_transaction_mode", None)
         outer.rollback()
         connection.close()
 

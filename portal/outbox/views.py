@@ -18,7 +18,7 @@ def index():
         status = ""
     recipient = request.args.get("recipient", "").strip()
     pager = paginate(services.list_stmt(status or None, recipient or None))
-    return render("outbox/index.html", "results", pager=pager, status=status,
+    return render("outbox/index.html", "results", pager=pager, status_filter=status,
                   recipient=recipient, statuses=OutboxStatus.ALL,
                   smtp_configured=services.smtp_configured())
 
