@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 _loaders: list[tuple[int, Callable[[dict], None]]] = []
 
-DEMO_PASSWORD = "bureau-demo-2026"  # printed by the command; refused in production
+# Printed by the command; demo data is refused in production.
+DEMO_PASSWORD = "bureau-demo-2026"  # noqa: S105
 
 
 def demo_loader(order: int):

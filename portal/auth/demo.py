@@ -11,8 +11,10 @@ from .passwords import hash_password
 # The seed: "聘请区府大院内主要委、办、局办公室主任为服务质量监督员".
 DEMO_ACCOUNTS = [
     (Role.ADMIN, "admin@jgj.example.gov.cn", "周建国", "区机关事务管理局", "13800000001"),
-    (Role.STAFF, "staff@jgj.example.gov.cn", "陈晓丽", "区机关事务管理局 后勤服务中心", "13800000002"),
-    (Role.STAFF, "meeting@jgj.example.gov.cn", "王海燕", "区机关事务管理局 会议中心", "13800000003"),
+    (Role.STAFF, "staff@jgj.example.gov.cn", "陈晓丽", "区机关事务管理局 后勤服务中心",
+     "13800000002"),
+    (Role.STAFF, "meeting@jgj.example.gov.cn", "王海燕", "区机关事务管理局 会议中心",
+     "13800000003"),
     (Role.SUPERVISOR, "supervisor@fgw.example.gov.cn", "李明华", "区发展和改革委员会办公室",
      "13800000011"),
     (Role.SUPERVISOR, "jianduyuan@czj.example.gov.cn", "张卫东", "区财政局办公室", "13800000012"),

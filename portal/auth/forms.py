@@ -25,7 +25,8 @@ class RegistrationForm(FlaskForm):
                        filters=[strip_filter])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)],
                                filters=[strip_filter],
-                               description=_l("Company or agency; leave empty for a private person."))
+                               description=_l(
+                                   "Company or agency; leave empty for a private person."))
     phone = StringField(_l("Phone"), validators=[_required, ChinesePhone()], filters=[strip_filter])
     email = EmailField(_l("Email"), validators=[_required, _email, Length(max=254)],
                        filters=[strip_filter])

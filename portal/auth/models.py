@@ -14,7 +14,7 @@ from ..roles import Role, role_choices, role_label  # noqa: F401  (re-exported)
 
 class TokenPurpose:
     VERIFY_EMAIL = "verify_email"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose name, not a password)
     INVITATION = "invitation"  # an admin-created account sets its first password
     ALL = (VERIFY_EMAIL, RESET_PASSWORD, INVITATION)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -111,28 +112,34 @@ def register_client(*, name: str, organisation: str, phone: str, email: str, pas
     """An outside client registers; the account works once the emailed link is opened."""
     email = normalise_email(email)
     check_password_policy(password, email=email, name=name, phone=phone)
-    if find_by_email(email) is not None:
-        raise Conflict(_l("An account with this email already exists."), field="email")
+    password_hash = hash_password(password)  # before the write lock: hashing is slow
+    with _email_must_be_free(email):
+        user = User(
+            email=email, name=name.strip(), organisation=organisation.strip(),
+            phone=phone.strip(), role=Role.CLIENT, password_hash=password_hash,
+        )
+        db.session.add(user)
+        _send_verification(user)
+    return user
+
+
+@contextmanager
+def _email_must_be_free(email: str):
+    """A write transaction that refuses an email already in use.
+
+    The check inside the transaction explains the usual case; when two requests race, the
+    unique index refuses the second and it gets the same message (never a 500).
+    """
+    taken = Conflict(_l("An account with this email already exists."), field="email")
     try:
         with write_transaction():
-            user = User(
-                email=email,
-                name=name.strip(),
-                organisation=organisation.strip(),
-                phone=phone.strip(),
-                role=Role.CLIENT,
-                password_hash=hash_password(password),
-            )
-            db.session.add(user)
-            _send_verification(user)
+            if find_by_email(email) is not None:
+                raise taken
+            yield
     except sa.exc.IntegrityError as error:
-        # Two registrations of one email at the same instant: the unique index decides.
         if is_unique_violation(error):
-            raise Conflict(
-                _l("An account with this email already exists."), field="email"
-            ) from None
+            raise taken from None
         raise
-    return user
 
 
 def _send_verification(user: User) -> None:
@@ -243,30 +250,21 @@ def create_account(
     email = normalise_email(email)
     if password is not None:
         check_password_policy(password, email=email, name=name, phone=phone)
-    if find_by_email(email) is not None:
-        raise Conflict(_l("An account with this email already exists."), field="email")
-    try:
-        with write_transaction():
-            user = User(
-                email=email, name=name.strip(), organisation=organisation.strip(),
-                phone=phone.strip(), role=role,
-                password_hash=hash_password(password) if password else None,
-                email_verified_at=utcnow() if password else None,
+    password_hash = hash_password(password) if password else None
+    with _email_must_be_free(email):
+        user = User(
+            email=email, name=name.strip(), organisation=organisation.strip(),
+            phone=phone.strip(), role=role, password_hash=password_hash,
+            email_verified_at=utcnow() if password else None,
+        )
+        db.session.add(user)
+        if password is None:
+            raw = _issue_token(user, TokenPurpose.INVITATION)
+            queue_email(
+                user.email, "invitation", locale=user.locale, user=user,
+                link=_link("auth.reset_password", token=raw),
+                hours=current_app.config["INVITATION_HOURS"],
             )
-            db.session.add(user)
-            if password is None:
-                raw = _issue_token(user, TokenPurpose.INVITATION)
-                queue_email(
-                    user.email, "invitation", locale=user.locale, user=user,
-                    link=_link("auth.reset_password", token=raw),
-                    hours=current_app.config["INVITATION_HOURS"],
-                )
-    except sa.exc.IntegrityError as error:
-        if is_unique_violation(error):
-            raise Conflict(
-                _l("An account with this email already exists."), field="email"
-            ) from None
-        raise
     return user
 
 

@@ -33,8 +33,9 @@ def init_login(app, login_manager: LoginManager) -> None:
             # An htmx request from a page whose session has ended: reload to the login page
             # with a message, never a blank swap.
             current = request.headers.get("HX-Current-URL", "")
-            from ..security import safe_next
             from urllib.parse import urlsplit
+
+            from ..security import safe_next
 
             parts = urlsplit(current)
             path = parts.path + (f"?{parts.query}" if parts.query else "")

@@ -113,7 +113,7 @@ def verify_email(token: str):
     return render("auth/verify.html", form=form, valid=valid, status=200 if valid else 410)
 
 
-@bp.route("/verify/resend", methods=["POST"])
+@bp.route("/resend-verification", methods=["POST"])
 @limiter.limit("5 per minute")
 def resend_verification():
     form = EmailOnlyForm()
@@ -164,7 +164,8 @@ def profile():
     form = ProfileForm(obj=user, locale=user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
     password_form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
-        services.update_profile(user, name=form.name.data, organisation=form.organisation.data or "",
+        services.update_profile(user, name=form.name.data,
+                                organisation=form.organisation.data or "",
                                 phone=form.phone.data or "", locale=form.locale.data)
         flash(_("Your profile is saved."), "success")
         response = redirect_to(url_for("auth.profile"))

@@ -39,7 +39,6 @@ def test_changes_record_who_what_old_and_new(app, login_as, user_factory):
 def test_status_action_for_models_with_status(app, ctx):
     """Any Audited model whose `status` changes gets the 'status' action."""
     from portal.audit.services import _audit_after_flush  # noqa: F401  (the hook under test)
-
     from tests.conftest import make_user
 
     account = make_user(app, "staff")
@@ -70,7 +69,6 @@ def test_rolled_back_changes_leave_no_audit_rows(app, ctx):
 
 def test_password_hashes_are_redacted(app, ctx):
     from portal.auth.passwords import hash_password
-
     from tests.conftest import make_user
 
     account = make_user(app, "staff")
@@ -88,12 +86,10 @@ def test_audit_rows_are_append_only(app, ctx):
 
     account = make_user(app, "staff")
     with ctx():
-        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
-            with write_transaction():
-                db.session.execute(sa.update(AuditLog).values(actor_label="forged"))
-        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
-            with write_transaction():
-                db.session.execute(sa.delete(AuditLog))
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), write_transaction():
+            db.session.execute(sa.update(AuditLog).values(actor_label="forged"))
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), write_transaction():
+            db.session.execute(sa.delete(AuditLog))
     assert _rows(app, account.id)
 
 

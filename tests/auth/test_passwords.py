@@ -102,10 +102,10 @@ def test_invalid_profile_phone_is_refused(app, login_as):
         assert db.session.get(User, me.account.id).phone == ""
 
 
-def test_hashes_use_argon2id_at_owasp_cost_by_default():
+def test_hashes_use_argon2id_at_owasp_cost_by_default(tmp_path):
     from portal.config import load_config
 
-    config = load_config("/tmp/portal-test-instance")
+    config = load_config(str(tmp_path))
     assert config["ARGON2_MEMORY_KIB"] >= 19 * 1024
     assert config["ARGON2_TIME_COST"] >= 2
 

@@ -115,7 +115,7 @@ def test_invalid_form_fields_keep_their_values(client):
 def test_resend_verification_says_the_same_for_unknown_accounts(app, client, user_factory):
     account = user_factory("client", verified=False)
     for email in (account.email, "nobody@example.com"):
-        response = client.post("/auth/verify/resend",
+        response = client.post("/auth/resend-verification",
                                data=form_data(client, "/auth/login", email=email),
                                follow_redirects=True)
         assert "如果该账户尚待验证" in response.get_data(as_text=True)

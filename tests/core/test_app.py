@@ -2,7 +2,6 @@ import pytest
 
 from portal import create_app
 from portal.config import ConfigurationError
-
 from tests.conftest import csrf_token
 
 
@@ -83,7 +82,8 @@ def test_htmx_error_is_a_message_not_a_blank_swap(client):
 
 def test_csrf_is_enforced(client, user_factory):
     account = user_factory("client")
-    response = client.post("/auth/login", data={"email": account.email, "password": account.password})
+    response = client.post("/auth/login",
+                           data={"email": account.email, "password": account.password})
     assert response.status_code == 400
     assert "表单已过期" in response.get_data(as_text=True)
 

@@ -75,10 +75,9 @@ def test_mail_is_rendered_in_chinese_text_and_html(app, ctx):
 
 
 def test_english_recipients_get_english_mail(app, ctx):
-    with ctx():
-        with write_transaction():
-            outbox.queue_email("en@example.com", "verify_email", locale="en",
-                               user=type("U", (), {"name": "Ann"})(), link="http://x/y", hours=48)
+    with ctx(), write_transaction():
+        outbox.queue_email("en@example.com", "verify_email", locale="en",
+                           user=type("U", (), {"name": "Ann"})(), link="http://x/y", hours=48)
     with app.app_context():
         message = db.session.scalar(sa.select(OutboxMessage))
         assert message.subject == "Verify your email for the Bureau Services Portal"
@@ -171,12 +170,11 @@ def test_two_senders_at_once_deliver_each_message_once(live_app):
     controller.start()
     live_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
     try:
-        with live_app.test_request_context():
-            with write_transaction():
-                for n in range(30):
-                    outbox.queue_email(f"user{n}@example.com", "reset_password",
-                                       user=type("U", (), {"name": f"用户{n}"})(),
-                                       link="http://x", minutes=5)
+        with live_app.test_request_context(), write_transaction():
+            for n in range(30):
+                outbox.queue_email(f"user{n}@example.com", "reset_password",
+                                   user=type("U", (), {"name": f"用户{n}"})(),
+                                   link="http://x", minutes=5)
         barrier = threading.Barrier(2)
         results, errors = [], []
 

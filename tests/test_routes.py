@@ -1,0 +1,94 @@
+"""Every route, for anonymous users and each role, answers the expected status.
+
+A new route without an entry here fails the test: decide who may open it.
+"""
+
+import pytest
+import sqlalchemy as sa
+from flask import url_for
+
+from portal.database import write_transaction
+from portal.extensions import db
+from portal.outbox import services as outbox
+from portal.outbox.models import OutboxMessage
+from tests.conftest import login, make_user
+
+ROLES = ("anonymous", "client", "supervisor", "staff", "admin")
+LOGIN = 302  # anonymous users are sent to the login page
+
+
+def everyone(status):
+    return dict.fromkeys(ROLES, status)
+
+
+def admin_only():
+    return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 403, "admin": 200}
+
+
+def logged_in(status=200):
+    return {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], status)}
+
+
+def anonymous_only():
+    # Logged-in users are sent home from the login and registration pages.
+    return {"anonymous": 200, **dict.fromkeys(ROLES[1:], 302)}
+
+
+# endpoint -> (URL values, {role: expected status for GET})
+EXPECTED = {
+    "static": ({"filename": "css/portal.css"}, everyone(200)),
+    "core.home": ({}, everyone(200)),
+    "core.healthz": ({}, everyone(200)),
+    "auth.login": ({}, anonymous_only()),
+    "auth.logout": ({}, everyone(405)),
+    "auth.register": ({}, anonymous_only()),
+    "auth.registered": ({}, everyone(200)),
+    "auth.verify_email": ({"token": "not-a-token"}, everyone(410)),
+    "auth.resend_verification": ({}, everyone(405)),
+    "auth.request_reset": ({}, everyone(200)),
+    "auth.reset_password": ({"token": "not-a-token"}, everyone(410)),
+    "auth.profile": ({}, logged_in()),
+    "auth.change_password": ({}, everyone(405)),
+    "admin.users": ({}, admin_only()),
+    "admin.create_user": ({}, admin_only()),
+    "admin.user_detail": ({"user_id": "{user_id}"}, admin_only()),
+    "audit.index": ({}, admin_only()),
+    "outbox.index": ({}, admin_only()),
+    "outbox.detail": ({"message_id": "{message_id}"}, admin_only()),
+    "outbox.retry": ({"message_id": "{message_id}"}, everyone(405)),
+}
+
+
+@pytest.fixture
+def sample_ids(app, ctx):
+    """Records that the parametrised URLs point at."""
+    staff = make_user(app, "staff")
+    with ctx():
+        with write_transaction():
+            outbox.queue_email("x@example.com", "reset_password",
+                               user=type("U", (), {"name": "X"})(), link="http://x", minutes=5)
+        message_id = db.session.scalar(sa.select(OutboxMessage.id))
+    return {"user_id": staff.id, "message_id": message_id}
+
+
+def test_every_route_has_an_expectation(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - EXPECTED.keys() == set(), "routes without an expectation"
+    assert EXPECTED.keys() - endpoints == set(), "expectations for routes that do not exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_as_expected(app, role, sample_ids):
+    client = app.test_client()
+    if role != "anonymous":
+        assert login(client, make_user(app, role)).status_code == 303
+    failures = []
+    for endpoint, (values, expected) in EXPECTED.items():
+        values = {key: str(value).format(**sample_ids) for key, value in values.items()}
+        with app.test_request_context():
+            url = url_for(endpoint, **values)
+        with client.get(url) as response:
+            status = response.status_code
+        if status != expected[role]:
+            failures.append(f"{endpoint} {url}: {status}, expected {expected[role]}")
+    assert failures == []
