@@ -42,6 +42,11 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_security(app)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_i18n(app)
 
     from .auth.session import init_login

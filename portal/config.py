@@ -94,6 +94,8 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
         "REDIS_URL": redis_url,
+        # Behind a load balancer or reverse proxy: trust this many X-Forwarded-* hops.
+        "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         # Mail goes through the outbox table; SMTP is used only when a server is configured.
         "MAIL_SERVER": _env("MAIL_SERVER"),
         "MAIL_PORT": _env_int("MAIL_PORT", 25),
