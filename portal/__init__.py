@@ -55,13 +55,14 @@ def create_app(config: dict | None = None) -> Flask:
     init_login(app, login_manager)
     init_nav(app)
 
-    from . import admin, audit, auth, core, outbox
+    from . import admin, audit, auth, bookings, core, outbox
 
     app.register_blueprint(core.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(bookings.bp)
 
     from .core.errors import init_error_handlers
 

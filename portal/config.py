@@ -114,6 +114,11 @@ def load_config(instance_path: str) -> dict:
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 2),
         "ARGON2_PARALLELISM": _env_int("ARGON2_PARALLELISM", 1),
         "PER_PAGE": 25,
+        # Bookings: how far ahead, how long a request holds its slots, the cancellation policy.
+        "BOOKING_HORIZON_DAYS": _env_int("BOOKING_HORIZON_DAYS", 180),
+        "BOOKING_EXPIRY_HOURS": _env_int("BOOKING_EXPIRY_HOURS", 72),
+        "BOOKING_CANCEL_CUTOFF_HOURS": _env_int("BOOKING_CANCEL_CUTOFF_HOURS", 48),
+        "BOOKINGS_DESK_EMAIL": _env("BOOKINGS_DESK_EMAIL", "huiyi@jgj.example.gov.cn"),
     }
     return config
 

@@ -11,6 +11,7 @@ from portal.database import write_transaction
 from portal.extensions import db
 from portal.outbox import services as outbox
 from portal.outbox.models import OutboxMessage
+from tests.bookings.factories import make_booking, make_venue
 from tests.conftest import login, make_user
 
 ROLES = ("anonymous", "client", "supervisor", "staff", "admin")
@@ -23,6 +24,10 @@ def everyone(status):
 
 def admin_only():
     return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 403, "admin": 200}
+
+
+def staff_only():
+    return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 200, "admin": 200}
 
 
 def logged_in(status=200):
@@ -56,6 +61,21 @@ EXPECTED = {
     "outbox.index": ({}, admin_only()),
     "outbox.detail": ({"message_id": "{message_id}"}, admin_only()),
     "outbox.retry": ({"message_id": "{message_id}"}, everyone(405)),
+    "bookings.venues": ({}, everyone(200)),
+    "bookings.venue": ({"venue_id": "{venue_id}"}, everyone(200)),
+    "bookings.book": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403, "staff": 200,
+                           "admin": 200}),
+    "bookings.quote": ({}, everyone(405)),
+    # Another client's booking: 404 for clients and supervisors, as if it did not exist.
+    "bookings.detail": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN, "client": 404,
+                                                         "supervisor": 404, "staff": 200,
+                                                         "admin": 200}),
+    "bookings.act": ({"booking_id": "{booking_id}", "action": "approve"}, everyone(405)),
+    "bookings.mine": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403, "staff": 403,
+                           "admin": 403}),
+    "bookings.queue": ({}, staff_only()),
+    "bookings.bulk_approve": ({}, everyone(405)),
+    "bookings.blackouts": ({}, staff_only()),
 }
 
 
@@ -63,12 +83,16 @@ EXPECTED = {
 def sample_ids(app, ctx):
     """Records that the parametrised URLs point at."""
     staff = make_user(app, "staff")
+    owner = make_user(app, "client")
+    venue_id = make_venue(app)
+    booking_id = make_booking(app, owner.id, venue_id)
     with ctx():
         with write_transaction():
             outbox.queue_email("x@example.com", "reset_password",
                                user=type("U", (), {"name": "X"})(), link="http://x", minutes=5)
         message_id = db.session.scalar(sa.select(OutboxMessage.id))
-    return {"user_id": staff.id, "message_id": message_id}
+    return {"user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
+            "booking_id": booking_id}
 
 
 def test_every_route_has_an_expectation(app):

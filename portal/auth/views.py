@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -161,7 +162,7 @@ def reset_password(token: str):
 @login_required
 def profile():
     user = current_user._get_current_object()
-    form = ProfileForm(obj=user, locale=user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
+    form = ProfileForm(obj=user, locale=user.locale or str(get_locale()))
     password_form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
         services.update_profile(user, name=form.name.data,
@@ -183,7 +184,7 @@ def profile():
 @login_required
 def change_password():
     user = current_user._get_current_object()
-    form = ProfileForm(formdata=None, obj=user, locale=user.locale or "zh_Hans_CN")
+    form = ProfileForm(formdata=None, obj=user, locale=user.locale or str(get_locale()))
     password_form = ChangePasswordForm(prefix="pw")
     if password_form.validate_on_submit():
         try:

@@ -17,7 +17,7 @@
     showMessage(document.body.dataset.networkError);
   });
 
-  // Close the mobile menu by default on small screens; open it on wide ones.
+  // The menu is rendered open (usable without JavaScript); close it on small screens.
   function syncMenu() {
     var menu = document.querySelector("details.menu");
     if (menu) menu.open = window.matchMedia("(min-width: 48rem)").matches;

@@ -19,7 +19,7 @@ def test_admin_creates_a_supervisor_who_sets_a_password(app, login_as):
     link = link_in(invitation)
     visitor = app.test_client()
     page = visitor.get(link)
-    assert "欢迎:请设置您的密码" in page.get_data(as_text=True)
+    assert "欢迎：请设置您的密码" in page.get_data(as_text=True)
     password = "supervising the canteen 2026"
     assert visitor.post(link, data=form_data(visitor, link, password=password,
                                              confirm=password)).status_code == 303

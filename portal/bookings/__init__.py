@@ -1,0 +1,13 @@
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from ..core.nav import nav_item
+
+bp = Blueprint("bookings", __name__, url_prefix="/venues")
+
+ALL = ("anonymous", "client", "supervisor", "staff", "admin")
+nav_item("bookings.venues", _l("Venues"), ALL, order=10)
+nav_item("bookings.mine", _l("My bookings"), ("client",), order=11)
+nav_item("bookings.queue", _l("Booking requests"), ("staff", "admin"), order=12)
+
+from . import demo, tasks, views  # noqa: E402,F401

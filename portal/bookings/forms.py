@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import ChinesePhone, select_choices, strip_filter
+from . import pricing
+from .models import Equipment, Layout
+
+_required = DataRequired(message=_l("This field is required."))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def session_choices():
+    return select_choices(
+        (key, pricing.SESSION_LABELS[key])
+        for key in ("morning", "afternoon", "evening", "full_day", "custom"))
+
+
+def layout_choices():
+    return select_choices(Layout.LABELS.items())
+
+
+def equipment_choices():
+    return select_choices(Equipment.LABELS.items())
+
+
+class SlotForm(Form):
+    """One venue on one day (a FieldList entry; the parent form carries the CSRF token)."""
+
+    venue_id = SelectField(_l("Venue"), coerce=int, validate_choice=False)
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Choose a date."))])
+    session = SelectField(_l("Session"), choices=session_choices, default="morning")
+    start = TimeField(_l("From"), validators=[Optional()])
+    end = TimeField(_l("To"), validators=[Optional()])
+
+    def times(self):
+        """The slot's start and end: the session's, or the custom hours typed."""
+        if self.session.data in pricing.SESSIONS:
+            return pricing.SESSIONS[self.session.data]
+        return self.start.data, self.end.data
+
+
+class SearchForm(Form):
+    """The free-venue search (GET, no CSRF needed)."""
+
+    day = DateField(_l("Date"), validators=[Optional()])
+    session = SelectField(_l("Session"), choices=session_choices, default="morning")
+    start = TimeField(_l("From"), validators=[Optional()])
+    end = TimeField(_l("To"), validators=[Optional()])
+    headcount = IntegerField(_l("People"), validators=[Optional(), NumberRange(min=1, max=5000)])
+    layout = SelectField(_l("Layout"), choices=lambda: [
+        *select_choices([("", _l("Any layout"))]), *layout_choices()], default="")
+    equipment = MultiCheckboxField(_l("Equipment"), choices=equipment_choices)
+
+
+class BookingForm(FlaskForm):
+    title = StringField(_l("Event name"), validators=[_required, Length(max=200)],
+                        filters=[strip_filter])
+    headcount = IntegerField(_l("Number of people"), validators=[
+        InputRequired(message=_l("Enter the number of people.")),
+        NumberRange(min=1, max=5000, message=_l("Enter a number from 1 to 5000."))])
+    layout = SelectField(_l("Layout"), choices=layout_choices, default=Layout.THEATRE)
+    purpose = TextAreaField(_l("Purpose"), validators=[Optional(), Length(max=2000)])
+    equipment = MultiCheckboxField(_l("Equipment needed"), choices=equipment_choices)
+    slots = FieldList(FormField(SlotForm), min_entries=1, max_entries=20)
+    meal_option = SelectField(_l("Meeting meals"), coerce=int, validate_choice=False, default=0)
+    meals = IntegerField(_l("Meals per person"), default=0,
+                         validators=[Optional(), NumberRange(min=0, max=20)])
+    tea_option = SelectField(_l("Tea breaks"), coerce=int, validate_choice=False, default=0)
+    tea_breaks = IntegerField(_l("Tea breaks per person"), default=0,
+                              validators=[Optional(), NumberRange(min=0, max=20)])
+    banquet_option = SelectField(_l("Banquet"), coerce=int, validate_choice=False, default=0)
+    banquet_tables = IntegerField(_l("Tables"), default=0,
+                                  validators=[Optional(), NumberRange(min=0, max=200)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), ChinesePhone()],
+                                filters=[strip_filter])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
+
+
+class StaffBookingForm(BookingForm):
+    """Staff also book for government departments, at the internal rate or free."""
+
+    department = StringField(_l("Government department"), validators=[Optional(),
+                             Length(max=200)], filters=[strip_filter],
+                             description=_l("Leave empty to book in your own name."))
+    rate_kind = SelectField(_l("Rate"), choices=lambda: select_choices([
+        (pricing.RateKind.EXTERNAL, _l("External rate")),
+        (pricing.RateKind.INTERNAL, _l("Internal rate")),
+        (pricing.RateKind.FREE, _l("Free of charge")),
+    ]), default=pricing.RateKind.INTERNAL)
+
+
+class DecisionForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
+    deposit_yuan = IntegerField(_l("Deposit (yuan)"), default=0,
+                                validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    deposit_due_on = DateField(_l("Deposit due"), validators=[Optional()])
+    actual_headcount = IntegerField(_l("Actual number of people"),
+                                    validators=[Optional(), NumberRange(min=0, max=5000)])
+    extras_yuan = IntegerField(_l("Extras (yuan)"), default=0,
+                               validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+
+
+class BlackoutForm(FlaskForm):
+    venue_id = SelectField(_l("Venue"), coerce=int, validate_choice=False,
+                           description=_l("Choose none to close the whole center."))
+    starts_on = DateField(_l("From"), validators=[InputRequired(message=_l("Choose a date."))])
+    ends_on = DateField(_l("To (inclusive)"),
+                        validators=[InputRequired(message=_l("Choose a date."))])
+    reason = StringField(_l("Reason"), validators=[_required, Length(max=200)],
+                         filters=[strip_filter])

@@ -1,0 +1,324 @@
+"""Conference-center and canteen bookings.
+
+Every period that occupies a venue is a :class:`VenueSlot` row: a booked slot (with its setup
+and cleanup buffers in ``blocked_from``/``blocked_until``) or a blackout.  One database guard
+(:data:`SLOT_GUARD`) forbids two active slots of a venue from overlapping, so double bookings
+and bookings inside a blackout are impossible whatever the application does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..audit.services import Audited
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from ..periods import PeriodGuard
+from ..roles import Role
+
+SLOT_GUARD = PeriodGuard(
+    table="venue_slot", resource="venue_id", start="blocked_from", end="blocked_until",
+    active="active",
+)
+
+
+class Layout:
+    THEATRE = "theatre"
+    CLASSROOM = "classroom"
+    BOARDROOM = "boardroom"
+    BANQUET = "banquet"
+    ALL = (THEATRE, CLASSROOM, BOARDROOM, BANQUET)
+    LABELS = {
+        THEATRE: _l("Theatre"), CLASSROOM: _l("Classroom"), BOARDROOM: _l("Boardroom"),
+        BANQUET: _l("Banquet tables"),
+    }
+
+
+class Equipment:
+    PROJECTOR = "projector"
+    LED_SCREEN = "led_screen"
+    VIDEO_CONFERENCE = "video_conference"
+    INTERPRETATION = "interpretation"
+    SOUND = "sound"
+    STAGE = "stage"
+    ALL = (PROJECTOR, LED_SCREEN, VIDEO_CONFERENCE, INTERPRETATION, SOUND, STAGE)
+    LABELS = {
+        PROJECTOR: _l("Projector"), LED_SCREEN: _l("LED screen"),
+        VIDEO_CONFERENCE: _l("Video conferencing"),
+        INTERPRETATION: _l("Simultaneous interpretation"), SOUND: _l("Sound system"),
+        STAGE: _l("Stage"),
+    }
+
+
+class VenueKind:
+    MEETING_ROOM = "meeting_room"
+    HALL = "hall"
+    BANQUET_HALL = "banquet_hall"
+    ALL = (MEETING_ROOM, HALL, BANQUET_HALL)
+    LABELS = {MEETING_ROOM: _l("Meeting room"), HALL: _l("Hall"),
+              BANQUET_HALL: _l("Banquet hall")}
+
+
+class BookingStatus:
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    NO_SHOW = "no_show"
+    ALL = (REQUESTED, APPROVED, COMPLETED, REJECTED, CANCELLED, EXPIRED, NO_SHOW)
+    ACTIVE = (REQUESTED, APPROVED)  # these hold their slots
+    LABELS = {
+        REQUESTED: _l("Requested"), APPROVED: _l("Approved"), COMPLETED: _l("Completed"),
+        REJECTED: _l("Rejected"), CANCELLED: _l("Cancelled"), EXPIRED: _l("Expired"),
+        NO_SHOW: _l("No-show"),
+    }
+
+
+def _money(name: str) -> sa.CheckConstraint:
+    return sa.CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative")
+
+
+class Venue(Audited, db.Model):
+    __tablename__ = "venue"
+    __table_args__ = (
+        sa.CheckConstraint("opens_at < closes_at", name="opening_hours"),
+        sa.CheckConstraint("setup_minutes >= 0 AND cleanup_minutes >= 0", name="buffers"),
+        sa.CheckConstraint("kind IN ('meeting_room', 'hall', 'banquet_hall')", name="kind_known"),
+        *(_money(f"{kind}_{rate}_fen") for kind in ("external", "internal")
+          for rate in ("half_day", "evening", "full_day")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    building: Mapped[str] = mapped_column(sa.String(100))
+    floor: Mapped[str] = mapped_column(sa.String(20), default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    opens_at: Mapped[time] = mapped_column(sa.Time, default=time(8, 0))
+    closes_at: Mapped[time] = mapped_column(sa.Time, default=time(22, 0))
+    setup_minutes: Mapped[int] = mapped_column(default=30)
+    cleanup_minutes: Mapped[int] = mapped_column(default=30)
+    public: Mapped[bool] = mapped_column(default=True)  # outside clients may book it
+    active: Mapped[bool] = mapped_column(default=True)
+    external_half_day_fen: Mapped[int] = mapped_column(default=0)
+    external_evening_fen: Mapped[int] = mapped_column(default=0)
+    external_full_day_fen: Mapped[int] = mapped_column(default=0)
+    internal_half_day_fen: Mapped[int] = mapped_column(default=0)
+    internal_evening_fen: Mapped[int] = mapped_column(default=0)
+    internal_full_day_fen: Mapped[int] = mapped_column(default=0)
+
+    layouts: Mapped[list[VenueLayout]] = relationship(
+        back_populates="venue", cascade="all, delete-orphan", order_by="VenueLayout.capacity.desc()"
+    )
+    equipment: Mapped[list[VenueEquipment]] = relationship(
+        back_populates="venue", cascade="all, delete-orphan"
+    )
+
+    @property
+    def max_capacity(self) -> int:
+        return max((layout.capacity for layout in self.layouts), default=0)
+
+    def capacity_for(self, layout: str) -> int:
+        return next((item.capacity for item in self.layouts if item.layout == layout), 0)
+
+    @property
+    def equipment_codes(self) -> set[str]:
+        return {item.equipment for item in self.equipment}
+
+    @classmethod
+    def visible_to(cls, user):
+        """Outside clients and visitors see public venues only; staff see all."""
+        if getattr(user, "is_authenticated", False) and user.role in (Role.ADMIN, Role.STAFF):
+            return sa.true()
+        return sa.and_(cls.public, cls.active)
+
+
+class VenueLayout(db.Model):
+    __tablename__ = "venue_layout"
+    __table_args__ = (
+        sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+        sa.CheckConstraint(
+            "layout IN ('theatre', 'classroom', 'boardroom', 'banquet')", name="layout_known"
+        ),
+    )
+
+    venue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("venue.id", ondelete="CASCADE"), primary_key=True
+    )
+    layout: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    capacity: Mapped[int]
+
+    venue: Mapped[Venue] = relationship(back_populates="layouts")
+
+
+class VenueEquipment(db.Model):
+    __tablename__ = "venue_equipment"
+
+    venue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("venue.id", ondelete="CASCADE"), primary_key=True
+    )
+    equipment: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+
+    venue: Mapped[Venue] = relationship(back_populates="equipment")
+
+
+class CateringOption(Audited, db.Model):
+    """A catering standard the canteen offers: per person (meal, tea break) or per table."""
+
+    __tablename__ = "catering_option"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('meal', 'tea_break', 'banquet')", name="kind_known"),
+        _money("unit_price_fen"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    unit_price_fen: Mapped[int]
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Blackout(Audited, db.Model):
+    """A period when one venue, or the whole center (venue_id NULL), cannot be booked."""
+
+    __tablename__ = "blackout"
+    __table_args__ = (sa.CheckConstraint("starts_at < ends_at", name="period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venue.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    venue: Mapped[Venue | None] = relationship()
+
+
+class Booking(Audited, db.Model):
+    """One booking request: one or more venues on one or more days, with catering."""
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        sa.CheckConstraint("headcount > 0", name="headcount_positive"),
+        sa.CheckConstraint(
+            "status IN ('requested', 'approved', 'completed', 'rejected', 'cancelled', "
+            "'expired', 'no_show')", name="status_known",
+        ),
+        sa.CheckConstraint("rate_kind IN ('external', 'internal', 'free')", name="rate_known"),
+        sa.CheckConstraint("client_id IS NOT NULL OR department != ''", name="has_customer"),
+        sa.Index("ix_booking_status_starts", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="RESTRICT"), index=True
+    )
+    department: Mapped[str] = mapped_column(sa.String(200), default="")  # internal bookings
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), default=BookingStatus.REQUESTED)
+    rate_kind: Mapped[str] = mapped_column(sa.String(10), default="external")
+    title: Mapped[str] = mapped_column(sa.String(200))
+    purpose: Mapped[str] = mapped_column(sa.Text, default="")
+    headcount: Mapped[int]
+    layout: Mapped[str] = mapped_column(sa.String(20))
+    equipment: Mapped[list] = mapped_column(sa.JSON, default=list)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    # First slot's start, kept for sorting and the queue's date filter.
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # while requested
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # rejection or cancellation
+    deposit_due_on: Mapped[date | None] = mapped_column(sa.Date)
+    deposit_fen: Mapped[int] = mapped_column(default=0)
+    quote_total_fen: Mapped[int] = mapped_column(default=0)  # the live estimate
+    approved_quote: Mapped[dict | None] = mapped_column(sa.JSON)  # frozen at approval
+    actual_headcount: Mapped[int | None]
+    extras_fen: Mapped[int] = mapped_column(default=0)
+    final_total_fen: Mapped[int | None]
+
+    client = relationship("User", foreign_keys=[client_id])
+    slots: Mapped[list[VenueSlot]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", order_by="VenueSlot.starts_at"
+    )
+    catering: Mapped[list[BookingCatering]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", order_by="BookingCatering.id"
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"HY{self.id:06d}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in BookingStatus.ACTIVE
+
+    @classmethod
+    def visible_to(cls, user):
+        """Staff see every booking; a client only their own."""
+        if user.role in (Role.ADMIN, Role.STAFF):
+            return sa.true()
+        return cls.client_id == user.id
+
+
+class VenueSlot(db.Model):
+    """A period that occupies a venue: a booked slot or a blackout."""
+
+    __tablename__ = "venue_slot"
+    __table_args__ = (
+        sa.CheckConstraint("starts_at < ends_at", name="period"),
+        sa.CheckConstraint(
+            "blocked_from <= starts_at AND ends_at <= blocked_until", name="buffers_around"
+        ),
+        sa.CheckConstraint(
+            "(booking_id IS NULL) != (blackout_id IS NULL)", name="booking_or_blackout"
+        ),
+        sa.Index("ix_venue_slot_venue_period", "venue_id", "blocked_from", "blocked_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venue.id", ondelete="RESTRICT"))
+    booking_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("booking.id", ondelete="CASCADE"), index=True
+    )
+    blackout_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("blackout.id", ondelete="CASCADE"), index=True
+    )
+    session: Mapped[str] = mapped_column(sa.String(20), default="custom")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    venue: Mapped[Venue] = relationship()
+    booking: Mapped[Booking | None] = relationship(back_populates="slots")
+    blackout: Mapped[Blackout | None] = relationship()
+
+
+class BookingCatering(db.Model):
+    __tablename__ = "booking_catering"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0 AND times > 0", name="quantities_positive"),
+        _money("unit_price_fen"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(sa.ForeignKey("booking.id", ondelete="CASCADE"),
+                                            index=True)
+    option_id: Mapped[int | None] = mapped_column(sa.ForeignKey("catering_option.id"))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    label: Mapped[str] = mapped_column(sa.String(100))
+    unit_price_fen: Mapped[int]
+    quantity: Mapped[int]
+    times: Mapped[int] = mapped_column(default=1)
+
+    booking: Mapped[Booking] = relationship(back_populates="catering")

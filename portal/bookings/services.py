@@ -1,0 +1,531 @@
+"""Booking rules: availability, requests, the lifecycle, and the conflict answers.
+
+The database guard on ``venue_slot`` makes double bookings impossible; these services check
+first so that a conflict is explained (which booking or blackout, and what is free instead),
+and turn the guard's refusal in a race into the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from ..auth.models import User
+from ..database import utcnow, write_transaction
+from ..errors import Conflict, NotAllowed, ServiceError
+from ..extensions import db
+from ..outbox.services import queue_email
+from ..periods import is_overlap_violation, overlaps
+from ..roles import Role
+from ..workflow import Transition, Workflow
+from . import pricing
+from .models import (
+    Blackout,
+    Booking,
+    BookingCatering,
+    BookingStatus,
+    CateringOption,
+    Venue,
+    VenueSlot,
+)
+
+S = BookingStatus
+STAFF = (Role.ADMIN, Role.STAFF)
+SYSTEM = "system"  # the tick command acts as this role
+
+WORKFLOW = Workflow(
+    S.ALL,
+    [
+        Transition("approve", (S.REQUESTED,), S.APPROVED, STAFF, _l("Approve")),
+        Transition("reject", (S.REQUESTED,), S.REJECTED, STAFF, _l("Reject"), needs_reason=True),
+        Transition("cancel", (S.REQUESTED, S.APPROVED), S.CANCELLED, (*STAFF, Role.CLIENT),
+                   _l("Cancel"), owner_only=(Role.CLIENT,)),
+        Transition("expire", (S.REQUESTED,), S.EXPIRED, (SYSTEM,), _l("Expire")),
+        Transition("complete", (S.APPROVED,), S.COMPLETED, STAFF, _l("Record as held")),
+        Transition("no_show", (S.APPROVED,), S.NO_SHOW, STAFF, _l("Record a no-show")),
+    ],
+)
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_datetime(day: date, at: time) -> datetime:
+    return datetime.combine(day, at, tzinfo=local_zone())
+
+
+@dataclass(frozen=True)
+class SlotInput:
+    venue_id: int
+    day: date
+    session: str
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class CateringInput:
+    option_id: int
+    quantity: int
+    times: int = 1
+
+
+@dataclass
+class BookingInput:
+    title: str
+    headcount: int
+    layout: str
+    slots: list[SlotInput]
+    purpose: str = ""
+    equipment: list[str] = field(default_factory=list)
+    catering: list[CateringInput] = field(default_factory=list)
+    notes: str = ""
+    contact_phone: str = ""
+    rate_kind: str = pricing.RateKind.EXTERNAL
+    department: str = ""  # staff bookings for a government department
+
+
+@dataclass
+class ConflictDetail:
+    slot: SlotInput
+    venue: Venue
+    reason: str  # "booking" or "blackout"
+    free_venues: list[Venue]
+    free_times: list[tuple[date, str]]
+
+
+class BookingConflict(Conflict):
+    def __init__(self, details: list[ConflictDetail]):
+        super().__init__(_l("The venue is not free at the time you asked for."), field="slots")
+        self.details = details
+
+
+# --- venues and availability ---------------------------------------------------------------
+
+
+def venues_stmt(user=None):
+    stmt = sa.select(Venue).order_by(Venue.building, Venue.code).options(
+        selectinload(Venue.layouts), selectinload(Venue.equipment)
+    )
+    return stmt.where(Venue.visible_to(user)) if user is not None else stmt
+
+
+def slot_period(venue: Venue, slot: SlotInput) -> tuple[datetime, datetime, datetime, datetime]:
+    """Event start/end and the blocked period with the venue's setup and cleanup buffers."""
+    starts = local_datetime(slot.day, slot.start)
+    ends = local_datetime(slot.day, slot.end)
+    return (starts, ends, starts - timedelta(minutes=venue.setup_minutes),
+            ends + timedelta(minutes=venue.cleanup_minutes))
+
+
+def busy_slots(venue_ids, start: datetime, end: datetime, exclude_booking: int | None = None):
+    """Active slots (bookings and blackouts) of these venues that meet [start, end)."""
+    stmt = sa.select(VenueSlot).where(
+        VenueSlot.venue_id.in_(venue_ids), VenueSlot.active,
+        overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until, start, end),
+    )
+    if exclude_booking is not None:
+        stmt = stmt.where(sa.or_(VenueSlot.booking_id.is_(None),
+                                 VenueSlot.booking_id != exclude_booking))
+    return list(db.session.scalars(stmt))
+
+
+def free_venues(day: date, start: time, end: time, headcount: int = 1, layout: str | None = None,
+                equipment: tuple[str, ...] = (), user=None, limit: int = 50) -> list[Venue]:
+    """Venues that fit and are free for the whole period, best fit (smallest room) first.
+
+    Two queries whatever the data size: candidate venues, then their busy slots that day.
+    """
+    candidates = [
+        venue for venue in db.session.scalars(venues_stmt(user).where(Venue.active))
+        if _fits(venue, headcount, layout, equipment)
+        and venue.opens_at <= start and end <= venue.closes_at
+    ]
+    if not candidates:
+        return []
+    by_id = {venue.id: venue for venue in candidates}
+    window_start, window_end = local_datetime(day, time.min), local_datetime(day, time.max)
+    day_slots = busy_slots(list(by_id), window_start - timedelta(hours=6),
+                           window_end + timedelta(hours=6))
+    free = []
+    for venue in candidates:
+        _, _, blocked_from, blocked_until = slot_period(
+            venue, SlotInput(venue.id, day, "custom", start, end))
+        if not any(s.venue_id == venue.id and s.blocked_from < blocked_until
+                   and blocked_from < s.blocked_until for s in day_slots):
+            free.append(venue)
+    free.sort(key=lambda v: (v.capacity_for(layout) if layout else v.max_capacity, v.code))
+    return free[:limit]
+
+
+def _fits(venue: Venue, headcount: int, layout: str | None, equipment) -> bool:
+    capacity = venue.capacity_for(layout) if layout else venue.max_capacity
+    return capacity >= headcount and set(equipment) <= venue.equipment_codes
+
+
+def _alternatives(venue: Venue, slot: SlotInput, headcount: int, layout: str, user):
+    others = [v for v in free_venues(slot.day, slot.start, slot.end, headcount, layout,
+                                     user=user, limit=4) if v.id != venue.id][:3]
+    times = []
+    sessions = [slot.session] if slot.session in pricing.SESSIONS else []
+    sessions += [s for s in ("morning", "afternoon", "evening") if s not in sessions]
+    for offset in range(0, 8):
+        day = slot.day + timedelta(days=offset)
+        for session in sessions:
+            if offset == 0 and session == slot.session:
+                continue
+            start, end = pricing.SESSIONS[session]
+            if not (venue.opens_at <= start and end <= venue.closes_at):
+                continue
+            candidate = SlotInput(venue.id, day, session, start, end)
+            _, _, blocked_from, blocked_until = slot_period(venue, candidate)
+            if blocked_from > utcnow() and not busy_slots([venue.id], blocked_from,
+                                                          blocked_until):
+                times.append((day, session))
+            if len(times) == 3:
+                return others, times
+    return others, times
+
+
+# --- validation and quotes -----------------------------------------------------------------
+
+
+def _load_venues(user, venue_ids) -> dict[int, Venue]:
+    venues = {v.id: v for v in db.session.scalars(
+        venues_stmt(user).where(Venue.id.in_(venue_ids), Venue.active))}
+    if set(venue_ids) - set(venues):
+        raise ServiceError(_l("That venue does not exist or cannot be booked."), field="slots")
+    return venues
+
+
+def validate(user, data: BookingInput) -> dict[int, Venue]:
+    """Check a request against the rules; raise ServiceError naming the field."""
+    config = current_app.config
+    if not data.slots:
+        raise ServiceError(_l("Choose at least one venue and time."), field="slots")
+    if data.headcount is None or data.headcount < 1:
+        raise ServiceError(_l("Enter the number of people."), field="headcount")
+    venues = _load_venues(user, {slot.venue_id for slot in data.slots})
+    today = utcnow().astimezone(local_zone()).date()
+    horizon = today + timedelta(days=config["BOOKING_HORIZON_DAYS"])
+    seen = []
+    for slot in data.slots:
+        venue = venues[slot.venue_id]
+        if slot.end <= slot.start:
+            raise ServiceError(_l("The end must be after the start."), field="slots")
+        if local_datetime(slot.day, slot.start) <= utcnow():
+            raise ServiceError(_l("That time has already passed."), field="slots")
+        if slot.day > horizon:
+            raise ServiceError(_l("Bookings open %(days)d days ahead; choose an earlier date.",
+                                  days=config["BOOKING_HORIZON_DAYS"]), field="slots")
+        if slot.start < venue.opens_at or slot.end > venue.closes_at:
+            raise ServiceError(_l("%(venue)s is open from %(opens)s to %(closes)s.",
+                                  venue=venue.name, opens=venue.opens_at.strftime("%H:%M"),
+                                  closes=venue.closes_at.strftime("%H:%M")), field="slots")
+        capacity = venue.capacity_for(data.layout)
+        if capacity == 0:
+            raise ServiceError(_l("%(venue)s cannot be set up in this layout.", venue=venue.name),
+                               field="layout")
+        if data.headcount > capacity:
+            raise ServiceError(_l("%(venue)s seats at most %(n)d people in this layout.",
+                                  venue=venue.name, n=capacity), field="headcount")
+        period = slot_period(venue, slot)
+        for other_venue, other in seen:
+            if other_venue == venue.id and other[2] < period[3] and period[2] < other[3]:
+                raise ServiceError(_l("Two of your times for %(venue)s overlap.",
+                                      venue=venue.name), field="slots")
+        seen.append((venue.id, period))
+    if data.rate_kind != pricing.RateKind.EXTERNAL and user.role not in STAFF:
+        raise NotAllowed(_l("Only bureau staff can book at the internal rate."),
+                         field="rate_kind")
+    return venues
+
+
+def _rates(venue: Venue, rate_kind: str) -> pricing.VenueRates:
+    prefix = "internal" if rate_kind == pricing.RateKind.INTERNAL else "external"
+    return pricing.VenueRates(*(getattr(venue, f"{prefix}_{rate}_fen")
+                                for rate in ("half_day", "evening", "full_day")))
+
+
+def catering_options(kind: str | None = None) -> list[CateringOption]:
+    stmt = sa.select(CateringOption).where(CateringOption.active).order_by(
+        CateringOption.kind, CateringOption.unit_price_fen)
+    if kind:
+        stmt = stmt.where(CateringOption.kind == kind)
+    return list(db.session.scalars(stmt))
+
+
+def _catering_requests(items: list[CateringInput]) -> list[tuple[CateringOption, CateringInput]]:
+    if not items:
+        return []
+    options = {o.id: o for o in db.session.scalars(
+        sa.select(CateringOption).where(CateringOption.id.in_({i.option_id for i in items}),
+                                        CateringOption.active))}
+    chosen = []
+    for item in items:
+        option = options.get(item.option_id)
+        if option is None:
+            raise ServiceError(_l("That catering option is not offered."), field="catering")
+        if item.quantity < 0 or item.times < 1:
+            raise ServiceError(_l("Enter positive quantities."), field="catering")
+        if item.quantity:
+            chosen.append((option, item))
+    return chosen
+
+
+def price(data: BookingInput, venues: dict[int, Venue]) -> pricing.Quote:
+    """The live quote for a request (also what approval freezes)."""
+    slots = [pricing.SlotRequest(venues[s.venue_id].name, s.day, s.session, s.start, s.end,
+                                 _rates(venues[s.venue_id], data.rate_kind))
+             for s in data.slots]
+    catering = [pricing.CateringRequest(option.kind, option.name, option.unit_price_fen,
+                                        item.quantity, item.times)
+                for option, item in _catering_requests(data.catering)]
+    return pricing.quote(slots, catering, data.rate_kind)
+
+
+def preview_quote(user, data: BookingInput) -> pricing.Quote | None:
+    """A quote for the form as typed so far; None while it is incomplete."""
+    try:
+        venues = _load_venues(user, {slot.venue_id for slot in data.slots})
+        return price(data, venues)
+    except ServiceError:
+        return None
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+def _explain_conflicts(user, data: BookingInput, venues, exclude_booking=None):
+    details = []
+    for slot in data.slots:
+        venue = venues[slot.venue_id]
+        _, _, blocked_from, blocked_until = slot_period(venue, slot)
+        clashes = busy_slots([venue.id], blocked_from, blocked_until, exclude_booking)
+        if clashes:
+            others, times = _alternatives(venue, slot, data.headcount, data.layout, user)
+            reason = "blackout" if any(c.blackout_id for c in clashes) else "booking"
+            details.append(ConflictDetail(slot, venue, reason, others, times))
+    return details
+
+
+def request_booking(user, data: BookingInput) -> Booking:
+    """A client (or staff, for a department) asks for venues; the slots are held at once."""
+    venues = validate(user, data)
+    quote = price(data, venues)
+    catering = _catering_requests(data.catering)
+    if user.role in STAFF and data.department:
+        client_id, department = None, data.department.strip()
+    else:
+        client_id, department = user.id, ""
+    try:
+        with write_transaction():
+            details = _explain_conflicts(user, data, venues)
+            if details:
+                raise BookingConflict(details)
+            booking = Booking(
+                client_id=client_id, department=department, created_by_id=user.id,
+                status=S.REQUESTED, rate_kind=data.rate_kind, title=data.title.strip(),
+                purpose=data.purpose.strip(), headcount=data.headcount, layout=data.layout,
+                equipment=sorted(set(data.equipment)), notes=data.notes.strip(),
+                contact_phone=data.contact_phone.strip(), quote_total_fen=quote.total_fen,
+                starts_at=min(local_datetime(s.day, s.start) for s in data.slots),
+                expires_at=utcnow() + timedelta(hours=current_app.config["BOOKING_EXPIRY_HOURS"]),
+            )
+            for slot in data.slots:
+                starts, ends, blocked_from, blocked_until = slot_period(venues[slot.venue_id], slot)
+                booking.slots.append(VenueSlot(
+                    venue_id=slot.venue_id, session=slot.session, starts_at=starts, ends_at=ends,
+                    blocked_from=blocked_from, blocked_until=blocked_until, active=True))
+            for option, item in catering:
+                booking.catering.append(BookingCatering(
+                    option_id=option.id, kind=option.kind, label=option.name,
+                    unit_price_fen=option.unit_price_fen, quantity=item.quantity,
+                    times=1 if option.kind == pricing.CateringKind.BANQUET else item.times))
+            db.session.add(booking)
+            db.session.flush()
+            _notify(booking)
+    except sa.exc.IntegrityError as error:
+        if is_overlap_violation(error):
+            # A race only the database saw: answer as if the check had caught it.
+            raise BookingConflict(_explain_conflicts(user, data, venues)) from None
+        raise
+    return booking
+
+
+# --- the lifecycle -------------------------------------------------------------------------
+
+
+def _role(user) -> str:
+    return user.role if user is not None else SYSTEM
+
+
+def actions_for(user, booking: Booking) -> list[Transition]:
+    is_owner = booking.client_id == user.id
+    actions = WORKFLOW.available(booking.status, user.role, is_owner)
+    if user.role == Role.CLIENT:
+        actions = [a for a in actions if a.name != "cancel" or cancellable_by_client(booking)]
+    return actions
+
+
+def cancel_cutoff(booking: Booking) -> datetime:
+    return booking.starts_at - timedelta(hours=current_app.config["BOOKING_CANCEL_CUTOFF_HOURS"])
+
+
+def cancellable_by_client(booking: Booking) -> bool:
+    return utcnow() < cancel_cutoff(booking)
+
+
+def transition(booking: Booking, name: str, user=None, reason: str = "", **details) -> Booking:
+    """Move a booking through its lifecycle: checked against the table, audited, notified."""
+    with write_transaction():
+        db.session.refresh(booking)  # decide on the row as it is now, under the write lock
+        is_owner = user is not None and booking.client_id == user.id
+        step = WORKFLOW.check(name, booking.status, _role(user), is_owner, reason)
+        if name == "cancel" and _role(user) == Role.CLIENT and not cancellable_by_client(booking):
+            raise NotAllowed(_l("Bookings can be cancelled online until %(hours)d hours before "
+                                "they start; please call the conference center.",
+                                hours=current_app.config["BOOKING_CANCEL_CUTOFF_HOURS"]))
+        booking.status = step.target
+        booking.reason = reason.strip()
+        booking.decided_at = utcnow()
+        if step.target not in S.ACTIVE:
+            for slot in booking.slots:
+                slot.active = False
+            booking.expires_at = None
+        if name == "approve":
+            booking.expires_at = None
+            booking.approved_quote = _current_quote(booking).as_dict()
+            booking.deposit_fen = details.get("deposit_fen", 0)
+            booking.deposit_due_on = details.get("deposit_due_on")
+        if name == "complete":
+            booking.actual_headcount = details.get("actual_headcount") or booking.headcount
+            booking.extras_fen = details.get("extras_fen", 0)
+            frozen = booking.approved_quote or {"total_fen": booking.quote_total_fen}
+            booking.final_total_fen = frozen["total_fen"] + booking.extras_fen
+        _notify(booking)
+    return booking
+
+
+def _current_quote(booking: Booking) -> pricing.Quote:
+    venues = {slot.venue_id: slot.venue for slot in booking.slots}
+    zone = local_zone()
+    slots = []
+    for slot in booking.slots:
+        start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+        slots.append(pricing.SlotRequest(venues[slot.venue_id].name, start.date(), slot.session,
+                                         start.time(), end.time(),
+                                         _rates(venues[slot.venue_id], booking.rate_kind)))
+    catering = [pricing.CateringRequest(item.kind, item.label, item.unit_price_fen,
+                                        item.quantity, item.times) for item in booking.catering]
+    return pricing.quote(slots, catering, booking.rate_kind)
+
+
+def _notify(booking: Booking) -> None:
+    """Tell the client (and the bookings desk) what happened, through the outbox."""
+    link = current_app.config["BASE_URL"] + url_for("bookings.detail", booking_id=booking.id)
+    context = {"booking": booking, "link": link,
+               "status_label": BookingStatus.LABELS[booking.status]}
+    if booking.client is not None:
+        queue_email(booking.client.email, "booking_status", locale=booking.client.locale,
+                    **context)
+    desk = current_app.config.get("BOOKINGS_DESK_EMAIL")
+    if desk:
+        queue_email(desk, "booking_status", **context)
+
+
+def expire_stale_requests() -> int:
+    """Requests nobody acted on in time release their slots (run by ``tick``)."""
+    count = 0
+    stale = db.session.scalars(sa.select(Booking.id).where(
+        Booking.status == S.REQUESTED, Booking.expires_at <= utcnow())).all()
+    for booking_id in stale:
+        booking = db.session.get(Booking, booking_id)
+        try:
+            transition(booking, "expire")
+            count += 1
+        except NotAllowed:
+            continue  # another tick or a member of staff got there first
+    return count
+
+
+# --- blackouts ---------------------------------------------------------------------------------
+
+
+def create_blackout(venue_id: int | None, starts_at: datetime, ends_at: datetime,
+                    reason: str) -> Blackout:
+    """Close one venue or the whole center; refused while active bookings are in the way."""
+    if ends_at <= starts_at:
+        raise ServiceError(_l("The end must be after the start."), field="ends_at")
+    try:
+        with write_transaction():
+            venue_ids = [venue_id] if venue_id else list(db.session.scalars(sa.select(Venue.id)))
+            in_the_way = busy_slots(venue_ids, starts_at, ends_at)
+            if in_the_way:
+                refs = sorted({s.booking.reference for s in in_the_way if s.booking})
+                raise Conflict(_l("Move or cancel these bookings first: %(refs)s",
+                                  refs=", ".join(refs) or "-"), field="starts_at")
+            blackout = Blackout(venue_id=venue_id, starts_at=starts_at, ends_at=ends_at,
+                                reason=reason.strip())
+            db.session.add(blackout)
+            for vid in venue_ids:
+                db.session.add(VenueSlot(venue_id=vid, blackout=blackout, session="custom",
+                                         starts_at=starts_at, ends_at=ends_at,
+                                         blocked_from=starts_at, blocked_until=ends_at))
+    except sa.exc.IntegrityError as error:
+        if is_overlap_violation(error):
+            raise Conflict(_l("A booking was made in that period a moment ago; reload and try "
+                              "again."), field="starts_at") from None
+        raise
+    return blackout
+
+
+# --- queries for pages -----------------------------------------------------------------------
+
+
+def bookings_stmt(user, status: str = "", venue_id: int | None = None,
+                  on_day: date | None = None, client: str = ""):
+    stmt = (sa.select(Booking).where(Booking.visible_to(user))
+            .options(selectinload(Booking.slots).selectinload(VenueSlot.venue),
+                     selectinload(Booking.client))
+            .order_by(Booking.starts_at.desc(), Booking.id.desc()))
+    if status:
+        stmt = stmt.where(Booking.status == status)
+    if venue_id:
+        stmt = stmt.where(Booking.id.in_(sa.select(VenueSlot.booking_id).where(
+            VenueSlot.venue_id == venue_id)))
+    if on_day:
+        start = local_datetime(on_day, time.min)
+        stmt = stmt.where(Booking.id.in_(sa.select(VenueSlot.booking_id).where(
+            overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, start + timedelta(days=1)))))
+    if client:
+        like = f"%{client.strip()}%"
+        stmt = stmt.where(sa.or_(Booking.department.ilike(like), Booking.client_id.in_(
+            sa.select(User.id).where(sa.or_(User.name.ilike(like), User.organisation.ilike(like),
+                                            User.email.ilike(like))))))
+    return stmt
+
+
+def calendar_slots(venue: Venue, first: date, days: int) -> list[VenueSlot]:
+    """Active slots of one venue from ``first`` for ``days`` days (one query)."""
+    start = local_datetime(first, time.min)
+    return list(db.session.scalars(
+        sa.select(VenueSlot).where(
+            VenueSlot.venue_id == venue.id, VenueSlot.active,
+            overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
+                     start + timedelta(days=days)))
+        .options(selectinload(VenueSlot.booking), selectinload(VenueSlot.blackout))
+        .order_by(VenueSlot.starts_at)))
+
+
+def upcoming_blackouts(limit: int = 50) -> list[Blackout]:
+    return list(db.session.scalars(
+        sa.select(Blackout).where(Blackout.ends_at > utcnow())
+        .options(selectinload(Blackout.venue)).order_by(Blackout.starts_at).limit(limit)))

@@ -1,0 +1,346 @@
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..audit.services import history_for
+from ..authz import role_required, staff_required, visible_or_404
+from ..database import utcnow
+from ..errors import NotAllowed, ServiceError, apply_to_form
+from ..htmx import redirect_to, render, render_form_errors
+from ..pagination import paginate
+from ..roles import Role
+from . import bp, pricing, services
+from .forms import BlackoutForm, BookingForm, DecisionForm, SearchForm, StaffBookingForm
+from .models import Booking, BookingStatus, Equipment, Layout, Venue
+
+# What a client's form never carries; sending it anyway is refused, not ignored.
+STAFF_ONLY_FIELDS = ("rate_kind", "department", "status", "quote_total_fen", "price",
+                     "final_total_fen", "approved_quote")
+
+
+def _today() -> date:
+    return utcnow().astimezone(services.local_zone()).date()
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _labels():
+    return {"layout_labels": Layout.LABELS, "equipment_labels": Equipment.LABELS,
+            "status_labels": BookingStatus.LABELS, "session_labels": pricing.SESSION_LABELS}
+
+
+# --- browsing without an account ---------------------------------------------------------------
+
+
+@bp.route("/")
+def venues():
+    form = SearchForm(request.args)
+    results = None
+    if request.args.get("day") and form.validate() and form.day.data:
+        start, end = pricing.SESSIONS.get(form.session.data, (form.start.data, form.end.data))
+        if start is None or end is None or end <= start:
+            form.end.errors = [_("The end must be after the start.")]
+        else:
+            results = services.free_venues(
+                form.day.data, start, end, form.headcount.data or 1,
+                form.layout.data or None, tuple(form.equipment.data or ()), user=_user())
+    all_venues = list(services.db.session.scalars(
+        services.venues_stmt(_user()).where(Venue.active)))
+    return render("bookings/venues.html", "results", form=form, results=results,
+                  venues=all_venues, **_labels())
+
+
+def _week_start(text: str | None) -> date:
+    try:
+        day = date.fromisoformat(text) if text else _today()
+    except ValueError:
+        day = _today()
+    return day - timedelta(days=day.weekday())
+
+
+@bp.route("/<int:venue_id>")
+def venue(venue_id: int):
+    item = visible_or_404(Venue, venue_id)
+    view = request.args.get("view", "week")
+    if view not in ("day", "week", "month"):
+        view = "week"
+    try:
+        anchor = date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        anchor = _today()
+    if view == "day":
+        first, days = anchor, 1
+        previous, following = anchor - timedelta(days=1), anchor + timedelta(days=1)
+    elif view == "week":
+        first, days = anchor - timedelta(days=anchor.weekday()), 7
+        previous, following = first - timedelta(days=7), first + timedelta(days=7)
+    else:
+        first = anchor.replace(day=1)
+        days = calendar.monthrange(first.year, first.month)[1]
+        previous = (first - timedelta(days=1)).replace(day=1)
+        following = first + timedelta(days=days)
+    slots = services.calendar_slots(item, first, days)
+    zone = services.local_zone()
+    by_day: dict[date, list] = {first + timedelta(days=n): [] for n in range(days)}
+    for slot in slots:
+        day = slot.starts_at.astimezone(zone).date()
+        if day in by_day:
+            by_day[day].append(slot)
+    return render("bookings/venue.html", "calendar", venue=item, view=view, by_day=by_day,
+                  first=first, previous=previous, following=following, today=_today(),
+                  zone=zone, **_labels())
+
+
+# --- requesting ------------------------------------------------------------------------------
+
+
+def _booking_form():
+    is_staff = current_user.role in services.STAFF
+    form = (StaffBookingForm if is_staff else BookingForm)()
+    venues = list(services.db.session.scalars(
+        services.venues_stmt(_user()).where(Venue.active)))
+    venue_choices = [(v.id, f"{v.name}({v.building})") for v in venues]
+    for entry in form.slots:
+        entry.form.venue_id.choices = venue_choices
+    options = services.catering_options()
+    for field, kind in ((form.meal_option, "meal"), (form.tea_option, "tea_break"),
+                        (form.banquet_option, "banquet")):
+        field.choices = [(0, _("None"))] + [
+            (o.id, f"{o.name} · {o.unit_price_fen / 100:.0f}") for o in options if o.kind == kind]
+    return form, venue_choices
+
+
+def _to_input(form) -> services.BookingInput:
+    slots = []
+    for entry in form.slots:
+        sub = entry.form
+        start, end = sub.times()
+        if sub.venue_id.data and sub.day.data and start and end:
+            slots.append(services.SlotInput(sub.venue_id.data, sub.day.data, sub.session.data,
+                                            start, end))
+    headcount = form.headcount.data or 0
+    catering = []
+    if form.meal_option.data and form.meals.data:
+        catering.append(services.CateringInput(form.meal_option.data, headcount, form.meals.data))
+    if form.tea_option.data and form.tea_breaks.data:
+        catering.append(services.CateringInput(form.tea_option.data, headcount,
+                                               form.tea_breaks.data))
+    if form.banquet_option.data and form.banquet_tables.data:
+        catering.append(services.CateringInput(form.banquet_option.data,
+                                               form.banquet_tables.data))
+    data = services.BookingInput(
+        title=form.title.data or "", headcount=headcount, layout=form.layout.data,
+        slots=slots, purpose=form.purpose.data or "", equipment=list(form.equipment.data or []),
+        catering=catering, notes=form.notes.data or "", contact_phone=form.contact_phone.data or "")
+    if isinstance(form, StaffBookingForm):
+        data.rate_kind = form.rate_kind.data
+        data.department = form.department.data or ""
+    return data
+
+
+def _prefill(form) -> None:
+    """Arriving from a venue page or the search: start with that venue, day and session."""
+    if request.method != "GET":
+        return
+    entry = form.slots[0].form
+    entry.venue_id.data = request.args.get("venue_id", type=int)
+    try:
+        entry.day.data = date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        entry.day.data = _today() + timedelta(days=7)
+    session = request.args.get("session")
+    if session in pricing.SESSION_LABELS:
+        entry.session.data = session
+    if request.args.get("headcount", type=int):
+        form.headcount.data = request.args.get("headcount", type=int)
+
+
+@bp.route("/book", methods=["GET", "POST"])
+@login_required
+def book():
+    if current_user.role == Role.SUPERVISOR:
+        abort(403)
+    form, venue_choices = _booking_form()
+    _prefill(form)
+    conflict = None
+    context = {"form": form, "venue_choices": venue_choices, **_labels()}
+    if request.method == "POST" and "add_slot" in request.form:
+        form.slots.append_entry()
+        form.slots[-1].form.venue_id.choices = venue_choices
+        return render("bookings/book.html", "form", quote=None, conflict=None, **context)
+    if form.validate_on_submit():
+        forbidden = [name for name in STAFF_ONLY_FIELDS if name in request.form]
+        if current_user.role == Role.CLIENT and forbidden:
+            form.form_errors.append(_("These fields are set by bureau staff only: %(fields)s",
+                                      fields=", ".join(forbidden)))
+        else:
+            try:
+                booking = services.request_booking(current_user._get_current_object(),
+                                                   _to_input(form))
+            except services.BookingConflict as error:
+                conflict = error
+                form.form_errors.append(error.message)
+            except ServiceError as error:
+                apply_to_form(form, error)
+            else:
+                flash(_("Your request %(ref)s is registered; the slots are held for you until "
+                        "staff decide.", ref=booking.reference), "success")
+                return redirect_to(url_for("bookings.detail", booking_id=booking.id))
+    quote = services.preview_quote(current_user._get_current_object(), _to_input(form))
+    if request.method == "POST":
+        return render_form_errors("bookings/book.html", "form", quote=quote, conflict=conflict,
+                                  **context)
+    return render("bookings/book.html", quote=quote, conflict=conflict, **context)
+
+
+@bp.route("/quote", methods=["POST"])
+@login_required
+def quote():
+    """The live quote while the form is filled in (htmx), computed on the server."""
+    form, _choices = _booking_form()
+    form.validate()
+    result = services.preview_quote(current_user._get_current_object(), _to_input(form))
+    return render("bookings/_quote.html", quote=result)
+
+
+# --- one booking -----------------------------------------------------------------------------
+
+
+@bp.route("/bookings/<int:booking_id>")
+@login_required
+def detail(booking_id: int):
+    booking = visible_or_404(Booking, booking_id)
+    user = current_user._get_current_object()
+    return render("bookings/detail.html", booking=booking,
+                  actions=services.actions_for(user, booking), decision=DecisionForm(),
+                  history=history_for(booking) if user.role in services.STAFF else None,
+                  cutoff=services.cancel_cutoff(booking), **_labels())
+
+
+@bp.route("/bookings/<int:booking_id>/<action>", methods=["POST"])
+@login_required
+def act(booking_id: int, action: str):
+    booking = visible_or_404(Booking, booking_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    details = {
+        "deposit_fen": (form.deposit_yuan.data or 0) * 100,
+        "deposit_due_on": form.deposit_due_on.data,
+        "actual_headcount": form.actual_headcount.data,
+        "extras_fen": (form.extras_yuan.data or 0) * 100,
+    }
+    try:
+        services.transition(booking, action, current_user._get_current_object(),
+                            reason=form.reason.data or "", **details)
+    except NotAllowed as error:
+        flash(error.message, "danger")
+        return redirect_to(url_for("bookings.detail", booking_id=booking_id))
+    flash(_("Booking %(ref)s: %(status)s.", ref=booking.reference,
+            status=BookingStatus.LABELS[booking.status]), "success")
+    if request.form.get("back") == "queue" and current_user.role in services.STAFF:
+        return redirect_to(url_for("bookings.queue"))
+    return redirect_to(url_for("bookings.detail", booking_id=booking_id))
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+@bp.route("/bookings/mine")
+@role_required(Role.CLIENT)
+def mine():
+    pager = paginate(services.bookings_stmt(current_user._get_current_object()))
+    return render("bookings/mine.html", "results", pager=pager, **_labels())
+
+
+def _queue_filters():
+    args = request.args
+    status = args.get("status", BookingStatus.REQUESTED)
+    if status not in BookingStatus.ALL and status != "all":
+        status = BookingStatus.REQUESTED
+    try:
+        on_day = date.fromisoformat(args.get("day", "")) if args.get("day") else None
+    except ValueError:
+        on_day = None
+    return {"status": status, "venue_id": args.get("venue_id", type=int), "day": on_day,
+            "client": args.get("client", "").strip()}
+
+
+@bp.route("/queue")
+@staff_required
+def queue():
+    filters = _queue_filters()
+    stmt = services.bookings_stmt(
+        current_user._get_current_object(),
+        status="" if filters["status"] == "all" else filters["status"],
+        venue_id=filters["venue_id"], on_day=filters["day"], client=filters["client"])
+    pager = paginate(stmt)
+    all_venues = list(services.db.session.scalars(services.venues_stmt()))
+    return render("bookings/queue.html", "results", pager=pager, filters=filters,
+                  venues=all_venues, decision=DecisionForm(), **_labels())
+
+
+@bp.route("/queue/approve", methods=["POST"])
+@staff_required
+def bulk_approve():
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = request.form.getlist("booking_id", type=int)
+    approved, refused = 0, []
+    user = current_user._get_current_object()
+    for booking_id in ids:
+        booking = visible_or_404(Booking, booking_id)
+        try:
+            services.transition(booking, "approve", user)
+            approved += 1
+        except NotAllowed:
+            refused.append(booking.reference)
+    flash(_("%(n)d bookings approved.", n=approved), "success")
+    if refused:
+        flash(_("Not approved (no longer waiting): %(refs)s", refs=", ".join(refused)), "warning")
+    return redirect_to(url_for("bookings.queue"))
+
+
+# --- blackouts -------------------------------------------------------------------------------
+
+
+@bp.route("/blackouts", methods=["GET", "POST"])
+@staff_required
+def blackouts():
+    form = BlackoutForm()
+    venue_list = list(services.db.session.scalars(services.venues_stmt()))
+    form.venue_id.choices = [(0, _("The whole center"))] + [(v.id, v.name) for v in venue_list]
+    if form.validate_on_submit():
+        zone = services.local_zone()
+        starts = datetime.combine(form.starts_on.data, time.min, tzinfo=zone)
+        ends = datetime.combine(form.ends_on.data + timedelta(days=1), time.min, tzinfo=zone)
+        try:
+            services.create_blackout(form.venue_id.data or None, starts, ends, form.reason.data)
+        except ServiceError as error:
+            if error.field == "ends_at":
+                error.field = "ends_on"
+            elif error.field == "starts_at":
+                error.field = "starts_on"
+            apply_to_form(form, error)
+        else:
+            flash(_("The blackout is saved."), "success")
+            return redirect_to(url_for("bookings.blackouts"))
+    items = services.upcoming_blackouts()
+    context = {"form": form, "blackouts": items}
+    if request.method == "POST":
+        return render_form_errors("bookings/blackouts.html", "form", **context)
+    return render("bookings/blackouts.html", **context)
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: datetime) -> str:
+    return value.astimezone(services.local_zone()).strftime("%H:%M") if value else ""
+

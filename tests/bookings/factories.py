@@ -1,0 +1,59 @@
+"""Venues and bookings for tests."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from portal.bookings import services
+from portal.bookings.models import CateringOption, Venue, VenueEquipment, VenueLayout
+from portal.database import utcnow, write_transaction
+from portal.extensions import db
+
+
+def make_venue(app, code=None, name="大礼堂", public=True, theatre=300, banquet=None,
+               equipment=("projector",), setup=30, cleanup=30) -> int:
+    with app.test_request_context(), write_transaction():
+        venue = Venue(
+            code=code or f"V{utcnow().timestamp():.6f}"[-12:], name=name, kind="hall",
+            building="会议中心", floor="1F", public=public, setup_minutes=setup,
+            cleanup_minutes=cleanup, external_half_day_fen=300_000, external_evening_fen=200_000,
+            external_full_day_fen=500_000, internal_half_day_fen=150_000,
+            internal_evening_fen=100_000, internal_full_day_fen=250_000,
+        )
+        venue.layouts = [VenueLayout(layout="theatre", capacity=theatre)]
+        if banquet:
+            venue.layouts.append(VenueLayout(layout="banquet", capacity=banquet))
+        venue.equipment = [VenueEquipment(equipment=e) for e in equipment]
+        db.session.add(venue)
+        db.session.flush()
+        venue_id = venue.id
+    return venue_id
+
+
+def make_catering(app, kind="banquet", name="宴席 1888元/桌", price=188_800) -> int:
+    with app.test_request_context(), write_transaction():
+        option = CateringOption(kind=kind, name=name, unit_price_fen=price)
+        db.session.add(option)
+        db.session.flush()
+        option_id = option.id
+    return option_id
+
+
+def future_day(days=10) -> date:
+    return (utcnow() + timedelta(days=days)).date()
+
+
+def make_booking(app, user_id, venue_id, day=None, session="morning", headcount=50,
+                 layout="theatre") -> int:
+    from portal.auth.models import User
+
+    start, end = services.pricing.SESSIONS[session]
+    with app.test_request_context():
+        user = db.session.get(User, user_id)
+        booking = services.request_booking(user, services.BookingInput(
+            title="测试会议", headcount=headcount, layout=layout,
+            slots=[services.SlotInput(venue_id, day or future_day(), session, start, end)]))
+        return booking.id
+
+
+__all__ = ["make_venue", "make_catering", "make_booking", "future_day", "time"]
