@@ -8,8 +8,10 @@ secret key or with debug on (see :func:`check_production`).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 # Values a careless deployment might leave in place; none of them is a real secret.
@@ -79,6 +81,7 @@ def load_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_env_int("REMEMBER_DAYS", 14)),
         # Requests larger than this get a 413 page (photos and documents come later).
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 16) * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": _env_int("CSRF_HOURS", 8) * 3600,
@@ -93,6 +96,7 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", "10 per minute"),
+        "REGISTER_RATE_LIMIT": _env("REGISTER_RATE_LIMIT", "10 per minute"),
         "REDIS_URL": redis_url,
         # Behind a load balancer or reverse proxy: trust this many X-Forwarded-* hops.
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
@@ -109,6 +113,8 @@ def load_config(instance_path: str) -> dict:
         "EMAIL_VERIFY_HOURS": _env_int("EMAIL_VERIFY_HOURS", 48),
         "PASSWORD_RESET_MINUTES": _env_int("PASSWORD_RESET_MINUTES", 60),
         "INVITATION_HOURS": _env_int("INVITATION_HOURS", 72),
+        # A new verification or reset link for the same account at most this often.
+        "TOKEN_RESEND_SECONDS": _env_int("TOKEN_RESEND_SECONDS", 120),
         # Argon2id at the OWASP baseline (19 MiB, 2 iterations, 1 lane).
         "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 19 * 1024),
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 2),
@@ -135,3 +141,8 @@ def check_production(config: dict) -> None:
         )
     if config.get("DEBUG") or config.get("TESTING"):
         raise ConfigurationError("debug and testing modes are refused in production")
+    if not config.get("REDIS_URL"):
+        logging.getLogger("portal.config").warning(
+            "PORTAL_REDIS_URL is not set: rate limits are counted per process; with several "
+            "gunicorn workers or servers set it so that they are shared"
+        )

@@ -62,16 +62,21 @@ def _sqlite_begin(conn) -> None:
 def write_transaction() -> Iterator[sa.orm.Session]:
     """Run a service's check-then-write as one atomic write transaction, then commit.
 
-    Services are the only code that commits, and they do it through this.  Nested use joins
-    the outer transaction.  Any exception rolls everything back, so nothing is half-saved.
+    Services are the only code that writes, and they do it through this: a flush outside it
+    is refused (see :func:`_writes_only_in_write_transactions`).  A nested use is a savepoint,
+    so an inner failure that the outer code catches undoes only the inner part.  Any exception
+    rolls back, so nothing is half-saved.
     """
     session = db.session()
     if session.info.get("portal_write"):
-        yield session
+        with session.begin_nested():
+            yield session
         return
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise RuntimeError("changes were made outside a write transaction; make them inside it")
     if session.in_transaction():
         # End the read snapshot: SQLite must start the write transaction afresh (IMMEDIATE).
-        session.commit()
+        session.rollback()
     token = _begin_immediate.set(True)
     try:
         session.connection()
@@ -87,6 +92,15 @@ def write_transaction() -> Iterator[sa.orm.Session]:
         session.info.pop("portal_write", None)
         session.rollback()
         raise
+
+
+@event.listens_for(PortalSession, "before_flush")
+def _writes_only_in_write_transactions(session, flush_context, instances) -> None:
+    if not session.info.get("portal_write"):
+        raise RuntimeError(
+            "the session was about to write outside portal.database.write_transaction(); "
+            "services make their changes inside it"
+        )
 
 
 class UTCDateTime(TypeDecorator):

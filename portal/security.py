@@ -39,7 +39,9 @@ def safe_next(target: str | None, default: str = "/") -> str:
 def init_security(app: Flask) -> None:
     @app.before_request
     def assign_request_id():
-        incoming = request.headers.get("X-Request-ID", "")
+        # A request id set by our own proxy is kept (to follow a request across logs); from
+        # the open internet it is not trusted.
+        incoming = request.headers.get("X-Request-ID", "") if app.config["PROXY_HOPS"] else ""
         g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
 
     @app.after_request

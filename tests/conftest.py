@@ -26,7 +26,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from portal import create_app
-from portal.database import utcnow
+from portal.database import utcnow, write_transaction
 from portal.extensions import db, limiter
 
 PASSWORD = "correct horse battery staple"
@@ -145,13 +145,13 @@ def make_user(app, role="client", email=None, password=PASSWORD, verified=True, 
 
     email = email or f"{role}{next(_sequence)}@example.com"
     with request_context(app):
-        user = User(
-            email=email.lower(), name=fields.pop("name", f"测试{role}"), role=role,
-            password_hash=hash_password(password),
-            email_verified_at=utcnow() if verified else None, active=active, **fields,
-        )
-        db.session.add(user)
-        db.session.commit()
+        with write_transaction():
+            user = User(
+                email=email.lower(), name=fields.pop("name", f"测试{role}"), role=role,
+                password_hash=hash_password(password),
+                email_verified_at=utcnow() if verified else None, active=active, **fields,
+            )
+            db.session.add(user)
         return Account(user.id, user.email, password, role)
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.auth.models import Role, User, UserToken
-from portal.database import utcnow
+from portal.database import utcnow, write_transaction
 from portal.extensions import db
 from tests.conftest import login, make_user
 
@@ -32,12 +32,11 @@ def test_demo_loads_one_login_per_role_once(app):
 
 def test_tick_runs_every_task_and_is_idempotent(app):
     account = make_user(app, "client")
-    with app.app_context():
+    with app.app_context(), write_transaction():
         db.session.add(UserToken(user_id=account.id, purpose="reset_password", token_hash="x" * 64,
                                  expires_at=utcnow() - timedelta(days=8)))
         db.session.add(UserToken(user_id=account.id, purpose="reset_password", token_hash="y" * 64,
                                  expires_at=utcnow() + timedelta(hours=1)))
-        db.session.commit()
     runner = app.test_cli_runner()
     first = runner.invoke(args=["tick"])
     assert first.exit_code == 0, first.output

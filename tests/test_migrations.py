@@ -1,5 +1,6 @@
 """The models and the Alembic migrations describe the same schema, on this run's engine."""
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -40,3 +41,38 @@ def test_sqlite_connection_settings(app, is_postgres):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_check_constraints_match_the_models(app):
+    """Alembic's comparison ignores CHECK constraints; compare their names ourselves."""
+    with app.app_context(), db.engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        in_database = {
+            (table, check["name"])
+            for table in inspector.get_table_names() if table != "alembic_version"
+            for check in inspector.get_check_constraints(table)
+        }
+    in_models = {
+        (table.name, constraint.name)
+        for table in db.metadata.sorted_tables
+        for constraint in table.constraints if isinstance(constraint, sa.CheckConstraint)
+    }
+    assert in_models - in_database == set(), "checks in the models but not the database"
+    assert in_database - in_models == set(), "checks in the database but not the models"
+
+
+def test_database_guards_exist(app, is_postgres):
+    """Invariants the models cannot declare portably: triggers and exclusion constraints."""
+    with app.app_context(), db.engine.connect() as connection:
+        if is_postgres:
+            names = set(connection.exec_driver_sql(
+                "SELECT conname FROM pg_constraint WHERE contype = 'x'").scalars())
+            triggers = set(connection.exec_driver_sql(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").scalars())
+            assert "venue_slot_no_overlap" in names
+            assert "audit_log_append_only" in triggers
+        else:
+            triggers = set(connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
+            assert {"audit_log_no_update", "audit_log_no_delete",
+                    "venue_slot_no_overlap_insert", "venue_slot_no_overlap_update"} <= triggers

@@ -3,6 +3,8 @@
 A new route without an entry here fails the test: decide who may open it.
 """
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from flask import url_for
@@ -12,7 +14,7 @@ from portal.extensions import db
 from portal.outbox import services as outbox
 from portal.outbox.models import OutboxMessage
 from tests.bookings.factories import make_booking, make_venue
-from tests.conftest import login, make_user
+from tests.conftest import csrf_token, login, make_user
 
 ROLES = ("anonymous", "client", "supervisor", "staff", "admin")
 LOGIN = 302  # anonymous users are sent to the login page
@@ -78,6 +80,35 @@ EXPECTED = {
     "bookings.blackouts": ({}, staff_only()),
 }
 
+# POST with a valid CSRF token and an empty form: who gets through, and what they get.
+LOGGED_IN = ROLES[1:]
+POST_EXPECTED = {
+    "auth.login": ({}, {"anonymous": 422, **dict.fromkeys(LOGGED_IN, 302)}),
+    "auth.register": ({}, {"anonymous": 422, **dict.fromkeys(LOGGED_IN, 302)}),
+    "auth.verify_email": ({"token": "not-a-token"}, everyone(410)),
+    "auth.resend_verification": ({}, everyone(303)),
+    "auth.request_reset": ({}, everyone(422)),
+    "auth.reset_password": ({"token": "not-a-token"}, everyone(410)),
+    "auth.profile": ({}, logged_in(422)),
+    "auth.change_password": ({}, logged_in(422)),
+    "admin.create_user": ({}, {**admin_only(), "admin": 422}),
+    # an absent checkbox means "inactive": the admin deactivates the account
+    "admin.user_detail": ({"user_id": "{user_id}"}, {**admin_only(), "admin": 303}),
+    "outbox.retry": ({"message_id": "{message_id}"}, {**admin_only(), "admin": 303}),
+    "bookings.book": ({}, {"anonymous": LOGIN, "client": 422, "supervisor": 403, "staff": 422,
+                           "admin": 422}),
+    "bookings.quote": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403, "staff": 200,
+                            "admin": 200}),
+    "bookings.act": ({"booking_id": "{booking_id}", "action": "approve"},
+                     {"anonymous": LOGIN, "client": 404, "supervisor": 404, "staff": 303,
+                      "admin": 303}),
+    "bookings.bulk_approve": ({}, {**staff_only(), "staff": 303, "admin": 303}),
+    "bookings.blackouts": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "auth.logout": ({}, logged_in(303)),  # last: it ends the session
+}
+# Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=\"|\son[a-z]+=\"", re.I)
+
 
 @pytest.fixture
 def sample_ids(app, ctx):
@@ -113,6 +144,32 @@ def test_every_route_answers_as_expected(app, role, sample_ids):
             url = url_for(endpoint, **values)
         with client.get(url) as response:
             status = response.status_code
+            if status == 200 and response.mimetype == "text/html":
+                inline = INLINE.findall(response.get_data(as_text=True))
+                if inline:
+                    failures.append(f"{endpoint}: inline script or style {inline[:3]}")
         if status != expected[role]:
             failures.append(f"{endpoint} {url}: {status}, expected {expected[role]}")
+    assert failures == []
+
+
+def test_every_post_route_has_an_expectation(app):
+    posting = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
+    assert posting ^ POST_EXPECTED.keys() == set()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_post_route_checks_who_may_post(app, role, sample_ids):
+    client = app.test_client()
+    if role != "anonymous":
+        assert login(client, make_user(app, role)).status_code == 303
+    failures = []
+    for endpoint, (values, expected) in POST_EXPECTED.items():
+        values = {key: str(value).format(**sample_ids) for key, value in values.items()}
+        with app.test_request_context():
+            url = url_for(endpoint, **values)
+        token = csrf_token(client, "/auth/reset")
+        status = client.post(url, data={"csrf_token": token}).status_code
+        if status != expected[role]:
+            failures.append(f"POST {endpoint} {url}: {status}, expected {expected[role]}")
     assert failures == []

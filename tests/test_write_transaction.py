@@ -77,3 +77,40 @@ def test_a_deferred_transaction_would_lose_updates_or_fail(sqlite_app):
 
     value, errors = _race(sqlite_app, body)
     assert errors or value < WORKERS
+
+
+def test_writes_outside_a_write_transaction_are_refused(app, ctx):
+    from portal.auth.models import User
+    from tests.conftest import make_user
+
+    account = make_user(app, "staff")
+    with ctx():
+        user = db.session.get(User, account.id)
+        user.name = "改在服务之外"
+        with pytest.raises(RuntimeError, match="outside"):
+            db.session.flush()
+        with pytest.raises(RuntimeError, match="outside a write transaction"), \
+                write_transaction():
+            pass
+        db.session.rollback()
+    with app.app_context():
+        assert db.session.get(User, account.id).name != "改在服务之外"
+
+
+def test_a_caught_inner_failure_undoes_only_the_inner_part(app, ctx):
+    from portal.auth.models import User
+    from tests.conftest import make_user
+
+    first, second = make_user(app, "staff"), make_user(app, "staff")
+    with ctx(), write_transaction():
+        db.session.get(User, first.id).name = "外层"
+        try:
+            with write_transaction():
+                db.session.get(User, second.id).name = "内层"
+                db.session.flush()
+                raise ValueError("inner step failed")
+        except ValueError:
+            pass
+    with app.app_context():
+        assert db.session.get(User, first.id).name == "外层"
+        assert db.session.get(User, second.id).name != "内层"

@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
+from sqlalchemy.orm import MANYTOONE
 
 from ..database import PortalSession, utcnow
 from ..extensions import db
@@ -96,8 +97,9 @@ def _updated_values(session, obj) -> dict:
     value is often not in memory; it is read from the row (still unchanged before the flush).
     """
     state = inspect(obj)
+    mapper = state.mapper
     changed, unknown_old = {}, []
-    for attr in state.mapper.column_attrs:
+    for attr in mapper.column_attrs:
         history = state.attrs[attr.key].history
         if not history.added:
             continue
@@ -107,8 +109,24 @@ def _updated_values(session, obj) -> dict:
         else:
             changed[attr.key] = [None, new]
             unknown_old.append(attr)
+    # A many-to-one set through its relationship (booking.venue = other) changes the foreign
+    # key only during the flush; describe it as the change of that column.
+    for relation in mapper.relationships:
+        if relation.direction is not MANYTOONE:
+            continue
+        history = state.attrs[relation.key].history
+        if not history.added or len(relation.local_remote_pairs) != 1:
+            continue
+        local, remote = relation.local_remote_pairs[0]
+        attr = mapper.get_property_by_column(local)
+        if attr.key in changed:
+            continue
+        target = history.added[0]
+        new = None if target is None else getattr(
+            target, inspect(target).mapper.get_property_by_column(remote).key)
+        changed[attr.key] = [None, new]
+        unknown_old.append(attr)
     if unknown_old:
-        mapper = state.mapper
         key = mapper.primary_key_from_instance(obj)
         where = [column == value for column, value in zip(mapper.primary_key, key, strict=True)]
         with session.no_autoflush:
@@ -147,7 +165,10 @@ def _audit_before_flush(session, flush_context, instances) -> None:
                 pending.append((action, obj.audit_type(), _identity(obj), changes))
     for obj in session.deleted:
         if isinstance(obj, Audited):
-            pending.append((AuditAction.DELETE, obj.audit_type(), _identity(obj), {}))
+            with session.no_autoflush:
+                snapshot = {key: [old, None] for key, (_none, old) in
+                            _created_values(obj).items()}
+            pending.append((AuditAction.DELETE, obj.audit_type(), _identity(obj), snapshot))
 
 
 @event.listens_for(PortalSession, "after_flush")
@@ -161,8 +182,10 @@ def _audit_after_flush(session, flush_context) -> None:
     if not rows:
         return
     actor_id, actor_label = _current_actor()
-    request_id = g.get("request_id") if has_request_context() else None
-    ip_address = request.remote_addr if has_request_context() else None
+    # Work done by the CLI or cron runs in a made-up request: it has no address of its own.
+    real_request = has_request_context() and _actor_override.get() is None
+    request_id = g.get("request_id") if real_request else None
+    ip_address = request.remote_addr if real_request else None
     now = utcnow()
     session.connection().execute(
         sa.insert(AuditLog),
@@ -181,6 +204,19 @@ def _audit_after_flush(session, flush_context) -> None:
             for action, object_type, object_id, changes in rows
         ],
     )
+
+
+@event.listens_for(PortalSession, "do_orm_execute")
+def _no_unaudited_bulk_changes(state) -> None:
+    """Bulk UPDATE/DELETE would bypass the trail: refused for audited models."""
+    if not (state.is_update or state.is_delete):
+        return
+    for mapper in state.all_mappers:
+        if issubclass(mapper.class_, Audited):
+            raise RuntimeError(
+                f"bulk {'update' if state.is_update else 'delete'} of {mapper.class_.__name__} "
+                "would not be audited; change the objects instead"
+            )
 
 
 @event.listens_for(PortalSession, "after_rollback")

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -102,6 +103,27 @@ def _consume_token(raw: str, *purposes: str) -> User:
     return token.user
 
 
+def _revoke_tokens(user: User, *purposes: str) -> None:
+    """Unused links of these kinds stop working (after a reset, a password change...)."""
+    db.session.execute(
+        sa.update(UserToken)
+        .where(UserToken.user_id == user.id, UserToken.purpose.in_(purposes),
+               UserToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _recently_sent(user: User, purpose: str) -> bool:
+    """A link of this kind went out less than RESEND_COOLDOWN ago (throttles mail bombing)."""
+    since = utcnow() - timedelta(seconds=current_app.config["TOKEN_RESEND_SECONDS"])
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(UserToken).where(
+            UserToken.user_id == user.id, UserToken.purpose == purpose,
+            UserToken.created_at > since)
+    ) > 0
+
+
 def check_password_policy(password: str, *, email: str, name: str = "", phone: str = "") -> None:
     problem = password_problem(password, email, name, phone)
     if problem:
@@ -159,6 +181,9 @@ def resend_verification(email: str) -> None:
     user = find_by_email(email)
     if user is None or user.email_verified_at is not None or not user.active:
         return
+    if _recently_sent(user, TokenPurpose.VERIFY_EMAIL):
+        security_log.info("verification link for user %s not resent: cooldown", user.id)
+        return
     with write_transaction():
         _send_verification(user)
 
@@ -182,6 +207,8 @@ def authenticate(email: str, password: str) -> User | None:
         dummy_verify()
         security_log.warning("login failed: unknown account %r", normalise_email(email)[:254])
         return None
+    if user.password_hash is None:
+        dummy_verify()  # an invited account without a password must not answer faster
     if not verify_password(user.password_hash, password):
         security_log.warning("login failed: wrong password for user %s", user.id)
         return None
@@ -212,6 +239,9 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.active:
         security_log.info("password reset requested for unknown or inactive %r", email[:254])
         return
+    if _recently_sent(user, TokenPurpose.RESET_PASSWORD):
+        security_log.info("password reset for user %s not sent again: cooldown", user.id)
+        return
     with write_transaction():
         raw = _issue_token(user, TokenPurpose.RESET_PASSWORD)
         queue_email(
@@ -233,6 +263,7 @@ def reset_password(raw: str, password: str) -> User:
     check_password_policy(password, email=user.email, name=user.name, phone=user.phone)
     with write_transaction():
         user = _consume_token(raw, TokenPurpose.RESET_PASSWORD, TokenPurpose.INVITATION)
+        _revoke_tokens(user, TokenPurpose.RESET_PASSWORD, TokenPurpose.INVITATION)
         user.password_hash = hash_password(password)
         user.session_epoch = user.session_epoch + 1
         if user.email_verified_at is None:
@@ -248,6 +279,10 @@ def create_account(
     if role not in Role.ALL:
         raise ServiceError(_l("Unknown role."), field="role")
     email = normalise_email(email)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise ServiceError(_l("Enter a valid email address."), field="email") from None
     if password is not None:
         check_password_policy(password, email=email, name=name, phone=phone)
     password_hash = hash_password(password) if password else None
@@ -280,6 +315,8 @@ def update_account(user: User, *, role: str, active: bool, acting_user: User) ->
         user.active = active
         if ended:
             user.session_epoch = user.session_epoch + 1
+        if not active:
+            _revoke_tokens(user, *TokenPurpose.ALL)
 
 
 def update_profile(user: User, *, name: str, organisation: str, phone: str, locale: str) -> None:
@@ -298,6 +335,7 @@ def change_password(user: User, *, current: str, new: str) -> None:
     if problem:
         raise ServiceError(problem, field="new_password")
     with write_transaction():
+        _revoke_tokens(user, TokenPurpose.RESET_PASSWORD, TokenPurpose.INVITATION)
         user.password_hash = hash_password(new)
         user.session_epoch = user.session_epoch + 1
 

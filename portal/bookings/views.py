@@ -162,11 +162,12 @@ def _prefill(form) -> None:
         form.headcount.data = request.args.get("headcount", type=int)
 
 
+BOOKERS = (Role.CLIENT, Role.STAFF, Role.ADMIN)
+
+
 @bp.route("/book", methods=["GET", "POST"])
-@login_required
+@role_required(*BOOKERS)
 def book():
-    if current_user.role == Role.SUPERVISOR:
-        abort(403)
     form, venue_choices = _booking_form()
     _prefill(form)
     conflict = None
@@ -201,7 +202,7 @@ def book():
 
 
 @bp.route("/quote", methods=["POST"])
-@login_required
+@role_required(*BOOKERS)
 def quote():
     """The live quote while the form is filled in (htmx), computed on the server."""
     form, _choices = _booking_form()

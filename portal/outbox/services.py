@@ -8,6 +8,8 @@ at once never deliver the same message twice.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
 import smtplib
 from datetime import timedelta
@@ -17,13 +19,16 @@ from email.utils import formatdate, make_msgid
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from jinja2_fragments.flask import render_block
 
 from ..database import utcnow, write_transaction
+from ..errors import NotAllowed
 from ..extensions import db
 from .models import OutboxMessage, OutboxStatus
 
-STALE_CLAIM = timedelta(minutes=10)
+STALE_CLAIM = timedelta(minutes=10)  # a claim is re-stamped before each message is sent
+log = logging.getLogger("portal.outbox")
 
 
 def queue_email(recipient: str, template: str, locale: str | None = None, **context) -> None:
@@ -80,64 +85,118 @@ def _claim(batch_size: int) -> list[tuple[int, str]]:
     return [(message_id, token) for message_id in ids]
 
 
-def _deliver(message: OutboxMessage) -> None:
-    config = current_app.config
+def _email(message: dict) -> EmailMessage:
     email = EmailMessage()
-    email["From"] = config["MAIL_SENDER"]
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
+    email["From"] = current_app.config["MAIL_SENDER"]
+    email["To"] = message["recipient"]
+    email["Subject"] = message["subject"]
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(domain="portal.localhost")
-    email.set_content(message.body_text)
-    if message.body_html:
-        email.add_alternative(message.body_html, subtype="html")
+    email.set_content(message["body_text"])
+    if message["body_html"]:
+        email.add_alternative(message["body_html"], subtype="html")
+    return email
+
+
+def _connect() -> smtplib.SMTP:
+    config = current_app.config
     smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
-    with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-        if config["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-        smtp.send_message(email)
+    smtp = smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30)
+    if config["MAIL_USE_TLS"]:
+        smtp.starttls()
+    if config["MAIL_USERNAME"]:
+        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+    return smtp
+
+
+def _still_ours(message_id: int, token: str) -> bool:
+    """Re-stamp the claim just before sending; False if another sender took the message over."""
+    with write_transaction():
+        result = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claim_token == token,
+                   OutboxMessage.status == OutboxStatus.SENDING)
+            .values(claimed_at=utcnow())
+        )
+    return result.rowcount == 1
+
+
+def _record(message_id: int, token: str, error: str | None, result: dict) -> None:
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    with write_transaction():
+        message = db.session.get(OutboxMessage, message_id)
+        if message is None or message.claim_token != token:
+            return  # another sender owns it now
+        message.attempts += 1
+        message.claim_token = None
+        if error is None:
+            message.status = OutboxStatus.SENT
+            message.sent_at = utcnow()
+            result["sent"] += 1
+        else:
+            message.last_error = error[:2000]
+            if message.attempts >= max_attempts:
+                message.status = OutboxStatus.FAILED
+                result["failed"] += 1
+            else:
+                message.status = OutboxStatus.PENDING
+                message.next_attempt_at = utcnow() + timedelta(minutes=2 ** message.attempts)
+                result["retry"] += 1
 
 
 def send_pending(batch_size: int = 100) -> dict[str, int]:
-    """Deliver due messages over SMTP; failed ones are retried with backoff."""
+    """Deliver due messages over one SMTP connection; failures are retried with backoff.
+
+    A message that cannot be sent for any reason (server down, a malformed address) is
+    recorded as a failed attempt and never blocks the others.
+    """
     result = {"sent": 0, "retry": 0, "failed": 0}
     if not smtp_configured():
         return result
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
-    for message_id, token in _claim(batch_size):
-        message = db.session.get(OutboxMessage, message_id)
-        if message is None or message.claim_token != token:
-            continue
-        error = None
-        try:
-            _deliver(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        with write_transaction():
-            message.attempts += 1
-            message.claim_token = None
-            if error is None:
-                message.status = OutboxStatus.SENT
-                message.sent_at = utcnow()
-                result["sent"] += 1
-            else:
-                message.last_error = error[:2000]
-                if message.attempts >= max_attempts:
-                    message.status = OutboxStatus.FAILED
-                    result["failed"] += 1
-                else:
-                    message.status = OutboxStatus.PENDING
-                    delay = timedelta(minutes=2 ** message.attempts)
-                    message.next_attempt_at = utcnow() + delay
-                    result["retry"] += 1
+    claimed = _claim(batch_size)
+    if not claimed:
+        return result
+    fields = ("recipient", "subject", "body_text", "body_html")
+    messages = {
+        row.id: dict(zip(fields, row[1:], strict=True))
+        for row in db.session.execute(
+            sa.select(OutboxMessage.id, *(getattr(OutboxMessage, f) for f in fields))
+            .where(OutboxMessage.id.in_([message_id for message_id, _ in claimed])))
+    }
+    db.session.rollback()  # no transaction stays open while we talk to the mail server
+    smtp, connect_error = None, None
+    try:
+        smtp = _connect()
+    except (OSError, smtplib.SMTPException) as exc:
+        connect_error = f"{type(exc).__name__}: {exc}"
+    try:
+        for message_id, token in claimed:
+            if message_id not in messages or not _still_ours(message_id, token):
+                continue
+            error = connect_error
+            if smtp is not None:
+                try:
+                    smtp.send_message(_email(messages[message_id]))
+                except Exception as exc:  # noqa: BLE001 - any failure is one failed attempt
+                    log.warning("outbox message %s not sent: %s", message_id, exc)
+                    error = f"{type(exc).__name__}: {exc}"
+                    if isinstance(exc, smtplib.SMTPServerDisconnected):
+                        smtp = None
+                        connect_error = error
+            _record(message_id, token, error, result)
+    finally:
+        if smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
     return result
 
 
 def retry(message: OutboxMessage) -> None:
-    """An admin sends a failed message again."""
+    """An admin sends a failed message again (only failed ones: never a sent one twice)."""
     with write_transaction():
+        db.session.refresh(message)
+        if message.status != OutboxStatus.FAILED:
+            raise NotAllowed(_l("Only failed messages can be sent again."))
         message.status = OutboxStatus.PENDING
         message.next_attempt_at = utcnow()
         message.attempts = 0

@@ -4,6 +4,7 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 
 from ..authz import admin_required, visible_or_404
+from ..errors import NotAllowed
 from ..htmx import redirect_to, render
 from ..pagination import paginate
 from . import bp, services
@@ -34,6 +35,10 @@ def detail(message_id: int):
 @admin_required
 def retry(message_id: int):
     message = visible_or_404(OutboxMessage, message_id)
-    services.retry(message)
-    flash(_("The message will be sent again."), "success")
+    try:
+        services.retry(message)
+    except NotAllowed as error:
+        flash(error.message, "danger")
+    else:
+        flash(_("The message will be sent again."), "success")
     return redirect_to(url_for("outbox.detail", message_id=message.id))

@@ -24,31 +24,45 @@ def test_changes_record_who_what_old_and_new(app, login_as, user_factory):
     target = user_factory("staff", name="陈晓丽")
     path = f"/admin/users/{target.id}"
     response = admin.post(path, data=form_data(admin, path, role="supervisor", active="y"),
-                          headers={"X-Request-ID": "req-abcdef123"})
+                          headers={"X-Request-ID": "forged-by-the-client"})
     assert response.status_code == 303
     create, change = _rows(app, target.id)[-2:]
     assert create.action == "create"
     assert change.action == "update"
     assert change.changes["role"] == ["staff", "supervisor"]
     assert change.actor_id == admin.account.id and change.actor_label == admin.account.email
-    assert change.request_id == "req-abcdef123"
+    assert change.request_id == response.headers["X-Request-ID"] != "forged-by-the-client"
     assert change.ip_address == "127.0.0.1"
     assert change.created_at.tzinfo is not None
 
 
-def test_status_action_for_models_with_status(app, ctx):
-    """Any Audited model whose `status` changes gets the 'status' action."""
-    from portal.audit.services import _audit_after_flush  # noqa: F401  (the hook under test)
+def test_cli_changes_name_the_command_and_no_address(app, ctx):
     from tests.conftest import make_user
 
     account = make_user(app, "staff")
-    with ctx(), acting_as(None, "test"):
+    with ctx(), acting_as(None, "tick"):
         user = db.session.get(User, account.id)
         with write_transaction():
             user.active = False
     [row] = [r for r in _rows(app, account.id) if r.action != "create"]
     assert row.action == "update" and row.changes["active"] == [True, False]
-    assert row.actor_label == "test"
+    assert (row.actor_label, row.ip_address, row.request_id) == ("tick", None, None)
+
+
+def test_deletes_keep_what_was_deleted(app, ctx):
+    from tests.conftest import make_user
+
+    account = make_user(app, "client", name="将被删除")
+    with ctx(), write_transaction():
+        db.session.delete(db.session.get(User, account.id))
+    row = _rows(app, account.id)[-1]
+    assert row.action == "delete" and row.changes["name"] == ["将被删除", None]
+    assert row.changes["password_hash"] == ["***", None]
+
+
+def test_bulk_changes_of_audited_models_are_refused(app, ctx):
+    with ctx(), pytest.raises(RuntimeError, match="would not be audited"), write_transaction():
+        db.session.execute(sa.update(User).values(name="everyone"))
 
 
 def test_rolled_back_changes_leave_no_audit_rows(app, ctx):
@@ -128,7 +142,8 @@ class _Ticket(Audited, _ScratchBase):
 
 def test_any_audited_model_gets_create_status_and_delete_rows(app, ctx):
     with ctx(), acting_as(None, "module test"):
-        _ScratchBase.metadata.create_all(db.session.connection())
+        with write_transaction():
+            _ScratchBase.metadata.create_all(db.session.connection())
         with write_transaction():
             ticket = _Ticket(status="requested")
             db.session.add(ticket)

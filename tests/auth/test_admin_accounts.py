@@ -114,3 +114,22 @@ def test_cli_creates_accounts(app):
     assert weak.exit_code != 0
     listing = runner.invoke(args=["users", "list"])
     assert "wang@example.com" in listing.output
+
+
+def test_deactivation_kills_outstanding_links(app, login_as, client):
+    admin = login_as("admin")
+    admin.post("/admin/users/new", data=form_data(
+        admin, "/admin/users/new", role="staff", name="待停用", email="gone@example.com"))
+    link = link_in(outbox_for(app, "gone@example.com")[0])
+    with app.app_context():
+        user_id = db.session.scalar(sa.select(User.id).where(User.email == "gone@example.com"))
+    path = f"/admin/users/{user_id}"
+    assert admin.post(path, data=form_data(admin, path, role="staff")).status_code == 303
+    assert client.get(link).status_code == 410
+
+
+def test_cli_refuses_a_malformed_email(app):
+    result = app.test_cli_runner().invoke(args=["users", "create", "--role", "staff",
+                                                "--email", "bad\naddress@example.com"])
+    assert result.exit_code != 0
+    assert outbox_for(app, "bad\naddress@example.com") == []

@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import User
+from portal.database import write_transaction
 from portal.extensions import db
 from tests.conftest import csrf_token, login
 from tests.helpers import form_data
@@ -155,10 +156,9 @@ def test_token_expiry(app, client, user_factory):
         email=email, password="a long passphrase for booking",
         confirm="a long passphrase for booking"))
     assert response.status_code == 303
-    with app.app_context():
+    with app.app_context(), write_transaction():
         token = db.session.scalar(sa.select(UserToken))
         token.expires_at = token.expires_at - timedelta(days=3)
-        db.session.commit()
     link = link_in(outbox_for(app, email)[0])
     assert client.get(link).status_code == 410
     assert client.post(link, data=form_data(client, "/auth/login")).status_code == 410

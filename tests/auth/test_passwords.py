@@ -117,3 +117,36 @@ def test_user_lookup_is_case_insensitive(app, client, user_factory):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
             User.email == "mixed@example.com")) == 1
+
+
+def test_reset_links_die_when_the_password_changes(app, client, user_factory):
+    account = user_factory("staff")
+    _request_reset(client, account.email)
+    link = link_in(outbox_for(app, account.email)[0])
+    me = app.test_client()
+    login(me, account)
+    response = me.post("/auth/account/password", data=form_data(
+        me, "/auth/account", **{"pw-current_password": account.password,
+                                "pw-new_password": NEW, "pw-confirm": NEW}))
+    assert response.status_code == 303
+    assert client.get(link).status_code == 410
+
+
+def test_a_second_reset_request_within_the_cooldown_sends_nothing(app, client, user_factory):
+    account = user_factory("client")
+    first = _request_reset(client, account.email)
+    second = _request_reset(client, account.email)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(outbox_for(app, account.email)) == 1
+
+
+def test_remember_me_lasts_two_weeks_by_default(app, user_factory):
+    account = user_factory("staff")
+    device = app.test_client()
+    token = csrf_token(device)
+    response = device.post("/auth/login", data={"email": account.email, "remember": "y",
+                                                "password": account.password, "csrf_token": token})
+    cookie = next(c for c in response.headers.getlist("Set-Cookie")
+                  if c.startswith("remember_token="))
+    assert "Max-Age=1209600" in cookie or "Expires=" in cookie
+    assert app.config["REMEMBER_COOKIE_DURATION"].days == 14

@@ -121,3 +121,11 @@ def test_resend_verification_says_the_same_for_unknown_accounts(app, client, use
         assert "如果该账户尚待验证" in response.get_data(as_text=True)
     assert len(outbox_for(app, account.email)) == 1
     assert outbox_for(app, "nobody@example.com") == []
+
+
+def test_registration_is_rate_limited(app, client):
+    for n in range(10):
+        _register(client, email=f"r{n}@example.com", phone="12")  # invalid: 422, still counted
+    response = _register(client, email="r11@example.com")
+    assert response.status_code == 429
+    assert outbox_for(app, "r11@example.com") == []

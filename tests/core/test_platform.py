@@ -99,6 +99,8 @@ def test_proxy_hops_trust_forwarded_address(tmp_path):
         return "ok"
 
     response = app.test_client().get("/whoami", headers={
-        "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+        "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
+        "X-Request-ID": "lb-0123456789"})
     assert seen == {"ip": "203.0.113.7", "secure": True}
+    assert response.headers["X-Request-ID"] == "lb-0123456789"  # our proxy's id is kept
     assert "Strict-Transport-Security" in response.headers

@@ -135,11 +135,10 @@ def test_admin_reads_and_retries_mail(app, ctx, login_as):
     page = admin.get("/admin/outbox/")
     html = page.get_data(as_text=True)
     assert "设置机关事务服务门户的新密码" in html and "未配置 SMTP" in html
-    with app.app_context():
+    with app.app_context(), write_transaction():
         message = db.session.scalar(sa.select(OutboxMessage))
         message_id = message.id
         message.status = OutboxStatus.FAILED
-        db.session.commit()
     detail = admin.get(f"/admin/outbox/{message_id}").get_data(as_text=True)
     assert 'href="http://localhost/auth/reset/abc"' in detail
     path = f"/admin/outbox/{message_id}"
@@ -200,3 +199,28 @@ def test_two_senders_at_once_deliver_each_message_once(live_app):
         assert len(recipients) == 30 and len(set(recipients)) == 30
     finally:
         controller.stop()
+
+
+def test_a_message_that_cannot_be_sent_does_not_block_the_others(app, ctx, smtp):
+    _queue(app, ctx)
+    with ctx(), write_transaction():
+        db.session.add(OutboxMessage(recipient="broken\r\nBcc: x@example.com", subject="s",
+                                     body_text="b", template="t"))
+    _queue(app, ctx, recipient="after@example.com")
+    with ctx():
+        result = outbox.send_pending()
+    assert result == {"sent": 2, "retry": 1, "failed": 0}
+    assert sorted(m["To"] for m in smtp.messages) == ["after@example.com", "zhao@example.com"]
+    assert sorted(_statuses(app)) == ["pending", "sent", "sent"]
+
+
+def test_sent_mail_cannot_be_retried(app, ctx, login_as, smtp):
+    _queue(app, ctx)
+    with ctx():
+        outbox.send_pending()
+        message_id = db.session.scalar(sa.select(OutboxMessage.id))
+    admin = login_as("admin")
+    path = f"/admin/outbox/{message_id}"
+    response = admin.post(f"{path}/retry", data=form_data(admin, path), follow_redirects=True)
+    assert "只有发送失败的邮件可以重新发送" in response.get_data(as_text=True)
+    assert _statuses(app) == ["sent"] and len(smtp.messages) == 1
