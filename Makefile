@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app portal
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres test-browser install install-dev translations \
-        extract-messages lint bench browser-deps serve-prod clean
+        extract-messages lint bench browser-deps redis serve-prod clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -46,11 +46,20 @@ browser-deps:
 	  fi; \
 	fi
 
+# The rate-limit test talks to a real Redis on 127.0.0.1:6379; start one if none answers.
+redis:
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
+	  command -v redis-server >/dev/null || { \
+	    if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq redis-server >/dev/null; \
+	    else echo "the tests need Redis: sudo apt-get install redis-server"; exit 1; fi; }; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null; \
+	  sleep 1; }
+
 lint: install-dev
 	$(BIN)/ruff check .
 
 # Every test: lint, the suite on SQLite, then on PostgreSQL when PORTAL_TEST_DATABASE_URL is set.
-test: install-dev browser-deps lint
+test: install-dev browser-deps redis lint
 	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$PORTAL_TEST_DATABASE_URL)"; \
@@ -59,10 +68,10 @@ test: install-dev browser-deps lint
 	  echo "PORTAL_TEST_DATABASE_URL is not set: PostgreSQL run skipped (make test-postgres runs it)"; \
 	fi
 
-test-sqlite: install-dev
+test-sqlite: install-dev redis
 	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest
 
-test-postgres: install-dev
+test-postgres: install-dev redis
 	PORTAL_TEST_DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest
 
 test-browser: install-dev browser-deps

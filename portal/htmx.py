@@ -31,9 +31,7 @@ def render(template: str, block: str | None = None, status: int = 200, **context
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
-    response = make_response(body, status)
-    response.vary.add("HX-Request")
-    return response
+    return make_response(body, status)  # Vary: HX-Request is added to every response
 
 
 def render_form_errors(template: str, block: str, **context) -> Response:

@@ -28,6 +28,13 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def set_lang_cookie(response, locale: str) -> None:
+    response.set_cookie(
+        LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+
+
 def money(fen: int | None) -> str:
     """Integer fen (分) shown as yuan in the current locale, e.g. ¥1,234.50."""
     if fen is None:
@@ -60,8 +67,5 @@ def init_i18n(app: Flask) -> None:
     def remember_language(response):
         wanted = g.get("set_lang_cookie")
         if wanted:
-            response.set_cookie(
-                LANG_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                secure=app.config["SESSION_COOKIE_SECURE"],
-            )
+            set_lang_cookie(response, wanted)
         return response

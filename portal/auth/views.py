@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..errors import ServiceError, apply_to_form
 from ..extensions import limiter
 from ..htmx import redirect_to, render, render_form_errors
-from ..i18n import LANG_COOKIE
+from ..i18n import set_lang_cookie
 from ..security import safe_next
 from . import bp, services
 from .forms import (
@@ -53,9 +53,7 @@ def login():
             services.record_login(user, form.password.data)
             response = redirect_to(next_url)
             if user.locale:
-                response.set_cookie(LANG_COOKIE, user.locale, max_age=365 * 24 * 3600,
-                                    samesite="Lax", httponly=True,
-                                    secure=current_app.config["SESSION_COOKIE_SECURE"])
+                set_lang_cookie(response, user.locale)
             return response
         g.login_failed = True
         form.form_errors.append(_("The email or password is not correct."))
@@ -171,9 +169,7 @@ def profile():
                                 phone=form.phone.data or "", locale=form.locale.data)
         flash(_("Your profile is saved."), "success")
         response = redirect_to(url_for("auth.profile"))
-        response.set_cookie(LANG_COOKIE, form.locale.data, max_age=365 * 24 * 3600,
-                            samesite="Lax", httponly=True,
-                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+        set_lang_cookie(response, form.locale.data)
         return response
     context = {"form": form, "password_form": password_form, "user": user}
     if request.method == "POST":

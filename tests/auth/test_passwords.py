@@ -39,8 +39,11 @@ def test_reset_request_does_not_reveal_accounts(app, client, user_factory):
     answers = []
     for email in (account.email, "nobody@example.com"):
         response = _request_reset(client, email)
-        answers.append((response.status_code, response.headers["Location"]))
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        flashed = page.split('id="messages"', 1)[1].split("</div>", 2)[:2]
+        answers.append((response.status_code, response.headers["Location"], flashed))
     assert answers[0] == answers[1]
+    assert "我们已向其发送设置新密码的链接" in answers[0][2][0]
     assert len(outbox_for(app, account.email)) == 1
     assert outbox_for(app, "nobody@example.com") == []
 
