@@ -7,6 +7,7 @@ and turn the guard's refusal in a race into the same answer.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -36,6 +37,7 @@ from .models import (
 )
 
 S = BookingStatus
+log = logging.getLogger("portal.bookings")
 STAFF = (Role.ADMIN, Role.STAFF)
 SYSTEM = "system"  # the tick command acts as this role
 
@@ -110,11 +112,11 @@ class BookingConflict(Conflict):
 # --- venues and availability ---------------------------------------------------------------
 
 
-def venues_stmt(user=None):
-    stmt = sa.select(Venue).order_by(Venue.building, Venue.code).options(
-        selectinload(Venue.layouts), selectinload(Venue.equipment)
-    )
-    return stmt.where(Venue.visible_to(user)) if user is not None else stmt
+def venues_stmt(user):
+    """The venues this user may see (visitors and clients: public ones), with their details."""
+    return (sa.select(Venue).where(Venue.visible_to(user))
+            .order_by(Venue.building, Venue.code)
+            .options(selectinload(Venue.layouts), selectinload(Venue.equipment)))
 
 
 def slot_period(venue: Venue, slot: SlotInput) -> tuple[datetime, datetime, datetime, datetime]:
@@ -139,6 +141,7 @@ def busy_slots(venue_ids, start: datetime, end: datetime, exclude_booking: int |
 
 def free_venues(day: date, start: time, end: time, headcount: int = 1, layout: str | None = None,
                 equipment: tuple[str, ...] = (), user=None, limit: int = 50) -> list[Venue]:
+    # user=None (a visitor) sees public venues only, like every other caller of venues_stmt
     """Venues that fit and are free for the whole period, best fit (smallest room) first.
 
     Two queries whatever the data size: candidate venues, then their busy slots that day.
@@ -355,6 +358,7 @@ def request_booking(user, data: BookingInput) -> Booking:
     except sa.exc.IntegrityError as error:
         if is_overlap_violation(error):
             # A race only the database saw: answer as if the check had caught it.
+            log.info("booking conflict caught by the database guard (a race)")
             raise BookingConflict(_explain_conflicts(user, data, venues)) from None
         raise
     return booking
@@ -467,6 +471,7 @@ def create_blackout(venue_id: int | None, starts_at: datetime, ends_at: datetime
     try:
         with write_transaction():
             venue_ids = [venue_id] if venue_id else list(db.session.scalars(sa.select(Venue.id)))
+            # (staff only: every venue, public or not)
             in_the_way = busy_slots(venue_ids, starts_at, ends_at)
             if in_the_way:
                 refs = sorted({s.booking.reference for s in in_the_way if s.booking})

@@ -283,7 +283,7 @@ def queue():
         status="" if filters["status"] == "all" else filters["status"],
         venue_id=filters["venue_id"], on_day=filters["day"], client=filters["client"])
     pager = paginate(stmt)
-    all_venues = list(services.db.session.scalars(services.venues_stmt()))
+    all_venues = list(services.db.session.scalars(services.venues_stmt(current_user)))
     return render("bookings/queue.html", "results", pager=pager, filters=filters,
                   venues=all_venues, decision=DecisionForm(), **_labels())
 
@@ -317,7 +317,7 @@ def bulk_approve():
 @staff_required
 def blackouts():
     form = BlackoutForm()
-    venue_list = list(services.db.session.scalars(services.venues_stmt()))
+    venue_list = list(services.db.session.scalars(services.venues_stmt(current_user)))
     form.venue_id.choices = [(0, _("The whole center"))] + [(v.id, v.name) for v in venue_list]
     if form.validate_on_submit():
         zone = services.local_zone()
