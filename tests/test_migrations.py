@@ -76,3 +76,44 @@ def test_database_guards_exist(app, is_postgres):
                 "SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars())
             assert {"audit_log_no_update", "audit_log_no_delete",
                     "venue_slot_no_overlap_insert", "venue_slot_no_overlap_update"} <= triggers
+
+
+def test_upgrades_keep_the_data_of_rebuilt_tables(tmp_path):
+    """SQLite rebuilds `booking` in 0003; its slots (ON DELETE CASCADE) must survive."""
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from tests.conftest import _test_config
+
+    scratch = create_app(_test_config(f"sqlite:///{tmp_path / 'data.db'}"))
+    with scratch.app_context():
+        upgrade(revision="0002")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO user_account (id, email, name, organisation, phone, role, active, "
+                "session_epoch, created_at) VALUES (1, 'a@example.com', 'A', '', '', 'client', "
+                "1, 0, '2026-01-01 00:00:00')")
+            conn.exec_driver_sql(
+                "INSERT INTO venue (id, code, name, kind, building, floor, description, "
+                "opens_at, closes_at, setup_minutes, cleanup_minutes, public, active, "
+                "external_half_day_fen, external_evening_fen, external_full_day_fen, "
+                "internal_half_day_fen, internal_evening_fen, internal_full_day_fen) VALUES "
+                "(1, 'V1', 'Hall', 'hall', 'B', '1F', '', '08:00:00', '22:00:00', 0, 0, 1, 1, "
+                "0, 0, 0, 0, 0, 0)")
+            conn.exec_driver_sql(
+                "INSERT INTO booking (id, client_id, department, status, rate_kind, title, "
+                "purpose, headcount, layout, equipment, notes, contact_phone, starts_at, "
+                "created_at, reason, deposit_fen, quote_total_fen, extras_fen) VALUES "
+                "(1, 1, '', 'approved', 'external', 'T', '', 10, 'theatre', '[]', '', '', "
+                "'2030-01-01 01:00:00', '2026-01-01 00:00:00', '', 0, 0, 0)")
+            conn.exec_driver_sql(
+                "INSERT INTO venue_slot (id, venue_id, booking_id, session, starts_at, ends_at, "
+                "blocked_from, blocked_until, active) VALUES (1, 1, 1, 'morning', "
+                "'2030-01-01 01:00:00', '2030-01-01 02:00:00', '2030-01-01 01:00:00', "
+                "'2030-01-01 02:00:00', 1)")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM venue_slot").scalar() == 1
+            assert conn.exec_driver_sql("SELECT count(*) FROM booking").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()

@@ -201,6 +201,40 @@ class Blackout(Audited, db.Model):
     venue: Mapped[Venue | None] = relationship()
 
 
+class BookingSeries(Audited, db.Model):
+    """A weekly recurring internal meeting; each date is an ordinary booking of the series.
+
+    A date is skipped by cancelling its booking and moved by moving it, so an exception never
+    touches the other dates.
+    """
+
+    __tablename__ = "booking_series"
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_valid"),
+        sa.CheckConstraint("first_day <= last_day", name="dates_ordered"),
+        sa.CheckConstraint("starts_at_time < ends_at_time", name="times_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    department: Mapped[str] = mapped_column(sa.String(200))
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venue.id", ondelete="RESTRICT"))
+    weekday: Mapped[int]
+    starts_at_time: Mapped[time] = mapped_column(sa.Time)
+    ends_at_time: Mapped[time] = mapped_column(sa.Time)
+    first_day: Mapped[date] = mapped_column(sa.Date)
+    last_day: Mapped[date] = mapped_column(sa.Date)
+    headcount: Mapped[int]
+    layout: Mapped[str] = mapped_column(sa.String(20))
+    rate_kind: Mapped[str] = mapped_column(sa.String(10), default="internal")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    venue: Mapped[Venue] = relationship()
+    bookings: Mapped[list[Booking]] = relationship(back_populates="series",
+                                                   order_by="Booking.starts_at")
+
+
 class Booking(Audited, db.Model):
     """One booking request: one or more venues on one or more days, with catering."""
 
@@ -244,8 +278,12 @@ class Booking(Audited, db.Model):
     actual_headcount: Mapped[int | None]
     extras_fen: Mapped[int] = mapped_column(default=0)
     final_total_fen: Mapped[int | None]
+    series_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("booking_series.id", ondelete="SET NULL"), index=True
+    )
 
     client = relationship("User", foreign_keys=[client_id])
+    series: Mapped[BookingSeries | None] = relationship(back_populates="bookings")
     slots: Mapped[list[VenueSlot]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="VenueSlot.starts_at"
     )
@@ -322,3 +360,25 @@ class BookingCatering(db.Model):
     times: Mapped[int] = mapped_column(default=1)
 
     booking: Mapped[Booking] = relationship(back_populates="catering")
+
+
+class CalendarFeed(db.Model):
+    """A private iCal feed URL: a client's bookings, or (for staff) one venue's.
+
+    Only the token's SHA-256 is stored; revoking sets ``revoked_at`` and the URL stops working.
+    """
+
+    __tablename__ = "calendar_feed"
+    __table_args__ = (
+        sa.CheckConstraint("(user_id IS NULL) != (venue_id IS NULL)", name="user_or_venue"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    venue_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("venue.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
