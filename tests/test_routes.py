@@ -4,16 +4,19 @@ A new route without an entry here fails the test: decide who may open it.
 """
 
 import re
+from datetime import time
 
 import pytest
 import sqlalchemy as sa
 from flask import url_for
+from flask_login import current_user
 
+from portal.bookings import services
 from portal.database import write_transaction
 from portal.extensions import db
 from portal.outbox import services as outbox
 from portal.outbox.models import OutboxMessage
-from tests.bookings.factories import make_booking, make_venue
+from tests.bookings.factories import future_day, make_booking, make_venue
 from tests.conftest import csrf_token, login, make_user
 
 ROLES = ("anonymous", "client", "supervisor", "staff", "admin")
@@ -78,6 +81,13 @@ EXPECTED = {
     "bookings.queue": ({}, staff_only()),
     "bookings.bulk_approve": ({}, everyone(405)),
     "bookings.blackouts": ({}, staff_only()),
+    "bookings.edit": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN, "client": 404,
+                                                      "supervisor": 403, "staff": 200,
+                                                      "admin": 200}),
+    "bookings.series_new": ({}, staff_only()),
+    "bookings.series_detail": ({"series_id": "{series_id}"}, staff_only()),
+    "bookings.runsheet": ({}, staff_only()),
+    "bookings.catering": ({}, staff_only()),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -104,6 +114,10 @@ POST_EXPECTED = {
                       "admin": 303}),
     "bookings.bulk_approve": ({}, {**staff_only(), "staff": 303, "admin": 303}),
     "bookings.blackouts": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "bookings.edit": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN, "client": 404,
+                                                      "supervisor": 403, "staff": 422,
+                                                      "admin": 422}),
+    "bookings.series_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -117,13 +131,19 @@ def sample_ids(app, ctx):
     owner = make_user(app, "client")
     venue_id = make_venue(app)
     booking_id = make_booking(app, owner.id, venue_id)
+    with ctx(staff.id):
+        series = services.create_series(current_user._get_current_object(), services.SeriesInput(
+            title="周例会", department="区财政局", venue_id=venue_id, weekday=0,
+            start=time(14), end=time(15), first_day=future_day(1), last_day=future_day(14),
+            headcount=10, layout="theatre"))
+        series_id = series.id
     with ctx():
         with write_transaction():
             outbox.queue_email("x@example.com", "reset_password",
                                user=type("U", (), {"name": "X"})(), link="http://x", minutes=5)
         message_id = db.session.scalar(sa.select(OutboxMessage.id))
     return {"user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
-            "booking_id": booking_id}
+            "booking_id": booking_id, "series_id": series_id}
 
 
 def test_every_route_has_an_expectation(app):

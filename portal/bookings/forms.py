@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -128,3 +129,33 @@ class BlackoutForm(FlaskForm):
                         validators=[InputRequired(message=_l("Choose a date."))])
     reason = StringField(_l("Reason"), validators=[_required, Length(max=200)],
                          filters=[strip_filter])
+
+
+def weekday_choices():
+    return select_choices([
+        (0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
+        (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday")),
+    ])
+
+
+class SeriesForm(FlaskForm):
+    title = StringField(_l("Meeting"), validators=[_required, Length(max=200)],
+                        filters=[strip_filter])
+    department = StringField(_l("Government department"), validators=[_required,
+                             Length(max=200)], filters=[strip_filter])
+    venue_id = SelectField(_l("Venue"), coerce=int, validate_choice=False)
+    weekday = SelectField(_l("Every"), coerce=int, choices=weekday_choices, default=0)
+    start = TimeField(_l("From"), validators=[InputRequired(message=_l("Enter a time."))])
+    end = TimeField(_l("To"), validators=[InputRequired(message=_l("Enter a time."))])
+    first_day = DateField(_l("First date"),
+                          validators=[InputRequired(message=_l("Choose a date."))])
+    last_day = DateField(_l("Last date"),
+                         validators=[InputRequired(message=_l("Choose a date."))])
+    headcount = IntegerField(_l("Number of people"), validators=[
+        InputRequired(message=_l("Enter the number of people.")), NumberRange(min=1, max=5000)])
+    layout = SelectField(_l("Layout"), choices=layout_choices, default=Layout.BOARDROOM)
+    rate_kind = SelectField(_l("Rate"), choices=lambda: select_choices([
+        (pricing.RateKind.INTERNAL, _l("Internal rate")),
+        (pricing.RateKind.FREE, _l("Free of charge")),
+    ]), default=pricing.RateKind.FREE)
+    skip_conflicts = BooleanField(_l("Skip taken dates"))

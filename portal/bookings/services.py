@@ -30,6 +30,7 @@ from .models import (
     Blackout,
     Booking,
     BookingCatering,
+    BookingSeries,
     BookingStatus,
     CateringOption,
     Venue,
@@ -319,7 +320,8 @@ def _explain_conflicts(user, data: BookingInput, venues, exclude_booking=None):
     return details
 
 
-def request_booking(user, data: BookingInput) -> Booking:
+def request_booking(user, data: BookingInput, series_id: int | None = None,
+                    notify: bool = True) -> Booking:
     """A client (or staff, for a department) asks for venues; the slots are held at once."""
     venues = validate(user, data)
     quote = price(data, venues)
@@ -335,26 +337,14 @@ def request_booking(user, data: BookingInput) -> Booking:
                 raise BookingConflict(details)
             booking = Booking(
                 client_id=client_id, department=department, created_by_id=user.id,
-                status=S.REQUESTED, rate_kind=data.rate_kind, title=data.title.strip(),
-                purpose=data.purpose.strip(), headcount=data.headcount, layout=data.layout,
-                equipment=sorted(set(data.equipment)), notes=data.notes.strip(),
-                contact_phone=data.contact_phone.strip(), quote_total_fen=quote.total_fen,
-                starts_at=min(local_datetime(s.day, s.start) for s in data.slots),
+                status=S.REQUESTED, rate_kind=data.rate_kind, series_id=series_id,
                 expires_at=utcnow() + timedelta(hours=current_app.config["BOOKING_EXPIRY_HOURS"]),
             )
-            for slot in data.slots:
-                starts, ends, blocked_from, blocked_until = slot_period(venues[slot.venue_id], slot)
-                booking.slots.append(VenueSlot(
-                    venue_id=slot.venue_id, session=slot.session, starts_at=starts, ends_at=ends,
-                    blocked_from=blocked_from, blocked_until=blocked_until, active=True))
-            for option, item in catering:
-                booking.catering.append(BookingCatering(
-                    option_id=option.id, kind=option.kind, label=option.name,
-                    unit_price_fen=option.unit_price_fen, quantity=item.quantity,
-                    times=1 if option.kind == pricing.CateringKind.BANQUET else item.times))
             db.session.add(booking)
+            _replace_slots_and_details(booking, data, venues, quote, catering)
             db.session.flush()
-            _notify(booking)
+            if notify:
+                _notify(booking)
     except sa.exc.IntegrityError as error:
         if is_overlap_violation(error):
             # A race only the database saw: answer as if the check had caught it.
@@ -362,6 +352,223 @@ def request_booking(user, data: BookingInput) -> Booking:
             raise BookingConflict(_explain_conflicts(user, data, venues)) from None
         raise
     return booking
+
+
+def _replace_slots_and_details(booking: Booking, data: BookingInput, venues, quote,
+                               catering) -> None:
+    """Give a booking new slots and details; old slots go first (the guard checks each row)."""
+    booking.title = data.title.strip()
+    booking.purpose = data.purpose.strip()
+    booking.headcount = data.headcount
+    booking.layout = data.layout
+    booking.equipment = sorted(set(data.equipment))
+    booking.notes = data.notes.strip()
+    booking.contact_phone = data.contact_phone.strip()
+    booking.quote_total_fen = quote.total_fen
+    booking.starts_at = min(local_datetime(s.day, s.start) for s in data.slots)
+    if booking.slots or booking.catering:
+        booking.slots.clear()
+        booking.catering.clear()
+        db.session.flush()  # delete the old slots before the new ones are checked
+    for slot in data.slots:
+        starts, ends, blocked_from, blocked_until = slot_period(venues[slot.venue_id], slot)
+        booking.slots.append(VenueSlot(
+            venue_id=slot.venue_id, session=slot.session, starts_at=starts, ends_at=ends,
+            blocked_from=blocked_from, blocked_until=blocked_until,
+            active=booking.status in S.ACTIVE))
+    for option, item in catering:
+        booking.catering.append(BookingCatering(
+            option_id=option.id, kind=option.kind, label=option.name,
+            unit_price_fen=option.unit_price_fen, quantity=item.quantity,
+            times=1 if option.kind == pricing.CateringKind.BANQUET else item.times))
+
+
+def can_change(user, booking: Booking) -> bool:
+    """Staff change any active booking; a client its own, until the cancellation cutoff."""
+    if booking.status not in S.ACTIVE:
+        return False
+    if user.role in STAFF:
+        return True
+    return booking.client_id == user.id and cancellable_by_client(booking)
+
+
+def change_booking(user, booking: Booking, data: BookingInput) -> Booking:
+    """Change venues, times or details under the same rules as a new request.
+
+    Staff moving a booking keep its state; a client's change to an approved booking sends it
+    back to staff for approval (the agreed price no longer applies).
+    """
+    if not can_change(user, booking):
+        raise NotAllowed(_l("This booking can no longer be changed online; please call the "
+                            "conference center."))
+    if user.role not in STAFF:
+        data.rate_kind = booking.rate_kind
+    venues = validate(user, data)
+    quote = price(data, venues)
+    catering = _catering_requests(data.catering)
+    try:
+        with write_transaction():
+            db.session.refresh(booking)
+            if not can_change(user, booking):
+                raise NotAllowed(_l("This action is not possible in the record's current "
+                                    "state."))
+            details = _explain_conflicts(user, data, venues, exclude_booking=booking.id)
+            if details:
+                raise BookingConflict(details)
+            _replace_slots_and_details(booking, data, venues, quote, catering)
+            if user.role not in STAFF and booking.status == S.APPROVED:
+                booking.status = S.REQUESTED
+                booking.approved_quote = None
+                booking.expires_at = utcnow() + timedelta(
+                    hours=current_app.config["BOOKING_EXPIRY_HOURS"])
+            _notify(booking)
+    except sa.exc.IntegrityError as error:
+        if is_overlap_violation(error):
+            raise BookingConflict(
+                _explain_conflicts(user, data, venues, exclude_booking=booking.id)) from None
+        raise
+    return booking
+
+
+def booking_input(booking: Booking) -> BookingInput:
+    """A booking as the form's input (to edit it)."""
+    zone = local_zone()
+    slots = []
+    for slot in booking.slots:
+        start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+        slots.append(SlotInput(slot.venue_id, start.date(), slot.session, start.time(),
+                               end.time()))
+    return BookingInput(
+        title=booking.title, headcount=booking.headcount, layout=booking.layout, slots=slots,
+        purpose=booking.purpose, equipment=list(booking.equipment or []),
+        catering=[CateringInput(item.option_id, item.quantity, item.times)
+                  for item in booking.catering if item.option_id],
+        notes=booking.notes, contact_phone=booking.contact_phone, rate_kind=booking.rate_kind,
+        department=booking.department)
+
+
+# --- weekly series (internal meetings) --------------------------------------------------------
+
+
+@dataclass
+class SeriesInput:
+    title: str
+    department: str
+    venue_id: int
+    weekday: int
+    start: time
+    end: time
+    first_day: date
+    last_day: date
+    headcount: int
+    layout: str
+    rate_kind: str = pricing.RateKind.INTERNAL
+    skip_conflicts: bool = False
+
+
+class SeriesConflict(Conflict):
+    def __init__(self, days: list[date]):
+        super().__init__(_l("These dates are taken: %(days)s. Tick \"skip taken dates\" to "
+                            "book the others.", days=", ".join(d.isoformat() for d in days)),
+                         field="first_day")
+        self.days = days
+
+
+def series_dates(data: SeriesInput) -> list[date]:
+    first = data.first_day + timedelta(days=(data.weekday - data.first_day.weekday()) % 7)
+    return [first + timedelta(weeks=n)
+            for n in range(((data.last_day - first).days // 7) + 1) if first <= data.last_day]
+
+
+def create_series(user, data: SeriesInput) -> BookingSeries:
+    """Staff book a weekly meeting; each date becomes an approved booking of the series.
+
+    Taken dates are refused with their list, or skipped when asked; the other dates are
+    booked in one transaction.
+    """
+    if user.role not in STAFF:
+        raise NotAllowed(_l("Only bureau staff can book recurring meetings."))
+    if not data.department.strip():
+        raise ServiceError(_l("This field is required."), field="department")
+    if data.last_day < data.first_day:
+        raise ServiceError(_l("The end must be after the start."), field="last_day")
+    if (data.last_day - data.first_day).days > current_app.config["BOOKING_HORIZON_DAYS"]:
+        raise ServiceError(_l("Bookings open %(days)d days ahead; choose an earlier date.",
+                              days=current_app.config["BOOKING_HORIZON_DAYS"]),
+                           field="last_day")
+    days = series_dates(data)
+    if not days:
+        raise ServiceError(_l("No such weekday between these dates."), field="weekday")
+
+    def one(day: date) -> BookingInput:
+        return BookingInput(title=data.title, headcount=data.headcount, layout=data.layout,
+                            slots=[SlotInput(data.venue_id, day, "custom", data.start,
+                                             data.end)],
+                            rate_kind=data.rate_kind, department=data.department)
+
+    venues = validate(user, one(days[0]))
+    for day in days[1:]:
+        validate(user, one(day))
+    venue = venues[data.venue_id]
+    with write_transaction():
+        taken = []
+        for day in days:
+            _, _, blocked_from, blocked_until = slot_period(
+                venue, SlotInput(venue.id, day, "custom", data.start, data.end))
+            if busy_slots([venue.id], blocked_from, blocked_until):
+                taken.append(day)
+        if taken and not data.skip_conflicts:
+            raise SeriesConflict(taken)
+        series = BookingSeries(
+            title=data.title.strip(), department=data.department.strip(), venue_id=venue.id,
+            weekday=data.weekday, starts_at_time=data.start, ends_at_time=data.end,
+            first_day=data.first_day, last_day=data.last_day, headcount=data.headcount,
+            layout=data.layout, rate_kind=data.rate_kind, created_by_id=user.id)
+        db.session.add(series)
+        db.session.flush()
+        for day in days:
+            if day in taken:
+                continue
+            booking = request_booking(user, one(day), series_id=series.id, notify=False)
+            transition(booking, "approve", user, notify=False)  # staff booked it themselves
+    return series
+
+
+# --- the service team's day -----------------------------------------------------------------
+
+
+def day_slots(day: date) -> list[VenueSlot]:
+    """Every booked slot of one day, in venue and time order, for the run sheet (2 queries)."""
+    start = local_datetime(day, time.min)
+    return list(db.session.scalars(
+        sa.select(VenueSlot).join(Booking, VenueSlot.booking_id == Booking.id)
+        .where(VenueSlot.active,
+               overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
+                        start + timedelta(days=1)))
+        .options(selectinload(VenueSlot.venue), selectinload(VenueSlot.booking).options(
+            selectinload(Booking.catering), selectinload(Booking.client),
+            selectinload(Booking.slots)))
+        .order_by(VenueSlot.starts_at, VenueSlot.venue_id)))
+
+
+def catering_summary(day: date) -> tuple[list[Booking], dict[str, int]]:
+    """The canteen's day: bookings with catering that meet that day, and totals by kind.
+
+    Catering is ordered per booking: a booking over several days is listed on each of its
+    days with its whole order, and marked as such.
+    """
+    bookings, seen = [], set()
+    for slot in day_slots(day):
+        booking = slot.booking
+        if booking.id not in seen and booking.catering:
+            seen.add(booking.id)
+            bookings.append(booking)
+    totals = {kind: 0 for kind in pricing.CateringKind.ALL}
+    for booking in bookings:
+        for item in booking.catering:
+            totals[item.kind] += item.quantity * (1 if item.kind == pricing.CateringKind.BANQUET
+                                                  else item.times)
+    return bookings, totals
 
 
 # --- the lifecycle -------------------------------------------------------------------------
@@ -387,7 +594,8 @@ def cancellable_by_client(booking: Booking) -> bool:
     return utcnow() < cancel_cutoff(booking)
 
 
-def transition(booking: Booking, name: str, user=None, reason: str = "", **details) -> Booking:
+def transition(booking: Booking, name: str, user=None, reason: str = "", notify: bool = True,
+               **details) -> Booking:
     """Move a booking through its lifecycle: checked against the table, audited, notified."""
     with write_transaction():
         db.session.refresh(booking)  # decide on the row as it is now, under the write lock
@@ -414,7 +622,8 @@ def transition(booking: Booking, name: str, user=None, reason: str = "", **detai
             booking.extras_fen = details.get("extras_fen", 0)
             frozen = booking.approved_quote or {"total_fen": booking.quote_total_fen}
             booking.final_total_fen = frozen["total_fen"] + booking.extras_fen
-        _notify(booking)
+        if notify:
+            _notify(booking)
     return booking
 
 

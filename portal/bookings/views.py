@@ -15,8 +15,15 @@ from ..htmx import redirect_to, render, render_form_errors
 from ..pagination import paginate
 from ..roles import Role
 from . import bp, pricing, services
-from .forms import BlackoutForm, BookingForm, DecisionForm, SearchForm, StaffBookingForm
-from .models import Booking, BookingStatus, Equipment, Layout, Venue
+from .forms import (
+    BlackoutForm,
+    BookingForm,
+    DecisionForm,
+    SearchForm,
+    SeriesForm,
+    StaffBookingForm,
+)
+from .models import Booking, BookingSeries, BookingStatus, Equipment, Layout, Venue
 
 # What a client's form never carries; sending it anyway is refused, not ignored.
 STAFF_ONLY_FIELDS = ("rate_kind", "department", "status", "quote_total_fen", "price",
@@ -106,7 +113,7 @@ def _booking_form():
     form = (StaffBookingForm if is_staff else BookingForm)()
     venues = list(services.db.session.scalars(
         services.venues_stmt(_user()).where(Venue.active)))
-    venue_choices = [(v.id, f"{v.name}({v.building})") for v in venues]
+    venue_choices = [(0, "—")] + [(v.id, f"{v.name}（{v.building}）") for v in venues]
     for entry in form.slots:
         entry.form.venue_id.choices = venue_choices
     options = services.catering_options()
@@ -168,32 +175,87 @@ BOOKERS = (Role.CLIENT, Role.STAFF, Role.ADMIN)
 @bp.route("/book", methods=["GET", "POST"])
 @role_required(*BOOKERS)
 def book():
+    return _booking_page(None)
+
+
+@bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
+@role_required(*BOOKERS)
+def edit(booking_id: int):
+    booking = visible_or_404(Booking, booking_id)
+    if not services.can_change(current_user._get_current_object(), booking):
+        flash(_("This booking can no longer be changed online; please call the conference "
+                "center."), "warning")
+        return redirect_to(url_for("bookings.detail", booking_id=booking.id))
+    return _booking_page(booking)
+
+
+def _fill_form(form, booking: Booking) -> None:
+    """Put an existing booking into the (unsubmitted) form."""
+    data = services.booking_input(booking)
+    form.title.data, form.headcount.data, form.layout.data = (data.title, data.headcount,
+                                                              data.layout)
+    form.purpose.data, form.equipment.data = data.purpose, data.equipment
+    form.notes.data, form.contact_phone.data = data.notes, data.contact_phone
+    while len(form.slots) < len(data.slots):
+        form.slots.append_entry()
+    for entry, slot in zip(form.slots, data.slots, strict=False):
+        entry.form.venue_id.data, entry.form.day.data = slot.venue_id, slot.day
+        entry.form.session.data = slot.session
+        entry.form.start.data, entry.form.end.data = slot.start, slot.end
+    kinds = {item.kind: item for item in booking.catering}
+    if "meal" in kinds:
+        form.meal_option.data, form.meals.data = kinds["meal"].option_id, kinds["meal"].times
+    if "tea_break" in kinds:
+        form.tea_option.data = kinds["tea_break"].option_id
+        form.tea_breaks.data = kinds["tea_break"].times
+    if "banquet" in kinds:
+        form.banquet_option.data = kinds["banquet"].option_id
+        form.banquet_tables.data = kinds["banquet"].quantity
+    if isinstance(form, StaffBookingForm):
+        form.department.data, form.rate_kind.data = booking.department, booking.rate_kind
+
+
+def _booking_page(booking: Booking | None):
+    """The request form, for a new booking or to change one (one page, one set of rules)."""
     form, venue_choices = _booking_form()
-    _prefill(form)
+    if booking is None:
+        _prefill(form)
+    elif request.method == "GET":
+        _fill_form(form, booking)
+        for entry in form.slots:
+            entry.form.venue_id.choices = venue_choices
+    action = (url_for("bookings.edit", booking_id=booking.id) if booking
+              else url_for("bookings.book"))
     conflict = None
-    context = {"form": form, "venue_choices": venue_choices, **_labels()}
+    context = {"form": form, "venue_choices": venue_choices, "booking": booking,
+               "action": action, **_labels()}
     if request.method == "POST" and "add_slot" in request.form:
         form.slots.append_entry()
         form.slots[-1].form.venue_id.choices = venue_choices
         return render("bookings/book.html", "form", quote=None, conflict=None, **context)
     if form.validate_on_submit():
         forbidden = [name for name in STAFF_ONLY_FIELDS if name in request.form]
-        if current_user.role == Role.CLIENT and forbidden:
+        user = current_user._get_current_object()
+        if user.role == Role.CLIENT and forbidden:
             form.form_errors.append(_("These fields are set by bureau staff only: %(fields)s",
                                       fields=", ".join(forbidden)))
         else:
             try:
-                booking = services.request_booking(current_user._get_current_object(),
-                                                   _to_input(form))
+                if booking is None:
+                    saved = services.request_booking(user, _to_input(form))
+                    message = _("Your request %(ref)s is registered; the slots are held for you "
+                                "until staff decide.", ref=saved.reference)
+                else:
+                    saved = services.change_booking(user, booking, _to_input(form))
+                    message = _("Booking %(ref)s is changed.", ref=saved.reference)
             except services.BookingConflict as error:
                 conflict = error
                 form.form_errors.append(error.message)
             except ServiceError as error:
                 apply_to_form(form, error)
             else:
-                flash(_("Your request %(ref)s is registered; the slots are held for you until "
-                        "staff decide.", ref=booking.reference), "success")
-                return redirect_to(url_for("bookings.detail", booking_id=booking.id))
+                flash(message, "success")
+                return redirect_to(url_for("bookings.detail", booking_id=saved.id))
     quote = services.preview_quote(current_user._get_current_object(), _to_input(form))
     if request.method == "POST":
         return render_form_errors("bookings/book.html", "form", quote=quote, conflict=conflict,
@@ -221,6 +283,7 @@ def detail(booking_id: int):
     user = current_user._get_current_object()
     return render("bookings/detail.html", booking=booking,
                   actions=services.actions_for(user, booking), decision=DecisionForm(),
+                  can_change=services.can_change(user, booking),
                   history=history_for(booking) if user.role in services.STAFF else None,
                   cutoff=services.cancel_cutoff(booking), **_labels())
 
@@ -345,3 +408,65 @@ def blackouts():
 def local_time(value: datetime) -> str:
     return value.astimezone(services.local_zone()).strftime("%H:%M") if value else ""
 
+
+
+# --- recurring meetings, the run sheet and the canteen's summary -------------------------------
+
+
+@bp.route("/series/new", methods=["GET", "POST"])
+@staff_required
+def series_new():
+    form = SeriesForm()
+    form.venue_id.choices = [(v.id, v.name) for v in services.db.session.scalars(
+        services.venues_stmt(current_user).where(Venue.active))]
+    if form.validate_on_submit():
+        data = services.SeriesInput(
+            title=form.title.data, department=form.department.data,
+            venue_id=form.venue_id.data, weekday=form.weekday.data, start=form.start.data,
+            end=form.end.data, first_day=form.first_day.data, last_day=form.last_day.data,
+            headcount=form.headcount.data, layout=form.layout.data,
+            rate_kind=form.rate_kind.data, skip_conflicts=form.skip_conflicts.data)
+        try:
+            series = services.create_series(current_user._get_current_object(), data)
+        except ServiceError as error:
+            apply_to_form(form, error)
+        else:
+            flash(_("The recurring meeting is booked: %(n)d dates.", n=len(series.bookings)),
+                  "success")
+            return redirect_to(url_for("bookings.series_detail", series_id=series.id))
+    if request.method == "POST":
+        return render_form_errors("bookings/series_new.html", "form", form=form)
+    return render("bookings/series_new.html", form=form)
+
+
+@bp.route("/series/<int:series_id>")
+@staff_required
+def series_detail(series_id: int):
+    series = visible_or_404(BookingSeries, series_id)
+    return render("bookings/series.html", series=series, **_labels())
+
+
+def _day_arg() -> date:
+    try:
+        return date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return _today()
+
+
+@bp.route("/runsheet")
+@staff_required
+def runsheet():
+    day = _day_arg()
+    return render("bookings/runsheet.html", day=day, slots=services.day_slots(day),
+                  previous=day - timedelta(days=1), following=day + timedelta(days=1),
+                  **_labels())
+
+
+@bp.route("/catering")
+@staff_required
+def catering():
+    day = _day_arg()
+    bookings, totals = services.catering_summary(day)
+    return render("bookings/catering.html", day=day, bookings=bookings, totals=totals,
+                  previous=day - timedelta(days=1), following=day + timedelta(days=1),
+                  **_labels())
