@@ -67,6 +67,7 @@ EXPECTED = {
     "outbox.detail": ({"message_id": "{message_id}"}, admin_only()),
     "outbox.retry": ({"message_id": "{message_id}"}, everyone(405)),
     "bookings.venues": ({}, everyone(200)),
+    "bookings.overview": ({}, everyone(200)),
     "bookings.venue": ({"venue_id": "{venue_id}"}, everyone(200)),
     "bookings.book": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403, "staff": 200,
                            "admin": 200}),

@@ -7,6 +7,7 @@ and turn the guard's refusal in a race into the same answer.
 
 from __future__ import annotations
 
+import calendar
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -737,6 +738,28 @@ def calendar_slots(venue: Venue, first: date, days: int) -> list[VenueSlot]:
                      start + timedelta(days=days)))
         .options(selectinload(VenueSlot.booking), selectinload(VenueSlot.blackout))
         .order_by(VenueSlot.starts_at)))
+
+
+def month_overview(user, first: date) -> tuple[list[Venue], dict[tuple[int, date], int]]:
+    """Every visible venue and how many active slots it has on each day of the month.
+
+    Two queries whatever the data size: the venues, and the month's slots (only their venue
+    and start are read).
+    """
+    days = calendar.monthrange(first.year, first.month)[1]
+    venues = list(db.session.scalars(venues_stmt(user).where(Venue.active)))
+    start = local_datetime(first, time.min)
+    rows = db.session.execute(
+        sa.select(VenueSlot.venue_id, VenueSlot.starts_at).where(
+            VenueSlot.venue_id.in_([v.id for v in venues]), VenueSlot.active,
+            overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
+                     start + timedelta(days=days))))
+    zone = local_zone()
+    counts: dict[tuple[int, date], int] = {}
+    for venue_id, starts_at in rows:
+        key = (venue_id, starts_at.astimezone(zone).date())
+        counts[key] = counts.get(key, 0) + 1
+    return venues, counts
 
 
 def upcoming_blackouts(limit: int = 50) -> list[Blackout]:

@@ -64,6 +64,22 @@ def venues():
                   venues=all_venues, **_labels())
 
 
+@bp.route("/overview")
+def overview():
+    """The month at a glance: every venue, every day (a plain table that scrolls on phones)."""
+    try:
+        first = date.fromisoformat(request.args.get("month", "") + "-01")
+    except ValueError:
+        first = _today().replace(day=1)
+    venues, counts = services.month_overview(_user(), first)
+    days = [first + timedelta(days=n)
+            for n in range(calendar.monthrange(first.year, first.month)[1])]
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = first + timedelta(days=len(days))
+    return render("bookings/overview.html", "grid", venues=venues, counts=counts, days=days,
+                  first=first, previous=previous, following=following, today=_today())
+
+
 def _week_start(text: str | None) -> date:
     try:
         day = date.fromisoformat(text) if text else _today()

@@ -209,6 +209,7 @@ def test_pages_run_a_fixed_number_of_queries(app, login_as, count_queries):
         (staff, "/venues/queue?status=all"),
         (customer, "/venues/bookings/mine"),
         (customer, f"/venues/?day={future_day().isoformat()}&session=evening&headcount=5"),
+        (customer, f"/venues/overview?month={future_day(3).strftime('%Y-%m')}"),
     ]
 
     def counts():
@@ -229,3 +230,19 @@ def test_pages_run_a_fixed_number_of_queries(app, login_as, count_queries):
                      session="evening")
     many = counts()
     assert many == few
+
+
+def test_month_overview_counts_booked_periods(app, client):
+    hall = make_venue(app, name="大礼堂")
+    make_venue(app, name="贵宾接待室", public=False)
+    customer = make_user(app, "client")
+    day = future_day(4)
+    make_booking(app, customer.id, hall, day=day)
+    make_booking(app, customer.id, hall, day=day, session="evening")
+    page = client.get("/venues/overview", query_string={"month": day.strftime("%Y-%m")})
+    html = page.get_data(as_text=True)
+    assert "大礼堂" in html and "贵宾接待室" not in html
+    assert f'date={day.isoformat()}" title="2' in html
+    partial = client.get("/venues/overview", query_string={"month": "2026-01"},
+                         headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert partial.lstrip().startswith('<section id="grid"')
