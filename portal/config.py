@@ -84,6 +84,9 @@ def load_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=_env_int("REMEMBER_DAYS", 14)),
         # Requests larger than this get a 413 page (photos and documents come later).
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 16) * 1024 * 1024,
+        "UPLOAD_IMAGE_MAX_MB": _env_int("UPLOAD_IMAGE_MAX_MB", 8),
+        # Uploaded files live outside static/ (default: instance/uploads).
+        "UPLOAD_FOLDER": _env("UPLOAD_FOLDER"),
         "WTF_CSRF_TIME_LIMIT": _env_int("CSRF_HOURS", 8) * 3600,
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
         # i18n: Simplified Chinese first, English complete beside it.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from portal.extensions import db, limiter
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 _sequence = count(1)
+_UPLOADS = tempfile.mkdtemp(prefix="portal-test-uploads-")
 
 
 def _test_config(database_url: str, **extra) -> dict:
@@ -45,6 +47,7 @@ def _test_config(database_url: str, **extra) -> dict:
         "ARGON2_MEMORY_KIB": 1024,
         "ARGON2_TIME_COST": 1,
         "MAIL_SERVER": None,
+        "UPLOAD_FOLDER": extra.pop("UPLOAD_FOLDER", None) or _UPLOADS,
         **extra,
     }
 

@@ -16,7 +16,13 @@ from portal.database import write_transaction
 from portal.extensions import db
 from portal.outbox import services as outbox
 from portal.outbox.models import OutboxMessage
-from tests.bookings.factories import future_day, make_booking, make_venue
+from tests.bookings.factories import (
+    future_day,
+    make_booking,
+    make_catering,
+    make_photo,
+    make_venue,
+)
 from tests.conftest import csrf_token, login, make_user
 
 ROLES = ("anonymous", "client", "supervisor", "staff", "admin")
@@ -89,6 +95,13 @@ EXPECTED = {
     "bookings.series_detail": ({"series_id": "{series_id}"}, staff_only()),
     "bookings.runsheet": ({}, staff_only()),
     "bookings.catering": ({}, staff_only()),
+    "bookings.venue_new": ({}, staff_only()),
+    "bookings.venue_edit": ({"venue_id": "{venue_id}"}, staff_only()),
+    "bookings.photo_add": ({"venue_id": "{venue_id}"}, everyone(405)),
+    "bookings.photo_delete": ({"venue_id": "{venue_id}", "photo_id": "1"}, everyone(405)),
+    "bookings.photo": ({"venue_id": "{venue_id}", "name": "{photo_name}"}, everyone(200)),
+    "bookings.catering_options": ({}, staff_only()),
+    "bookings.catering_option_toggle": ({"option_id": "{option_id}"}, everyone(405)),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -119,6 +132,16 @@ POST_EXPECTED = {
                                                       "supervisor": 403, "staff": 422,
                                                       "admin": 422}),
     "bookings.series_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "bookings.venue_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "bookings.venue_edit": ({"venue_id": "{venue_id}"}, {**staff_only(), "staff": 422,
+                                                        "admin": 422}),
+    "bookings.photo_add": ({"venue_id": "{venue_id}"}, {**staff_only(), "staff": 422,
+                                                       "admin": 422}),
+    "bookings.photo_delete": ({"venue_id": "{venue_id}", "photo_id": "999999"},
+                              {**staff_only(), "staff": 404, "admin": 404}),
+    "bookings.catering_options": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "bookings.catering_option_toggle": ({"option_id": "{option_id}"},
+                                        {**staff_only(), "staff": 303, "admin": 303}),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -143,7 +166,10 @@ def sample_ids(app, ctx):
             outbox.queue_email("x@example.com", "reset_password",
                                user=type("U", (), {"name": "X"})(), link="http://x", minutes=5)
         message_id = db.session.scalar(sa.select(OutboxMessage.id))
+    photo_name = make_photo(app, venue_id)
+    option_id = make_catering(app)
     return {"user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
+            "photo_name": photo_name, "option_id": option_id,
             "booking_id": booking_id, "series_id": series_id}
 
 

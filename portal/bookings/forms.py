@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -20,7 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import ChinesePhone, select_choices, strip_filter
 from . import pricing
-from .models import Equipment, Layout
+from .models import Equipment, Layout, VenueKind
 
 _required = DataRequired(message=_l("This field is required."))
 
@@ -159,3 +161,63 @@ class SeriesForm(FlaskForm):
         (pricing.RateKind.FREE, _l("Free of charge")),
     ]), default=pricing.RateKind.FREE)
     skip_conflicts = BooleanField(_l("Skip taken dates"))
+
+
+class VenueForm(FlaskForm):
+    """A venue as staff manage it; rates in yuan, capacities per layout (empty: not offered)."""
+
+    code = StringField(_l("Code"), validators=[_required, Length(max=20)], filters=[strip_filter])
+    name = StringField(_l("Name"), validators=[_required, Length(max=100)],
+                       filters=[strip_filter])
+    kind = SelectField(_l("Kind"), choices=lambda: select_choices(VenueKind.LABELS.items()))
+    building = StringField(_l("Building"), validators=[_required, Length(max=100)],
+                           filters=[strip_filter])
+    floor = StringField(_l("Floor"), validators=[Optional(), Length(max=20)],
+                        filters=[strip_filter])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    opens_at = TimeField(_l("Opens at"), validators=[InputRequired(message=_l("Enter a time."))])
+    closes_at = TimeField(_l("Closes at"),
+                          validators=[InputRequired(message=_l("Enter a time."))])
+    setup_minutes = IntegerField(_l("Setup before (minutes)"), default=30,
+                                 validators=[InputRequired(), NumberRange(min=0, max=600)])
+    cleanup_minutes = IntegerField(_l("Cleanup after (minutes)"), default=30,
+                                   validators=[InputRequired(), NumberRange(min=0, max=600)])
+    public = BooleanField(_l("Outside clients may book it"), default=True)
+    active = BooleanField(_l("In use"), default=True)
+    equipment = MultiCheckboxField(_l("Equipment"), choices=equipment_choices)
+    theatre = IntegerField(_l("Theatre"), validators=[Optional(), NumberRange(min=1, max=5000)])
+    classroom = IntegerField(_l("Classroom"),
+                             validators=[Optional(), NumberRange(min=1, max=5000)])
+    boardroom = IntegerField(_l("Boardroom"),
+                             validators=[Optional(), NumberRange(min=1, max=5000)])
+    banquet = IntegerField(_l("Banquet tables"),
+                           description=_l("Guests seated at banquet tables."),
+                           validators=[Optional(), NumberRange(min=1, max=5000)])
+    external_half_day = DecimalField(_l("External, half day (yuan)"), places=2,
+                                     validators=[InputRequired(), NumberRange(min=0)])
+    external_evening = DecimalField(_l("External, evening (yuan)"), places=2,
+                                    validators=[InputRequired(), NumberRange(min=0)])
+    external_full_day = DecimalField(_l("External, full day (yuan)"), places=2,
+                                     validators=[InputRequired(), NumberRange(min=0)])
+    internal_half_day = DecimalField(_l("Internal, half day (yuan)"), places=2,
+                                     validators=[InputRequired(), NumberRange(min=0)])
+    internal_evening = DecimalField(_l("Internal, evening (yuan)"), places=2,
+                                    validators=[InputRequired(), NumberRange(min=0)])
+    internal_full_day = DecimalField(_l("Internal, full day (yuan)"), places=2,
+                                     validators=[InputRequired(), NumberRange(min=0)])
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("Photo"), validators=[FileRequired(message=_l("Choose a file."))])
+    caption = StringField(_l("Caption"), validators=[Optional(), Length(max=200)],
+                          filters=[strip_filter])
+
+
+class CateringOptionForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=lambda: select_choices([
+        ("meal", _l("Meeting meal (per person)")), ("tea_break", _l("Tea break (per person)")),
+        ("banquet", _l("Banquet (per table)"))]))
+    name = StringField(_l("Name"), validators=[_required, Length(max=100)],
+                       filters=[strip_filter])
+    price = DecimalField(_l("Price (yuan)"), places=2,
+                         validators=[InputRequired(), NumberRange(min=0)])

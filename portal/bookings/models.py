@@ -114,6 +114,9 @@ class Venue(Audited, db.Model):
     internal_evening_fen: Mapped[int] = mapped_column(default=0)
     internal_full_day_fen: Mapped[int] = mapped_column(default=0)
 
+    photos: Mapped[list[VenuePhoto]] = relationship(
+        back_populates="venue", cascade="all, delete-orphan", order_by="VenuePhoto.id"
+    )
     layouts: Mapped[list[VenueLayout]] = relationship(
         back_populates="venue", cascade="all, delete-orphan", order_by="VenueLayout.capacity.desc()"
     )
@@ -138,6 +141,21 @@ class Venue(Audited, db.Model):
         if getattr(user, "is_authenticated", False) and user.role in (Role.ADMIN, Role.STAFF):
             return sa.true()
         return sa.and_(cls.public, cls.active)
+
+
+class VenuePhoto(Audited, db.Model):
+    __tablename__ = "venue_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venue.id", ondelete="CASCADE"),
+                                          index=True)
+    file_name: Mapped[str] = mapped_column(sa.String(64), unique=True)  # made by the server
+    caption: Mapped[str] = mapped_column(sa.String(200), default="")
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    venue: Mapped[Venue] = relationship(back_populates="photos")
 
 
 class VenueLayout(db.Model):

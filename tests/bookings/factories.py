@@ -39,6 +39,30 @@ def make_catering(app, kind="banquet", name="宴席 1888元/桌", price=188_800)
     return option_id
 
 
+def jpeg_bytes(size=(64, 48), color=(180, 30, 30), exif=None) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    image = Image.new("RGB", size, color)
+    image.save(buffer, "JPEG", exif=exif) if exif else image.save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def make_photo(app, venue_id) -> str:
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from portal.bookings.models import Venue
+    from portal.bookings.venues import add_photo
+
+    with app.test_request_context():
+        upload = FileStorage(io.BytesIO(jpeg_bytes()), filename="x.jpg")
+        return add_photo(db.session.get(Venue, venue_id), upload, "正面").file_name
+
+
 def future_day(days=10) -> date:
     return (utcnow() + timedelta(days=days)).date()
 
@@ -56,4 +80,5 @@ def make_booking(app, user_id, venue_id, day=None, session="morning", headcount=
         return booking.id
 
 
-__all__ = ["make_venue", "make_catering", "make_booking", "future_day", "time"]
+__all__ = ["make_venue", "make_catering", "make_booking", "make_photo", "jpeg_bytes",
+           "future_day", "time"]

@@ -1,0 +1,102 @@
+"""Uploaded images, one mechanism for every module (venue photos, feedback photos...).
+
+An upload is accepted only if Pillow can decode it as an image (the content decides, not the
+file name), it is not larger than the configured limit, and it is not a decompression bomb.
+It is then re-encoded (JPEG, or PNG when it has transparency), turned upright, scaled down to
+a sensible size and stripped of all metadata (EXIF GPS positions included), and stored under a
+server-made name in ``instance/uploads/<folder>/``, outside ``static/``: it is served only by
+views that first check who may see it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import abort, current_app, send_from_directory
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ServiceError
+
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+MAX_PIXELS = 40_000_000  # larger is refused: a decompression bomb or a poster, not a photo
+MAX_SIDE = 2000  # stored images are scaled down to this
+_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png)$")
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    name: str
+    width: int
+    height: int
+    size: int
+
+
+def upload_root() -> Path:
+    return Path(current_app.config.get("UPLOAD_FOLDER") or
+                Path(current_app.instance_path) / "uploads")
+
+
+def store_image(upload, folder: str, field: str = "photo") -> StoredImage:
+    """Check, clean and store an uploaded image; ServiceError (beside ``field``) if refused."""
+    limit = current_app.config["UPLOAD_IMAGE_MAX_MB"] * 1024 * 1024
+    data = upload.stream.read(limit + 1)
+    if not data:
+        raise ServiceError(_l("Choose a file."), field=field)
+    if len(data) > limit:
+        raise ServiceError(_l("The image is larger than %(mb)d MB.",
+                              mb=current_app.config["UPLOAD_IMAGE_MAX_MB"]), field=field)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                probe.verify()  # structure check
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ACCEPTED_FORMATS:
+                raise ServiceError(_l("Only JPEG, PNG, WebP or GIF images are accepted."),
+                                   field=field)
+            if image.width * image.height > MAX_PIXELS:
+                raise ServiceError(_l("The image has too many pixels."), field=field)
+            image.load()
+    except ServiceError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ServiceError(_l("This file is not an image we can read."), field=field) from None
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in
+                                                 image.info)
+    stripped = image.convert("RGBA" if has_alpha else "RGB")
+    stripped.info = {}  # saved without EXIF, ICC profile or comments
+    suffix = "png" if has_alpha else "jpg"
+    name = f"{secrets.token_hex(16)}.{suffix}"
+    target = upload_root() / folder
+    target.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    if has_alpha:
+        stripped.save(buffer, "PNG", optimize=True)
+    else:
+        stripped.save(buffer, "JPEG", quality=85, optimize=True)
+    (target / name).write_bytes(buffer.getvalue())
+    return StoredImage(name, stripped.width, stripped.height, buffer.tell())
+
+
+def delete_image(folder: str, name: str) -> None:
+    if _NAME.match(name):
+        (upload_root() / folder / name).unlink(missing_ok=True)
+
+
+def send_image(folder: str, name: str):
+    """Serve a stored image; the caller has already checked that the user may see it."""
+    if not _NAME.match(name):
+        abort(404)
+    response = send_from_directory(upload_root() / folder, name, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
