@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -33,3 +35,26 @@ def form_data(client, path: str, **fields) -> dict:
     from tests.conftest import csrf_token
 
     return {"csrf_token": csrf_token(client, path), **fields}
+
+
+def all_at_once(count: int, work: Callable[[int], object], timeout: float = 120) -> list:
+    """Run ``work(n)`` for n in range(count) in threads released together; their results.
+
+    An exception in a thread is returned as its result, so the caller sees every outcome.
+    """
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(n: int) -> None:
+        barrier.wait()
+        try:
+            results[n] = work(n)
+        except Exception as exc:  # noqa: BLE001 - handed back to the test
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results

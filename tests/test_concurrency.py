@@ -2,7 +2,6 @@
 
 import http.cookiejar
 import re
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from portal.auth.models import User
 from portal.extensions import db
 from portal.outbox.models import OutboxMessage
+from tests.helpers import all_at_once
 
 THREADS = 20
 _TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -45,28 +45,16 @@ def test_concurrent_registrations_of_one_email_create_one_account(live_server):
     live_server.app.config["REGISTER_RATE_LIMIT"] = "100 per minute"
     clients = [Browserless(live_server.url) for _ in range(THREADS)]
     tokens = [_TOKEN.search(c.get("/auth/register")).group(1) for c in clients]
-    barrier = threading.Barrier(THREADS)
-    results: list[tuple[int, str]] = []
-    lock = threading.Lock()
 
-    def register(client, token, n):
-        fields = {
-            "csrf_token": token, "name": f"客户{n}", "organisation": "", "phone": "13912345678",
-            "email": "same@example.com", "password": "a long passphrase for booking",
+    def register(n):
+        return clients[n].post("/auth/register", {
+            "csrf_token": tokens[n], "name": f"客户{n}", "organisation": "",
+            "phone": "13912345678", "email": "same@example.com",
+            "password": "a long passphrase for booking",
             "confirm": "a long passphrase for booking",
-        }
-        barrier.wait()
-        outcome = client.post("/auth/register", fields)
-        with lock:
-            results.append(outcome)
+        })
 
-    threads = [threading.Thread(target=register, args=(c, t, n))
-               for n, (c, t) in enumerate(zip(clients, tokens, strict=True))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    results = all_at_once(THREADS, register)
     statuses = sorted(status for status, _ in results)
     assert len(results) == THREADS
     assert statuses.count(200) == 1, statuses  # the winner followed the redirect to "done"

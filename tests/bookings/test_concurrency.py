@@ -1,7 +1,5 @@
 """20 clients ask for overlapping slots of one venue at the same instant, through HTTP."""
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
@@ -9,6 +7,7 @@ from portal.bookings.models import Booking, VenueSlot
 from portal.extensions import db
 from tests.bookings.factories import future_day, make_venue
 from tests.conftest import make_user
+from tests.helpers import all_at_once
 from tests.test_concurrency import _TOKEN, THREADS, Browserless
 
 
@@ -27,29 +26,18 @@ def test_exactly_one_of_twenty_overlapping_requests_wins(live_server):
         assert status == 200  # followed the redirect home
         clients.append(browser)
     tokens = [_TOKEN.search(c.get("/venues/book")).group(1) for c in clients]
-    barrier = threading.Barrier(THREADS)
-    results, lock = [], threading.Lock()
 
-    def book(browser, token, n):
+    def book(n):
         # Every request overlaps every other: the same morning, or custom hours across it.
-        session = "morning" if n % 2 else "custom"
-        fields = {
-            "csrf_token": token, "title": f"会议{n}", "headcount": "50", "layout": "theatre",
-            "slots-0-venue_id": str(venue_id), "slots-0-day": day, "slots-0-session": session,
-            "slots-0-start": "10:00", "slots-0-end": "11:30", "meal_option": "0", "meals": "0",
-            "tea_option": "0", "tea_breaks": "0", "banquet_option": "0", "banquet_tables": "0",
-        }
-        barrier.wait()
-        outcome = browser.post("/venues/book", fields)
-        with lock:
-            results.append(outcome)
+        return clients[n].post("/venues/book", {
+            "csrf_token": tokens[n], "title": f"会议{n}", "headcount": "50",
+            "layout": "theatre", "slots-0-venue_id": str(venue_id), "slots-0-day": day,
+            "slots-0-session": "morning" if n % 2 else "custom", "slots-0-start": "10:00",
+            "slots-0-end": "11:30", "meal_option": "0", "meals": "0", "tea_option": "0",
+            "tea_breaks": "0", "banquet_option": "0", "banquet_tables": "0",
+        })
 
-    threads = [threading.Thread(target=book, args=(c, t, n))
-               for n, (c, t) in enumerate(zip(clients, tokens, strict=True))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = all_at_once(THREADS, book)
 
     statuses = sorted(status for status, _ in results)
     assert len(results) == THREADS
