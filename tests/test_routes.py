@@ -102,6 +102,8 @@ EXPECTED = {
     "bookings.photo": ({"venue_id": "{venue_id}", "name": "{photo_name}"}, everyone(200)),
     "bookings.catering_options": ({}, staff_only()),
     "bookings.catering_option_toggle": ({"option_id": "{option_id}"}, everyone(405)),
+    "bookings.reports": ({}, staff_only()),
+    "bookings.reports_export": ({}, staff_only()),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.

@@ -1,0 +1,353 @@
+"""Reports for the bureau's monthly and half-year figures (issue 3, item 8).
+
+Per venue and period (a month, or a half-year: H1 January-June, H2 July-December):
+
+* **booked hours**: the event times (setup and cleanup buffers excluded) of approved and
+  completed bookings, clipped to the period, against **open hours** (the venue's daily opening
+  hours times the days of the period): the **utilisation**;
+* **external income**: what outside clients pay for approved bookings (the price frozen at
+  approval) and completed ones (the final bill);
+* **meetings served**: approved or completed bookings, internal (booked by staff for a
+  government department, ``client_id IS NULL``) and external.
+
+A booking's income is shared out over its slots in proportion to their hours, and a slot's
+share over the periods it falls in, so a two-venue or month-straddling booking is split rather
+than counted twice: the venues add up to the total and the months to their half-year (to the
+fen, give or take rounding). A meeting counts once for each venue (and period) it used; the
+total counts it once.
+
+The page and its export run a fixed number of queries whatever the data size: the venues, and
+one query for the slots of the bookings that meet the period (with the booking's figures);
+clipping and sums are done in Python.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import sqlalchemy as sa
+from babel.dates import format_skeleton
+from flask import abort, request
+from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..authz import staff_required
+from ..core.nav import nav_item
+from ..database import utcnow
+from ..exports import Column, Kind, export_response, requested_format
+from ..extensions import db
+from ..htmx import render
+from ..periods import overlaps
+from . import bp
+from .models import Booking, BookingStatus, Venue, VenueSlot
+from .services import local_datetime, local_zone
+
+nav_item("bookings.reports", _l("Reports"), ("staff", "admin"), order=13)
+
+SERVED = (BookingStatus.APPROVED, BookingStatus.COMPLETED)
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_HALF = re.compile(r"^(\d{4})-[Hh]([12])$")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar month or half-year, in local (Asia/Shanghai) days: [first, end)."""
+
+    first: date
+    end: date  # the day after the last day
+    half: int | None = None  # 1 or 2 for a half-year
+
+    @property
+    def key(self) -> str:
+        """What ``?period=`` takes: ``2026-07`` or ``2026-H2``."""
+        if self.half:
+            return f"{self.first.year}-H{self.half}"
+        return self.first.strftime("%Y-%m")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.first).days
+
+    @property
+    def label(self) -> str:
+        if self.half == 1:
+            return _("First half of %(year)d", year=self.first.year)
+        if self.half == 2:
+            return _("Second half of %(year)d", year=self.first.year)
+        return format_skeleton("yMMMM", self.first, locale=get_locale())
+
+    def starts_at(self) -> datetime:
+        return local_datetime(self.first, time.min)
+
+    def ends_at(self) -> datetime:
+        return local_datetime(self.end, time.min)
+
+    def previous(self) -> Period | None:
+        if self.half:
+            year, half = (self.first.year, 1) if self.half == 2 else (self.first.year - 1, 2)
+            return half_year(year, half)
+        day = self.first - timedelta(days=1)
+        return month(day.year, day.month)
+
+    def following(self) -> Period | None:
+        if self.half:
+            year, half = (self.first.year, 2) if self.half == 1 else (self.first.year + 1, 1)
+            return half_year(year, half)
+        return month(self.end.year, self.end.month)
+
+
+def month(year: int, number: int) -> Period | None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None
+    first = date(year, number, 1)
+    end = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
+    return Period(first, end)
+
+
+def half_year(year: int, half: int) -> Period | None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None
+    if half == 1:
+        return Period(date(year, 1, 1), date(year, 7, 1), half=1)
+    return Period(date(year, 7, 1), date(year + 1, 1, 1), half=2)
+
+
+def parse_period(text: str) -> Period | None:
+    """``2026-07`` (a month) or ``2026-H2`` (a half-year); None for anything else."""
+    text = (text or "").strip()
+    if match := _MONTH.match(text):
+        return month(int(match[1]), int(match[2]))
+    if match := _HALF.match(text):
+        return half_year(int(match[1]), int(match[2]))
+    return None
+
+
+def today() -> date:
+    return utcnow().astimezone(local_zone()).date()
+
+
+def current_month() -> Period:
+    day = today()
+    return month(day.year, day.month)
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _hours(seconds: int) -> Decimal:
+    return Decimal(seconds) / 3600
+
+
+@dataclass
+class VenueFigures:
+    venue: Venue | None  # None for the totals row
+    open_seconds: int = 0
+    booked_seconds: int = 0
+    internal_ids: set[int] = field(default_factory=set)
+    external_ids: set[int] = field(default_factory=set)
+    income: Fraction = Fraction(0)  # fen, exact until shown
+
+    @property
+    def open_hours(self) -> Decimal:
+        return _hours(self.open_seconds)
+
+    @property
+    def booked_hours(self) -> Decimal:
+        return _hours(self.booked_seconds)
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        """Booked over open hours, a fraction (None when the venue was never open)."""
+        if not self.open_seconds:
+            return None
+        return Decimal(self.booked_seconds) / Decimal(self.open_seconds)
+
+    @property
+    def internal_meetings(self) -> int:
+        return len(self.internal_ids)
+
+    @property
+    def external_meetings(self) -> int:
+        return len(self.external_ids)
+
+    @property
+    def income_fen(self) -> int:
+        return math.floor(self.income + Fraction(1, 2))  # half up (amounts are not negative)
+
+    @property
+    def has_activity(self) -> bool:
+        return bool(self.booked_seconds or self.internal_ids or self.external_ids
+                    or self.income)
+
+
+@dataclass
+class VenueReport:
+    period: Period
+    rows: list[VenueFigures]
+    total: VenueFigures
+    total_income_fen: int  # the sum of the rows' rounded incomes, so the column adds up
+
+
+def _daily_open_seconds(venue: Venue) -> int:
+    opens = datetime.combine(date.min, venue.opens_at)
+    closes = datetime.combine(date.min, venue.closes_at)
+    return max(int((closes - opens).total_seconds()), 0)
+
+
+def _booking_income(client_id, status, final_total_fen, approved_total_fen,
+                    quote_total_fen) -> int:
+    """What an outside client pays for a served booking: the final bill once held, else the
+    price frozen at approval (the live quote only for rows approved before it was frozen)."""
+    if client_id is None:
+        return 0  # internal: a department's booking is not income
+    if status == BookingStatus.COMPLETED and final_total_fen is not None:
+        return final_total_fen
+    if approved_total_fen is not None:
+        return approved_total_fen
+    return quote_total_fen or 0
+
+
+def served_slots(start: datetime, end: datetime):
+    """Every slot of the served bookings that meet [start, end), with the booking's figures.
+
+    One query. All the slots of such a booking are read (also those outside the period) so
+    that its income can be shared out over its hours.
+    """
+    meeting = (sa.select(VenueSlot.booking_id)
+               .where(VenueSlot.booking_id.is_not(None),
+                      overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end)))
+    return db.session.execute(
+        sa.select(VenueSlot.booking_id, VenueSlot.venue_id, VenueSlot.starts_at,
+                  VenueSlot.ends_at, Booking.client_id, Booking.status, Booking.final_total_fen,
+                  Booking.approved_quote["total_fen"].as_integer().label("approved_total_fen"),
+                  Booking.quote_total_fen)
+        .join(Booking, VenueSlot.booking_id == Booking.id)
+        .where(Booking.status.in_(SERVED), VenueSlot.booking_id.in_(meeting))
+    ).all()
+
+
+def venue_report(period: Period) -> VenueReport:
+    """The figures of every venue for the period, and the totals (two queries)."""
+    start, end = period.starts_at(), period.ends_at()
+    venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
+    figures = {venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
+                                      * period.days) for venue in venues}
+    total = VenueFigures(None)
+    bookings: dict[int, list] = {}
+    for row in served_slots(start, end):
+        bookings.setdefault(row.booking_id, []).append(row)
+    second = timedelta(seconds=1)
+    for booking_id, slots in bookings.items():
+        first = slots[0]
+        income = _booking_income(first.client_id, first.status, first.final_total_fen,
+                                 first.approved_total_fen, first.quote_total_fen)
+        booking_seconds = sum((slot.ends_at - slot.starts_at) // second for slot in slots)
+        for slot in slots:
+            inside = (min(slot.ends_at, end) - max(slot.starts_at, start)) // second
+            if inside <= 0 or slot.venue_id not in figures:
+                continue
+            venue = figures[slot.venue_id]
+            venue.booked_seconds += inside
+            total.booked_seconds += inside
+            for item in (venue, total):
+                (item.internal_ids if first.client_id is None else item.external_ids).add(
+                    booking_id)
+            if income:
+                share = Fraction(income * inside, booking_seconds)
+                venue.income += share
+                total.income += share
+    rows = [item for item in figures.values() if item.venue.active or item.has_activity]
+    total.open_seconds = sum(item.open_seconds for item in rows)
+    return VenueReport(period, rows, total, sum(item.income_fen for item in rows))
+
+
+# --- the table, on the page and in the exports -------------------------------------------------
+
+
+def report_columns() -> list[Column]:
+    return [
+        Column(_("Venue")),
+        Column(_("Building")),
+        Column(_("Open hours"), Kind.DECIMAL),
+        Column(_("Booked hours"), Kind.DECIMAL),
+        Column(_("Utilisation"), Kind.PERCENT),
+        Column(_("Internal meetings"), Kind.INT),
+        Column(_("External meetings"), Kind.INT),
+        Column(_("External income (¥)"), Kind.MONEY_FEN),
+    ]
+
+
+def _cells(item: VenueFigures, income_fen: int) -> list:
+    return [item.open_hours, item.booked_hours, item.utilisation, item.internal_meetings,
+            item.external_meetings, income_fen]
+
+
+def report_table(report: VenueReport) -> tuple[list[Column], list[list], list]:
+    rows = [[item.venue.name, item.venue.building, *_cells(item, item.income_fen)]
+            for item in report.rows]
+    totals = [_("Total"), "", *_cells(report.total, report.total_income_fen)]
+    return report_columns(), rows, totals
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def _period_arg() -> tuple[Period, str | None]:
+    """The period asked for (``?period=`` or the month field), else this month and an error."""
+    text = request.args.get("period") or request.args.get("month") or ""
+    if not text.strip():
+        return current_month(), None
+    period = parse_period(text)
+    if period is None:
+        return current_month(), _("Enter a month as YYYY-MM (for example %(example)s).",
+                                  example=current_month().key)
+    return period, None
+
+
+def _half_years(shown: Period) -> list[Period]:
+    """This year's and the two previous years' halves, and the one shown, newest first."""
+    year = today().year
+    options = [half_year(y, h) for y in range(year, year - 3, -1) for h in (2, 1)]
+    if shown.half and shown not in options:
+        options.append(shown)
+    return sorted(options, key=lambda option: option.first, reverse=True)
+
+
+def _hours_text(value: Decimal) -> str:
+    return format_decimal(value, "#,##0.0")
+
+
+def _percent_text(value: Decimal | None) -> str:
+    return "—" if value is None else format_percent(value, "#,##0.0%")
+
+
+@bp.route("/reports")
+@staff_required
+def reports():
+    period, error = _period_arg()
+    report = venue_report(period)
+    return render("bookings/reports.html", "report", report=report, period=period,
+                  period_error=error, half_years=_half_years(period), hours=_hours_text,
+                  percent=_percent_text)
+
+
+@bp.route("/reports/export")
+@staff_required
+def reports_export():
+    fmt = requested_format()
+    period, error = _period_arg()
+    if error:
+        abort(400, description=error)
+    columns, rows, totals = report_table(venue_report(period))
+    return export_response(_("venue-report-%(period)s", period=period.key), columns, rows,
+                           totals=totals, fmt=fmt)
