@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_login import current_user
 
-from portal.bookings import services
+from portal.bookings import calendars, services
 from portal.database import write_transaction
 from portal.extensions import db
 from portal.outbox import services as outbox
@@ -104,6 +104,18 @@ EXPECTED = {
     "bookings.catering_option_toggle": ({"option_id": "{option_id}"}, everyone(405)),
     "bookings.reports": ({}, staff_only()),
     "bookings.reports_export": ({}, staff_only()),
+    "bookings.booking_ics": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN, "client": 404,
+                                                              "supervisor": 404, "staff": 200,
+                                                              "admin": 200}),
+    # not approved yet: a message and back to the booking (the PDF exists once approved)
+    "bookings.confirmation_pdf": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN,
+                                                                   "client": 404,
+                                                                   "supervisor": 404,
+                                                                   "staff": 303, "admin": 303}),
+    "bookings.feed": ({"token": "not-a-token"}, everyone(404)),  # no login: the token is the key
+    "bookings.create_feed": ({}, everyone(405)),
+    "bookings.revoke_feed": ({"feed_id": "{feed_id}"}, everyone(405)),
+    "bookings.create_venue_feed": ({"venue_id": "{venue_id}"}, everyone(405)),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -144,6 +156,13 @@ POST_EXPECTED = {
     "bookings.catering_options": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "bookings.catering_option_toggle": ({"option_id": "{option_id}"},
                                         {**staff_only(), "staff": 303, "admin": 303}),
+    "bookings.create_feed": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403,
+                                  "staff": 403, "admin": 403}),
+    # another client's feed: 404 for everyone but its owner
+    "bookings.revoke_feed": ({"feed_id": "{feed_id}"}, {"anonymous": LOGIN,
+                                                        **dict.fromkeys(LOGGED_IN, 404)}),
+    "bookings.create_venue_feed": ({"venue_id": "{venue_id}"}, {**staff_only(), "staff": 200,
+                                                                "admin": 200}),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -168,10 +187,13 @@ def sample_ids(app, ctx):
             outbox.queue_email("x@example.com", "reset_password",
                                user=type("U", (), {"name": "X"})(), link="http://x", minutes=5)
         message_id = db.session.scalar(sa.select(OutboxMessage.id))
+    with ctx(owner.id):
+        feed, _token = calendars.create_personal_feed(current_user._get_current_object())
+        feed_id = feed.id
     photo_name = make_photo(app, venue_id)
     option_id = make_catering(app)
     return {"user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
-            "photo_name": photo_name, "option_id": option_id,
+            "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "booking_id": booking_id, "series_id": series_id}
 
 

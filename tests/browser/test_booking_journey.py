@@ -1,8 +1,10 @@
 """The booking journey in a real browser: search, request two rooms with a banquet, approve."""
 
 import re
+from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 from playwright.sync_api import expect
 
 from tests.bookings.factories import future_day, make_catering, make_venue
@@ -82,4 +84,12 @@ def test_client_books_two_rooms_with_a_banquet_and_staff_approve(live_server, ne
     expect(page.locator(".page-head .badge")).to_have_text("已确认")
     expect(page.locator("main")).to_contain_text("¥11,664.00")
     expect(page.locator("main")).to_contain_text("¥2,000.00")
+
+    # 6. ... and downloads the .ics for their calendar: one event per room, confirmed.
+    with page.expect_download() as download:
+        page.locator("#calendar-links a[href$='.ics']").click()
+    events = Calendar.from_ical(Path(download.value.path()).read_bytes()).walk("VEVENT")
+    assert sorted(str(event["LOCATION"]).split("（")[0] for event in events) == [
+        "大礼堂", "第一会议室"]
+    assert {str(event["STATUS"]) for event in events} == {"CONFIRMED"}
     problems.assert_clean()
