@@ -11,7 +11,7 @@ from ..audit.services import history_for
 from ..authz import role_required, staff_required, visible_or_404
 from ..database import utcnow
 from ..errors import NotAllowed, ServiceError, apply_to_form
-from ..htmx import redirect_to, render, render_form_errors
+from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
 from ..pagination import paginate
 from ..roles import Role
 from . import bp, pricing, services
@@ -317,12 +317,20 @@ def act(booking_id: int, action: str):
         "actual_headcount": form.actual_headcount.data,
         "extras_fen": (form.extras_yuan.data or 0) * 100,
     }
+    inline = is_htmx() and request.form.get("back") == "queue"
     try:
         services.transition(booking, action, current_user._get_current_object(),
                             reason=form.reason.data or "", **details)
     except NotAllowed as error:
+        if inline:  # the queue's row: say why beside nothing else changing
+            return render("bookings/_alert_row.html", message=error.message, booking=booking,
+                          status=409)
         flash(error.message, "danger")
         return redirect_to(url_for("bookings.detail", booking_id=booking_id))
+    if inline:
+        # The queue's row is swapped for its new state (htmx); the page stays where it was.
+        return trigger(render("bookings/_booking_row.html", booking=booking, selectable=True,
+                              **_labels()), "bookingChanged", {"id": booking.id})
     flash(_("Booking %(ref)s: %(status)s.", ref=booking.reference,
             status=BookingStatus.LABELS[booking.status]), "success")
     if request.form.get("back") == "queue" and current_user.role in services.STAFF:

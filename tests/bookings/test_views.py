@@ -246,3 +246,20 @@ def test_month_overview_counts_booked_periods(app, client):
     partial = client.get("/venues/overview", query_string={"month": "2026-01"},
                          headers={"HX-Request": "true"}).get_data(as_text=True)
     assert partial.lstrip().startswith('<section id="grid"')
+
+
+def test_inline_approval_in_the_queue_swaps_the_row(app, login_as):
+    hall = make_venue(app)
+    booking_id = make_booking(app, make_user(app, "client").id, hall)
+    staff = login_as("staff")
+    path = f"/venues/bookings/{booking_id}/approve"
+    response = staff.post(path, data=form_data(staff, "/venues/queue", back="queue"),
+                          headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    row = response.get_data(as_text=True)
+    assert row.lstrip().startswith(f'<tr id="booking-{booking_id}"') and "已确认" in row
+    assert "bookingChanged" in response.headers["HX-Trigger"]
+    again = staff.post(path, data=form_data(staff, "/venues/queue", back="queue"),
+                       headers={"HX-Request": "true"})
+    assert again.status_code == 409
+    assert "当前状态下不能执行此操作" in again.get_data(as_text=True)
