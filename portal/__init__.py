@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_login(app, login_manager)
     init_nav(app)
 
-    from . import admin, audit, auth, bookings, core, outbox
+    from . import admin, alerts, audit, auth, bookings, core, outbox, rentals  # noqa: F401
 
     app.register_blueprint(core.bp)
     app.register_blueprint(auth.bp)
@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(bookings.bp)
+    app.register_blueprint(rentals.bp)
 
     from .core.errors import init_error_handlers
 

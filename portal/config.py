@@ -128,6 +128,7 @@ def load_config(instance_path: str) -> dict:
         "BOOKING_EXPIRY_HOURS": _env_int("BOOKING_EXPIRY_HOURS", 72),
         "BOOKING_CANCEL_CUTOFF_HOURS": _env_int("BOOKING_CANCEL_CUTOFF_HOURS", 48),
         "BOOKINGS_DESK_EMAIL": _env("BOOKINGS_DESK_EMAIL", "huiyi@jgj.example.gov.cn"),
+        "RENTALS_DESK_EMAIL": _env("RENTALS_DESK_EMAIL", "fangchan@jgj.example.gov.cn"),
     }
     return config
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
 from flask_babel import format_currency, format_date, format_datetime, get_locale
@@ -26,6 +28,15 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def local_zone() -> ZoneInfo:
+    """The bureau's time zone (Asia/Shanghai): what "today" and opening hours mean."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today() -> date:
+    return datetime.now(local_zone()).date()
 
 
 def set_lang_cookie(response, locale: str) -> None:

@@ -11,7 +11,6 @@ import calendar
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -22,6 +21,7 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..errors import Conflict, NotAllowed, ServiceError
 from ..extensions import db
+from ..i18n import local_zone
 from ..outbox.services import queue_email
 from ..periods import is_overlap_violation, overlaps
 from ..roles import Role
@@ -55,10 +55,6 @@ WORKFLOW = Workflow(
         Transition("no_show", (S.APPROVED,), S.NO_SHOW, STAFF, _l("Record a no-show")),
     ],
 )
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def local_datetime(day: date, at: time) -> datetime:

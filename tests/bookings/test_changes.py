@@ -1,6 +1,7 @@
 """Changing and moving bookings, weekly series with exceptions, the service team's day."""
 
 from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -118,7 +119,7 @@ def test_weekly_series_books_every_date_and_reports_taken_ones(app, ctx):
         bookings = db.session.scalars(sa.select(Booking).where(
             Booking.series_id == series_id).order_by(Booking.id)).all()
         assert [b.status for b in bookings] == ["cancelled"] + ["approved"] * 3
-        assert bookings[1].slots[0].starts_at.astimezone(services.ZoneInfo(
+        assert bookings[1].slots[0].starts_at.astimezone(ZoneInfo(
             "Asia/Shanghai")).date() == days[1] + timedelta(days=1)
 
 

@@ -1,0 +1,321 @@
+"""Idle-room rentals: buildings, rooms, tenants, leases, rent schedules and payments.
+
+A lease occupies its rooms through :class:`LeaseRoom` rows; one database guard
+(:data:`LEASE_ROOM_GUARD`, the same mechanism as venue slots) forbids two active leases of a
+room from overlapping.  Money is integer fen.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..audit.services import Audited
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from ..periods import PeriodGuard
+from ..roles import Role
+
+# Half-open [starts_on, ends_before): ends_before is the day after the lease's last day.
+LEASE_ROOM_GUARD = PeriodGuard(
+    table="lease_room", resource="room_id", start="starts_on", end="ends_before",
+    active="active", range_type="daterange",
+)
+
+
+class RoomStatus:
+    RESERVED_FOR_OFFICE = "reserved_for_office"
+    IDLE = "idle"
+    UNDER_RENOVATION = "under_renovation"
+    DISPOSED = "disposed"
+    LEASED = "leased"  # derived from an active lease, never stored
+    STORED = (RESERVED_FOR_OFFICE, IDLE, UNDER_RENOVATION, DISPOSED)
+    LABELS = {
+        RESERVED_FOR_OFFICE: _l("Office space"), IDLE: _l("Idle"), LEASED: _l("Leased"),
+        UNDER_RENOVATION: _l("Under renovation"), DISPOSED: _l("Disposed"),
+    }
+
+
+class UseType:
+    ALL = ("office", "shop", "storage", "canteen", "other")
+    LABELS = {"office": _l("Office"), "shop": _l("Shop"), "storage": _l("Storage"),
+              "canteen": _l("Canteen"), "other": _l("Other")}
+
+
+class LeaseStatus:
+    DRAFT = "draft"
+    PENDING = "pending_approval"
+    ACTIVE = "active"
+    ENDED = "ended"
+    TERMINATED = "terminated"
+    ALL = (DRAFT, PENDING, ACTIVE, ENDED, TERMINATED)
+    HOLDING = (ACTIVE,)  # the states that occupy rooms
+    LABELS = {DRAFT: _l("Draft"), PENDING: _l("Awaiting approval"), ACTIVE: _l("Active"),
+              ENDED: _l("Ended"), TERMINATED: _l("Terminated")}
+
+
+class PaymentCycle:
+    MONTHS = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
+    LABELS = {"monthly": _l("Monthly"), "quarterly": _l("Quarterly"),
+              "half_yearly": _l("Half-yearly"), "yearly": _l("Yearly")}
+
+
+class PaymentMethod:
+    ALL = ("bank_transfer", "cash", "cheque", "other")
+    LABELS = {"bank_transfer": _l("Bank transfer"), "cash": _l("Cash"), "cheque": _l("Cheque"),
+              "other": _l("Other")}
+
+
+class Building(Audited, db.Model):
+    __tablename__ = "building"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    rooms: Mapped[list[Room]] = relationship(back_populates="building", order_by="Room.code")
+
+
+class Room(Audited, db.Model):
+    __tablename__ = "room"
+    __table_args__ = (
+        sa.UniqueConstraint("building_id", "code", name="uq_room_building_code"),
+        sa.CheckConstraint("area_m2 > 0", name="area_positive"),
+        sa.CheckConstraint("rent_standard_fen >= 0", name="standard_not_negative"),
+        sa.CheckConstraint(
+            "status IN ('reserved_for_office', 'idle', 'under_renovation', 'disposed')",
+            name="status_known"),
+        sa.CheckConstraint("use_type IN ('office', 'shop', 'storage', 'canteen', 'other')",
+                           name="use_known"),
+        sa.CheckConstraint("status != 'reserved_for_office' OR office_department != ''",
+                           name="office_has_department"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(sa.ForeignKey("building.id", ondelete="RESTRICT"),
+                                             index=True)
+    code: Mapped[str] = mapped_column(sa.String(20))
+    floor: Mapped[str] = mapped_column(sa.String(10), default="")
+    area_m2: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2))
+    use_type: Mapped[str] = mapped_column(sa.String(20), default="office")
+    # Rent standard: fen per m² per month.
+    rent_standard_fen: Mapped[int] = mapped_column(default=0)
+    facilities: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(30), default=RoomStatus.IDLE, index=True)
+    office_department: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    building: Mapped[Building] = relationship(back_populates="rooms")
+
+    @property
+    def label(self) -> str:
+        return f"{self.building.name} {self.code}" if self.building else self.code
+
+    def standard_rent_fen(self) -> int:
+        """Area × standard, rounded to the fen."""
+        return int((Decimal(self.area_m2) * self.rent_standard_fen).quantize(Decimal(1)))
+
+
+class Tenant(Audited, db.Model):
+    __tablename__ = "tenant"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('organisation', 'person')", name="kind_known"),
+        sa.CheckConstraint(
+            "(kind = 'organisation' AND uscc IS NOT NULL AND id_number IS NULL) OR "
+            "(kind = 'person' AND id_number IS NOT NULL AND uscc IS NULL)",
+            name="identified"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    uscc: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    id_number: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    contact_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The client account that may see this tenant's leases, schedules and payments.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    leases: Mapped[list[Lease]] = relationship(back_populates="tenant",
+                                               order_by="Lease.start_date.desc()")
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role in (Role.ADMIN, Role.STAFF):
+            return sa.true()
+        return cls.user_id == user.id
+
+
+class Lease(Audited, db.Model):
+    __tablename__ = "lease"
+    __table_args__ = (
+        sa.CheckConstraint("start_date <= end_date", name="dates_ordered"),
+        sa.CheckConstraint("monthly_rent_fen >= 0", name="rent_not_negative"),
+        sa.CheckConstraint(
+            "status IN ('draft', 'pending_approval', 'active', 'ended', 'terminated')",
+            name="status_known"),
+        sa.CheckConstraint("payment_cycle IN ('monthly', 'quarterly', 'half_yearly', 'yearly')",
+                           name="cycle_known"),
+        sa.CheckConstraint("yearly_increase_pct >= 0 AND yearly_increase_pct <= 100",
+                           name="increase_range"),
+        sa.CheckConstraint(
+            "deposit_due_fen >= 0 AND deposit_received_fen >= 0 AND deposit_returned_fen >= 0 "
+            "AND deposit_deducted_fen >= 0", name="deposit_not_negative"),
+        sa.CheckConstraint("deposit_returned_fen + deposit_deducted_fen <= deposit_received_fen",
+                           name="deposit_settled_within_received"),
+        sa.Index("ix_lease_status_end", "status", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id", ondelete="RESTRICT"),
+                                           index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default=LeaseStatus.DRAFT)
+    start_date: Mapped[date] = mapped_column(sa.Date)
+    end_date: Mapped[date] = mapped_column(sa.Date)  # the last day of the lease
+    monthly_rent_fen: Mapped[int]
+    rent_override_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    payment_cycle: Mapped[str] = mapped_column(sa.String(20), default="monthly")
+    rent_free_until: Mapped[date | None] = mapped_column(sa.Date)  # fit-out, inclusive
+    yearly_increase_pct: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), default=0)
+    deposit_due_fen: Mapped[int] = mapped_column(default=0)
+    deposit_received_fen: Mapped[int] = mapped_column(default=0)
+    deposit_received_on: Mapped[date | None] = mapped_column(sa.Date)
+    deposit_returned_fen: Mapped[int] = mapped_column(default=0)
+    deposit_deducted_fen: Mapped[int] = mapped_column(default=0)
+    deposit_deduction_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    deposit_settled_on: Mapped[date | None] = mapped_column(sa.Date)
+    terminated_on: Mapped[date | None] = mapped_column(sa.Date)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # termination or rejection
+    predecessor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lease.id"), index=True)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="leases")
+    rooms: Mapped[list[LeaseRoom]] = relationship(back_populates="lease",
+                                                  cascade="all, delete-orphan")
+    periods: Mapped[list[RentPeriod]] = relationship(
+        back_populates="lease", cascade="all, delete-orphan", order_by="RentPeriod.starts_on")
+    payments: Mapped[list[Payment]] = relationship(back_populates="lease",
+                                                   order_by="Payment.paid_on")
+    predecessor: Mapped[Lease | None] = relationship(remote_side=[id])
+
+    @property
+    def reference(self) -> str:
+        return f"ZL{self.id:06d}"
+
+    @property
+    def last_day(self) -> date:
+        return self.terminated_on or self.end_date
+
+    @classmethod
+    def visible_to(cls, user):
+        if user.role in (Role.ADMIN, Role.STAFF):
+            return sa.true()
+        return cls.tenant_id.in_(sa.select(Tenant.id).where(Tenant.user_id == user.id))
+
+
+class LeaseRoom(db.Model):
+    __tablename__ = "lease_room"
+    __table_args__ = (
+        sa.CheckConstraint("starts_on < ends_before", name="period"),
+        sa.UniqueConstraint("lease_id", "room_id", name="uq_lease_room_lease_room"),
+        sa.Index("ix_lease_room_room_period", "room_id", "starts_on", "ends_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lease_id: Mapped[int] = mapped_column(sa.ForeignKey("lease.id", ondelete="CASCADE"),
+                                          index=True)
+    room_id: Mapped[int] = mapped_column(sa.ForeignKey("room.id", ondelete="RESTRICT"))
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    ends_before: Mapped[date] = mapped_column(sa.Date)
+    active: Mapped[bool] = mapped_column(default=False)
+
+    lease: Mapped[Lease] = relationship(back_populates="rooms")
+    room: Mapped[Room] = relationship()
+
+
+class RentPeriod(db.Model):
+    """One line of a lease's rent schedule."""
+
+    __tablename__ = "rent_period"
+    __table_args__ = (
+        sa.CheckConstraint("starts_on <= ends_on", name="period"),
+        sa.CheckConstraint("amount_fen >= 0 AND paid_fen >= 0 AND paid_fen <= amount_fen",
+                           name="paid_within_amount"),
+        sa.UniqueConstraint("lease_id", "starts_on", name="uq_rent_period_lease_start"),
+        sa.Index("ix_rent_period_due_open", "due_on", "paid_fen"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lease_id: Mapped[int] = mapped_column(sa.ForeignKey("lease.id", ondelete="CASCADE"),
+                                          index=True)
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    ends_on: Mapped[date] = mapped_column(sa.Date)  # inclusive
+    due_on: Mapped[date] = mapped_column(sa.Date)
+    amount_fen: Mapped[int]
+    paid_fen: Mapped[int] = mapped_column(default=0)
+    billed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the bill went out
+
+    lease: Mapped[Lease] = relationship(back_populates="periods")
+
+    @property
+    def open_fen(self) -> int:
+        return self.amount_fen - self.paid_fen
+
+    @property
+    def locked(self) -> bool:
+        """Billed or (partly) paid lines are never regenerated."""
+        return self.billed_at is not None or self.paid_fen > 0
+
+
+class Payment(Audited, db.Model):
+    __tablename__ = "payment"
+    __table_args__ = (
+        sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
+        sa.CheckConstraint("credit_fen >= 0 AND credit_fen <= amount_fen", name="credit_range"),
+        sa.CheckConstraint("method IN ('bank_transfer', 'cash', 'cheque', 'other')",
+                           name="method_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lease_id: Mapped[int] = mapped_column(sa.ForeignKey("lease.id", ondelete="RESTRICT"),
+                                          index=True)
+    paid_on: Mapped[date] = mapped_column(sa.Date)
+    amount_fen: Mapped[int]
+    method: Mapped[str] = mapped_column(sa.String(20))
+    receipt_no: Mapped[str] = mapped_column(sa.String(50), default="")
+    # Not yet allocated to any period: a prepayment, used by the next periods that come due.
+    credit_fen: Mapped[int] = mapped_column(default=0)
+    # A double-submitted form carries the same key: the second submission records nothing.
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lease: Mapped[Lease] = relationship(back_populates="payments")
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        back_populates="payment", cascade="all, delete-orphan")
+
+
+class PaymentAllocation(db.Model):
+    __tablename__ = "payment_allocation"
+    __table_args__ = (sa.CheckConstraint("amount_fen > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payment.id", ondelete="CASCADE"),
+                                            index=True)
+    period_id: Mapped[int] = mapped_column(sa.ForeignKey("rent_period.id", ondelete="RESTRICT"),
+                                           index=True)
+    amount_fen: Mapped[int]
+
+    payment: Mapped[Payment] = relationship(back_populates="allocations")
+    period: Mapped[RentPeriod] = relationship()

@@ -1,0 +1,564 @@
+"""Rental rules: inventory, tenants, the lease lifecycle, schedules, payments and arrears.
+
+The database guard on ``lease_room`` makes two active leases of one room impossible; these
+services check first so the conflict is explained, and turn the guard's refusal in a race into
+the same answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from ..database import is_unique_violation, utcnow, write_transaction
+from ..errors import Conflict, NotAllowed, ServiceError
+from ..extensions import db
+from ..i18n import local_today
+from ..periods import is_overlap_violation, overlaps
+from ..roles import Role
+from ..validators import is_valid_resident_id, is_valid_uscc, normalise_code
+from ..workflow import Transition, Workflow
+from . import schedule as rent_schedule
+from .models import (
+    Building,
+    Lease,
+    LeaseRoom,
+    LeaseStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentCycle,
+    PaymentMethod,
+    RentPeriod,
+    Room,
+    RoomStatus,
+    Tenant,
+)
+
+log = logging.getLogger("portal.rentals")
+L = LeaseStatus
+STAFF = (Role.ADMIN, Role.STAFF)
+SYSTEM = "system"
+
+WORKFLOW = Workflow(
+    L.ALL,
+    [
+        Transition("submit", (L.DRAFT,), L.PENDING, STAFF, _l("Submit for approval")),
+        Transition("approve", (L.PENDING,), L.ACTIVE, (Role.ADMIN,), _l("Approve")),
+        Transition("send_back", (L.PENDING,), L.DRAFT, (Role.ADMIN,), _l("Send back"),
+                   needs_reason=True),
+        Transition("terminate", (L.ACTIVE,), L.TERMINATED, STAFF, _l("Terminate early"),
+                   needs_reason=True),
+        Transition("end", (L.ACTIVE,), L.ENDED, (*STAFF, SYSTEM), _l("Record as ended")),
+    ],
+)
+
+
+def today() -> date:
+    return local_today()
+
+
+# --- inventory -------------------------------------------------------------------------------
+
+
+def leased_room_ids(on: date | None = None):
+    """SQL: rooms an active lease holds on a day (the derived 'leased' status)."""
+    on = on or today()
+    return sa.select(LeaseRoom.room_id).where(
+        LeaseRoom.active, LeaseRoom.starts_on <= on, LeaseRoom.ends_before > on)
+
+
+def room_status(room: Room, leased: set[int]) -> str:
+    if room.status == RoomStatus.IDLE and room.id in leased:
+        return RoomStatus.LEASED
+    return room.status
+
+
+def rooms_stmt(building_id=None, status="", use_type="", query=""):
+    stmt = (sa.select(Room).join(Building).options(selectinload(Room.building))
+            .order_by(Building.name, Room.code))
+    if building_id:
+        stmt = stmt.where(Room.building_id == building_id)
+    if status == RoomStatus.LEASED:
+        stmt = stmt.where(Room.id.in_(leased_room_ids()))
+    elif status == RoomStatus.IDLE:
+        stmt = stmt.where(Room.status == RoomStatus.IDLE, Room.id.not_in(leased_room_ids()))
+    elif status:
+        stmt = stmt.where(Room.status == status)
+    if use_type:
+        stmt = stmt.where(Room.use_type == use_type)
+    if query:
+        like = f"%{query.strip()}%"
+        stmt = stmt.where(sa.or_(Room.code.ilike(like), Building.name.ilike(like),
+                                 Room.office_department.ilike(like),
+                                 Room.facilities.ilike(like)))
+    return stmt
+
+
+def leased_among(room_ids) -> set[int]:
+    if not room_ids:
+        return set()
+    return set(db.session.scalars(leased_room_ids().where(LeaseRoom.room_id.in_(room_ids))))
+
+
+def set_room_status(room: Room, status: str, office_department: str = "") -> Room:
+    """Staff change a room's stored status; a leased room keeps its lease."""
+    if status not in RoomStatus.STORED:
+        raise ServiceError(_l("Unknown status."), field="status")
+    if status == RoomStatus.RESERVED_FOR_OFFICE and not office_department.strip():
+        raise ServiceError(_l("Name the department that uses this office."),
+                           field="office_department")
+    with write_transaction():
+        db.session.refresh(room)
+        if status != RoomStatus.IDLE and room.id in leased_among([room.id]):
+            raise Conflict(_l("The room is leased; end or terminate the lease first."),
+                           field="status")
+        room.status = status
+        room.office_department = office_department.strip() if status == \
+            RoomStatus.RESERVED_FOR_OFFICE else ""
+    return room
+
+
+def occupancy(building_id: int | None = None) -> list[dict]:
+    """Per building: area used by departments, leased, idle and other (2 queries)."""
+    leased = leased_room_ids()
+    kind = sa.case(
+        (Room.status == RoomStatus.RESERVED_FOR_OFFICE, "office"),
+        (Room.id.in_(leased), "leased"),
+        (Room.status == RoomStatus.IDLE, "idle"),
+        else_="other",
+    )
+    stmt = (sa.select(Room.building_id, kind.label("kind"), sa.func.sum(Room.area_m2),
+                      sa.func.count())
+            .where(Room.status != RoomStatus.DISPOSED).group_by(Room.building_id, kind))
+    if building_id:
+        stmt = stmt.where(Room.building_id == building_id)
+    buildings = {b.id: b for b in db.session.scalars(sa.select(Building).order_by(Building.name))}
+    rows: dict[int, dict] = {}
+    for bid, kind_name, area, count in db.session.execute(stmt):
+        entry = rows.setdefault(bid, {"building": buildings[bid], "office": Decimal(0),
+                                      "leased": Decimal(0), "idle": Decimal(0),
+                                      "other": Decimal(0), "rooms": 0})
+        entry[kind_name] += Decimal(area or 0)
+        entry["rooms"] += count
+    result = []
+    for entry in sorted(rows.values(), key=lambda e: e["building"].name):
+        total = entry["office"] + entry["leased"] + entry["idle"] + entry["other"]
+        lettable = entry["leased"] + entry["idle"]
+        entry["total"] = total
+        entry["occupancy"] = (entry["leased"] / lettable) if lettable else None
+        result.append(entry)
+    return result
+
+
+# --- tenants ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TenantInput:
+    kind: str
+    name: str
+    code: str  # credit code or resident ID, by kind
+    contact_name: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    user_id: int | None = None
+
+
+def save_tenant(tenant: Tenant | None, data: TenantInput) -> Tenant:
+    code = normalise_code(data.code)
+    if data.kind == "organisation" and not is_valid_uscc(code):
+        raise ServiceError(_l("Not a valid unified social credit code: 18 characters whose "
+                              "last one is the check character."), field="code")
+    if data.kind == "person" and not is_valid_resident_id(code):
+        raise ServiceError(_l("Not a valid resident ID number: 18 characters with a valid "
+                              "birth date and check digit."), field="code")
+    try:
+        with write_transaction():
+            if tenant is None:
+                tenant = Tenant()
+                db.session.add(tenant)
+            tenant.kind = data.kind
+            tenant.name = data.name.strip()
+            tenant.uscc = code if data.kind == "organisation" else None
+            tenant.id_number = code if data.kind == "person" else None
+            tenant.contact_name = data.contact_name.strip()
+            tenant.phone = data.phone.strip()
+            tenant.email = data.email.strip().lower()
+            tenant.address = data.address.strip()
+            tenant.user_id = data.user_id
+    except sa.exc.IntegrityError as error:
+        if is_unique_violation(error):
+            raise Conflict(_l("A tenant with this code, or linked to this account, exists."),
+                           field="code") from None
+        raise
+    return tenant
+
+
+# --- leases ----------------------------------------------------------------------------------
+
+
+@dataclass
+class LeaseInput:
+    tenant_id: int
+    room_ids: list[int]
+    start: date
+    end: date
+    payment_cycle: str = "monthly"
+    monthly_rent_fen: int | None = None  # None: area × standard
+    rent_override_reason: str = ""
+    deposit_due_fen: int = 0
+    rent_free_until: date | None = None
+    yearly_increase_pct: Decimal = Decimal(0)
+    note: str = ""
+
+
+def terms_of(lease: Lease) -> rent_schedule.Terms:
+    return rent_schedule.Terms(
+        lease.start_date, lease.end_date, lease.monthly_rent_fen,
+        PaymentCycle.MONTHS[lease.payment_cycle], lease.rent_free_until,
+        Decimal(lease.yearly_increase_pct or 0))
+
+
+def _clashes(room_ids, start: date, ends_before: date, exclude_lease: int | None = None):
+    stmt = (sa.select(LeaseRoom).where(
+        LeaseRoom.room_id.in_(room_ids), LeaseRoom.active,
+        overlaps(LeaseRoom.starts_on, LeaseRoom.ends_before, start, ends_before))
+        .options(selectinload(LeaseRoom.lease), selectinload(LeaseRoom.room)))
+    if exclude_lease is not None:
+        stmt = stmt.where(LeaseRoom.lease_id != exclude_lease)
+    return list(db.session.scalars(stmt))
+
+
+def _check_rooms(rooms: list[Room], start: date, end: date, exclude_lease=None) -> None:
+    for room in rooms:
+        if room.status == RoomStatus.RESERVED_FOR_OFFICE:
+            raise Conflict(_l("%(room)s is office space of %(department)s and cannot be leased.",
+                              room=room.label, department=room.office_department),
+                           field="room_ids")
+        if room.status != RoomStatus.IDLE:
+            raise Conflict(_l("%(room)s is not available for leasing (%(status)s).",
+                              room=room.label, status=RoomStatus.LABELS[room.status]),
+                           field="room_ids")
+    clashes = _clashes([r.id for r in rooms], start, end + timedelta(days=1), exclude_lease)
+    if clashes:
+        clash = clashes[0]
+        raise Conflict(_l("%(room)s is leased by %(ref)s until %(date)s.", room=clash.room.label,
+                          ref=clash.lease.reference,
+                          date=(clash.ends_before - timedelta(days=1)).isoformat()),
+                       field="room_ids")
+
+
+def _apply(lease: Lease, data: LeaseInput, rooms: list[Room]) -> None:
+    standard = sum(room.standard_rent_fen() for room in rooms)
+    if data.monthly_rent_fen is not None and data.monthly_rent_fen != standard:
+        if not data.rent_override_reason.strip():
+            raise ServiceError(_l("The rent differs from area × standard (%(standard)s); give "
+                                  "the reason.", standard=f"¥{standard / 100:,.2f}"),
+                               field="rent_override_reason")
+        lease.monthly_rent_fen = data.monthly_rent_fen
+        lease.rent_override_reason = data.rent_override_reason.strip()
+    else:
+        lease.monthly_rent_fen = standard
+        lease.rent_override_reason = ""
+    lease.tenant_id = data.tenant_id
+    lease.start_date, lease.end_date = data.start, data.end
+    lease.payment_cycle = data.payment_cycle
+    lease.deposit_due_fen = data.deposit_due_fen
+    lease.rent_free_until = data.rent_free_until
+    lease.yearly_increase_pct = data.yearly_increase_pct
+    lease.note = data.note.strip()
+    wanted = {room.id for room in rooms}
+    for item in list(lease.rooms):
+        if item.room_id not in wanted:
+            lease.rooms.remove(item)
+    have = {item.room_id for item in lease.rooms}
+    for item in lease.rooms:
+        item.starts_on, item.ends_before = data.start, data.end + timedelta(days=1)
+    for room_id in sorted(wanted - have):
+        lease.rooms.append(LeaseRoom(room_id=room_id, starts_on=data.start,
+                                     ends_before=data.end + timedelta(days=1),
+                                     active=lease.status in L.HOLDING))
+
+
+def _validate(data: LeaseInput) -> list[Room]:
+    if data.end < data.start:
+        raise ServiceError(_l("The end must be after the start."), field="end")
+    if data.payment_cycle not in PaymentCycle.MONTHS:
+        raise ServiceError(_l("Unknown payment cycle."), field="payment_cycle")
+    if data.rent_free_until is not None and not data.start <= data.rent_free_until <= data.end:
+        raise ServiceError(_l("The rent-free period must lie within the lease."),
+                           field="rent_free_until")
+    if not data.room_ids:
+        raise ServiceError(_l("Choose at least one room."), field="room_ids")
+    if data.deposit_due_fen < 0 or (data.monthly_rent_fen is not None and
+                                    data.monthly_rent_fen < 0):
+        raise ServiceError(_l("Enter an amount of zero or more."), field="monthly_rent")
+    if not 0 <= data.yearly_increase_pct <= 100:
+        raise ServiceError(_l("Enter a percentage from 0 to 100."), field="yearly_increase_pct")
+    rooms = list(db.session.scalars(sa.select(Room).where(Room.id.in_(data.room_ids))
+                                    .options(selectinload(Room.building))))
+    if len(rooms) != len(set(data.room_ids)):
+        raise ServiceError(_l("That room does not exist."), field="room_ids")
+    if db.session.get(Tenant, data.tenant_id) is None:
+        raise ServiceError(_l("Choose a tenant."), field="tenant_id")
+    return rooms
+
+
+def save_lease(user, lease: Lease | None, data: LeaseInput,
+               predecessor_id: int | None = None) -> Lease:
+    """Create or edit a draft lease (staff); the schedule is (re)generated with it."""
+    rooms = _validate(data)
+    with write_transaction():
+        if lease is not None:
+            db.session.refresh(lease)
+            if lease.status not in (L.DRAFT, L.ACTIVE):
+                raise NotAllowed(_l("This action is not possible in the record's current "
+                                    "state."))
+        _check_rooms(rooms, data.start, data.end, exclude_lease=lease.id if lease else None)
+        if lease is None:
+            lease = Lease(status=L.DRAFT, created_by_id=user.id, predecessor_id=predecessor_id)
+            db.session.add(lease)
+        _apply(lease, data, rooms)
+        db.session.flush()
+        regenerate_schedule(lease)
+    return lease
+
+
+def regenerate_schedule(lease: Lease) -> None:
+    """Replace the schedule lines that are neither billed nor paid (inside a transaction)."""
+    locked = [period for period in lease.periods if period.locked]
+    for period in list(lease.periods):
+        if not period.locked:
+            lease.periods.remove(period)
+    db.session.flush()
+    keep_after = max((p.ends_on for p in locked), default=None)
+    for line in rent_schedule.schedule(terms_of(lease)):
+        if keep_after is not None and line.starts_on <= keep_after:
+            continue
+        lease.periods.append(RentPeriod(starts_on=line.starts_on, ends_on=line.ends_on,
+                                        due_on=line.due_on, amount_fen=line.amount_fen))
+
+
+def actions_for(user, lease: Lease) -> list[Transition]:
+    return WORKFLOW.available(lease.status, user.role)
+
+
+def transition(lease: Lease, name: str, user=None, reason: str = "",
+               on: date | None = None) -> Lease:
+    role = user.role if user is not None else SYSTEM
+    try:
+        with write_transaction():
+            db.session.refresh(lease)
+            step = WORKFLOW.check(name, lease.status, role, reason=reason)
+            if name == "approve":
+                rooms = [item.room for item in lease.rooms]
+                _check_rooms(rooms, lease.start_date, lease.end_date, exclude_lease=lease.id)
+                for item in lease.rooms:
+                    item.active = True
+                lease.approved_by_id = user.id
+                lease.approved_at = utcnow()
+            if name == "terminate":
+                on = on or today()
+                if not lease.start_date <= on <= lease.end_date:
+                    raise ServiceError(_l("The termination date must lie within the lease."),
+                                       field="terminated_on")
+                lease.terminated_on = on
+                for period in list(lease.periods):  # rent stops after the last day
+                    if period.starts_on > on and not period.locked:
+                        lease.periods.remove(period)
+            if step.target in (L.ENDED, L.TERMINATED):
+                for item in lease.rooms:
+                    item.active = False
+            lease.status = step.target
+            lease.reason = reason.strip()
+    except sa.exc.IntegrityError as error:
+        if is_overlap_violation(error):
+            raise Conflict(_l("Another lease of one of these rooms was approved a moment ago."),
+                           field="room_ids") from None
+        raise
+    return lease
+
+
+def renew(user, lease: Lease, end: date, monthly_rent_fen: int | None = None,
+          reason: str = "") -> Lease:
+    """A successor draft lease from the day after this one ends, linked to it."""
+    if lease.status != L.ACTIVE:
+        raise NotAllowed(_l("Only an active lease can be renewed."))
+    start = lease.end_date + timedelta(days=1)
+    data = LeaseInput(
+        tenant_id=lease.tenant_id, room_ids=[item.room_id for item in lease.rooms], start=start,
+        end=end, payment_cycle=lease.payment_cycle, monthly_rent_fen=monthly_rent_fen,
+        rent_override_reason=reason, deposit_due_fen=lease.deposit_due_fen,
+        yearly_increase_pct=Decimal(lease.yearly_increase_pct or 0))
+    return save_lease(user, None, data, predecessor_id=lease.id)
+
+
+# --- deposits --------------------------------------------------------------------------------
+
+
+def record_deposit(lease: Lease, received_fen: int, on: date) -> None:
+    if received_fen <= 0:
+        raise ServiceError(_l("Enter an amount greater than zero."), field="deposit_received")
+    with write_transaction():
+        lease.deposit_received_fen = received_fen
+        lease.deposit_received_on = on
+
+
+def settle_deposit(lease: Lease, returned_fen: int, deducted_fen: int, reason: str,
+                   on: date) -> None:
+    if returned_fen < 0 or deducted_fen < 0:
+        raise ServiceError(_l("Enter an amount of zero or more."), field="returned")
+    if returned_fen + deducted_fen != lease.deposit_received_fen:
+        raise ServiceError(_l("Returned and deducted must add up to the deposit received "
+                              "(%(amount)s).", amount=f"¥{lease.deposit_received_fen / 100:,.2f}"),
+                           field="returned")
+    if deducted_fen and not reason.strip():
+        raise ServiceError(_l("Give the reason for the deduction."), field="deduction_reason")
+    with write_transaction():
+        lease.deposit_returned_fen = returned_fen
+        lease.deposit_deducted_fen = deducted_fen
+        lease.deposit_deduction_reason = reason.strip()
+        lease.deposit_settled_on = on
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+def _allocate(payment: Payment, periods: list[RentPeriod], amount: int, upto: date) -> int:
+    """Apply ``amount`` to the oldest unpaid periods due by ``upto``; return what is left."""
+    for period in sorted(periods, key=lambda p: (p.due_on, p.id)):
+        if amount <= 0:
+            break
+        if period.due_on > upto or period.open_fen <= 0:
+            continue
+        share = min(amount, period.open_fen)
+        period.paid_fen += share
+        payment.allocations.append(PaymentAllocation(period_id=period.id, amount_fen=share))
+        amount -= share
+    return amount
+
+
+def record_payment(user, lease: Lease, paid_on: date, amount_fen: int, method: str,
+                   receipt_no: str, idempotency_key: str) -> tuple[Payment, bool]:
+    """Record a payment once; (payment, created).  The oldest unpaid periods are paid first;
+    what is left is kept as credit (a prepayment) for the periods that come due later."""
+    if amount_fen <= 0:
+        raise ServiceError(_l("Enter an amount greater than zero."), field="amount")
+    if method not in PaymentMethod.ALL:
+        raise ServiceError(_l("Choose how it was paid."), field="method")
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise ServiceError(_l("This form has expired; reload the page."), field="amount")
+    existing = db.session.scalar(sa.select(Payment).where(
+        Payment.idempotency_key == idempotency_key))
+    if existing is not None:
+        return existing, False
+    try:
+        with write_transaction():
+            db.session.refresh(lease)
+            if lease.status != L.ACTIVE:
+                raise NotAllowed(_l("Payments are recorded on active leases only."),
+                                 field="amount")
+            payment = Payment(lease_id=lease.id, paid_on=paid_on, amount_fen=amount_fen,
+                              method=method, receipt_no=receipt_no.strip(),
+                              idempotency_key=idempotency_key, recorded_by_id=user.id)
+            db.session.add(payment)
+            db.session.flush()
+            payment.credit_fen = _allocate(payment, lease.periods, amount_fen,
+                                           max(paid_on, today()))
+    except sa.exc.IntegrityError as error:
+        if is_unique_violation(error):  # the same form submitted twice at the same instant
+            db.session.rollback()
+            return db.session.scalar(sa.select(Payment).where(
+                Payment.idempotency_key == idempotency_key)), False
+        raise
+    return payment, True
+
+
+def apply_credits(on: date | None = None) -> int:
+    """Use prepayments for periods that have come due (run by ``tick``); amount applied."""
+    on = on or today()
+    applied = 0
+    lease_ids = db.session.scalars(sa.select(Payment.lease_id).where(
+        Payment.credit_fen > 0).distinct()).all()
+    for lease_id in lease_ids:
+        with write_transaction():
+            lease = db.session.get(Lease, lease_id)
+            for payment in sorted((p for p in lease.payments if p.credit_fen > 0),
+                                  key=lambda p: p.paid_on):
+                left = _allocate(payment, lease.periods, payment.credit_fen, on)
+                applied += payment.credit_fen - left
+                payment.credit_fen = left
+    return applied
+
+
+# --- arrears ---------------------------------------------------------------------------------
+
+AGING_BUCKETS = ((0, 30), (31, 90), (91, None))
+
+
+def arrears(on: date | None = None, tenant_id: int | None = None) -> list[dict]:
+    """Overdue rent per tenant with aging buckets (days overdue), largest first (1 query)."""
+    on = on or today()
+    overdue = (RentPeriod.due_on < on) & (RentPeriod.paid_fen < RentPeriod.amount_fen)
+    stmt = (sa.select(Tenant.id, Tenant.name, RentPeriod.due_on,
+                      (RentPeriod.amount_fen - RentPeriod.paid_fen).label("open"))
+            .join(Lease, Lease.id == RentPeriod.lease_id).join(Tenant, Tenant.id == Lease.tenant_id)
+            .where(overdue, Lease.status.in_((L.ACTIVE, L.ENDED, L.TERMINATED))))
+    if tenant_id:
+        stmt = stmt.where(Tenant.id == tenant_id)
+    rows: dict[int, dict] = {}
+    for tid, name, due_on, open_fen in db.session.execute(stmt):
+        entry = rows.setdefault(tid, {"tenant_id": tid, "tenant": name, "total": 0,
+                                      "buckets": [0, 0, 0], "oldest_days": 0})
+        overdue_days = (on - due_on).days
+        entry["total"] += open_fen
+        entry["oldest_days"] = max(entry["oldest_days"], overdue_days)
+        for index, (low, high) in enumerate(AGING_BUCKETS):
+            if overdue_days >= low and (high is None or overdue_days <= high):
+                entry["buckets"][index] += open_fen
+    return sorted(rows.values(), key=lambda e: (-e["total"], e["tenant"]))
+
+
+def lease_balance(lease: Lease, on: date | None = None) -> dict:
+    on = on or today()
+    due = sum(p.amount_fen for p in lease.periods if p.due_on <= on)
+    paid = sum(p.paid_fen for p in lease.periods)
+    credit = sum(p.credit_fen for p in lease.payments)
+    overdue = sum(p.open_fen for p in lease.periods if p.due_on < on)
+    return {"due": due, "paid": paid, "credit": credit, "overdue": overdue,
+            "total": sum(p.amount_fen for p in lease.periods)}
+
+
+def end_finished_leases(on: date | None = None) -> int:
+    """Active leases whose last day has passed become ended (run by ``tick``)."""
+    on = on or today()
+    count = 0
+    for lease_id in db.session.scalars(sa.select(Lease.id).where(
+            Lease.status == L.ACTIVE, Lease.end_date < on)).all():
+        try:
+            transition(db.session.get(Lease, lease_id), "end")
+            count += 1
+        except NotAllowed:
+            continue
+    return count
+
+
+def leases_stmt(user, status: str = "", query: str = ""):
+    stmt = (sa.select(Lease).where(Lease.visible_to(user))
+            .options(selectinload(Lease.tenant),
+                     selectinload(Lease.rooms).selectinload(LeaseRoom.room)
+                     .selectinload(Room.building))
+            .order_by(Lease.end_date.desc(), Lease.id.desc()))
+    if status:
+        stmt = stmt.where(Lease.status == status)
+    if query:
+        like = f"%{query.strip()}%"
+        stmt = stmt.where(Lease.tenant_id.in_(sa.select(Tenant.id).where(Tenant.name.ilike(like))))
+    return stmt
