@@ -15,13 +15,18 @@ import re
 import secrets
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import abort, current_app, send_from_directory
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.orm import Mapped, mapped_column
 
+from .database import UTCDateTime, utcnow, write_transaction
 from .errors import ServiceError
+from .extensions import db
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 MAX_PIXELS = 40_000_000  # larger is refused: a decompression bomb or a poster, not a photo
@@ -100,3 +105,35 @@ def send_image(folder: str, name: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+class PhotoColumns:
+    """The columns of a record's photo (venue photos, room photos...)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(sa.String(64), unique=True)  # made by the server
+    caption: Mapped[str] = mapped_column(sa.String(200), default="")
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def add_photo(photo_model, folder: str, upload, caption: str, **owner):
+    """Store an uploaded image and its row together: no orphan file if the row fails."""
+    stored = store_image(upload, folder)
+    try:
+        with write_transaction():
+            photo = photo_model(file_name=stored.name, caption=caption.strip(),
+                                width=stored.width, height=stored.height, **owner)
+            db.session.add(photo)
+    except Exception:
+        delete_image(folder, stored.name)
+        raise
+    return photo
+
+
+def remove_photo(photo, folder: str) -> None:
+    name = photo.file_name
+    with write_transaction():
+        db.session.delete(photo)
+    delete_image(folder, name)

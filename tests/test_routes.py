@@ -24,6 +24,7 @@ from tests.bookings.factories import (
     make_venue,
 )
 from tests.conftest import csrf_token, login, make_user
+from tests.rentals.factories import make_lease, make_room, make_tenant
 
 ROLES = ("anonymous", "client", "supervisor", "staff", "admin")
 LOGIN = 302  # anonymous users are sent to the login page
@@ -116,6 +117,38 @@ EXPECTED = {
     "bookings.create_feed": ({}, everyone(405)),
     "bookings.revoke_feed": ({"feed_id": "{feed_id}"}, everyone(405)),
     "bookings.create_venue_feed": ({"venue_id": "{venue_id}"}, everyone(405)),
+    "rentals.rooms": ({}, staff_only()),
+    "rentals.room": ({"room_id": "{room_id}"}, staff_only()),
+    "rentals.room_new": ({}, staff_only()),
+    "rentals.room_edit": ({"room_id": "{room_id}"}, staff_only()),
+    "rentals.room_status": ({"room_id": "{room_id}"}, everyone(405)),
+    "rentals.building_new": ({}, staff_only()),
+    "rentals.occupancy": ({}, staff_only()),
+    "rentals.tenants": ({}, staff_only()),
+    "rentals.tenant": ({"tenant_id": "{tenant_id}"}, staff_only()),
+    "rentals.tenant_new": ({}, staff_only()),
+    "rentals.tenant_edit": ({"tenant_id": "{tenant_id}"}, staff_only()),
+    "rentals.room_photo_add": ({"room_id": "{room_id}"}, everyone(405)),
+    "rentals.room_photo_delete": ({"room_id": "{room_id}", "photo_id": "1"}, everyone(405)),
+    "rentals.room_photo": ({"room_id": "{room_id}", "name": "{photo_name}"},
+                           {**staff_only(), "staff": 404, "admin": 404}),
+    "rentals.reports": ({}, staff_only()),
+    "rentals.reports_export": ({"report": "arrears"}, staff_only()),
+    "rentals.leases": ({}, staff_only()),
+    "rentals.lease_new": ({}, staff_only()),
+    "rentals.lease_edit": ({"lease_id": "{lease_id}"}, staff_only()),
+    "rentals.lease_rent_hint": ({}, staff_only()),
+    # another tenant's lease: 404 for a client, as if it did not exist
+    "rentals.lease": ({"lease_id": "{lease_id}"}, {"anonymous": LOGIN, "client": 404,
+                                                   "supervisor": 403, "staff": 200,
+                                                   "admin": 200}),
+    "rentals.lease_act": ({"lease_id": "{lease_id}", "action": "approve"}, everyone(405)),
+    "rentals.lease_renew": ({"lease_id": "{lease_id}"}, everyone(405)),
+    "rentals.lease_deposit": ({"lease_id": "{lease_id}"}, everyone(405)),
+    "rentals.lease_deposit_settle": ({"lease_id": "{lease_id}"}, everyone(405)),
+    "rentals.record_payment": ({"lease_id": "{lease_id}"}, everyone(405)),
+    "rentals.my_leases": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403,
+                               "staff": 403, "admin": 403}),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -163,6 +196,34 @@ POST_EXPECTED = {
                                                         **dict.fromkeys(LOGGED_IN, 404)}),
     "bookings.create_venue_feed": ({"venue_id": "{venue_id}"}, {**staff_only(), "staff": 200,
                                                                 "admin": 200}),
+    # an empty form: no status chosen, shown beside the field on the room's page
+    "rentals.room_status": ({"room_id": "{room_id}"}, {**staff_only(), "staff": 422,
+                                                      "admin": 422}),
+    "rentals.room_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "rentals.room_edit": ({"room_id": "{room_id}"}, {**staff_only(), "staff": 422,
+                                                    "admin": 422}),
+    "rentals.building_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "rentals.tenant_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "rentals.tenant_edit": ({"tenant_id": "{tenant_id}"}, {**staff_only(), "staff": 422,
+                                                          "admin": 422}),
+    "rentals.room_photo_add": ({"room_id": "{room_id}"}, {**staff_only(), "staff": 422,
+                                                         "admin": 422}),
+    "rentals.room_photo_delete": ({"room_id": "{room_id}", "photo_id": "999999"},
+                                  {**staff_only(), "staff": 404, "admin": 404}),
+    "rentals.lease_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "rentals.lease_edit": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
+                                                       "admin": 422}),
+    # a draft cannot be approved: the reason is shown beside the actions
+    "rentals.lease_act": ({"lease_id": "{lease_id}", "action": "approve"},
+                          {**staff_only(), "staff": 422, "admin": 422}),
+    "rentals.lease_renew": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
+                                                        "admin": 422}),
+    "rentals.lease_deposit": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
+                                                          "admin": 422}),
+    "rentals.lease_deposit_settle": ({"lease_id": "{lease_id}"},
+                                     {**staff_only(), "staff": 422, "admin": 422}),
+    "rentals.record_payment": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
+                                                           "admin": 422}),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -191,9 +252,13 @@ def sample_ids(app, ctx):
         feed, _token = calendars.create_personal_feed(current_user._get_current_object())
         feed_id = feed.id
     photo_name = make_photo(app, venue_id)
+    room_id = make_room(app)
+    tenant_id = make_tenant(app)
+    lease_id = make_lease(app, tenant_id, [room_id], status="draft")
     option_id = make_catering(app)
     return {"user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
+            "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,
             "booking_id": booking_id, "series_id": series_id}
 
 

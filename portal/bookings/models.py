@@ -19,6 +19,7 @@ from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..periods import PeriodGuard
 from ..roles import Role
+from ..uploads import PhotoColumns
 
 SLOT_GUARD = PeriodGuard(
     table="venue_slot", resource="venue_id", start="blocked_from", end="blocked_until",
@@ -143,17 +144,11 @@ class Venue(Audited, db.Model):
         return sa.and_(cls.public, cls.active)
 
 
-class VenuePhoto(Audited, db.Model):
+class VenuePhoto(Audited, PhotoColumns, db.Model):
     __tablename__ = "venue_photo"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venue.id", ondelete="CASCADE"),
                                           index=True)
-    file_name: Mapped[str] = mapped_column(sa.String(64), unique=True)  # made by the server
-    caption: Mapped[str] = mapped_column(sa.String(200), default="")
-    width: Mapped[int]
-    height: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     venue: Mapped[Venue] = relationship(back_populates="photos")
 

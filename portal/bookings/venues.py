@@ -9,12 +9,13 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import uploads
 from ..authz import staff_required, visible_or_404
 from ..database import is_unique_violation, write_transaction
 from ..errors import Conflict, ServiceError, apply_to_form
 from ..extensions import db
 from ..htmx import redirect_to, render, render_form_errors
-from ..uploads import delete_image, send_image, store_image
+from ..uploads import send_image
 from . import bp
 from .forms import CateringOptionForm, PhotoForm, VenueForm
 from .models import CateringOption, Layout, Venue, VenueEquipment, VenueLayout, VenuePhoto
@@ -74,23 +75,11 @@ def save_venue(venue: Venue | None, form: VenueForm) -> Venue:
 
 
 def add_photo(venue: Venue, upload, caption: str) -> VenuePhoto:
-    stored = store_image(upload, PHOTO_FOLDER)
-    try:
-        with write_transaction():
-            photo = VenuePhoto(venue_id=venue.id, file_name=stored.name, caption=caption,
-                               width=stored.width, height=stored.height)
-            db.session.add(photo)
-    except Exception:
-        delete_image(PHOTO_FOLDER, stored.name)  # no orphan file when the row is not saved
-        raise
-    return photo
+    return uploads.add_photo(VenuePhoto, PHOTO_FOLDER, upload, caption, venue_id=venue.id)
 
 
 def remove_photo(photo: VenuePhoto) -> None:
-    name = photo.file_name
-    with write_transaction():
-        db.session.delete(photo)
-    delete_image(PHOTO_FOLDER, name)
+    uploads.remove_photo(photo, PHOTO_FOLDER)
 
 
 # --- views ------------------------------------------------------------------------------------

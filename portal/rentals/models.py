@@ -19,6 +19,7 @@ from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..periods import PeriodGuard
 from ..roles import Role
+from ..uploads import PhotoColumns
 
 # Half-open [starts_on, ends_before): ends_before is the day after the lease's last day.
 LEASE_ROOM_GUARD = PeriodGuard(
@@ -109,6 +110,8 @@ class Room(Audited, db.Model):
     office_department: Mapped[str] = mapped_column(sa.String(200), default="")
 
     building: Mapped[Building] = relationship(back_populates="rooms")
+    photos: Mapped[list[RoomPhoto]] = relationship(cascade="all, delete-orphan",
+                                                   order_by="RoomPhoto.id")
 
     @property
     def label(self) -> str:
@@ -117,6 +120,13 @@ class Room(Audited, db.Model):
     def standard_rent_fen(self) -> int:
         """Area × standard, rounded to the fen."""
         return int((Decimal(self.area_m2) * self.rent_standard_fen).quantize(Decimal(1)))
+
+
+class RoomPhoto(Audited, PhotoColumns, db.Model):
+    __tablename__ = "room_photo"
+
+    room_id: Mapped[int] = mapped_column(sa.ForeignKey("room.id", ondelete="CASCADE"),
+                                         index=True)
 
 
 class Tenant(Audited, db.Model):

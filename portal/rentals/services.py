@@ -325,8 +325,15 @@ def save_lease(user, lease: Lease | None, data: LeaseInput,
         if lease is None:
             lease = Lease(status=L.DRAFT, created_by_id=user.id, predecessor_id=predecessor_id)
             db.session.add(lease)
-        _apply(lease, data, rooms)
-        db.session.flush()
+        try:
+            _apply(lease, data, rooms)
+            db.session.flush()
+        except sa.exc.IntegrityError as error:
+            # An active lease's new dates or rooms collided with a lease approved meanwhile.
+            if is_overlap_violation(error):
+                raise Conflict(_l("Another lease of one of these rooms was approved a moment "
+                                  "ago."), field="room_ids") from None
+            raise
         regenerate_schedule(lease)
     return lease
 
@@ -347,7 +354,9 @@ def regenerate_schedule(lease: Lease) -> None:
 
 
 def actions_for(user, lease: Lease) -> list[Transition]:
-    return WORKFLOW.available(lease.status, user.role)
+    """The transitions a user may take now; "end" only once the last day has passed."""
+    return [step for step in WORKFLOW.available(lease.status, user.role)
+            if step.name != "end" or lease.end_date < today()]
 
 
 def transition(lease: Lease, name: str, user=None, reason: str = "",
@@ -357,6 +366,9 @@ def transition(lease: Lease, name: str, user=None, reason: str = "",
         with write_transaction():
             db.session.refresh(lease)
             step = WORKFLOW.check(name, lease.status, role, reason=reason)
+            if name == "end" and lease.end_date >= today():
+                raise NotAllowed(_l("The lease runs until %(date)s; to end it sooner, terminate "
+                                    "it early.", date=lease.end_date.isoformat()))
             if name == "approve":
                 rooms = [item.room for item in lease.rooms]
                 _check_rooms(rooms, lease.start_date, lease.end_date, exclude_lease=lease.id)
@@ -391,6 +403,11 @@ def renew(user, lease: Lease, end: date, monthly_rent_fen: int | None = None,
     """A successor draft lease from the day after this one ends, linked to it."""
     if lease.status != L.ACTIVE:
         raise NotAllowed(_l("Only an active lease can be renewed."))
+    successor = db.session.scalar(sa.select(Lease).where(
+        Lease.predecessor_id == lease.id, Lease.status.in_((L.DRAFT, L.PENDING, L.ACTIVE))))
+    if successor is not None:
+        raise Conflict(_l("This lease is already renewed by %(ref)s.", ref=successor.reference),
+                       field="end")
     start = lease.end_date + timedelta(days=1)
     data = LeaseInput(
         tenant_id=lease.tenant_id, room_ids=[item.room_id for item in lease.rooms], start=start,
@@ -406,6 +423,9 @@ def renew(user, lease: Lease, end: date, monthly_rent_fen: int | None = None,
 def record_deposit(lease: Lease, received_fen: int, on: date) -> None:
     if received_fen <= 0:
         raise ServiceError(_l("Enter an amount greater than zero."), field="deposit_received")
+    if lease.deposit_settled_on is not None:
+        raise NotAllowed(_l("The deposit is settled; it can no longer be changed."),
+                         field="deposit_received")
     with write_transaction():
         lease.deposit_received_fen = received_fen
         lease.deposit_received_on = on
@@ -415,6 +435,8 @@ def settle_deposit(lease: Lease, returned_fen: int, deducted_fen: int, reason: s
                    on: date) -> None:
     if returned_fen < 0 or deducted_fen < 0:
         raise ServiceError(_l("Enter an amount of zero or more."), field="returned")
+    if lease.deposit_received_fen <= 0:
+        raise ServiceError(_l("No deposit has been received."), field="returned")
     if returned_fen + deducted_fen != lease.deposit_received_fen:
         raise ServiceError(_l("Returned and deducted must add up to the deposit received "
                               "(%(amount)s).", amount=f"¥{lease.deposit_received_fen / 100:,.2f}"),
@@ -461,7 +483,9 @@ def record_payment(user, lease: Lease, paid_on: date, amount_fen: int, method: s
         return existing, False
     try:
         with write_transaction():
-            db.session.refresh(lease)
+            # Lock the lease (PostgreSQL; SQLite's write lock covers it): two payments, or a
+            # payment and the tick's credit run, must not both spend the same open amount.
+            db.session.refresh(lease, with_for_update=True)
             if lease.status != L.ACTIVE:
                 raise NotAllowed(_l("Payments are recorded on active leases only."),
                                  field="amount")
@@ -489,7 +513,7 @@ def apply_credits(on: date | None = None) -> int:
         Payment.credit_fen > 0).distinct()).all()
     for lease_id in lease_ids:
         with write_transaction():
-            lease = db.session.get(Lease, lease_id)
+            lease = db.session.get(Lease, lease_id, with_for_update=True, populate_existing=True)
             for payment in sorted((p for p in lease.payments if p.credit_fen > 0),
                                   key=lambda p: p.paid_on):
                 left = _allocate(payment, lease.periods, payment.credit_fen, on)
@@ -527,11 +551,14 @@ def arrears(on: date | None = None, tenant_id: int | None = None) -> list[dict]:
 
 
 def lease_balance(lease: Lease, on: date | None = None) -> dict:
+    """What a lease's tenant owes on a day; a lease not yet approved owes nothing (its
+    schedule is a proposal), as in :func:`arrears`."""
     on = on or today()
-    due = sum(p.amount_fen for p in lease.periods if p.due_on <= on)
+    in_force = lease.status in (L.ACTIVE, L.ENDED, L.TERMINATED)
+    due = sum(p.amount_fen for p in lease.periods if p.due_on <= on) if in_force else 0
     paid = sum(p.paid_fen for p in lease.periods)
     credit = sum(p.credit_fen for p in lease.payments)
-    overdue = sum(p.open_fen for p in lease.periods if p.due_on < on)
+    overdue = sum(p.open_fen for p in lease.periods if p.due_on < on) if in_force else 0
     return {"due": due, "paid": paid, "credit": credit, "overdue": overdue,
             "total": sum(p.amount_fen for p in lease.periods)}
 

@@ -1,0 +1,287 @@
+"""Rental reports (issue 4, item 7): one page of five tables, each exported as CSV or XLSX.
+
+For a month or a half-year (``?period=2026-07`` or ``2026-H2``: the venue reports' periods and
+their parsing, imported from :mod:`portal.bookings.reports`):
+
+* **income due against collected**, month by month: the rent periods *due* in the month (of
+  active, ended and terminated leases), what has been *collected* against them (the payments
+  allocated to them, whenever paid), what is *outstanding*, the collection rate, and the
+  payments *received* in the month (their dates, including prepayments not yet allocated);
+* **income by tenant** and **by room**: the rent due in the period and collected against it;
+  a lease of several rooms is shared out over its rooms by area (largest remainder, so the
+  rooms add up to the fen).
+
+As of today:
+
+* **occupancy by building** (:func:`services.occupancy`): leased area over lettable area
+  (leased + idle), area-weighted; office space and rooms under renovation are not lettable;
+* **arrears aging** (:func:`services.arrears`): per tenant, 0–30, 31–90 and over 90 days.
+
+The page runs a fixed number of queries whatever the data size (two per period report, two
+for occupancy, one for arrears); sums are grouped by day or by lease in SQL, and months and
+rooms are formed in Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import abort, request
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..authz import staff_required
+from ..bookings.reports import Period, _half_years, _period_arg, month
+from ..core.nav import nav_item
+from ..exports import Column, Kind, export_response, requested_format
+from ..extensions import db
+from ..htmx import render
+from ..i18n import money
+from . import bp, services
+from .models import Building, Lease, LeaseRoom, Payment, RentPeriod, Room, Tenant
+from .tasks import BILLED
+
+nav_item("rentals.reports", _l("Rental reports"), ("staff", "admin"), order=23)
+
+
+@dataclass
+class Table:
+    key: str  # ?report= of its export, and the id of its section
+    title: str
+    columns: list[Column]
+    rows: list[list]
+    totals: list | None
+    empty: str
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _months(period: Period) -> list[Period]:
+    months, first = [], period.first
+    while first < period.end:
+        months.append(month(first.year, first.month))
+        first = months[-1].end
+    return months
+
+
+def _ratio(part: int, whole: int) -> Decimal | None:
+    return Decimal(part) / Decimal(whole) if whole else None
+
+
+def _in(column, period: Period):
+    return sa.and_(column >= period.first, column < period.end)
+
+
+def income_table(period: Period) -> Table:
+    """Due, collected, outstanding and received, per month of the period (2 queries)."""
+    months = _months(period)
+    due = defaultdict(int)
+    collected = defaultdict(int)
+    received = defaultdict(int)
+    for day, amount, paid in db.session.execute(
+            sa.select(RentPeriod.due_on, sa.func.sum(RentPeriod.amount_fen),
+                      sa.func.sum(RentPeriod.paid_fen))
+            .join(Lease, Lease.id == RentPeriod.lease_id)
+            .where(Lease.status.in_(BILLED), _in(RentPeriod.due_on, period))
+            .group_by(RentPeriod.due_on)):
+        due[(day.year, day.month)] += int(amount or 0)
+        collected[(day.year, day.month)] += int(paid or 0)
+    for day, amount in db.session.execute(
+            sa.select(Payment.paid_on, sa.func.sum(Payment.amount_fen))
+            .where(_in(Payment.paid_on, period)).group_by(Payment.paid_on)):
+        received[(day.year, day.month)] += int(amount or 0)
+
+    def cells(d, c, r):
+        return [d, c, d - c, _ratio(c, d), r]
+
+    rows = []
+    for item in months:
+        key = (item.first.year, item.first.month)
+        rows.append([item.label, *cells(due[key], collected[key], received[key])])
+    totals = [_("Total"), *cells(sum(due.values()), sum(collected.values()),
+                                 sum(received.values()))]
+    return Table("income", _("Rent due against collected"), [
+        Column(_("Month")), Column(_("Rent due (¥)"), Kind.MONEY_FEN),
+        Column(_("Collected (¥)"), Kind.MONEY_FEN), Column(_("Outstanding (¥)"), Kind.MONEY_FEN),
+        Column(_("Collection rate"), Kind.PERCENT), Column(_("Received in the month (¥)"),
+                                                           Kind.MONEY_FEN),
+    ], rows, totals, _("No rent was due in this period."))
+
+
+def _split(amount: int, weights: list[Decimal]) -> list[int]:
+    """``amount`` shared out in proportion to ``weights``, adding up exactly (largest
+    remainder)."""
+    if not weights:
+        return []
+    whole = sum(weights)
+    if not whole:
+        return [amount] + [0] * (len(weights) - 1)
+    exact = [Decimal(amount) * weight / whole for weight in weights]
+    shares = [int(value) for value in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for index in by_remainder[:amount - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def income_by(period: Period) -> tuple[Table, Table]:
+    """Rent due in the period and collected, per tenant and per room (2 queries)."""
+    due_in_period = (sa.select(RentPeriod.lease_id)
+                     .where(_in(RentPeriod.due_on, period)).distinct())
+    leases = db.session.execute(
+        sa.select(Lease.id, Tenant.id, Tenant.name, sa.func.sum(RentPeriod.amount_fen),
+                  sa.func.sum(RentPeriod.paid_fen))
+        .join(Lease, Lease.id == RentPeriod.lease_id).join(Tenant, Tenant.id == Lease.tenant_id)
+        .where(Lease.status.in_(BILLED), _in(RentPeriod.due_on, period))
+        .group_by(Lease.id, Tenant.id, Tenant.name)).all()
+    rooms_of = defaultdict(list)
+    for lease_id, room_id, code, area, building in db.session.execute(
+            sa.select(LeaseRoom.lease_id, Room.id, Room.code, Room.area_m2, Building.name)
+            .join(Room, Room.id == LeaseRoom.room_id)
+            .join(Building, Building.id == Room.building_id)
+            .where(LeaseRoom.lease_id.in_(due_in_period))
+            .order_by(LeaseRoom.lease_id, Room.id)):
+        rooms_of[lease_id].append((room_id, code, Decimal(area), building))
+
+    tenants: dict[int, list] = {}
+    rooms: dict[int, list] = {}
+    for lease_id, tenant_id, tenant_name, amount, paid in leases:
+        amount, paid = int(amount or 0), int(paid or 0)
+        entry = tenants.setdefault(tenant_id, [tenant_name, set(), 0, 0])
+        entry[1].add(lease_id)
+        entry[2] += amount
+        entry[3] += paid
+        lease_rooms = rooms_of.get(lease_id, [])
+        weights = [area for _room_id, _code, area, _building in lease_rooms]
+        for (room_id, code, area, building), share_due, share_paid in zip(
+                lease_rooms, _split(amount, weights), _split(paid, weights), strict=True):
+            item = rooms.setdefault(room_id, [building, code, area, set(), 0, 0])
+            item[3].add(tenant_name)
+            item[4] += share_due
+            item[5] += share_paid
+
+    def money_cells(due, paid):
+        return [due, paid, due - paid]
+
+    tenant_rows = [[name, len(ids), *money_cells(due, paid)]
+                   for name, ids, due, paid in sorted(tenants.values(), key=lambda e: e[0])]
+    room_rows = [[building, code, area, "、".join(sorted(names)), *money_cells(due, paid)]
+                 for building, code, area, names, due, paid in sorted(
+                     rooms.values(), key=lambda e: (e[0], e[1]))]
+    due_total = sum(entry[2] for entry in tenants.values())
+    paid_total = sum(entry[3] for entry in tenants.values())
+    money_columns = [Column(_("Rent due (¥)"), Kind.MONEY_FEN),
+                     Column(_("Collected (¥)"), Kind.MONEY_FEN),
+                     Column(_("Outstanding (¥)"), Kind.MONEY_FEN)]
+    empty = _("No rent was due in this period.")
+    by_tenant = Table(
+        "income_tenant", _("Income by tenant"),
+        [Column(_("Tenant")), Column(_("Leases"), Kind.INT), *money_columns], tenant_rows,
+        [_("Total"), len(leases), *money_cells(due_total, paid_total)] if leases else None,
+        empty)
+    by_room = Table(
+        "income_room", _("Income by room"),
+        [Column(_("Building")), Column(_("Room")), Column(_("Area (m²)"), Kind.DECIMAL, 2),
+         Column(_("Tenant")), *money_columns], room_rows,
+        [_("Total"), "", "", "", *money_cells(due_total, paid_total)] if leases else None,
+        empty)
+    return by_tenant, by_room
+
+
+def occupancy_table() -> Table:
+    """Leased area over lettable (leased + idle) area per building, today (2 queries)."""
+    rows, sums = [], defaultdict(Decimal)
+    for entry in services.occupancy():
+        areas = [entry[kind] for kind in ("office", "leased", "idle", "other")]
+        for kind, area in zip(("office", "leased", "idle", "other"), areas, strict=True):
+            sums[kind] += area
+        sums["rooms"] += entry["rooms"]
+        rows.append([entry["building"].name, entry["rooms"], *areas, entry["occupancy"]])
+    lettable = sums["leased"] + sums["idle"]
+    totals = [_("Total"), int(sums["rooms"]), sums["office"], sums["leased"], sums["idle"],
+              sums["other"], sums["leased"] / lettable if lettable else None] if rows else None
+    area = Kind.DECIMAL
+    return Table("occupancy", _("Occupancy by building"), [
+        Column(_("Building")), Column(_("Rooms"), Kind.INT),
+        Column(_("Office space (m²)"), area, decimals=2), Column(_("Leased (m²)"), area, 2),
+        Column(_("Idle (m²)"), area, 2), Column(_("Under renovation (m²)"), area, 2),
+        Column(_("Occupancy rate"), Kind.PERCENT),
+    ], rows, totals, _("No buildings yet."))
+
+
+def arrears_table(on: date | None = None) -> Table:
+    """Overdue rent per tenant by age, today (1 query)."""
+    entries = services.arrears(on)
+    rows = [[e["tenant"], *e["buckets"], e["total"], e["oldest_days"]] for e in entries]
+    totals = [_("Total"), *(sum(e["buckets"][i] for e in entries) for i in range(3)),
+              sum(e["total"] for e in entries), ""] if entries else None
+    return Table("arrears", _("Arrears aging"), [
+        Column(_("Tenant")), Column(_("0–30 days (¥)"), Kind.MONEY_FEN),
+        Column(_("31–90 days (¥)"), Kind.MONEY_FEN),
+        Column(_("Over 90 days (¥)"), Kind.MONEY_FEN), Column(_("Total (¥)"), Kind.MONEY_FEN),
+        Column(_("Oldest (days overdue)"), Kind.INT),
+    ], rows, totals, _("No rent is overdue."))
+
+
+# ?report= of the export: the table for a period (occupancy and arrears are as of today).
+REPORTS = {
+    "income": income_table,
+    "income_tenant": lambda period: income_by(period)[0],
+    "income_room": lambda period: income_by(period)[1],
+    "occupancy": lambda _period: occupancy_table(),
+    "arrears": lambda _period: arrears_table(),
+}
+
+
+# --- the page and the exports ----------------------------------------------------------------
+
+
+def cell(column: Column, value) -> str:
+    """A value as the page shows it (the exports format their own)."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if column.kind == Kind.MONEY_FEN:
+        return money(value)
+    if column.kind == Kind.PERCENT:
+        return format_percent(value, "#,##0.0%")
+    if column.kind == Kind.DECIMAL:
+        return format_decimal(value, "#,##0." + "0" * column.decimals)
+    if column.kind == Kind.INT:
+        return format_decimal(value, "#,##0")
+    return str(value)
+
+
+@bp.route("/reports")
+@staff_required
+def reports():
+    period, error = _period_arg()
+    by_tenant, by_room = income_by(period)
+    tables = [income_table(period), by_tenant, by_room, occupancy_table(), arrears_table()]
+    return render("rentals/reports.html", "report", tables=tables, period=period,
+                  period_error=error, cell=cell, Kind=Kind, today=services.today(),
+                  half_years=_half_years(period))
+
+
+@bp.route("/reports/export")
+@staff_required
+def reports_export():
+    fmt = requested_format()
+    key = request.args.get("report", "")
+    if key not in REPORTS:
+        abort(400, description=f"report must be one of {', '.join(REPORTS)}")
+    period, error = _period_arg()
+    if error:
+        abort(400, description=error)
+    table = REPORTS[key](period)
+    # Occupancy and arrears are as of today; the others are for the period.
+    when = services.today().isoformat() if key in ("occupancy", "arrears") else period.key
+    stem = f"{table.title}-{when}"
+    return export_response(stem, table.columns, table.rows, totals=table.totals, fmt=fmt)
