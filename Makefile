@@ -6,12 +6,12 @@ FLASK := $(BIN)/flask --app portal
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres test-browser install install-dev translations \
-        extract-messages lint bench browser-deps redis serve-prod clean
+        extract-messages lint bench bench-deps browser-deps redis serve-prod clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate system-deps
 	$(BIN)/pip install -q -e .
 	touch $@
 
@@ -36,15 +36,24 @@ run: install
 	$(FLASK) demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian's chromium and a CJK font for the browser tests (needs root; CI runs as root).
-browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+# Debian packages: chromium for the browser tests, a CJK font for pages and PDFs, and the
+# Pango/HarfBuzz libraries WeasyPrint renders PDFs with (needs root; CI runs as root).
+SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+BROWSER_PACKAGES := chromium
+define apt_ensure
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "browser tests need Debian's chromium and fonts-noto-cjk: sudo apt-get install chromium fonts-noto-cjk"; exit 1; \
+	    echo "the portal needs these Debian packages: sudo apt-get install $$missing"; exit 1; \
 	  fi; \
 	fi
+endef
+system-deps:
+	$(call apt_ensure,$(SYSTEM_PACKAGES))
+browser-deps: system-deps
+	$(call apt_ensure,$(BROWSER_PACKAGES))
 
 # The rate-limit test talks to a real Redis on 127.0.0.1:6379; start one if none answers.
 redis:
@@ -76,6 +85,23 @@ test-postgres: install-dev redis
 
 test-browser: install-dev browser-deps
 	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest -m browser
+
+# Throughput of the bookings pages next to /healthz: gunicorn on 127.0.0.1 measured with wrk
+# (bench/run.py; settings in its docstring). PostgreSQL database `bench` on 127.0.0.1 by
+# default (created if missing), or `make bench BENCH_DB=sqlite` (instance/bench.db).
+BENCH_DB ?= postgres
+
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing wrk (Debian package)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "make bench needs wrk: sudo apt-get install wrk"; exit 1; \
+	  fi; }
+
+bench: install bench-deps
+	BENCH_DB=$(BENCH_DB) $(BIN)/python bench/run.py
 
 serve-prod: install
 	PORTAL_ENV=production $(BIN)/gunicorn -w 4 -b 127.0.0.1:8000 'portal:create_app()'

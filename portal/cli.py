@@ -79,6 +79,10 @@ def init_cli(app: Flask) -> None:
             for name, task in registered_tasks():
                 click.echo(f"{name}: {task()}")
 
+    from .bookings.bench import init_bench_cli
+
+    init_bench_cli(app)
+
     @app.cli.command("demo")
     def demo():
         """Load the demo dataset (refused in production)."""

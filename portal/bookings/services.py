@@ -35,6 +35,8 @@ from .models import (
     BookingStatus,
     CateringOption,
     Venue,
+    VenueEquipment,
+    VenueLayout,
     VenueSlot,
 )
 
@@ -139,36 +141,47 @@ def busy_slots(venue_ids, start: datetime, end: datetime, exclude_booking: int |
 
 def free_venues(day: date, start: time, end: time, headcount: int = 1, layout: str | None = None,
                 equipment: tuple[str, ...] = (), user=None, limit: int = 50) -> list[Venue]:
-    # user=None (a visitor) sees public venues only, like every other caller of venues_stmt
     """Venues that fit and are free for the whole period, best fit (smallest room) first.
 
-    Two queries whatever the data size: candidate venues, then their busy slots that day.
+    A visitor (user None) sees public venues only.  Four queries whatever the data size: the
+    fitting venues' ids and capacities (filtered in SQL), their busy periods that day, and the
+    details of the venues shown.
     """
-    candidates = [
-        venue for venue in db.session.scalars(venues_stmt(user).where(Venue.active))
-        if _fits(venue, headcount, layout, equipment)
-        and venue.opens_at <= start and end <= venue.closes_at
-    ]
+    capacity = (sa.select(sa.func.max(VenueLayout.capacity))
+                .where(VenueLayout.venue_id == Venue.id)
+                .where(*([VenueLayout.layout == layout] if layout else []))
+                .scalar_subquery())
+    stmt = (sa.select(Venue.id, Venue.code, Venue.setup_minutes, Venue.cleanup_minutes,
+                      capacity.label("capacity"))
+            .where(Venue.visible_to(user), Venue.active, Venue.opens_at <= start,
+                   Venue.closes_at >= end, capacity >= headcount))
+    for code in equipment:
+        stmt = stmt.where(Venue.id.in_(sa.select(VenueEquipment.venue_id).where(
+            VenueEquipment.equipment == code)))
+    candidates = db.session.execute(stmt).all()
     if not candidates:
         return []
-    by_id = {venue.id: venue for venue in candidates}
-    window_start, window_end = local_datetime(day, time.min), local_datetime(day, time.max)
-    day_slots = busy_slots(list(by_id), window_start - timedelta(hours=6),
-                           window_end + timedelta(hours=6))
+    starts, ends = local_datetime(day, start), local_datetime(day, end)
+    widest = max(max(c.setup_minutes, c.cleanup_minutes) for c in candidates)
+    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    for venue_id, blocked_from, blocked_until in db.session.execute(
+            sa.select(VenueSlot.venue_id, VenueSlot.blocked_from, VenueSlot.blocked_until)
+            .where(VenueSlot.venue_id.in_([c.id for c in candidates]), VenueSlot.active,
+                   overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until,
+                            starts - timedelta(minutes=widest),
+                            ends + timedelta(minutes=widest)))):
+        busy.setdefault(venue_id, []).append((blocked_from, blocked_until))
     free = []
-    for venue in candidates:
-        _, _, blocked_from, blocked_until = slot_period(
-            venue, SlotInput(venue.id, day, "custom", start, end))
-        if not any(s.venue_id == venue.id and s.blocked_from < blocked_until
-                   and blocked_from < s.blocked_until for s in day_slots):
-            free.append(venue)
-    free.sort(key=lambda v: (v.capacity_for(layout) if layout else v.max_capacity, v.code))
-    return free[:limit]
-
-
-def _fits(venue: Venue, headcount: int, layout: str | None, equipment) -> bool:
-    capacity = venue.capacity_for(layout) if layout else venue.max_capacity
-    return capacity >= headcount and set(equipment) <= venue.equipment_codes
+    for candidate in candidates:
+        blocked_from = starts - timedelta(minutes=candidate.setup_minutes)
+        blocked_until = ends + timedelta(minutes=candidate.cleanup_minutes)
+        if not any(b_from < blocked_until and blocked_from < b_until
+                   for b_from, b_until in busy.get(candidate.id, ())):
+            free.append(candidate)
+    free.sort(key=lambda c: (c.capacity, c.code))
+    shown = [c.id for c in free[:limit]]
+    venues = {v.id: v for v in db.session.scalars(venues_stmt(user).where(Venue.id.in_(shown)))}
+    return [venues[venue_id] for venue_id in shown if venue_id in venues]
 
 
 def _alternatives(venue: Venue, slot: SlotInput, headcount: int, layout: str, user):
@@ -736,26 +749,39 @@ def calendar_slots(venue: Venue, first: date, days: int) -> list[VenueSlot]:
         .order_by(VenueSlot.starts_at)))
 
 
-def month_overview(user, first: date) -> tuple[list[Venue], dict[tuple[int, date], int]]:
-    """Every visible venue and how many active slots it has on each day of the month.
+OVERVIEW_PAGE = 25  # venues per page of the month overview
 
-    Two queries whatever the data size: the venues, and the month's slots (only their venue
-    and start are read).
+
+def month_overview(user, first: date, page: int = 1):
+    """Visible venues (a page of them) and their active slots per local day of the month.
+
+    Three queries whatever the data size: the venue count, a page of venue names, and the
+    slot counts grouped by venue and local day in SQL.
     """
     days = calendar.monthrange(first.year, first.month)[1]
-    venues = list(db.session.scalars(venues_stmt(user).where(Venue.active)))
+    visible = sa.and_(Venue.visible_to(user), Venue.active)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Venue).where(visible))
+    venues = db.session.execute(
+        sa.select(Venue.id, Venue.name).where(visible).order_by(Venue.building, Venue.code)
+        .limit(OVERVIEW_PAGE).offset((max(page, 1) - 1) * OVERVIEW_PAGE)).all()
     start = local_datetime(first, time.min)
-    rows = db.session.execute(
-        sa.select(VenueSlot.venue_id, VenueSlot.starts_at).where(
-            VenueSlot.venue_id.in_([v.id for v in venues]), VenueSlot.active,
-            overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
-                     start + timedelta(days=days))))
-    zone = local_zone()
+    offset_hours = int(start.utcoffset().total_seconds() // 3600)
+    if db.session.get_bind().dialect.name == "postgresql":
+        local_day = sa.func.date(sa.func.timezone(str(local_zone()), VenueSlot.starts_at))
+    else:
+        local_day = sa.func.date(VenueSlot.starts_at, f"{offset_hours:+d} hours")
     counts: dict[tuple[int, date], int] = {}
-    for venue_id, starts_at in rows:
-        key = (venue_id, starts_at.astimezone(zone).date())
-        counts[key] = counts.get(key, 0) + 1
-    return venues, counts
+    if venues:
+        rows = db.session.execute(
+            sa.select(VenueSlot.venue_id, local_day.label("day"), sa.func.count())
+            .where(VenueSlot.venue_id.in_([v.id for v in venues]), VenueSlot.active,
+                   overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
+                            start + timedelta(days=days)))
+            .group_by(VenueSlot.venue_id, local_day))
+        for venue_id, day, count in rows:
+            day = day if isinstance(day, date) else date.fromisoformat(day)
+            counts[(venue_id, day)] = count
+    return venues, counts, total
 
 
 def upcoming_blackouts(limit: int = 50) -> list[Blackout]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, time, timedelta
 
+import sqlalchemy as sa
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -58,7 +59,8 @@ def venues():
             results = services.free_venues(
                 form.day.data, start, end, form.headcount.data or 1,
                 form.layout.data or None, tuple(form.equipment.data or ()), user=_user())
-    all_venues = list(services.db.session.scalars(
+    # The full list only when no search results are shown (it is the page's other half).
+    all_venues = [] if results is not None else list(services.db.session.scalars(
         services.venues_stmt(_user()).where(Venue.active)))
     return render("bookings/venues.html", "results", form=form, results=results,
                   venues=all_venues, **_labels())
@@ -71,13 +73,16 @@ def overview():
         first = date.fromisoformat(request.args.get("month", "") + "-01")
     except ValueError:
         first = _today().replace(day=1)
-    venues, counts = services.month_overview(_user(), first)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    venues, counts, total = services.month_overview(_user(), first, page)
     days = [first + timedelta(days=n)
             for n in range(calendar.monthrange(first.year, first.month)[1])]
     previous = (first - timedelta(days=1)).replace(day=1)
     following = first + timedelta(days=len(days))
+    pages = max(1, -(-total // services.OVERVIEW_PAGE))
     return render("bookings/overview.html", "grid", venues=venues, counts=counts, days=days,
-                  first=first, previous=previous, following=following, today=_today())
+                  first=first, previous=previous, following=following, today=_today(),
+                  page=min(page, pages), pages=pages)
 
 
 def _week_start(text: str | None) -> date:
@@ -370,7 +375,9 @@ def queue():
         status="" if filters["status"] == "all" else filters["status"],
         venue_id=filters["venue_id"], on_day=filters["day"], client=filters["client"])
     pager = paginate(stmt)
-    all_venues = list(services.db.session.scalars(services.venues_stmt(current_user)))
+    all_venues = services.db.session.execute(  # names only: the filter's choices
+        sa.select(Venue.id, Venue.name).where(Venue.visible_to(current_user))
+        .order_by(Venue.building, Venue.code)).all()
     return render("bookings/queue.html", "results", pager=pager, filters=filters,
                   venues=all_venues, decision=DecisionForm(), **_labels())
 

@@ -242,7 +242,7 @@ def test_month_overview_counts_booked_periods(app, client):
     page = client.get("/venues/overview", query_string={"month": day.strftime("%Y-%m")})
     html = page.get_data(as_text=True)
     assert "大礼堂" in html and "贵宾接待室" not in html
-    assert f'date={day.isoformat()}" title="2' in html
+    assert f"date={day.isoformat()}\" title=\"2" in html
     partial = client.get("/venues/overview", query_string={"month": "2026-01"},
                          headers={"HX-Request": "true"}).get_data(as_text=True)
     assert partial.lstrip().startswith('<section id="grid"')

@@ -1,0 +1,494 @@
+"""``make bench``: throughput of the bookings pages next to /healthz, under gunicorn on loopback.
+
+Steps: make (or reuse) the benchmark database, migrate it, seed it with ``flask bench-seed``
+unless it already holds a dataset of the same size, start gunicorn (production settings, a
+generated secret key, rate limits off) on a free port of 127.0.0.1, log in as the heavy client
+and as staff (POST /auth/login with the form's CSRF token), then run ``wrk`` against each
+page and print a table: requests per second, the ratio to /healthz and PASS when the page
+reaches at least a quarter of it (the issue's goal). gunicorn is stopped at the end, on
+failure and on Ctrl-C too. Everything talks to 127.0.0.1 only.
+
+Each page is measured right after a /healthz sample of its own and its ratio uses that pair:
+on a machine shared with other work (test suites, browsers) the throughput drifts over a run,
+and a single /healthz figure at the start would misjudge the later pages. The table shows the
+median /healthz sample; the header gives their range, and a wide range is reported. The
+logged-in home page is measured too, as a reference for what the framework alone costs.
+
+Settings (environment variables; ``make bench`` passes them through):
+
+=====================  =========================================================================
+``BENCH_DB``           ``postgres`` (default) or ``sqlite``
+``BENCH_PG_URL``       ``postgresql+psycopg://postgres@127.0.0.1:5432/bench`` (host must be
+                       127.0.0.1 or localhost; the databases test, portal_dev and reports_dev
+                       are refused)
+``BENCH_SQLITE_PATH``  ``instance/bench.db``
+``BENCH_VENUES``       200
+``BENCH_BOOKINGS``     200000
+``BENCH_FRESH``        1: drop and re-seed even when the sizes match
+``BENCH_WORKERS``      gunicorn sync workers, 2
+``BENCH_DURATION``     seconds per endpoint, 10 (after a 2-second warm-up)
+``BENCH_THREADS``      wrk threads, 2
+``BENCH_CONNECTIONS``  wrk connections, 16
+``BENCH_GOAL``         0.25 (the share of /healthz a page must reach)
+``BENCH_STRICT``       1: exit 1 when a page misses the goal (default: report only)
+=====================  =========================================================================
+
+The table is also written to ``instance/bench/results-<db>.md`` (and ``.json``); gunicorn's
+log is ``instance/bench/gunicorn.log``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess  # noqa: S404  (runs our own tools: flask, gunicorn, wrk)
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv's bin: flask, gunicorn
+HOST = "127.0.0.1"
+OUT = ROOT / "instance" / "bench"
+PROTECTED_DATABASES = {"test", "portal_dev", "reports_dev", "postgres", "template0", "template1"}
+FLASK_APP = "portal.bookings.bench:create_app()"  # the portal plus the bench-seed command
+USER_AGENT = "portal-bench/1"  # the same for login and wrk (session protection hashes it)
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def setting(name: str, default: str) -> str:
+    return os.environ.get(f"BENCH_{name}") or default
+
+
+# --- the database --------------------------------------------------------------------------
+
+
+def database_url() -> tuple[str, str]:
+    kind = setting("DB", "postgres").lower()
+    if kind in ("sqlite", "sqlite3"):
+        path = Path(setting("SQLITE_PATH", str(ROOT / "instance" / "bench.db"))).resolve()
+        return "sqlite", f"sqlite:///{path}"
+    if kind not in ("postgres", "postgresql", "pg"):
+        raise BenchError(f"BENCH_DB must be postgres or sqlite, not {kind!r}")
+    url = setting("PG_URL", f"postgresql+psycopg://postgres@{HOST}:5432/bench")
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.host not in (HOST, "localhost"):
+        raise BenchError(f"the benchmark only targets {HOST}; BENCH_PG_URL points at "
+                         f"{parsed.host!r}")
+    if not parsed.database or parsed.database in PROTECTED_DATABASES:
+        raise BenchError(f"refusing to use the database {parsed.database!r} for the benchmark")
+    return "postgresql", url
+
+
+def flask(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PORTAL_ENV": "development", "PORTAL_DATABASE_URL": url,
+           "PORTAL_SECRET_KEY": secrets.token_hex(32), "FLASK_APP": FLASK_APP}
+    env.pop("PORTAL_TEST_DATABASE_URL", None)
+    command = [str(BIN / "flask"), "--app", FLASK_APP, *args]
+    result = subprocess.run(command, cwd=ROOT, env=env, text=True,  # noqa: S603
+                            capture_output=True)
+    if check and result.returncode != 0:
+        raise BenchError(f"{' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result
+
+
+def _pg_admin(url: str):
+    """An autocommit connection to the server's maintenance database (to create/drop)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    try:
+        connection = psycopg.connect(host=parsed.host, port=parsed.port or 5432,
+                                     user=parsed.username or "postgres",
+                                     password=parsed.password, dbname="postgres",
+                                     autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        raise BenchError(f"PostgreSQL does not answer at {parsed.host}:{parsed.port or 5432} "
+                         f"({error}); start it, or run: make bench BENCH_DB=sqlite") from None
+    return connection, parsed.database
+
+
+def recreate_database(kind: str, url: str) -> None:
+    if kind == "sqlite":
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    from psycopg import sql
+
+    connection, name = _pg_admin(url)
+    with connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    log(f"created a fresh PostgreSQL database {name!r}")
+
+
+def database_exists(kind: str, url: str) -> bool:
+    if kind == "sqlite":
+        return Path(url.removeprefix("sqlite:///")).exists()
+    connection, name = _pg_admin(url)
+    with connection:
+        return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (name,)).fetchone() is not None
+
+
+def prepare_database(kind: str, url: str, venues: int, bookings: int) -> dict:
+    sizes = ["--venues", str(venues), "--bookings", str(bookings)]
+    fresh = setting("FRESH", "") == "1"
+    if fresh or not database_exists(kind, url):
+        recreate_database(kind, url)
+    log("migrating (flask db upgrade)")
+    flask(url, "db", "upgrade")
+    check = flask(url, "bench-seed", *sizes, "--check", check=False)
+    if check.returncode not in (0, 3):  # 3: seeded with other sizes, or not at all
+        raise BenchError(f"bench-seed --check failed:\n{check.stdout}{check.stderr}")
+    state = json.loads(check.stdout.strip().splitlines()[-1])
+    if check.returncode == 0:
+        log(f"already seeded ({venues} venues, {bookings} bookings): not seeding again")
+        return state
+    if state.get("venues") or state.get("bookings"):
+        log("the database holds a dataset of another size: starting afresh")
+        recreate_database(kind, url)
+        flask(url, "db", "upgrade")
+    log(f"seeding {venues} venues and {bookings} bookings (flask bench-seed)")
+    started = time.monotonic()
+    seeded = flask(url, "bench-seed", *sizes)
+    log(f"seeded in {time.monotonic() - started:.0f} s")
+    return json.loads(seeded.stdout.strip().splitlines()[-1])
+
+
+# --- gunicorn ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """gunicorn in its own process group; :meth:`stop` ends the master and its workers."""
+
+    def __init__(self, url: str, workers: int):
+        self.url, self.workers = url, workers
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.log_file = None
+
+    def start(self) -> None:
+        OUT.mkdir(parents=True, exist_ok=True)
+        self.log_file = open(OUT / "gunicorn.log", "w")  # noqa: SIM115  (closed in stop)
+        env = {**os.environ, "PORTAL_ENV": "production", "PORTAL_DATABASE_URL": self.url,
+               "PORTAL_SECRET_KEY": secrets.token_hex(32), "PORTAL_RATELIMIT_ENABLED": "0",
+               "PORTAL_DEBUG": "0"}
+        for name in ("PORTAL_TEST_DATABASE_URL", "PORTAL_REDIS_URL", "FLASK_APP"):
+            env.pop(name, None)
+        command = [str(BIN / "gunicorn"), "--workers", str(self.workers), "--bind",
+                   f"{HOST}:{self.port}", "--worker-class", "sync", "--timeout", "120",
+                   "portal:create_app()"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env,  # noqa: S603
+                                        stdout=self.log_file, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        log(f"gunicorn started: {self.workers} workers on http://{HOST}:{self.port} "
+            f"(pid {self.process.pid})")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited ({self.process.returncode}); see "
+                                 f"{OUT / 'gunicorn.log'}")
+            try:
+                if request(self.port, "GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise BenchError("gunicorn did not answer /healthz within 60 s")
+
+    def stop(self) -> None:
+        process = self.process
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)  # the master, then its workers
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+            log("gunicorn stopped")
+        if self.log_file is not None:
+            self.log_file.close()
+            self.log_file = None
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+
+def request(port: int, method: str, path: str, body: dict | None = None,
+            cookie: str = "") -> tuple[int, dict, list[str], str]:
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
+    headers = {"User-Agent": USER_AGENT}
+    payload = None
+    if cookie:
+        headers["Cookie"] = cookie
+    if body is not None:
+        payload = urlencode(body)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        return (response.status, dict(response.getheaders()),
+                response.headers.get_all("Set-Cookie") or [], text)
+    finally:
+        connection.close()
+
+
+def _cookies(set_cookie: list[str], jar: dict[str, str]) -> dict[str, str]:
+    # The cookies are Secure in production; a browser would not send them over plain HTTP,
+    # so they are kept by hand here (loopback only).
+    for header in set_cookie:
+        parsed = SimpleCookie()
+        parsed.load(header)
+        for name, morsel in parsed.items():
+            jar[name] = morsel.value
+    return jar
+
+
+def cookie_header(jar: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
+
+
+def login(port: int, email: str, password: str) -> str:
+    status, _headers, set_cookie, page = request(port, "GET", "/auth/login")
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    if status != 200 or match is None:
+        raise BenchError(f"no login form with a CSRF token (HTTP {status})")
+    jar = _cookies(set_cookie, {})
+    status, headers, set_cookie, _page = request(
+        port, "POST", "/auth/login", {"csrf_token": match.group(1), "email": email,
+                                      "password": password}, cookie_header(jar))
+    if status not in (302, 303) or "/auth/login" in headers.get("Location", ""):
+        raise BenchError(f"login as {email} failed (HTTP {status})")
+    return cookie_header(_cookies(set_cookie, jar))
+
+
+# --- wrk -----------------------------------------------------------------------------------
+
+
+def wrk(port: int, path: str, cookie: str, seconds: int) -> dict:
+    threads = int(setting("THREADS", "2"))
+    connections = int(setting("CONNECTIONS", "16"))
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+               "--timeout", "30s", "-H", f"User-Agent: {USER_AGENT}"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    command.append(f"http://{HOST}:{port}{path}")
+    result = subprocess.run(command, text=True, capture_output=True)  # noqa: S603
+    if result.returncode != 0:
+        raise BenchError(f"wrk failed: {result.stderr or result.stdout}")
+    output = result.stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors:.*", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
+    return {"rps": float(rps.group(1)) if rps else 0.0, "non_2xx": int(bad.group(1)) if bad else 0,
+            "socket_errors": errors.group(0) if errors else "",
+            "p50": p50.group(1) if p50 else "", "p99": p99.group(1) if p99 else "",
+            "output": output}
+
+
+def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
+    """(label, path, who, goal) — who: '' (anonymous), 'client' or 'staff'; goal: False for a
+    reference row (shown for comparison, no verdict)."""
+    today = datetime.now(UTC).astimezone(ZONE).date()
+    venue = state["venue_id"]
+    search_day = today + timedelta(days=14)
+    month = today.strftime("%Y-%m")
+    return [
+        ("home page, logged-in client (reference)", "/", "client", False),
+        ("week calendar of one venue",
+         f"/venues/{venue}?{urlencode({'view': 'week', 'date': today.isoformat()})}", "", True),
+        ("month overview, all venues",
+         f"/venues/overview?{urlencode({'month': month})}", "", True),
+        ("month calendar of one venue",
+         f"/venues/{venue}?{urlencode({'view': 'month', 'date': today.isoformat()})}", "", True),
+        ("free-venue search", "/venues/?" + urlencode({
+            "day": search_day.isoformat(), "session": "morning", "headcount": 50,
+            "layout": "theatre"}), "", True),
+        ("staff queue, all states", "/venues/queue?status=all", "staff", True),
+        ("staff queue, requested (default)", "/venues/queue", "staff", True),
+        ("my bookings (heaviest client)", "/venues/bookings/mine", "client", True),
+    ]
+
+
+def markdown_table(baseline: dict, rows: list[dict], goal: float) -> str:
+    lines = [f"| endpoint | path | req/s | vs /healthz | p50 | p99 | goal ≥ {goal:.0%} |",
+             "|---|---|---:|---:|---:|---:|---|",
+             f"| GET /healthz (trivial) | `/healthz` | {baseline['rps']:.0f} | 100% | "
+             f"{baseline['p50']} | {baseline['p99']} | baseline |"]
+    for row in rows:
+        lines.append(f"| {row['label']} | `{row['path']}` | {row['rps']:.0f} | "
+                     f"{row['ratio']:.0%} | {row['p50']} | {row['p99']} | {row['verdict']} |")
+    return "\n".join(lines)
+
+
+def measure(server: Server, cookies: dict, state: dict, duration: int) -> tuple[list, list]:
+    """Each page right after its own /healthz sample, so that a machine busy with other work
+    for a while skews the page and its baseline alike (the ratio uses that pair)."""
+    healthz, rows = [], []
+    wrk(server.port, "/healthz", "", 2)  # warm-up: workers, database connections
+    for label, path, who, has_goal in endpoints(state):
+        status, headers, _set_cookie, page = request(server.port, "GET", path,
+                                                     cookie=cookies[who])
+        if status != 200:
+            raise BenchError(f"{path} answered HTTP {status} ({headers.get('Location', '')})")
+        base = wrk(server.port, "/healthz", "", max(3, duration // 2))
+        healthz.append(base)
+        wrk(server.port, path, cookies[who], 2)  # warm-up
+        result = wrk(server.port, path, cookies[who], duration)
+        if result["non_2xx"] or result["socket_errors"]:
+            log(f"{path}: {result['non_2xx']} non-2xx responses {result['socket_errors']}")
+        rows.append({"label": label, "path": path, "who": who or "anonymous",
+                     "has_goal": has_goal, "bytes": len(page.encode()),
+                     "healthz_rps": base["rps"], **result})
+        log(f"{label}: {result['rps']:.0f} req/s (p50 {result['p50']}); "
+            f"/healthz just before: {base['rps']:.0f} req/s")
+    return healthz, rows
+
+
+def cpu_busy(seconds: float = 3.0) -> float | None:
+    """The share of CPU time other processes used over a few seconds (Linux), or None."""
+    def sample():
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        return values[3] + values[4], sum(values)  # idle + iowait, total
+    try:
+        idle1, total1 = sample()
+        time.sleep(seconds)
+        idle2, total2 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1 - (idle2 - idle1) / max(1, total2 - total1)
+
+
+def run() -> int:
+    goal = float(setting("GOAL", "0.25"))
+    venues, bookings = int(setting("VENUES", "200")), int(setting("BOOKINGS", "200000"))
+    duration = int(setting("DURATION", "10"))
+    if shutil.which("wrk") is None:
+        raise BenchError("wrk is not installed (Debian: apt-get install wrk)")
+    if not (BIN / "gunicorn").exists():
+        raise BenchError(f"gunicorn is missing from {BIN} (pip install -e .)")
+    kind, url = database_url()
+    state = prepare_database(kind, url, venues, bookings)
+    log(f"dataset: {state.get('venues')} venues, {state.get('bookings')} bookings; the heavy "
+        f"client has {state.get('client_bookings')} bookings")
+
+    busy = cpu_busy()
+    if busy is not None and busy > 0.15:
+        log(f"note: the CPUs were {busy:.0%} busy with other work before the benchmark started")
+
+    server = Server(url, int(setting("WORKERS", "2")))
+    previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        server.start()
+        cookies = {"": "",
+                   "client": login(server.port, state["client_email"], state["password"]),
+                   "staff": login(server.port, state["staff_email"], state["password"])}
+        healthz, rows = measure(server, cookies, state, duration)
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    samples = sorted(sample["rps"] for sample in healthz)
+    baseline = dict(healthz[len(healthz) // 2])
+    baseline["rps"] = samples[len(samples) // 2]  # the median sample
+    failed, errors = [], []
+    for row in rows:
+        row["ratio"] = row["rps"] / (row["healthz_rps"] or 1.0)
+        if row["non_2xx"] or row["socket_errors"]:
+            row["verdict"] = "ERROR"
+            errors.append(row["label"])
+        elif not row["has_goal"]:
+            row["verdict"] = "reference"
+        else:
+            row["verdict"] = "PASS" if row["ratio"] >= goal else "FAIL"
+            if row["verdict"] == "FAIL":
+                failed.append(row["label"])
+    table = markdown_table(baseline, rows, goal)
+    spread = samples[-1] / (samples[0] or 1.0)
+    header = (f"{kind} · {state.get('venues')} venues, {state.get('bookings')} bookings · "
+              f"gunicorn {server.workers} sync workers · wrk -t{setting('THREADS', '2')} "
+              f"-c{setting('CONNECTIONS', '16')} -d{duration}s · {os.cpu_count()} CPUs · "
+              f"{date.today().isoformat()} · /healthz samples {samples[0]:.0f}–{samples[-1]:.0f}"
+              " req/s (each ratio uses the sample taken just before its page)"
+              + (f" · CPUs {busy:.0%} busy before the start" if busy is not None else ""))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"results-{kind}.md").write_text(f"{header}\n\n{table}\n")
+    (OUT / f"results-{kind}.json").write_text(json.dumps(
+        {"header": header, "healthz": [{k: v for k, v in h.items() if k != "output"}
+                                       for h in healthz],
+         "rows": [{k: v for k, v in row.items() if k != "output"} for row in rows]},
+        ensure_ascii=False, indent=2))
+    print()
+    print(header)
+    print()
+    print(table)
+    print()
+    if spread > 1.25:
+        print(f"note: /healthz varied {spread:.2f}x during the run: the machine was busy with "
+              "other work for a while; rerun on a quiet machine for steadier figures")
+    if errors:
+        print(f"errors (non-2xx responses or socket errors): {', '.join(errors)}")
+        return 1
+    if failed:
+        print(f"below the goal: {', '.join(failed)}")
+        return 1 if setting("STRICT", "") == "1" else 0
+    print("every page reaches the goal")
+    return 0
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main() -> int:
+    try:
+        return run()
+    except BenchError as error:
+        log(f"error: {error}")
+        return 2
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
