@@ -36,12 +36,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..authz import staff_required
-from ..bookings.reports import Period, _half_years, _period_arg, month
 from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
 from ..i18n import money
+from ..reporting import Period, half_year_choices, month, period_from_request
 from . import bp, services
 from .models import Building, Lease, LeaseRoom, Payment, RentPeriod, Room, Tenant
 from .tasks import BILLED
@@ -262,12 +262,12 @@ def cell(column: Column, value) -> str:
 @bp.route("/reports")
 @staff_required
 def reports():
-    period, error = _period_arg()
+    period, error = period_from_request()
     by_tenant, by_room = income_by(period)
     tables = [income_table(period), by_tenant, by_room, occupancy_table(), arrears_table()]
     return render("rentals/reports.html", "report", tables=tables, period=period,
                   period_error=error, cell=cell, Kind=Kind, today=services.today(),
-                  half_years=_half_years(period))
+                  half_years=half_year_choices(period))
 
 
 @bp.route("/reports/export")
@@ -277,7 +277,7 @@ def reports_export():
     key = request.args.get("report", "")
     if key not in REPORTS:
         abort(400, description=f"report must be one of {', '.join(REPORTS)}")
-    period, error = _period_arg()
+    period, error = period_from_request()
     if error:
         abort(400, description=error)
     table = REPORTS[key](period)

@@ -21,6 +21,7 @@ from portal.bookings import reports
 from portal.bookings.models import Blackout, Booking, BookingStatus, Venue, VenueSlot
 from portal.database import write_transaction
 from portal.extensions import db
+from portal.reporting import current_month, parse_period
 from tests.conftest import make_user
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -111,7 +112,7 @@ def dataset(app):
 
 def _report(app, key):
     with app.test_request_context():
-        report = reports.venue_report(reports.parse_period(key))
+        report = reports.venue_report(parse_period(key))
         return report, {item.venue.code: item for item in report.rows}
 
 
@@ -175,21 +176,21 @@ def test_income_is_split_to_the_fen_and_adds_up(app):
     (" 2026-h2 ", date(2026, 7, 1), date(2027, 1, 1), "2026-H2"),
 ])
 def test_periods(text, first, end, key):
-    period = reports.parse_period(text)
+    period = parse_period(text)
     assert (period.first, period.end, period.key) == (first, end, key)
 
 
 @pytest.mark.parametrize("text", ["", "2025-13", "2025-7", "2025-H3", "1999-01", "x", "2025"])
 def test_bad_periods(text):
-    assert reports.parse_period(text) is None
+    assert parse_period(text) is None
 
 
 def test_period_navigation():
-    assert reports.parse_period("2025-12").following().key == "2026-01"
-    assert reports.parse_period("2025-01").previous().key == "2024-12"
-    assert reports.parse_period("2025-H2").following().key == "2026-H1"
-    assert reports.parse_period("2025-H1").previous().key == "2024-H2"
-    assert reports.parse_period("2100-12").following() is None
+    assert parse_period("2025-12").following().key == "2026-01"
+    assert parse_period("2025-01").previous().key == "2024-12"
+    assert parse_period("2025-H2").following().key == "2026-H1"
+    assert parse_period("2025-H1").previous().key == "2024-H2"
+    assert parse_period("2100-12").following() is None
 
 
 # --- through HTTP --------------------------------------------------------------------------------
@@ -242,7 +243,7 @@ def test_page_shows_the_figures(app, login_as, dataset):
 def test_page_defaults_to_this_month_and_explains_bad_input(app, login_as, dataset):
     staff = login_as("staff")
     with app.test_request_context():
-        this_month = reports.current_month()
+        this_month = current_month()
     html = staff.get("/venues/reports").get_data(as_text=True)
     assert f'name="month" value="{this_month.key}"' in html
     bad = staff.get("/venues/reports?month=2025-13&lang=en")
@@ -325,7 +326,7 @@ def test_a_fixed_number_of_queries(app, login_as, count_queries, dataset):
     assert many == few
     assert max(few) <= 6
     with app.test_request_context():
-        report = reports.venue_report(reports.parse_period("2025-07"))
+        report = reports.venue_report(parse_period("2025-07"))
     assert len(report.rows) == 5 and report.total.booked_hours == Decimal("82.5")
 
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from portal.bookings.reports import parse_period
 from portal.rentals import reports, services
 from portal.rentals.models import RoomStatus
+from portal.reporting import parse_period
 from tests.rentals.alert_factories import (
     leased_room_lease,
     local_today,
