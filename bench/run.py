@@ -1,12 +1,13 @@
-"""``make bench``: throughput of the bookings pages next to /healthz, under gunicorn on loopback.
+"""``make bench``: throughput of the bookings and rentals pages next to /healthz (gunicorn).
 
 Steps: make (or reuse) the benchmark database, migrate it, seed it with ``flask bench-seed``
-unless it already holds a dataset of the same size, start gunicorn (production settings, a
-generated secret key, rate limits off) on a free port of 127.0.0.1, log in as the heavy client
-and as staff (POST /auth/login with the form's CSRF token), then run ``wrk`` against each
-page and print a table: requests per second, the ratio to /healthz and PASS when the page
-reaches at least a quarter of it (the issue's goal). gunicorn is stopped at the end, on
-failure and on Ctrl-C too. Everything talks to 127.0.0.1 only.
+unless it already holds a dataset of the same size, then with ``flask bench-seed-rentals``
+(rooms, leases, rent schedules; skipped likewise when ``--check`` finds it there), start
+gunicorn (production settings, a generated secret key, rate limits off) on a free port of
+127.0.0.1, log in as the heavy client and as staff (POST /auth/login with the form's CSRF
+token), then run ``wrk`` against each page and print a table: requests per second, the ratio
+to /healthz and PASS when the page reaches at least a quarter of it (the issue's goal).
+gunicorn is stopped at the end, on failure and on Ctrl-C too. Everything talks to 127.0.0.1 only.
 
 Each page is measured right after a /healthz sample of its own and its ratio uses that pair:
 on a machine shared with other work (test suites, browsers) the throughput drifts over a run,
@@ -24,6 +25,9 @@ Settings (environment variables; ``make bench`` passes them through):
 ``BENCH_SQLITE_PATH``  ``instance/bench.db``
 ``BENCH_VENUES``       200
 ``BENCH_BOOKINGS``     200000
+``BENCH_ROOMS``        10000 (rentals: ``flask bench-seed-rentals``, after the bookings)
+``BENCH_LEASES``       20000
+``BENCH_PERIODS``      500000 (rent schedule lines)
 ``BENCH_FRESH``        1: drop and re-seed even when the sizes match
 ``BENCH_WORKERS``      gunicorn sync workers, 2
 ``BENCH_DURATION``     seconds per endpoint, 10 (after a 2-second warm-up)
@@ -153,6 +157,28 @@ def database_exists(kind: str, url: str) -> bool:
     with connection:
         return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                   (name,)).fetchone() is not None
+
+
+def prepare_rentals(url: str, rooms: int, leases: int, periods: int) -> dict:
+    """Seed the rentals dataset unless ``bench-seed-rentals --check`` finds it there."""
+    sizes = ["--rooms", str(rooms), "--leases", str(leases), "--periods", str(periods)]
+    check = flask(url, "bench-seed-rentals", *sizes, "--check", check=False)
+    if check.returncode not in (0, 3):
+        raise BenchError(f"bench-seed-rentals --check failed:\n{check.stdout}{check.stderr}")
+    state = json.loads(check.stdout.strip().splitlines()[-1])
+    if check.returncode == 0:
+        log(f"rentals already seeded ({rooms} rooms, {leases} leases, {periods} schedule "
+            "lines): not seeding again")
+        return state
+    if state.get("rooms") or state.get("leases"):
+        raise BenchError(f"the database holds a rentals dataset of another size ({state}); "
+                         "rerun with BENCH_FRESH=1 to start afresh")
+    log(f"seeding {rooms} rooms, {leases} leases and {periods} schedule lines "
+        "(flask bench-seed-rentals)")
+    started = time.monotonic()
+    seeded = flask(url, "bench-seed-rentals", *sizes)
+    log(f"rentals seeded in {time.monotonic() - started:.0f} s")
+    return json.loads(seeded.stdout.strip().splitlines()[-1])
 
 
 def prepare_database(kind: str, url: str, venues: int, bookings: int) -> dict:
@@ -330,6 +356,7 @@ def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
     venue = state["venue_id"]
     search_day = today + timedelta(days=14)
     month = today.strftime("%Y-%m")
+    half = f"{today.year}-H{1 if today.month <= 6 else 2}"  # the current half-year
     return [
         ("home page, logged-in client (reference)", "/", "client", False),
         ("week calendar of one venue",
@@ -344,6 +371,16 @@ def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
         ("staff queue, all states", "/venues/queue?status=all", "staff", True),
         ("staff queue, requested (default)", "/venues/queue", "staff", True),
         ("my bookings (heaviest client)", "/venues/bookings/mine", "client", True),
+        ("room list (rentals)", "/rentals/rooms", "staff", True),
+        ("lease list (rentals)", "/rentals/leases", "staff", True),
+        ("rental reports page (income, by tenant/room, occupancy, arrears)",
+         f"/rentals/reports?{urlencode({'period': half})}", "staff", True),
+        ("arrears report (CSV export)",
+         f"/rentals/reports/export?{urlencode({'report': 'arrears', 'period': half})}",
+         "staff", True),
+        ("income report (CSV export)",
+         f"/rentals/reports/export?{urlencode({'report': 'income', 'period': half})}",
+         "staff", True),
     ]
 
 
@@ -364,8 +401,10 @@ def measure(server: Server, cookies: dict, state: dict, duration: int) -> tuple[
     healthz, rows = [], []
     wrk(server.port, "/healthz", "", 2)  # warm-up: workers, database connections
     for label, path, who, has_goal in endpoints(state):
+        started = time.monotonic()
         status, headers, _set_cookie, page = request(server.port, "GET", path,
                                                      cookie=cookies[who])
+        single = time.monotonic() - started
         if status != 200:
             raise BenchError(f"{path} answered HTTP {status} ({headers.get('Location', '')})")
         base = wrk(server.port, "/healthz", "", max(3, duration // 2))
@@ -374,6 +413,11 @@ def measure(server: Server, cookies: dict, state: dict, duration: int) -> tuple[
         result = wrk(server.port, path, cookies[who], duration)
         if result["non_2xx"] or result["socket_errors"]:
             log(f"{path}: {result['non_2xx']} non-2xx responses {result['socket_errors']}")
+        if not result["rps"]:
+            # Slower than duration × workers / connections: the warm-up's requests still queue
+            # when the measured run ends, so wrk counts none.
+            log(f"{path}: no response completed in {duration} s; one request alone took "
+                f"{single:.2f} s ({len(page.encode()) / 1e6:.1f} MB)")
         rows.append({"label": label, "path": path, "who": who or "anonymous",
                      "has_goal": has_goal, "bytes": len(page.encode()),
                      "healthz_rps": base["rps"], **result})
@@ -409,6 +453,10 @@ def run() -> int:
     state = prepare_database(kind, url, venues, bookings)
     log(f"dataset: {state.get('venues')} venues, {state.get('bookings')} bookings; the heavy "
         f"client has {state.get('client_bookings')} bookings")
+    rentals = prepare_rentals(url, int(setting("ROOMS", "10000")),
+                              int(setting("LEASES", "20000")), int(setting("PERIODS", "500000")))
+    log(f"rentals: {rentals.get('rooms')} rooms, {rentals.get('leases')} leases, "
+        f"{rentals.get('periods')} schedule lines")
 
     busy = cpu_busy()
     if busy is not None and busy > 0.15:
@@ -444,7 +492,9 @@ def run() -> int:
                 failed.append(row["label"])
     table = markdown_table(baseline, rows, goal)
     spread = samples[-1] / (samples[0] or 1.0)
-    header = (f"{kind} · {state.get('venues')} venues, {state.get('bookings')} bookings · "
+    header = (f"{kind} · {state.get('venues')} venues, {state.get('bookings')} bookings, "
+              f"{rentals.get('rooms')} rooms, {rentals.get('leases')} leases, "
+              f"{rentals.get('periods')} schedule lines · "
               f"gunicorn {server.workers} sync workers · wrk -t{setting('THREADS', '2')} "
               f"-c{setting('CONNECTIONS', '16')} -d{duration}s · {os.cpu_count()} CPUs · "
               f"{date.today().isoformat()} · /healthz samples {samples[0]:.0f}–{samples[-1]:.0f}"

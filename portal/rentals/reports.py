@@ -57,6 +57,19 @@ class Table:
     rows: list[list]
     totals: list | None
     empty: str
+    rows_in_all: int | None = None  # set when the page shows only some of the rows
+
+    def top(self, limit: int) -> Table:
+        """The rows with the most outstanding first, at most ``limit`` (for the page; the
+        exports keep every row)."""
+        if len(self.rows) <= limit:
+            return self
+        rows = sorted(self.rows, key=lambda row: row[-1], reverse=True)[:limit]
+        return Table(self.key, self.title, self.columns, rows, self.totals, self.empty,
+                     rows_in_all=len(self.rows))
+
+
+PAGE_ROWS = 50  # rows of a per-tenant or per-room table shown on the page
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -264,7 +277,8 @@ def cell(column: Column, value) -> str:
 def reports():
     period, error = period_from_request()
     by_tenant, by_room = income_by(period)
-    tables = [income_table(period), by_tenant, by_room, occupancy_table(), arrears_table()]
+    tables = [income_table(period), by_tenant.top(PAGE_ROWS), by_room.top(PAGE_ROWS),
+              occupancy_table(), arrears_table()]
     return render("rentals/reports.html", "report", tables=tables, period=period,
                   period_error=error, cell=cell, Kind=Kind, today=services.today(),
                   half_years=half_year_choices(period))

@@ -198,3 +198,12 @@ def test_a_fixed_number_of_queries(app, login_as, count_queries, dataset):
     many = counts()
     assert many == few
     assert max(few) <= 12, few
+
+
+def test_long_tables_show_the_most_outstanding_rows_on_the_page():
+    from portal.rentals.reports import Table
+
+    rows = [[f"承租人{n}", 1, 100, n, 100 - n] for n in range(120)]
+    table = Table("income_tenant", "Income", [], rows, None, "").top(50)
+    assert len(table.rows) == 50 and table.rows_in_all == 120
+    assert table.rows[0][-1] == 100 and table.rows[-1][-1] == 51
