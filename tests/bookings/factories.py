@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
 from portal.bookings import services
 from portal.bookings.models import CateringOption, Venue, VenueEquipment, VenueLayout
@@ -64,7 +65,8 @@ def make_photo(app, venue_id) -> str:
 
 
 def future_day(days=10) -> date:
-    return (utcnow() + timedelta(days=days)).date()
+    """A day counted from today in the bureau's time zone (what the services call today)."""
+    return (utcnow().astimezone(ZoneInfo("Asia/Shanghai")) + timedelta(days=days)).date()
 
 
 def make_booking(app, user_id, venue_id, day=None, session="morning", headcount=50,
