@@ -21,7 +21,7 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..errors import Conflict, NotAllowed, ServiceError
 from ..extensions import db
-from ..i18n import local_zone
+from ..i18n import local_today, local_zone
 from ..outbox.services import queue_email
 from ..periods import is_overlap_violation, overlaps
 from ..roles import Role
@@ -227,7 +227,7 @@ def validate(user, data: BookingInput) -> dict[int, Venue]:
     if data.headcount is None or data.headcount < 1:
         raise ServiceError(_l("Enter the number of people."), field="headcount")
     venues = _load_venues(user, {slot.venue_id for slot in data.slots})
-    today = utcnow().astimezone(local_zone()).date()
+    today = local_today()
     horizon = today + timedelta(days=config["BOOKING_HORIZON_DAYS"])
     seen = []
     for slot in data.slots:

@@ -10,9 +10,9 @@ from flask_login import current_user, login_required
 
 from ..audit.services import history_for
 from ..authz import role_required, staff_required, visible_or_404
-from ..database import utcnow
 from ..errors import NotAllowed, ServiceError, apply_to_form
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
+from ..i18n import local_today
 from ..pagination import paginate
 from ..roles import Role
 from . import bp, pricing, services
@@ -32,7 +32,7 @@ STAFF_ONLY_FIELDS = ("rate_kind", "department", "status", "quote_total_fen", "pr
 
 
 def _today() -> date:
-    return utcnow().astimezone(services.local_zone()).date()
+    return local_today()
 
 
 def _user():

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
-from werkzeug.routing import BuildError
 
 from ..audit.services import history_for
 from ..auth.models import User
@@ -139,21 +138,11 @@ def tenants_stmt(query: str = "", kind: str = ""):
 # --- helpers for the pages --------------------------------------------------------------------
 
 
-def optional_url(endpoint: str, **values) -> str | None:
-    """A link to a page another part of the module may not have yet (the lease pages)."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def _labels() -> dict:
     return {"status_labels": RoomStatus.LABELS, "use_labels": UseType.LABELS,
             "lease_labels": LeaseStatus.LABELS, "tenant_kinds": TENANT_KINDS,
             "status_badge": STATUS_BADGE, "stored_statuses": RoomStatus.STORED,
-            "room_status": services.room_status, "optional_url": optional_url}
+            "room_status": services.room_status}
 
 
 def _buildings() -> list[Building]:
