@@ -55,7 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_login(app, login_manager)
     init_nav(app)
 
-    from . import admin, alerts, audit, auth, bookings, core, outbox, rentals  # noqa: F401
+    from . import admin, alerts, audit, auth, bookings, core, feedback, outbox, rentals, suppliers  # noqa: F401  # noqa: F401
 
     app.register_blueprint(core.bp)
     app.register_blueprint(auth.bp)
@@ -64,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(outbox.bp)
     app.register_blueprint(bookings.bp)
     app.register_blueprint(rentals.bp)
+    app.register_blueprint(suppliers.bp)
+    app.register_blueprint(feedback.bp)
 
     from .core.errors import init_error_handlers
 

@@ -1,0 +1,243 @@
+"""Service-quality supervision: the service catalogue, the supervisor roster and feedback.
+
+* :class:`ServiceCategory` — the bureau's services (canteen, cleaning, elevators...), each with
+  the responsible staff team, SLA deadlines in Chinese working days and, where the service is
+  outsourced, the service contract (and so the supplier) that covers it.
+* :class:`SupervisorAppointment` — a supervisor's term (聘期) with its appointment letter
+  number; a replacement links the term it replaces, so the roster keeps its history.
+* :class:`Feedback` — an item a supervisor submits, handled through one transition table;
+  :class:`FeedbackEvent` is its timeline, :class:`FeedbackPhoto` its photos.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..audit.services import Audited
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from ..roles import Role
+from ..suppliers.models import ServiceContract, Supplier
+from ..uploads import PhotoColumns
+
+
+class ServiceCategory(Audited, db.Model):
+    __tablename__ = "service_category"
+    __table_args__ = (
+        sa.CheckConstraint("response_days > 0", name="response_days_positive"),
+        sa.CheckConstraint("resolution_days >= response_days", name="resolution_after_response"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))  # Chinese
+    name_en: Mapped[str] = mapped_column(sa.String(100), default="")
+    team: Mapped[str] = mapped_column(sa.String(100), default="")  # responsible staff team
+    default_assignee_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Outsourced services: the contract that covers the service (its supplier follows).
+    contract_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("service_contract.id", ondelete="SET NULL", use_alter=True), index=True)
+    # SLA in Chinese working days: first response, and resolution, after submission.
+    response_days: Mapped[int] = mapped_column(default=1)
+    resolution_days: Mapped[int] = mapped_column(default=5)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    contract: Mapped[ServiceContract | None] = relationship(foreign_keys=[contract_id])
+    default_assignee = relationship("User", foreign_keys=[default_assignee_id])
+
+    @property
+    def label(self) -> str:
+        english = str(get_locale() or "zh").startswith("en")
+        return (self.name_en or self.name) if english else self.name
+
+    @property
+    def supplier(self):
+        return self.contract.supplier if self.contract is not None else None
+
+
+class SupervisorAppointment(Audited, db.Model):
+    __tablename__ = "supervisor_appointment"
+    __table_args__ = (
+        sa.CheckConstraint("term_start <= term_end", name="term_ordered"),
+        sa.CheckConstraint("ended_on IS NULL OR (ended_on >= term_start AND ended_on <= term_end)",
+                           name="ended_within_term"),
+        sa.CheckConstraint("replaces_id IS NULL OR replaces_id != id", name="not_self_replacing"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="RESTRICT"),
+                                         index=True)
+    unit: Mapped[str] = mapped_column(sa.String(200))  # the committee, office or bureau
+    title: Mapped[str] = mapped_column(sa.String(100), default="")  # e.g. 办公室主任
+    letter_number: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    term_start: Mapped[date] = mapped_column(sa.Date)
+    term_end: Mapped[date] = mapped_column(sa.Date)  # the term's last day
+    ended_on: Mapped[date | None] = mapped_column(sa.Date)  # ended early (last day)
+    end_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # A replacement appointment names the one it replaces (replacement history).
+    replaces_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("supervisor_appointment.id", ondelete="SET NULL"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user = relationship("User", foreign_keys=[user_id])
+    replaces: Mapped[SupervisorAppointment | None] = relationship(
+        remote_side=[id], foreign_keys=[replaces_id])
+
+    @property
+    def last_day(self) -> date:
+        return self.ended_on or self.term_end
+
+    def is_active_on(self, day: date) -> bool:
+        return self.term_start <= day <= self.last_day
+
+    @classmethod
+    def active_on(cls, day: date):
+        """SQL condition: the term covers ``day``."""
+        return sa.and_(cls.term_start <= day,
+                       sa.func.coalesce(cls.ended_on, cls.term_end) >= day)
+
+
+class FeedbackStatus:
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    ALL = (SUBMITTED, ACCEPTED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, DUPLICATE)
+    OPEN = (SUBMITTED, ACCEPTED, IN_PROGRESS)  # waiting for the bureau
+    FINAL = (CLOSED, REJECTED, DUPLICATE)
+    LABELS = {SUBMITTED: _l("Submitted"), ACCEPTED: _l("Accepted"),
+              IN_PROGRESS: _l("In progress"), RESOLVED: _l("Resolved"), CLOSED: _l("Closed"),
+              REJECTED: _l("Rejected"), DUPLICATE: _l("Duplicate")}
+
+
+class Urgency:
+    ALL = ("normal", "urgent", "critical")
+    LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent"), "critical": _l("Critical")}
+
+
+class Feedback(Audited, db.Model):
+    __tablename__ = "feedback"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('submitted', 'accepted', 'in_progress', 'resolved', 'closed', "
+            "'rejected', 'duplicate')", name="status_known"),
+        sa.CheckConstraint("urgency IN ('normal', 'urgent', 'critical')", name="urgency_known"),
+        sa.CheckConstraint("service_rating BETWEEN 1 AND 5", name="service_rating_range"),
+        sa.CheckConstraint("handling_rating IS NULL OR handling_rating BETWEEN 1 AND 5",
+                           name="handling_rating_range"),
+        sa.CheckConstraint("status != 'closed' OR handling_rating IS NOT NULL",
+                           name="closed_is_rated"),
+        sa.CheckConstraint("status NOT IN ('rejected', 'duplicate') OR reason != ''",
+                           name="refusal_has_reason"),
+        sa.CheckConstraint("status != 'duplicate' OR duplicate_of_id IS NOT NULL",
+                           name="duplicate_names_original"),
+        sa.CheckConstraint("duplicate_of_id IS NULL OR duplicate_of_id != id",
+                           name="not_own_duplicate"),
+        sa.CheckConstraint("length(description) > 0", name="description_given"),
+        sa.CheckConstraint("reopen_count >= 0", name="reopen_count_not_negative"),
+        sa.Index("ix_feedback_status_submitted", "status", "submitted_at"),
+        sa.Index("ix_feedback_supervisor_submitted", "supervisor_id", "submitted_at"),
+        sa.Index("ix_feedback_category_submitted", "category_id", "submitted_at"),
+        sa.Index("ix_feedback_supplier_submitted", "supplier_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supervisor_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
+    # The term under which it was submitted (only active terms may submit).
+    appointment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("supervisor_appointment.id", ondelete="RESTRICT"), index=True)
+    category_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("service_category.id", ondelete="RESTRICT"))
+    building_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("building.id", ondelete="SET NULL"))
+    room_id: Mapped[int | None] = mapped_column(sa.ForeignKey("room.id", ondelete="SET NULL"))
+    location_detail: Mapped[str] = mapped_column(sa.String(200), default="")
+    description: Mapped[str] = mapped_column(sa.Text)
+    service_rating: Mapped[int]  # 1–5: the service the feedback is about
+    urgency: Mapped[str] = mapped_column(sa.String(10), default="normal")
+    status: Mapped[str] = mapped_column(sa.String(20), default=FeedbackStatus.SUBMITTED)
+
+    # Handling: who handles it and, for outsourced services, the supplier it was transferred
+    # to under which contract (a snapshot taken at acceptance, so later renewals keep history).
+    assignee_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    supplier_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("supplier.id", ondelete="SET NULL"))
+    contract_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("service_contract.id", ondelete="SET NULL"), index=True)
+    response: Mapped[str] = mapped_column(sa.Text, default="")  # staff's answer when resolved
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # why rejected / duplicate
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("feedback.id", ondelete="SET NULL"))
+    handling_rating: Mapped[int | None]  # 1–5, given by the supervisor when closing
+    closing_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Times and SLA deadlines (deadlines are dates: working days in the Chinese calendar).
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_due_on: Mapped[date] = mapped_column(sa.Date)
+    resolution_due_on: Mapped[date] = mapped_column(sa.Date)
+
+    supervisor = relationship("User", foreign_keys=[supervisor_id])
+    appointment: Mapped[SupervisorAppointment] = relationship()
+    category: Mapped[ServiceCategory] = relationship()
+    building = relationship("Building")
+    room = relationship("Room")
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    supplier: Mapped[Supplier | None] = relationship()
+    contract: Mapped[ServiceContract | None] = relationship()
+    duplicate_of: Mapped[Feedback | None] = relationship(remote_side=[id])
+    photos: Mapped[list[FeedbackPhoto]] = relationship(cascade="all, delete-orphan",
+                                                       order_by="FeedbackPhoto.id")
+    events: Mapped[list[FeedbackEvent]] = relationship(cascade="all, delete-orphan",
+                                                       order_by="FeedbackEvent.id")
+
+    @classmethod
+    def visible_to(cls, user):
+        """Staff and admins see every item; a supervisor only their own; clients none."""
+        if user.role in (Role.ADMIN, Role.STAFF):
+            return sa.true()
+        if user.role == Role.SUPERVISOR:
+            return cls.supervisor_id == user.id
+        return sa.false()
+
+
+class FeedbackPhoto(Audited, PhotoColumns, db.Model):
+    __tablename__ = "feedback_photo"
+
+    feedback_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback.id", ondelete="CASCADE"),
+                                             index=True)
+
+
+class FeedbackEvent(db.Model):
+    """One step on an item's timeline: a transition with its note, shown to both sides."""
+
+    __tablename__ = "feedback_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback.id", ondelete="CASCADE"),
+                                             index=True)
+    action: Mapped[str] = mapped_column(sa.String(30))  # the transition's name, or "submit"
+    from_status: Mapped[str | None] = mapped_column(sa.String(20))
+    to_status: Mapped[str] = mapped_column(sa.String(20))
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor = relationship("User")

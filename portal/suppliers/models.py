@@ -1,0 +1,124 @@
+"""Suppliers (合作单位) and their service contracts.
+
+A contract's state (upcoming, active, expiring, ended, renewed) is derived from its dates and
+its successor, never stored, so it cannot go stale; expiry warnings use the one mechanism in
+:mod:`portal.alerts` that leases use too.  Money is integer fen.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..alerts import is_expiring
+from ..audit.services import Audited
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from ..roles import Role
+
+# The services a supplier provides: categories of the service catalogue.
+supplier_service = sa.Table(
+    "supplier_service", db.metadata,
+    sa.Column("supplier_id", sa.ForeignKey("supplier.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("category_id", sa.ForeignKey("service_category.id", ondelete="CASCADE"),
+              primary_key=True),
+)
+
+
+class Supplier(Audited, db.Model):
+    __tablename__ = "supplier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    uscc: Mapped[str] = mapped_column(sa.String(18), unique=True)  # unified social credit code
+    contact_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Integrity agreement (廉政协议): when it was signed and the signed document, if uploaded.
+    integrity_signed_on: Mapped[date | None] = mapped_column(sa.Date)
+    integrity_file: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    integrity_file_label: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    services: Mapped[list] = relationship("ServiceCategory", secondary=supplier_service,
+                                          order_by="ServiceCategory.sort_order")
+    contracts: Mapped[list[ServiceContract]] = relationship(
+        back_populates="supplier", foreign_keys="ServiceContract.supplier_id",
+        order_by="ServiceContract.starts_on.desc()")
+
+    @classmethod
+    def visible_to(cls, user):
+        return sa.true() if user.role in (Role.ADMIN, Role.STAFF) else sa.false()
+
+
+class ContractState:
+    UPCOMING = "upcoming"
+    ACTIVE = "active"
+    EXPIRING = "expiring"
+    ENDED = "ended"
+    RENEWED = "renewed"
+    ALL = (UPCOMING, ACTIVE, EXPIRING, ENDED, RENEWED)
+    LABELS = {UPCOMING: _l("Upcoming"), ACTIVE: _l("Active"), EXPIRING: _l("Expiring"),
+              ENDED: _l("Ended"), RENEWED: _l("Renewed")}
+
+
+class ServiceContract(Audited, db.Model):
+    __tablename__ = "service_contract"
+    __table_args__ = (
+        sa.CheckConstraint("starts_on <= ends_on", name="dates_ordered"),
+        sa.CheckConstraint("amount_fen >= 0", name="amount_not_negative"),
+        sa.CheckConstraint("response_hours IS NULL OR response_hours > 0",
+                           name="response_hours_positive"),
+        sa.CheckConstraint("fix_hours IS NULL OR fix_hours > 0", name="fix_hours_positive"),
+        sa.CheckConstraint("successor_id IS NULL OR successor_id != id", name="not_own_successor"),
+        sa.Index("ix_service_contract_ends_on", "ends_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("supplier.id", ondelete="RESTRICT"),
+                                             index=True)
+    # The service type: a category of the service catalogue.
+    category_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("service_category.id", ondelete="RESTRICT"), index=True)
+    number: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    ends_on: Mapped[date] = mapped_column(sa.Date)  # the contract's last day
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    payment_terms: Mapped[str] = mapped_column(sa.Text, default="")
+    # SLA clauses: hours to respond to and to fix a problem.
+    response_hours: Mapped[int | None]
+    fix_hours: Mapped[int | None]
+    document_file: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    document_file_label: Mapped[str] = mapped_column(sa.String(200), default="")
+    # A renewal links the contract that follows this one.
+    successor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("service_contract.id", ondelete="SET NULL"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    supplier: Mapped[Supplier] = relationship(back_populates="contracts",
+                                              foreign_keys=[supplier_id])
+    category = relationship("ServiceCategory", foreign_keys=[category_id])
+    successor: Mapped[ServiceContract | None] = relationship(
+        remote_side=[id], foreign_keys=[successor_id])
+
+    @classmethod
+    def visible_to(cls, user):
+        return sa.true() if user.role in (Role.ADMIN, Role.STAFF) else sa.false()
+
+    def state(self, today: date) -> str:
+        if self.successor_id is not None:
+            return ContractState.RENEWED
+        if today < self.starts_on:
+            return ContractState.UPCOMING
+        if today > self.ends_on:
+            return ContractState.ENDED
+        return ContractState.EXPIRING if is_expiring(self.ends_on, today) else ContractState.ACTIVE
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
