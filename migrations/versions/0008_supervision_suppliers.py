@@ -154,6 +154,8 @@ def upgrade():
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('response_due_on', sa.Date(), nullable=False),
     sa.Column('resolution_due_on', sa.Date(), nullable=False),
+    sa.Column('responded_late', sa.Boolean(), nullable=True),
+    sa.Column('resolved_late', sa.Boolean(), nullable=True),
     sa.CheckConstraint("status != 'closed' OR handling_rating IS NOT NULL", name=op.f('ck_feedback_closed_is_rated')),
     sa.CheckConstraint("status != 'duplicate' OR duplicate_of_id IS NOT NULL", name=op.f('ck_feedback_duplicate_names_original')),
     sa.CheckConstraint("status IN ('submitted', 'accepted', 'in_progress', 'resolved', 'closed', 'rejected', 'duplicate')", name=op.f('ck_feedback_status_known')),

@@ -192,6 +192,11 @@ class Feedback(Audited, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_due_on: Mapped[date] = mapped_column(sa.Date)
     resolution_due_on: Mapped[date] = mapped_column(sa.Date)
+    # Whether the first response / the (latest) resolution came after its deadline: set when
+    # the step happens, so SLA figures need no date arithmetic in SQL. Reopening clears
+    # resolved_late until the item is resolved again.
+    responded_late: Mapped[bool | None]
+    resolved_late: Mapped[bool | None]
 
     supervisor = relationship("User", foreign_keys=[supervisor_id])
     appointment: Mapped[SupervisorAppointment] = relationship()
@@ -206,6 +211,28 @@ class Feedback(Audited, db.Model):
                                                        order_by="FeedbackPhoto.id")
     events: Mapped[list[FeedbackEvent]] = relationship(cascade="all, delete-orphan",
                                                        order_by="FeedbackEvent.id")
+
+    # --- SLA, as SQL conditions (one definition for lists, dashboards and scorecards) ---
+    @classmethod
+    def response_overdue(cls, today: date):
+        return sa.and_(cls.status == FeedbackStatus.SUBMITTED, cls.response_due_on < today)
+
+    @classmethod
+    def resolution_overdue(cls, today: date):
+        return sa.and_(cls.status.in_(FeedbackStatus.OPEN), cls.resolution_due_on < today)
+
+    @classmethod
+    def sla_decided(cls, today: date):
+        """Items whose resolution SLA is met or missed already: resolved, or open past due."""
+        return sa.or_(cls.resolved_late.is_not(None), cls.resolution_overdue(today))
+
+    @classmethod
+    def sla_missed(cls, today: date):
+        """Resolved late, or still open past the deadline (open overdue items count too)."""
+        return sa.or_(cls.resolved_late.is_(True), cls.resolution_overdue(today))
+
+    def is_overdue(self, today: date) -> bool:
+        return self.status in FeedbackStatus.OPEN and self.resolution_due_on < today
 
     @classmethod
     def visible_to(cls, user):
