@@ -7,6 +7,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from portal import documents as portal_documents
 from portal.auth.models import User
 from portal.bookings import documents, services
 from portal.bookings.models import Booking
@@ -43,7 +44,7 @@ def test_confirmation_pdf_of_an_approved_booking(app, login_as):
     response = me.get(f"/venues/bookings/{booking_id}/confirmation.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    assert response.headers["Content-Disposition"] == (
+    assert response.headers["Content-Disposition"].startswith(
         f'attachment; filename="HY{booking_id:06d}-confirmation.pdf"')
     data = response.data
     assert data.startswith(b"%PDF-") and len(data) > 5_000
@@ -97,7 +98,7 @@ def test_pdf_access_rules(app, client, login_as):
 
 
 def test_rendering_fetches_nothing(app):
-    fetcher = documents._no_fetching()()
+    fetcher = portal_documents._no_fetching()()
     for url in ("file:///etc/passwd", "http://169.254.169.254/latest/meta-data/"):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
