@@ -8,6 +8,7 @@ its successor, never stored, so it cannot go stale; expiry warnings use the one 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,9 @@ from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..roles import Role
+
+if TYPE_CHECKING:
+    from ..feedback.models import ServiceCategory
 
 # The services a supplier provides: categories of the service catalogue.
 supplier_service = sa.Table(
@@ -45,8 +49,8 @@ class Supplier(Audited, db.Model):
     integrity_file_label: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    services: Mapped[list] = relationship("ServiceCategory", secondary=supplier_service,
-                                          order_by="ServiceCategory.sort_order")
+    services: Mapped[list[ServiceCategory]] = relationship(
+        secondary=supplier_service, order_by="ServiceCategory.sort_order")
     contracts: Mapped[list[ServiceContract]] = relationship(
         back_populates="supplier", foreign_keys="ServiceContract.supplier_id",
         order_by="ServiceContract.starts_on.desc()")
@@ -103,7 +107,7 @@ class ServiceContract(Audited, db.Model):
 
     supplier: Mapped[Supplier] = relationship(back_populates="contracts",
                                               foreign_keys=[supplier_id])
-    category = relationship("ServiceCategory", foreign_keys=[category_id])
+    category: Mapped[ServiceCategory] = relationship(foreign_keys=[category_id])
     successor: Mapped[ServiceContract | None] = relationship(
         remote_side=[id], foreign_keys=[successor_id])
 

@@ -1,0 +1,123 @@
+"""Service categories, supervisor appointments, suppliers, contracts and feedback for tests.
+
+Shared by the feedback, surveys and meetings tests. Every helper writes through
+``write_transaction`` and returns ids.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from itertools import count
+
+from portal.database import utcnow, write_transaction
+from portal.extensions import db
+from portal.feedback.models import (
+    Feedback,
+    FeedbackEvent,
+    FeedbackStatus,
+    ServiceCategory,
+    SupervisorAppointment,
+)
+from portal.i18n import local_today
+from portal.suppliers.models import ServiceContract, Supplier
+from portal.workdays import add_workdays
+from tests.rentals.factories import valid_uscc
+
+_sequence = count(1)
+
+
+def make_category(app, code: str | None = None, name: str = "保洁", name_en: str = "Cleaning",
+                  contract_id: int | None = None, response_days: int = 1,
+                  resolution_days: int = 5, team: str = "物业管理科") -> int:
+    with app.test_request_context(), write_transaction():
+        category = ServiceCategory(
+            code=code or f"cat{next(_sequence)}", name=name, name_en=name_en, team=team,
+            contract_id=contract_id, response_days=response_days,
+            resolution_days=resolution_days)
+        db.session.add(category)
+        db.session.flush()
+        return category.id
+
+
+def make_appointment(app, user_id: int, unit: str = "区委办公室", title: str = "主任",
+                     start: date | None = None, end: date | None = None,
+                     ended_on: date | None = None, replaces_id: int | None = None) -> int:
+    """A supervisor's term; by default it began a year ago and runs for another year."""
+    with app.test_request_context(), write_transaction():
+        today = local_today()
+        appointment = SupervisorAppointment(
+            user_id=user_id, unit=unit, title=title,
+            letter_number=f"监督聘〔2026〕{next(_sequence):03d}号",
+            term_start=start or today - timedelta(days=365),
+            term_end=end or today + timedelta(days=365), ended_on=ended_on,
+            replaces_id=replaces_id)
+        db.session.add(appointment)
+        db.session.flush()
+        return appointment.id
+
+
+def make_supplier(app, name: str | None = None, category_ids: tuple[int, ...] = (),
+                  email: str = "") -> int:
+    from portal.feedback.models import ServiceCategory as Category
+
+    with app.test_request_context(), write_transaction():
+        supplier = Supplier(name=name or f"测试物业服务有限公司{next(_sequence)}",
+                            uscc=valid_uscc(), contact_name="王经理", phone="13800138000",
+                            email=email)
+        supplier.services = [db.session.get(Category, cid) for cid in category_ids]
+        db.session.add(supplier)
+        db.session.flush()
+        return supplier.id
+
+
+def make_contract(app, supplier_id: int, category_id: int, *, starts_on: date | None = None,
+                  ends_on: date | None = None, amount_fen: int = 12_000_000,
+                  number: str | None = None, successor_id: int | None = None,
+                  response_hours: int | None = 2, fix_hours: int | None = 24) -> int:
+    with app.test_request_context(), write_transaction():
+        today = local_today()
+        contract = ServiceContract(
+            supplier_id=supplier_id, category_id=category_id,
+            number=number or f"HT-2026-{next(_sequence):04d}", title="物业保洁服务合同",
+            starts_on=starts_on or today - timedelta(days=180),
+            ends_on=ends_on or today + timedelta(days=185), amount_fen=amount_fen,
+            payment_terms="按季度支付", response_hours=response_hours, fix_hours=fix_hours,
+            successor_id=successor_id)
+        db.session.add(contract)
+        db.session.flush()
+        return contract.id
+
+
+def make_feedback(app, supervisor_id: int, category_id: int, *, appointment_id: int | None = None,
+                  status: str = FeedbackStatus.SUBMITTED, description: str = "三楼卫生间地面有积水",
+                  service_rating: int = 3, urgency: str = "normal",
+                  supplier_id: int | None = None, contract_id: int | None = None,
+                  submitted_on: date | None = None, **fields) -> int:
+    """A feedback item written directly in ``status`` (no transitions, no emails).
+
+    Deadlines follow the category's SLA from ``submitted_on`` (today by default); fields that
+    the status implies (a handling rating when closed, a reason when rejected) are filled in.
+    """
+    with app.test_request_context(), write_transaction():
+        category = db.session.get(ServiceCategory, category_id)
+        if appointment_id is None:
+            appointment_id = db.session.scalar(
+                db.select(SupervisorAppointment.id)
+                .where(SupervisorAppointment.user_id == supervisor_id)
+                .order_by(SupervisorAppointment.id.desc()))
+        day = submitted_on or local_today()
+        if status == FeedbackStatus.CLOSED:
+            fields.setdefault("handling_rating", 4)
+        if status in (FeedbackStatus.REJECTED, FeedbackStatus.DUPLICATE):
+            fields.setdefault("reason", "不属于服务范围")
+        item = Feedback(
+            supervisor_id=supervisor_id, appointment_id=appointment_id, category_id=category_id,
+            description=description, service_rating=service_rating, urgency=urgency,
+            status=status, supplier_id=supplier_id, contract_id=contract_id,
+            response_due_on=add_workdays(day, category.response_days),
+            resolution_due_on=add_workdays(day, category.resolution_days), **fields)
+        db.session.add(item)
+        db.session.flush()
+        db.session.add(FeedbackEvent(feedback_id=item.id, action="submit", to_status=status,
+                                     actor_id=supervisor_id, at=utcnow()))
+        return item.id
