@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from .database import render_migration_item  # also registers the SQLite engine events
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
     from .i18n import init_i18n, select_locale
     from .security import init_security
 
@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
                     render_as_batch=True, render_item=render_migration_item)
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_security(app)
     if app.config["PROXY_HOPS"]:
@@ -55,7 +56,19 @@ def create_app(config: dict | None = None) -> Flask:
     init_login(app, login_manager)
     init_nav(app)
 
-    from . import admin, alerts, audit, auth, bookings, core, feedback, outbox, rentals, suppliers  # noqa: F401  # noqa: F401
+    from . import (  # noqa: F401  # noqa: F401
+        admin,
+        alerts,
+        audit,
+        auth,
+        bookings,
+        core,
+        feedback,
+        outbox,
+        page_cache,
+        rentals,
+        suppliers,
+    )
 
     app.register_blueprint(core.bp)
     app.register_blueprint(auth.bp)

@@ -28,7 +28,7 @@ from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.database import utcnow, write_transaction
-from portal.extensions import db, limiter
+from portal.extensions import cache, db, limiter
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
@@ -89,6 +89,8 @@ def is_postgres(database_url) -> bool:
 def _isolation(request, app):
     """Roll back whatever an ordinary test wrote; live tests get their own database."""
     limiter.reset()
+    with app.app_context():
+        cache.clear()  # pages cached by an earlier test (user ids repeat after rollbacks)
     if request.node.get_closest_marker("live") or request.node.get_closest_marker("browser"):
         yield
         return

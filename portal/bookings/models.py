@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..page_cache import cache_scope
 from ..periods import PeriodGuard
 from ..roles import Role
 from ..uploads import PhotoColumns
@@ -398,3 +399,8 @@ class CalendarFeed(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Cached pages drawn from these models are rendered afresh after any change to them.
+cache_scope("bookings", Venue, VenuePhoto, VenueLayout, VenueEquipment, CateringOption, Blackout,
+            BookingSeries, Booking, VenueSlot, BookingCatering, CalendarFeed)

@@ -13,6 +13,7 @@ from ..authz import role_required, staff_required, visible_or_404
 from ..errors import NotAllowed, ServiceError, apply_to_form
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
 from ..i18n import local_today
+from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
 from . import bp, pricing, services
@@ -48,6 +49,7 @@ def _labels():
 
 
 @bp.route("/")
+@cached_page("bookings")
 def venues():
     form = SearchForm(request.args)
     results = None
@@ -67,6 +69,7 @@ def venues():
 
 
 @bp.route("/overview")
+@cached_page("bookings")
 def overview():
     """The month at a glance: every venue, every day (a plain table that scrolls on phones)."""
     try:
@@ -94,6 +97,7 @@ def _week_start(text: str | None) -> date:
 
 
 @bp.route("/<int:venue_id>")
+@cached_page("bookings")
 def venue(venue_id: int):
     item = visible_or_404(Venue, venue_id)
     view = request.args.get("view", "week")
@@ -348,6 +352,7 @@ def act(booking_id: int, action: str):
 
 @bp.route("/bookings/mine")
 @role_required(Role.CLIENT)
+@cached_page("bookings")
 def mine():
     pager = paginate(services.bookings_stmt(current_user._get_current_object()))
     return render("bookings/mine.html", "results", pager=pager, **_labels())
@@ -368,6 +373,7 @@ def _queue_filters():
 
 @bp.route("/queue")
 @staff_required
+@cached_page("bookings")
 def queue():
     filters = _queue_filters()
     stmt = services.bookings_stmt(

@@ -26,6 +26,7 @@ from ..errors import Conflict, ServiceError, apply_to_form
 from ..extensions import db
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
+from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
 from ..security import safe_next
@@ -164,6 +165,7 @@ def _room_filters() -> dict:
 
 @bp.route("/rooms")
 @staff_required
+@cached_page("rentals")
 def rooms():
     filters = _room_filters()
     pager = paginate(services.rooms_stmt(filters["building"], filters["status"], filters["use"],

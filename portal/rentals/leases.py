@@ -27,6 +27,7 @@ from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..htmx import is_partial, redirect_to, render, render_form_errors, trigger
 from ..i18n import money
+from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
 from . import bp, services
@@ -105,6 +106,7 @@ def _with_balances(stmt):
 
 @bp.route("/leases")
 @staff_required
+@cached_page("rentals")
 def leases():
     user = _user()
     status = request.args.get("status", "")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..page_cache import cache_scope
 from ..periods import PeriodGuard
 from ..roles import Role
 from ..uploads import PhotoColumns
@@ -329,3 +330,8 @@ class PaymentAllocation(db.Model):
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
     period: Mapped[RentPeriod] = relationship()
+
+
+# Cached pages drawn from these models are rendered afresh after any change to them.
+cache_scope("rentals", Building, Room, RoomPhoto, Tenant, Lease, LeaseRoom, RentPeriod, Payment,
+            PaymentAllocation)

@@ -41,6 +41,7 @@ from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
 from ..i18n import money
+from ..page_cache import cached_page
 from ..reporting import Period, half_year_choices, month, period_from_request
 from . import bp, services
 from .models import Building, Lease, LeaseRoom, Payment, RentPeriod, Room, Tenant
@@ -274,6 +275,7 @@ def cell(column: Column, value) -> str:
 
 @bp.route("/reports")
 @staff_required
+@cached_page("rentals")
 def reports():
     period, error = period_from_request()
     by_tenant, by_room = income_by(period)
@@ -286,6 +288,7 @@ def reports():
 
 @bp.route("/reports/export")
 @staff_required
+@cached_page("rentals")
 def reports_export():
     fmt = requested_format()
     key = request.args.get("report", "")
