@@ -35,6 +35,8 @@ Settings (environment variables; ``make bench`` passes them through):
 ``BENCH_CONNECTIONS``  wrk connections, 16
 ``BENCH_GOAL``         0.25 (the share of /healthz a page must reach)
 ``BENCH_STRICT``       1: exit 1 when a page misses the goal (default: report only)
+``PORTAL_PAGE_CACHE``  0: measure every page rendered afresh (the page cache off; default on,
+                       so pages whose data does not change during the run are cache hits)
 =====================  =========================================================================
 
 The table is also written to ``instance/bench/results-<db>.md`` (and ``.json``); gunicorn's
@@ -495,6 +497,7 @@ def run() -> int:
     header = (f"{kind} · {state.get('venues')} venues, {state.get('bookings')} bookings, "
               f"{rentals.get('rooms')} rooms, {rentals.get('leases')} leases, "
               f"{rentals.get('periods')} schedule lines · "
+              f"page cache {'off' if os.environ.get('PORTAL_PAGE_CACHE') == '0' else 'on'} · "
               f"gunicorn {server.workers} sync workers · wrk -t{setting('THREADS', '2')} "
               f"-c{setting('CONNECTIONS', '16')} -d{duration}s · {os.cpu_count()} CPUs · "
               f"{date.today().isoformat()} · /healthz samples {samples[0]:.0f}–{samples[-1]:.0f}"
