@@ -1,6 +1,7 @@
 """Rental alerts from ``tick``: expiry warnings, overdue rent, deposits to return; the tick's
 credit and end-of-lease work; the dashboard tiles."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -277,6 +278,10 @@ def test_ticks_at_once_send_each_alert_once_and_use_a_credit_once(live_app):
 # --- dashboard tiles -------------------------------------------------------------------------
 
 
+def _rentals_tiles(html: str) -> int:
+    return len(re.findall(r'<a class="tile [^"]*" href="/rentals/', html))
+
+
 def _selects(statements) -> int:
     return sum(1 for statement in statements if statement.lstrip().upper().startswith("SELECT"))
 
@@ -299,8 +304,8 @@ def test_tiles_for_staff_and_admins_in_one_query(app, ctx, login_as, count_queri
     admin_home = login_as("admin").get("/").get_data(as_text=True)
     staff_home = login_as("staff").get("/").get_data(as_text=True)
     client_home = login_as("client").get("/").get_data(as_text=True)
-    assert admin_home.count('<a class="tile ') == staff_home.count('<a class="tile ') + 4
-    assert staff_home.count('<a class="tile ') == 3
+    # Other modules add tiles of their own: count the rentals ones.
+    assert _rentals_tiles(admin_home) == _rentals_tiles(staff_home) + 1 == 4
     assert '<a class="tile ' not in client_home
     assert 'href="/rentals/reports#arrears"' in staff_home
     assert 'href="/rentals/leases?status=pending_approval"' in admin_home
