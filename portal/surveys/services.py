@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -333,7 +334,7 @@ def invite_roster(survey: SurveyRound) -> int:
 def parse_addresses(text: str) -> list[str]:
     """One address per line (commas and semicolons separate too); invalid ones refused."""
     addresses, bad = [], []
-    for part in text.replace(",", "\n").replace(";", "\n").replace("，", "\n").splitlines():
+    for part in re.split(r"[\s,;，；、]+", text or ""):
         part = part.strip()
         if not part:
             continue

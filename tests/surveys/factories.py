@@ -99,3 +99,8 @@ def close(app, round_id: int) -> None:
 
 __all__ = ["Questionnaire", "answer", "close", "invite", "make_questionnaire", "make_round",
            "questions_of"]
+
+
+def today(app) -> date:
+    with app.app_context():
+        return local_today()
