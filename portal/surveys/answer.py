@@ -54,8 +54,8 @@ def answer(token: str):
     if not survey.accepts_answers(local_today()):
         return _page(invitation, status=410, closed=True)
     if request.method == "GET":
-        if invitation.responded:
-            return _page(invitation, status=409, answered=True)
+        if invitation.responded:  # a plain page that says so; a second POST is a 409
+            return _page(invitation, answered=True)
         return _page(invitation, chosen={})
     try:
         validate_csrf(request.form.get("csrf_token"))

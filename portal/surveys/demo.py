@@ -106,7 +106,7 @@ def load_surveys(context: dict) -> None:
         second.questions.insert(1, Question(position=len(categories) + 2,
                                             kind=QuestionKind.SCALE,
                                             category_id=categories[0].id,
-                                            prompt=f"{categories[0].name}：服务人员的态度和响应速度"))
+                                            prompt="服务人员的态度和响应速度"))
         questionnaire.versions.extend([first, second])
         db.session.add(questionnaire)
         db.session.flush()

@@ -29,14 +29,14 @@ class MultiCheckbox(SelectMultipleField):
 
 
 class QuestionnaireForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[_required, Length(max=200)],
+    title = StringField(_l("Questionnaire title"), validators=[_required, Length(max=200)],
                         filters=[strip_filter])
     intro = TextAreaField(_l("Introduction shown to respondents"),
                           validators=[Length(max=2000)], filters=[strip_filter])
 
 
 class QuestionForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=select_choices(QuestionKind.LABELS.items()),
+    kind = SelectField(_l("Question type"), choices=select_choices(QuestionKind.LABELS.items()),
                        default=QuestionKind.SCALE)
     category_id = SelectField(_l("Service category"), coerce=str, choices=[],
                               description=_l("Required for a scale question."))
@@ -49,7 +49,7 @@ def satisfied_choices():
 
 
 class RoundForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[_required, Length(max=200)],
+    title = StringField(_l("Survey title"), validators=[_required, Length(max=200)],
                         filters=[strip_filter])
     questionnaire_id = SelectField(_l("Questionnaire"), coerce=str, choices=[],
                                    description=_l("The round asks the questionnaire's latest "

@@ -65,7 +65,7 @@ class RoundStatus:
     OPEN = "open"
     CLOSED = "closed"
     ALL = (DRAFT, OPEN, CLOSED)
-    LABELS = {DRAFT: _l("Draft"), OPEN: _l("Open"), CLOSED: _l("Closed")}
+    LABELS = {DRAFT: _l("Draft"), OPEN: _l("Taking answers"), CLOSED: _l("Survey closed")}
 
 
 class InviteeKind:

@@ -248,11 +248,15 @@ def supplier_satisfaction(supplier_ids, rounds: int = 2) -> dict[int, list[Suppl
 
 
 def trend_chart(trend: list[TrendPoint]):
+    """The rate per round, labelled by closing month (titles are long), with the latest
+    round's target as the target line; the table's notes give title, sample and response."""
     target = trend[-1].target if trend else None
     return line_chart(
-        [(point.title, point.rate) for point in trend], unit="%", target=target, y_max=100,
-        notes=[_("n = %(n)d · response rate %(rate)s", n=point.figure.valid,
-                 rate=_format_percent(point.response_rate)) for point in trend])
+        [(f"{point.closes_on:%Y-%m}", point.rate) for point in trend], unit="%",
+        target=target, y_max=100,
+        notes=[_("%(title)s · n = %(n)d · response rate %(rate)s", title=point.title,
+                 n=point.figure.valid, rate=_format_percent(point.response_rate))
+               for point in trend])
 
 
 def figures_chart(figures: list[Figure], target: int | None):
@@ -268,7 +272,9 @@ def satisfaction_section_context() -> dict:
     """The context of ``templates/surveys/_satisfaction_section.html``: the trend of every
     published round with the target line, and the latest round by category and by supplier."""
     trend = rounds_trend()
-    latest = round_figures(trend[-1].round_id) if trend else None
+    # The latest round with answers (a round just opened has none yet), else the latest.
+    answered = [point for point in trend if point.figure.valid] or trend
+    latest = round_figures(answered[-1].round_id) if answered else None
     target = latest.survey.target_rate if latest is not None else None
     return {
         "survey_trend": trend,
