@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..alerts import send_once
 from ..auth.models import User
@@ -78,9 +79,26 @@ def latest_version(questionnaire: Questionnaire) -> QuestionnaireVersion:
     return questionnaire.versions[-1]
 
 
+def _lock_version(version: QuestionnaireVersion) -> None:
+    """Lock the version's row (PostgreSQL; SQLite write transactions are serialised) and read
+    whether it is frozen as committed now, so an edit and a publication at the same moment
+    cannot change a version a round already asks."""
+    set_committed_value(version, "frozen_at", db.session.execute(
+        sa.select(QuestionnaireVersion.frozen_at).where(QuestionnaireVersion.id == version.id)
+        .with_for_update()).scalar_one())
+    db.session.expire(version, ["questions"])
+
+
+def _locked_status(survey: SurveyRound) -> str:
+    """The round's status as committed, its row locked until the transaction ends."""
+    return db.session.execute(sa.select(SurveyRound.status).where(SurveyRound.id == survey.id)
+                              .with_for_update()).scalar_one()
+
+
 def _editable_version(questionnaire: Questionnaire) -> QuestionnaireVersion:
     """The draft version to edit: the latest, or a copy of it when a round froze it."""
     latest = latest_version(questionnaire)
+    _lock_version(latest)
     if not latest.frozen:
         return latest
     copy = QuestionnaireVersion(number=latest.number + 1)
@@ -240,7 +258,9 @@ def publish_round(survey: SurveyRound, user) -> None:
     if survey.closes_on < today:
         raise NotAllowed(_l("The closing date cannot be in the past."), field="closes_on")
     with write_transaction():
+        ROUND_FLOW.check("publish", _locked_status(survey), user.role)  # not published meanwhile
         version = latest_version(survey.questionnaire)
+        _lock_version(version)
         if not any(q.kind == QuestionKind.SCALE for q in version.questions):
             raise NotAllowed(_l("The questionnaire needs at least one scale question."))
         if version.frozen_at is None:
@@ -262,6 +282,7 @@ def publish_round(survey: SurveyRound, user) -> None:
 def close_round(survey: SurveyRound, user) -> None:
     ROUND_FLOW.check("close", survey.status, user.role)
     with write_transaction():
+        ROUND_FLOW.check("close", _locked_status(survey), user.role)
         survey.status = S.CLOSED
         survey.closed_on = local_today()
 
@@ -318,16 +339,21 @@ def roster_on(day: date) -> list[tuple[SupervisorAppointment, User]]:
 def invite_roster(survey: SurveyRound) -> int:
     """Invite every supervisor with an active appointment today who is not invited yet."""
     _require_open(survey)
-    with write_transaction():
-        invited = _invited_emails(survey)
-        added = 0
-        for appointment, user in roster_on(local_today()):
-            if user.email in invited:
-                continue
-            invited.add(user.email)
-            _invite(survey, user.email, kind=InviteeKind.SUPERVISOR, name=user.name,
-                    unit=appointment.unit, user=user, appointment_id=appointment.id)
-            added += 1
+    try:
+        with write_transaction():
+            invited = _invited_emails(survey)
+            added = 0
+            for appointment, user in roster_on(local_today()):
+                if user.email in invited:
+                    continue
+                invited.add(user.email)
+                _invite(survey, user.email, kind=InviteeKind.SUPERVISOR, name=user.name,
+                        unit=appointment.unit, user=user, appointment_id=appointment.id)
+                added += 1
+    except sa.exc.IntegrityError as error:
+        if is_unique_violation(error):  # someone invited the roster at the same moment
+            raise Conflict(_l("The roster was just invited by someone else.")) from None
+        raise
     return added
 
 

@@ -233,3 +233,35 @@ def test_pages_run_a_fixed_number_of_queries(app, login_as, count_queries):
         for token in invite(app, other, *(f"p{n}-{k}@example.com" for k in range(3))):
             answer(app, other, token, value=3, text="好")
     assert counts() == few
+
+
+def test_home_tile_shows_the_latest_rate_against_its_target(app, login_as):
+    round_id, _people = _anonymous_round_with_people(app)
+    staff = login_as("staff")
+    home = staff.get("/").get_data(as_text=True)
+    assert f"/surveys/rounds/{round_id}/results" in home and "50%" in home
+    assert f"/surveys/rounds/{round_id}/results" not in login_as("supervisor").get(
+        "/").get_data(as_text=True)
+
+
+def test_staff_edit_an_open_round_but_not_its_definition(app, login_as):
+    round_id = make_round(app)
+    staff = login_as("staff")
+    url = f"/surveys/rounds/{round_id}/edit"
+    page = staff.get(url).get_data(as_text=True)
+    assert "disabled" in page
+    with app.app_context():
+        survey = db.session.get(SurveyRound, round_id)
+        fields = {"title": "改名后的调查", "questionnaire_id": str(survey.questionnaire_id),
+                  "closes_on": survey.closes_on.isoformat(), "anonymous": "y",
+                  "satisfied_points": ["4", "3", "2"], "target_rate": "95",
+                  "reminder_days": ""}
+    assert staff.post(url, data=form_data(staff, url, **fields)).status_code == 303
+    fields["satisfied_points"] = ["4"]
+    response = staff.post(url, data=form_data(staff, url, **fields))
+    assert response.status_code == 422
+    with app.app_context():
+        survey = db.session.get(SurveyRound, round_id)
+        assert (survey.title, survey.target_rate, survey.reminder_days) == ("改名后的调查", 95,
+                                                                           None)
+        assert survey.satisfied_points == (4, 3, 2)
