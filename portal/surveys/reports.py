@@ -244,6 +244,56 @@ def supplier_satisfaction(supplier_ids, rounds: int = 2) -> dict[int, list[Suppl
     return result
 
 
+@dataclass
+class TrendRow:
+    """One category or supplier across rounds: a figure per round (None: not asked then)."""
+
+    label: str
+    figures: list[Figure | None]
+
+
+def trend_by(kind: str, trend: list[TrendPoint]) -> list[TrendRow]:
+    """The rate of each category (``kind="category"``) or snapshot supplier (``"supplier"``)
+    in each round of ``trend``, with its sample size. Three queries."""
+    if not trend:
+        return []
+    index = {point.round_id: n for n, point in enumerate(trend)}
+    definitions = {point.round_id: point.figure.satisfied_points for point in trend}
+    asked = db.session.execute(
+        sa.select(RoundCategory.round_id, RoundCategory.category_id, RoundCategory.supplier_id)
+        .where(RoundCategory.round_id.in_(index))).all()
+    column = Question.category_id if kind == "category" else RoundCategory.supplier_id
+    counts = _answer_counts(SurveyResponse.round_id, column,
+                            where=(SurveyResponse.round_id.in_(index),))
+    keys = {(c if kind == "category" else s) for _r, c, s in asked} | {
+        key for _r, key, _v, _n in counts}
+    if kind == "category":
+        found = db.session.scalars(sa.select(ServiceCategory).where(ServiceCategory.id.in_(
+            {k for k in keys if k is not None}))).all()
+        found.sort(key=lambda c: (c.sort_order, c.id))
+        labels = {c.id: c.label for c in found}
+    else:
+        labels = dict(db.session.execute(sa.select(Supplier.id, Supplier.name).where(
+            Supplier.id.in_({k for k in keys if k is not None}))).all())
+        labels = dict(sorted(labels.items(), key=lambda item: item[1]))
+        if None in keys:
+            labels[None] = _("Bureau staff (not outsourced)")
+    rows = {key: TrendRow(label, [None] * len(trend)) for key, label in labels.items()}
+    for round_id, category_id, supplier_id in asked:
+        key = category_id if kind == "category" else supplier_id
+        if key in rows and rows[key].figures[index[round_id]] is None:
+            rows[key].figures[index[round_id]] = Figure(rows[key].label,
+                                                        definitions[round_id], key=key)
+    for round_id, key, value, number in counts:
+        if key in rows:
+            cell = rows[key].figures[index[round_id]]
+            if cell is None:
+                cell = rows[key].figures[index[round_id]] = Figure(
+                    rows[key].label, definitions[round_id], key=key)
+            cell.add(value, number)
+    return list(rows.values())
+
+
 # --- charts ------------------------------------------------------------------------------------
 
 

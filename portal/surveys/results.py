@@ -176,18 +176,44 @@ TREND_COLUMNS = (
     (_l("Invitations"), Kind.INT), (_l("Response rate"), Kind.PERCENT))
 
 
+TREND_ROUNDS_SHOWN = 8  # rounds in the by-category and by-supplier tables of the page
+
+
 @bp.route("/trend")
 @staff_required
 def trend():
     from ..htmx import render
 
     context = reports.satisfaction_section_context()
-    return render("surveys/trend.html", **context)
+    recent = context["survey_trend"][-TREND_ROUNDS_SHOWN:]
+    return render("surveys/trend.html", recent=recent,
+                  by_category=reports.trend_by("category", recent),
+                  by_supplier=reports.trend_by("supplier", recent), **context)
+
+
+def _matrix_export(kind: str, trend, fmt: str):
+    heading = _("Service category") if kind == "category" else _("Supplier")
+    columns = [Column(heading)]
+    for point in trend:
+        columns += [Column(f"{point.title}: {_('Satisfaction rate')}", Kind.PERCENT),
+                    Column(f"{point.title}: {_('Valid answers')}", Kind.INT)]
+    rows = []
+    for row in reports.trend_by(kind, trend):
+        cells = [row.label]
+        for figure in row.figures:
+            cells += [None, None] if figure is None else [_fraction(figure.rate), figure.valid]
+        rows.append(cells)
+    return export_response(_("satisfaction-trend-%(by)s", by=kind), columns, rows, fmt=fmt)
 
 
 @bp.route("/trend/export")
 @staff_required
 def trend_export():
     fmt = requested_format()
+    report = request.args.get("report", "rounds")
+    if report in ("category", "supplier"):
+        return _matrix_export(report, reports.rounds_trend(), fmt)
+    if report != "rounds":
+        abort(404)
     return export_response(_("satisfaction-trend"), [Column(str(h), k) for h, k in TREND_COLUMNS],
                            _trend_rows(reports.rounds_trend()), fmt=fmt)

@@ -355,3 +355,29 @@ def test_invitation_mail_reaches_the_outbox_with_the_round(app):
         message = db.session.scalar(sa.select(OutboxMessage)
                                     .where(OutboxMessage.recipient == "x@example.com"))
         assert "满意度调查A" in message.subject
+
+
+def test_trend_by_supplier_follows_the_contract_of_each_round(app):
+    category = make_category(app, name="物业保洁")
+    old_supplier = make_supplier(app, name="金山物业有限公司", category_ids=(category,))
+    new_supplier = make_supplier(app, name="新城保洁有限公司", category_ids=(category,))
+    questionnaire = make_questionnaire(app, [category])
+    rounds = []
+    for supplier, value, days in ((old_supplier, 1, 3), (new_supplier, 4, 6)):
+        contract = make_contract(app, supplier, category)
+        with app.test_request_context(), write_transaction():
+            db.session.get(ServiceCategory, category).contract_id = contract
+        round_id = make_round(app, questionnaire, title=f"第{days}轮",
+                              closes_on=today(app) + timedelta(days=days))
+        for token in invite(app, round_id, f"a{days}@example.com", f"b{days}@example.com"):
+            answer(app, round_id, token, value=value)
+        rounds.append(round_id)
+    with app.test_request_context():
+        trend = reports.rounds_trend()
+        by_supplier = {row.label: [f and (f.rate, f.valid) for f in row.figures]
+                       for row in reports.trend_by("supplier", trend)}
+        by_category = [(row.label, [f.rate for f in row.figures])
+                       for row in reports.trend_by("category", trend)]
+    assert by_supplier == {"新城保洁有限公司": [None, (100.0, 2)],
+                           "金山物业有限公司": [(0.0, 2), None]}
+    assert by_category == [("物业保洁", [0.0, 100.0])]

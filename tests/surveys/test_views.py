@@ -265,3 +265,15 @@ def test_staff_edit_an_open_round_but_not_its_definition(app, login_as):
         assert (survey.title, survey.target_rate, survey.reminder_days) == ("改名后的调查", 95,
                                                                            None)
         assert survey.satisfied_points == (4, 3, 2)
+
+
+def test_trend_page_has_tables_by_category_and_supplier_and_their_exports(app, login_as):
+    round_id, _people = _anonymous_round_with_people(app)
+    staff = login_as("staff")
+    html = staff.get("/surveys/trend").get_data(as_text=True)
+    assert 'id="trend-category"' in html and 'id="trend-supplier"' in html
+    rows = _csv(staff.get("/surveys/trend/export?report=category&format=csv"))
+    assert rows[1] == ["食堂餐饮", "50.0%", "2"]
+    rows = _csv(staff.get("/surveys/trend/export?report=supplier&format=csv"))
+    assert rows[1][0] in ("本局自营（未外包）", "Bureau staff (not outsourced)")
+    assert staff.get("/surveys/trend/export?report=nope").status_code == 404
