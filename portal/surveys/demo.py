@@ -53,11 +53,17 @@ UNIT_STAFF = [
 COMMENTS = ["食堂菜品可以再丰富一些，增加清淡菜式。", "会议室空调温度有时偏低。",
             "保洁及时，卫生间比以前干净多了。", "希望通勤车增加晚班。", "绿化修剪很整齐，点赞。",
             "整体服务态度很好，响应快。"]
-# (title, days before today it closed, share of answers on each point 4/3/2/1, questions)
+# (days before today it closed, share of answers on each point 4/3/2/1); 185 days apart, so
+# the two always fall in different half-years, which name them.
 ROUNDS = [
-    ("2025年下半年机关后勤服务满意度调查", 170, (0.30, 0.35, 0.17, 0.18)),
-    ("2026年上半年机关后勤服务满意度调查", 25, (0.45, 0.35, 0.13, 0.07)),
+    (205, (0.30, 0.35, 0.17, 0.18)),
+    (20, (0.45, 0.35, 0.13, 0.07)),
 ]
+
+
+def _title(closes_on) -> str:
+    half = "上" if closes_on.month <= 6 else "下"
+    return f"{closes_on.year}年{half}半年机关后勤服务满意度调查"
 
 
 def _categories() -> list[ServiceCategory]:
@@ -111,8 +117,9 @@ def load_surveys(context: dict) -> None:
         db.session.add(questionnaire)
         db.session.flush()
 
-        for (title, days_ago, shares), version in zip(ROUNDS, (first, second), strict=True):
+        for (days_ago, shares), version in zip(ROUNDS, (first, second), strict=True):
             closes_on = today - timedelta(days=days_ago)
+            title = _title(closes_on)
             opened = closes_on - timedelta(days=14)
             version.frozen_at = utcnow() - timedelta(days=days_ago + 14)
             survey = SurveyRound(title=title, questionnaire_id=questionnaire.id,
