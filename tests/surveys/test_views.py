@@ -277,3 +277,13 @@ def test_trend_page_has_tables_by_category_and_supplier_and_their_exports(app, l
     rows = _csv(staff.get("/surveys/trend/export?report=supplier&format=csv"))
     assert rows[1][0] in ("本局自营（未外包）", "Bureau staff (not outsourced)")
     assert staff.get("/surveys/trend/export?report=nope").status_code == 404
+
+
+def test_the_invitation_list_pages(app, login_as):
+    round_id = make_round(app, anonymous=False)
+    invite(app, round_id, *(f"p{n:02d}@example.com" for n in range(27)))
+    staff = login_as("staff")
+    first = staff.get(f"/surveys/rounds/{round_id}/invitations").get_data(as_text=True)
+    assert f"/surveys/rounds/{round_id}/invitations?page=2" in first
+    second = staff.get(f"/surveys/rounds/{round_id}/invitations?page=2").get_data(as_text=True)
+    assert "p26@example.com" in second and "p00@example.com" not in second
