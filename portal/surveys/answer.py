@@ -20,10 +20,15 @@ from .models import QuestionKind, Scale
 
 def _page(invitation, status=200, **context):
     survey = invitation.round
-    return render("surveys/answer.html", status=status, survey=survey, invitation=invitation,
-                  questions=survey.version.questions if survey.version else [],
-                  scale_points=Scale.POINTS, scale_labels=Scale.LABELS, kinds=QuestionKind,
-                  **context)
+    response = render("surveys/answer.html", status=status, survey=survey,
+                      invitation=invitation,
+                      questions=survey.version.questions if survey.version else [],
+                      scale_points=Scale.POINTS, scale_labels=Scale.LABELS, kinds=QuestionKind,
+                      **context)
+    # The page belongs to one invitee's link: no shared cache keeps it, no referrer leaves it.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _read_answers(questions) -> tuple[services.AnswerInput, dict]:
@@ -43,7 +48,7 @@ def _read_answers(questions) -> tuple[services.AnswerInput, dict]:
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit("120 per minute", methods=["POST"])  # a whole office may share one address
 def answer(token: str):
     invitation = services.find_invitation(token)
     if invitation is None:

@@ -101,6 +101,8 @@ def test_the_answer_page_takes_one_response_and_refuses_a_second(app, client):
     link = link_in(outbox_for(app, "a@example.com")[0])
     page = client.get(link)
     assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "private, no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # the link holds the token
     html = page.get_data(as_text=True)
     assert "非常满意" in html and 'name="viewport"' in html
     fields = {f"q{qid}": "4" if kind == "scale" else "很好" for qid, kind, _c in
