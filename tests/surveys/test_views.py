@@ -289,3 +289,29 @@ def test_the_invitation_list_pages(app, login_as):
     assert f"/surveys/rounds/{round_id}/invitations?page=2" in first
     second = staff.get(f"/surveys/rounds/{round_id}/invitations?page=2").get_data(as_text=True)
     assert "p26@example.com" in second and "p00@example.com" not in second
+
+
+def test_the_satisfaction_section_renders_on_its_own_for_the_dashboard(app):
+    from flask import render_template_string
+
+    from portal.surveys.reports import satisfaction_section_context
+
+    _anonymous_round_with_people(app)
+    with app.test_request_context():
+        html = render_template_string(
+            '<main>{% include "surveys/_satisfaction_section.html" %}</main>',
+            **satisfaction_section_context())
+    assert html.count("<svg") == 3  # the trend, by category, by supplier
+    assert html.count("<table") == 3  # each chart with its table
+    assert "chart-target" in html and "食堂餐饮" in html
+
+
+def test_the_satisfaction_section_without_any_round(app):
+    from flask import render_template_string
+
+    from portal.surveys.reports import satisfaction_section_context
+
+    with app.test_request_context():
+        html = render_template_string('{% include "surveys/_satisfaction_section.html" %}',
+                                      **satisfaction_section_context())
+    assert "<svg" not in html and "暂无数据" in html
