@@ -171,6 +171,8 @@ EXPECTED = {
     "surveys.question_move": ({"questionnaire_id": "{questionnaire_id}",
                                "question_id": "{question_id}", "direction": "up"},
                               everyone(405)),
+    "surveys.mine": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
+                          "admin": 403}),
     # the one-time link works without logging in
     "surveys.answer": ({"token": "{survey_token}"}, everyone(200)),
 }

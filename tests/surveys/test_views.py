@@ -315,3 +315,22 @@ def test_the_satisfaction_section_without_any_round(app):
         html = render_template_string('{% include "surveys/_satisfaction_section.html" %}',
                                       **satisfaction_section_context())
     assert "<svg" not in html and "暂无数据" in html
+
+
+def test_a_supervisor_finds_the_surveys_waiting_for_them(app, login_as):
+    supervisor = login_as("supervisor")
+    make_appointment(app, supervisor.account.id)
+    round_id = make_round(app, title="待答问卷")
+    with app.test_request_context():
+        from portal.surveys import services
+
+        services.invite_roster(db.session.get(SurveyRound, round_id))
+    assert "/surveys/mine" in supervisor.get("/").get_data(as_text=True)  # the tile
+    page = supervisor.get("/surveys/mine").get_data(as_text=True)
+    link = link_in(outbox_for(app, supervisor.account.email)[0])
+    assert "待答问卷" in page and link in page
+    answer(app, round_id, link.rsplit("/", 1)[1])
+    page = supervisor.get("/surveys/mine").get_data(as_text=True)
+    assert link not in page and "您已作答" in page
+    assert login_as("supervisor").get("/surveys/mine").get_data(as_text=True).count(
+        "待答问卷") == 0  # another supervisor sees only their own
