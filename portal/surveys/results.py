@@ -19,6 +19,7 @@ from ..authz import staff_required, visible_or_404
 from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
+from ..htmx import render
 from . import bp, reports
 from .models import (
     Question,
@@ -81,8 +82,6 @@ def results(round_id: int):
 
 
 def render_results(figures, target):
-    from ..htmx import render
-
     return render("surveys/results.html", figures=figures, survey=figures.survey,
                   category_chart=reports.figures_chart(figures.by_category, target),
                   supplier_chart=reports.figures_chart(figures.by_supplier, target),
@@ -182,8 +181,6 @@ TREND_ROUNDS_SHOWN = 8  # rounds in the by-category and by-supplier tables of th
 @bp.route("/trend")
 @staff_required
 def trend():
-    from ..htmx import render
-
     context = reports.satisfaction_section_context()
     recent = context["survey_trend"][-TREND_ROUNDS_SHOWN:]
     return render("surveys/trend.html", recent=recent,

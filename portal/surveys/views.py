@@ -36,6 +36,7 @@ from .models import (
     SurveyInvitation,
     SurveyRound,
 )
+from .reports import rounds_trend
 
 nav_item("surveys.rounds", _l("Surveys"), ("staff", "admin"), order=40)
 
@@ -54,13 +55,10 @@ def _labels() -> dict:
 @bp.route("/")
 @staff_required
 def rounds():
-    from .reports import rounds_trend
-
-    figures = {point.round_id: point for point in rounds_trend()}
     drafts = list(db.session.scalars(
         sa.select(SurveyRound).where(SurveyRound.status == RoundStatus.DRAFT)
         .order_by(SurveyRound.created_at.desc())))
-    published = [point for point in reversed(list(figures.values()))]
+    published = list(reversed(rounds_trend()))  # newest first
     return render("surveys/rounds.html", drafts=drafts, published=published, **_labels())
 
 
