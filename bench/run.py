@@ -39,6 +39,9 @@ Settings (environment variables; ``make bench`` passes them through):
                        so pages whose data does not change during the run are cache hits)
 =====================  =========================================================================
 
+Surveys (``flask bench-seed-surveys``, after the rentals): ``BENCH_SURVEY_ROUNDS`` closed
+rounds (20), each of ``BENCH_SURVEY_INVITEES`` invitees (300, about 85 % answer).
+
 The table is also written to ``instance/bench/results-<db>.md`` (and ``.json``); gunicorn's
 log is ``instance/bench/gunicorn.log``.
 """
@@ -180,6 +183,24 @@ def prepare_rentals(url: str, rooms: int, leases: int, periods: int) -> dict:
     started = time.monotonic()
     seeded = flask(url, "bench-seed-rentals", *sizes)
     log(f"rentals seeded in {time.monotonic() - started:.0f} s")
+    return json.loads(seeded.stdout.strip().splitlines()[-1])
+
+
+def prepare_surveys(url: str, rounds: int, invitees: int) -> dict:
+    """Seed the survey rounds unless ``bench-seed-surveys --check`` finds them there."""
+    sizes = ["--rounds", str(rounds), "--invitees", str(invitees)]
+    check = flask(url, "bench-seed-surveys", *sizes, "--check", check=False)
+    if check.returncode not in (0, 3):
+        raise BenchError(f"bench-seed-surveys --check failed:\n{check.stdout}{check.stderr}")
+    state = json.loads(check.stdout.strip().splitlines()[-1])
+    if check.returncode == 0:
+        log(f"surveys already seeded ({rounds} rounds): not seeding again")
+        return state
+    if state.get("survey_rounds"):
+        raise BenchError(f"the database holds survey rounds of another size ({state}); "
+                         "rerun with BENCH_FRESH=1 to start afresh")
+    log(f"seeding {rounds} survey rounds of {invitees} invitees (flask bench-seed-surveys)")
+    seeded = flask(url, "bench-seed-surveys", *sizes)
     return json.loads(seeded.stdout.strip().splitlines()[-1])
 
 
@@ -383,6 +404,10 @@ def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
         ("income report (CSV export)",
          f"/rentals/reports/export?{urlencode({'report': 'income', 'period': half})}",
          "staff", True),
+        ("survey rounds list (surveys)", "/surveys/", "staff", True),
+        ("satisfaction trend, every round (surveys)", "/surveys/trend", "staff", True),
+        ("results of one survey round (surveys)",
+         f"/surveys/rounds/{state['survey_round_id']}/results", "staff", True),
     ]
 
 
@@ -459,6 +484,11 @@ def run() -> int:
                               int(setting("LEASES", "20000")), int(setting("PERIODS", "500000")))
     log(f"rentals: {rentals.get('rooms')} rooms, {rentals.get('leases')} leases, "
         f"{rentals.get('periods')} schedule lines")
+    surveys = prepare_surveys(url, int(setting("SURVEY_ROUNDS", "20")),
+                              int(setting("SURVEY_INVITEES", "300")))
+    log(f"surveys: {surveys.get('survey_rounds')} rounds, {surveys.get('survey_responses')} "
+        "responses")
+    state = {**state, "survey_round_id": surveys.get("survey_round_id")}
 
     busy = cpu_busy()
     if busy is not None and busy > 0.15:

@@ -79,6 +79,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(rentals.bp)
     app.register_blueprint(suppliers.bp)
     app.register_blueprint(feedback.bp)
+    from .surveys import bp as surveys_bp
+
+    app.register_blueprint(surveys_bp)
 
     from .core.errors import init_error_handlers
 

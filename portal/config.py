@@ -137,6 +137,8 @@ def load_config(instance_path: str) -> dict:
         "BOOKING_CANCEL_CUTOFF_HOURS": _env_int("BOOKING_CANCEL_CUTOFF_HOURS", 48),
         "BOOKINGS_DESK_EMAIL": _env("BOOKINGS_DESK_EMAIL", "huiyi@jgj.example.gov.cn"),
         "RENTALS_DESK_EMAIL": _env("RENTALS_DESK_EMAIL", "fangchan@jgj.example.gov.cn"),
+        # Surveys: the default target satisfaction rate (percent) of a new round.
+        "SURVEY_TARGET_RATE": _env_int("SURVEY_TARGET_RATE", 90),
     }
     return config
 

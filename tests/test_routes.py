@@ -25,6 +25,7 @@ from tests.bookings.factories import (
 )
 from tests.conftest import csrf_token, login, make_user
 from tests.rentals.factories import make_lease, make_room, make_tenant
+from tests.surveys.factories import invite, make_questionnaire, make_round, questions_of
 
 ROLES = ("anonymous", "client", "supervisor", "staff", "admin")
 LOGIN = 302  # anonymous users are sent to the login page
@@ -149,6 +150,31 @@ EXPECTED = {
     "rentals.record_payment": ({"lease_id": "{lease_id}"}, everyone(405)),
     "rentals.my_leases": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403,
                                "staff": 403, "admin": 403}),
+    "surveys.rounds": ({}, staff_only()),
+    "surveys.round_new": ({}, staff_only()),
+    "surveys.round": ({"round_id": "{survey_round_id}"}, staff_only()),
+    "surveys.round_edit": ({"round_id": "{survey_round_id}"}, staff_only()),
+    "surveys.round_act": ({"round_id": "{survey_round_id}", "action": "publish"}, everyone(405)),
+    "surveys.invitations": ({"round_id": "{survey_round_id}"}, staff_only()),
+    "surveys.invite_roster": ({"round_id": "{survey_round_id}"}, everyone(405)),
+    "surveys.invite_addresses": ({"round_id": "{survey_round_id}"}, everyone(405)),
+    "surveys.remind": ({"round_id": "{survey_round_id}"}, everyone(405)),
+    "surveys.results": ({"round_id": "{survey_round_id}"}, staff_only()),
+    "surveys.results_export": ({"round_id": "{survey_round_id}"}, staff_only()),
+    "surveys.trend": ({}, staff_only()),
+    "surveys.trend_export": ({}, staff_only()),
+    "surveys.questionnaires": ({}, staff_only()),
+    "surveys.questionnaire": ({"questionnaire_id": "{questionnaire_id}"}, staff_only()),
+    "surveys.question_add": ({"questionnaire_id": "{questionnaire_id}"}, everyone(405)),
+    "surveys.question_remove": ({"questionnaire_id": "{questionnaire_id}",
+                                 "question_id": "{question_id}"}, everyone(405)),
+    "surveys.question_move": ({"questionnaire_id": "{questionnaire_id}",
+                               "question_id": "{question_id}", "direction": "up"},
+                              everyone(405)),
+    "surveys.mine": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
+                          "admin": 403}),
+    # the one-time link works without logging in
+    "surveys.answer": ({"token": "{survey_token}"}, everyone(200)),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -224,6 +250,30 @@ POST_EXPECTED = {
                                      {**staff_only(), "staff": 422, "admin": 422}),
     "rentals.record_payment": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
                                                            "admin": 422}),
+    "surveys.round_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "surveys.round_edit": ({"round_id": "{survey_round_id}"}, {**staff_only(), "staff": 422,
+                                                              "admin": 422}),
+    # the round is open already: publishing again is refused beside the actions
+    "surveys.round_act": ({"round_id": "{survey_round_id}", "action": "publish"},
+                          {**staff_only(), "staff": 422, "admin": 422}),
+    "surveys.invite_roster": ({"round_id": "{survey_round_id}"}, {**staff_only(), "staff": 303,
+                                                                 "admin": 303}),
+    "surveys.invite_addresses": ({"round_id": "{survey_round_id}"},
+                                 {**staff_only(), "staff": 422, "admin": 422}),
+    "surveys.remind": ({"round_id": "{survey_round_id}"}, {**staff_only(), "staff": 303,
+                                                          "admin": 303}),
+    "surveys.questionnaires": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "surveys.questionnaire": ({"questionnaire_id": "{questionnaire_id}"},
+                              {**staff_only(), "staff": 422, "admin": 422}),
+    "surveys.question_add": ({"questionnaire_id": "{questionnaire_id}"},
+                             {**staff_only(), "staff": 422, "admin": 422}),
+    "surveys.question_remove": ({"questionnaire_id": "{questionnaire_id}",
+                                 "question_id": "999999"}, {**staff_only(), "staff": 422,
+                                                            "admin": 422}),
+    "surveys.question_move": ({"questionnaire_id": "{questionnaire_id}", "question_id": "999999",
+                               "direction": "up"}, {**staff_only(), "staff": 422, "admin": 422}),
+    # an empty answer form: every question must be answered, nothing is saved
+    "surveys.answer": ({"token": "{survey_token}"}, everyone(422)),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -256,7 +306,13 @@ def sample_ids(app, ctx):
     tenant_id = make_tenant(app)
     lease_id = make_lease(app, tenant_id, [room_id], status="draft")
     option_id = make_catering(app)
-    return {"user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
+    questionnaire_id = make_questionnaire(app)
+    survey_round_id = make_round(app, questionnaire_id)
+    survey_token = invite(app, survey_round_id, "invitee@example.com")[0]
+    question_id = questions_of(app, survey_round_id)[0][0]
+    return {"questionnaire_id": questionnaire_id, "survey_round_id": survey_round_id,
+            "survey_token": survey_token, "question_id": question_id,
+            "user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,
             "booking_id": booking_id, "series_id": series_id}

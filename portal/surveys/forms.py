@@ -1,0 +1,85 @@
+"""Survey forms. Choices from the database (questionnaires, categories) are set by the views;
+the rules live in :mod:`portal.surveys.services`."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import select_choices, strip_filter
+from .models import QuestionKind, Scale
+
+_required = DataRequired(message=_l("This field is required."))
+
+
+class MultiCheckbox(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class QuestionnaireForm(FlaskForm):
+    title = StringField(_l("Questionnaire title"), validators=[_required, Length(max=200)],
+                        filters=[strip_filter])
+    intro = TextAreaField(_l("Introduction shown to respondents"),
+                          validators=[Length(max=2000)], filters=[strip_filter])
+
+
+class QuestionForm(FlaskForm):
+    kind = SelectField(_l("Question type"), choices=select_choices(QuestionKind.LABELS.items()),
+                       default=QuestionKind.SCALE)
+    category_id = SelectField(_l("Service category"), coerce=str, choices=[],
+                              description=_l("Required for a scale question."))
+    prompt = StringField(_l("Question"), validators=[_required, Length(max=300)],
+                         filters=[strip_filter])
+
+
+def satisfied_choices():
+    return select_choices((str(point), Scale.LABELS[point]) for point in Scale.POINTS)
+
+
+class RoundForm(FlaskForm):
+    title = StringField(_l("Survey title"), validators=[_required, Length(max=200)],
+                        filters=[strip_filter])
+    questionnaire_id = SelectField(_l("Questionnaire"), coerce=str, choices=[],
+                                   description=_l("The round asks the questionnaire's latest "
+                                                  "version, frozen when the round is "
+                                                  "published."))
+    closes_on = DateField(_l("Closes on"), validators=[InputRequired(
+        message=_l("This field is required."))],
+        description=_l("The last day answers are taken."))
+    anonymous = BooleanField(_l("Anonymous: answers cannot be linked to the people who gave "
+                                "them"), default=True)
+    satisfied_points = MultiCheckbox(
+        _l("Counted as satisfied"), choices=satisfied_choices(), coerce=int,
+        default=list(Scale.DEFAULT_SATISFIED),
+        description=_l("Satisfaction rate = answers on these points ÷ valid answers "
+                       "(“cannot judge” is not valid)."))
+    target_rate = IntegerField(_l("Target rate (%)"), validators=[
+        Optional(), NumberRange(min=0, max=100, message=_l("Enter a percentage from 0 to 100."))])
+    reminder_days = IntegerField(
+        _l("Automatic reminder, days before closing"),
+        validators=[Optional(), NumberRange(min=1, max=60,
+                                            message=_l("Enter a number from 1 to 60."))],
+        description=_l("Leave empty for no automatic reminder."))
+
+
+class AddressesForm(FlaskForm):
+    addresses = TextAreaField(_l("Email addresses"), validators=[_required],
+                              description=_l("One per line: staff of the units the bureau "
+                                             "serves; no account is needed."))
+    unit = StringField(_l("Unit"), validators=[Length(max=200)], filters=[strip_filter])
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with nothing but its CSRF token (publish, close, invite, remind)."""
