@@ -13,6 +13,7 @@ from ..authz import staff_required
 from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db
+from ..forms import select_choices
 from ..htmx import redirect_to, render, render_form_errors
 from ..roles import Role
 from ..suppliers.models import ServiceContract
@@ -36,13 +37,14 @@ def categories():
 
 
 def _choices(form: CategoryForm) -> None:
-    form.default_assignee_id.choices = [("", _("— nobody by default —"))] + _staff_choices()
+    form.default_assignee_id.choices = select_choices(
+        [("", _("— nobody by default —")), *_staff_choices()])
     contracts = db.session.scalars(
         sa.select(ServiceContract).options(selectinload(ServiceContract.supplier))
         .order_by(ServiceContract.ends_on.desc(), ServiceContract.id.desc()).limit(500)).all()
-    form.contract_id.choices = [("", _("— not outsourced —"))] + [
+    form.contract_id.choices = select_choices([("", _("— not outsourced —"))] + [
         (c.id, f"{c.supplier.name} · {c.number} · {c.starts_on.isoformat()} – "
-               f"{c.ends_on.isoformat()}") for c in contracts]
+               f"{c.ends_on.isoformat()}") for c in contracts])
 
 
 def _category_page(category: ServiceCategory | None):

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import strip_filter
+from ..forms import select_choices, strip_filter
 from .models import Urgency
 
 
@@ -28,8 +28,9 @@ def _int_or_none(value):
         return None
 
 
-RATINGS = [(5, _l("5 – very satisfied")), (4, _l("4 – satisfied")), (3, _l("3 – acceptable")),
-           (2, _l("2 – dissatisfied")), (1, _l("1 – very dissatisfied"))]
+RATINGS = select_choices([
+    (5, _l("5 – very satisfied")), (4, _l("4 – satisfied")), (3, _l("3 – acceptable")),
+    (2, _l("2 – dissatisfied")), (1, _l("1 – very dissatisfied"))])
 
 
 class FeedbackForm(FlaskForm):
@@ -43,7 +44,7 @@ class FeedbackForm(FlaskForm):
                                 filters=[strip_filter])
     service_rating = RadioField(_l("Your rating of the service"), choices=RATINGS,
                                 coerce=_int_or_none, validate_choice=False)
-    urgency = SelectField(_l("Urgency"), choices=list(Urgency.LABELS.items()),
+    urgency = SelectField(_l("Urgency"), choices=select_choices(Urgency.LABELS.items()),
                           default="normal")
     photos = MultipleFileField(_l("Photos (up to 5)"),
                                description=_l("JPEG, PNG, WebP or GIF images."))

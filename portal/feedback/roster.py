@@ -23,6 +23,7 @@ from ..database import utcnow
 from ..documents import PDF_LIMIT, html_to_pdf, pdf_response
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db, limiter
+from ..forms import select_choices
 from ..htmx import redirect_to, render, render_form_errors
 from ..pagination import paginate
 from ..roles import Role
@@ -35,10 +36,10 @@ A = SupervisorAppointment
 
 
 def _supervisor_choices(form: AppointmentForm) -> None:
-    form.user_id.choices = [("", _("— choose —"))] + [
+    form.user_id.choices = select_choices([("", _("— choose —"))] + [
         (uid, f"{name} · {email}") for uid, name, email in db.session.execute(
             sa.select(User.id, User.name, User.email).where(
-                User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.name))]
+                User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.name))])
 
 
 def _input(form: AppointmentForm) -> services.AppointmentInput:

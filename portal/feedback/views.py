@@ -21,6 +21,7 @@ from ..authz import role_required, staff_required, visible_or_404
 from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db
+from ..forms import select_choices
 from ..htmx import redirect_to, render, render_form_errors
 from ..pagination import paginate
 from ..rentals.models import Building, Room
@@ -77,16 +78,16 @@ def _categories():
 def _location_choices(form: FeedbackForm) -> None:
     buildings = db.session.execute(sa.select(Building.id, Building.name)
                                    .order_by(Building.name)).all()
-    form.building_id.choices = [("", _("— not in a building —"))] + [
-        (bid, name) for bid, name in buildings]
+    form.building_id.choices = select_choices([("", _("— not in a building —"))] + [
+        (bid, name) for bid, name in buildings])
     building_id = form.building_id.data
     rooms = []
     if building_id:
         rooms = db.session.execute(sa.select(Room.id, Room.code, Room.floor)
                                    .where(Room.building_id == building_id)
                                    .order_by(Room.code).limit(2000)).all()
-    form.room_id.choices = [("", _("— the whole building or outside —"))] + [
-        (rid, f"{code}" + (f" ({floor})" if floor else "")) for rid, code, floor in rooms]
+    form.room_id.choices = select_choices([("", _("— the whole building or outside —"))] + [
+        (rid, f"{code}" + (f" ({floor})" if floor else "")) for rid, code, floor in rooms])
 
 
 def _submit_context(form: FeedbackForm, appointment) -> dict:
@@ -102,7 +103,8 @@ def submit():
         form = FeedbackForm(formdata=request.args)  # "show the rooms" without JavaScript
     else:
         form = FeedbackForm()
-    form.category_id.choices = [("", _("— choose —"))] + [(c.id, c.label) for c in _categories()]
+    form.category_id.choices = select_choices(
+        [("", _("— choose —"))] + [(c.id, c.label) for c in _categories()])
     _location_choices(form)
     if form.validate_on_submit():
         data = services.FeedbackInput(
@@ -192,7 +194,7 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
     if form is not None and failed in forms:
         forms[failed] = form
     for candidate in forms.values():
-        candidate.assignee_id.choices = staff_choices
+        candidate.assignee_id.choices = select_choices(staff_choices)
         candidate.expected_status.data = item.status
     return {
         "item": item, "actions": actions, "forms": forms, "failed_form": form,
