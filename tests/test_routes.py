@@ -24,6 +24,7 @@ from tests.bookings.factories import (
     make_venue,
 )
 from tests.conftest import csrf_token, login, make_user
+from tests.feedback.factories import make_feedback_samples
 from tests.rentals.factories import make_lease, make_room, make_tenant
 
 ROLES = ("anonymous", "client", "supervisor", "staff", "admin")
@@ -149,6 +150,35 @@ EXPECTED = {
     "rentals.record_payment": ({"lease_id": "{lease_id}"}, everyone(405)),
     "rentals.my_leases": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403,
                                "staff": 403, "admin": 403}),
+    # Feedback: a supervisor's own pages; staff handle; another supervisor's item is a 404.
+    "feedback.submit": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
+                             "admin": 403}),
+    "feedback.rooms": ({"building_id": "{building_id}"}, {**logged_in(), "client": 403}),
+    "feedback.mine": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
+                           "admin": 403}),
+    "feedback.queue": ({}, staff_only()),
+    "feedback.item": ({"feedback_id": "{feedback_id}"}, {"anonymous": LOGIN, "client": 403,
+                                                        "supervisor": 404, "staff": 200,
+                                                        "admin": 200}),
+    "feedback.act": ({"feedback_id": "{feedback_id}", "action": "close"}, everyone(405)),
+    "feedback.photo": ({"feedback_id": "{feedback_id}", "name": "{feedback_photo_name}"},
+                       {"anonymous": LOGIN, "client": 403, "supervisor": 404, "staff": 200,
+                        "admin": 200}),
+    "feedback.roster": ({}, staff_only()),
+    "feedback.appoint": ({}, staff_only()),
+    "feedback.appointment": ({"appointment_id": "{appointment_id}"}, staff_only()),
+    "feedback.end_term": ({"appointment_id": "{appointment_id}"}, everyone(405)),
+    "feedback.replace": ({"appointment_id": "{appointment_id}"}, staff_only()),
+    # another supervisor's appointment letter: 404, as if it did not exist
+    "feedback.letter": ({"appointment_id": "{appointment_id}"}, {"anonymous": LOGIN,
+                                                                "client": 403,
+                                                                "supervisor": 404,
+                                                                "staff": 200, "admin": 200}),
+    "feedback.categories": ({}, staff_only()),
+    "feedback.category_new": ({}, staff_only()),
+    "feedback.category_edit": ({"category_id": "{category_id}"}, staff_only()),
+    "feedback.dashboard": ({}, staff_only()),
+    "feedback.dashboard_export": ({"report": "categories"}, staff_only()),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -224,6 +254,21 @@ POST_EXPECTED = {
                                      {**staff_only(), "staff": 422, "admin": 422}),
     "rentals.record_payment": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
                                                            "admin": 422}),
+    # a new supervisor without a term: refused beside the form
+    "feedback.submit": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 422,
+                             "staff": 403, "admin": 403}),
+    # staff can never close on the supervisor's behalf; another supervisor's item is a 404
+    "feedback.act": ({"feedback_id": "{feedback_id}", "action": "close"},
+                     {"anonymous": LOGIN, "client": 403, "supervisor": 404, "staff": 422,
+                      "admin": 422}),
+    "feedback.appoint": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "feedback.end_term": ({"appointment_id": "{appointment_id}"},
+                          {**staff_only(), "staff": 422, "admin": 422}),
+    "feedback.replace": ({"appointment_id": "{appointment_id}"},
+                         {**staff_only(), "staff": 422, "admin": 422}),
+    "feedback.category_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "feedback.category_edit": ({"category_id": "{category_id}"},
+                               {**staff_only(), "staff": 422, "admin": 422}),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -256,7 +301,8 @@ def sample_ids(app, ctx):
     tenant_id = make_tenant(app)
     lease_id = make_lease(app, tenant_id, [room_id], status="draft")
     option_id = make_catering(app)
-    return {"user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
+    feedback_ids = make_feedback_samples(app)
+    return {**feedback_ids, "user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,
             "booking_id": booking_id, "series_id": series_id}

@@ -189,7 +189,7 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
     forms = {}
     for step in actions:
         forms[step.name] = ActionForm(
-            formdata=None, prefix=step.name, expected_status=item.status,
+            formdata=None, prefix=step.name, meta={"csrf": False}, expected_status=item.status,
             assignee_id=item.category.default_assignee_id or user.id)
     if form is not None and failed in forms:
         forms[failed] = form
@@ -222,7 +222,9 @@ def act(feedback_id: int, action: str):
     item = visible_or_404(Feedback, feedback_id)
     if action not in services.WORKFLOW.transitions:
         abort(404)
-    form = ActionForm(prefix=action)
+    # Each action's fields carry its name as a prefix (several forms on one page); the CSRF
+    # token is checked for every POST by CSRFProtect, so the form does not add its own.
+    form = ActionForm(prefix=action, meta={"csrf": False})
     form.assignee_id.choices = []
     if form.validate_on_submit():
         fields = {name: getattr(form, name).data for name in TRANSITION_FIELDS.get(action, ())}
