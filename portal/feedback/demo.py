@@ -226,7 +226,7 @@ def load_feedback(context: dict) -> None:
     rejected = submit(zhang, "other", "建议在大院内增设共享单车停放点", 4)
     step(rejected, "reject", staff, reason="不属于机关后勤服务范围，已转区交通委研究")
     duplicate = submit(wu, "cleaning", "二楼卫生间地面湿滑", 2)
-    step(duplicate, "mark_duplicate", staff, reason="与第 %d 号反馈为同一问题" % water,
+    step(duplicate, "mark_duplicate", staff, reason=f"与第 {water} 号反馈为同一问题",
          duplicate_of_id=water)
     # Reopened twice: escalated to the admins.
     bus = submit(sun, "vehicles", "金山卫方向通勤车早班经常晚点10分钟以上", 2)
@@ -236,16 +236,25 @@ def load_feedback(context: dict) -> None:
         step(bus, "reopen", sun, reason="本周仍有两天晚点")
     _backdate(bus, 12, respond_hours=3)
     # Closed, rated — some in earlier months, for the dashboard.
+    # (who, service, text, rating, response, handling rating, hours to respond, hours to
+    #  resolve, days ago)
     history = [
-        (li, "canteen", "食堂午餐菜品种类偏少，素菜品种单一", 3, "已增加每日素菜品种至四种", 5, 2, 20, 30, 70),
-        (zhang, "meeting", "区人代会分组会议室茶水供应不及时", 2, "已增派会务人员专人负责茶水", 4, 1, 6, 9, 30),
-        (wu, "cleaning", "3号楼楼梯间扶手灰尘较多", 3, "已要求保洁公司每日擦拭扶手并抽查", 4, 2, 50, 80, 45),
-        (li, "smart_meeting_rooms", "智能化会议室投屏无法连接", 2, "已更换无线投屏接收器", 5, 1, 4, 26, 100),
-        (sun, "fire_security", "消防监控室夜间值班记录不完整", 3, "已约谈消防监控服务单位，完善交接班记录", 3, 1, 30, 100, 130),
-        (zhang, "building_maintenance", "1号楼301室窗户关不严，漏风", 3, "已更换窗户密封条", 4, 2, 70, 220, 160),
-        (li, "canteen", "食堂早餐供应时间希望延长到8:30", 4, "已将早餐供应延长至8:30", 5, 1, 5, 48, 10),
+        (li, "canteen", "食堂午餐菜品种类偏少，素菜品种单一", 3, "已增加每日素菜品种至四种",
+         5, 20, 30, 70),
+        (zhang, "meeting", "区人代会分组会议室茶水供应不及时", 2, "已增派会务人员专人负责茶水",
+         4, 6, 9, 30),
+        (wu, "cleaning", "3号楼楼梯间扶手灰尘较多", 3, "已要求保洁公司每日擦拭扶手并抽查",
+         4, 50, 80, 45),
+        (li, "smart_meeting_rooms", "智能化会议室投屏无法连接", 2, "已更换无线投屏接收器",
+         5, 4, 26, 100),
+        (sun, "fire_security", "消防监控室夜间值班记录不完整", 3,
+         "已约谈消防监控服务单位，完善交接班记录", 3, 30, 100, 130),
+        (zhang, "building_maintenance", "1号楼301室窗户关不严，漏风", 3, "已更换窗户密封条",
+         4, 70, 220, 160),
+        (li, "canteen", "食堂早餐供应时间希望延长到8:30", 4, "已将早餐供应延长至8:30",
+         5, 5, 48, 10),
     ]
-    for who, code, text, rating, answer, handling, days_back, respond, resolve, ago in history:
+    for who, code, text, rating, answer, handling, respond, resolve, ago in history:
         item = submit(who, code, text, rating)
         step(item, "accept", staff)
         step(item, "start", staff)
