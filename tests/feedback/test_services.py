@@ -79,7 +79,7 @@ def test_a_supervisor_outside_their_term_cannot_submit_and_nothing_is_saved(app,
                      end=today + timedelta(days=300), ended_on=today - timedelta(days=1))
     category = make_category(app)
     with ctx(supervisor.id):
-        with pytest.raises(NotAllowed, match="not active"):
+        with pytest.raises(NotAllowed, match="聘期今天不在有效期内"):
             _submit(supervisor.id, category)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Feedback)) == 0
 
