@@ -331,3 +331,61 @@ def test_staff_edit_a_category(app, login_as):
     with app.app_context():
         row = db.session.get(ServiceCategory, category)
         assert (row.team, row.response_days, row.resolution_days) == ("绿化养护组", 2, 6)
+
+
+def test_refusals_need_their_reason_beside_the_field(app, supervisor, login_as):
+    category = make_category(app)
+    original = make_feedback(app, supervisor.account.id, category)
+    item = make_feedback(app, supervisor.account.id, category)
+    staff = login_as("staff")
+    path = f"/feedback/{item}"
+    no_reason = staff.post(f"{path}/reject", data={**form_data(staff, path),
+                                                   "reject-expected_status": "submitted"},
+                           headers={"HX-Request": "true"})
+    html = no_reason.get_data(as_text=True)
+    assert no_reason.status_code == 422 and 'id="reject-reason-error"' in html
+    assert html.strip().startswith('<section class="card" id="feedback-actions">')  # the block
+    no_original = staff.post(f"{path}/mark_duplicate", data={
+        **form_data(staff, path), "mark_duplicate-reason": "重复"})
+    assert no_original.status_code == 422
+    assert 'id="mark_duplicate-duplicate_of_id-error"' in no_original.get_data(as_text=True)
+    done = staff.post(f"{path}/mark_duplicate", data={
+        **form_data(staff, path), "mark_duplicate-reason": "重复",
+        "mark_duplicate-duplicate_of_id": str(original)})
+    assert done.status_code == 303
+    page = supervisor.get(path).get_data(as_text=True)
+    assert f'href="/feedback/{original}"' in page and "重复" in page
+
+
+def test_staff_replace_a_supervisor_from_the_roster(app, login_as):
+    from datetime import timedelta
+
+    from portal.feedback.models import SupervisorAppointment
+    from portal.i18n import local_today
+
+    staff = login_as("staff")
+    old = login_as("supervisor", name="王建平")
+    new = login_as("supervisor", name="孙志刚")
+    with app.app_context():
+        today = local_today()
+    old_term = make_appointment(app, old.account.id, unit="区政协办公室",
+                                start=today - timedelta(days=300))
+    path = f"/feedback/roster/{old_term}/replace"
+    page = staff.get(path).get_data(as_text=True)
+    assert "区政协办公室" in page
+    replaced = staff.post(path, data={
+        **form_data(staff, path), "user_id": str(new.account.id), "unit": "区政协办公室",
+        "title": "主任", "letter_number": "机管监聘〔2026〕009号",
+        "term_start": today.isoformat(),
+        "term_end": (today + timedelta(days=400)).isoformat(), "reason": "办公室主任调整"})
+    assert replaced.status_code == 303, replaced.get_data(as_text=True)
+    with app.app_context():
+        first = db.session.get(SupervisorAppointment, old_term)
+        assert first.ended_on == today - timedelta(days=1)
+        assert first.end_reason == "办公室主任调整"
+    roster = staff.get("/feedback/roster?scope=all").get_data(as_text=True)
+    assert "接替王建平" in roster and "由孙志刚接替" in roster
+    # The old supervisor keeps their history but can no longer submit.
+    assert old.get("/feedback/mine").status_code == 200
+    refused = old.get("/feedback/new").get_data(as_text=True)
+    assert 'id="term-inactive"' in refused

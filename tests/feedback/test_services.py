@@ -281,3 +281,36 @@ def test_figures_count_open_overdue_items_as_missed(app, ctx, people):
         by = {c.id: f for c, f in reports.figures_by_category(start, end)}
         assert by[other].volume == 2 and by[other].sla_missed == 1
         assert sum(n for _m, n in reports.volume_by_month(start, end)) == 4
+
+
+def test_apply_transition_nests_in_a_callers_transaction(app, ctx, people):
+    """The meetings module resolves an item inside its own write transaction: a failure
+    after it undoes the resolution too; success commits both."""
+    category = make_category(app)
+    staff = people["staff"]
+    item_id = make_feedback(app, people["supervisor"].id, category, status=S.IN_PROGRESS,
+                            assignee_id=staff.id)
+    with ctx(staff.id):
+        with pytest.raises(RuntimeError), write_transaction():
+            services.apply_transition(item_id, "resolve", _user(staff.id), response="已核实")
+            raise RuntimeError("the action item could not be verified")
+        assert db.session.get(Feedback, item_id).status == S.IN_PROGRESS
+        with write_transaction():
+            item = services.apply_transition(db.session.get(Feedback, item_id), "resolve",
+                                             _user(staff.id), response="联席会议待办事项已核实")
+        assert item.status == S.RESOLVED
+        assert db.session.get(Feedback, item_id).response == "联席会议待办事项已核实"
+
+
+def test_a_supervisor_sees_tiles_of_their_own_feedback(app, login_as):
+    supervisor = login_as("supervisor")
+    make_appointment(app, supervisor.account.id)
+    category = make_category(app)
+    make_feedback(app, supervisor.account.id, category, status=S.RESOLVED, response="已处理")
+    make_feedback(app, supervisor.account.id, category)
+    other = make_user(app, "supervisor")
+    make_appointment(app, other.id)
+    make_feedback(app, other.id, category, status=S.RESOLVED, response="已处理")
+    home = supervisor.get("/?lang=en").get_data(as_text=True)
+    assert "Resolved, waiting for your confirmation" in home
+    assert home.count('<span class="tile-value">1</span>') == 2
