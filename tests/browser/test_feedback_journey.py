@@ -71,8 +71,17 @@ def test_a_supervisor_submits_staff_resolve_the_supervisor_closes_and_the_dashbo
     # The page fits the phone: no sideways scrolling.
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
-    # 2. Staff accept it and resolve it with a response.
-    staff.goto(item_url)
+    # 2. Staff find it in the queue (filters swap the results in place), accept it and
+    # resolve it with a response.
+    item_id = item_url.rsplit("/", 1)[1]
+    staff.goto(f"{base}/feedback/")
+    expect(staff.locator(f"#feedback-{item_id}")).to_be_visible()
+    staff.select_option("#feedback-filters select[name=status]", "closed")
+    expect(staff.locator(f"#feedback-{item_id}")).to_have_count(0)
+    assert "status=closed" in staff.url  # pushed to the address bar
+    staff.select_option("#feedback-filters select[name=status]", "submitted")
+    staff.locator(f"#feedback-{item_id} a").click()
+    staff.wait_for_url(item_url)
     staff.get_by_role("button", name="Accept").click()
     expect(staff.locator("#feedback-status")).to_have_text("Accepted")
     staff.fill("#resolve-response", "已更换压缩机电容，室温恢复正常")

@@ -96,7 +96,7 @@ def test_the_room_picker_follows_the_building_with_and_without_javascript(app, s
 
 
 @pytest.mark.parametrize("case", ["empty description", "11 MB photo", "PDF renamed .jpg",
-                                  "image bomb", "outside term"])
+                                  "image bomb", "six photos", "outside term"])
 def test_bad_input_is_refused_beside_the_field_and_nothing_is_left(app, login_as, case):
     category = make_category(app)
     client = login_as("supervisor")
@@ -125,6 +125,9 @@ def test_bad_input_is_refused_beside_the_field_and_nothing_is_left(app, login_as
         fields = {"photos": [(io.BytesIO(jpeg_bytes()), "ok.jpg"),
                              (io.BytesIO(bomb_png()), "bomb.png")]}
         expected = "不是可识别的图片"
+    elif case == "six photos":
+        fields = {"photos": [(io.BytesIO(jpeg_bytes()), f"{n}.jpg") for n in range(6)]}
+        expected = "最多 5 张照片"
     else:
         expected = "您的监督员聘期今天不在有效期内"
     before = _uploaded_files(app)
@@ -132,7 +135,7 @@ def test_bad_input_is_refused_beside_the_field_and_nothing_is_left(app, login_as
     html = response.get_data(as_text=True)
     assert response.status_code == 422, html[:500]
     assert expected in html
-    if case in ("11 MB photo", "PDF renamed .jpg", "image bomb"):
+    if case in ("11 MB photo", "PDF renamed .jpg", "image bomb", "six photos"):
         assert 'id="photos-error"' in html
     if case == "empty description":
         assert 'id="description-error"' in html
