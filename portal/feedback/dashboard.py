@@ -84,9 +84,11 @@ def cell(value, kind: str = Kind.DECIMAL) -> str:
 def dashboard():
     period, error = period_from_request()
     category = _category_filter()
-    figures = reports.feedback_figures(period.first, period.end,
-                                       category_id=category.id if category else None)
     by_category, months = _tables(period, category)
+    if category is not None:  # the one row is the total
+        figures = by_category[0][1] if by_category else reports.Figures()
+    else:
+        figures = reports.total_of(by_category, period.first, period.end)
     charts = {
         "months": bar_chart([(f"{m.year}-{m.month:02d}", n) for m, n in months]),
         "categories": bar_chart([(c.label, f.volume) for c, f in by_category]),

@@ -174,6 +174,21 @@ def figures_by_category(start, end, supplier_id: int | None = None
     return result
 
 
+def total_of(by_category: list[tuple[ServiceCategory, Figures]], start, end,
+             supplier_id: int | None = None) -> Figures:
+    """The overall figures from :func:`figures_by_category`'s rows: the counts add up, the
+    medians are queried (2 queries; the same as :func:`feedback_figures`, one query fewer)."""
+    total = Figures()
+    for _category, figures in by_category:
+        for name in ("volume", "open_overdue", "sla_decided", "sla_missed", "resolved_ever",
+                     "reopened", "closed", "service_rating_sum", "handling_rating_sum"):
+            setattr(total, name, getattr(total, name) + getattr(figures, name))
+    conditions = _filters(start, end, supplier_id)
+    total.median_response_hours = _medians(conditions, Feedback.first_response_at).get(None)
+    total.median_resolution_hours = _medians(conditions, Feedback.resolved_at).get(None)
+    return total
+
+
 def months_of(start: date, end: date) -> list[tuple[date, date]]:
     months, first = [], date(start.year, start.month, 1)
     while first < end:

@@ -314,3 +314,18 @@ def test_a_supervisor_sees_tiles_of_their_own_feedback(app, login_as):
     home = supervisor.get("/?lang=en").get_data(as_text=True)
     assert "Resolved, waiting for your confirmation" in home
     assert home.count('<span class="tile-value">1</span>') == 2
+
+
+def test_the_dashboards_total_is_the_same_as_feedback_figures(app, ctx, people):
+    categories = [make_category(app), make_category(app, name="绿化", name_en="Greening")]
+    supervisor = people["supervisor"].id
+    with ctx():
+        today = local_today()
+    for n, state in enumerate([S.CLOSED, S.RESOLVED, S.IN_PROGRESS, S.SUBMITTED, S.CLOSED]):
+        make_feedback(app, supervisor, categories[n % 2], status=state,
+                      submitted_on=today - timedelta(days=3 * n), resolved_late=n == 4,
+                      first_response_at=None)
+    with ctx():
+        start, end = today - timedelta(days=40), today + timedelta(days=1)
+        total = reports.total_of(reports.figures_by_category(start, end), start, end)
+        assert total.as_dict() == reports.feedback_figures(start, end).as_dict()
