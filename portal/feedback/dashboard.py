@@ -60,12 +60,14 @@ def _row(label: str, f: reports.Figures) -> list:
 
 
 def _tables(period, category):
-    by_category = reports.figures_by_category(period.first, period.end)
-    if category is not None:
+    """The rows per service (one when a service is chosen), the total, the months."""
+    by_category, total = reports.figures_with_total(period.first, period.end)
+    if category is not None:  # its one row is the total
         by_category = [(c, f) for c, f in by_category if c.id == category.id]
+        total = by_category[0][1] if by_category else reports.Figures()
     months = reports.volume_by_month(period.first, period.end,
                                      category_id=category.id if category else None)
-    return by_category, months
+    return by_category, total, months
 
 
 def cell(value, kind: str = Kind.DECIMAL) -> str:
@@ -84,11 +86,7 @@ def cell(value, kind: str = Kind.DECIMAL) -> str:
 def dashboard():
     period, error = period_from_request()
     category = _category_filter()
-    by_category, months = _tables(period, category)
-    if category is not None:  # the one row is the total
-        figures = by_category[0][1] if by_category else reports.Figures()
-    else:
-        figures = reports.total_of(by_category, period.first, period.end)
+    by_category, figures, months = _tables(period, category)
     charts = {
         "months": bar_chart([(f"{m.year}-{m.month:02d}", n) for m, n in months]),
         "categories": bar_chart([(c.label, f.volume) for c, f in by_category]),
@@ -120,14 +118,12 @@ def dashboard_export():
     if error:
         abort(400, description=error)
     category = _category_filter()
-    by_category, months = _tables(period, category)
+    by_category, total, months = _tables(period, category)
     if report == "months":
         columns = [Column(_("Month")), Column(_("Items"), Kind.INT)]
         rows = [[f"{m.year}-{m.month:02d}", n] for m, n in months]
         return export_response(f"{_('feedback-volume')}-{period.key}", columns, rows,
                                totals=[_("Total"), sum(n for _m, n in months)], fmt=fmt)
-    total = reports.feedback_figures(period.first, period.end,
-                                     category_id=category.id if category else None)
     rows = [_row(c.label, f) for c, f in by_category]
     return export_response(f"{_('feedback-by-service')}-{period.key}", _columns(), rows,
                            totals=_row(_("Total"), total), fmt=fmt)

@@ -17,8 +17,8 @@ acceptance) or one category:
 * **reopen rate**: items reopened at least once, of the items resolved at least once;
 * average ratings: of the service (at submission) and of the handling (when closed).
 
-Medians are computed in SQL with window functions (both engines), so each figure is one query
-whatever the data size.
+Medians are computed in SQL with window functions (both engines), all of them in one query;
+every function runs a fixed number of queries whatever the data size.
 """
 
 from __future__ import annotations
@@ -122,20 +122,40 @@ def _counts(group=None):
     return ([group] if group is not None else []) + columns
 
 
-def _medians(conditions, later, group=None) -> dict:
-    """Median calendar hours from submission to ``later``, per group (key None: overall)."""
-    hours = _hours(later, Feedback.submitted_at)
-    partition = [group] if group is not None else []
-    key = group if group is not None else sa.literal(None)
-    inner = (sa.select(key.label("g"), hours.label("h"),
-                       sa.func.row_number().over(partition_by=partition, order_by=hours)
-                       .label("rn"),
-                       sa.func.count().over(partition_by=partition).label("n"))
-             .where(*conditions, later.is_not(None)).subquery())
-    stmt = (sa.select(inner.c.g, sa.func.avg(inner.c.h))
-            .where(inner.c.rn * 2 >= inner.c.n, inner.c.rn * 2 <= inner.c.n + 2)
-            .group_by(inner.c.g))
-    return {g: round(float(value), 1) for g, value in db.session.execute(stmt)}
+RESPONSE, RESOLUTION = "response", "resolution"
+OVERALL = -1  # the group key of the medians over every category
+
+
+def _medians(conditions, per_category: bool = False, overall: bool = True) -> dict:
+    """Median calendar hours from submission to the first response and to the resolution,
+    overall and/or per category, in ONE query: ``{(metric, category id or OVERALL): h}``.
+
+    The rows are read once (a CTE); each median is the average of the one or two middle
+    values of its group, found with window functions (both engines)."""
+    base = (sa.select(Feedback.category_id.label("g"),
+                      _hours(Feedback.first_response_at, Feedback.submitted_at).label(RESPONSE),
+                      _hours(Feedback.resolved_at, Feedback.submitted_at).label(RESOLUTION))
+            .where(*conditions).cte("timed"))
+    branches = []
+    for metric in (RESPONSE, RESOLUTION):
+        hours = base.c[metric]
+        for grouped in ([True] if per_category else []) + ([False] if overall else []):
+            key = base.c.g if grouped else sa.literal(OVERALL)
+            partition = [base.c.g] if grouped else []
+            ranked = (sa.select(key.label("g"), hours.label("h"),
+                                sa.func.row_number().over(partition_by=partition,
+                                                          order_by=hours).label("rn"),
+                                sa.func.count().over(partition_by=partition).label("n"))
+                      .where(hours.is_not(None)).subquery())
+            branches.append(
+                sa.select(sa.literal(metric).label("metric"), ranked.c.g,
+                          sa.func.avg(ranked.c.h).label("median"))
+                .where(ranked.c.rn * 2 >= ranked.c.n, ranked.c.rn * 2 <= ranked.c.n + 2)
+                .group_by(ranked.c.g))
+    if not branches:
+        return {}
+    rows = db.session.execute(sa.union_all(*branches)).all()
+    return {(metric, g): round(float(value), 1) for metric, g, value in rows}
 
 
 def _figures_from(row) -> Figures:
@@ -144,23 +164,33 @@ def _figures_from(row) -> Figures:
 
 def feedback_figures(start, end, supplier_id: int | None = None,
                      category_id: int | None = None) -> Figures:
-    """The figures of the feedback submitted in ``[start, end)`` (3 queries)."""
+    """The figures of the feedback submitted in ``[start, end)`` (2 queries)."""
     conditions = _filters(start, end, supplier_id, category_id)
     figures = _figures_from(db.session.execute(sa.select(*_counts()).where(*conditions)).one())
-    figures.median_response_hours = _medians(conditions, Feedback.first_response_at).get(None)
-    figures.median_resolution_hours = _medians(conditions, Feedback.resolved_at).get(None)
+    medians = _medians(conditions)
+    figures.median_response_hours = medians.get((RESPONSE, OVERALL))
+    figures.median_resolution_hours = medians.get((RESOLUTION, OVERALL))
     return figures
 
 
 def figures_by_category(start, end, supplier_id: int | None = None
                         ) -> list[tuple[ServiceCategory, Figures]]:
-    """The same figures per category, every active category listed (4 queries)."""
+    """The same figures per category, every active category listed (3 queries)."""
+    return _by_category(start, end, supplier_id, with_total=False)[0]
+
+
+def figures_with_total(start, end, supplier_id: int | None = None
+                       ) -> tuple[list[tuple[ServiceCategory, Figures]], Figures]:
+    """:func:`figures_by_category` and the overall :class:`Figures` (3 queries)."""
+    return _by_category(start, end, supplier_id, with_total=True)
+
+
+def _by_category(start, end, supplier_id, with_total: bool):
     conditions = _filters(start, end, supplier_id)
     rows = db.session.execute(sa.select(*_counts(Feedback.category_id)).where(*conditions)
                               .group_by(Feedback.category_id)).all()
     found = {row[0]: _figures_from(row[1:]) for row in rows}
-    responses = _medians(conditions, Feedback.first_response_at, Feedback.category_id)
-    resolutions = _medians(conditions, Feedback.resolved_at, Feedback.category_id)
+    medians = _medians(conditions, per_category=True, overall=with_total)
     categories = db.session.scalars(
         sa.select(ServiceCategory).where(sa.or_(ServiceCategory.active.is_(True),
                                                 ServiceCategory.id.in_(list(found))))
@@ -168,25 +198,20 @@ def figures_by_category(start, end, supplier_id: int | None = None
     result = []
     for category in categories:
         figures = found.get(category.id, Figures())
-        figures.median_response_hours = responses.get(category.id)
-        figures.median_resolution_hours = resolutions.get(category.id)
+        figures.median_response_hours = medians.get((RESPONSE, category.id))
+        figures.median_resolution_hours = medians.get((RESOLUTION, category.id))
         result.append((category, figures))
-    return result
-
-
-def total_of(by_category: list[tuple[ServiceCategory, Figures]], start, end,
-             supplier_id: int | None = None) -> Figures:
-    """The overall figures from :func:`figures_by_category`'s rows: the counts add up, the
-    medians are queried (2 queries; the same as :func:`feedback_figures`, one query fewer)."""
-    total = Figures()
-    for _category, figures in by_category:
-        for name in ("volume", "open_overdue", "sla_decided", "sla_missed", "resolved_ever",
-                     "reopened", "closed", "service_rating_sum", "handling_rating_sum"):
-            setattr(total, name, getattr(total, name) + getattr(figures, name))
-    conditions = _filters(start, end, supplier_id)
-    total.median_response_hours = _medians(conditions, Feedback.first_response_at).get(None)
-    total.median_resolution_hours = _medians(conditions, Feedback.resolved_at).get(None)
-    return total
+    total = None
+    if with_total:
+        total = Figures()
+        for _category, figures in result:
+            for name in ("volume", "open_overdue", "sla_decided", "sla_missed",
+                         "resolved_ever", "reopened", "closed", "service_rating_sum",
+                         "handling_rating_sum"):
+                setattr(total, name, getattr(total, name) + getattr(figures, name))
+        total.median_response_hours = medians.get((RESPONSE, OVERALL))
+        total.median_resolution_hours = medians.get((RESOLUTION, OVERALL))
+    return result, total
 
 
 def months_of(start: date, end: date) -> list[tuple[date, date]]:

@@ -1,6 +1,6 @@
 """Feedback rules without HTTP: submitting, the lifecycle, SLA flags, escalation, roster."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -321,11 +321,19 @@ def test_the_dashboards_total_is_the_same_as_feedback_figures(app, ctx, people):
     supervisor = people["supervisor"].id
     with ctx():
         today = local_today()
+    now = datetime.now(UTC)
     for n, state in enumerate([S.CLOSED, S.RESOLVED, S.IN_PROGRESS, S.SUBMITTED, S.CLOSED]):
         make_feedback(app, supervisor, categories[n % 2], status=state,
-                      submitted_on=today - timedelta(days=3 * n), resolved_late=n == 4,
-                      first_response_at=None)
+                      submitted_on=today - timedelta(days=3 * n),
+                      submitted_at=now - timedelta(hours=10 * n + 30),
+                      first_response_at=None if state == S.SUBMITTED else now,
+                      resolved_at=now if state in (S.CLOSED, S.RESOLVED) else None,
+                      resolved_late=(n == 4) if state in (S.CLOSED, S.RESOLVED) else None)
     with ctx():
         start, end = today - timedelta(days=40), today + timedelta(days=1)
-        total = reports.total_of(reports.figures_by_category(start, end), start, end)
+        rows, total = reports.figures_with_total(start, end)
         assert total.as_dict() == reports.feedback_figures(start, end).as_dict()
+        # Response after 30, 40, 50 and 70 hours; resolution after 30, 40 and 70 hours.
+        assert (total.median_response_hours, total.median_resolution_hours) == (45.0, 40.0)
+        assert [(c.id, f.as_dict()) for c, f in rows] == [
+            (c.id, f.as_dict()) for c, f in reports.figures_by_category(start, end)]
