@@ -28,6 +28,7 @@ Settings (environment variables; ``make bench`` passes them through):
 ``BENCH_ROOMS``        10000 (rentals: ``flask bench-seed-rentals``, after the bookings)
 ``BENCH_LEASES``       20000
 ``BENCH_PERIODS``      500000 (rent schedule lines)
+``BENCH_FEEDBACK``     50000 (feedback items: ``flask bench-seed-feedback``, after the rentals)
 ``BENCH_FRESH``        1: drop and re-seed even when the sizes match
 ``BENCH_WORKERS``      gunicorn sync workers, 2
 ``BENCH_DURATION``     seconds per endpoint, 10 (after a 2-second warm-up)
@@ -201,6 +202,25 @@ def prepare_surveys(url: str, rounds: int, invitees: int) -> dict:
                          "rerun with BENCH_FRESH=1 to start afresh")
     log(f"seeding {rounds} survey rounds of {invitees} invitees (flask bench-seed-surveys)")
     seeded = flask(url, "bench-seed-surveys", *sizes)
+    return json.loads(seeded.stdout.strip().splitlines()[-1])
+
+
+def prepare_feedback(url: str, items: int) -> dict:
+    """Seed the feedback dataset unless ``bench-seed-feedback --check`` finds it there."""
+    check = flask(url, "bench-seed-feedback", "--items", str(items), "--check", check=False)
+    if check.returncode not in (0, 3):
+        raise BenchError(f"bench-seed-feedback --check failed:\n{check.stdout}{check.stderr}")
+    state = json.loads(check.stdout.strip().splitlines()[-1])
+    if check.returncode == 0:
+        log(f"feedback already seeded ({items} items): not seeding again")
+        return state
+    if state.get("feedback"):
+        raise BenchError(f"the database holds a feedback dataset of another size ({state}); "
+                         "rerun with BENCH_FRESH=1 to start afresh")
+    log(f"seeding {items} feedback items (flask bench-seed-feedback)")
+    started = time.monotonic()
+    seeded = flask(url, "bench-seed-feedback", "--items", str(items))
+    log(f"feedback seeded in {time.monotonic() - started:.0f} s")
     return json.loads(seeded.stdout.strip().splitlines()[-1])
 
 
@@ -408,6 +428,11 @@ def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
         ("satisfaction trend, every round (surveys)", "/surveys/trend", "staff", True),
         ("results of one survey round (surveys)",
          f"/surveys/rounds/{state['survey_round_id']}/results", "staff", True),
+        ("feedback queue, open (default)", "/feedback/", "staff", True),
+        ("feedback queue, all states", "/feedback/?status=all", "staff", True),
+        ("one feedback item", f"/feedback/{state['feedback_item_id']}", "staff", True),
+        ("feedback dashboard (half-year)",
+         f"/feedback/dashboard?{urlencode({'period': half})}", "staff", True),
     ]
 
 
@@ -489,6 +514,9 @@ def run() -> int:
     log(f"surveys: {surveys.get('survey_rounds')} rounds, {surveys.get('survey_responses')} "
         "responses")
     state = {**state, "survey_round_id": surveys.get("survey_round_id")}
+    feedback = prepare_feedback(url, int(setting("FEEDBACK", "50000")))
+    log(f"feedback: {feedback.get('feedback')} items")
+    state = {**state, **feedback}
 
     busy = cpu_busy()
     if busy is not None and busy > 0.15:
@@ -526,7 +554,8 @@ def run() -> int:
     spread = samples[-1] / (samples[0] or 1.0)
     header = (f"{kind} · {state.get('venues')} venues, {state.get('bookings')} bookings, "
               f"{rentals.get('rooms')} rooms, {rentals.get('leases')} leases, "
-              f"{rentals.get('periods')} schedule lines · "
+              f"{rentals.get('periods')} schedule lines, {state.get('feedback')} feedback items, "
+              f"{surveys.get('survey_rounds')} survey rounds · "
               f"page cache {'off' if os.environ.get('PORTAL_PAGE_CACHE') == '0' else 'on'} · "
               f"gunicorn {server.workers} sync workers · wrk -t{setting('THREADS', '2')} "
               f"-c{setting('CONNECTIONS', '16')} -d{duration}s · {os.cpu_count()} CPUs · "

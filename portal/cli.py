@@ -80,10 +80,12 @@ def init_cli(app: Flask) -> None:
                 click.echo(f"{name}: {task()}")
 
     from .bookings.bench import init_bench_cli
+    from .feedback.bench import init_feedback_bench_cli
     from .rentals.bench import init_rentals_bench_cli
 
     init_bench_cli(app)
     init_rentals_bench_cli(app)
+    init_feedback_bench_cli(app)
 
     @app.cli.command("demo")
     def demo():

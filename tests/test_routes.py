@@ -24,6 +24,7 @@ from tests.bookings.factories import (
     make_venue,
 )
 from tests.conftest import csrf_token, login, make_user
+from tests.feedback.factories import make_feedback_samples
 from tests.rentals.factories import make_lease, make_room, make_tenant
 from tests.surveys.factories import invite, make_questionnaire, make_round, questions_of
 
@@ -175,6 +176,35 @@ EXPECTED = {
                           "admin": 403}),
     # the one-time link works without logging in
     "surveys.answer": ({"token": "{survey_token}"}, everyone(200)),
+    # Feedback: a supervisor's own pages; staff handle; another supervisor's item is a 404.
+    "feedback.submit": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
+                             "admin": 403}),
+    "feedback.rooms": ({"building_id": "{building_id}"}, {**logged_in(), "client": 403}),
+    "feedback.mine": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
+                           "admin": 403}),
+    "feedback.queue": ({}, staff_only()),
+    "feedback.item": ({"feedback_id": "{feedback_id}"}, {"anonymous": LOGIN, "client": 403,
+                                                        "supervisor": 404, "staff": 200,
+                                                        "admin": 200}),
+    "feedback.act": ({"feedback_id": "{feedback_id}", "action": "close"}, everyone(405)),
+    "feedback.photo": ({"feedback_id": "{feedback_id}", "name": "{feedback_photo_name}"},
+                       {"anonymous": LOGIN, "client": 403, "supervisor": 404, "staff": 200,
+                        "admin": 200}),
+    "feedback.roster": ({}, staff_only()),
+    "feedback.appoint": ({}, staff_only()),
+    "feedback.appointment": ({"appointment_id": "{appointment_id}"}, staff_only()),
+    "feedback.end_term": ({"appointment_id": "{appointment_id}"}, everyone(405)),
+    "feedback.replace": ({"appointment_id": "{appointment_id}"}, staff_only()),
+    # another supervisor's appointment letter: 404, as if it did not exist
+    "feedback.letter": ({"appointment_id": "{appointment_id}"}, {"anonymous": LOGIN,
+                                                                "client": 403,
+                                                                "supervisor": 404,
+                                                                "staff": 200, "admin": 200}),
+    "feedback.categories": ({}, staff_only()),
+    "feedback.category_new": ({}, staff_only()),
+    "feedback.category_edit": ({"category_id": "{category_id}"}, staff_only()),
+    "feedback.dashboard": ({}, staff_only()),
+    "feedback.dashboard_export": ({"report": "categories"}, staff_only()),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -274,6 +304,21 @@ POST_EXPECTED = {
                                "direction": "up"}, {**staff_only(), "staff": 422, "admin": 422}),
     # an empty answer form: every question must be answered, nothing is saved
     "surveys.answer": ({"token": "{survey_token}"}, everyone(422)),
+    # a new supervisor without a term: refused beside the form
+    "feedback.submit": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 422,
+                             "staff": 403, "admin": 403}),
+    # staff can never close on the supervisor's behalf; another supervisor's item is a 404
+    "feedback.act": ({"feedback_id": "{feedback_id}", "action": "close"},
+                     {"anonymous": LOGIN, "client": 403, "supervisor": 404, "staff": 422,
+                      "admin": 422}),
+    "feedback.appoint": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "feedback.end_term": ({"appointment_id": "{appointment_id}"},
+                          {**staff_only(), "staff": 422, "admin": 422}),
+    "feedback.replace": ({"appointment_id": "{appointment_id}"},
+                         {**staff_only(), "staff": 422, "admin": 422}),
+    "feedback.category_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "feedback.category_edit": ({"category_id": "{category_id}"},
+                               {**staff_only(), "staff": 422, "admin": 422}),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -310,8 +355,10 @@ def sample_ids(app, ctx):
     survey_round_id = make_round(app, questionnaire_id)
     survey_token = invite(app, survey_round_id, "invitee@example.com")[0]
     question_id = questions_of(app, survey_round_id)[0][0]
-    return {"questionnaire_id": questionnaire_id, "survey_round_id": survey_round_id,
-            "survey_token": survey_token, "question_id": question_id,
+    feedback_ids = make_feedback_samples(app)
+    return {**feedback_ids, "questionnaire_id": questionnaire_id,
+            "survey_round_id": survey_round_id, "survey_token": survey_token,
+            "question_id": question_id,
             "user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,

@@ -146,6 +146,8 @@ class Feedback(Audited, db.Model):
         sa.CheckConstraint("length(description) > 0", name="description_given"),
         sa.CheckConstraint("reopen_count >= 0", name="reopen_count_not_negative"),
         sa.Index("ix_feedback_status_submitted", "status", "submitted_at"),
+        # The queue of all states (newest first) and the dashboard's period ranges.
+        sa.Index("ix_feedback_submitted", "submitted_at", "id"),
         sa.Index("ix_feedback_supervisor_submitted", "supervisor_id", "submitted_at"),
         sa.Index("ix_feedback_category_submitted", "category_id", "submitted_at"),
         sa.Index("ix_feedback_supplier_submitted", "supplier_id", "submitted_at"),

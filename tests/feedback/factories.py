@@ -121,3 +121,31 @@ def make_feedback(app, supervisor_id: int, category_id: int, *, appointment_id: 
         db.session.add(FeedbackEvent(feedback_id=item.id, action="submit", to_status=status,
                                      actor_id=supervisor_id, at=utcnow()))
         return item.id
+
+
+def make_feedback_samples(app) -> dict:
+    """Records for the route walk: another supervisor's item (with a photo) in a building,
+    its appointment, its category."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from portal import uploads
+    from portal.feedback.models import FeedbackPhoto
+    from tests.bookings.factories import jpeg_bytes
+    from tests.conftest import make_user
+    from tests.rentals.factories import make_building
+
+    owner = make_user(app, "supervisor")
+    appointment_id = make_appointment(app, owner.id)
+    category_id = make_category(app)
+    feedback_id = make_feedback(app, owner.id, category_id, status=FeedbackStatus.RESOLVED,
+                                response="已处理")
+    with app.test_request_context():
+        photo = uploads.add_photo(FeedbackPhoto, "feedback",
+                                  FileStorage(io.BytesIO(jpeg_bytes()), "x.jpg"), "",
+                                  feedback_id=feedback_id)
+        name = photo.file_name
+    return {"feedback_id": feedback_id, "appointment_id": appointment_id,
+            "category_id": category_id, "feedback_photo_name": name,
+            "building_id": make_building(app)}

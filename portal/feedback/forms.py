@@ -1,0 +1,111 @@
+"""Forms of the feedback pages; the rules behind them live in :mod:`portal.feedback.services`."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..forms import select_choices, strip_filter
+from .models import Urgency
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return None
+
+
+RATINGS = select_choices([
+    (5, _l("5 – very satisfied")), (4, _l("4 – satisfied")), (3, _l("3 – acceptable")),
+    (2, _l("2 – dissatisfied")), (1, _l("1 – very dissatisfied"))])
+
+
+class FeedbackForm(FlaskForm):
+    category_id = SelectField(_l("Service"), coerce=_int_or_none, validate_choice=False)
+    building_id = SelectField(_l("Building"), coerce=_int_or_none, validate_choice=False)
+    room_id = SelectField(_l("Room"), coerce=_int_or_none, validate_choice=False)
+    location_detail = StringField(_l("Where exactly"), validators=[Optional(), Length(max=200)],
+                                  filters=[strip_filter],
+                                  description=_l("For example: third floor, east corridor."))
+    description = TextAreaField(_l("What happened"), validators=[Length(max=4000)],
+                                filters=[strip_filter])
+    service_rating = RadioField(_l("Your rating of the service"), choices=RATINGS,
+                                coerce=_int_or_none, validate_choice=False)
+    urgency = SelectField(_l("Urgency"), choices=select_choices(Urgency.LABELS.items()),
+                          default="normal")
+    photos = MultipleFileField(_l("Photos (up to 5)"),
+                               description=_l("JPEG, PNG, WebP or GIF images."))
+
+
+class ActionForm(FlaskForm):
+    """One form for every transition button; the fields used depend on the transition."""
+
+    expected_status = HiddenField()
+    assignee_id = SelectField(_l("Assign to"), coerce=_int_or_none, validate_choice=False)
+    response = TextAreaField(_l("Response to the supervisor"),
+                             validators=[Optional(), Length(max=4000)], filters=[strip_filter])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)],
+                           filters=[strip_filter])
+    duplicate_of_id = IntegerField(_l("Number of the original feedback"),
+                                   validators=[Optional()])
+    handling_rating = RadioField(_l("Your rating of the handling"), choices=RATINGS,
+                                 coerce=_int_or_none, validate_choice=False)
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)],
+                            filters=[strip_filter])
+
+
+class AppointmentForm(FlaskForm):
+    user_id = SelectField(_l("Supervisor account"), coerce=_int_or_none, validate_choice=False)
+    unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=200)],
+                       filters=[strip_filter],
+                       description=_l("The committee, office or bureau, e.g. 区财政局办公室."))
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=100)],
+                        filters=[strip_filter])
+    letter_number = StringField(_l("Appointment letter number"),
+                                validators=[DataRequired(), Length(max=50)],
+                                filters=[strip_filter])
+    term_start = DateField(_l("Term starts"), validators=[InputRequired()])
+    term_end = DateField(_l("Term ends (last day)"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason for the replacement"),
+                           validators=[Optional(), Length(max=2000)], filters=[strip_filter])
+
+
+class EndTermForm(FlaskForm):
+    ended_on = DateField(_l("Last day of the term"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)], filters=[strip_filter])
+
+
+class CategoryForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
+                       filters=[strip_filter])
+    name = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=100)],
+                       filters=[strip_filter])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=100)],
+                          filters=[strip_filter])
+    team = StringField(_l("Responsible team"), validators=[Optional(), Length(max=100)],
+                       filters=[strip_filter])
+    default_assignee_id = SelectField(_l("Default assignee"), coerce=_int_or_none,
+                                      validate_choice=False)
+    contract_id = SelectField(_l("Service contract (outsourced)"), coerce=_int_or_none,
+                              validate_choice=False,
+                              description=_l("Leave empty when the bureau's own staff provide "
+                                             "the service."))
+    response_days = IntegerField(_l("First response within (working days)"),
+                                 validators=[InputRequired(), NumberRange(1, 60)])
+    resolution_days = IntegerField(_l("Resolution within (working days)"),
+                                   validators=[InputRequired(), NumberRange(1, 250)])
+    sort_order = IntegerField(_l("Order in lists"), validators=[Optional()], default=0)
+    active = BooleanField(_l("Offered to supervisors"), default=True)

@@ -1,0 +1,199 @@
+"""The supervisor roster: terms, early ends, replacements, and the appointment letter (聘书).
+
+Staff and admins manage it; a supervisor may print their own letter.  Only a supervisor in an
+active term can submit feedback; an ended term keeps its history (its feedback, its letter).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import abort, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from ..audit.services import history_for
+from ..auth.models import User
+from ..authz import role_required, staff_required
+from ..core.nav import nav_item
+from ..database import utcnow
+from ..documents import PDF_LIMIT, html_to_pdf, pdf_response
+from ..errors import ServiceError, apply_to_form
+from ..extensions import db, limiter
+from ..forms import select_choices
+from ..htmx import redirect_to, render, render_form_errors
+from ..pagination import paginate
+from ..roles import Role
+from . import bp, services
+from .forms import AppointmentForm, EndTermForm
+from .models import Feedback, SupervisorAppointment
+
+nav_item("feedback.roster", _l("Supervisors"), (Role.STAFF, Role.ADMIN), order=32)
+A = SupervisorAppointment
+
+
+def _supervisor_choices(form: AppointmentForm) -> None:
+    form.user_id.choices = select_choices([("", _("— choose —"))] + [
+        (uid, f"{name} · {email}") for uid, name, email in db.session.execute(
+            sa.select(User.id, User.name, User.email).where(
+                User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.name))])
+
+
+def _input(form: AppointmentForm) -> services.AppointmentInput:
+    return services.AppointmentInput(
+        user_id=form.user_id.data or 0, unit=form.unit.data or "", title=form.title.data or "",
+        letter_number=form.letter_number.data or "", term_start=form.term_start.data,
+        term_end=form.term_end.data)
+
+
+@bp.route("/roster")
+@staff_required
+def roster():
+    today = services.today()
+    scope = request.args.get("scope", "active")
+    if scope not in ("active", "all"):
+        scope = "active"
+    stmt = (sa.select(A)
+            .options(selectinload(A.user), selectinload(A.replaces).selectinload(A.user))
+            .order_by(A.term_start.desc(), A.id.desc()))
+    if scope == "active":
+        stmt = stmt.where(A.active_on(today))
+    pager = paginate(stmt)
+    ids = [appointment.id for appointment in pager.items]
+    successors = {a.replaces_id: a for a in db.session.scalars(
+        sa.select(A).where(A.replaces_id.in_(ids)).options(selectinload(A.user)))}
+    counts = dict(db.session.execute(
+        sa.select(Feedback.appointment_id, sa.func.count()).where(
+            Feedback.appointment_id.in_(ids)).group_by(Feedback.appointment_id)).all())
+    return render("feedback/roster.html", "results", pager=pager, scope=scope, today=today,
+                  counts=counts, successors=successors)
+
+
+def _next_letter_number() -> str:
+    year = services.today().year
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(A).where(
+        A.letter_number.like(f"%〔{year}〕%"))) or 0
+    return f"机管监聘〔{year}〕{count + 1:03d}号"
+
+
+@bp.route("/roster/new", methods=["GET", "POST"])
+@staff_required
+def appoint():
+    form = AppointmentForm()
+    _supervisor_choices(form)
+    if request.method == "GET":
+        today = services.today()
+        form.letter_number.data = _next_letter_number()
+        form.term_start.data = today
+        form.term_end.data = today.replace(year=today.year + 2) - timedelta(days=1) \
+            if not (today.month == 2 and today.day == 29) else today + timedelta(days=730)
+        form.user_id.data = request.args.get("user_id", type=int)
+    if form.validate_on_submit():
+        try:
+            appointment = services.appoint(_input(form))
+        except ServiceError as error:
+            apply_to_form(form, error)
+        else:
+            flash(_("%(name)s is appointed; appointment letter %(number)s.",
+                    name=appointment.user.name, number=appointment.letter_number), "success")
+            return redirect_to(url_for("feedback.appointment", appointment_id=appointment.id))
+    context = {"form": form, "replacing": None,
+               "action": url_for("feedback.appoint")}
+    if request.method == "POST":
+        return render_form_errors("feedback/appointment_form.html", "form", **context)
+    return render("feedback/appointment_form.html", **context)
+
+
+def _appointment_or_404(appointment_id: int) -> A:
+    appointment = db.session.scalar(sa.select(A).where(A.id == appointment_id).options(
+        selectinload(A.user), selectinload(A.replaces).selectinload(A.user)))
+    if appointment is None:
+        abort(404)
+    return appointment
+
+
+def _appointment_context(appointment: A, end_form: EndTermForm | None = None) -> dict:
+    today = services.today()
+    replaced_by = db.session.scalar(sa.select(A).where(A.replaces_id == appointment.id)
+                                    .options(selectinload(A.user)))
+    submitted = db.session.scalar(sa.select(sa.func.count()).select_from(Feedback).where(
+        Feedback.appointment_id == appointment.id)) or 0
+    if end_form is None and appointment.ended_on is None:
+        end_form = EndTermForm(formdata=None, ended_on=max(today, appointment.term_start)
+                               if today <= appointment.term_end else appointment.term_end)
+    return {"appointment": appointment, "replaced_by": replaced_by, "today": today,
+            "active": appointment.is_active_on(today), "submitted": submitted,
+            "end_form": end_form if appointment.ended_on is None else None,
+            "history": history_for(appointment)}
+
+
+@bp.route("/roster/<int:appointment_id>", endpoint="appointment")
+@staff_required
+def appointment_page(appointment_id: int):
+    appointment = _appointment_or_404(appointment_id)
+    return render("feedback/appointment.html", **_appointment_context(appointment))
+
+
+@bp.route("/roster/<int:appointment_id>/end", methods=["POST"])
+@staff_required
+def end_term(appointment_id: int):
+    appointment = _appointment_or_404(appointment_id)
+    form = EndTermForm()
+    if form.validate_on_submit():
+        try:
+            services.end_term(appointment, form.ended_on.data, form.reason.data or "")
+        except ServiceError as error:
+            apply_to_form(form, error)
+        else:
+            flash(_("The term of %(name)s ends on %(date)s.", name=appointment.user.name,
+                    date=appointment.ended_on.isoformat()), "success")
+            return redirect_to(url_for("feedback.appointment", appointment_id=appointment.id))
+    db.session.rollback()
+    appointment = _appointment_or_404(appointment_id)
+    return render_form_errors("feedback/appointment.html", "end_term",
+                              **_appointment_context(appointment, form))
+
+
+@bp.route("/roster/<int:appointment_id>/replace", methods=["GET", "POST"])
+@staff_required
+def replace(appointment_id: int):
+    old = _appointment_or_404(appointment_id)
+    form = AppointmentForm()
+    _supervisor_choices(form)
+    if request.method == "GET":
+        today = services.today()
+        form.unit.data, form.title.data = old.unit, old.title
+        form.letter_number.data = _next_letter_number()
+        form.term_start.data = max(today, old.term_start + timedelta(days=1))
+        form.term_end.data = old.term_end
+    if form.validate_on_submit():
+        try:
+            appointment = services.replace(old, _input(form), form.reason.data or "")
+        except ServiceError as error:
+            apply_to_form(form, error)
+        else:
+            flash(_("%(new)s replaces %(old)s.", new=appointment.user.name, old=old.user.name),
+                  "success")
+            return redirect_to(url_for("feedback.appointment", appointment_id=appointment.id))
+    context = {"form": form, "replacing": old,
+               "action": url_for("feedback.replace", appointment_id=old.id)}
+    if request.method == "POST":
+        return render_form_errors("feedback/appointment_form.html", "form", **context)
+    return render("feedback/appointment_form.html", **context)
+
+
+@bp.route("/roster/<int:appointment_id>/letter.pdf")
+@limiter.limit(PDF_LIMIT)
+@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
+def letter(appointment_id: int):
+    """The appointment letter (聘书); a supervisor may print only their own."""
+    appointment = _appointment_or_404(appointment_id)
+    user = current_user
+    if user.role == Role.SUPERVISOR and appointment.user_id != user.id:
+        abort(404)
+    html = render_template("feedback/letter_pdf.html", appointment=appointment,
+                           issued_at=utcnow())
+    return pdf_response(html_to_pdf(html), f"appointment-{appointment.id}.pdf")

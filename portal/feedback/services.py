@@ -1,0 +1,552 @@
+"""Feedback rules: submitting, the handling lifecycle (one transition table), escalation.
+
+* :func:`submit_feedback` — only a supervisor in an active term submits; photos go through the
+  one upload mechanism and are removed again if anything fails, so a refusal leaves nothing.
+* :func:`apply_transition` — every step of handling (accept, start, resolve, close, reopen,
+  reject, mark_duplicate), for the pages and for other modules (the joint meetings resolve an
+  item once its action items are verified).  It checks :data:`WORKFLOW` and ownership, sets the
+  times and the SLA flags, writes the timeline event, queues the emails, and escalates an item
+  reopened twice.  Staff can never close on a supervisor's behalf: only the supervisor's role
+  has the ``close`` transition, and only on their own items.
+
+SLA deadlines are dates in Chinese working days (:mod:`portal.workdays`), fixed at
+submission; ``responded_late`` / ``resolved_late`` are decided when the step happens, so the
+figures (:mod:`portal.feedback.reports`) need no date arithmetic in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from .. import uploads
+from ..alerts import send_once
+from ..auth.models import User
+from ..database import is_unique_violation, utcnow, write_transaction
+from ..errors import Conflict, NotAllowed, ServiceError
+from ..extensions import db
+from ..i18n import local_today
+from ..outbox.services import queue_email
+from ..roles import Role
+from ..suppliers.models import ServiceContract
+from ..workdays import add_workdays
+from ..workflow import Transition, Workflow
+from .models import (
+    Feedback,
+    FeedbackEvent,
+    FeedbackPhoto,
+    FeedbackStatus,
+    ServiceCategory,
+    SupervisorAppointment,
+    Urgency,
+)
+
+S = FeedbackStatus
+STAFF = (Role.ADMIN, Role.STAFF)
+SUPERVISOR = (Role.SUPERVISOR,)
+SYSTEM = "system"
+PHOTO_FOLDER = "feedback"
+MAX_PHOTOS = 5
+ESCALATE_AFTER_REOPENS = 2
+HANDLING = (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS)  # what staff may still refuse
+
+# The one table of who may do what in which state.
+WORKFLOW = Workflow(
+    S.ALL,
+    [
+        Transition("accept", (S.SUBMITTED,), S.ACCEPTED, STAFF, _l("Accept")),
+        Transition("start", (S.ACCEPTED,), S.IN_PROGRESS, STAFF, _l("Start work")),
+        Transition("resolve", (S.ACCEPTED, S.IN_PROGRESS), S.RESOLVED, STAFF,
+                   _l("Record as resolved")),
+        Transition("close", (S.RESOLVED,), S.CLOSED, SUPERVISOR, _l("Confirm and close"),
+                   owner_only=SUPERVISOR),
+        Transition("reopen", (S.RESOLVED,), S.IN_PROGRESS, SUPERVISOR, _l("Reopen"),
+                   owner_only=SUPERVISOR),
+        Transition("reject", HANDLING, S.REJECTED, STAFF, _l("Reject"), needs_reason=True),
+        Transition("mark_duplicate", HANDLING, S.DUPLICATE, STAFF, _l("Mark as duplicate"),
+                   needs_reason=True),
+    ],
+)
+# What each step is called on the timeline.
+EVENT_LABELS = {
+    "submit": _l("Submitted"), "accept": _l("Accepted"), "start": _l("Work started"),
+    "resolve": _l("Resolved"), "close": _l("Confirmed and closed"), "reopen": _l("Reopened"),
+    "reject": _l("Rejected"), "mark_duplicate": _l("Marked as duplicate"),
+    "escalate": _l("Escalated to the leadership"),
+}
+
+
+def today() -> date:
+    return local_today()
+
+
+# --- roster ------------------------------------------------------------------------------------
+
+
+def active_appointment(user_id: int, on: date | None = None) -> SupervisorAppointment | None:
+    return db.session.scalar(
+        sa.select(SupervisorAppointment)
+        .where(SupervisorAppointment.user_id == user_id,
+               SupervisorAppointment.active_on(on or today()))
+        .order_by(SupervisorAppointment.term_start.desc()).limit(1))
+
+
+@dataclass
+class AppointmentInput:
+    user_id: int
+    unit: str
+    title: str
+    letter_number: str
+    term_start: date
+    term_end: date
+
+
+def _check_appointment(data: AppointmentInput, exclude_id: int | None = None) -> User:
+    user = db.session.get(User, data.user_id) if data.user_id else None
+    if user is None or user.role != Role.SUPERVISOR or not user.active:
+        raise ServiceError(_l("Choose an active account with the supervisor role."),
+                           field="user_id")
+    if not data.unit.strip():
+        raise ServiceError(_l("Enter the supervisor's unit."), field="unit")
+    if not data.letter_number.strip():
+        raise ServiceError(_l("Enter the appointment letter number."), field="letter_number")
+    if data.term_end < data.term_start:
+        raise ServiceError(_l("The term must end on or after its first day."),
+                           field="term_end")
+    taken = db.session.scalar(sa.select(SupervisorAppointment.id).where(
+        SupervisorAppointment.letter_number == data.letter_number.strip()))
+    if taken is not None and taken != exclude_id:
+        raise Conflict(_l("This appointment letter number is already used."),
+                       field="letter_number")
+    overlapping = sa.select(SupervisorAppointment.id).where(
+        SupervisorAppointment.user_id == user.id,
+        SupervisorAppointment.term_start <= data.term_end,
+        sa.func.coalesce(SupervisorAppointment.ended_on, SupervisorAppointment.term_end)
+        >= data.term_start)
+    if exclude_id is not None:
+        overlapping = overlapping.where(SupervisorAppointment.id != exclude_id)
+    if db.session.scalar(overlapping.limit(1)) is not None:
+        raise Conflict(_l("This supervisor already has a term covering part of these dates."),
+                       field="term_start")
+    return user
+
+
+def _save_appointment(appointment: SupervisorAppointment) -> SupervisorAppointment:
+    try:
+        with write_transaction():
+            db.session.add(appointment)
+            db.session.flush()
+    except sa.exc.IntegrityError as error:
+        if is_unique_violation(error):
+            raise Conflict(_l("This appointment letter number is already used."),
+                           field="letter_number") from None
+        raise
+    return appointment
+
+
+def appoint(data: AppointmentInput) -> SupervisorAppointment:
+    """A new term for an account with the supervisor role."""
+    with write_transaction():
+        _check_appointment(data)
+        appointment = SupervisorAppointment(
+            user_id=data.user_id, unit=data.unit.strip(), title=data.title.strip(),
+            letter_number=data.letter_number.strip(), term_start=data.term_start,
+            term_end=data.term_end)
+        return _save_appointment(appointment)
+
+
+def end_term(appointment: SupervisorAppointment, on: date, reason: str) -> SupervisorAppointment:
+    """End a term early: ``on`` is its last day; the term and its feedback stay on record."""
+    if not (reason or "").strip():
+        raise ServiceError(_l("Please give a reason."), field="reason")
+    with write_transaction():
+        db.session.refresh(appointment)
+        if appointment.ended_on is not None:
+            raise NotAllowed(_l("This term has already ended."), field="ended_on")
+        if on is None or not appointment.term_start <= on <= appointment.term_end:
+            raise ServiceError(_l("The last day must lie within the term (%(start)s – %(end)s).",
+                                  start=appointment.term_start.isoformat(),
+                                  end=appointment.term_end.isoformat()), field="ended_on")
+        appointment.ended_on = on
+        appointment.end_reason = reason.strip()
+    return appointment
+
+
+def replace(old: SupervisorAppointment, data: AppointmentInput,
+            reason: str = "") -> SupervisorAppointment:
+    """Appoint a successor from ``data.term_start``: the old term ends the day before."""
+    with write_transaction():
+        db.session.refresh(old)
+        if _replacement_of(old.id) is not None:
+            raise Conflict(_l("This term has already been replaced."), field="user_id")
+        last_day = data.term_start - timedelta(days=1)
+        if not old.term_start <= last_day <= old.last_day:
+            raise ServiceError(
+                _l("The new term must start after %(start)s and by %(end)s, the day after the "
+                   "replaced term's last day.", start=old.term_start.isoformat(),
+                   end=(old.last_day + timedelta(days=1)).isoformat()), field="term_start")
+        old.ended_on = last_day
+        old.end_reason = (reason or "").strip() or str(_l("Replaced"))
+        db.session.flush()
+        _check_appointment(data)
+        appointment = SupervisorAppointment(
+            user_id=data.user_id, unit=data.unit.strip(), title=data.title.strip(),
+            letter_number=data.letter_number.strip(), term_start=data.term_start,
+            term_end=data.term_end, replaces_id=old.id)
+        return _save_appointment(appointment)
+
+
+def _replacement_of(appointment_id: int) -> int | None:
+    return db.session.scalar(sa.select(SupervisorAppointment.id).where(
+        SupervisorAppointment.replaces_id == appointment_id))
+
+
+# --- catalogue ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CategoryInput:
+    code: str
+    name: str
+    name_en: str
+    team: str
+    default_assignee_id: int | None
+    contract_id: int | None
+    response_days: int
+    resolution_days: int
+    sort_order: int = 0
+    active: bool = True
+
+
+def save_category(category: ServiceCategory | None, data: CategoryInput) -> ServiceCategory:
+    if data.response_days is None or data.response_days < 1:
+        raise ServiceError(_l("At least one working day."), field="response_days")
+    if data.resolution_days is None or data.resolution_days < data.response_days:
+        raise ServiceError(_l("Resolution cannot be due before the first response."),
+                           field="resolution_days")
+    with write_transaction():
+        if data.default_assignee_id:
+            assignee = db.session.get(User, data.default_assignee_id)
+            if assignee is None or assignee.role not in STAFF or not assignee.active:
+                raise ServiceError(_l("Choose an active staff account."),
+                                   field="default_assignee_id")
+        if data.contract_id and db.session.get(ServiceContract, data.contract_id) is None:
+            raise ServiceError(_l("Choose an existing service contract."), field="contract_id")
+        taken = db.session.scalar(sa.select(ServiceCategory.id).where(
+            ServiceCategory.code == data.code.strip()))
+        if taken is not None and (category is None or taken != category.id):
+            raise Conflict(_l("This code is already used by another category."), field="code")
+        if category is None:
+            category = ServiceCategory()
+            db.session.add(category)
+        category.code = data.code.strip()
+        category.name = data.name.strip()
+        category.name_en = data.name_en.strip()
+        category.team = data.team.strip()
+        category.default_assignee_id = data.default_assignee_id or None
+        category.contract_id = data.contract_id or None
+        category.response_days = data.response_days
+        category.resolution_days = data.resolution_days
+        category.sort_order = data.sort_order or 0
+        category.active = data.active
+    return category
+
+
+def current_contract(contract: ServiceContract | None, on: date) -> ServiceContract | None:
+    """Follow renewals to the contract in force on ``on`` (or the latest one)."""
+    seen = set()
+    while contract is not None and contract.successor is not None and \
+            contract.id not in seen and not contract.covers(on):
+        seen.add(contract.id)
+        contract = contract.successor
+    return contract
+
+
+# --- submitting --------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedbackInput:
+    category_id: int | None
+    description: str
+    service_rating: int | None
+    urgency: str = "normal"
+    building_id: int | None = None
+    room_id: int | None = None
+    location_detail: str = ""
+    photos: list = field(default_factory=list)  # FileStorage objects
+
+
+def _check_input(data: FeedbackInput) -> ServiceCategory:
+    category = db.session.get(ServiceCategory, data.category_id) if data.category_id else None
+    if category is None or not category.active:
+        raise ServiceError(_l("Choose the service concerned."), field="category_id")
+    if not (data.description or "").strip():
+        raise ServiceError(_l("Describe what happened."), field="description")
+    if data.service_rating not in (1, 2, 3, 4, 5):
+        raise ServiceError(_l("Rate the service from 1 to 5."), field="service_rating")
+    if data.urgency not in Urgency.ALL:
+        raise ServiceError(_l("Choose the urgency."), field="urgency")
+    if data.room_id:
+        from ..rentals.models import Room
+
+        room = db.session.get(Room, data.room_id)
+        if room is None or (data.building_id and room.building_id != data.building_id):
+            raise ServiceError(_l("Choose a room of the building chosen."), field="room_id")
+        data.building_id = room.building_id
+    if len([p for p in data.photos if p]) > MAX_PHOTOS:
+        raise ServiceError(_l("At most %(n)d photos.", n=MAX_PHOTOS), field="photos")
+    return category
+
+
+def submit_feedback(supervisor: User, data: FeedbackInput) -> Feedback:
+    """A supervisor in an active term submits feedback; nothing is saved if anything fails."""
+    if supervisor.role != Role.SUPERVISOR:
+        raise NotAllowed(_l("Only service-quality supervisors submit feedback."))
+    appointment = active_appointment(supervisor.id)
+    if appointment is None:
+        raise NotAllowed(_l("Your term as a service-quality supervisor is not active today, so "
+                            "you cannot submit feedback. Your earlier feedback stays on record."))
+    category = _check_input(data)
+    stored: list[uploads.StoredImage] = []
+    try:
+        for upload in data.photos:
+            if upload:
+                stored.append(uploads.store_image(upload, PHOTO_FOLDER, field="photos"))
+        with write_transaction():
+            day = today()
+            item = Feedback(
+                supervisor_id=supervisor.id, appointment_id=appointment.id,
+                category_id=category.id, building_id=data.building_id or None,
+                room_id=data.room_id or None, location_detail=data.location_detail.strip(),
+                description=data.description.strip(), service_rating=data.service_rating,
+                urgency=data.urgency, status=S.SUBMITTED, submitted_at=utcnow(),
+                response_due_on=add_workdays(day, category.response_days),
+                resolution_due_on=add_workdays(day, category.resolution_days))
+            db.session.add(item)
+            db.session.flush()
+            for image in stored:
+                db.session.add(FeedbackPhoto(feedback_id=item.id, file_name=image.name,
+                                             width=image.width, height=image.height))
+            db.session.add(FeedbackEvent(feedback_id=item.id, action="submit",
+                                         to_status=S.SUBMITTED, actor_id=supervisor.id))
+            _notify_staff(item, category, "feedback_submitted", supervisor=supervisor)
+    except BaseException:
+        for image in stored:
+            uploads.delete_image(PHOTO_FOLDER, image.name)
+        raise
+    return item
+
+
+# --- handling ----------------------------------------------------------------------------------
+
+
+def is_owner(item: Feedback, user) -> bool:
+    return user is not None and item.supervisor_id == user.id
+
+
+def actions_for(user, item: Feedback) -> list[Transition]:
+    return WORKFLOW.available(item.status, user.role, is_owner(item, user))
+
+
+def _role(actor) -> str:
+    return actor.role if actor is not None else SYSTEM
+
+
+def _conflict(item: Feedback, expected: str) -> Conflict:
+    """The item moved on while the user looked at it: say what happened and who did it."""
+    last = db.session.scalar(
+        sa.select(FeedbackEvent).where(FeedbackEvent.feedback_id == item.id)
+        .order_by(FeedbackEvent.id.desc()).options(selectinload(FeedbackEvent.actor)).limit(1))
+    who = last.actor.name if last is not None and last.actor is not None else "—"
+    return Conflict(_l("This feedback changed a moment ago: %(who)s set it to \"%(status)s\". "
+                       "The page now shows its current state.",
+                       who=who, status=S.LABELS[item.status]))
+
+
+def apply_transition(item: Feedback | int, name: str, actor: User, **fields) -> Feedback:
+    """Take transition ``name`` as ``actor``; the item, changed and committed.
+
+    ``fields``: ``response`` (resolve), ``handling_rating`` and ``comment`` (close), ``reason``
+    (reject, mark_duplicate, and optionally reopen), ``duplicate_of_id`` (mark_duplicate),
+    ``assignee_id`` (accept: defaults to the category's default assignee, else the actor),
+    ``note`` (a remark on the timeline), ``expected_status`` (the state the user saw: if it
+    moved on meanwhile, a :class:`Conflict` names who moved it).  Runs in its own
+    write_transaction (a savepoint when nested).
+    """
+    item_id = item if isinstance(item, int) else item.id
+    with write_transaction():
+        stmt = sa.select(Feedback).where(Feedback.id == item_id).execution_options(
+            populate_existing=True)
+        if db.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(of=Feedback)
+        found = db.session.scalar(stmt)
+        if found is None:
+            raise NotAllowed(_l("This feedback does not exist."))
+        item = found
+        role = _role(actor)
+        owner = is_owner(item, actor)
+        expected = fields.get("expected_status")
+        reason = (fields.get("reason") or "").strip()
+        if expected and expected != item.status:
+            raise _conflict(item, expected)
+        step = WORKFLOW.check(name, item.status, role, owner,
+                              reason=reason if name in ("reject", "mark_duplicate") else None)
+        before = item.status
+        now, day = utcnow(), today()
+        note = (fields.get("note") or "").strip()
+
+        if name == "accept":
+            assignee_id = fields.get("assignee_id") or item.category.default_assignee_id or (
+                actor.id if actor is not None and actor.role in STAFF else None)
+            assignee = db.session.get(User, assignee_id) if assignee_id else None
+            if assignee is None or assignee.role not in STAFF or not assignee.active:
+                raise ServiceError(_l("Choose an active staff account."), field="assignee_id")
+            item.assignee_id = assignee.id
+            contract = current_contract(item.category.contract, day)
+            item.contract_id = contract.id if contract is not None else None
+            item.supplier_id = contract.supplier_id if contract is not None else None
+            _first_response(item, now, day)
+        elif name == "resolve":
+            response = (fields.get("response") or "").strip()
+            if not response:
+                raise ServiceError(_l("Write the response the supervisor will read."),
+                                   field="response")
+            item.response = response
+            item.resolved_at = now
+            item.resolved_late = day > item.resolution_due_on
+            note = response
+        elif name == "close":
+            rating = fields.get("handling_rating")
+            if rating not in (1, 2, 3, 4, 5):
+                raise ServiceError(_l("Rate the handling from 1 to 5."), field="handling_rating")
+            item.handling_rating = rating
+            item.closing_comment = (fields.get("comment") or "").strip()
+            item.closed_at = now
+            note = item.closing_comment
+        elif name == "reopen":
+            item.reopen_count += 1
+            item.resolved_late = None
+            item.resolved_at = None
+            note = reason or note
+        elif name in ("reject", "mark_duplicate"):
+            if name == "mark_duplicate":
+                original_id = fields.get("duplicate_of_id")
+                original = db.session.get(Feedback, original_id) if original_id else None
+                if original is None or original.id == item.id:
+                    raise ServiceError(_l("Enter the number of the original feedback."),
+                                       field="duplicate_of_id")
+                item.duplicate_of_id = original.id
+            item.reason = reason
+            _first_response(item, now, day)
+            note = reason
+        item.status = step.target
+        db.session.add(FeedbackEvent(feedback_id=item.id, action=name, from_status=before,
+                                     to_status=item.status, note=note,
+                                     actor_id=actor.id if actor is not None else None, at=now))
+        db.session.flush()
+        _notify(item, name, actor)
+        if name == "reopen" and item.reopen_count >= ESCALATE_AFTER_REOPENS:
+            escalate(item, "reopened", actor)
+    return item
+
+
+def _first_response(item: Feedback, now, day: date) -> None:
+    if item.first_response_at is None:
+        item.first_response_at = now
+        item.responded_late = day > item.response_due_on
+
+
+# --- notifications and escalation ----------------------------------------------------------
+
+
+def feedback_link(item_id: int) -> str:
+    return current_app.config["BASE_URL"] + url_for("feedback.item", feedback_id=item_id)
+
+
+def _notify_staff(item: Feedback, category: ServiceCategory, template: str, **context) -> None:
+    """The assignee, else the category's default assignee, else the feedback desk."""
+    recipient = item.assignee or category.default_assignee
+    if recipient is None and item.assignee_id:
+        recipient = db.session.get(User, item.assignee_id)
+    if recipient is not None and recipient.active:
+        address, locale = recipient.email, recipient.locale
+    else:
+        address, locale = current_app.config.get("FEEDBACK_DESK_EMAIL"), None
+    if address:
+        queue_email(address, template, locale=locale, item=item, category=category,
+                    link=feedback_link(item.id), **context)
+
+
+def _notify(item: Feedback, name: str, actor) -> None:
+    """Tell the other side: staff steps to the supervisor, the supervisor's to the handler."""
+    category = item.category
+    if name in ("close", "reopen"):
+        _notify_staff(item, category, "feedback_supervisor_step", action=name,
+                      action_label=EVENT_LABELS[name], actor=actor)
+        return
+    supervisor = item.supervisor
+    if supervisor is None or not supervisor.active:
+        return
+    supplier = item.supplier
+    queue_email(supervisor.email, "feedback_status", locale=supervisor.locale, item=item,
+                category=category, action=name, action_label=EVENT_LABELS[name],
+                status_label=S.LABELS[item.status], supplier=supplier,
+                link=feedback_link(item.id))
+
+
+def _admins() -> list[tuple[str, str | None]]:
+    rows = db.session.execute(sa.select(User.email, User.locale).where(
+        User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)).all()
+    return [(email, locale) for email, locale in rows]
+
+
+def escalate(item: Feedback, why: str, actor=None) -> bool:
+    """Tell the admins once per reason ("overdue", "reopened"); True if it was sent now."""
+    item_id, category = item.id, item.category
+    sent = send_once("feedback_escalated", "feedback", item_id, why, _admins(),
+                     "feedback_escalated", item=item, category=category, why=why,
+                     link=feedback_link(item_id))
+    if sent:
+        with write_transaction():
+            fresh = db.session.get(Feedback, item_id)
+            if fresh.escalated_at is None:
+                fresh.escalated_at = utcnow()
+            db.session.add(FeedbackEvent(
+                feedback_id=item_id, action="escalate", from_status=fresh.status,
+                to_status=fresh.status, actor_id=actor.id if actor is not None else None,
+                note=str(_l("Overdue") if why == "overdue" else _l("Reopened twice"))))
+    return sent
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def items_stmt(user, *, status: str = "", category_id: int | None = None,
+               overdue: bool = False, assignee: str = "", on: date | None = None):
+    """Feedback the user may see, newest first, with what a list row shows."""
+    on = on or today()
+    stmt = (sa.select(Feedback).where(Feedback.visible_to(user))
+            .options(selectinload(Feedback.category), selectinload(Feedback.supervisor),
+                     selectinload(Feedback.assignee), selectinload(Feedback.supplier))
+            .order_by(Feedback.submitted_at.desc(), Feedback.id.desc()))
+    if status == "open":
+        stmt = stmt.where(Feedback.status.in_(S.OPEN))
+    elif status in S.ALL:
+        stmt = stmt.where(Feedback.status == status)
+    if category_id:
+        stmt = stmt.where(Feedback.category_id == category_id)
+    if overdue:
+        stmt = stmt.where(Feedback.resolution_overdue(on))
+    if assignee == "me":
+        stmt = stmt.where(Feedback.assignee_id == user.id)
+    elif assignee == "none":
+        stmt = stmt.where(Feedback.assignee_id.is_(None))
+    elif assignee.isdigit():
+        stmt = stmt.where(Feedback.assignee_id == int(assignee))
+    return stmt

@@ -1,0 +1,255 @@
+"""Feedback pages: submitting (phone first), a supervisor's own list, the staff queue, one
+item with its timeline, photos and the actions the transition table allows.
+
+Views are thin: the rules live in :mod:`portal.feedback.services`; a refusal is shown beside
+its field with a 422, and a change made meanwhile by someone else as a conflict message.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from .. import uploads
+from ..audit.services import history_for
+from ..auth.models import User
+from ..authz import role_required, staff_required, visible_or_404
+from ..core.nav import nav_item
+from ..errors import ServiceError, apply_to_form
+from ..extensions import db
+from ..forms import select_choices
+from ..htmx import redirect_to, render, render_form_errors
+from ..pagination import paginate
+from ..rentals.models import Building, Room
+from ..roles import Role
+from . import bp, services
+from .forms import ActionForm, FeedbackForm
+from .models import (
+    Feedback,
+    FeedbackEvent,
+    FeedbackPhoto,
+    FeedbackStatus,
+    ServiceCategory,
+    Urgency,
+)
+
+S = FeedbackStatus
+nav_item("feedback.submit", _l("Give feedback"), (Role.SUPERVISOR,), order=30)
+nav_item("feedback.mine", _l("My feedback"), (Role.SUPERVISOR,), order=31)
+nav_item("feedback.queue", _l("Feedback"), (Role.STAFF, Role.ADMIN), order=30)
+
+STATUS_BADGE = {S.SUBMITTED: "warning", S.ACCEPTED: "", S.IN_PROGRESS: "", S.RESOLVED: "good",
+                S.CLOSED: "good", S.REJECTED: "danger", S.DUPLICATE: ""}
+URGENCY_BADGE = {"normal": "", "urgent": "warning", "critical": "danger"}
+ITEM_PAGE = (
+    selectinload(Feedback.category).selectinload(ServiceCategory.contract),
+    selectinload(Feedback.supervisor), selectinload(Feedback.assignee),
+    selectinload(Feedback.appointment), selectinload(Feedback.building),
+    selectinload(Feedback.room), selectinload(Feedback.supplier),
+    selectinload(Feedback.contract), selectinload(Feedback.duplicate_of),
+    selectinload(Feedback.photos),
+    selectinload(Feedback.events).selectinload(FeedbackEvent.actor),
+)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _labels() -> dict:
+    today = services.today()
+    return {"status_labels": S.LABELS, "status_badge": STATUS_BADGE,
+            "urgency_labels": Urgency.LABELS, "urgency_badge": URGENCY_BADGE, "today": today,
+            "event_labels": services.EVENT_LABELS}
+
+
+# --- submitting --------------------------------------------------------------------------------
+
+
+def _categories():
+    return db.session.scalars(sa.select(ServiceCategory).where(ServiceCategory.active.is_(True))
+                              .order_by(ServiceCategory.sort_order, ServiceCategory.id)).all()
+
+
+def _location_choices(form: FeedbackForm) -> None:
+    buildings = db.session.execute(sa.select(Building.id, Building.name)
+                                   .order_by(Building.name)).all()
+    form.building_id.choices = select_choices([("", _("— not in a building —"))] + [
+        (bid, name) for bid, name in buildings])
+    building_id = form.building_id.data
+    rooms = []
+    if building_id:
+        rooms = db.session.execute(sa.select(Room.id, Room.code, Room.floor)
+                                   .where(Room.building_id == building_id)
+                                   .order_by(Room.code).limit(2000)).all()
+    form.room_id.choices = select_choices([("", _("— the whole building or outside —"))] + [
+        (rid, f"{code}" + (f" ({floor})" if floor else "")) for rid, code, floor in rooms])
+
+
+def _submit_context(form: FeedbackForm, appointment) -> dict:
+    return {"form": form, "appointment": appointment, "max_photos": services.MAX_PHOTOS}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.SUPERVISOR)
+def submit():
+    user = _user()
+    appointment = services.active_appointment(user.id)
+    if request.method == "GET" and "building_id" in request.args:
+        form = FeedbackForm(formdata=request.args)  # "show the rooms" without JavaScript
+    else:
+        form = FeedbackForm()
+    form.category_id.choices = select_choices(
+        [("", _("— choose —"))] + [(c.id, c.label) for c in _categories()])
+    _location_choices(form)
+    if form.validate_on_submit():
+        data = services.FeedbackInput(
+            category_id=form.category_id.data, description=form.description.data or "",
+            service_rating=form.service_rating.data, urgency=form.urgency.data,
+            building_id=form.building_id.data, room_id=form.room_id.data,
+            location_detail=form.location_detail.data or "",
+            photos=[f for f in (form.photos.data or []) if f and f.filename])
+        try:
+            item = services.submit_feedback(user, data)
+        except ServiceError as error:
+            apply_to_form(form, error)
+        else:
+            flash(_("Thank you: your feedback No. %(id)d is submitted. You will be told of each "
+                    "step.", id=item.id), "success")
+            return redirect_to(url_for("feedback.item", feedback_id=item.id))
+    if request.method == "POST":
+        return render_form_errors("feedback/submit.html", "form",
+                                  **_submit_context(form, appointment))
+    return render("feedback/submit.html", **_submit_context(form, appointment))
+
+
+@bp.route("/rooms")
+@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
+def rooms():
+    """The room picker of a building (htmx swaps it in when the building changes)."""
+    form = FeedbackForm(formdata=request.args)
+    _location_choices(form)
+    return render("feedback/submit.html", "room_field", form=form)
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+@bp.route("/mine")
+@role_required(Role.SUPERVISOR)
+def mine():
+    user = _user()
+    pager = paginate(services.items_stmt(user), per_page=10)
+    return render("feedback/mine.html", "results", pager=pager,
+                  appointment=services.active_appointment(user.id), **_labels())
+
+
+@bp.route("/")
+@staff_required
+def queue():
+    user = _user()
+    status = request.args.get("status", "open")
+    if status not in (*S.ALL, "open", "all"):
+        status = "open"
+    category_id = request.args.get("category_id", type=int)
+    overdue = request.args.get("overdue") == "1"
+    assignee = request.args.get("assignee", "")
+    if not (assignee in ("", "me", "none") or assignee.isdigit()):
+        assignee = ""
+    pager = paginate(services.items_stmt(user, status=status, category_id=category_id,
+                                         overdue=overdue, assignee=assignee))
+    staff = db.session.execute(sa.select(User.id, User.name).where(
+        User.role.in_(services.STAFF), User.active.is_(True)).order_by(User.name)).all()
+    filters = {"status": status, "category_id": category_id, "overdue": overdue,
+               "assignee": assignee}
+    return render("feedback/queue.html", "results", pager=pager, filters=filters,
+                  categories=_categories(), staff=staff, **_labels())
+
+
+# --- one item ----------------------------------------------------------------------------------
+
+
+def _staff_choices() -> list:
+    return [(uid, name) for uid, name in db.session.execute(
+        sa.select(User.id, User.name).where(User.role.in_(services.STAFF),
+                                            User.active.is_(True)).order_by(User.name))]
+
+
+def _item_context(item: Feedback, form: ActionForm | None = None,
+                  failed: str | None = None) -> dict:
+    """Everything the item page shows; ``form`` is the failed action's form, with errors."""
+    user = _user()
+    staff = user.role in services.STAFF
+    actions = services.actions_for(user, item)
+    staff_choices = _staff_choices() if any(s.name == "accept" for s in actions) else []
+    forms = {}
+    for step in actions:
+        forms[step.name] = ActionForm(
+            formdata=None, prefix=step.name, meta={"csrf": False}, expected_status=item.status,
+            assignee_id=item.category.default_assignee_id or user.id)
+    if form is not None and failed in forms:
+        forms[failed] = form
+    for candidate in forms.values():
+        candidate.assignee_id.choices = select_choices(staff_choices)
+        candidate.expected_status.data = item.status
+    return {
+        "item": item, "actions": actions, "forms": forms, "failed_form": form,
+        "failed": failed, "is_staff": staff, "overdue": item.is_overdue(services.today()),
+        "history": history_for(item) if staff else None, **_labels(),
+    }
+
+
+@bp.route("/<int:feedback_id>", endpoint="item")
+@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
+def item_page(feedback_id: int):
+    item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
+    return render("feedback/item.html", **_item_context(item))
+
+
+TRANSITION_FIELDS = {
+    "accept": ("assignee_id",), "resolve": ("response",), "close": ("handling_rating", "comment"),
+    "reopen": ("reason",), "reject": ("reason",), "mark_duplicate": ("reason", "duplicate_of_id"),
+}
+
+
+@bp.route("/<int:feedback_id>/<action>", methods=["POST"])
+@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
+def act(feedback_id: int, action: str):
+    item = visible_or_404(Feedback, feedback_id)
+    if action not in services.WORKFLOW.transitions:
+        abort(404)
+    # Each action's fields carry its name as a prefix (several forms on one page); the CSRF
+    # token is checked for every POST by CSRFProtect, so the form does not add its own.
+    form = ActionForm(prefix=action, meta={"csrf": False})
+    form.assignee_id.choices = []
+    if form.validate_on_submit():
+        fields = {name: getattr(form, name).data for name in TRANSITION_FIELDS.get(action, ())}
+        try:
+            services.apply_transition(item, action, _user(),
+                                      expected_status=form.expected_status.data or None,
+                                      **fields)
+        except ServiceError as error:
+            apply_to_form(form, error)
+        else:
+            item = db.session.get(Feedback, feedback_id)
+            flash(_("Feedback No. %(id)d: %(status)s.", id=item.id,
+                    status=S.LABELS[item.status]), "success")
+            return redirect_to(url_for("feedback.item", feedback_id=feedback_id))
+    db.session.rollback()
+    item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
+    return render_form_errors("feedback/item.html", "actions",
+                              **_item_context(item, form, action))
+
+
+@bp.route("/<int:feedback_id>/photos/<name>")
+@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
+def photo(feedback_id: int, name: str):
+    item = visible_or_404(Feedback, feedback_id)
+    if db.session.scalar(sa.select(FeedbackPhoto.id).where(
+            FeedbackPhoto.feedback_id == item.id, FeedbackPhoto.file_name == name)) is None:
+        abort(404)
+    return uploads.send_image(services.PHOTO_FOLDER, name)

@@ -1,0 +1,394 @@
+"""Feedback pages through HTTP: submitting with photos, bad input, who sees what, actions,
+the roster and catalogue pages, the dashboard, and bounded query counts."""
+
+import io
+import os
+from functools import cache
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from portal.extensions import db
+from portal.feedback.models import Feedback, FeedbackPhoto, FeedbackStatus, ServiceCategory
+from portal.outbox.models import OutboxMessage
+from tests.bookings.factories import jpeg_bytes
+from tests.feedback.factories import make_appointment, make_category, make_feedback
+from tests.helpers import form_data
+from tests.rentals.factories import make_building, make_room
+
+S = FeedbackStatus
+
+
+@cache
+def bomb_png() -> bytes:
+    """A small file that decodes to 225 million pixels: a decompression bomb."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (15_000, 15_000)).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _uploaded_files(app) -> set[str]:
+    folder = Path(app.config["UPLOAD_FOLDER"]) / "feedback"
+    return set(os.listdir(folder)) if folder.exists() else set()
+
+
+@pytest.fixture
+def supervisor(app, login_as):
+    client = login_as("supervisor")
+    make_appointment(app, client.account.id)
+    return client
+
+
+def _count(model):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _submit(client, category, **fields):
+    """Post the form as one multipart body in memory (the test client would spool a large
+    upload to a temporary file it never closes)."""
+    photos = fields.pop("photos", [])
+    values = MultiDict({**form_data(client, "/feedback/new"), "category_id": str(category),
+                        "description": "三楼会议室空调不制冷", "service_rating": "2",
+                        "urgency": "urgent", **fields})
+    for stream, name in photos:
+        values.add("photos", FileStorage(stream=stream, filename=name,
+                                         content_type="image/jpeg"))
+    boundary, body = encode_multipart(values)
+    return client.post("/feedback/new", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_a_supervisor_submits_feedback_with_a_photo_and_sees_it(app, supervisor):
+    category = make_category(app)
+    building = make_building(app, name="区政府大院1号楼")
+    room = make_room(app, building_id=building, code="301")
+    page = supervisor.get("/feedback/new").get_data(as_text=True)
+    assert 'hx-get="/feedback/rooms"' in page
+    response = _submit(supervisor, category, building_id=str(building), room_id=str(room),
+                       photos=[(io.BytesIO(jpeg_bytes()), "ac.jpg")])
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with app.app_context():
+        item = db.session.scalar(sa.select(Feedback))
+        photo = db.session.scalar(sa.select(FeedbackPhoto))
+        assert (item.room_id, item.building_id, item.urgency) == (room, building, "urgent")
+    page = supervisor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "三楼会议室空调不制冷" in page and photo.file_name in page
+    served = supervisor.get(f"/feedback/{item.id}/photos/{photo.file_name}")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    served.close()
+    assert "三楼会议室空调不制冷" in supervisor.get("/feedback/mine").get_data(as_text=True)
+
+
+def test_the_room_picker_follows_the_building_with_and_without_javascript(app, supervisor):
+    building = make_building(app, name="区政府大院2号楼")
+    make_room(app, building_id=building, code="202")
+    partial = supervisor.get(f"/feedback/rooms?building_id={building}",
+                             headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert partial.strip().startswith('<div id="room-field">') and ">202" in partial
+    no_js = supervisor.get(f"/feedback/new?building_id={building}&description=漏水&show_rooms=1")
+    html = no_js.get_data(as_text=True)
+    assert no_js.status_code == 200 and ">202" in html and "漏水" in html
+
+
+@pytest.mark.parametrize("case", ["empty description", "11 MB photo", "PDF renamed .jpg",
+                                  "image bomb", "six photos", "outside term"])
+def test_bad_input_is_refused_beside_the_field_and_nothing_is_left(app, login_as, case):
+    category = make_category(app)
+    client = login_as("supervisor")
+    if case == "outside term":
+        with app.app_context():
+            from datetime import timedelta
+
+            from portal.i18n import local_today
+            today = local_today()
+        make_appointment(app, client.account.id, start=today - timedelta(days=800),
+                         end=today - timedelta(days=70))
+    else:
+        make_appointment(app, client.account.id)
+    fields, expected = {}, ""
+    if case == "empty description":
+        fields, expected = {"description": "  "}, "请描述发生的情况"
+    elif case == "11 MB photo":
+        fields = {"photos": [(io.BytesIO(jpeg_bytes()), "ok.jpg"),
+                             (io.BytesIO(b"\xff" * (11 * 1024 * 1024)), "big.jpg")]}
+        expected = "图片超过 8 MB"
+    elif case == "PDF renamed .jpg":
+        fields = {"photos": [(io.BytesIO(jpeg_bytes()), "ok.jpg"),
+                             (io.BytesIO(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF"), "scan.jpg")]}
+        expected = "不是可识别的图片"
+    elif case == "image bomb":
+        fields = {"photos": [(io.BytesIO(jpeg_bytes()), "ok.jpg"),
+                             (io.BytesIO(bomb_png()), "bomb.png")]}
+        expected = "不是可识别的图片"
+    elif case == "six photos":
+        fields = {"photos": [(io.BytesIO(jpeg_bytes()), f"{n}.jpg") for n in range(6)]}
+        expected = "最多 5 张照片"
+    else:
+        expected = "您的监督员聘期今天不在有效期内"
+    before = _uploaded_files(app)
+    response = _submit(client, category, **fields)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422, html[:500]
+    assert expected in html
+    if case in ("11 MB photo", "PDF renamed .jpg", "image bomb", "six photos"):
+        assert 'id="photos-error"' in html
+    if case == "empty description":
+        assert 'id="description-error"' in html
+    assert _uploaded_files(app) == before  # the good photo was removed again
+    with app.app_context():
+        assert _count(Feedback) == 0 and _count(FeedbackPhoto) == 0
+        assert _count(OutboxMessage) == 0
+
+
+def test_another_supervisors_feedback_is_a_404(app, supervisor, login_as):
+    category = make_category(app)
+    other = login_as("supervisor")
+    make_appointment(app, other.account.id)
+    item = make_feedback(app, other.account.id, category)
+    assert supervisor.get(f"/feedback/{item}").status_code == 404
+    closing = supervisor.post(f"/feedback/{item}/close",
+                              data={**form_data(supervisor, "/feedback/mine"),
+                                    "close-handling_rating": "5"})
+    assert closing.status_code == 404
+    assert other.get(f"/feedback/{item}").status_code == 200
+
+
+def test_staff_cannot_close_and_the_supervisor_can(app, supervisor, login_as):
+    category = make_category(app)
+    item = make_feedback(app, supervisor.account.id, category, status=S.RESOLVED,
+                         response="已处理")
+    staff = login_as("staff")
+    page = staff.get(f"/feedback/{item}").get_data(as_text=True)
+    assert f"/feedback/{item}/close" not in page
+    refused = staff.post(f"/feedback/{item}/close", data={
+        **form_data(staff, f"/feedback/{item}"), "close-handling_rating": "5",
+        "close-expected_status": "resolved"})
+    assert refused.status_code == 422
+    assert "当前状态下不能执行此操作" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Feedback, item).status == S.RESOLVED
+    unrated = supervisor.post(f"/feedback/{item}/close", data={
+        **form_data(supervisor, f"/feedback/{item}"), "close-expected_status": "resolved"})
+    assert unrated.status_code == 422
+    assert 'id="close-handling_rating-error"' in unrated.get_data(as_text=True)
+    closed = supervisor.post(f"/feedback/{item}/close", data={
+        **form_data(supervisor, f"/feedback/{item}"), "close-handling_rating": "4",
+        "close-expected_status": "resolved"})
+    assert closed.status_code == 303
+    with app.app_context():
+        assert db.session.get(Feedback, item).handling_rating == 4
+
+
+def test_staff_accept_shows_the_supplier_it_is_transferred_to(app, supervisor, login_as):
+    from tests.feedback.factories import make_contract, make_supplier
+
+    category = make_category(app)
+    supplier = make_supplier(app, name="上海绿源园林绿化有限公司", category_ids=(category,))
+    contract = make_contract(app, supplier, category)
+    from portal.database import write_transaction
+
+    with app.test_request_context(), write_transaction():
+        db.session.get(ServiceCategory, category).contract_id = contract
+    item = make_feedback(app, supervisor.account.id, category)
+    staff = login_as("staff")
+    accepted = staff.post(f"/feedback/{item}/accept", data={
+        **form_data(staff, f"/feedback/{item}"), "accept-expected_status": "submitted"})
+    assert accepted.status_code == 303
+    page = supervisor.get(f"/feedback/{item}").get_data(as_text=True)
+    assert "上海绿源园林绿化有限公司" in page and "不属于" not in page
+    # Once more with the state the page showed: a clear conflict, nothing changes.
+    again = staff.post(f"/feedback/{item}/accept", data={
+        **form_data(staff, "/feedback/"), "accept-expected_status": "submitted"})
+    assert again.status_code == 422
+    assert "刚刚被" in again.get_data(as_text=True)
+
+
+def test_queue_filters_and_lists_overdue_items(app, login_as, supervisor):
+    from datetime import timedelta
+
+    from portal.i18n import local_today
+
+    category = make_category(app, name="电梯", name_en="Elevators")
+    other = make_category(app)
+    with app.app_context():
+        long_ago = local_today() - timedelta(days=30)
+    late = make_feedback(app, supervisor.account.id, category, status=S.ACCEPTED,
+                         submitted_on=long_ago, description="电梯异响")
+    make_feedback(app, supervisor.account.id, other, description="走廊地面湿滑")
+    staff = login_as("staff")
+    html = staff.get(f"/feedback/?overdue=1&category_id={category}").get_data(as_text=True)
+    assert "电梯异响" in html and "走廊地面湿滑" not in html and f'id="feedback-{late}"' in html
+    partial = staff.get("/feedback/?status=submitted", headers={"HX-Request": "true"})
+    text = partial.get_data(as_text=True)
+    assert text.strip().startswith('<div id="results">') and "走廊地面湿滑" in text
+    assert "电梯异响" not in text
+
+
+def _many(app, supervisor_id, categories, count):
+    from tests.conftest import make_user
+
+    staff = make_user(app, "staff")
+    states = [S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED, S.REJECTED]
+    ids = []
+    for n in range(count):
+        ids.append(make_feedback(app, supervisor_id, categories[n % len(categories)],
+                                 status=states[n % len(states)],
+                                 assignee_id=staff.id if n % 6 else None))
+    return ids
+
+
+def test_every_page_runs_a_bounded_number_of_queries(app, login_as, supervisor,
+                                                    count_queries):
+    categories = [make_category(app), make_category(app)]
+    staff = login_as("staff")
+    pages = {"mine": (supervisor, "/feedback/mine"), "queue": (staff, "/feedback/?status=all"),
+             "dashboard": (staff, "/feedback/dashboard"), "roster": (staff, "/feedback/roster"),
+             "categories": (staff, "/feedback/categories")}
+    first = _many(app, supervisor.account.id, categories, 3)
+    few = {}
+    for name, (client, url) in pages.items():
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        few[name] = len(queries)
+    with count_queries() as queries:
+        assert staff.get(f"/feedback/{first[1]}").status_code == 200
+    item_few = len(queries)
+    more = _many(app, supervisor.account.id, [*categories, make_category(app)], 24)
+    for name, (client, url) in pages.items():
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        assert len(queries) <= few[name], (name, few[name], len(queries))
+    with count_queries() as queries:
+        assert staff.get(f"/feedback/{more[3]}").status_code == 200
+    assert len(queries) <= item_few
+
+
+def test_dashboard_figures_and_exports(app, login_as, supervisor):
+    category = make_category(app, name="会议服务", name_en="Meeting service")
+    make_feedback(app, supervisor.account.id, category, status=S.CLOSED, handling_rating=5,
+                  resolved_late=False)
+    staff = login_as("staff")
+    html = staff.get("/feedback/dashboard?lang=en").get_data(as_text=True)
+    assert 'id="figure-volume">1<' in html and "<svg" in html and "Meeting service" in html
+    csv = staff.get("/feedback/dashboard/export?report=categories&format=csv")
+    assert csv.status_code == 200 and "Meeting service" in csv.get_data(as_text=True)
+    xlsx = staff.get("/feedback/dashboard/export?report=months&format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert staff.get("/feedback/dashboard/export?report=nope").status_code == 400
+
+
+def test_roster_pages_and_the_appointment_letter(app, login_as):
+    from datetime import timedelta
+
+    from portal.i18n import local_today
+
+    staff = login_as("staff")
+    person = login_as("supervisor", name="张卫东")
+    with app.app_context():
+        today = local_today()
+    form = form_data(staff, "/feedback/roster/new")
+    created = staff.post("/feedback/roster/new", data={
+        **form, "user_id": str(person.account.id), "unit": "区财政局办公室", "title": "主任",
+        "letter_number": "机管监聘〔2026〕001号", "term_start": today.isoformat(),
+        "term_end": (today + timedelta(days=700)).isoformat()})
+    assert created.status_code == 303, created.get_data(as_text=True)
+    url = created.headers["Location"]
+    appointment_id = int(url.rsplit("/", 1)[1])
+    assert "区财政局办公室" in staff.get("/feedback/roster").get_data(as_text=True)
+    duplicate = staff.post("/feedback/roster/new", data={
+        **form, "user_id": str(person.account.id), "unit": "x", "letter_number":
+        "机管监聘〔2026〕001号", "term_start": today.isoformat(),
+        "term_end": today.isoformat()})
+    assert duplicate.status_code == 422
+    assert 'id="letter_number-error"' in duplicate.get_data(as_text=True)
+    pdf = person.get(f"/feedback/roster/{appointment_id}/letter.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert login_as("supervisor").get(
+        f"/feedback/roster/{appointment_id}/letter.pdf").status_code == 404
+    no_reason = staff.post(f"/feedback/roster/{appointment_id}/end", data={
+        **form_data(staff, url), "ended_on": today.isoformat(), "reason": ""})
+    assert no_reason.status_code == 422 and 'id="reason-error"' in no_reason.get_data(
+        as_text=True)
+    ended = staff.post(f"/feedback/roster/{appointment_id}/end", data={
+        **form_data(staff, url), "ended_on": today.isoformat(), "reason": "岗位调整"})
+    assert ended.status_code == 303
+    assert "岗位调整" in staff.get(url).get_data(as_text=True)
+
+
+def test_staff_edit_a_category(app, login_as):
+    category = make_category(app, name="绿化", name_en="Greening")
+    staff = login_as("staff")
+    path = f"/feedback/categories/{category}/edit"
+    bad = staff.post(path, data={**form_data(staff, path), "code": "greening", "name": "绿化",
+                                 "response_days": "3", "resolution_days": "2"})
+    assert bad.status_code == 422 and 'id="resolution_days-error"' in bad.get_data(as_text=True)
+    saved = staff.post(path, data={**form_data(staff, path), "code": "greening", "name": "绿化",
+                                   "team": "绿化养护组", "response_days": "2",
+                                   "resolution_days": "6", "active": "y"})
+    assert saved.status_code == 303
+    with app.app_context():
+        row = db.session.get(ServiceCategory, category)
+        assert (row.team, row.response_days, row.resolution_days) == ("绿化养护组", 2, 6)
+
+
+def test_refusals_need_their_reason_beside_the_field(app, supervisor, login_as):
+    category = make_category(app)
+    original = make_feedback(app, supervisor.account.id, category)
+    item = make_feedback(app, supervisor.account.id, category)
+    staff = login_as("staff")
+    path = f"/feedback/{item}"
+    no_reason = staff.post(f"{path}/reject", data={**form_data(staff, path),
+                                                   "reject-expected_status": "submitted"},
+                           headers={"HX-Request": "true"})
+    html = no_reason.get_data(as_text=True)
+    assert no_reason.status_code == 422 and 'id="reject-reason-error"' in html
+    assert html.strip().startswith('<section class="card" id="feedback-actions">')  # the block
+    no_original = staff.post(f"{path}/mark_duplicate", data={
+        **form_data(staff, path), "mark_duplicate-reason": "重复"})
+    assert no_original.status_code == 422
+    assert 'id="mark_duplicate-duplicate_of_id-error"' in no_original.get_data(as_text=True)
+    done = staff.post(f"{path}/mark_duplicate", data={
+        **form_data(staff, path), "mark_duplicate-reason": "重复",
+        "mark_duplicate-duplicate_of_id": str(original)})
+    assert done.status_code == 303
+    page = supervisor.get(path).get_data(as_text=True)
+    assert f'href="/feedback/{original}"' in page and "重复" in page
+
+
+def test_staff_replace_a_supervisor_from_the_roster(app, login_as):
+    from datetime import timedelta
+
+    from portal.feedback.models import SupervisorAppointment
+    from portal.i18n import local_today
+
+    staff = login_as("staff")
+    old = login_as("supervisor", name="王建平")
+    new = login_as("supervisor", name="孙志刚")
+    with app.app_context():
+        today = local_today()
+    old_term = make_appointment(app, old.account.id, unit="区政协办公室",
+                                start=today - timedelta(days=300))
+    path = f"/feedback/roster/{old_term}/replace"
+    page = staff.get(path).get_data(as_text=True)
+    assert "区政协办公室" in page
+    replaced = staff.post(path, data={
+        **form_data(staff, path), "user_id": str(new.account.id), "unit": "区政协办公室",
+        "title": "主任", "letter_number": "机管监聘〔2026〕009号",
+        "term_start": today.isoformat(),
+        "term_end": (today + timedelta(days=400)).isoformat(), "reason": "办公室主任调整"})
+    assert replaced.status_code == 303, replaced.get_data(as_text=True)
+    with app.app_context():
+        first = db.session.get(SupervisorAppointment, old_term)
+        assert first.ended_on == today - timedelta(days=1)
+        assert first.end_reason == "办公室主任调整"
+    roster = staff.get("/feedback/roster?scope=all").get_data(as_text=True)
+    assert "接替王建平" in roster and "由孙志刚接替" in roster
+    # The old supervisor keeps their history but can no longer submit.
+    assert old.get("/feedback/mine").status_code == 200
+    refused = old.get("/feedback/new").get_data(as_text=True)
+    assert 'id="term-inactive"' in refused
