@@ -3,8 +3,9 @@ first-response and resolution times (calendar hours), SLA compliance and the reo
 for a month or a half-year and optionally one category, with charts, tables and CSV/XLSX.
 
 The figures come from :mod:`portal.feedback.reports`; the page runs a fixed number of queries
-whatever the data size.  ``{% block satisfaction_section %}`` in the template is left empty
-for the satisfaction-survey figures.
+whatever the data size.  ``{% block satisfaction_section %}`` shows the satisfaction surveys'
+trend and latest round (:func:`portal.surveys.reports.satisfaction_section_context`): the
+issue's one dashboard, complaints and satisfaction side by side.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..extensions import db
 from ..htmx import render
 from ..reporting import half_year_choices, period_from_request
 from ..roles import Role
+from ..surveys.reports import satisfaction_section_context
 from . import bp, reports
 from .models import ServiceCategory
 
@@ -99,7 +101,7 @@ def dashboard():
                   half_years=half_year_choices(period), figures=figures, charts=charts,
                   by_category=by_category, months=months, category=category,
                   categories=categories, sla_target=SLA_TARGET, cell=cell, Kind=Kind,
-                  percent=_percent)
+                  percent=_percent, **satisfaction_section_context())
 
 
 def _all_categories():

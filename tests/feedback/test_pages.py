@@ -392,3 +392,26 @@ def test_staff_replace_a_supervisor_from_the_roster(app, login_as):
     assert old.get("/feedback/mine").status_code == 200
     refused = old.get("/feedback/new").get_data(as_text=True)
     assert 'id="term-inactive"' in refused
+
+
+def test_dashboard_shows_the_satisfaction_rounds_beside_the_feedback(app, login_as,
+                                                                     count_queries):
+    from tests.surveys.factories import answer, invite, make_round
+
+    staff = login_as("staff")
+    empty = staff.get("/feedback/dashboard").get_data(as_text=True)
+    assert 'id="satisfaction-heading"' in empty and "暂无数据" in empty
+    round_id = make_round(app)
+    # Scale points: 4 = 非常满意 … 1 = 不满意; the default rate counts the top three.
+    for token, value in zip(invite(app, round_id, "a@example.com", "b@example.com",
+                                   "c@example.com", "d@example.com"), (4, 3, 2, 1),
+                            strict=True):
+        answer(app, round_id, token, value=value)
+    with count_queries() as queries:
+        html = staff.get("/feedback/dashboard?lang=en").get_data(as_text=True)
+    assert "Satisfaction surveys" in html and "75%" in html
+    round_two = make_round(app)
+    answer(app, round_two, invite(app, round_two, "e@example.com")[0], value=4)
+    with count_queries() as more:
+        staff.get("/feedback/dashboard?lang=en")
+    assert len(more) == len(queries)  # a second round costs no extra query
