@@ -22,6 +22,7 @@ from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
+from ..page_cache import cached_page
 from ..reporting import half_year_choices, period_from_request
 from ..roles import Role
 from ..surveys.reports import satisfaction_section_context
@@ -85,6 +86,7 @@ def cell(value, kind: str = Kind.DECIMAL) -> str:
 
 @bp.route("/dashboard")
 @staff_required
+@cached_page("feedback", "surveys", "suppliers")
 def dashboard():
     period, error = period_from_request()
     category = _category_filter()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..page_cache import cache_scope
 from ..roles import Role
 from ..suppliers.models import ServiceContract, Supplier
 from ..uploads import PhotoColumns
@@ -270,3 +271,8 @@ class FeedbackEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor = relationship("User")
+
+
+# Cached pages drawn from these models are rendered afresh after any change to them.
+cache_scope("feedback", ServiceCategory, SupervisorAppointment, Feedback, FeedbackPhoto,
+            FeedbackEvent)

@@ -23,6 +23,7 @@ from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..forms import select_choices
 from ..htmx import redirect_to, render, render_form_errors
+from ..page_cache import cached_page
 from ..pagination import paginate
 from ..rentals.models import Building, Room
 from ..roles import Role
@@ -150,6 +151,7 @@ def mine():
 
 @bp.route("/")
 @staff_required
+@cached_page("feedback", "suppliers")
 def queue():
     user = _user()
     status = request.args.get("status", "open")
@@ -205,6 +207,7 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
 
 @bp.route("/<int:feedback_id>", endpoint="item")
 @role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
+@cached_page("feedback", "suppliers")
 def item_page(feedback_id: int):
     item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
     return render("feedback/item.html", **_item_context(item))

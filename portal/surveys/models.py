@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..page_cache import cache_scope
 
 
 class Scale:
@@ -284,3 +285,8 @@ class SurveyAnswer(db.Model):
     text: Mapped[str] = mapped_column(sa.Text, default="")
 
     question: Mapped[Question] = relationship()
+
+
+# Cached pages drawn from these models are rendered afresh after any change to them.
+cache_scope("surveys", Questionnaire, QuestionnaireVersion, Question, SurveyRound, RoundCategory,
+            SurveyInvitation, SurveyResponse, SurveyAnswer)

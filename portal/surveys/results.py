@@ -20,6 +20,7 @@ from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
+from ..page_cache import cached_page
 from . import bp, reports
 from .models import (
     Question,
@@ -74,6 +75,7 @@ def _comments(survey: SurveyRound) -> list[tuple[str, str, str]]:
 
 @bp.route("/rounds/<int:round_id>/results")
 @staff_required
+@cached_page("surveys", "feedback", "suppliers")
 def results(round_id: int):
     visible_or_404(SurveyRound, round_id)
     figures = reports.round_figures(round_id)
@@ -180,6 +182,7 @@ TREND_ROUNDS_SHOWN = 8  # rounds in the by-category and by-supplier tables of th
 
 @bp.route("/trend")
 @staff_required
+@cached_page("surveys", "feedback", "suppliers")
 def trend():
     context = reports.satisfaction_section_context()
     recent = context["survey_trend"][-TREND_ROUNDS_SHOWN:]

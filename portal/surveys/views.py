@@ -22,6 +22,7 @@ from ..feedback.models import ServiceCategory
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors
 from ..i18n import local_today
+from ..page_cache import cached_page
 from ..pagination import paginate
 from . import bp, services
 from .forms import AddressesForm, ConfirmForm, QuestionForm, QuestionnaireForm, RoundForm
@@ -54,6 +55,7 @@ def _labels() -> dict:
 
 @bp.route("/")
 @staff_required
+@cached_page("surveys", "feedback", "suppliers")
 def rounds():
     drafts = list(db.session.scalars(
         sa.select(SurveyRound).where(SurveyRound.status == RoundStatus.DRAFT)
