@@ -66,6 +66,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(rentals.bp)
     app.register_blueprint(suppliers.bp)
     app.register_blueprint(feedback.bp)
+    from . import meetings  # noqa: E402
+
+    app.register_blueprint(meetings.bp)
 
     from .core.errors import init_error_handlers
 
