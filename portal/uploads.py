@@ -192,6 +192,8 @@ def store_document(upload, folder: str, field: str = "document") -> StoredDocume
     name in ``instance/uploads/<folder>/``; ServiceError beside ``field`` if refused."""
     mb = current_app.config.get("UPLOAD_DOCUMENT_MAX_MB", DOCUMENT_MAX_MB)
     limit = mb * 1024 * 1024
+    if upload is None:
+        raise ServiceError(_l("Choose a file."), field=field)
     label = _document_label(upload)
     head = upload.stream.read(5)
     if not head:

@@ -80,10 +80,10 @@ def _meeting(meeting_id: int) -> Meeting:
         selectinload(Meeting.booking))
 
 
-def _staff_choices():
-    return select_choices(db.session.execute(
+def _staff_pairs() -> list[tuple]:
+    return [tuple(row) for row in db.session.execute(
         sa.select(User.id, User.name).where(User.role.in_((Role.STAFF, Role.ADMIN)),
-                                            User.active).order_by(User.name, User.id)).all())
+                                            User.active).order_by(User.name, User.id)).all()]
 
 
 def _supplier_choices():
@@ -104,7 +104,7 @@ def meetings():
     if status:
         stmt = stmt.where(Meeting.status == status)
     pager = paginate(stmt)
-    return render("meetings/meetings.html", "results", pager=pager, status=status,
+    return render("meetings/meetings.html", "results", pager=pager, status_filter=status,
                   **_labels())
 
 
@@ -116,7 +116,7 @@ def _booking_label(booking) -> str:
 def _meeting_form(meeting: Meeting | None) -> MeetingForm:
     form = MeetingForm()
     form.supplier_ids.choices = _supplier_choices()
-    form.staff_ids.choices = _staff_choices()
+    form.staff_ids.choices = select_choices(_staff_pairs())
     form.booking_id.choices = select_choices(
         [(0, _("None")), *((b.id, _booking_label(b)) for b in services.booking_choices())])
     if meeting is not None and request.method == "GET":
@@ -212,7 +212,7 @@ def _page(meeting: Meeting, status: int = 200, block: str | None = None, **extra
     agenda_form.supplier_id.choices = select_choices(
         [(0, _("None")), *((s.id, s.name) for s in meeting.suppliers)])
     attendee_form = AttendeeForm()
-    attendee_form.user_id.choices = select_choices([(0, _("None")), *_staff_choices()])
+    attendee_form.user_id.choices = select_choices([(0, _("None")), *_staff_pairs()])
     attendee_form.supplier_id.choices = agenda_form.supplier_id.choices
     context = {
         "meeting": meeting, "transitions": MEETING_FLOW.available(meeting.status, role),
@@ -386,7 +386,7 @@ def preview():
 def attendee_add(meeting_id: int):
     meeting = _meeting(meeting_id)
     form = AttendeeForm()
-    form.user_id.choices = select_choices([(0, ""), *_staff_choices()])
+    form.user_id.choices = select_choices([(0, ""), *_staff_pairs()])
     form.supplier_id.choices = select_choices(
         [(0, "")] + [(s.id, s.name) for s in meeting.suppliers])
     form.validate_on_submit()

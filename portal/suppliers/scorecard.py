@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from ..authz import staff_required, visible_or_404
 from ..exports import Column, Kind, export_response
 from ..extensions import db
-from ..feedback.models import Feedback, FeedbackStatus, ServiceCategory
+from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
 from ..reporting import half_year_choices, period_from_request
 from . import bp, services
 from .models import ContractState, ServiceContract, Supplier
@@ -50,6 +50,7 @@ def scorecard(supplier: Supplier, period, on=None) -> dict:
     from ..meetings.satisfaction import supplier_satisfaction
 
     on = on or services.today()
+    Feedback, Category = catalogue.Feedback, catalogue.ServiceCategory  # noqa: N806
     in_period = sa.and_(Feedback.supplier_id == supplier.id,
                         Feedback.submitted_at >= period.starts_at(),
                         Feedback.submitted_at < period.ends_at())
@@ -60,17 +61,16 @@ def scorecard(supplier: Supplier, period, on=None) -> dict:
     rows = {contract.id: ContractRow(contract) for contract in contracts}
     for contract_id, received, still_open, decided, missed in db.session.execute(
             sa.select(Feedback.contract_id, sa.func.count(),
-                      _count(Feedback.status.in_(FeedbackStatus.OPEN)),
+                      _count(Feedback.status.in_(catalogue.FeedbackStatus.OPEN)),
                       _count(Feedback.sla_decided(on)), _count(Feedback.sla_missed(on)))
             .where(in_period).group_by(Feedback.contract_id)).all():
         row = rows.setdefault(contract_id, ContractRow(None))
         row.received, row.open, row.decided, row.missed = received, still_open, decided, missed
     by_category = db.session.execute(
-        sa.select(ServiceCategory, sa.func.count(),
-                  _count(Feedback.status.in_(FeedbackStatus.OPEN)))
-        .join(Feedback, Feedback.category_id == ServiceCategory.id).where(in_period)
-        .group_by(ServiceCategory.id).order_by(ServiceCategory.sort_order,
-                                               ServiceCategory.id)).all()
+        sa.select(Category, sa.func.count(),
+                  _count(Feedback.status.in_(catalogue.FeedbackStatus.OPEN)))
+        .join(Feedback, Feedback.category_id == Category.id).where(in_period)
+        .group_by(Category.id).order_by(Category.sort_order, Category.id)).all()
     live = sa.and_(ActionItem.supplier_id == supplier.id,
                    Meeting.status != MeetingStatus.CANCELLED)
     open_actions, overdue_actions, awaiting = db.session.execute(
@@ -116,7 +116,7 @@ def render_page(supplier, period, period_error, figures):
 
 def _columns():
     return [Column(_("Contract")), Column(_("Service")), Column(_("State")),
-            Column(_("Feedback received"), Kind.INT), Column(_("Still open"), Kind.INT),
+            Column(_("catalogue.Feedback received"), Kind.INT), Column(_("Still open"), Kind.INT),
             Column(_("SLA decided"), Kind.INT), Column(_("SLA missed"), Kind.INT),
             Column(_("SLA compliance"), Kind.PERCENT)]
 

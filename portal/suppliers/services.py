@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 from ..database import is_unique_violation, write_transaction
 from ..errors import Conflict, ServiceError
 from ..extensions import db
-from ..feedback.models import ServiceCategory
+from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
 from ..i18n import local_today
 from ..uploads import delete_document, store_document
 from ..validators import is_valid_uscc, normalise_code
@@ -63,7 +63,8 @@ def save_supplier(supplier: Supplier | None, data: SupplierInput) -> Supplier:
         raise ServiceError(_l("Not a valid unified social credit code: 18 characters whose "
                               "last one is the check character."), field="uscc")
     categories = list(db.session.scalars(
-        sa.select(ServiceCategory).where(ServiceCategory.id.in_(data.category_ids or [0]))))
+        sa.select(catalogue.ServiceCategory)
+        .where(catalogue.ServiceCategory.id.in_(data.category_ids or [0]))))
     try:
         with write_transaction():
             if supplier is None:
@@ -135,7 +136,7 @@ def _check_contract(data: ContractInput) -> None:
         raise ServiceError(_l("This field is required."), field="number")
     if db.session.get(Supplier, data.supplier_id) is None:
         raise ServiceError(_l("Choose a supplier."), field="supplier_id")
-    if db.session.get(ServiceCategory, data.category_id) is None:
+    if db.session.get(catalogue.ServiceCategory, data.category_id) is None:
         raise ServiceError(_l("Choose a service."), field="category_id")
 
 
@@ -207,15 +208,16 @@ def move_categories(on: date | None = None, only: list[int] | None = None) -> in
     """
     on = on or today()
     successor = aliased(ServiceContract)
-    stmt = (sa.select(ServiceCategory)
-            .join(ServiceContract, ServiceContract.id == ServiceCategory.contract_id)
+    stmt = (sa.select(catalogue.ServiceCategory)
+            .join(ServiceContract, ServiceContract.id == catalogue.ServiceCategory.contract_id)
             .join(successor, successor.id == ServiceContract.successor_id)
             .where(successor.starts_on <= on))
     if only is not None:
         stmt = stmt.where(ServiceContract.id.in_(only))
     moved = 0
     with write_transaction():
-        for category in db.session.scalars(stmt.with_for_update(of=ServiceCategory)).all():
+        locked = stmt.with_for_update(of=catalogue.ServiceCategory)
+        for category in db.session.scalars(locked).all():
             contract = db.session.get(ServiceContract, category.contract_id)
             while contract.successor is not None and contract.successor.starts_on <= on:
                 contract = contract.successor

@@ -15,7 +15,7 @@ from ..authz import staff_required, visible_or_404
 from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db
-from ..feedback.models import ServiceCategory
+from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
 from ..forms import select_choices
 from ..htmx import redirect_to, render, render_form_errors
 from ..pagination import paginate
@@ -37,8 +37,9 @@ def _labels() -> dict:
 
 
 def _categories():
-    return list(db.session.scalars(sa.select(ServiceCategory)
-                                   .order_by(ServiceCategory.sort_order, ServiceCategory.id)))
+    category = catalogue.ServiceCategory
+    return list(db.session.scalars(sa.select(category)
+                                   .order_by(category.sort_order, category.id)))
 
 
 # --- suppliers --------------------------------------------------------------------------------
@@ -240,14 +241,15 @@ def contract(contract_id: int):
                           selectinload(ServiceContract.successor))
     predecessor = db.session.scalar(sa.select(ServiceContract).where(
         ServiceContract.successor_id == item.id))
-    covered = list(db.session.scalars(sa.select(ServiceCategory).where(
-        ServiceCategory.contract_id == item.id).order_by(ServiceCategory.sort_order)))
+    category = catalogue.ServiceCategory
+    covered = list(db.session.scalars(sa.select(category).where(
+        category.contract_id == item.id).order_by(category.sort_order)))
     return render("suppliers/contract.html", contract=item, predecessor=predecessor,
                   covered=covered, history=history_for(item), document_form=DocumentForm(),
                   **_labels())
 
 
-@bp.route("/contracts/<int:contract_id>/document", methods=["POST"])
+@bp.route("/contracts/<int:contract_id>/upload", methods=["POST"])
 @staff_required
 def contract_upload(contract_id: int):
     item = visible_or_404(ServiceContract, contract_id)
