@@ -487,16 +487,19 @@ def save_action(meeting: Meeting, action: ActionItem | None, data: ActionInput, 
         raise ServiceError(_l("Choose feedback from the list."), field="feedback_ids")
     with write_transaction():
         before = _action_state(action) if action is not None else {}
+        fields = {"description": data.description.strip(),
+                  "supplier_id": data.supplier_id or None,
+                  "responsible_person": data.responsible_person.strip()[:100],
+                  "due_on": data.due_on,
+                  "feedback": [allowed[i] for i in sorted(set(data.feedback_ids))]}
         if action is None:
             action = ActionItem(meeting_id=meeting.id, status=ActionStatus.OPEN, note="",
-                                agenda_item_id=agenda_item.id if agenda_item else None)
-            db.session.add(action)
+                                agenda_item_id=agenda_item.id if agenda_item else None,
+                                **fields)
             meeting.actions.append(action)
-        action.description = data.description.strip()
-        action.supplier_id = data.supplier_id or None
-        action.responsible_person = data.responsible_person.strip()[:100]
-        action.due_on = data.due_on
-        action.feedback = [allowed[i] for i in sorted(set(data.feedback_ids))]
+        else:
+            for name, value in fields.items():
+                setattr(action, name, value)
         db.session.flush()
         after = _action_state(action)
         if before != after:
