@@ -116,7 +116,7 @@ def render_page(supplier, period, period_error, figures):
 
 def _columns():
     return [Column(_("Contract")), Column(_("Service")), Column(_("State")),
-            Column(_("catalogue.Feedback received"), Kind.INT), Column(_("Still open"), Kind.INT),
+            Column(_("Feedback received"), Kind.INT), Column(_("Still open"), Kind.INT),
             Column(_("SLA decided"), Kind.INT), Column(_("SLA missed"), Kind.INT),
             Column(_("SLA compliance"), Kind.PERCENT)]
 
