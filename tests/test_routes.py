@@ -199,6 +199,7 @@ EXPECTED = {
     "meetings.action_act": ({"action_id": "{action_id}", "name": "verify"}, everyone(405)),
     "meetings.action_delete": ({"action_id": "{action_id}"}, everyone(405)),
     "meetings.ready_to_resolve": ({}, staff_only()),
+    "meetings.actions": ({}, staff_only()),
     "meetings.resolve_feedback": ({"feedback_id": "{feedback_id}"}, everyone(405)),
     "meetings.minutes_pdf": ({"meeting_id": "{meeting_id}"}, staff_only()),
     "meetings.minutes_docx_download": ({"meeting_id": "{meeting_id}"}, staff_only()),

@@ -525,6 +525,29 @@ def action_delete(action_id: int):
     return redirect_to(url_for("meetings.meeting", meeting_id=meeting_id) + "#actions")
 
 
+@bp.route("/actions")
+@staff_required
+def actions():
+    """Every action item, to follow up: by state (overdue derived) and supplier."""
+    state = request.args.get("state", "")
+    state = state if state in (*ActionStatus.ALL, "overdue") else ""
+    supplier_id = request.args.get("supplier", type=int) or None
+    today = services.today()
+    stmt = (sa.select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
+            .where(Meeting.status != MeetingStatus.CANCELLED)
+            .options(selectinload(ActionItem.meeting), selectinload(ActionItem.supplier))
+            .order_by(ActionItem.due_on, ActionItem.id))
+    if state == "overdue":
+        stmt = stmt.where(ActionItem.overdue(today))
+    elif state:
+        stmt = stmt.where(ActionItem.status == state)
+    if supplier_id:
+        stmt = stmt.where(ActionItem.supplier_id == supplier_id)
+    pager = paginate(stmt)
+    return render("meetings/actions.html", "results", pager=pager, state=state,
+                  supplier_id=supplier_id, suppliers=_supplier_choices(), **_labels())
+
+
 # --- feedback answered by verified actions ----------------------------------------------------
 
 

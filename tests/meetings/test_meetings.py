@@ -487,3 +487,20 @@ def test_feedback_links_are_limited_to_the_meeting(app, ctx, world):
         assert refused.value.field == "feedback_ids"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ActionItem).where(
             ActionItem.meeting_id == meeting_id)) == 0
+
+
+def test_staff_home_shows_meeting_tiles(app, login_as, world):
+    meeting_id = make_meeting(app, [world.supplier_id], status="minutes_published")
+    make_action(app, meeting_id, supplier_id=world.supplier_id,
+                due_on=_today() - timedelta(days=1))
+    html = login_as("staff").get("/?lang=en").get_data(as_text=True)
+    assert "Overdue action items" in html and "Feedback ready to resolve" in html
+
+
+def test_the_action_list_filters_overdue_items(app, login_as, world):
+    meeting_id = make_meeting(app, [world.supplier_id], status="minutes_published")
+    make_action(app, meeting_id, supplier_id=world.supplier_id, description="逾期事项",
+                due_on=_today() - timedelta(days=1))
+    make_action(app, meeting_id, supplier_id=world.supplier_id, description="未到期事项")
+    html = login_as("staff").get("/meetings/actions?state=overdue").get_data(as_text=True)
+    assert "逾期事项" in html and "未到期事项" not in html
