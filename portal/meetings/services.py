@@ -206,6 +206,18 @@ def _check_meeting(data: MeetingInput) -> tuple[datetime, datetime]:
     return _local(data.day, data.start), _local(data.day, data.end)
 
 
+def _booking_location(booking_id: int | None) -> str:
+    """The venue(s) of a conference-center booking, when no location is typed."""
+    if not booking_id:
+        return ""
+    from ..bookings.calendars import location
+
+    booking = db.session.get(Booking, booking_id)
+    venues = {slot.venue_id: slot.venue for slot in booking.slots} if booking else {}
+    return "、".join(location(venue) for venue in venues.values())[:200] or \
+        (booking.title if booking else "")
+
+
 def _suppliers(ids: list[int]) -> list[Supplier]:
     found = list(db.session.scalars(sa.select(Supplier).where(Supplier.id.in_(ids or [0]))))
     if len(found) != len(set(ids)):
@@ -229,10 +241,7 @@ def create_meeting(actor, data: MeetingInput) -> Meeting:
     suppliers = _suppliers(data.supplier_ids)
     staff = _staff_users(data.staff_ids)
     proposals = prefill_proposals([s.id for s in suppliers])
-    location = data.location.strip()
-    if not location and data.booking_id:
-        booking = db.session.get(Booking, data.booking_id)
-        location = booking.title
+    location = data.location.strip() or _booking_location(data.booking_id)
     with write_transaction():
         meeting = Meeting(title=data.title.strip(), starts_at=starts_at, ends_at=ends_at,
                           location=location, booking_id=data.booking_id or None,
@@ -261,7 +270,7 @@ def update_meeting(meeting: Meeting, data: MeetingInput) -> Meeting:
     with write_transaction():
         meeting.title = data.title.strip()
         meeting.starts_at, meeting.ends_at = starts_at, ends_at
-        meeting.location = data.location.strip()
+        meeting.location = data.location.strip() or _booking_location(data.booking_id)
         meeting.booking_id = data.booking_id or None
         meeting.chair, meeting.recorder = data.chair.strip(), data.recorder.strip()
         meeting.suppliers = suppliers

@@ -489,12 +489,19 @@ def test_feedback_links_are_limited_to_the_meeting(app, ctx, world):
             ActionItem.meeting_id == meeting_id)) == 0
 
 
-def test_staff_home_shows_meeting_tiles(app, login_as, world):
+def test_tile_figures_in_one_query(app, ctx, world, count_queries):
+    from portal.meetings import tiles
+
     meeting_id = make_meeting(app, [world.supplier_id], status="minutes_published")
     make_action(app, meeting_id, supplier_id=world.supplier_id,
                 due_on=_today() - timedelta(days=1))
-    html = login_as("staff").get("/?lang=en").get_data(as_text=True)
-    assert "Overdue action items" in html and "Feedback ready to resolve" in html
+    with ctx(world.staff_id):
+        with count_queries() as queries:
+            found = tiles.figures()
+        assert len(queries) == 1
+        assert found["overdue"] == 1 and found["ready"] == 0
+        assert [t.value for t in tiles.meeting_tiles(current_user._get_current_object())] == [
+            "0", "1", "0"]
 
 
 def test_the_action_list_filters_overdue_items(app, login_as, world):
