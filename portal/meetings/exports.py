@@ -103,7 +103,7 @@ def minutes_docx(meeting) -> bytes:
             _paragraph(doc, _("Decisions") + "：" + item.decisions)
     _paragraph(doc, _("Action items"), 14, True)
     headings = [_("No."), _("What is to be done"), _("Responsible supplier"),
-                _("Responsible person"), _("Due on"), _("Status")]
+                _("Responsible person"), _("Complete by"), _("Status")]
     table = doc.add_table(rows=1, cols=len(headings))
     table.style = "Table Grid"
     for cell, heading in zip(table.rows[0].cells, headings, strict=True):

@@ -26,9 +26,9 @@ def _reason():
 
 
 class MeetingForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[_required, Length(max=200)],
+    title = StringField(_l("Meeting title"), validators=[_required, Length(max=200)],
                         filters=[strip_filter])
-    day = DateField(_l("Day"), validators=[InputRequired(message=_l("Enter the day."))])
+    day = DateField(_l("Meeting day"), validators=[InputRequired(message=_l("Enter the day."))])
     start = TimeField(_l("Starts at"), validators=[
         InputRequired(message=_l("Enter the start and end times."))])
     end = TimeField(_l("Ends at"), validators=[
@@ -72,7 +72,7 @@ class ActionForm(FlaskForm):
     responsible_person = StringField(_l("Responsible person"),
                                      validators=[Optional(), Length(max=100)],
                                      filters=[strip_filter])
-    due_on = DateField(_l("Due on"), validators=[Optional()])
+    due_on = DateField(_l("Complete by"), validators=[Optional()])
     feedback_ids = SelectMultipleField(_l("Answers feedback"), coerce=int,
                                        validators=[Optional()])
     reason = _reason()

@@ -58,7 +58,7 @@ class ActionStatus:
     DONE = "done"
     VERIFIED = "verified"
     ALL = (OPEN, DONE, VERIFIED)
-    LABELS = {OPEN: _l("Open"), DONE: _l("Done"), VERIFIED: _l("Verified")}
+    LABELS = {OPEN: _l("Not done yet"), DONE: _l("Done"), VERIFIED: _l("Verified")}
     OVERDUE_LABEL = _l("Overdue")
 
 

@@ -60,7 +60,7 @@ class ContractForm(FlaskForm):
                               validators=[DataRequired(message=_l("Choose a service."))])
     number = StringField(_l("Contract number"), validators=[_required, Length(max=50)],
                          filters=[strip_filter])
-    title = StringField(_l("Title"), validators=[_required, Length(max=200)],
+    title = StringField(_l("Contract title"), validators=[_required, Length(max=200)],
                         filters=[strip_filter])
     starts_on = DateField(_l("First day"),
                           validators=[InputRequired(message=_l("Enter the first day."))])
