@@ -178,9 +178,13 @@ def save_contract(contract: ServiceContract | None, data: ContractInput,
                 db.session.flush()
                 move_categories(today(), only=[locked.id])
     except sa.exc.IntegrityError as error:
-        if is_unique_violation(error):
-            raise Conflict(_l("Another contract has this number."), field="number") from None
-        raise
+        if not is_unique_violation(error):
+            raise
+        if renews is not None and db.session.scalar(
+                sa.select(ServiceContract.successor_id).where(
+                    ServiceContract.id == renews.id)) is not None:
+            raise Conflict(_l("This contract has already been renewed.")) from None
+        raise Conflict(_l("Another contract has this number."), field="number") from None
     return contract
 
 
