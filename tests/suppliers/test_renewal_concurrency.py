@@ -47,10 +47,13 @@ def test_one_of_simultaneous_renewals_wins(live_server):
             "response_hours": "2", "fix_hours": "24"})
 
     results = all_at_once(RENEWALS, renew)
-    statuses = sorted(status for status, _ in results)
-    assert statuses.count(200) == 1, statuses
-    assert statuses.count(422) == RENEWALS - 1, statuses
-    assert all("already been renewed" in body for status, body in results if status == 422)
+    # A loser hears it from the form (422: it was renewed while it waited for the lock) or,
+    # arriving after the winner committed, is sent to the renewal with the same message.
+    saved = [n for n, (status, body) in enumerate(results)
+             if status == 200 and "The contract is saved." in body]
+    assert len(saved) == 1, [status for status, _ in results]
+    assert all(status in (200, 422) and "already been renewed" in body
+               for n, (status, body) in enumerate(results) if n not in saved)
     with app.app_context():
         old = db.session.get(ServiceContract, contract)
         assert old.successor_id is not None

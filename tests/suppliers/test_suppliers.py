@@ -267,3 +267,23 @@ def test_supplier_list_is_staff_only(app, login_as):
     assert "名单公司" in login_as("admin").get("/suppliers/").get_data(as_text=True)
     assert login_as("client").get("/suppliers/").status_code == 403
     make_user(app, "staff")
+
+
+def test_renewing_a_renewed_contract_again_is_refused(app, login_as):
+    category_id = make_category(app)
+    supplier_id = make_supplier(app)
+    today = _today(app)
+    successor = make_contract(app, supplier_id, category_id, starts_on=today + timedelta(days=10),
+                              ends_on=today + timedelta(days=300))
+    contract_id = make_contract(app, supplier_id, category_id, successor_id=successor,
+                                starts_on=today - timedelta(days=300),
+                                ends_on=today + timedelta(days=9))
+    staff = login_as("staff")
+    path = f"/suppliers/contracts/{contract_id}/renew"
+    response = staff.post(path, data=form_data(staff, f"/suppliers/contracts/{contract_id}",
+                                               number="HT-AGAIN"), follow_redirects=True)
+    assert "already been renewed" in response.get_data(as_text=True).replace("已续签", "x") or \
+        "该合同已续签" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(ServiceContract.id).where(
+            ServiceContract.number == "HT-AGAIN")) is None
