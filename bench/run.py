@@ -29,6 +29,10 @@ Settings (environment variables; ``make bench`` passes them through):
 ``BENCH_LEASES``       20000
 ``BENCH_PERIODS``      500000 (rent schedule lines)
 ``BENCH_FEEDBACK``     50000 (feedback items: ``flask bench-seed-feedback``, after the rentals)
+``BENCH_SUPPLIERS``    500 (meetings: ``flask bench-seed-meetings``, after the rentals)
+``BENCH_CONTRACTS``    2000
+``BENCH_MEETINGS``     1000
+``BENCH_ACTIONS``      20000 (action items)
 ``BENCH_FRESH``        1: drop and re-seed even when the sizes match
 ``BENCH_WORKERS``      gunicorn sync workers, 2
 ``BENCH_DURATION``     seconds per endpoint, 10 (after a 2-second warm-up)
@@ -221,6 +225,29 @@ def prepare_feedback(url: str, items: int) -> dict:
     started = time.monotonic()
     seeded = flask(url, "bench-seed-feedback", "--items", str(items))
     log(f"feedback seeded in {time.monotonic() - started:.0f} s")
+    return json.loads(seeded.stdout.strip().splitlines()[-1])
+
+
+def prepare_meetings(url: str, suppliers: int, contracts: int, meetings: int,
+                     actions: int) -> dict:
+    """Seed the suppliers-and-meetings dataset unless ``--check`` finds it there."""
+    sizes = ["--suppliers", str(suppliers), "--contracts", str(contracts), "--meetings",
+             str(meetings), "--actions", str(actions)]
+    check = flask(url, "bench-seed-meetings", *sizes, "--check", check=False)
+    if check.returncode not in (0, 3):
+        raise BenchError(f"bench-seed-meetings --check failed:\n{check.stdout}{check.stderr}")
+    state = json.loads(check.stdout.strip().splitlines()[-1])
+    if check.returncode == 0:
+        log("meetings already seeded: not seeding again")
+        return state
+    if state.get("suppliers") or state.get("meetings"):
+        raise BenchError(f"the database holds a meetings dataset of another size ({state}); "
+                         "rerun with BENCH_FRESH=1 to start afresh")
+    log(f"seeding {suppliers} suppliers, {contracts} contracts, {meetings} meetings and "
+        f"{actions} action items (flask bench-seed-meetings)")
+    started = time.monotonic()
+    seeded = flask(url, "bench-seed-meetings", *sizes)
+    log(f"meetings seeded in {time.monotonic() - started:.0f} s")
     return json.loads(seeded.stdout.strip().splitlines()[-1])
 
 
@@ -433,6 +460,22 @@ def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
         ("one feedback item", f"/feedback/{state['feedback_item_id']}", "staff", True),
         ("feedback dashboard (half-year)",
          f"/feedback/dashboard?{urlencode({'period': half})}", "staff", True),
+        *meeting_endpoints(state.get("meetings") or {}, half),
+    ]
+
+
+def meeting_endpoints(meetings: dict, half: str) -> list[tuple[str, str, str, bool]]:
+    """The meeting page, the agenda pre-fill and the supplier scorecard (meetings bench)."""
+    supplier, meeting = meetings.get("supplier_id"), meetings.get("meeting_id")
+    if not supplier or not meeting:
+        return []
+    return [
+        ("joint meeting page (agenda, minutes, actions)", f"/meetings/{meeting}", "staff",
+         True),
+        ("agenda pre-fill (busiest supplier)",
+         f"/meetings/prefill?{urlencode({'supplier_ids': supplier})}", "staff", True),
+        ("supplier scorecard (busiest supplier)",
+         f"/suppliers/{supplier}/scorecard?{urlencode({'period': half})}", "staff", True),
     ]
 
 
@@ -517,6 +560,12 @@ def run() -> int:
     feedback = prepare_feedback(url, int(setting("FEEDBACK", "50000")))
     log(f"feedback: {feedback.get('feedback')} items")
     state = {**state, **feedback}
+    state["meetings"] = prepare_meetings(
+        url, int(setting("SUPPLIERS", "500")), int(setting("CONTRACTS", "2000")),
+        int(setting("MEETINGS", "1000")), int(setting("ACTIONS", "20000")))
+    log(f"meetings: {state['meetings'].get('suppliers')} suppliers, "
+        f"{state['meetings'].get('meetings')} meetings, "
+        f"{state['meetings'].get('actions')} action items")
 
     busy = cpu_busy()
     if busy is not None and busy > 0.15:

@@ -82,6 +82,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .surveys import bp as surveys_bp
 
     app.register_blueprint(surveys_bp)
+    from . import meetings  # noqa: E402
+
+    app.register_blueprint(meetings.bp)
 
     from .core.errors import init_error_handlers
 

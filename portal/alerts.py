@@ -8,6 +8,8 @@ it exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -66,3 +68,58 @@ def send_once(kind: str, object_type: str, object_id: int, mark: str,
             return False  # already sent, maybe by a tick running at the same time
         raise
     return True
+
+
+# --- expiry warnings (leases, service contracts...) ------------------------------------------
+
+
+def expiry_mark(end: date, today: date, thresholds=EXPIRY_THRESHOLDS) -> str | None:
+    """The warning due now, as a mark (``"30d"``), or None.
+
+    When several thresholds are reached at once (a record made 20 days before its end, or
+    ticks that did not run for weeks) only the most urgent one is sent: the earlier warnings
+    would be stale.
+    """
+    reached = expiry_marks(end, today, thresholds)
+    return f"{min(reached)}d" if reached else None
+
+
+@dataclass
+class ExpiryCandidate:
+    """Something that ends on ``ends_on``, who to warn, and its template's context."""
+
+    object_id: int
+    ends_on: date
+    emails: list[tuple[str, str | None]]
+    context: dict = field(default_factory=dict)
+
+
+def sent_marks(kind: str, object_type: str, object_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """(object id, mark) of the alerts of ``kind`` already sent about these records (1 query)."""
+    ids = list(object_ids)
+    if not ids:
+        return set()
+    return set(db.session.execute(
+        sa.select(AlertSent.object_id, AlertSent.mark).where(
+            AlertSent.kind == kind, AlertSent.object_type == object_type,
+            AlertSent.object_id.in_(ids))).all())
+
+
+def send_expiry_warnings(kind: str, object_type: str, template: str,
+                         candidates: list[ExpiryCandidate], today: date) -> int:
+    """Send each candidate's current expiry warning once; the number sent.
+
+    The template gets ``days`` (days left) and the candidate's context.
+    """
+    if not candidates:
+        return 0
+    sent = sent_marks(kind, object_type, [candidate.object_id for candidate in candidates])
+    count = 0
+    for candidate in candidates:
+        mark = expiry_mark(candidate.ends_on, today)
+        if mark is None or (candidate.object_id, mark) in sent:
+            continue
+        count += send_once(kind, object_type, candidate.object_id, mark, candidate.emails,
+                           template, days=days_left(candidate.ends_on, today),
+                           **candidate.context)
+    return count

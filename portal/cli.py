@@ -86,6 +86,9 @@ def init_cli(app: Flask) -> None:
     init_bench_cli(app)
     init_rentals_bench_cli(app)
     init_feedback_bench_cli(app)
+    from .meetings.bench import init_meetings_bench_cli
+
+    init_meetings_bench_cli(app)
 
     @app.cli.command("demo")
     def demo():

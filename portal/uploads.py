@@ -137,3 +137,102 @@ def remove_photo(photo, folder: str) -> None:
     with write_transaction():
         db.session.delete(photo)
     delete_image(folder, name)
+
+
+# --- documents (PDF or image): contracts, integrity agreements... ----------------------------
+
+DOCUMENT_MAX_MB = 15  # unless UPLOAD_DOCUMENT_MAX_MB is configured (requests: 16 MB)
+_DOCUMENT_NAME = re.compile(r"^[0-9a-f]{32}\.(pdf|jpg|png)$")
+_LABEL_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    name: str  # made by the server
+    label: str  # the uploaded file's name, cleaned, for display only
+    size: int
+
+
+def _document_label(upload) -> str:
+    label = _LABEL_UNSAFE.sub("_", (getattr(upload, "filename", "") or "").strip())
+    return label[-200:] or "document"
+
+
+def _check_pdf(data: bytes, field: str) -> None:
+    """A PDF is accepted only if it starts like one and pypdf can read its pages."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise ServiceError(_l("Encrypted PDF files are not accepted."), field=field)
+        if len(reader.pages) < 1:
+            raise ServiceError(_l("The PDF file has no pages."), field=field)
+    except ServiceError:
+        raise
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError,
+            IndexError, RecursionError):
+        raise ServiceError(_l("This PDF file cannot be read."), field=field) from None
+
+
+def _looks_like_image(stream) -> bool:
+    """Whether Pillow recognises the content's format (the full checks follow in store_image)."""
+    try:
+        with Image.open(stream) as probe:
+            return probe.format in ACCEPTED_FORMATS
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning):
+        return False
+
+
+def store_document(upload, folder: str, field: str = "document") -> StoredDocument:
+    """Check and store a PDF (magic bytes, then parsed with pypdf) or an image (through
+    :func:`store_image`: re-encoded, metadata stripped), size-limited, under a server-made
+    name in ``instance/uploads/<folder>/``; ServiceError beside ``field`` if refused."""
+    mb = current_app.config.get("UPLOAD_DOCUMENT_MAX_MB", DOCUMENT_MAX_MB)
+    limit = mb * 1024 * 1024
+    if upload is None:
+        raise ServiceError(_l("Choose a file."), field=field)
+    label = _document_label(upload)
+    head = upload.stream.read(5)
+    if not head:
+        raise ServiceError(_l("Choose a file."), field=field)
+    if head != b"%PDF-":
+        upload.stream.seek(0)
+        if not _looks_like_image(upload.stream):
+            raise ServiceError(_l("Only PDF files or images (JPEG, PNG, WebP, GIF) are "
+                                  "accepted."), field=field)
+        upload.stream.seek(0)
+        image = store_image(upload, folder, field=field)
+        return StoredDocument(image.name, label, image.size)
+    data = head + upload.stream.read(limit + 1 - len(head))
+    if len(data) > limit:
+        raise ServiceError(_l("The file is larger than %(mb)d MB.", mb=mb), field=field)
+    _check_pdf(data, field)
+    name = f"{secrets.token_hex(16)}.pdf"
+    target = upload_root() / folder
+    target.mkdir(parents=True, exist_ok=True)
+    (target / name).write_bytes(data)
+    return StoredDocument(name, label, len(data))
+
+
+def delete_document(folder: str, name: str | None) -> None:
+    if name and _DOCUMENT_NAME.match(name):
+        (upload_root() / folder / name).unlink(missing_ok=True)
+
+
+def send_document(folder: str, name: str | None, label: str = ""):
+    """Serve a stored document as a download; the caller has checked who may see it."""
+    from .exports import content_disposition
+
+    if not name or not _DOCUMENT_NAME.match(name):
+        abort(404)
+    response = send_from_directory(upload_root() / folder, name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    suffix = name.rsplit(".", 1)[1]
+    stem = label.rsplit(".", 1)[0] if label else "document"
+    response.headers["Content-Disposition"] = content_disposition(f"{stem}.{suffix}")
+    return response

@@ -24,7 +24,15 @@ from tests.bookings.factories import (
     make_venue,
 )
 from tests.conftest import csrf_token, login, make_user
-from tests.feedback.factories import make_feedback_samples
+from tests.feedback.factories import (
+    make_appointment,
+    make_category,
+    make_contract,
+    make_feedback,
+    make_feedback_samples,
+    make_supplier,
+)
+from tests.meetings.factories import make_action, make_agenda_item, make_meeting
 from tests.rentals.factories import make_lease, make_room, make_tenant
 from tests.surveys.factories import invite, make_questionnaire, make_round, questions_of
 
@@ -205,6 +213,53 @@ EXPECTED = {
     "feedback.category_edit": ({"category_id": "{category_id}"}, staff_only()),
     "feedback.dashboard": ({}, staff_only()),
     "feedback.dashboard_export": ({"report": "categories"}, staff_only()),
+    "suppliers.suppliers": ({}, staff_only()),
+    "suppliers.supplier_new": ({}, staff_only()),
+    "suppliers.supplier_edit": ({"supplier_id": "{supplier_id}"}, staff_only()),
+    "suppliers.supplier": ({"supplier_id": "{supplier_id}"}, staff_only()),
+    "suppliers.integrity_upload": ({"supplier_id": "{supplier_id}"}, everyone(405)),
+    # no document uploaded yet
+    "suppliers.integrity_document": ({"supplier_id": "{supplier_id}"},
+                                     {**staff_only(), "staff": 404, "admin": 404}),
+    "suppliers.contracts": ({}, staff_only()),
+    "suppliers.contract_new": ({}, staff_only()),
+    "suppliers.contract": ({"contract_id": "{contract_id}"}, staff_only()),
+    "suppliers.contract_edit": ({"contract_id": "{contract_id}"}, staff_only()),
+    "suppliers.contract_renew": ({"contract_id": "{contract_id}"}, staff_only()),
+    "suppliers.contract_upload": ({"contract_id": "{contract_id}"}, everyone(405)),
+    "suppliers.contract_document": ({"contract_id": "{contract_id}"},
+                                    {**staff_only(), "staff": 404, "admin": 404}),
+    "suppliers.scorecard_page": ({"supplier_id": "{supplier_id}"}, staff_only()),
+    "suppliers.scorecard_export": ({"supplier_id": "{supplier_id}"}, staff_only()),
+    "meetings.meetings": ({}, staff_only()),
+    "meetings.meeting_new": ({}, staff_only()),
+    "meetings.prefill": ({"supplier_ids": "{supplier_id}"}, staff_only()),
+    "meetings.meeting": ({"meeting_id": "{meeting_id}"}, staff_only()),
+    # a held meeting can no longer be edited: back to its page
+    "meetings.meeting_edit": ({"meeting_id": "{meeting_id}"},
+                              {**staff_only(), "staff": 303, "admin": 303}),
+    "meetings.meeting_act": ({"meeting_id": "{meeting_id}", "action": "hold"}, everyone(405)),
+    "meetings.agenda_add": ({"meeting_id": "{meeting_id}"}, everyone(405)),
+    "meetings.agenda_refresh": ({"meeting_id": "{meeting_id}"}, everyone(405)),
+    "meetings.agenda_move": ({"item_id": "{agenda_item_id}", "direction": "up"},
+                             everyone(405)),
+    "meetings.agenda_delete": ({"item_id": "{agenda_item_id}"}, everyone(405)),
+    "meetings.minutes_edit": ({"item_id": "{agenda_item_id}"}, staff_only()),
+    "meetings.preview": ({}, everyone(405)),
+    "meetings.summary": ({"meeting_id": "{meeting_id}"}, everyone(405)),
+    "meetings.attendee_add": ({"meeting_id": "{meeting_id}"}, everyone(405)),
+    "meetings.attendee_delete": ({"attendee_id": "{attendee_id}"}, everyone(405)),
+    "meetings.attendance": ({"meeting_id": "{meeting_id}"}, everyone(405)),
+    "meetings.action_new": ({"meeting_id": "{meeting_id}"}, staff_only()),
+    "meetings.action_edit": ({"action_id": "{action_id}"}, staff_only()),
+    "meetings.action_act": ({"action_id": "{action_id}", "name": "verify"}, everyone(405)),
+    "meetings.action_delete": ({"action_id": "{action_id}"}, everyone(405)),
+    "meetings.ready_to_resolve": ({}, staff_only()),
+    "meetings.actions": ({}, staff_only()),
+    "meetings.resolve_feedback": ({"feedback_id": "{meeting_feedback_id}"}, everyone(405)),
+    "meetings.minutes_pdf": ({"meeting_id": "{meeting_id}"}, staff_only()),
+    "meetings.minutes_docx_download": ({"meeting_id": "{meeting_id}"}, staff_only()),
+    "meetings.invitation_ics": ({"meeting_id": "{meeting_id}"}, staff_only()),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -319,6 +374,56 @@ POST_EXPECTED = {
     "feedback.category_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "feedback.category_edit": ({"category_id": "{category_id}"},
                                {**staff_only(), "staff": 422, "admin": 422}),
+    "suppliers.supplier_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    # absent fields keep the record's values: saved unchanged
+    "suppliers.supplier_edit": ({"supplier_id": "{supplier_id}"},
+                                {**staff_only(), "staff": 303, "admin": 303}),
+    "suppliers.integrity_upload": ({"supplier_id": "{supplier_id}"},
+                                   {**staff_only(), "staff": 422, "admin": 422}),
+    "suppliers.contract_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "suppliers.contract_edit": ({"contract_id": "{contract_id}"},
+                                {**staff_only(), "staff": 422, "admin": 422}),
+    "suppliers.contract_renew": ({"contract_id": "{contract_id}"},
+                                 {**staff_only(), "staff": 422, "admin": 422}),
+    "suppliers.contract_upload": ({"contract_id": "{contract_id}"},
+                                  {**staff_only(), "staff": 422, "admin": 422}),
+    "meetings.meeting_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
+    "meetings.meeting_edit": ({"meeting_id": "{meeting_id}"},
+                              {**staff_only(), "staff": 303, "admin": 303}),
+    # a held meeting cannot be held again
+    "meetings.meeting_act": ({"meeting_id": "{meeting_id}", "action": "hold"},
+                             {**staff_only(), "staff": 422, "admin": 422}),
+    "meetings.agenda_add": ({"meeting_id": "{meeting_id}"},
+                            {**staff_only(), "staff": 422, "admin": 422}),
+    "meetings.agenda_refresh": ({"meeting_id": "{meeting_id}"},
+                                {**staff_only(), "staff": 303, "admin": 303}),
+    "meetings.agenda_move": ({"item_id": "{agenda_item_id}", "direction": "up"},
+                             {**staff_only(), "staff": 303, "admin": 303}),
+    # the item has an action item: refused
+    "meetings.agenda_delete": ({"item_id": "{agenda_item_id}"},
+                               {**staff_only(), "staff": 422, "admin": 422}),
+    "meetings.minutes_edit": ({"item_id": "{agenda_item_id}"},
+                              {**staff_only(), "staff": 303, "admin": 303}),
+    "meetings.preview": ({}, {**staff_only(), "staff": 200, "admin": 200}),
+    "meetings.summary": ({"meeting_id": "{meeting_id}"},
+                         {**staff_only(), "staff": 303, "admin": 303}),
+    "meetings.attendee_add": ({"meeting_id": "{meeting_id}"},
+                              {**staff_only(), "staff": 422, "admin": 422}),
+    "meetings.attendee_delete": ({"attendee_id": "{attendee_id}"},
+                                 {**staff_only(), "staff": 303, "admin": 303}),
+    "meetings.attendance": ({"meeting_id": "{meeting_id}"},
+                            {**staff_only(), "staff": 303, "admin": 303}),
+    "meetings.action_new": ({"meeting_id": "{meeting_id}"},
+                            {**staff_only(), "staff": 422, "admin": 422}),
+    "meetings.action_edit": ({"action_id": "{action_id}"},
+                             {**staff_only(), "staff": 303, "admin": 303}),
+    # an open action cannot be verified before it is done
+    "meetings.action_act": ({"action_id": "{action_id}", "name": "verify"},
+                            {**staff_only(), "staff": 422, "admin": 422}),
+    "meetings.resolve_feedback": ({"feedback_id": "{meeting_feedback_id}"},
+                                  {**staff_only(), "staff": 422, "admin": 422}),
+    "meetings.action_delete": ({"action_id": "{action_id}"},
+                               {**staff_only(), "staff": 303, "admin": 303}),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -356,9 +461,29 @@ def sample_ids(app, ctx):
     survey_token = invite(app, survey_round_id, "invitee@example.com")[0]
     question_id = questions_of(app, survey_round_id)[0][0]
     feedback_ids = make_feedback_samples(app)
+    category_id = make_category(app)
+    supplier_id = make_supplier(app, category_ids=(category_id,))
+    contract_id = make_contract(app, supplier_id, category_id)
+    supervisor = make_user(app, "supervisor")
+    make_appointment(app, supervisor.id)
+    feedback_id = make_feedback(app, supervisor.id, category_id, supplier_id=supplier_id,
+                                status="accepted")
+    meeting_id = make_meeting(app, [supplier_id], status="held")
+    agenda_item_id = make_agenda_item(app, meeting_id, supplier_id=supplier_id,
+                                      feedback_id=feedback_id)
+    action_id = make_action(app, meeting_id, supplier_id=supplier_id,
+                            agenda_item_id=agenda_item_id, feedback_ids=(feedback_id,))
+    with ctx():
+        from portal.meetings.models import MeetingAttendee
+
+        attendee_id = db.session.scalar(sa.select(MeetingAttendee.id).where(
+            MeetingAttendee.meeting_id == meeting_id))
     return {**feedback_ids, "questionnaire_id": questionnaire_id,
             "survey_round_id": survey_round_id, "survey_token": survey_token,
-            "question_id": question_id,
+            "question_id": question_id, "supplier_id": supplier_id, "contract_id": contract_id,
+            "meeting_id": meeting_id,
+            "agenda_item_id": agenda_item_id, "action_id": action_id,
+            "attendee_id": attendee_id, "meeting_feedback_id": feedback_id,
             "user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,

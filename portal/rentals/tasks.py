@@ -28,7 +28,13 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.orm import aliased, selectinload
 
-from ..alerts import EXPIRY_THRESHOLDS, AlertSent, days_left, expiry_marks, send_once
+from ..alerts import (
+    EXPIRY_THRESHOLDS,
+    AlertSent,
+    ExpiryCandidate,
+    send_expiry_warnings,
+    send_once,
+)
 from ..auth.models import User
 from ..database import write_transaction
 from ..extensions import db
@@ -120,27 +126,14 @@ def send_expiry_alerts(on: date | None = None) -> int:
         .options(selectinload(Lease.rooms).selectinload(LeaseRoom.room)
                  .selectinload(Room.building))
         .order_by(Lease.end_date, Lease.id))
-    rows = db.session.execute(stmt).all()
-    if not rows:
-        return 0
-    sent_marks = set(db.session.execute(
-        sa.select(AlertSent.object_id, AlertSent.mark).where(
-            AlertSent.kind == EXPIRING, AlertSent.object_type == "lease",
-            AlertSent.object_id.in_([row[0].id for row in rows]))).all())
-    count = 0
-    for lease, tenant_name, tenant_email, user_email, user_locale in rows:
-        reached = expiry_marks(lease.end_date, on)
-        if not reached:
-            continue
-        mark = f"{min(reached)}d"  # the most urgent threshold reached
-        if (lease.id, mark) in sent_marks:
-            continue
-        count += send_once(
-            EXPIRING, "lease", lease.id, mark,
-            recipients(tenant_email, user_email, user_locale), "lease_expiring",
-            lease=lease, tenant_name=tenant_name, rooms=_room_labels(lease),
-            days=days_left(lease.end_date, on), link=lease_link(lease.id))
-    return count
+    candidates = [
+        ExpiryCandidate(lease.id, lease.end_date,
+                        recipients(tenant_email, user_email, user_locale),
+                        {"lease": lease, "tenant_name": tenant_name,
+                         "rooms": _room_labels(lease), "link": lease_link(lease.id)})
+        for lease, tenant_name, tenant_email, user_email, user_locale
+        in db.session.execute(stmt).all()]
+    return send_expiry_warnings(EXPIRING, "lease", "lease_expiring", candidates, on)
 
 
 def send_overdue_alerts(on: date | None = None) -> int:

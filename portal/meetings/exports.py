@@ -1,0 +1,170 @@
+"""The minutes as a print-ready PDF (WeasyPrint, :mod:`portal.documents`) and as DOCX
+(python-docx), both in Chinese layout; the iCal invitation of a planned meeting (icalendar, as
+:mod:`portal.bookings.calendars` does it)."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlsplit
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from flask import Response, current_app, render_template, url_for
+from flask_babel import gettext as _
+from icalendar import Calendar, Event
+
+from ..authz import staff_required
+from ..bookings.calendars import PRODID
+from ..database import utcnow
+from ..documents import PDF_LIMIT, html_to_pdf, pdf_response
+from ..exports import content_disposition
+from ..extensions import limiter
+from ..i18n import local_zone
+from ..markdown import render_markdown
+from . import bp
+from .models import MeetingStatus
+from .views import _actions_by_item, _labels, _meeting
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+CJK_FONT = "Noto Serif CJK SC"
+
+
+def _stem(meeting) -> str:
+    day = meeting.starts_at.astimezone(local_zone()).date().isoformat()
+    return _("Minutes %(day)s %(title)s", day=day, title=meeting.title)
+
+
+@bp.route("/<int:meeting_id>/minutes.pdf")
+@staff_required
+@limiter.limit(PDF_LIMIT)
+def minutes_pdf(meeting_id: int):
+    meeting = _meeting(meeting_id)
+    html = render_template("meetings/minutes_print.html", meeting=meeting, md=render_markdown,
+                           by_item=_actions_by_item(meeting), **_labels())
+    return pdf_response(html_to_pdf(html), f"{_stem(meeting)}.pdf")
+
+
+def _cjk(run, size: float | None = None, bold: bool = False) -> None:
+    run.font.name = CJK_FONT
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), CJK_FONT)
+    if size:
+        run.font.size = Pt(size)
+    run.bold = bold
+
+
+def _paragraph(doc, text: str, size: float = 12, bold: bool = False, center: bool = False,
+               style: str | None = None):
+    paragraph = doc.add_paragraph(style=style)
+    _cjk(paragraph.add_run(text), size, bold)
+    if center:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    return paragraph
+
+
+def minutes_docx(meeting) -> bytes:
+    """The minutes as a Word document (plain text of the Markdown: Word has no Markdown)."""
+    zone = local_zone()
+    labels = _labels()
+    doc = Document()
+    _paragraph(doc, _("Minutes of the joint service-quality meeting"), 18, True, True)
+    _paragraph(doc, meeting.title, 14, True, True)
+    start = meeting.starts_at.astimezone(zone)
+    facts = [
+        (_("Time"), f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(zone):%H:%M}"),
+        (_("Location"), meeting.location or "—"),
+        (_("Chair"), meeting.chair or "—"),
+        (_("Minutes taken by"), meeting.recorder or "—"),
+        (_("Invited suppliers"), "、".join(s.name for s in meeting.suppliers) or "—"),
+    ]
+    for label, value in facts:
+        _paragraph(doc, f"{label}：{value}")
+    present = [a for a in meeting.attendees if a.attended is not False]
+    absent = [a for a in meeting.attendees if a.attended is False]
+    _paragraph(doc, _("Attendees"), 14, True)
+    _paragraph(doc, "、".join(
+        a.display_name + (f"（{a.supplier.name}）" if a.supplier else "") for a in present)
+        or "—")
+    if absent:
+        _paragraph(doc, _("Absent") + "：" + "、".join(a.display_name for a in absent))
+    if meeting.summary:
+        _paragraph(doc, _("General remarks"), 14, True)
+        _paragraph(doc, meeting.summary)
+    _paragraph(doc, _("Agenda"), 14, True)
+    for number, item in enumerate(meeting.agenda, start=1):
+        heading = f"{number}. {item.title}"
+        if item.supplier:
+            heading += f"（{item.supplier.name}）"
+        _paragraph(doc, heading, 12, True)
+        if item.discussion:
+            _paragraph(doc, _("Discussion") + "：" + item.discussion)
+        if item.decisions:
+            _paragraph(doc, _("Decisions") + "：" + item.decisions)
+    _paragraph(doc, _("Action items"), 14, True)
+    headings = [_("No."), _("What is to be done"), _("Responsible supplier"),
+                _("Responsible person"), _("Complete by"), _("Status")]
+    table = doc.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    for cell, heading in zip(table.rows[0].cells, headings, strict=True):
+        cell.text = ""
+        _cjk(cell.paragraphs[0].add_run(str(heading)), 10.5, True)
+    for number, action in enumerate(meeting.actions, start=1):
+        values = [str(number), action.description,
+                  action.supplier.name if action.supplier else "—",
+                  action.responsible_person or "—",
+                  action.due_on.isoformat() if action.due_on else "—",
+                  str(labels["action_labels"][action.status])]
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            cell.text = ""
+            _cjk(cell.paragraphs[0].add_run(value), 10.5)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+@bp.route("/<int:meeting_id>/minutes.docx")
+@staff_required
+def minutes_docx_download(meeting_id: int):
+    meeting = _meeting(meeting_id)
+    response = Response(minutes_docx(meeting), mimetype=DOCX_MIMETYPE)
+    response.headers["Content-Disposition"] = content_disposition(f"{_stem(meeting)}.docx")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def invitation(meeting) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "portal"
+    event.add("uid", f"meeting-{meeting.id}@{host}")
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting.ends_at)
+    event.add("summary", meeting.title)
+    event.add("location", meeting.location)
+    link = current_app.config["BASE_URL"] + url_for("meetings.meeting", meeting_id=meeting.id)
+    lines = [_("Joint service-quality meeting"),
+             _("Invited suppliers") + "：" + "、".join(s.name for s in meeting.suppliers)]
+    lines += [f"{n}. {item.title}" for n, item in enumerate(meeting.agenda, start=1)]
+    lines.append(link)
+    event.add("description", "\n".join(lines))
+    event.add("url", link)
+    event.add("status", "CANCELLED" if meeting.status == MeetingStatus.CANCELLED
+              else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+@bp.route("/<int:meeting_id>/invitation.ics")
+@staff_required
+def invitation_ics(meeting_id: int):
+    meeting = _meeting(meeting_id)
+    response = Response(invitation(meeting), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="meeting-{meeting.id}.ics"'
+    return response
+

@@ -1,0 +1,582 @@
+"""Joint meetings: the rules, each change in one write transaction.
+
+Agenda pre-fill (:func:`prefill_proposals`), per invited supplier:
+
+* its **open feedback** — ``Feedback.supplier_id`` is the supplier and the status is one of
+  ``FeedbackStatus.OPEN`` (submitted, accepted, in progress). Resolved items are left out:
+  they wait for the supervisor's confirmation, not for the supplier;
+* its **action items of earlier meetings not yet verified** (open — overdue ones flagged — or
+  done and awaiting verification): carried over until someone verifies them;
+* its **latest satisfaction figures**, through the one adapter
+  :func:`portal.meetings.satisfaction.supplier_satisfaction` (a snapshot is kept on the item).
+
+The same function makes the preview on the new-meeting form and the items saved with the
+meeting; "refresh" adds only what is missing. A fixed number of queries whatever the data size.
+
+Published minutes are locked: changing an item's discussion, decisions or actions then needs
+the ``amend`` transition (a reason) and is kept as a :class:`MinutesRevision`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from ..bookings.models import Booking, BookingStatus
+from ..database import utcnow, write_transaction
+from ..errors import NotAllowed, ServiceError
+from ..extensions import db
+from ..feedback.models import Feedback, FeedbackStatus
+from ..i18n import local_today, local_zone
+from ..suppliers.models import Supplier
+from .models import (
+    ACTION_FLOW,
+    MEETING_FLOW,
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    AgendaKind,
+    Meeting,
+    MeetingAttendee,
+    MeetingStatus,
+    MinutesRevision,
+    action_feedback,
+)
+from .satisfaction import as_dicts, supplier_satisfaction
+
+TITLE_LENGTH = 300
+
+
+def today() -> date:
+    return local_today()
+
+
+def _title(text: str, limit: int = 80) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- agenda pre-fill --------------------------------------------------------------------------
+
+
+@dataclass
+class Proposal:
+    """An agenda item the pre-fill suggests (not saved yet)."""
+
+    kind: str
+    supplier_id: int
+    title: str
+    feedback: Feedback | None = None
+    action: ActionItem | None = None
+    figures: list[dict] = field(default_factory=list)
+    overdue: bool = False
+
+
+def open_feedback_condition(supplier_ids):
+    return sa.and_(Feedback.supplier_id.in_(supplier_ids),
+                   Feedback.status.in_(FeedbackStatus.OPEN))
+
+
+def carried_action_condition(supplier_ids, meeting_id: int | None = None):
+    condition = sa.and_(ActionItem.supplier_id.in_(supplier_ids),
+                        ActionItem.status != ActionStatus.VERIFIED,
+                        Meeting.status != MeetingStatus.CANCELLED)
+    if meeting_id is not None:
+        condition = sa.and_(condition, ActionItem.meeting_id != meeting_id)
+    return condition
+
+
+def prefill_proposals(supplier_ids: list[int], meeting_id: int | None = None,
+                      on: date | None = None) -> dict[int, list[Proposal]]:
+    """Per supplier id, the items its agenda section starts with (3 queries + the adapter)."""
+    on = on or today()
+    ids = sorted(set(supplier_ids))
+    if not ids:
+        return {}
+    result: dict[int, list[Proposal]] = {supplier_id: [] for supplier_id in ids}
+    feedback = db.session.scalars(
+        sa.select(Feedback).where(open_feedback_condition(ids))
+        .options(selectinload(Feedback.category))
+        .order_by(Feedback.submitted_at, Feedback.id)).all()
+    for item in feedback:
+        result[item.supplier_id].append(Proposal(
+            AgendaKind.FEEDBACK, item.supplier_id,
+            _title(f"{item.category.label}：{item.description}"), feedback=item,
+            overdue=item.is_overdue(on)))
+    actions = db.session.scalars(
+        sa.select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
+        .where(carried_action_condition(ids, meeting_id))
+        .options(selectinload(ActionItem.meeting))
+        .order_by(ActionItem.due_on, ActionItem.id)).all()
+    for action in actions:
+        result[action.supplier_id].append(Proposal(
+            AgendaKind.ACTION, action.supplier_id, _title(action.description), action=action,
+            overdue=action.is_overdue(on)))
+    figures = supplier_satisfaction(ids)
+    for supplier_id in ids:
+        found = as_dicts(figures.get(supplier_id) or [])
+        if found:
+            result[supplier_id].append(Proposal(
+                AgendaKind.SATISFACTION, supplier_id, str(_l("Satisfaction figures")),
+                figures=found))
+    return result
+
+
+def _add_proposals(meeting: Meeting, proposals: dict[int, list[Proposal]]) -> int:
+    have_feedback = {item.feedback_id for item in meeting.agenda if item.feedback_id}
+    have_actions = {item.carried_action_id for item in meeting.agenda if item.carried_action_id}
+    have_figures = {item.supplier_id for item in meeting.agenda
+                    if item.kind == AgendaKind.SATISFACTION}
+    position = max((item.position for item in meeting.agenda), default=0)
+    added = 0
+    for supplier in meeting.suppliers:
+        for proposal in proposals.get(supplier.id, []):
+            if proposal.feedback is not None and proposal.feedback.id in have_feedback:
+                continue
+            if proposal.action is not None and proposal.action.id in have_actions:
+                continue
+            if proposal.kind == AgendaKind.SATISFACTION and supplier.id in have_figures:
+                continue
+            position += 1
+            meeting.agenda.append(AgendaItem(
+                position=position, kind=proposal.kind, supplier_id=supplier.id,
+                title=proposal.title[:TITLE_LENGTH],
+                feedback_id=proposal.feedback.id if proposal.feedback else None,
+                carried_action_id=proposal.action.id if proposal.action else None,
+                figures=proposal.figures or None, discussion="", decisions=""))
+            added += 1
+    return added
+
+
+def refresh_agenda(meeting: Meeting) -> int:
+    """Add what the pre-fill finds now and the agenda lacks; the number added."""
+    _require_open(meeting)
+    proposals = prefill_proposals([s.id for s in meeting.suppliers], meeting.id)
+    with write_transaction():
+        return _add_proposals(meeting, proposals)
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+
+@dataclass
+class MeetingInput:
+    title: str
+    day: date | None
+    start: time | None
+    end: time | None
+    location: str = ""
+    booking_id: int | None = None
+    supplier_ids: list[int] = field(default_factory=list)
+    staff_ids: list[int] = field(default_factory=list)
+    chair: str = ""
+    recorder: str = ""
+
+
+def _local(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment, tzinfo=local_zone())
+
+
+def booking_choices(around: date | None = None) -> list[Booking]:
+    """Conference-center bookings a meeting may be held in: active ones from today on."""
+    since = _local(around or today(), time.min)
+    return list(db.session.scalars(
+        sa.select(Booking).where(Booking.status.in_(BookingStatus.ACTIVE),
+                                 Booking.starts_at >= since)
+        .order_by(Booking.starts_at, Booking.id).limit(200)))
+
+
+def _check_meeting(data: MeetingInput) -> tuple[datetime, datetime]:
+    if not data.title.strip():
+        raise ServiceError(_l("This field is required."), field="title")
+    if data.day is None:
+        raise ServiceError(_l("Enter the day."), field="day")
+    if data.start is None or data.end is None:
+        raise ServiceError(_l("Enter the start and end times."), field="start")
+    if data.end <= data.start:
+        raise ServiceError(_l("The meeting must end after it starts."), field="end")
+    if not data.supplier_ids:
+        raise ServiceError(_l("Invite at least one supplier."), field="supplier_ids")
+    if data.booking_id and db.session.get(Booking, data.booking_id) is None:
+        raise ServiceError(_l("Choose a booking."), field="booking_id")
+    return _local(data.day, data.start), _local(data.day, data.end)
+
+
+def _booking_location(booking_id: int | None) -> str:
+    """The venue(s) of a conference-center booking, when no location is typed."""
+    if not booking_id:
+        return ""
+    from ..bookings.calendars import location
+
+    booking = db.session.get(Booking, booking_id)
+    venues = {slot.venue_id: slot.venue for slot in booking.slots} if booking else {}
+    return "、".join(location(venue) for venue in venues.values())[:200] or \
+        (booking.title if booking else "")
+
+
+def _suppliers(ids: list[int]) -> list[Supplier]:
+    found = list(db.session.scalars(sa.select(Supplier).where(Supplier.id.in_(ids or [0]))))
+    if len(found) != len(set(ids)):
+        raise ServiceError(_l("Choose suppliers from the list."), field="supplier_ids")
+    return found
+
+
+def _staff_users(ids: list[int]):
+    from ..auth.models import User
+    from ..roles import Role
+
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(User).where(
+        User.id.in_(ids), User.role.in_((Role.STAFF, Role.ADMIN)))))
+
+
+def create_meeting(actor, data: MeetingInput) -> Meeting:
+    """A planned meeting with its invited suppliers, attendees and pre-filled agenda."""
+    starts_at, ends_at = _check_meeting(data)
+    suppliers = _suppliers(data.supplier_ids)
+    staff = _staff_users(data.staff_ids)
+    proposals = prefill_proposals([s.id for s in suppliers])
+    location = data.location.strip() or _booking_location(data.booking_id)
+    with write_transaction():
+        meeting = Meeting(title=data.title.strip(), starts_at=starts_at, ends_at=ends_at,
+                          location=location, booking_id=data.booking_id or None,
+                          chair=data.chair.strip(), recorder=data.recorder.strip(),
+                          status=MeetingStatus.PLANNED, created_by_id=actor.id, summary="",
+                          cancel_reason="")
+        meeting.suppliers = suppliers
+        db.session.add(meeting)
+        for user in staff:
+            meeting.attendees.append(MeetingAttendee(user_id=user.id, name="", title=""))
+        for supplier in suppliers:
+            if supplier.contact_name:
+                meeting.attendees.append(MeetingAttendee(
+                    supplier_id=supplier.id, name=supplier.contact_name, title=""))
+        db.session.flush()
+        _add_proposals(meeting, proposals)
+    return meeting
+
+
+def update_meeting(meeting: Meeting, data: MeetingInput) -> Meeting:
+    """Change a planned meeting; newly invited suppliers get their pre-filled items."""
+    if meeting.status != MeetingStatus.PLANNED:
+        raise NotAllowed(_l("Only a planned meeting can be changed."))
+    starts_at, ends_at = _check_meeting(data)
+    suppliers = _suppliers(data.supplier_ids)
+    with write_transaction():
+        meeting.title = data.title.strip()
+        meeting.starts_at, meeting.ends_at = starts_at, ends_at
+        meeting.location = data.location.strip() or _booking_location(data.booking_id)
+        meeting.booking_id = data.booking_id or None
+        meeting.chair, meeting.recorder = data.chair.strip(), data.recorder.strip()
+        meeting.suppliers = suppliers
+        db.session.flush()
+        _add_proposals(meeting, prefill_proposals([s.id for s in suppliers], meeting.id))
+    return meeting
+
+
+def missing_owners(meeting: Meeting) -> list[ActionItem]:
+    """Action items that lack a responsible party (supplier or person) or a due date."""
+    return [action for action in meeting.actions
+            if not action.has_owner or action.due_on is None]
+
+
+def act(meeting: Meeting, name: str, actor, reason: str = "") -> Meeting:
+    """hold, publish or cancel (the transition table decides what is allowed)."""
+    MEETING_FLOW.check(name, meeting.status, actor.role, reason=reason)
+    if name == "publish":
+        missing = missing_owners(meeting)
+        if missing:
+            raise ServiceError(_l(
+                "The minutes cannot be published: these action items lack a responsible "
+                "party or a due date: %(items)s",
+                items="；".join(_title(action.description, 40) for action in missing)))
+    with write_transaction():
+        meeting.status = MEETING_FLOW.transitions[name].target
+        if name == "publish":
+            meeting.published_at = utcnow()
+        if name == "cancel":
+            meeting.cancel_reason = reason.strip()
+    return meeting
+
+
+def _require_open(meeting: Meeting) -> None:
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise NotAllowed(_l("The meeting is cancelled."))
+
+
+def _amendment(meeting: Meeting, actor, reason: str, what: str, before: dict,
+               after: dict) -> None:
+    """Inside a write transaction: published minutes need a reason and keep a revision."""
+    if not meeting.locked:
+        return
+    MEETING_FLOW.check("amend", meeting.status, actor.role, reason=reason)
+    db.session.add(MinutesRevision(meeting_id=meeting.id, reason=reason.strip(),
+                                   what=what[:300], before=before, after=after,
+                                   actor_id=actor.id))
+
+
+def _check_amendment(meeting: Meeting, actor, reason: str) -> None:
+    """Refuse before anything is written (a friendly message beside the reason field)."""
+    _require_open(meeting)
+    if meeting.locked:
+        MEETING_FLOW.check("amend", meeting.status, actor.role, reason=reason)
+
+
+# --- agenda -----------------------------------------------------------------------------------
+
+
+def add_agenda_item(meeting: Meeting, title: str, supplier_id: int | None = None,
+                    actor=None, reason: str = "") -> AgendaItem:
+    _check_amendment(meeting, actor, reason)
+    if not title.strip():
+        raise ServiceError(_l("This field is required."), field="title")
+    if supplier_id and supplier_id not in {s.id for s in meeting.suppliers}:
+        raise ServiceError(_l("Choose one of the invited suppliers."), field="supplier_id")
+    with write_transaction():
+        item = AgendaItem(position=max((i.position for i in meeting.agenda), default=0) + 1,
+                          kind=AgendaKind.OTHER, supplier_id=supplier_id or None,
+                          title=title.strip()[:TITLE_LENGTH], discussion="", decisions="")
+        meeting.agenda.append(item)
+        _amendment(meeting, actor, reason, title, {}, {"agenda_item": title.strip()})
+    return item
+
+
+def remove_agenda_item(item: AgendaItem, actor=None, reason: str = "") -> None:
+    meeting = item.meeting
+    _check_amendment(meeting, actor, reason)
+    if item.actions:
+        raise NotAllowed(_l("This item has action items: remove them first."))
+    with write_transaction():
+        _amendment(meeting, actor, reason, item.title, _item_state(item), {})
+        meeting.agenda.remove(item)
+
+
+def move_agenda_item(item: AgendaItem, direction: str) -> None:
+    """Move one place up or down (positions are renumbered 1..n)."""
+    meeting = item.meeting
+    _require_open(meeting)
+    if meeting.locked:
+        raise NotAllowed(_l("The minutes are published: the agenda order is final."))
+    items = list(meeting.agenda)
+    index = items.index(item)
+    other = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= other < len(items):
+        return
+    items[index], items[other] = items[other], items[index]
+    with write_transaction():
+        for position, entry in enumerate(items, start=1):
+            if entry.position != position:
+                entry.position = position
+    db.session.expire(meeting, ["agenda"])
+
+
+def _item_state(item: AgendaItem) -> dict:
+    return {"title": item.title, "discussion": item.discussion, "decisions": item.decisions}
+
+
+def save_minutes(item: AgendaItem, discussion: str, decisions: str, actor,
+                 reason: str = "") -> AgendaItem:
+    """An agenda item's discussion (Markdown) and decisions."""
+    meeting = item.meeting
+    _check_amendment(meeting, actor, reason)
+    if meeting.status == MeetingStatus.PLANNED:
+        raise NotAllowed(_l("Minutes are recorded once the meeting is held."))
+    before = _item_state(item)
+    with write_transaction():
+        item.discussion = (discussion or "").strip()
+        item.decisions = (decisions or "").strip()
+        after = _item_state(item)
+        if after != before:
+            _amendment(meeting, actor, reason, item.title, before, after)
+    return item
+
+
+def save_summary(meeting: Meeting, summary: str, actor, reason: str = "") -> Meeting:
+    _check_amendment(meeting, actor, reason)
+    before = {"summary": meeting.summary}
+    with write_transaction():
+        meeting.summary = (summary or "").strip()
+        if meeting.summary != before["summary"]:
+            _amendment(meeting, actor, reason, str(_l("Summary")), before,
+                       {"summary": meeting.summary})
+    return meeting
+
+
+# --- attendees --------------------------------------------------------------------------------
+
+
+def add_attendee(meeting: Meeting, *, user_id: int | None = None, name: str = "",
+                 title: str = "", supplier_id: int | None = None) -> MeetingAttendee:
+    _require_open(meeting)
+    if user_id is None and not name.strip():
+        raise ServiceError(_l("Enter the representative's name."), field="name")
+    if user_id is not None and not _staff_users([user_id]):
+        raise ServiceError(_l("Choose a member of staff."), field="user_id")
+    if user_id is not None and any(a.user_id == user_id for a in meeting.attendees):
+        raise ServiceError(_l("This person is already on the list."), field="user_id")
+    if supplier_id and supplier_id not in {s.id for s in meeting.suppliers}:
+        raise ServiceError(_l("Choose one of the invited suppliers."), field="supplier_id")
+    with write_transaction():
+        attendee = MeetingAttendee(user_id=user_id, name=name.strip()[:100],
+                                   title=title.strip()[:100], supplier_id=supplier_id or None)
+        meeting.attendees.append(attendee)
+    return attendee
+
+
+def remove_attendee(attendee: MeetingAttendee) -> None:
+    meeting = attendee.meeting
+    if meeting.locked:
+        raise NotAllowed(_l("The minutes are published: the attendance list is final."))
+    with write_transaction():
+        meeting.attendees.remove(attendee)
+
+
+def mark_attendance(meeting: Meeting, present_ids: set[int]) -> None:
+    """Everyone on the list is marked present or absent."""
+    _require_open(meeting)
+    if meeting.status == MeetingStatus.PLANNED:
+        raise NotAllowed(_l("Attendance is marked once the meeting is held."))
+    if meeting.locked:
+        raise NotAllowed(_l("The minutes are published: the attendance list is final."))
+    with write_transaction():
+        for attendee in meeting.attendees:
+            attendee.attended = attendee.id in present_ids
+
+
+# --- action items -----------------------------------------------------------------------------
+
+
+@dataclass
+class ActionInput:
+    description: str
+    supplier_id: int | None = None
+    responsible_person: str = ""
+    due_on: date | None = None
+    feedback_ids: list[int] = field(default_factory=list)
+
+
+def linkable_feedback(meeting: Meeting) -> list[Feedback]:
+    """Feedback an action of this meeting may answer: its invited suppliers' feedback on the
+    agenda, or still open."""
+    ids = [s.id for s in meeting.suppliers] or [0]
+    on_agenda = [item.feedback_id for item in meeting.agenda if item.feedback_id] or [0]
+    return list(db.session.scalars(
+        sa.select(Feedback).where(sa.or_(Feedback.id.in_(on_agenda),
+                                         open_feedback_condition(ids)))
+        .options(selectinload(Feedback.category))
+        .order_by(Feedback.id)))
+
+
+def _action_state(action: ActionItem) -> dict:
+    return {"description": action.description, "supplier_id": action.supplier_id,
+            "responsible_person": action.responsible_person,
+            "due_on": action.due_on.isoformat() if action.due_on else None,
+            "feedback_ids": sorted(f.id for f in action.feedback)}
+
+
+def save_action(meeting: Meeting, action: ActionItem | None, data: ActionInput, actor,
+                agenda_item: AgendaItem | None = None, reason: str = "") -> ActionItem:
+    _check_amendment(meeting, actor, reason)
+    if meeting.status == MeetingStatus.PLANNED:
+        raise NotAllowed(_l("Action items are recorded once the meeting is held."))
+    if not data.description.strip():
+        raise ServiceError(_l("Describe what is to be done."), field="description")
+    if data.supplier_id and data.supplier_id not in {s.id for s in meeting.suppliers}:
+        raise ServiceError(_l("Choose one of the invited suppliers."), field="supplier_id")
+    allowed = {f.id: f for f in linkable_feedback(meeting)}
+    if action is not None:
+        allowed.update({f.id: f for f in action.feedback})
+    unknown = set(data.feedback_ids) - allowed.keys()
+    if unknown:
+        raise ServiceError(_l("Choose feedback from the list."), field="feedback_ids")
+    with write_transaction():
+        before = _action_state(action) if action is not None else {}
+        fields = {"description": data.description.strip(),
+                  "supplier_id": data.supplier_id or None,
+                  "responsible_person": data.responsible_person.strip()[:100],
+                  "due_on": data.due_on,
+                  "feedback": [allowed[i] for i in sorted(set(data.feedback_ids))]}
+        if action is None:
+            action = ActionItem(meeting_id=meeting.id, status=ActionStatus.OPEN, note="",
+                                agenda_item_id=agenda_item.id if agenda_item else None,
+                                **fields)
+            meeting.actions.append(action)
+        else:
+            for name, value in fields.items():
+                setattr(action, name, value)
+        db.session.flush()
+        after = _action_state(action)
+        if before != after:
+            _amendment(meeting, actor, reason, action.description, before, after)
+    return action
+
+
+def delete_action(action: ActionItem, actor, reason: str = "") -> None:
+    meeting = action.meeting
+    _check_amendment(meeting, actor, reason)
+    with write_transaction():
+        _amendment(meeting, actor, reason, action.description, _action_state(action), {})
+        meeting.actions.remove(action)
+
+
+def act_on_action(action: ActionItem, name: str, actor, reason: str = "") -> ActionItem:
+    """complete, verify or reopen an action item (follow-up, not a change of the minutes)."""
+    if action.meeting.status in (MeetingStatus.PLANNED, MeetingStatus.CANCELLED):
+        raise NotAllowed(_l("This action is not possible in the record's current state."))
+    ACTION_FLOW.check(name, action.status, actor.role, reason=reason)
+    with write_transaction():
+        action.status = ACTION_FLOW.transitions[name].target
+        if name == "complete":
+            action.done_at = utcnow()
+        elif name == "verify":
+            action.verified_at, action.verified_by_id = utcnow(), actor.id
+        else:
+            action.done_at = action.verified_at = action.verified_by_id = None
+            action.note = (action.note + "\n" + reason.strip()).strip()
+    return action
+
+
+# --- feedback answered by verified actions ----------------------------------------------------
+
+
+def ready_to_resolve_condition():
+    """SQL: feedback still open whose linked action items (one or more) are all verified."""
+    linked = sa.select(action_feedback.c.action_id).where(
+        action_feedback.c.feedback_id == Feedback.id)
+    unverified = (sa.select(action_feedback.c.action_id)
+                  .join(ActionItem, ActionItem.id == action_feedback.c.action_id)
+                  .where(action_feedback.c.feedback_id == Feedback.id,
+                         ActionItem.status != ActionStatus.VERIFIED))
+    return sa.and_(Feedback.status.in_(FeedbackStatus.OPEN), linked.exists(),
+                   ~unverified.exists())
+
+
+def ready_to_resolve_stmt():
+    return (sa.select(Feedback).where(ready_to_resolve_condition())
+            .options(selectinload(Feedback.category), selectinload(Feedback.supplier))
+            .order_by(Feedback.submitted_at, Feedback.id))
+
+
+def resolve_answered_feedback(feedback_id: int, actor, response: str):
+    """Resolve a feedback item answered by verified action items, in one step; the
+    supervisor is then asked to confirm and rate it.
+
+    INTEGRATOR: wire this to the feedback module's one transition function, e.g.::
+
+        item = db.session.get(Feedback, feedback_id)
+        if item is None or not db.session.scalar(
+                sa.select(sa.literal(True)).where(Feedback.id == feedback_id,
+                                                  ready_to_resolve_condition())):
+            raise NotAllowed(...)
+        from ..feedback.services import apply_transition
+        return apply_transition(item, "resolve", actor, response=response)
+
+    Until then it raises NotImplementedError (the feedback services are built in parallel).
+    """
+    raise NotImplementedError("resolve_answered_feedback: wire to "
+                              "portal.feedback.services.apply_transition")

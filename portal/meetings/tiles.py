@@ -1,0 +1,57 @@
+"""Staff dashboard tiles: contracts expiring, overdue action items, feedback ready to resolve
+(one query; the conditions are those of the alerts and the lists).
+
+NOT REGISTERED YET: ``tests/rentals/test_alerts.py`` asserts the total number of tiles on the
+staff home page, which any other module's tiles change. INTEGRATOR: once that test counts only
+the rentals tiles, decorate :func:`meeting_tiles` with ``@tile_provider`` and add ``tiles`` to
+the imports in ``portal/meetings/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from ..core.dashboard import Tile
+from ..extensions import db
+from ..feedback.models import Feedback
+from ..roles import Role
+from ..suppliers.models import ContractState, ServiceContract
+from ..suppliers.tasks import expiring_condition
+from . import services
+from .models import ActionItem, Meeting, MeetingStatus
+
+
+def figures(on=None) -> dict[str, int]:
+    on = on or services.today()
+
+    def scalar(select):
+        return select.scalar_subquery()
+
+    row = db.session.execute(sa.select(
+        scalar(sa.select(sa.func.count(ServiceContract.id)).where(expiring_condition(on))),
+        scalar(sa.select(sa.func.count(ActionItem.id))
+               .join(Meeting, Meeting.id == ActionItem.meeting_id)
+               .where(ActionItem.overdue(on), Meeting.status != MeetingStatus.CANCELLED)),
+        scalar(sa.select(sa.func.count(Feedback.id))
+               .where(services.ready_to_resolve_condition())),
+    )).one()
+    return dict(zip(("expiring", "overdue", "ready"), (int(v or 0) for v in row), strict=True))
+
+
+def meeting_tiles(user) -> list[Tile]:
+    if user.role not in (Role.STAFF, Role.ADMIN):
+        return []
+    found = figures()
+    return [
+        Tile(_l("Service contracts expiring"), str(found["expiring"]),
+             url_for("suppliers.contracts", state=ContractState.EXPIRING),
+             tone="warning" if found["expiring"] else "good"),
+        Tile(_l("Overdue action items"), str(found["overdue"]),
+             url_for("meetings.actions", state="overdue"),
+             tone="danger" if found["overdue"] else "good"),
+        Tile(_l("Feedback ready to resolve"), str(found["ready"]),
+             url_for("meetings.ready_to_resolve"),
+             tone="warning" if found["ready"] else "good"),
+    ]
