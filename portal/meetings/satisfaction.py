@@ -1,16 +1,9 @@
-"""The ONE adapter to the surveys module's satisfaction figures.
+"""Satisfaction figures of suppliers for the agenda pre-fill and the supplier scorecard.
 
-The surveys module (built in parallel) exposes
-``portal.surveys.reports.supplier_satisfaction(supplier_ids) -> dict[int,
-list[SupplierSatisfaction]]`` (fields round_id, round_title, closes_on, category_label, rate
-— a percentage or None —, valid_responses). Agenda pre-fill and the supplier scorecard read the
-figures only through :func:`supplier_satisfaction` here.
-
-INTEGRATOR: until the surveys module is merged this returns ``{}``. Wire it by replacing the
-body with::
-
-    from ..surveys.reports import supplier_satisfaction as figures
-    return figures(list(supplier_ids))
+The figures are the surveys module's (:func:`portal.surveys.reports.supplier_satisfaction`:
+per supplier, its rate per service category for its latest rounds, newest first, from the
+supplier recorded when each round was published); this module turns them into the plain data
+an agenda item keeps as its snapshot.
 """
 
 from __future__ import annotations
@@ -19,8 +12,10 @@ from collections.abc import Iterable
 
 
 def supplier_satisfaction(supplier_ids: Iterable[int]) -> dict[int, list]:
-    """Satisfaction figures per supplier id (objects with the fields above), newest first."""
-    return {}  # not wired yet: see the module docstring
+    """Satisfaction figures per supplier id (``SupplierSatisfaction``), newest round first."""
+    from ..surveys.reports import supplier_satisfaction as figures
+
+    return figures(list(supplier_ids))
 
 
 def as_dicts(figures: list) -> list[dict]:

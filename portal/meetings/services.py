@@ -562,21 +562,23 @@ def ready_to_resolve_stmt():
             .order_by(Feedback.submitted_at, Feedback.id))
 
 
-def resolve_answered_feedback(feedback_id: int, actor, response: str):
+def resolve_answered_feedback(feedback_id: int, actor, response: str) -> Feedback:
     """Resolve a feedback item answered by verified action items, in one step; the
-    supervisor is then asked to confirm and rate it.
+    supervisor is then asked (by the feedback module's notification) to confirm and rate it.
 
-    INTEGRATOR: wire this to the feedback module's one transition function, e.g.::
-
-        item = db.session.get(Feedback, feedback_id)
-        if item is None or not db.session.scalar(
-                sa.select(sa.literal(True)).where(Feedback.id == feedback_id,
-                                                  ready_to_resolve_condition())):
-            raise NotAllowed(...)
-        from ..feedback.services import apply_transition
-        return apply_transition(item, "resolve", actor, response=response)
-
-    Until then it raises NotImplementedError (the feedback services are built in parallel).
+    The feedback module's one transition function does the work, so its rules, timeline,
+    audit and emails apply unchanged; an item nobody accepted yet is accepted by ``actor``
+    first, in the same transaction.
     """
-    raise NotImplementedError("resolve_answered_feedback: wire to "
-                              "portal.feedback.services.apply_transition")
+    from ..feedback.services import apply_transition
+
+    with write_transaction():
+        ready = db.session.scalar(sa.select(Feedback.id).where(
+            Feedback.id == feedback_id, ready_to_resolve_condition()))
+        if ready is None:
+            raise NotAllowed(_l("This feedback is not ready to resolve: it is closed already, "
+                                "or an action item linked to it is not verified yet."))
+        item = db.session.get(Feedback, feedback_id)
+        if item.status == FeedbackStatus.SUBMITTED:
+            apply_transition(item, "accept", actor)
+        return apply_transition(item, "resolve", actor, response=response)

@@ -1,10 +1,5 @@
 """Staff dashboard tiles: contracts expiring, overdue action items, feedback ready to resolve
 (one query; the conditions are those of the alerts and the lists).
-
-NOT REGISTERED YET: ``tests/rentals/test_alerts.py`` asserts the total number of tiles on the
-staff home page, which any other module's tiles change. INTEGRATOR: once that test counts only
-the rentals tiles, decorate :func:`meeting_tiles` with ``@tile_provider`` and add ``tiles`` to
-the imports in ``portal/meetings/__init__.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +8,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from ..core.dashboard import Tile
+from ..core.dashboard import Tile, tile_provider
 from ..extensions import db
 from ..feedback.models import Feedback
 from ..roles import Role
@@ -40,6 +35,7 @@ def figures(on=None) -> dict[str, int]:
     return dict(zip(("expiring", "overdue", "ready"), (int(v or 0) for v in row), strict=True))
 
 
+@tile_provider
 def meeting_tiles(user) -> list[Tile]:
     if user.role not in (Role.STAFF, Role.ADMIN):
         return []

@@ -567,10 +567,6 @@ def resolve_feedback(feedback_id: int):
                       pager=paginate(services.ready_to_resolve_stmt()), form=form, **_labels())
     try:
         services.resolve_answered_feedback(feedback_id, _actor(), form.response.data)
-    except NotImplementedError:
-        # Not wired yet: the feedback module's transition function is merged by the integrator.
-        flash(_("Resolving feedback from here is not available yet."), "warning")
-        return redirect_to(url_for("meetings.ready_to_resolve"))
     except ServiceError as error:
         flash(error.message, "danger")
         return redirect_to(url_for("meetings.ready_to_resolve"))

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask_login import current_user
 
+from portal.database import write_transaction
 from portal.errors import NotAllowed, ServiceError
 from portal.extensions import db
 from portal.feedback.models import Feedback
@@ -144,9 +145,30 @@ def test_satisfaction_figures_are_prefilled_and_rendered_when_the_adapter_has_th
     assert "93.5%" in scorecard
 
 
-def test_the_adapter_returns_nothing_until_it_is_wired(app, ctx):
-    with ctx():
-        assert satisfaction.supplier_satisfaction([1, 2]) == {}
+def test_real_survey_figures_reach_the_agenda_and_the_scorecard(app, ctx, world, login_as):
+    """The surveys module's figures, by the supplier responsible when the round was published."""
+    from portal.feedback.models import ServiceCategory
+    from portal.surveys.models import Scale
+    from tests.surveys.factories import answer, close, invite, make_questionnaire, make_round
+
+    with app.test_request_context(), write_transaction():
+        db.session.get(ServiceCategory, world.category_id).contract_id = world.contract_id
+    round_id = make_round(app, make_questionnaire(app, [world.category_id]))
+    tokens = invite(app, round_id, "a@example.com", "b@example.com", "c@example.com",
+                    "d@example.com")
+    for token, value in zip(tokens, (4, 4, 3, 1), strict=True):  # 3 of 4 satisfied
+        answer(app, round_id, token, value=value)
+    close(app, round_id)
+    assert len(Scale.POINTS) >= 4
+    with ctx(world.staff_id):
+        figures = satisfaction.supplier_satisfaction([world.supplier_id])[world.supplier_id]
+        assert [(f.round_id, f.rate, f.valid_responses) for f in figures] == [(round_id, 75.0, 4)]
+        meeting = _plan(world)
+        item = meeting.agenda[-1]
+        assert item.kind == AgendaKind.SATISFACTION and item.figures[0]["rate"] == 75.0
+    staff = login_as("staff")
+    scorecard = staff.get(f"/suppliers/{world.supplier_id}/scorecard").get_data(as_text=True)
+    assert "75%" in scorecard or "75.0%" in scorecard
 
 
 def test_meeting_times_and_suppliers_are_checked(app, ctx, world):
@@ -302,18 +324,38 @@ def test_feedback_is_ready_to_resolve_when_all_its_actions_are_verified(app, ctx
         assert first
 
 
-def test_resolving_is_routed_to_the_one_function_the_integrator_wires(app, ctx, login_as,
-                                                                     world):
-    feedback_id = _feedback(app, world)
-    with ctx(world.staff_id), pytest.raises(NotImplementedError):
-        services.resolve_answered_feedback(feedback_id, current_user._get_current_object(),
-                                           "已整改")
+def test_staff_resolve_answered_feedback_in_one_step_and_the_supervisor_is_asked(
+        app, ctx, login_as, world):
+    from portal.auth.models import User
+    from tests.helpers import outbox_for
+
+    waiting = _feedback(app, world)  # its action is not verified yet
+    answered = _feedback(app, world, status="submitted")  # nobody accepted it yet
+    meeting_id = make_meeting(app, [world.supplier_id], status="minutes_published")
+    make_action(app, meeting_id, supplier_id=world.supplier_id, feedback_ids=(waiting,),
+                status=ActionStatus.DONE)
+    make_action(app, meeting_id, supplier_id=world.supplier_id, feedback_ids=(answered,),
+                status=ActionStatus.VERIFIED)
     staff = login_as("staff")
-    response = staff.post(f"/meetings/feedback/{feedback_id}/resolve",
-                          data=form_data(staff, "/meetings/ready-to-resolve", response="已整改"))
+    refused = staff.post(f"/meetings/feedback/{waiting}/resolve",
+                         data=form_data(staff, "/meetings/ready-to-resolve", response="已整改"))
+    assert refused.status_code == 303
+    page = staff.get("/meetings/ready-to-resolve").get_data(as_text=True)
+    assert "not ready to resolve" in page or "尚不能办结" in page
+    response = staff.post(f"/meetings/feedback/{answered}/resolve",
+                          data=form_data(staff, "/meetings/ready-to-resolve",
+                                         response="保洁公司已增派人员，积水已清理"))
     assert response.status_code == 303
     with app.app_context():
-        assert db.session.get(Feedback, feedback_id).status == "accepted"
+        item = db.session.get(Feedback, answered)
+        assert item.status == "resolved" and item.response.startswith("保洁公司已增派人员")
+        assert [e.action for e in item.events][-2:] == ["accept", "resolve"]
+        assert db.session.get(Feedback, waiting).status == "accepted"
+        supervisor_email = db.session.get(User, world.supervisor_id).email
+    assert outbox_for(app, supervisor_email)  # asked to confirm and rate it
+    with ctx(world.staff_id):
+        assert answered not in [f.id for f in db.session.scalars(
+            services.ready_to_resolve_stmt())]
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -489,7 +531,7 @@ def test_feedback_links_are_limited_to_the_meeting(app, ctx, world):
             ActionItem.meeting_id == meeting_id)) == 0
 
 
-def test_tile_figures_in_one_query(app, ctx, world, count_queries):
+def test_tile_figures_in_one_query(app, ctx, world, count_queries, login_as):
     from portal.meetings import tiles
 
     meeting_id = make_meeting(app, [world.supplier_id], status="minutes_published")
@@ -502,6 +544,9 @@ def test_tile_figures_in_one_query(app, ctx, world, count_queries):
         assert found["overdue"] == 1 and found["ready"] == 0
         assert [t.value for t in tiles.meeting_tiles(current_user._get_current_object())] == [
             "0", "1", "0"]
+    home = login_as("staff").get("/").get_data(as_text=True)
+    assert 'href="/meetings/actions?state=overdue"' in home  # registered on the home page
+    assert 'href="/meetings/' not in login_as("supervisor").get("/").get_data(as_text=True)
 
 
 def test_the_action_list_filters_overdue_items(app, login_as, world):
