@@ -1,11 +1,8 @@
 """The joint-meeting journey in a real browser: staff plan a meeting whose agenda is
 pre-filled with a supplier's open feedback, record the minutes with an action item answering
-that feedback, publish them, download the PDF and Word minutes, verify the action — and the
-feedback shows as ready to resolve.
-
-(The last step of the journey — resolving the feedback so that the supervisor confirms and
-rates it — needs the feedback module's transition function, which the integrator wires into
-``portal.meetings.services.resolve_answered_feedback``: the test stops at "ready to resolve".)
+that feedback, publish them, download the PDF and Word minutes, verify the action; the
+feedback is then ready to resolve, staff resolve it in one step, and the supervisor sees it
+resolved with the response, ready to confirm and rate.
 
 Pages are read in English (the language cookie), so the steps do not depend on the catalog.
 """
@@ -120,8 +117,20 @@ def test_staff_plan_a_meeting_record_minutes_publish_and_verify_the_action(
     expect(page.locator("#actions tr").filter(has_text="午间增派一名保洁员")).to_contain_text(
         "Verified")
 
-    # 6. The feedback is ready to resolve (resolving it is the integrator's wiring).
+    # 6. The feedback is ready to resolve; staff resolve it in one step.
     page.goto(f"{base}/meetings/ready-to-resolve")
     expect(page.locator(f"#ready-{feedback}")).to_contain_text("二号楼三楼卫生间地面积水")
+    page.fill(f"#response-{feedback}", "联席会议决定午间增派保洁员，已核验落实")
+    page.locator(f"#ready-{feedback}").get_by_role("button", name="Resolve").click()
+    expect(page.locator(".flash, .alert").first).to_contain_text("supervisor")
+    expect(page.locator(f"#ready-{feedback}")).to_have_count(0)
     assert meeting_url
+
+    # 7. The supervisor sees it resolved, with the response, ready to confirm and rate.
+    phone = new_context(viewport={"width": 390, "height": 844}).new_page()
+    _login(phone, base, supervisor)
+    phone.goto(f"{base}/feedback/{feedback}")
+    expect(phone.locator("#feedback-status")).to_have_text("Resolved")
+    expect(phone.locator("#feedback-response")).to_contain_text("已核验落实")
+    expect(phone.get_by_role("button", name="Confirm and close")).to_be_visible()
     problems.assert_clean()
