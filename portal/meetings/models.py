@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..page_cache import cache_scope
 from ..roles import Role
 from ..suppliers.models import Supplier
 from ..workflow import Transition, Workflow
@@ -283,3 +284,7 @@ class MinutesRevision(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor = relationship("User")
+
+
+# Cached pages drawn from these models are rendered afresh after any change to them.
+cache_scope("meetings", Meeting, MeetingAttendee, AgendaItem, ActionItem, MinutesRevision)

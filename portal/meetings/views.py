@@ -19,6 +19,7 @@ from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors
 from ..i18n import local_zone
 from ..markdown import render_markdown
+from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
 from ..suppliers.models import Supplier
@@ -174,6 +175,7 @@ def meeting_new():
 
 @bp.route("/prefill")
 @staff_required
+@cached_page("meetings", "suppliers", "feedback", "surveys", "bookings")
 def prefill():
     """The agenda the pre-fill proposes for these suppliers (the new-meeting form's preview)."""
     ids = request.args.getlist("supplier_ids", type=int)[:50]
@@ -233,6 +235,7 @@ def _actions_by_item(meeting: Meeting) -> dict:
 
 @bp.route("/<int:meeting_id>")
 @staff_required
+@cached_page("meetings", "suppliers", "feedback", "surveys", "bookings")
 def meeting(meeting_id: int):
     return _page(_meeting(meeting_id))
 

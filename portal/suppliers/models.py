@@ -18,6 +18,7 @@ from ..alerts import is_expiring
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..page_cache import cache_scope
 from ..roles import Role
 
 if TYPE_CHECKING:
@@ -126,3 +127,7 @@ class ServiceContract(Audited, db.Model):
 
     def covers(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+
+# Cached pages drawn from these models are rendered afresh after any change to them.
+cache_scope("suppliers", Supplier, ServiceContract)

@@ -20,6 +20,7 @@ from ..authz import staff_required, visible_or_404
 from ..exports import Column, Kind, export_response
 from ..extensions import db
 from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
+from ..page_cache import cached_page
 from ..reporting import half_year_choices, period_from_request
 from . import bp, services
 from .models import ContractState, ServiceContract, Supplier
@@ -97,6 +98,7 @@ def scorecard(supplier: Supplier, period, on=None) -> dict:
 
 @bp.route("/<int:supplier_id>/scorecard")
 @staff_required
+@cached_page("meetings", "suppliers", "feedback", "surveys")
 def scorecard_page(supplier_id: int):
     supplier = visible_or_404(Supplier, supplier_id)
     period, period_error = period_from_request()
