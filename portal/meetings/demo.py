@@ -24,7 +24,7 @@ from ..roles import Role
 from ..suppliers import services as suppliers
 from ..validators import uscc_check_char
 from . import services
-from .models import ActionItem
+from .models import ActionItem, ActionStatus
 
 # code, name, English name, team, supplier, contact, phone, state of its contract
 SERVICES = [
@@ -189,3 +189,26 @@ def load_suppliers_and_meetings(context: dict) -> None:
         staff_ids=[staff.id] if staff else [], chair="周建国", recorder="陈晓丽")
     services.create_meeting(actor, upcoming)
     context["meeting_actions"] = list(db.session.scalars(sa.select(ActionItem.id)))
+
+
+@demo_loader(order=58)  # after the feedback (55): the loop from complaint to verified action
+def link_actions_to_feedback(context: dict) -> None:
+    """Each verified action answers one open feedback item about its supplier, so the demo's
+    "ready to resolve" list shows the loop closing (staff resolve, the supervisor rates)."""
+    from ..feedback.models import Feedback, FeedbackStatus
+
+    with write_transaction():
+        taken: set[int] = set()
+        verified = db.session.scalars(sa.select(ActionItem).where(
+            ActionItem.status == ActionStatus.VERIFIED, ActionItem.supplier_id.is_not(None))
+            .order_by(ActionItem.id))
+        for action in verified:
+            item = db.session.scalar(
+                sa.select(Feedback).where(Feedback.supplier_id == action.supplier_id,
+                                          Feedback.status.in_(FeedbackStatus.OPEN),
+                                          Feedback.id.not_in(taken or {0}))
+                .order_by(Feedback.submitted_at))
+            if item is not None:
+                action.feedback.append(item)
+                taken.add(item.id)
+    context["feedback_answered_by_actions"] = sorted(taken)

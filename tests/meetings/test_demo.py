@@ -27,3 +27,8 @@ def test_demo_adds_suppliers_contracts_and_meetings(app):
         assert MeetingStatus.PLANNED in statuses
         actions = {a.status for a in db.session.scalars(sa.select(ActionItem))}
         assert actions == set(ActionStatus.ALL)
+        # The loop closes in the demo: a verified action answers an open feedback item.
+        from portal.meetings import services
+
+        ready = db.session.scalars(services.ready_to_resolve_stmt()).all()
+        assert ready and all(item.supplier_id for item in ready)
