@@ -137,6 +137,10 @@ def load_config(instance_path: str) -> dict:
         "BOOKING_CANCEL_CUTOFF_HOURS": _env_int("BOOKING_CANCEL_CUTOFF_HOURS", 48),
         "BOOKINGS_DESK_EMAIL": _env("BOOKINGS_DESK_EMAIL", "huiyi@jgj.example.gov.cn"),
         "RENTALS_DESK_EMAIL": _env("RENTALS_DESK_EMAIL", "fangchan@jgj.example.gov.cn"),
+        # Feedback of a service with no default assignee is announced here (else to staff).
+        "FEEDBACK_DESK_EMAIL": _env("FEEDBACK_DESK_EMAIL"),
+        # Contract expiry warnings go here (else to every active member of staff).
+        "CONTRACTS_DESK_EMAIL": _env("CONTRACTS_DESK_EMAIL"),
         # Surveys: the default target satisfaction rate (percent) of a new round.
         "SURVEY_TARGET_RATE": _env_int("SURVEY_TARGET_RATE", 90),
     }
