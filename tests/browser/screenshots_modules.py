@@ -59,6 +59,22 @@ def main(out: Path) -> None:
                 page.locator("#results a[href*='/rentals/leases/']").first.click()
                 page.wait_for_load_state()
                 page.screenshot(path=out / "rental-lease.png", full_page=True)
+                page.goto(f"{base}/feedback/dashboard")
+                page.screenshot(path=out / "supervision-dashboard.png", full_page=True)
+                page.goto(f"{base}/meetings/")
+                page.locator("a[href^='/meetings/']").filter(has_text="第一季度").first.click()
+                page.wait_for_load_state()
+                page.screenshot(path=out / "meeting-minutes.png", full_page=True)
+                phone = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
+                                            viewport={"width": 390, "height": 844},
+                                            device_scale_factor=2).new_page()
+                phone.goto(f"{base}/auth/login")
+                phone.fill("#email", "supervisor@fgw.example.gov.cn")
+                phone.fill("#password", DEMO_PASSWORD)
+                phone.locator("#login-form").get_by_role("button", name="登录").click()
+                phone.wait_for_url(f"{base}/")
+                phone.goto(f"{base}/feedback/new")
+                phone.screenshot(path=out / "feedback-phone.png", full_page=True)
                 browser.close()
         finally:
             server.stop()
