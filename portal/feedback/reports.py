@@ -14,6 +14,10 @@ acceptance) or one category:
 * **SLA compliance** (resolution): of the items whose SLA is decided — resolved, or still open
   past the deadline — the share not missed, using the model's ``sla_decided`` /
   ``sla_missed`` conditions (the one definition; open overdue items count as missed);
+* **first-response SLA compliance**: likewise of the items whose first response is decided —
+  answered (accepted, rejected or marked duplicate), or still submitted past the response
+  deadline — with ``response_decided`` / ``response_missed``;
+* **open and overdue**: items past either deadline now (the model's ``overdue``);
 * **reopen rate**: items reopened at least once, of the items resolved at least once;
 * average ratings: of the service (at submission) and of the handling (when closed).
 
@@ -40,6 +44,8 @@ class Figures:
     open_overdue: int = 0
     sla_decided: int = 0
     sla_missed: int = 0
+    response_decided: int = 0
+    response_missed: int = 0
     resolved_ever: int = 0
     reopened: int = 0
     closed: int = 0
@@ -54,6 +60,14 @@ class Figures:
         if not self.sla_decided:
             return None
         return Decimal(self.sla_decided - self.sla_missed) / Decimal(self.sla_decided)
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        """Share of decided items answered by the first-response deadline (None: none)."""
+        if not self.response_decided:
+            return None
+        return (Decimal(self.response_decided - self.response_missed)
+                / Decimal(self.response_decided))
 
     @property
     def reopen_rate(self) -> Decimal | None:
@@ -74,9 +88,10 @@ class Figures:
         return (Decimal(self.handling_rating_sum) / self.closed).quantize(Decimal("0.1"))
 
     def as_dict(self) -> dict:
-        keys = ("volume", "open_overdue", "sla_decided", "sla_missed", "resolved_ever",
-                "reopened", "closed", "median_response_hours", "median_resolution_hours",
-                "sla_rate", "reopen_rate", "avg_service_rating", "avg_handling_rating")
+        keys = ("volume", "open_overdue", "sla_decided", "sla_missed", "response_decided",
+                "response_missed", "resolved_ever", "reopened", "closed",
+                "median_response_hours", "median_resolution_hours", "sla_rate",
+                "response_rate", "reopen_rate", "avg_service_rating", "avg_handling_rating")
         return {key: getattr(self, key) for key in keys}
 
 
@@ -110,9 +125,11 @@ def _counts(group=None):
 
     columns = [
         sa.func.count(Feedback.id),
-        count_if(Feedback.resolution_overdue(today)),
+        count_if(Feedback.overdue(today)),
         count_if(Feedback.sla_decided(today)),
         count_if(Feedback.sla_missed(today)),
+        count_if(Feedback.response_decided(today)),
+        count_if(Feedback.response_missed(today)),
         count_if(sa.or_(Feedback.resolved_at.is_not(None), Feedback.reopen_count > 0)),
         count_if(Feedback.reopen_count > 0),
         count_if(Feedback.status == FeedbackStatus.CLOSED),
@@ -206,8 +223,8 @@ def _by_category(start, end, supplier_id, with_total: bool):
         total = Figures()
         for _category, figures in result:
             for name in ("volume", "open_overdue", "sla_decided", "sla_missed",
-                         "resolved_ever", "reopened", "closed", "service_rating_sum",
-                         "handling_rating_sum"):
+                         "response_decided", "response_missed", "resolved_ever",
+                         "reopened", "closed", "service_rating_sum", "handling_rating_sum"):
                 setattr(total, name, getattr(total, name) + getattr(figures, name))
         total.median_response_hours = medians.get((RESPONSE, OVERALL))
         total.median_resolution_hours = medians.get((RESOLUTION, OVERALL))

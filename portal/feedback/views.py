@@ -65,7 +65,7 @@ def _labels() -> dict:
     today = services.today()
     return {"status_labels": S.LABELS, "status_badge": STATUS_BADGE,
             "urgency_labels": Urgency.LABELS, "urgency_badge": URGENCY_BADGE, "today": today,
-            "event_labels": services.EVENT_LABELS}
+            "event_labels": services.EVENT_LABELS, "overdue_labels": Feedback.OVERDUE_LABELS}
 
 
 # --- submitting --------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
         candidate.expected_status.data = item.status
     return {
         "item": item, "actions": actions, "forms": forms, "failed_form": form,
-        "failed": failed, "is_staff": staff, "overdue": item.is_overdue(services.today()),
+        "failed": failed, "is_staff": staff, "overdue": item.overdue_kinds(services.today()),
         "history": history_for(item) if staff else None, **_labels(),
     }
 
