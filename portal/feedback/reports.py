@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..i18n import local_today, local_zone
+from ..reporting import months_of
 from .models import Feedback, FeedbackStatus, ServiceCategory
 
 
@@ -231,15 +232,6 @@ def _by_category(start, end, supplier_id, with_total: bool):
     return result, total
 
 
-def months_of(start: date, end: date) -> list[tuple[date, date]]:
-    months, first = [], date(start.year, start.month, 1)
-    while first < end:
-        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-        months.append((max(first, start), min(following, end)))
-        first = following
-    return months
-
-
 def volume_by_month(start: date, end: date, supplier_id: int | None = None,
                     category_id: int | None = None) -> list[tuple[date, int]]:
     """Items submitted per calendar month of ``[start, end)`` (one query)."""
@@ -247,8 +239,8 @@ def volume_by_month(start: date, end: date, supplier_id: int | None = None,
     if not months:
         return []
     columns = [sa.func.coalesce(sa.func.sum(sa.case(
-        (sa.and_(Feedback.submitted_at >= _bound(first), Feedback.submitted_at < _bound(last)),
-         1), else_=0)), 0) for first, last in months]
+        (sa.and_(Feedback.submitted_at >= _bound(m.first), Feedback.submitted_at < _bound(m.end)),
+         1), else_=0)), 0) for m in months]
     row = db.session.execute(sa.select(*columns).where(
         *_filters(start, end, supplier_id, category_id))).one()
-    return [(first, int(value or 0)) for (first, _last), value in zip(months, row, strict=True)]
+    return [(m.first, int(value or 0)) for m, value in zip(months, row, strict=True)]
