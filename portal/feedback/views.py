@@ -92,7 +92,8 @@ def _location_choices(form: FeedbackForm) -> None:
                                    .where(Room.building_id == building_id)
                                    .order_by(Room.code).limit(2000)).all()
     form.room_id.choices = select_choices([("", _("— the whole building or outside —"))] + [
-        (rid, f"{code}" + (f" ({floor})" if floor else "")) for rid, code, floor in rooms])
+        (rid, _("%(name)s (%(detail)s)", name=code, detail=floor) if floor else code)
+        for rid, code, floor in rooms])
 
 
 def _submit_context(form: FeedbackForm, appointment) -> dict:
