@@ -122,7 +122,9 @@ def request_too_large(error):
     read, so nothing of it is kept: with htmx the page keeps what was typed (only the photos
     field is replaced, out of band, and the reason shown); without it the form comes back
     empty and says so.  Other feedback pages get the portal's usual 413 page."""
-    if request.endpoint != "feedback.submit":
+    user = _user()
+    if request.endpoint != "feedback.submit" or not user.is_authenticated or \
+            user.role != Role.SUPERVISOR:  # the view's own checks did not run
         return _render_error(413)
     form = _submit_form(formdata=MultiDict())
     limit = _megabytes("MAX_CONTENT_LENGTH")
@@ -132,7 +134,7 @@ def request_too_large(error):
     if not is_htmx():
         message += " " + _("Please fill in the form again.")
     form.photos.errors = [message]
-    context = _submit_context(form, services.active_appointment(_user().id))
+    context = _submit_context(form, services.active_appointment(user.id))
     if is_htmx():  # the alert into #messages, the photos field swapped in place
         body = (render_template("_alert.html", category="danger", title=_("Too large"),
                                 message=message)

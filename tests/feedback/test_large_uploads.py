@@ -100,3 +100,11 @@ def test_other_feedback_pages_keep_the_usual_413_page(app, login_as, monkeypatch
     response = staff.post("/feedback/categories/new", data={"name": "x" * (2 * MB)})
     assert response.status_code == 413
     assert "上传的内容超过" in response.get_data(as_text=True)
+
+
+def test_an_anonymous_over_the_cap_submission_gets_the_usual_413_page(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1 * MB)
+    response = client.post("/feedback/new", data={"description": "x" * (2 * MB)})
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "上传的内容超过" in html and 'id="feedback-form"' not in html
