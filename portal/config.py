@@ -82,8 +82,9 @@ def load_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": _env_int("SESSION_HOURS", 12) * 3600,
         "REMEMBER_COOKIE_DURATION": timedelta(days=_env_int("REMEMBER_DAYS", 14)),
-        # Requests larger than this get a 413 page (photos and documents come later).
-        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 16) * 1024 * 1024,
+        # Requests larger than this get a 413 (the feedback form says so beside its photos):
+        # room for 5 photos of UPLOAD_IMAGE_MAX_MB (8) each plus the form.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_MB", 48) * 1024 * 1024,
         "UPLOAD_IMAGE_MAX_MB": _env_int("UPLOAD_IMAGE_MAX_MB", 8),
         # Uploaded files live outside static/ (default: instance/uploads).
         "UPLOAD_FOLDER": _env("UPLOAD_FOLDER"),

@@ -89,6 +89,20 @@ def half_year(year: int, half: int) -> Period | None:
     return Period(date(year, 7, 1), date(year + 1, 1, 1), half=2)
 
 
+def months_of(start: date, end: date) -> list[Period]:
+    """The calendar months of the local days ``[start, end)``, in order, each a
+    :class:`Period` clipped to the span (a span of whole months gives whole months).
+
+    The one helper for per-month rows and columns of every module's reports."""
+    months, first = [], date(start.year, start.month, 1)
+    while first < end:
+        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        if max(first, start) < min(following, end):  # an empty span has no months
+            months.append(Period(max(first, start), min(following, end)))
+        first = following
+    return months
+
+
 def parse_period(text: str) -> Period | None:
     """``2026-07`` (a month) or ``2026-H2`` (a half-year); None for anything else."""
     text = (text or "").strip()

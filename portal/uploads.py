@@ -97,11 +97,24 @@ def delete_image(folder: str, name: str) -> None:
         (upload_root() / folder / name).unlink(missing_ok=True)
 
 
-def send_image(folder: str, name: str):
-    """Serve a stored image; the caller has already checked that the user may see it."""
+PUBLIC_IMAGE_MAX_AGE = 3600  # seconds a public image may be cached, by browsers and proxies
+
+
+def send_image(folder: str, name: str, public: bool = False):
+    """Serve a stored image; the caller has already checked that the user may see it.
+
+    Private by default (``Cache-Control: private, no-store``): no shared cache keeps a photo
+    someone else may not see, and a browser keeps no copy after logging out.  ``public=True``
+    only for an image anyone may see (a public venue's photo): cacheable for an hour.
+    """
     if not _NAME.match(name):
         abort(404)
-    response = send_from_directory(upload_root() / folder, name, max_age=3600)
+    response = send_from_directory(upload_root() / folder, name,
+                                   max_age=PUBLIC_IMAGE_MAX_AGE if public else 0)
+    if public:
+        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_IMAGE_MAX_AGE}"
+    else:
+        response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -162,7 +162,8 @@ def photo(venue_id: int, name: str):
     if db.session.scalar(sa.select(VenuePhoto.id).where(
             VenuePhoto.venue_id == venue.id, VenuePhoto.file_name == name)) is None:
         abort(404)
-    return send_image(PHOTO_FOLDER, name)
+    # Public only for a venue anyone may see; an inactive or staff-only venue's stays private.
+    return send_image(PHOTO_FOLDER, name, public=venue.public and venue.active)
 
 
 @bp.route("/catering-options", methods=["GET", "POST"])

@@ -1,6 +1,7 @@
 """The feedback dashboard (staff and admins): volume per month and per category, median
-first-response and resolution times (calendar hours), SLA compliance and the reopen rate,
-for a month or a half-year and optionally one category, with charts, tables and CSV/XLSX.
+first-response and resolution times (calendar hours), SLA compliance (first response and
+resolution) and the reopen rate, for a month or a half-year and optionally one category, with
+charts, tables and CSV/XLSX.
 
 The figures come from :mod:`portal.feedback.reports`; the page runs a fixed number of queries
 whatever the data size.  ``{% block satisfaction_section %}`` shows the satisfaction surveys'
@@ -46,6 +47,9 @@ def _columns() -> list[Column]:
     return [Column(_("Service")), Column(_("Items"), Kind.INT),
             Column(_("Median first response (hours)"), Kind.DECIMAL),
             Column(_("Median resolution (hours)"), Kind.DECIMAL),
+            Column(_("First response decided"), Kind.INT),
+            Column(_("First response missed"), Kind.INT),
+            Column(_("First-response SLA compliance"), Kind.PERCENT),
             Column(_("SLA decided"), Kind.INT), Column(_("SLA missed"), Kind.INT),
             Column(_("SLA compliance"), Kind.PERCENT), Column(_("Reopen rate"), Kind.PERCENT),
             Column(_("Open and overdue"), Kind.INT),
@@ -58,6 +62,7 @@ def _row(label: str, f: reports.Figures) -> list:
         return None if value is None else round(value, 1)
 
     return [label, f.volume, dec(f.median_response_hours), dec(f.median_resolution_hours),
+            f.response_decided, f.response_missed, f.response_rate,
             f.sla_decided, f.sla_missed, f.sla_rate, f.reopen_rate, f.open_overdue,
             f.avg_service_rating, f.avg_handling_rating]
 

@@ -215,14 +215,29 @@ class Feedback(Audited, db.Model):
     events: Mapped[list[FeedbackEvent]] = relationship(cascade="all, delete-orphan",
                                                        order_by="FeedbackEvent.id")
 
-    # --- SLA, as SQL conditions (one definition for lists, dashboards and scorecards) ---
+    # --- SLA: the one definition of "overdue" and of SLA compliance -------------------------
+    # Two deadlines: the first response (acceptance, rejection or duplicate) for an item still
+    # submitted, and the resolution for an open item.  "Overdue" means either is missed.  The
+    # SQL conditions (lists, escalation, dashboards, scorecards) and the Python checks (one
+    # item's page) sit side by side here and must say the same thing.
+    OVERDUE_RESPONSE, OVERDUE_RESOLUTION = "response", "resolution"
+    OVERDUE_LABELS = {OVERDUE_RESPONSE: _l("First response overdue"),
+                      OVERDUE_RESOLUTION: _l("Resolution overdue")}
+
     @classmethod
     def response_overdue(cls, today: date):
+        """Still waiting for a first response after its deadline."""
         return sa.and_(cls.status == FeedbackStatus.SUBMITTED, cls.response_due_on < today)
 
     @classmethod
     def resolution_overdue(cls, today: date):
+        """Still open (not resolved) after its resolution deadline."""
         return sa.and_(cls.status.in_(FeedbackStatus.OPEN), cls.resolution_due_on < today)
+
+    @classmethod
+    def overdue(cls, today: date):
+        """Either deadline missed: the queue's "overdue" filter and the dashboard's count."""
+        return sa.or_(cls.response_overdue(today), cls.resolution_overdue(today))
 
     @classmethod
     def sla_decided(cls, today: date):
@@ -234,8 +249,37 @@ class Feedback(Audited, db.Model):
         """Resolved late, or still open past the deadline (open overdue items count too)."""
         return sa.or_(cls.resolved_late.is_(True), cls.resolution_overdue(today))
 
-    def is_overdue(self, today: date) -> bool:
+    @classmethod
+    def response_decided(cls, today: date):
+        """Items whose first-response SLA is met or missed already: answered (accepted,
+        rejected or marked duplicate), or still submitted past the response deadline."""
+        return sa.or_(cls.responded_late.is_not(None), cls.response_overdue(today))
+
+    @classmethod
+    def response_missed(cls, today: date):
+        """Answered late, or still submitted past the response deadline."""
+        return sa.or_(cls.responded_late.is_(True), cls.response_overdue(today))
+
+    def is_response_overdue(self, today: date) -> bool:
+        """:meth:`response_overdue` for one loaded item."""
+        return self.status == FeedbackStatus.SUBMITTED and self.response_due_on < today
+
+    def is_resolution_overdue(self, today: date) -> bool:
+        """:meth:`resolution_overdue` for one loaded item."""
         return self.status in FeedbackStatus.OPEN and self.resolution_due_on < today
+
+    def overdue_kinds(self, today: date) -> list[str]:
+        """Which deadlines are missed (``"response"``, ``"resolution"``), for the badges."""
+        kinds = []
+        if self.is_response_overdue(today):
+            kinds.append(self.OVERDUE_RESPONSE)
+        if self.is_resolution_overdue(today):
+            kinds.append(self.OVERDUE_RESOLUTION)
+        return kinds
+
+    def is_overdue(self, today: date) -> bool:
+        """:meth:`overdue` for one loaded item: either deadline missed."""
+        return bool(self.overdue_kinds(today))
 
     @classmethod
     def visible_to(cls, user):

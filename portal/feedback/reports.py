@@ -14,6 +14,10 @@ acceptance) or one category:
 * **SLA compliance** (resolution): of the items whose SLA is decided — resolved, or still open
   past the deadline — the share not missed, using the model's ``sla_decided`` /
   ``sla_missed`` conditions (the one definition; open overdue items count as missed);
+* **first-response SLA compliance**: likewise of the items whose first response is decided —
+  answered (accepted, rejected or marked duplicate), or still submitted past the response
+  deadline — with ``response_decided`` / ``response_missed``;
+* **open and overdue**: items past either deadline now (the model's ``overdue``);
 * **reopen rate**: items reopened at least once, of the items resolved at least once;
 * average ratings: of the service (at submission) and of the handling (when closed).
 
@@ -31,6 +35,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..i18n import local_today, local_zone
+from ..reporting import months_of
 from .models import Feedback, FeedbackStatus, ServiceCategory
 
 
@@ -40,6 +45,8 @@ class Figures:
     open_overdue: int = 0
     sla_decided: int = 0
     sla_missed: int = 0
+    response_decided: int = 0
+    response_missed: int = 0
     resolved_ever: int = 0
     reopened: int = 0
     closed: int = 0
@@ -54,6 +61,14 @@ class Figures:
         if not self.sla_decided:
             return None
         return Decimal(self.sla_decided - self.sla_missed) / Decimal(self.sla_decided)
+
+    @property
+    def response_rate(self) -> Decimal | None:
+        """Share of decided items answered by the first-response deadline (None: none)."""
+        if not self.response_decided:
+            return None
+        return (Decimal(self.response_decided - self.response_missed)
+                / Decimal(self.response_decided))
 
     @property
     def reopen_rate(self) -> Decimal | None:
@@ -74,9 +89,10 @@ class Figures:
         return (Decimal(self.handling_rating_sum) / self.closed).quantize(Decimal("0.1"))
 
     def as_dict(self) -> dict:
-        keys = ("volume", "open_overdue", "sla_decided", "sla_missed", "resolved_ever",
-                "reopened", "closed", "median_response_hours", "median_resolution_hours",
-                "sla_rate", "reopen_rate", "avg_service_rating", "avg_handling_rating")
+        keys = ("volume", "open_overdue", "sla_decided", "sla_missed", "response_decided",
+                "response_missed", "resolved_ever", "reopened", "closed",
+                "median_response_hours", "median_resolution_hours", "sla_rate",
+                "response_rate", "reopen_rate", "avg_service_rating", "avg_handling_rating")
         return {key: getattr(self, key) for key in keys}
 
 
@@ -110,9 +126,11 @@ def _counts(group=None):
 
     columns = [
         sa.func.count(Feedback.id),
-        count_if(Feedback.resolution_overdue(today)),
+        count_if(Feedback.overdue(today)),
         count_if(Feedback.sla_decided(today)),
         count_if(Feedback.sla_missed(today)),
+        count_if(Feedback.response_decided(today)),
+        count_if(Feedback.response_missed(today)),
         count_if(sa.or_(Feedback.resolved_at.is_not(None), Feedback.reopen_count > 0)),
         count_if(Feedback.reopen_count > 0),
         count_if(Feedback.status == FeedbackStatus.CLOSED),
@@ -206,21 +224,12 @@ def _by_category(start, end, supplier_id, with_total: bool):
         total = Figures()
         for _category, figures in result:
             for name in ("volume", "open_overdue", "sla_decided", "sla_missed",
-                         "resolved_ever", "reopened", "closed", "service_rating_sum",
-                         "handling_rating_sum"):
+                         "response_decided", "response_missed", "resolved_ever",
+                         "reopened", "closed", "service_rating_sum", "handling_rating_sum"):
                 setattr(total, name, getattr(total, name) + getattr(figures, name))
         total.median_response_hours = medians.get((RESPONSE, OVERALL))
         total.median_resolution_hours = medians.get((RESOLUTION, OVERALL))
     return result, total
-
-
-def months_of(start: date, end: date) -> list[tuple[date, date]]:
-    months, first = [], date(start.year, start.month, 1)
-    while first < end:
-        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-        months.append((max(first, start), min(following, end)))
-        first = following
-    return months
 
 
 def volume_by_month(start: date, end: date, supplier_id: int | None = None,
@@ -230,8 +239,8 @@ def volume_by_month(start: date, end: date, supplier_id: int | None = None,
     if not months:
         return []
     columns = [sa.func.coalesce(sa.func.sum(sa.case(
-        (sa.and_(Feedback.submitted_at >= _bound(first), Feedback.submitted_at < _bound(last)),
-         1), else_=0)), 0) for first, last in months]
+        (sa.and_(Feedback.submitted_at >= _bound(m.first), Feedback.submitted_at < _bound(m.end)),
+         1), else_=0)), 0) for m in months]
     row = db.session.execute(sa.select(*columns).where(
         *_filters(start, end, supplier_id, category_id))).one()
-    return [(first, int(value or 0)) for (first, _last), value in zip(months, row, strict=True)]
+    return [(m.first, int(value or 0)) for m, value in zip(months, row, strict=True)]

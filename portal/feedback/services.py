@@ -452,7 +452,7 @@ def apply_transition(item: Feedback | int, name: str, actor: User, **fields) -> 
         db.session.flush()
         _notify(item, name, actor)
         if name == "reopen" and item.reopen_count >= ESCALATE_AFTER_REOPENS:
-            escalate(item, "reopened", actor)
+            escalate(item, ESCALATE_REOPENED, actor)
     return item
 
 
@@ -506,8 +506,17 @@ def _admins() -> list[tuple[str, str | None]]:
     return [(email, locale) for email, locale in rows]
 
 
+# Why an item is escalated: the mark of its one alert (send_once) and the timeline's note.
+# "overdue" is the resolution deadline (the mark kept from before the first-response one).
+ESCALATE_RESPONSE, ESCALATE_RESOLUTION, ESCALATE_REOPENED = (
+    "response_overdue", "overdue", "reopened")
+ESCALATION_NOTES = {ESCALATE_RESPONSE: _l("First response overdue"),
+                    ESCALATE_RESOLUTION: _l("Resolution overdue"),
+                    ESCALATE_REOPENED: _l("Reopened twice")}
+
+
 def escalate(item: Feedback, why: str, actor=None) -> bool:
-    """Tell the admins once per reason ("overdue", "reopened"); True if it was sent now."""
+    """Tell the admins once per reason (:data:`ESCALATION_NOTES`); True if it was sent now."""
     item_id, category = item.id, item.category
     sent = send_once("feedback_escalated", "feedback", item_id, why, _admins(),
                      "feedback_escalated", item=item, category=category, why=why,
@@ -520,7 +529,7 @@ def escalate(item: Feedback, why: str, actor=None) -> bool:
             db.session.add(FeedbackEvent(
                 feedback_id=item_id, action="escalate", from_status=fresh.status,
                 to_status=fresh.status, actor_id=actor.id if actor is not None else None,
-                note=str(_l("Overdue") if why == "overdue" else _l("Reopened twice"))))
+                note=str(ESCALATION_NOTES[why])))
     return sent
 
 
@@ -542,7 +551,7 @@ def items_stmt(user, *, status: str = "", category_id: int | None = None,
     if category_id:
         stmt = stmt.where(Feedback.category_id == category_id)
     if overdue:
-        stmt = stmt.where(Feedback.resolution_overdue(on))
+        stmt = stmt.where(Feedback.overdue(on))
     if assignee == "me":
         stmt = stmt.where(Feedback.assignee_id == user.id)
     elif assignee == "none":

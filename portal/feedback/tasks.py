@@ -1,11 +1,13 @@
 """Feedback's periodic work, run by ``flask --app portal tick``: escalate overdue items.
 
-An open item past its resolution deadline (:meth:`Feedback.resolution_overdue`, the one
-definition the lists and the dashboard use too) is escalated to the admins once, through the
-one send-once mechanism (:func:`portal.alerts.send_once`, kind ``feedback_escalated``, mark
-``overdue``); ``escalated_at`` is set and the timeline says so.  An item reopened twice is
-escalated at once by :func:`portal.feedback.services.apply_transition` (mark ``reopened``).
-Two ticks at once send each alert once (the unique row of ``send_once``).
+An item past either SLA deadline — no first response by its response deadline
+(:meth:`Feedback.response_overdue`), or still open after its resolution deadline
+(:meth:`Feedback.resolution_overdue`), the one definition the lists and the dashboard use
+too — is escalated to the admins once per deadline, through the one send-once mechanism
+(:func:`portal.alerts.send_once`, kind ``feedback_escalated``, marks ``response_overdue`` and
+``overdue``); ``escalated_at`` is set and the timeline says which deadline was missed.  An
+item reopened twice is escalated at once by :func:`portal.feedback.services.apply_transition`
+(mark ``reopened``).  Two ticks at once send each alert once (the unique row of ``send_once``).
 """
 
 from __future__ import annotations
@@ -24,20 +26,31 @@ from .models import Feedback
 KIND = "feedback_escalated"
 
 
-def overdue_to_escalate(on: date):
-    sent = sa.select(AlertSent.id).where(
+def _not_sent(mark: str):
+    return ~sa.select(AlertSent.id).where(
         AlertSent.kind == KIND, AlertSent.object_type == "feedback",
-        AlertSent.object_id == Feedback.id, AlertSent.mark == "overdue")
-    return (sa.select(Feedback).where(Feedback.resolution_overdue(on), ~sent.exists())
+        AlertSent.object_id == Feedback.id, AlertSent.mark == mark).exists()
+
+
+def overdue_to_escalate(on: date):
+    """Items past a deadline whose escalation for that deadline was not sent yet."""
+    return (sa.select(Feedback)
+            .where(sa.or_(
+                sa.and_(Feedback.response_overdue(on), _not_sent(services.ESCALATE_RESPONSE)),
+                sa.and_(Feedback.resolution_overdue(on),
+                        _not_sent(services.ESCALATE_RESOLUTION))))
             .options(selectinload(Feedback.category))
-            .order_by(Feedback.resolution_due_on, Feedback.id))
+            .order_by(Feedback.response_due_on, Feedback.id))
 
 
 @tick_task("overdue feedback escalated")
 def escalate_overdue(on: date | None = None) -> int:
-    """Escalate each open item past its resolution deadline once; the number escalated."""
+    """Escalate each missed deadline of each item once; the number of escalations sent."""
     on = on or services.today()
     count = 0
     for item in db.session.scalars(overdue_to_escalate(on)).all():
-        count += services.escalate(item, "overdue")
+        if item.is_response_overdue(on):
+            count += services.escalate(item, services.ESCALATE_RESPONSE)
+        if item.is_resolution_overdue(on):
+            count += services.escalate(item, services.ESCALATE_RESOLUTION)
     return count

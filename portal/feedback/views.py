@@ -8,21 +8,25 @@ its field with a 422, and a change made meanwhile by someone else as a conflict 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, request, url_for
+from flask import abort, current_app, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import uploads
 from ..audit.services import history_for
 from ..auth.models import User
 from ..authz import role_required, staff_required, visible_or_404
+from ..core.errors import _render_error
 from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..forms import select_choices
-from ..htmx import redirect_to, render, render_form_errors
+from ..htmx import is_htmx, redirect_to, render, render_form_errors
 from ..page_cache import cached_page
 from ..pagination import paginate
 from ..rentals.models import Building, Room
@@ -65,7 +69,7 @@ def _labels() -> dict:
     today = services.today()
     return {"status_labels": S.LABELS, "status_badge": STATUS_BADGE,
             "urgency_labels": Urgency.LABELS, "urgency_badge": URGENCY_BADGE, "today": today,
-            "event_labels": services.EVENT_LABELS}
+            "event_labels": services.EVENT_LABELS, "overdue_labels": Feedback.OVERDUE_LABELS}
 
 
 # --- submitting --------------------------------------------------------------------------------
@@ -88,11 +92,55 @@ def _location_choices(form: FeedbackForm) -> None:
                                    .where(Room.building_id == building_id)
                                    .order_by(Room.code).limit(2000)).all()
     form.room_id.choices = select_choices([("", _("— the whole building or outside —"))] + [
-        (rid, f"{code}" + (f" ({floor})" if floor else "")) for rid, code, floor in rooms])
+        (rid, _("%(name)s (%(detail)s)", name=code, detail=floor) if floor else code)
+        for rid, code, floor in rooms])
 
 
 def _submit_context(form: FeedbackForm, appointment) -> dict:
     return {"form": form, "appointment": appointment, "max_photos": services.MAX_PHOTOS}
+
+
+def _megabytes(key: str) -> int:
+    return int(current_app.config[key] or 0) // (1024 * 1024)
+
+
+def _submit_form(formdata=None) -> FeedbackForm:
+    """The submit form with its choices; ``formdata=None`` reads the request's form."""
+    form = FeedbackForm() if formdata is None else FeedbackForm(formdata=formdata)
+    form.category_id.choices = select_choices(
+        [("", _("— choose —"))] + [(c.id, c.label) for c in _categories()])
+    _location_choices(form)
+    form.photos.description = _("JPEG, PNG, WebP or GIF images, up to %(mb)d MB each.",
+                                mb=current_app.config["UPLOAD_IMAGE_MAX_MB"])
+    return form
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def request_too_large(error):
+    """A submission larger than MAX_CONTENT_LENGTH (too many large photos) comes back as the
+    form with the reason beside the photos field, not as a bare error page.  The body was not
+    read, so nothing of it is kept: with htmx the page keeps what was typed (only the photos
+    field is replaced, out of band, and the reason shown); without it the form comes back
+    empty and says so.  Other feedback pages get the portal's usual 413 page."""
+    user = _user()
+    if request.endpoint != "feedback.submit" or not user.is_authenticated or \
+            user.role != Role.SUPERVISOR:  # the view's own checks did not run
+        return _render_error(413)
+    form = _submit_form(formdata=MultiDict())
+    limit = _megabytes("MAX_CONTENT_LENGTH")
+    message = _("The photos together are larger than the %(mb)d MB one submission can carry, "
+                "so nothing was received. Choose fewer or smaller photos and submit again.",
+                mb=limit)
+    if not is_htmx():
+        message += " " + _("Please fill in the form again.")
+    form.photos.errors = [message]
+    context = _submit_context(form, services.active_appointment(user.id))
+    if is_htmx():  # the alert into #messages, the photos field swapped in place
+        body = (render_template("_alert.html", category="danger", title=_("Too large"),
+                                message=message)
+                + render_block("feedback/submit.html", "photos_field", oob=True, **context))
+        return make_response(body, 413)
+    return render("feedback/submit.html", status=413, **context)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -101,12 +149,9 @@ def submit():
     user = _user()
     appointment = services.active_appointment(user.id)
     if request.method == "GET" and "building_id" in request.args:
-        form = FeedbackForm(formdata=request.args)  # "show the rooms" without JavaScript
+        form = _submit_form(request.args)  # "show the rooms" without JavaScript
     else:
-        form = FeedbackForm()
-    form.category_id.choices = select_choices(
-        [("", _("— choose —"))] + [(c.id, c.label) for c in _categories()])
-    _location_choices(form)
+        form = _submit_form()
     if form.validate_on_submit():
         data = services.FeedbackInput(
             category_id=form.category_id.data, description=form.description.data or "",
@@ -200,7 +245,7 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
         candidate.expected_status.data = item.status
     return {
         "item": item, "actions": actions, "forms": forms, "failed_form": form,
-        "failed": failed, "is_staff": staff, "overdue": item.is_overdue(services.today()),
+        "failed": failed, "is_staff": staff, "overdue": item.overdue_kinds(services.today()),
         "history": history_for(item) if staff else None, **_labels(),
     }
 

@@ -42,7 +42,7 @@ from ..extensions import db
 from ..htmx import render
 from ..i18n import money
 from ..page_cache import cached_page
-from ..reporting import Period, half_year_choices, month, period_from_request
+from ..reporting import Period, half_year_choices, months_of, period_from_request
 from . import bp, services
 from .models import Building, Lease, LeaseRoom, Payment, RentPeriod, Room, Tenant
 from .tasks import BILLED
@@ -76,14 +76,6 @@ PAGE_ROWS = 50  # rows of a per-tenant or per-room table shown on the page
 # --- figures ---------------------------------------------------------------------------------
 
 
-def _months(period: Period) -> list[Period]:
-    months, first = [], period.first
-    while first < period.end:
-        months.append(month(first.year, first.month))
-        first = months[-1].end
-    return months
-
-
 def _ratio(part: int, whole: int) -> Decimal | None:
     return Decimal(part) / Decimal(whole) if whole else None
 
@@ -94,7 +86,7 @@ def _in(column, period: Period):
 
 def income_table(period: Period) -> Table:
     """Due, collected, outstanding and received, per month of the period (2 queries)."""
-    months = _months(period)
+    months = months_of(period.first, period.end)
     due = defaultdict(int)
     collected = defaultdict(int)
     received = defaultdict(int)
