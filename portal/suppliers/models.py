@@ -1,8 +1,11 @@
 """Suppliers (合作单位) and their service contracts.
 
 A contract's state (upcoming, active, expiring, ended, renewed) is derived from its dates and
-its successor, never stored, so it cannot go stale; expiry warnings use the one mechanism in
-:mod:`portal.alerts` that leases use too.  Money is integer fen.
+its successor, never stored, so it cannot go stale. "Expiring" is defined once: within
+:data:`EXPIRING_WITHIN` days of the end (the earliest warning of :mod:`portal.alerts`), in
+Python (:meth:`ServiceContract.state`) and in SQL (:meth:`ServiceContract.state_condition`, used
+by the contract list, the expiry alerts and the home-page tile). Expiry warnings use the one
+mechanism in :mod:`portal.alerts` that leases use too.  Money is integer fen.
 """
 
 from __future__ import annotations

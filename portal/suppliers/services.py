@@ -2,6 +2,8 @@
 
 * A supplier's unified social credit code must pass its check character; name and code are
   unique (the database decides, the message is friendly).
+* A supplier has several contacts (:func:`add_contact`, :func:`remove_contact`); the first is
+  its primary contact, listed as its representative when a meeting invites it.
 * A contract ends on or after the day it starts; amounts are integer fen; SLA hours positive.
 * **Renewal**: :func:`renewal_defaults` pre-fills the successor (same supplier, service,
   amount, terms and SLA; starting the day after the contract ends, for the same length);
