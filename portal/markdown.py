@@ -4,7 +4,8 @@ markdown-it-py renders CommonMark with raw HTML switched off (``html=False``: a 
 typed in the text is shown as text), then nh3 (ammonia) keeps only an allow-list of tags and
 attributes: no script, no style, no event handlers, no ``hx-*``/``data-hx-*`` attributes (htmx
 would act on them), and links only to ``http``, ``https`` and ``mailto`` (never
-``javascript:``), opened with ``rel="noopener noreferrer nofollow"``.
+``javascript:``), opened with ``rel="noopener noreferrer nofollow"``. Images are never shown
+(no ``<img>``: no tracking pixels, no outside content): ``![alt](src)`` renders its alt text.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import cache
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
 ALLOWED_TAGS = {
@@ -25,10 +27,18 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"},
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+def _image_as_alt_text(renderer, tokens, idx, options, env) -> str:
+    """An image is rendered as its alt text (escaped), never as an ``<img>``."""
+    token = tokens[idx]
+    return escapeHtml(renderer.renderInlineAsText(token.children or [], options, env))
+
+
 @cache
 def _parser() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}) \
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}) \
         .enable("table").enable("strikethrough")
+    parser.add_render_rule("image", _image_as_alt_text)
+    return parser
 
 
 def render_markdown(text: str | None) -> Markup:

@@ -218,6 +218,8 @@ EXPECTED = {
     "suppliers.supplier_edit": ({"supplier_id": "{supplier_id}"}, staff_only()),
     "suppliers.supplier": ({"supplier_id": "{supplier_id}"}, staff_only()),
     "suppliers.integrity_upload": ({"supplier_id": "{supplier_id}"}, everyone(405)),
+    "suppliers.contact_add": ({"supplier_id": "{supplier_id}"}, everyone(405)),
+    "suppliers.contact_delete": ({"contact_id": "{contact_id}"}, everyone(405)),
     # no document uploaded yet
     "suppliers.integrity_document": ({"supplier_id": "{supplier_id}"},
                                      {**staff_only(), "staff": 404, "admin": 404}),
@@ -380,6 +382,10 @@ POST_EXPECTED = {
                                 {**staff_only(), "staff": 303, "admin": 303}),
     "suppliers.integrity_upload": ({"supplier_id": "{supplier_id}"},
                                    {**staff_only(), "staff": 422, "admin": 422}),
+    "suppliers.contact_add": ({"supplier_id": "{supplier_id}"},
+                              {**staff_only(), "staff": 422, "admin": 422}),
+    "suppliers.contact_delete": ({"contact_id": "{contact_id}"},
+                                 {**staff_only(), "staff": 303, "admin": 303}),
     "suppliers.contract_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "suppliers.contract_edit": ({"contract_id": "{contract_id}"},
                                 {**staff_only(), "staff": 422, "admin": 422}),
@@ -478,12 +484,17 @@ def sample_ids(app, ctx):
 
         attendee_id = db.session.scalar(sa.select(MeetingAttendee.id).where(
             MeetingAttendee.meeting_id == meeting_id))
+        from portal.suppliers.models import SupplierContact
+
+        contact_id = db.session.scalar(sa.select(SupplierContact.id).where(
+            SupplierContact.supplier_id == supplier_id))
     return {**feedback_ids, "questionnaire_id": questionnaire_id,
             "survey_round_id": survey_round_id, "survey_token": survey_token,
             "question_id": question_id, "supplier_id": supplier_id, "contract_id": contract_id,
             "meeting_id": meeting_id,
             "agenda_item_id": agenda_item_id, "action_id": action_id,
             "attendee_id": attendee_id, "meeting_feedback_id": feedback_id,
+            "contact_id": contact_id,
             "user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,

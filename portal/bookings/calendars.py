@@ -29,12 +29,12 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from icalendar import Calendar, Event
+from icalendar import Event
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..auth.models import User
@@ -43,6 +43,7 @@ from ..database import utcnow, write_transaction
 from ..errors import NotAllowed
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
+from ..ical import ics_response, new_calendar, uid_domain
 from ..roles import Role
 from ..security import safe_next
 from . import bp
@@ -55,7 +56,6 @@ FEED_HISTORY_DAYS = 365
 PERSONAL_FEED_STATUSES = (S.REQUESTED, S.APPROVED, S.COMPLETED, S.CANCELLED, S.NO_SHOW)
 # iCalendar STATUS of a booking's events; every other state is CANCELLED.
 ICS_STATUS = {S.REQUESTED: "TENTATIVE", S.APPROVED: "CONFIRMED", S.COMPLETED: "CONFIRMED"}
-PRODID = "-//District Administrative Affairs Management Bureau//Bureau Services Portal//ZH"
 MAX_TOKEN_LENGTH = 128
 CREATE_LIMIT = "10 per minute"
 
@@ -206,22 +206,6 @@ def venue_slots(venue_id: int) -> list[VenueSlot]:
 # --- iCalendar --------------------------------------------------------------------------------
 
 
-def _calendar(name: str) -> Calendar:
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("name", name)
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return calendar
-
-
-def _uid_domain() -> str:
-    return urlsplit(current_app.config["BASE_URL"]).hostname or "portal"
-
-
 def location(venue: Venue) -> str:
     where = " ".join(part for part in (venue.building, venue.floor) if part)
     return f"{venue.name}（{where}）" if where else venue.name
@@ -240,7 +224,7 @@ def _detail_link(booking: Booking) -> str:
 def _event(slot: VenueSlot, venue: Venue, summary: str, description: list[str], status: str,
            stamp: datetime, url: str | None = None) -> Event:
     event = Event()
-    event.add("uid", f"slot-{slot.id}@{_uid_domain()}")
+    event.add("uid", f"slot-{slot.id}@{uid_domain()}")
     event.add("dtstamp", stamp)
     event.add("dtstart", slot.starts_at)  # aware UTC: written as ...Z
     event.add("dtend", slot.ends_at)
@@ -273,7 +257,7 @@ def _booking_event(slot: VenueSlot, booking: Booking, stamp: datetime,
 
 def booking_calendar(booking: Booking) -> bytes:
     """One booking as an .ics file: one event per slot."""
-    calendar = _calendar(f"{booking.reference} {booking.title}")
+    calendar = new_calendar(f"{booking.reference} {booking.title}")
     stamp = utcnow()
     for slot in booking.slots:
         calendar.add_component(_booking_event(slot, booking, stamp))
@@ -281,7 +265,7 @@ def booking_calendar(booking: Booking) -> bytes:
 
 
 def personal_calendar(owner: User) -> bytes:
-    calendar = _calendar(_("My conference center bookings"))
+    calendar = new_calendar(_("My conference center bookings"))
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     stamp = utcnow()
@@ -291,7 +275,7 @@ def personal_calendar(owner: User) -> bytes:
 
 
 def venue_calendar(venue: Venue) -> bytes:
-    calendar = _calendar(_("%(venue)s: bookings", venue=venue.name))
+    calendar = new_calendar(_("%(venue)s: bookings", venue=venue.name))
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     stamp = utcnow()
@@ -319,19 +303,12 @@ def feed_calendar(feed: CalendarFeed, owner: User) -> bytes:
 # --- routes -----------------------------------------------------------------------------------
 
 
-def _ics_response(body: bytes, filename: str | None = None) -> Response:
-    response = Response(body, mimetype="text/calendar")  # text/calendar; charset=utf-8
-    if filename:
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @bp.route("/bookings/<int:booking_id>.ics")
 @login_required
 def booking_ics(booking_id: int):
     booking = visible_or_404(Booking, booking_id,
                              selectinload(Booking.slots).selectinload(VenueSlot.venue))
-    return _ics_response(booking_calendar(booking), f"{booking.reference}.ics")
+    return ics_response(booking_calendar(booking), f"{booking.reference}.ics")
 
 
 @bp.route("/feeds/<token>.ics")
@@ -340,8 +317,7 @@ def feed(token: str):
     found = find_feed(token)
     if found is None:
         abort(404)
-    response = _ics_response(feed_calendar(*found))
-    response.headers["Cache-Control"] = "private, no-store"
+    response = ics_response(feed_calendar(*found), cache_control="private, no-store")
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 

@@ -39,7 +39,7 @@ from ..extensions import db
 from ..feedback.models import ServiceCategory
 from ..i18n import local_today
 from ..rentals.bench import _insert, _staff_id
-from ..suppliers.models import ServiceContract, Supplier, supplier_service
+from ..suppliers.models import ServiceContract, Supplier, SupplierContact, supplier_service
 from ..validators import uscc_check_char
 from .models import (
     ActionItem,
@@ -105,11 +105,15 @@ def seed(n_suppliers: int, n_contracts: int, n_meetings: int, n_actions: int,
                 "resolution_days": 5, "sort_order": 900 + k, "active": True}],
                 returning=True)[0])
         supplier_ids = _insert(Supplier, [{
-            "name": f"{PREFIX}{i:04d} 服务有限公司", "uscc": _uscc(i), "contact_name": "联系人",
-            "phone": "13800000000", "email": f"s{i}@meetings.bench.example.com",
+            "name": f"{PREFIX}{i:04d} 服务有限公司", "uscc": _uscc(i),
             "address": "", "notes": "", "integrity_signed_on": today - timedelta(days=200),
             "integrity_file": None, "integrity_file_label": "", "created_at": now}
             for i in range(1, n_suppliers + 1)], returning=True)
+        _insert(SupplierContact, [
+            {"supplier_id": sid, "name": f"联系人{k}", "title": "项目经理" if k == 1 else "主管",
+             "phone": "13800000000", "email": f"s{sid}-{k}@meetings.bench.example.com",
+             "position": k, "created_at": now}
+            for sid in supplier_ids for k in (1, 2)])
         category_of = {sid: categories[i % len(categories)]
                        for i, sid in enumerate(supplier_ids)}
         _insert(_ServiceRow, [

@@ -121,9 +121,13 @@ def load_suppliers_and_meetings(context: dict) -> None:
             enumerate(SERVICES, start=1):
         category = _category(CATALOGUE_CODE.get(code, code), name, name_en, team, n * 10)
         supplier = suppliers.save_supplier(None, suppliers.SupplierInput(
-            name=supplier_name, uscc=_uscc(n), contact_name=contact, phone=phone,
-            email=f"service{n}@supplier.example.com", address="上海市金山区",
+            name=supplier_name, uscc=_uscc(n), address="上海市金山区",
             integrity_signed_on=today - timedelta(days=150 + n), category_ids=[category.id]))
+        suppliers.add_contact(supplier, suppliers.ContactInput(
+            name=contact, title="项目经理", phone=phone,
+            email=f"service{n}@supplier.example.com"))
+        suppliers.add_contact(supplier, suppliers.ContactInput(
+            name=f"{contact[0]}主管", title="现场主管", phone=phone))
         in_force = _contracts(supplier, category, state, n, today)
         if in_force is not None:
             with write_transaction():

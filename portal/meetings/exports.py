@@ -1,11 +1,10 @@
 """The minutes as a print-ready PDF (WeasyPrint, :mod:`portal.documents`) and as DOCX
-(python-docx), both in Chinese layout; the iCal invitation of a planned meeting (icalendar, as
-:mod:`portal.bookings.calendars` does it)."""
+(python-docx), both in Chinese layout; the iCal invitation of a planned meeting (the one iCal
+header and response of :mod:`portal.ical`)."""
 
 from __future__ import annotations
 
 import io
-from urllib.parse import urlsplit
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -13,16 +12,17 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from flask import Response, current_app, render_template, url_for
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Event
 
 from ..authz import staff_required
-from ..bookings.calendars import PRODID
 from ..database import utcnow
 from ..documents import PDF_LIMIT, html_to_pdf, pdf_response
 from ..exports import content_disposition
 from ..extensions import limiter
 from ..i18n import local_zone
+from ..ical import ics_response, new_calendar, uid_domain
 from ..markdown import render_markdown
+from ..suppliers.lists import join_names
 from . import bp
 from .models import MeetingStatus
 from .views import _actions_by_item, _labels, _meeting
@@ -63,6 +63,11 @@ def _paragraph(doc, text: str, size: float = 12, bold: bool = False, center: boo
     return paragraph
 
 
+def _with_organisation(name: str, supplier) -> str:
+    return _("%(name)s (%(organisation)s)", name=name, organisation=supplier.name) \
+        if supplier is not None else name
+
+
 def minutes_docx(meeting) -> bytes:
     """The minutes as a Word document (plain text of the Markdown: Word has no Markdown)."""
     zone = local_zone()
@@ -76,31 +81,29 @@ def minutes_docx(meeting) -> bytes:
         (_("Location"), meeting.location or "—"),
         (_("Chair"), meeting.chair or "—"),
         (_("Minutes taken by"), meeting.recorder or "—"),
-        (_("Invited suppliers"), "、".join(s.name for s in meeting.suppliers) or "—"),
+        (_("Invited suppliers"), join_names(s.name for s in meeting.suppliers) or "—"),
     ]
     for label, value in facts:
-        _paragraph(doc, f"{label}：{value}")
+        _paragraph(doc, _("%(label)s: %(value)s", label=label, value=value))
     present = [a for a in meeting.attendees if a.attended is not False]
     absent = [a for a in meeting.attendees if a.attended is False]
     _paragraph(doc, _("Attendees"), 14, True)
-    _paragraph(doc, "、".join(
-        a.display_name + (f"（{a.supplier.name}）" if a.supplier else "") for a in present)
-        or "—")
+    _paragraph(doc, join_names(_with_organisation(a.display_name, a.supplier)
+                               for a in present) or "—")
     if absent:
-        _paragraph(doc, _("Absent") + "：" + "、".join(a.display_name for a in absent))
+        _paragraph(doc, _("%(label)s: %(value)s", label=_("Absent"),
+                          value=join_names(a.display_name for a in absent)))
     if meeting.summary:
         _paragraph(doc, _("General remarks"), 14, True)
         _paragraph(doc, meeting.summary)
     _paragraph(doc, _("Agenda"), 14, True)
     for number, item in enumerate(meeting.agenda, start=1):
-        heading = f"{number}. {item.title}"
-        if item.supplier:
-            heading += f"（{item.supplier.name}）"
-        _paragraph(doc, heading, 12, True)
+        _paragraph(doc, f"{number}. {_with_organisation(item.label, item.supplier)}", 12, True)
         if item.discussion:
-            _paragraph(doc, _("Discussion") + "：" + item.discussion)
+            _paragraph(doc, _("%(label)s: %(value)s", label=_("Discussion"),
+                              value=item.discussion))
         if item.decisions:
-            _paragraph(doc, _("Decisions") + "：" + item.decisions)
+            _paragraph(doc, _("Decisions: %(text)s", text=item.decisions))
     _paragraph(doc, _("Action items"), 14, True)
     headings = [_("No."), _("What is to be done"), _("Responsible supplier"),
                 _("Responsible person"), _("Complete by"), _("Status")]
@@ -134,14 +137,9 @@ def minutes_docx_download(meeting_id: int):
 
 
 def invitation(meeting) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar = new_calendar(meeting.title)
     event = Event()
-    host = urlsplit(current_app.config["BASE_URL"]).hostname or "portal"
-    event.add("uid", f"meeting-{meeting.id}@{host}")
+    event.add("uid", f"meeting-{meeting.id}@{uid_domain()}")
     event.add("dtstamp", utcnow())
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
@@ -149,8 +147,9 @@ def invitation(meeting) -> bytes:
     event.add("location", meeting.location)
     link = current_app.config["BASE_URL"] + url_for("meetings.meeting", meeting_id=meeting.id)
     lines = [_("Joint service-quality meeting"),
-             _("Invited suppliers") + "：" + "、".join(s.name for s in meeting.suppliers)]
-    lines += [f"{n}. {item.title}" for n, item in enumerate(meeting.agenda, start=1)]
+             _("%(label)s: %(value)s", label=_("Invited suppliers"),
+               value=join_names(s.name for s in meeting.suppliers))]
+    lines += [f"{n}. {item.label}" for n, item in enumerate(meeting.agenda, start=1)]
     lines.append(link)
     event.add("description", "\n".join(lines))
     event.add("url", link)
@@ -164,7 +163,6 @@ def invitation(meeting) -> bytes:
 @staff_required
 def invitation_ics(meeting_id: int):
     meeting = _meeting(meeting_id)
-    response = Response(invitation(meeting), mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="meeting-{meeting.id}.ics"'
-    return response
+    # Staff-only content: browsers may keep it, shared caches must not.
+    return ics_response(invitation(meeting), f"meeting-{meeting.id}.ics", cache_control="private")
 

@@ -84,6 +84,7 @@ class ReasonForm(FlaskForm):
 
 class AttendeeForm(FlaskForm):
     user_id = SelectField(_l("Member of staff"), coerce=int, default=0)
+    contact_id = SelectField(_l("Or one of the suppliers' contacts"), coerce=int, default=0)
     name = StringField(_l("Or a supplier's representative"),
                        validators=[Optional(), Length(max=100)], filters=[strip_filter])
     title = StringField(_l("Position"), validators=[Optional(), Length(max=100)],

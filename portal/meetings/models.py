@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -79,6 +80,29 @@ class AgendaKind:
     ALL = (FEEDBACK, ACTION, SATISFACTION, OTHER)
     LABELS = {FEEDBACK: _l("Open feedback"), ACTION: _l("Carried-over action"),
               SATISFACTION: _l("Satisfaction"), OTHER: _l("Other topic")}
+
+
+def short_text(text: str, limit: int = 80) -> str:
+    """Text on one line, cut to ``limit`` characters with an ellipsis."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def agenda_label(kind: str, title: str, feedback=None, action=None) -> str:
+    """An agenda item's heading, built in the reader's language when it is shown.
+
+    Pre-filled items keep what they point at (the feedback, the carried action, the kind), so
+    their heading is never frozen in the language of whoever planned the meeting; a topic
+    staff typed is shown as typed.
+    """
+    if kind == AgendaKind.FEEDBACK and feedback is not None:
+        return _("%(category)s: %(text)s", category=feedback.category.label,
+                 text=short_text(feedback.description))
+    if kind == AgendaKind.ACTION and action is not None:
+        return short_text(action.description)
+    if kind == AgendaKind.SATISFACTION:
+        return _("Satisfaction figures")
+    return title
 
 
 meeting_supplier = sa.Table(
@@ -213,6 +237,14 @@ class AgendaItem(Audited, db.Model):
     actions: Mapped[list[ActionItem]] = relationship(
         order_by="ActionItem.id", foreign_keys="ActionItem.agenda_item_id",
         back_populates="agenda_item")
+
+    @property
+    def label(self) -> str:
+        return agenda_label(self.kind, self.title, self.feedback, self.carried_action)
+
+    @property
+    def has_minutes(self) -> bool:
+        return bool(self.discussion.strip() or self.decisions.strip() or self.actions)
 
 
 class ActionItem(Audited, db.Model):

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+AGENDA_ROUNDS = 2  # an agenda shows the latest figures
+SCORECARD_ROUNDS = 8  # a scorecard shows the trend ("satisfaction over time")
 
-def supplier_satisfaction(supplier_ids: Iterable[int]) -> dict[int, list]:
-    """Satisfaction figures per supplier id (``SupplierSatisfaction``), newest round first."""
+
+def supplier_satisfaction(supplier_ids: Iterable[int],
+                          rounds: int = AGENDA_ROUNDS) -> dict[int, list]:
+    """Satisfaction figures per supplier id (``SupplierSatisfaction``) for its latest
+    ``rounds`` survey rounds, newest round first."""
     from ..surveys.reports import supplier_satisfaction as figures
 
-    return figures(list(supplier_ids))
+    return figures(list(supplier_ids), rounds=rounds)
 
 
 def as_dicts(figures: list) -> list[dict]:

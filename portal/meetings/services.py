@@ -32,6 +32,7 @@ from ..errors import NotAllowed, ServiceError
 from ..extensions import db
 from ..feedback.models import Feedback, FeedbackStatus
 from ..i18n import local_today, local_zone
+from ..suppliers.lists import join_names
 from ..suppliers.models import Supplier
 from .models import (
     ACTION_FLOW,
@@ -45,6 +46,8 @@ from .models import (
     MeetingStatus,
     MinutesRevision,
     action_feedback,
+    agenda_label,
+    short_text,
 )
 from .satisfaction import as_dicts, supplier_satisfaction
 
@@ -55,9 +58,7 @@ def today() -> date:
     return local_today()
 
 
-def _title(text: str, limit: int = 80) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+_title = short_text
 
 
 # --- agenda pre-fill --------------------------------------------------------------------------
@@ -74,6 +75,10 @@ class Proposal:
     action: ActionItem | None = None
     figures: list[dict] = field(default_factory=list)
     overdue: bool = False
+
+    @property
+    def label(self) -> str:
+        return agenda_label(self.kind, self.title, self.feedback, self.action)
 
 
 def open_feedback_condition(supplier_ids):
@@ -105,7 +110,7 @@ def prefill_proposals(supplier_ids: list[int], meeting_id: int | None = None,
     for item in feedback:
         result[item.supplier_id].append(Proposal(
             AgendaKind.FEEDBACK, item.supplier_id,
-            _title(f"{item.category.label}：{item.description}"), feedback=item,
+            _title(item.description), feedback=item,
             overdue=item.is_overdue(on)))
     actions = db.session.scalars(
         sa.select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
@@ -121,8 +126,7 @@ def prefill_proposals(supplier_ids: list[int], meeting_id: int | None = None,
         found = as_dicts(figures.get(supplier_id) or [])
         if found:
             result[supplier_id].append(Proposal(
-                AgendaKind.SATISFACTION, supplier_id, str(_l("Satisfaction figures")),
-                figures=found))
+                AgendaKind.SATISFACTION, supplier_id, "", figures=found))
     return result
 
 
@@ -214,7 +218,7 @@ def _booking_location(booking_id: int | None) -> str:
 
     booking = db.session.get(Booking, booking_id)
     venues = {slot.venue_id: slot.venue for slot in booking.slots} if booking else {}
-    return "、".join(location(venue) for venue in venues.values())[:200] or \
+    return join_names(location(venue) for venue in venues.values())[:200] or \
         (booking.title if booking else "")
 
 
@@ -225,21 +229,25 @@ def _suppliers(ids: list[int]) -> list[Supplier]:
     return found
 
 
-def _staff_users(ids: list[int]):
+def staff_accounts(ids: list[int] | None = None) -> list:
+    """Active staff and admin accounts (those meetings may list), by name; only ``ids`` when
+    given. The one query of the meetings' staff pickers and checks."""
     from ..auth.models import User
     from ..roles import Role
 
-    if not ids:
+    if ids is not None and not ids:
         return []
-    return list(db.session.scalars(sa.select(User).where(
-        User.id.in_(ids), User.role.in_((Role.STAFF, Role.ADMIN)))))
+    stmt = sa.select(User).where(User.role.in_((Role.STAFF, Role.ADMIN)), User.active)
+    if ids is not None:
+        stmt = stmt.where(User.id.in_(ids))
+    return list(db.session.scalars(stmt.order_by(User.name, User.id)))
 
 
 def create_meeting(actor, data: MeetingInput) -> Meeting:
     """A planned meeting with its invited suppliers, attendees and pre-filled agenda."""
     starts_at, ends_at = _check_meeting(data)
     suppliers = _suppliers(data.supplier_ids)
-    staff = _staff_users(data.staff_ids)
+    staff = staff_accounts(data.staff_ids)
     proposals = prefill_proposals([s.id for s in suppliers])
     location = data.location.strip() or _booking_location(data.booking_id)
     with write_transaction():
@@ -253,21 +261,54 @@ def create_meeting(actor, data: MeetingInput) -> Meeting:
         for user in staff:
             meeting.attendees.append(MeetingAttendee(user_id=user.id, name="", title=""))
         for supplier in suppliers:
-            if supplier.contact_name:
-                meeting.attendees.append(MeetingAttendee(
-                    supplier_id=supplier.id, name=supplier.contact_name, title=""))
+            _add_representative(meeting, supplier)
         db.session.flush()
         _add_proposals(meeting, proposals)
     return meeting
 
 
+def _add_representative(meeting: Meeting, supplier: Supplier) -> None:
+    """A newly invited supplier's primary contact is put on the list as its representative."""
+    contact = supplier.primary_contact
+    if contact is not None:
+        meeting.attendees.append(MeetingAttendee(supplier_id=supplier.id, name=contact.name,
+                                                 title=contact.title))
+
+
+def _uninvite(meeting: Meeting, supplier_ids: set[int]) -> None:
+    """Inside a write transaction: suppliers no longer invited take their pre-filled agenda
+    items and their representatives with them; a topic staff typed for one stays, without
+    the supplier. Refused if one of those items already has minutes or action items."""
+    theirs = [item for item in meeting.agenda if item.supplier_id in supplier_ids]
+    for item in theirs:
+        if item.has_minutes:
+            raise NotAllowed(_l(
+                "%(supplier)s cannot be removed: its agenda item \"%(item)s\" already has "
+                "minutes or action items.", supplier=item.supplier.name, item=item.label))
+    for item in theirs:
+        if item.kind == AgendaKind.OTHER:
+            item.supplier_id = None
+        else:
+            meeting.agenda.remove(item)
+    for attendee in list(meeting.attendees):
+        if attendee.supplier_id in supplier_ids:
+            meeting.attendees.remove(attendee)
+
+
 def update_meeting(meeting: Meeting, data: MeetingInput) -> Meeting:
-    """Change a planned meeting; newly invited suppliers get their pre-filled items."""
+    """Change a planned meeting: newly invited suppliers get their pre-filled items and
+    representative, suppliers no longer invited lose theirs (:func:`_uninvite`)."""
     if meeting.status != MeetingStatus.PLANNED:
         raise NotAllowed(_l("Only a planned meeting can be changed."))
     starts_at, ends_at = _check_meeting(data)
     suppliers = _suppliers(data.supplier_ids)
+    before = {s.id for s in meeting.suppliers}
+    removed = before - {s.id for s in suppliers}
     with write_transaction():
+        _uninvite(meeting, removed)  # (refusals come before any change)
+        for supplier in suppliers:
+            if supplier.id not in before:
+                _add_representative(meeting, supplier)
         meeting.title = data.title.strip()
         meeting.starts_at, meeting.ends_at = starts_at, ends_at
         meeting.location = data.location.strip() or _booking_location(data.booking_id)
@@ -285,8 +326,18 @@ def missing_owners(meeting: Meeting) -> list[ActionItem]:
             if not action.has_owner or action.due_on is None]
 
 
+# The transitions :func:`act` makes; ``amend`` is not one of them: an amendment changes the
+# minutes, so it goes only through the editors that store a revision (:func:`_amendment`).
+ACTS = ("hold", "publish", "cancel")
+
+
 def act(meeting: Meeting, name: str, actor, reason: str = "") -> Meeting:
     """hold, publish or cancel (the transition table decides what is allowed)."""
+    if name == "amend":
+        raise NotAllowed(_l("Published minutes are amended item by item in the minutes "
+                            "editor, with a reason; each amendment is kept as a revision."))
+    if name not in ACTS:
+        raise NotAllowed(_l("This action is not possible in the record's current state."))
     MEETING_FLOW.check(name, meeting.status, actor.role, reason=reason)
     if name == "publish":
         missing = missing_owners(meeting)
@@ -294,7 +345,7 @@ def act(meeting: Meeting, name: str, actor, reason: str = "") -> Meeting:
             raise ServiceError(_l(
                 "The minutes cannot be published: these action items lack a responsible "
                 "party or a due date: %(items)s",
-                items="；".join(_title(action.description, 40) for action in missing)))
+                items=join_names(_title(action.description, 40) for action in missing)))
     with write_transaction():
         meeting.status = MEETING_FLOW.transitions[name].target
         if name == "publish":
@@ -352,7 +403,7 @@ def remove_agenda_item(item: AgendaItem, actor=None, reason: str = "") -> None:
     if item.actions:
         raise NotAllowed(_l("This item has action items: remove them first."))
     with write_transaction():
-        _amendment(meeting, actor, reason, item.title, _item_state(item), {})
+        _amendment(meeting, actor, reason, item.label, _item_state(item), {})
         meeting.agenda.remove(item)
 
 
@@ -376,7 +427,7 @@ def move_agenda_item(item: AgendaItem, direction: str) -> None:
 
 
 def _item_state(item: AgendaItem) -> dict:
-    return {"title": item.title, "discussion": item.discussion, "decisions": item.decisions}
+    return {"title": item.label, "discussion": item.discussion, "decisions": item.decisions}
 
 
 def save_minutes(item: AgendaItem, discussion: str, decisions: str, actor,
@@ -392,7 +443,7 @@ def save_minutes(item: AgendaItem, discussion: str, decisions: str, actor,
         item.decisions = (decisions or "").strip()
         after = _item_state(item)
         if after != before:
-            _amendment(meeting, actor, reason, item.title, before, after)
+            _amendment(meeting, actor, reason, item.label, before, after)
     return item
 
 
@@ -411,11 +462,21 @@ def save_summary(meeting: Meeting, summary: str, actor, reason: str = "") -> Mee
 
 
 def add_attendee(meeting: Meeting, *, user_id: int | None = None, name: str = "",
-                 title: str = "", supplier_id: int | None = None) -> MeetingAttendee:
+                 title: str = "", supplier_id: int | None = None,
+                 contact_id: int | None = None) -> MeetingAttendee:
+    """A member of staff, or a supplier's representative: typed, or one of the invited
+    suppliers' contacts (name, title and supplier taken from the contact)."""
     _require_open(meeting)
+    if contact_id:
+        contact = next((c for s in meeting.suppliers for c in s.contacts if c.id == contact_id),
+                       None)
+        if contact is None:
+            raise ServiceError(_l("Choose a contact of an invited supplier."),
+                               field="contact_id")
+        name, title, supplier_id = contact.name, title or contact.title, contact.supplier_id
     if user_id is None and not name.strip():
         raise ServiceError(_l("Enter the representative's name."), field="name")
-    if user_id is not None and not _staff_users([user_id]):
+    if user_id is not None and not staff_accounts([user_id]):
         raise ServiceError(_l("Choose a member of staff."), field="user_id")
     if user_id is not None and any(a.user_id == user_id for a in meeting.attendees):
         raise ServiceError(_l("This person is already on the list."), field="user_id")

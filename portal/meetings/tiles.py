@@ -13,7 +13,6 @@ from ..extensions import db
 from ..feedback.models import Feedback
 from ..roles import Role
 from ..suppliers.models import ContractState, ServiceContract
-from ..suppliers.tasks import expiring_condition
 from . import services
 from .models import ActionItem, Meeting, MeetingStatus
 
@@ -25,7 +24,8 @@ def figures(on=None) -> dict[str, int]:
         return select.scalar_subquery()
 
     row = db.session.execute(sa.select(
-        scalar(sa.select(sa.func.count(ServiceContract.id)).where(expiring_condition(on))),
+        scalar(sa.select(sa.func.count(ServiceContract.id)).where(
+            ServiceContract.state_condition(ContractState.EXPIRING, on))),
         scalar(sa.select(sa.func.count(ActionItem.id))
                .join(Meeting, Meeting.id == ActionItem.meeting_id)
                .where(ActionItem.overdue(on), Meeting.status != MeetingStatus.CANCELLED)),

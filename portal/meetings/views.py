@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ..auth.models import User
 from ..authz import staff_required, visible_or_404
 from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
@@ -21,7 +20,6 @@ from ..i18n import local_zone
 from ..markdown import render_markdown
 from ..page_cache import cached_page
 from ..pagination import paginate
-from ..roles import Role
 from ..suppliers.models import Supplier
 from . import bp, services
 from .forms import (
@@ -67,7 +65,7 @@ def _meeting(meeting_id: int) -> Meeting:
     """A meeting with everything its page shows, in a fixed number of queries."""
     return visible_or_404(
         Meeting, meeting_id,
-        selectinload(Meeting.suppliers),
+        selectinload(Meeting.suppliers).selectinload(Supplier.contacts),
         selectinload(Meeting.attendees).selectinload(MeetingAttendee.user),
         selectinload(Meeting.attendees).selectinload(MeetingAttendee.supplier),
         selectinload(Meeting.agenda).selectinload(AgendaItem.feedback)
@@ -82,9 +80,7 @@ def _meeting(meeting_id: int) -> Meeting:
 
 
 def _staff_pairs() -> list[tuple]:
-    return [tuple(row) for row in db.session.execute(
-        sa.select(User.id, User.name).where(User.role.in_((Role.STAFF, Role.ADMIN)),
-                                            User.active).order_by(User.name, User.id)).all()]
+    return [(user.id, user.name) for user in services.staff_accounts()]
 
 
 def _supplier_choices():
@@ -111,7 +107,8 @@ def meetings():
 
 def _booking_label(booking) -> str:
     when = booking.starts_at.astimezone(local_zone())
-    return f"{booking.reference} {booking.title}（{when:%Y-%m-%d %H:%M}）"
+    return _("%(reference)s %(title)s (%(when)s)", reference=booking.reference,
+             title=booking.title, when=f"{when:%Y-%m-%d %H:%M}")
 
 
 def _meeting_form(meeting: Meeting | None) -> MeetingForm:
@@ -216,6 +213,7 @@ def _page(meeting: Meeting, status: int = 200, block: str | None = None, **extra
     attendee_form = AttendeeForm()
     attendee_form.user_id.choices = select_choices([(0, _("None")), *_staff_pairs()])
     attendee_form.supplier_id.choices = agenda_form.supplier_id.choices
+    attendee_form.contact_id.choices = _contact_choices(meeting)
     context = {
         "meeting": meeting, "transitions": MEETING_FLOW.available(meeting.status, role),
         "action_flow": ACTION_FLOW, "role": role, "reason_form": ReasonForm(),
@@ -224,6 +222,16 @@ def _page(meeting: Meeting, status: int = 200, block: str | None = None, **extra
         "missing": services.missing_owners(meeting), "md": render_markdown,
         "by_item": _actions_by_item(meeting), **_labels(), **extra}
     return render("meetings/meeting.html", block=block, status=status, **context)
+
+
+def _contact_choices(meeting: Meeting):
+    """The invited suppliers' contacts not on the list yet: representatives to pick."""
+    listed = {(a.supplier_id, a.name) for a in meeting.attendees}
+    return select_choices([(0, _("None")), *(
+        (contact.id, _("%(name)s (%(organisation)s)", name=contact.name,
+                       organisation=supplier.name))
+        for supplier in meeting.suppliers for contact in supplier.contacts
+        if (supplier.id, contact.name) not in listed)])
 
 
 def _actions_by_item(meeting: Meeting) -> dict:
@@ -392,11 +400,14 @@ def attendee_add(meeting_id: int):
     form.user_id.choices = select_choices([(0, ""), *_staff_pairs()])
     form.supplier_id.choices = select_choices(
         [(0, "")] + [(s.id, s.name) for s in meeting.suppliers])
+    form.contact_id.choices = select_choices(
+        [(0, "")] + [(c.id, c.name) for s in meeting.suppliers for c in s.contacts])
     form.validate_on_submit()
     try:
         services.add_attendee(meeting, user_id=form.user_id.data or None,
                               name=form.name.data or "", title=form.title.data or "",
-                              supplier_id=form.supplier_id.data or None)
+                              supplier_id=form.supplier_id.data or None,
+                              contact_id=form.contact_id.data or None)
     except ServiceError as error:
         return _error_page(meeting_id, error)
     return redirect_to(url_for("meetings.meeting", meeting_id=meeting_id) + "#attendees")
@@ -444,7 +455,8 @@ def _action_form(meeting: Meeting, action: ActionItem | None) -> ActionForm:
     if action is not None:
         feedback += [f for f in action.feedback if f not in feedback]
     form.feedback_ids.choices = select_choices(
-        (f.id, f"#{f.id} {f.category.label}：{services._title(f.description, 50)}")
+        (f.id, _("#%(id)s %(category)s: %(text)s", id=f.id, category=f.category.label,
+                 text=services._title(f.description, 50)))
         for f in feedback)
     if request.method == "GET":
         if action is not None:

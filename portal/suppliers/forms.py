@@ -32,14 +32,6 @@ class SupplierForm(FlaskForm):
                        validators=[_required, Length(max=30), UnifiedSocialCreditCode()],
                        filters=[strip_filter],
                        description=_l("18 characters; the last one is a check character."))
-    contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)],
-                               filters=[strip_filter])
-    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
-                        filters=[strip_filter])
-    email = StringField(_l("Email"), validators=[
-        Optional(), Length(max=254),
-        Email(message=_l("Enter a valid email address."), check_deliverability=False)],
-        filters=[strip_filter])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)],
                           filters=[strip_filter])
     category_ids = SelectMultipleField(_l("Services provided"), coerce=int,
@@ -47,6 +39,21 @@ class SupplierForm(FlaskForm):
     integrity_signed_on = DateField(_l("Integrity agreement signed on"),
                                     validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
+
+
+class ContactForm(FlaskForm):
+    """One contact person of a supplier."""
+
+    name = StringField(_l("Contact person"), validators=[_required, Length(max=100)],
+                       filters=[strip_filter])
+    title = StringField(_l("Role or job title"), validators=[Optional(), Length(max=100)],
+                        filters=[strip_filter])
+    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
+                        filters=[strip_filter])
+    email = StringField(_l("Email"), validators=[
+        Optional(), Length(max=254),
+        Email(message=_l("Enter a valid email address."), check_deliverability=False)],
+        filters=[strip_filter])
 
 
 class DocumentForm(FlaskForm):

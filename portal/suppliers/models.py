@@ -1,20 +1,23 @@
 """Suppliers (合作单位) and their service contracts.
 
 A contract's state (upcoming, active, expiring, ended, renewed) is derived from its dates and
-its successor, never stored, so it cannot go stale; expiry warnings use the one mechanism in
-:mod:`portal.alerts` that leases use too.  Money is integer fen.
+its successor, never stored, so it cannot go stale. "Expiring" is defined once: within
+:data:`EXPIRING_WITHIN` days of the end (the earliest warning of :mod:`portal.alerts`), in
+Python (:meth:`ServiceContract.state`) and in SQL (:meth:`ServiceContract.state_condition`, used
+by the contract list, the expiry alerts and the home-page tile). Expiry warnings use the one
+mechanism in :mod:`portal.alerts` that leases use too.  Money is integer fen.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..alerts import is_expiring
+from ..alerts import EXPIRY_THRESHOLDS, days_left, expiry_marks, is_expiring
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
@@ -39,9 +42,6 @@ class Supplier(Audited, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     uscc: Mapped[str] = mapped_column(sa.String(18), unique=True)  # unified social credit code
-    contact_name: Mapped[str] = mapped_column(sa.String(100), default="")
-    phone: Mapped[str] = mapped_column(sa.String(20), default="")
-    email: Mapped[str] = mapped_column(sa.String(254), default="")
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     # Integrity agreement (廉政协议): when it was signed and the signed document, if uploaded.
@@ -55,10 +55,45 @@ class Supplier(Audited, db.Model):
     contracts: Mapped[list[ServiceContract]] = relationship(
         back_populates="supplier", foreign_keys="ServiceContract.supplier_id",
         order_by="ServiceContract.starts_on.desc()")
+    # Its contact people; the first one is the primary contact.
+    contacts: Mapped[list[SupplierContact]] = relationship(
+        back_populates="supplier", cascade="all, delete-orphan",
+        order_by="(SupplierContact.position, SupplierContact.id)")
+
+    def __init__(self, *, contact_name: str = "", phone: str = "", email: str = "", **fields):
+        """``contact_name``/``phone``/``email``, when given, make the first contact."""
+        super().__init__(**fields)
+        if contact_name.strip():
+            self.contacts.append(SupplierContact(name=contact_name.strip(), title="",
+                                                 phone=phone.strip(), email=email.strip(),
+                                                 position=1))
+
+    @property
+    def primary_contact(self) -> SupplierContact | None:
+        return self.contacts[0] if self.contacts else None
 
     @classmethod
     def visible_to(cls, user):
         return sa.true() if user.role in (Role.ADMIN, Role.STAFF) else sa.false()
+
+
+class SupplierContact(Audited, db.Model):
+    """One of a supplier's contact people (name, role, phone, email); no account."""
+
+    __tablename__ = "supplier_contact"
+    __table_args__ = (sa.CheckConstraint("name != ''", name="named"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("supplier.id", ondelete="CASCADE"),
+                                             index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    title: Mapped[str] = mapped_column(sa.String(100), default="")  # role or job title
+    phone: Mapped[str] = mapped_column(sa.String(20), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    supplier: Mapped[Supplier] = relationship(back_populates="contacts")
 
 
 class ContractState:
@@ -70,6 +105,10 @@ class ContractState:
     ALL = (UPCOMING, ACTIVE, EXPIRING, ENDED, RENEWED)
     LABELS = {UPCOMING: _l("Upcoming"), ACTIVE: _l("Active"), EXPIRING: _l("Expiring"),
               ENDED: _l("Ended"), RENEWED: _l("Renewed")}
+
+
+# A contract "expires" within this many days of its end: the earliest expiry warning.
+EXPIRING_WITHIN = max(EXPIRY_THRESHOLDS)
 
 
 class ServiceContract(Audited, db.Model):
@@ -123,11 +162,33 @@ class ServiceContract(Audited, db.Model):
             return ContractState.UPCOMING
         if today > self.ends_on:
             return ContractState.ENDED
-        return ContractState.EXPIRING if is_expiring(self.ends_on, today) else ContractState.ACTIVE
+        return ContractState.EXPIRING if is_expiring(self.ends_on, today, EXPIRING_WITHIN) \
+            else ContractState.ACTIVE
+
+    @classmethod
+    def state_condition(cls, state: str, on: date):
+        """SQL: contracts in this derived state on ``on`` (the same rules as :meth:`state`)."""
+        not_renewed = cls.successor_id.is_(None)
+        within = on + timedelta(days=EXPIRING_WITHIN)
+        return {
+            ContractState.RENEWED: cls.successor_id.is_not(None),
+            ContractState.UPCOMING: sa.and_(not_renewed, cls.starts_on > on),
+            ContractState.ENDED: sa.and_(not_renewed, cls.ends_on < on),
+            ContractState.EXPIRING: sa.and_(not_renewed, cls.starts_on <= on, cls.ends_on >= on,
+                                            cls.ends_on <= within),
+            ContractState.ACTIVE: sa.and_(not_renewed, cls.starts_on <= on, cls.ends_on > within),
+        }[state]
+
+    def expiry(self, today: date) -> tuple[int, int] | None:
+        """For an expiring contract: (days left, the most urgent warning mark reached)."""
+        if self.state(today) != ContractState.EXPIRING:
+            return None
+        marks = expiry_marks(self.ends_on, today)
+        return days_left(self.ends_on, today), min(marks) if marks else EXPIRING_WITHIN
 
     def covers(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
 
 
 # Cached pages drawn from these models are rendered afresh after any change to them.
-cache_scope("suppliers", Supplier, ServiceContract)
+cache_scope("suppliers", Supplier, SupplierContact, ServiceContract)

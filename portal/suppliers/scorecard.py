@@ -1,10 +1,13 @@
 """The supplier scorecard: what the bureau reads before renewing a contract.
 
-Per supplier, for a report period (month or half-year, :mod:`portal.reporting`), by contract:
-feedback received (by service category), SLA compliance of the feedback forwarded to it — the
-one definition, :meth:`Feedback.sla_decided` / :meth:`Feedback.sla_missed` — its open and
-overdue action items from joint meetings, and satisfaction by category over time (through the
-meetings module's one adapter). A fixed number of queries; CSV/XLSX export of the same table.
+Per supplier, for a report period (month or half-year, :mod:`portal.reporting`): the feedback
+figures of the feedback module's one report (:func:`portal.feedback.reports.figures_with_total`
+— volume, SLA compliance, open past the deadline, medians — by service category and in total),
+the same counts split by contract (the feedback report has no contract dimension: a small
+grouped query with the model's own SLA conditions, :meth:`Feedback.sla_decided` /
+:meth:`Feedback.sla_missed`), its open and overdue action items from joint meetings, and
+satisfaction by category over its latest survey rounds (through the meetings module's one
+adapter). A fixed number of queries; CSV/XLSX export of the contract table.
 """
 
 from __future__ import annotations
@@ -46,12 +49,13 @@ def _count(condition):
 
 
 def scorecard(supplier: Supplier, period, on=None) -> dict:
-    """The scorecard's figures (six queries and the satisfaction adapter)."""
+    """The scorecard's figures (a fixed number of queries and the satisfaction adapter)."""
+    from ..feedback.reports import figures_with_total
     from ..meetings.models import ActionItem, ActionStatus, Meeting, MeetingStatus
-    from ..meetings.satisfaction import supplier_satisfaction
+    from ..meetings.satisfaction import SCORECARD_ROUNDS, supplier_satisfaction
 
     on = on or services.today()
-    Feedback, Category = catalogue.Feedback, catalogue.ServiceCategory  # noqa: N806
+    Feedback = catalogue.Feedback  # noqa: N806
     in_period = sa.and_(Feedback.supplier_id == supplier.id,
                         Feedback.submitted_at >= period.starts_at(),
                         Feedback.submitted_at < period.ends_at())
@@ -67,11 +71,11 @@ def scorecard(supplier: Supplier, period, on=None) -> dict:
             .where(in_period).group_by(Feedback.contract_id)).all():
         row = rows.setdefault(contract_id, ContractRow(None))
         row.received, row.open, row.decided, row.missed = received, still_open, decided, missed
-    by_category = db.session.execute(
-        sa.select(Category, sa.func.count(),
-                  _count(Feedback.status.in_(catalogue.FeedbackStatus.OPEN)))
-        .join(Feedback, Feedback.category_id == Category.id).where(in_period)
-        .group_by(Category.id).order_by(Category.sort_order, Category.id)).all()
+    per_category, figures = figures_with_total(period.first, period.end,
+                                               supplier_id=supplier.id)
+    provided = {category.id for category in supplier.services}
+    by_category = [(category, found) for category, found in per_category
+                   if found.volume or category.id in provided]
     live = sa.and_(ActionItem.supplier_id == supplier.id,
                    Meeting.status != MeetingStatus.CANCELLED)
     open_actions, overdue_actions, awaiting = db.session.execute(
@@ -83,15 +87,14 @@ def scorecard(supplier: Supplier, period, on=None) -> dict:
         sa.select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
         .where(live, ActionItem.overdue(on)).options(selectinload(ActionItem.meeting))
         .order_by(ActionItem.due_on, ActionItem.id).limit(20)))
-    satisfaction = supplier_satisfaction([supplier.id]).get(supplier.id) or []
-    total = ContractRow(None)
-    for row in rows.values():
-        total.received += row.received
-        total.open += row.open
-        total.decided += row.decided
-        total.missed += row.missed
+    satisfaction = supplier_satisfaction([supplier.id], rounds=SCORECARD_ROUNDS) \
+        .get(supplier.id) or []
+    total = ContractRow(None, received=figures.volume,
+                        open=sum(row.open for row in rows.values()),
+                        decided=figures.sla_decided, missed=figures.sla_missed)
     return {"rows": [row for row in rows.values() if row.contract or row.received],
-            "total": total, "by_category": by_category, "open_actions": open_actions,
+            "total": total, "figures": figures, "by_category": by_category,
+            "open_actions": open_actions,
             "overdue_actions": overdue_actions, "awaiting_actions": awaiting,
             "overdue_list": overdue_list, "satisfaction": satisfaction, "today": on}
 
@@ -100,7 +103,7 @@ def scorecard(supplier: Supplier, period, on=None) -> dict:
 @staff_required
 @cached_page("meetings", "suppliers", "feedback", "surveys")
 def scorecard_page(supplier_id: int):
-    supplier = visible_or_404(Supplier, supplier_id)
+    supplier = visible_or_404(Supplier, supplier_id, selectinload(Supplier.services))
     period, period_error = period_from_request()
     figures = scorecard(supplier, period)
     return render_page(supplier, period, period_error, figures)
@@ -126,7 +129,7 @@ def _columns():
 @bp.route("/<int:supplier_id>/scorecard/export")
 @staff_required
 def scorecard_export(supplier_id: int):
-    supplier = visible_or_404(Supplier, supplier_id)
+    supplier = visible_or_404(Supplier, supplier_id, selectinload(Supplier.services))
     period, _error = period_from_request()
     figures = scorecard(supplier, period)
     on = figures["today"]

@@ -2,6 +2,8 @@
 
 * A supplier's unified social credit code must pass its check character; name and code are
   unique (the database decides, the message is friendly).
+* A supplier has several contacts (:func:`add_contact`, :func:`remove_contact`); the first is
+  its primary contact, listed as its representative when a meeting invites it.
 * A contract ends on or after the day it starts; amounts are integer fen; SLA hours positive.
 * **Renewal**: :func:`renewal_defaults` pre-fills the successor (same supplier, service,
   amount, terms and SLA; starting the day after the contract ends, for the same length);
@@ -30,7 +32,7 @@ from ..feedback import models as catalogue  # (a module: feedback.models imports
 from ..i18n import local_today
 from ..uploads import delete_document, store_document
 from ..validators import is_valid_uscc, normalise_code
-from .models import ContractState, ServiceContract, Supplier
+from .models import ServiceContract, Supplier, SupplierContact
 
 DOCUMENT_FOLDER = "supplier-documents"
 
@@ -46,9 +48,6 @@ def today() -> date:
 class SupplierInput:
     name: str
     uscc: str
-    contact_name: str = ""
-    phone: str = ""
-    email: str = ""
     address: str = ""
     notes: str = ""
     integrity_signed_on: date | None = None
@@ -72,9 +71,6 @@ def save_supplier(supplier: Supplier | None, data: SupplierInput) -> Supplier:
                 db.session.add(supplier)
             supplier.name = data.name.strip()
             supplier.uscc = code
-            supplier.contact_name = data.contact_name.strip()
-            supplier.phone = data.phone.strip()
-            supplier.email = data.email.strip()
             supplier.address = data.address.strip()
             supplier.notes = data.notes.strip()
             supplier.integrity_signed_on = data.integrity_signed_on
@@ -86,6 +82,34 @@ def save_supplier(supplier: Supplier | None, data: SupplierInput) -> Supplier:
                            field="name") from None
         raise
     return supplier
+
+
+@dataclass
+class ContactInput:
+    name: str
+    title: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+def add_contact(supplier: Supplier, data: ContactInput) -> SupplierContact:
+    """Another contact person of the supplier (listed after those it has)."""
+    if not data.name.strip():
+        raise ServiceError(_l("Enter the contact's name."), field="name")
+    with write_transaction():
+        contact = SupplierContact(
+            name=data.name.strip()[:100], title=data.title.strip()[:100],
+            phone=data.phone.strip()[:20], email=data.email.strip()[:254],
+            position=max((c.position for c in supplier.contacts), default=0) + 1)
+        supplier.contacts.append(contact)
+        db.session.flush()
+    return contact
+
+
+def remove_contact(contact: SupplierContact) -> None:
+    """Remove a contact person; meeting attendance already recorded keeps the name."""
+    with write_transaction():
+        contact.supplier.contacts.remove(contact)
 
 
 def attach_document(record, upload, column: str = "document_file") -> None:
@@ -229,20 +253,3 @@ def move_categories(on: date | None = None, only: list[int] | None = None) -> in
                 category.contract_id = contract.id
                 moved += 1
     return moved
-
-
-def state_condition(state: str, on: date):
-    """SQL: contracts in this derived state (the same rules as ServiceContract.state)."""
-    from ..alerts import EXPIRY_THRESHOLDS
-
-    c = ServiceContract
-    not_renewed = c.successor_id.is_(None)
-    within = on + timedelta(days=max(EXPIRY_THRESHOLDS))
-    return {
-        ContractState.RENEWED: c.successor_id.is_not(None),
-        ContractState.UPCOMING: sa.and_(not_renewed, c.starts_on > on),
-        ContractState.ENDED: sa.and_(not_renewed, c.ends_on < on),
-        ContractState.EXPIRING: sa.and_(not_renewed, c.starts_on <= on, c.ends_on >= on,
-                                        c.ends_on <= within),
-        ContractState.ACTIVE: sa.and_(not_renewed, c.starts_on <= on, c.ends_on > within),
-    }[state]

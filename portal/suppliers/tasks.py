@@ -10,28 +10,21 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy.orm import selectinload
 
-from ..alerts import EXPIRY_THRESHOLDS, ExpiryCandidate, send_expiry_warnings
+from ..alerts import ExpiryCandidate, send_expiry_warnings
 from ..auth.models import User
 from ..extensions import db
 from ..roles import Role
 from ..tasks import tick_task
 from . import services
-from .models import ServiceContract
+from .models import ContractState, ServiceContract
 
 EXPIRING = "contract_expiring"
-
-
-def expiring_condition(on: date, within: int = max(EXPIRY_THRESHOLDS)):
-    """Contracts in force, not renewed, ending within ``within`` days."""
-    return sa.and_(ServiceContract.successor_id.is_(None), ServiceContract.starts_on <= on,
-                   ServiceContract.ends_on >= on,
-                   ServiceContract.ends_on <= on + timedelta(days=within))
 
 
 def desk_recipients() -> list[tuple[str, str | None]]:
@@ -46,7 +39,8 @@ def desk_recipients() -> list[tuple[str, str | None]]:
 def send_contract_expiry_alerts(on: date | None = None) -> int:
     on = on or services.today()
     contracts = list(db.session.scalars(
-        sa.select(ServiceContract).where(expiring_condition(on))
+        sa.select(ServiceContract).where(
+            ServiceContract.state_condition(ContractState.EXPIRING, on))
         .options(selectinload(ServiceContract.supplier), selectinload(ServiceContract.category))
         .order_by(ServiceContract.ends_on, ServiceContract.id)))
     if not contracts:

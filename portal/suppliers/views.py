@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -17,12 +17,12 @@ from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
 from ..forms import select_choices
-from ..htmx import redirect_to, render, render_form_errors
+from ..htmx import is_htmx, redirect_to, render, render_form_errors
 from ..pagination import paginate
 from ..uploads import send_document
 from . import bp, services
-from .forms import ContractForm, DocumentForm, SupplierForm
-from .models import ContractState, ServiceContract, Supplier
+from .forms import ContactForm, ContractForm, DocumentForm, SupplierForm
+from .models import ContractState, ServiceContract, Supplier, SupplierContact
 
 nav_item("suppliers.suppliers", _l("Suppliers"), ("staff", "admin"), order=40)
 
@@ -49,12 +49,13 @@ def _categories():
 @staff_required
 def suppliers():
     q = request.args.get("q", "").strip()[:100]
-    stmt = sa.select(Supplier).options(selectinload(Supplier.services)) \
+    stmt = sa.select(Supplier).options(selectinload(Supplier.services),
+                                       selectinload(Supplier.contacts)) \
         .order_by(Supplier.name, Supplier.id)
     if q:
         like = f"%{q}%"
         stmt = stmt.where(sa.or_(Supplier.name.ilike(like), Supplier.uscc.ilike(like),
-                                 Supplier.contact_name.ilike(like)))
+                                 Supplier.contacts.any(SupplierContact.name.ilike(like))))
     pager = paginate(stmt)
     ids = [supplier.id for supplier in pager.items]
     in_force = {}
@@ -75,8 +76,7 @@ def _supplier_form_page(supplier: Supplier | None):
     if form.validate_on_submit():
         data = services.SupplierInput(
             name=form.name.data or "", uscc=form.uscc.data or "",
-            contact_name=form.contact_name.data or "", phone=form.phone.data or "",
-            email=form.email.data or "", address=form.address.data or "",
+            address=form.address.data or "",
             notes=form.notes.data or "", integrity_signed_on=form.integrity_signed_on.data,
             category_ids=form.category_ids.data or [])
         try:
@@ -105,13 +105,64 @@ def supplier_edit(supplier_id: int):
                                               selectinload(Supplier.services)))
 
 
+def _supplier(supplier_id: int) -> Supplier:
+    return visible_or_404(Supplier, supplier_id, selectinload(Supplier.services),
+                          selectinload(Supplier.contacts),
+                          selectinload(Supplier.contracts).selectinload(ServiceContract.category))
+
+
+def _supplier_page(item: Supplier, status: int = 200, block: str | None = None, **forms):
+    forms.setdefault("document_form", DocumentForm())
+    forms.setdefault("contact_form", ContactForm(formdata=None))
+    return render("suppliers/supplier.html", block=block, status=status, supplier=item,
+                  history=history_for(item), **forms, **_labels())
+
+
 @bp.route("/<int:supplier_id>")
 @staff_required
 def supplier(supplier_id: int):
-    item = visible_or_404(Supplier, supplier_id, selectinload(Supplier.services),
-                          selectinload(Supplier.contracts).selectinload(ServiceContract.category))
-    return render("suppliers/supplier.html", supplier=item, history=history_for(item),
-                  document_form=DocumentForm(), **_labels())
+    return _supplier_page(_supplier(supplier_id))
+
+
+def _after_contact_change(supplier_id: int):
+    if is_htmx():
+        return _supplier_page(_supplier(supplier_id), block="contacts")
+    return redirect_to(url_for("suppliers.supplier", supplier_id=supplier_id) + "#contacts")
+
+
+@bp.route("/<int:supplier_id>/contacts", methods=["POST"])
+@staff_required
+def contact_add(supplier_id: int):
+    """Add a contact person (htmx swaps the contacts card; without JS, back to the page)."""
+    item = _supplier(supplier_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            services.add_contact(item, services.ContactInput(
+                name=form.name.data or "", title=form.title.data or "",
+                phone=form.phone.data or "", email=form.email.data or ""))
+        except ServiceError as error:
+            apply_to_form(form, error)
+        else:
+            if not is_htmx():
+                flash(_("The contact is added."), "success")
+            return _after_contact_change(supplier_id)
+    return _supplier_page(item, status=422, block="contacts" if is_htmx() else None,
+                          contact_form=form)
+
+
+@bp.route("/contacts/<int:contact_id>/delete", methods=["POST"])
+@staff_required
+def contact_delete(contact_id: int):
+    contact = db.session.get(SupplierContact, contact_id)
+    if contact is None:
+        abort(404)
+    supplier_id = visible_or_404(Supplier, contact.supplier_id).id
+    ContactForm().validate_on_submit()  # the CSRF token
+    services.remove_contact(contact)
+    if not is_htmx():
+        flash(_("The contact is removed."), "success")
+    return _after_contact_change(supplier_id)
 
 
 def _upload(record, column: str, back: str, template: str, **context):
@@ -135,7 +186,7 @@ def integrity_upload(supplier_id: int):
     item = visible_or_404(Supplier, supplier_id)
     return _upload(item, "integrity_file", url_for("suppliers.supplier", supplier_id=item.id),
                    "suppliers/supplier.html", supplier=item, history=history_for(item),
-                   **_labels())
+                   contact_form=ContactForm(formdata=None), **_labels())
 
 
 @bp.route("/<int:supplier_id>/integrity/document")
@@ -158,7 +209,7 @@ def contracts():
         selectinload(ServiceContract.supplier), selectinload(ServiceContract.category)) \
         .order_by(ServiceContract.ends_on, ServiceContract.id)
     if state:
-        stmt = stmt.where(services.state_condition(state, services.today()))
+        stmt = stmt.where(ServiceContract.state_condition(state, services.today()))
     pager = paginate(stmt)
     return render("suppliers/contracts.html", "results", pager=pager, state=state,
                   **_labels())

@@ -52,6 +52,14 @@ def test_staff_plan_a_meeting_record_minutes_publish_and_verify_the_action(
     page = new_context().new_page()
     _login(page, base, staff_account)
 
+    # 0. The supplier has a second contact, added on its page (htmx swaps the contacts card).
+    page.goto(f"{base}/suppliers/{supplier}")
+    page.fill("#contacts #name", "李主管")
+    page.fill("#contacts #title", "现场主管")
+    page.get_by_role("button", name="Add a contact").click()
+    expect(page.locator("#contacts")).to_contain_text("李主管")
+    expect(page.locator("#contacts")).to_contain_text("王经理")
+
     # 1. Plan the meeting: choosing the supplier shows the pre-filled agenda (htmx).
     page.goto(f"{base}/meetings/new")
     page.fill("#title", "第三季度服务质量联席会议")
@@ -66,6 +74,7 @@ def test_staff_plan_a_meeting_record_minutes_publish_and_verify_the_action(
     meeting_url = page.url
     expect(page.locator("#meeting-status")).to_have_text("Planned")
     expect(page.locator("#agenda")).to_contain_text("二号楼三楼卫生间地面积水")
+    expect(page.locator("#attendees")).to_contain_text("王经理")  # the primary contact
     with page.expect_download() as invitation:
         page.get_by_role("link", name="Calendar invitation (.ics)").click()
     assert invitation.value.suggested_filename.endswith(".ics")

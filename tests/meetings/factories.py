@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from portal.database import write_transaction
@@ -69,3 +70,32 @@ def make_action(app, meeting_id: int, *, supplier_id: int | None = None,
         db.session.add(action)
         db.session.flush()
         return action.id
+
+
+@dataclass
+class World:
+    """A member of staff, a supervisor, a category, its supplier and their contract."""
+
+    staff_id: int
+    supervisor_id: int
+    category_id: int
+    supplier_id: int
+    contract_id: int
+
+
+def make_world(app) -> World:
+    from tests.conftest import make_user
+    from tests.feedback.factories import (
+        make_appointment,
+        make_category,
+        make_contract,
+        make_supplier,
+    )
+
+    staff = make_user(app, "staff")
+    supervisor = make_user(app, "supervisor")
+    make_appointment(app, supervisor.id)
+    category_id = make_category(app)
+    supplier_id = make_supplier(app, category_ids=(category_id,))
+    contract_id = make_contract(app, supplier_id, category_id)
+    return World(staff.id, supervisor.id, category_id, supplier_id, contract_id)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -29,41 +30,17 @@ from portal.meetings.models import (
 )
 from tests.conftest import make_user
 from tests.feedback.factories import (
-    make_appointment,
-    make_category,
-    make_contract,
     make_feedback,
     make_supplier,
 )
 from tests.helpers import form_data
-from tests.meetings.factories import make_action, make_agenda_item, make_meeting
+from tests.meetings.factories import World, make_action, make_agenda_item, make_meeting
+
+ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def _today() -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
-@dataclass
-class World:
-    staff_id: int
-    supervisor_id: int
-    category_id: int
-    supplier_id: int
-    contract_id: int
-
-
-@pytest.fixture
-def world(app) -> World:
-    staff = make_user(app, "staff")
-    supervisor = make_user(app, "supervisor")
-    make_appointment(app, supervisor.id)
-    category_id = make_category(app)
-    supplier_id = make_supplier(app, category_ids=(category_id,))
-    contract_id = make_contract(app, supplier_id, category_id)
-    return World(staff.id, supervisor.id, category_id, supplier_id, contract_id)
+    return datetime.now(ZONE).date()
 
 
 def _feedback(app, w: World, status="accepted", **fields) -> int:
@@ -92,7 +69,7 @@ class Figure:
 
 
 def _fake_figures(monkeypatch):
-    def fake(supplier_ids):
+    def fake(supplier_ids, rounds=2):
         return {sid: [Figure(7, "2026年上半年满意度调查", date(2026, 6, 30), "保洁", 93.5, 41)]
                 for sid in supplier_ids}
 
@@ -450,24 +427,27 @@ def test_a_planned_meeting_has_an_ical_invitation(app, login_as, world):
 
 
 def test_scorecard_counts_feedback_sla_and_actions(app, ctx, login_as, world):
-    today = _today()
-    _feedback(app, world, "accepted", submitted_on=today - timedelta(days=20))  # open, overdue
-    _feedback(app, world, "resolved", resolved_late=False)
-    _feedback(app, world, "closed", resolved_late=True)
-    meeting_id = make_meeting(app, [world.supplier_id], status="minutes_published")
-    make_action(app, meeting_id, supplier_id=world.supplier_id,
-                due_on=today - timedelta(days=2))
-    make_action(app, meeting_id, supplier_id=world.supplier_id, status=ActionStatus.DONE)
     from portal.reporting import half_year
     from portal.suppliers import scorecard
     from portal.suppliers.models import Supplier
 
-    period = half_year(today.year, 1 if today.month <= 6 else 2)
+    today = _today()
+    # Every item is submitted on one day of the period looked at, 20 days ago or more (so
+    # that the open one is past its deadline): the test never depends on today's date.
+    day = today - timedelta(days=20)
+    period = half_year(day.year, 1 if day.month <= 6 else 2)
+    at = {"submitted_on": day, "submitted_at": datetime.combine(day, time(10), tzinfo=ZONE)}
+    _feedback(app, world, "accepted", **at)  # open, past its deadline
+    _feedback(app, world, "resolved", resolved_late=False, **at)
+    _feedback(app, world, "closed", resolved_late=True, **at)
+    meeting_id = make_meeting(app, [world.supplier_id], status="minutes_published")
+    make_action(app, meeting_id, supplier_id=world.supplier_id,
+                due_on=today - timedelta(days=2))
+    make_action(app, meeting_id, supplier_id=world.supplier_id, status=ActionStatus.DONE)
     with ctx(world.staff_id):
         figures = scorecard.scorecard(db.session.get(Supplier, world.supplier_id), period)
         row = figures["rows"][0]
-        if (today - timedelta(days=20)) < period.first:
-            pytest.skip("the overdue item falls in the previous half-year")
+        assert period.first <= day < period.end
         assert (row.received, row.open, row.decided, row.missed) == (3, 1, 3, 2)
         assert figures["open_actions"] == 1 and figures["overdue_actions"] == 1
         assert figures["awaiting_actions"] == 1

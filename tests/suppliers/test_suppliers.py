@@ -51,7 +51,7 @@ def test_a_supplier_with_a_valid_credit_code_is_saved(app, ctx):
     category_id = make_category(app)
     with ctx():
         supplier = services.save_supplier(None, services.SupplierInput(
-            name="上海洁美物业服务有限公司", uscc=valid_uscc().lower(), contact_name="王经理",
+            name="上海洁美物业服务有限公司", uscc=valid_uscc().lower(),
             category_ids=[category_id], integrity_signed_on=date(2026, 1, 5)))
         assert supplier.uscc == supplier.uscc.upper()
         assert [c.id for c in supplier.services] == [category_id]
@@ -124,7 +124,7 @@ def test_contract_states_follow_the_dates(app, ctx):
             assert contract.state(today) == state
             found = db.session.scalars(sa.select(ServiceContract.id).where(
                 ServiceContract.id.in_(ids.values()),
-                services.state_condition(state, today))).all()
+                ServiceContract.state_condition(state, today))).all()
             assert found == [contract_id]
 
 
@@ -199,7 +199,8 @@ def test_a_renewed_contract_gets_no_expiry_alert(app, ctx):
                   ends_on=today + timedelta(days=30), successor_id=successor)
     with ctx():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ServiceContract).where(
-            tasks.expiring_condition(today), ServiceContract.supplier_id == supplier_id)) == 0
+            ServiceContract.state_condition(ContractState.EXPIRING, today),
+            ServiceContract.supplier_id == supplier_id)) == 0
 
 
 # --- documents --------------------------------------------------------------------------------
