@@ -271,8 +271,8 @@ def test_invitations_need_an_open_round_and_valid_addresses(app):
             "a@example.com", "b@example.com"]
 
 
-def test_reminders_go_only_to_invitees_who_have_not_answered(app):
-    round_id = make_round(app)
+def test_reminders_of_a_named_round_go_only_to_invitees_who_have_not_answered(app):
+    round_id = make_round(app, anonymous=False)
     done, waiting = invite(app, round_id, "done@example.com", "waiting@example.com")
     answer(app, round_id, done)
     with app.test_request_context():
@@ -281,6 +281,32 @@ def test_reminders_go_only_to_invitees_who_have_not_answered(app):
     reminder = outbox_for(app, "waiting@example.com")[-1]
     assert reminder.template == "survey_reminder"
     assert f"/surveys/r/{waiting}" in reminder.body_text  # the same link again
+    assert "尚未收到您" in reminder.body_text
+
+
+def test_reminders_of_an_anonymous_round_go_to_everyone_and_thank_who_answered(app):
+    """Reminding only non-respondents would tell anyone reading the outbox (or the reminder
+    counts and times) who has answered an anonymous round."""
+    round_id = make_round(app, anonymous=True)
+    done, waiting = invite(app, round_id, "done@example.com", "waiting@example.com")
+    answer(app, round_id, done)
+    with app.test_request_context():
+        assert services.send_reminders(db.session.get(SurveyRound, round_id)) == 2
+    reminders = {email: outbox_for(app, email)[-1]
+                 for email in ("done@example.com", "waiting@example.com")}
+    assert {m.template for m in reminders.values()} == {"survey_reminder"}
+    first, second = (m.body_text.replace(t, "TOKEN") for m, t in zip(
+        reminders.values(), (done, waiting), strict=True))
+    assert first == second  # the same email: nothing in it tells the two apart
+    assert "如您已经答卷，感谢您" in first  # worded for both
+    with app.app_context():
+        counts = {i.email: (i.reminders, i.last_reminded_at) for i in db.session.scalars(
+            sa.select(SurveyInvitation).where(SurveyInvitation.round_id == round_id))}
+    assert counts["done@example.com"] == counts["waiting@example.com"]
+    # Once everyone has answered, no reminder goes out at all.
+    answer(app, round_id, waiting)
+    with app.test_request_context():
+        assert services.send_reminders(db.session.get(SurveyRound, round_id)) == 0
 
 
 def test_the_automatic_reminder_goes_out_once(app):
