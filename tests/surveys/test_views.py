@@ -355,3 +355,17 @@ def test_a_supervisor_finds_the_surveys_waiting_for_them(app, login_as):
     assert link not in page and "您已作答" in page
     assert login_as("supervisor").get("/surveys/mine").get_data(as_text=True).count(
         "待答问卷") == 0  # another supervisor sees only their own
+
+
+def test_reminding_an_anonymous_round_writes_to_every_invitee(app, login_as):
+    round_id = make_round(app)
+    done, _waiting = invite(app, round_id, "done@example.com", "waiting@example.com")
+    answer(app, round_id, done)
+    staff = login_as("staff")
+    page = f"/surveys/rounds/{round_id}/invitations"
+    html = staff.get(page).get_data(as_text=True)
+    assert "邮件同时感谢已答卷者" in html  # the page says who the reminders go to
+    response = staff.post(f"{page}/remind", data=form_data(staff, page), follow_redirects=True)
+    assert "已向全部 2 名受邀人发送提醒（匿名调查）。" in response.get_data(as_text=True)
+    for email in ("done@example.com", "waiting@example.com"):
+        assert outbox_for(app, email)[-1].template == "survey_reminder"
