@@ -8,6 +8,7 @@ from ..errors import NotAllowed
 from ..htmx import redirect_to, render
 from ..pagination import paginate
 from . import bp, services
+from .masking import MASK
 from .models import OutboxMessage, OutboxStatus
 
 
@@ -28,7 +29,7 @@ def index():
 @admin_required
 def detail(message_id: int):
     message = visible_or_404(OutboxMessage, message_id)
-    return render("outbox/detail.html", message=message)
+    return render("outbox/detail.html", message=message, masked_mark=MASK)
 
 
 @bp.route("/<int:message_id>/retry", methods=["POST"])

@@ -11,7 +11,6 @@ SQL grouped by round, category, snapshot supplier and scale point; rates are for
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -204,36 +203,41 @@ def round_figures(round_id: int) -> RoundFigures | None:
 
 def supplier_satisfaction(supplier_ids, rounds: int = 2) -> dict[int, list[SupplierSatisfaction]]:
     """Per supplier: its figures per category in the latest ``rounds`` published rounds that
-    asked about a category it was responsible for, newest first. Two queries."""
+    asked about a category it was responsible for, newest first (within a round, in catalogue
+    order). The agenda pre-fill takes the default two rounds; the scorecard's satisfaction over
+    time asks for more (``rounds=8``). Two queries whatever ``rounds`` and the history: the
+    latest rounds are picked in SQL (a window function) and only their answers are counted."""
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
     supplier_ids = list(supplier_ids)
     result: dict[int, list[SupplierSatisfaction]] = {sid: [] for sid in supplier_ids}
     if not supplier_ids:
         return result
-    snapshots = db.session.execute(
-        sa.select(RoundCategory.supplier_id, RoundCategory.category_id, SurveyRound,
-                  ServiceCategory)
-        .join(SurveyRound, SurveyRound.id == RoundCategory.round_id)
-        .join(ServiceCategory, ServiceCategory.id == RoundCategory.category_id)
-        .where(RoundCategory.supplier_id.in_(supplier_ids),
-               SurveyRound.status != RoundStatus.DRAFT)
-        .order_by(SurveyRound.closes_on.desc(), SurveyRound.id.desc(),
+    recency = sa.func.dense_rank().over(
+        partition_by=RoundCategory.supplier_id,
+        order_by=(SurveyRound.closes_on.desc(), SurveyRound.id.desc())).label("recency")
+    ranked = (sa.select(RoundCategory.supplier_id, RoundCategory.category_id,
+                        RoundCategory.round_id, recency)
+              .join(SurveyRound, SurveyRound.id == RoundCategory.round_id)
+              .where(RoundCategory.supplier_id.in_(supplier_ids),
+                     SurveyRound.status != RoundStatus.DRAFT)
+              .subquery())
+    wanted = db.session.execute(
+        sa.select(ranked.c.supplier_id, SurveyRound, ServiceCategory)
+        .join(SurveyRound, SurveyRound.id == ranked.c.round_id)
+        .join(ServiceCategory, ServiceCategory.id == ranked.c.category_id)
+        .where(ranked.c.recency <= rounds)
+        .order_by(ranked.c.supplier_id, SurveyRound.closes_on.desc(), SurveyRound.id.desc(),
                   ServiceCategory.sort_order, ServiceCategory.id)).all()
-    kept: dict[int, list[int]] = defaultdict(list)  # supplier -> its latest round ids
-    wanted = []
-    for supplier_id, _category_id, survey, category in snapshots:
-        latest = kept[supplier_id]
-        if survey.id not in latest:
-            if len(latest) >= rounds:
-                continue
-            latest.append(survey.id)
-        wanted.append((supplier_id, survey, category))
     if not wanted:
         return result
     figures: dict[tuple[int, int], Figure] = {}
     round_ids = {survey.id for _s, survey, _c in wanted}
+    category_ids = {category.id for _s, _r, category in wanted}
     for round_id, category_id, value, number in _answer_counts(
             SurveyResponse.round_id, Question.category_id,
-            where=(SurveyResponse.round_id.in_(round_ids),)):
+            where=(SurveyResponse.round_id.in_(round_ids),
+                   Question.category_id.in_(category_ids))):
         figures.setdefault((round_id, category_id), Figure("", ())).add(value, number)
     for supplier_id, survey, category in wanted:
         counted = figures.get((survey.id, category.id), Figure("", ()))

@@ -110,7 +110,7 @@ def _answers_export(survey: SurveyRound):
     for question in questions:
         heading = question.prompt
         if question.category is not None:
-            heading = f"{question.category.label}: {heading}"
+            heading = _("%(label)s: %(text)s", label=question.category.label, text=heading)
         columns.append(Column(heading))
     rows = []
     for response in responses:
@@ -195,8 +195,11 @@ def _matrix_export(kind: str, trend, fmt: str):
     heading = _("Service category") if kind == "category" else _("Supplier")
     columns = [Column(heading)]
     for point in trend:
-        columns += [Column(f"{point.title}: {_('Satisfaction rate')}", Kind.PERCENT),
-                    Column(f"{point.title}: {_('Valid answers')}", Kind.INT)]
+        columns += [
+            Column(_("%(label)s: %(text)s", label=point.title, text=_("Satisfaction rate")),
+                   Kind.PERCENT),
+            Column(_("%(label)s: %(text)s", label=point.title, text=_("Valid answers")),
+                   Kind.INT)]
     rows = []
     for row in reports.trend_by(kind, trend):
         cells = [row.label]

@@ -405,16 +405,22 @@ def invite_addresses(survey: SurveyRound, text: str, unit: str = "") -> int:
     return added
 
 
-def _pending(survey: SurveyRound):
-    return db.session.scalars(
-        sa.select(SurveyInvitation).where(SurveyInvitation.round_id == survey.id,
-                                          SurveyInvitation.responded.is_(False))
-        .options(selectinload(SurveyInvitation.user)).order_by(SurveyInvitation.id))
+def _to_remind(survey: SurveyRound) -> list[SurveyInvitation]:
+    """Who a reminder run writes to. A named round reminds the invitees who have not answered.
+    An anonymous round reminds every invitee (the email thanks those who have answered), so
+    the outbox, the reminder counts and their times never tell who has answered; nobody, once
+    everyone has answered."""
+    stmt = (sa.select(SurveyInvitation).where(SurveyInvitation.round_id == survey.id)
+            .options(selectinload(SurveyInvitation.user)).order_by(SurveyInvitation.id))
+    if not survey.anonymous:
+        return list(db.session.scalars(stmt.where(SurveyInvitation.responded.is_(False))))
+    invitations = list(db.session.scalars(stmt))
+    return invitations if not all(i.responded for i in invitations) else []
 
 
 def _remind(survey: SurveyRound) -> int:
     now, sent = utcnow(), 0
-    for invitation in _pending(survey):
+    for invitation in _to_remind(survey):
         queue_email(invitation.email, "survey_reminder",
                     locale=invitation.user.locale if invitation.user is not None else None,
                     survey=survey, name=invitation.name, link=invitation_link(invitation),
@@ -426,7 +432,7 @@ def _remind(survey: SurveyRound) -> int:
 
 
 def send_reminders(survey: SurveyRound) -> int:
-    """One reminder to each invitee who has not answered (this run); the number sent."""
+    """One reminder run (see :func:`_to_remind` for who gets one); the number sent."""
     _require_open(survey)
     with write_transaction():
         return _remind(survey)

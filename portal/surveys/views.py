@@ -244,7 +244,10 @@ def remind(round_id: int):
         sent = services.send_reminders(survey)
     except ServiceError as error:
         return _invitations_page(survey, status=422, error=str(error.message))
-    flash(_("%(n)d reminders sent to invitees who have not answered.", n=sent), "success")
+    if survey.anonymous:
+        flash(_("%(n)d reminders sent to every invitee (anonymous round).", n=sent), "success")
+    else:
+        flash(_("%(n)d reminders sent to invitees who have not answered.", n=sent), "success")
     return redirect_to(url_for("surveys.invitations", round_id=round_id))
 
 

@@ -62,4 +62,20 @@ def test_a_supervisor_answers_on_a_phone_through_the_one_time_link(live_server, 
     expect(staff.get_by_text("午餐可以多一些清淡菜式。")).to_be_visible()
     expect(staff.get_by_text("李明华")).to_have_count(0)  # anonymous: nobody named
 
+    # An administrator reading the outbox sees the invitation with its link masked: no way
+    # to open it, see whether it was answered, or answer in the invitee's place.
+    admin_account = make_user(app, "admin")
+    admin = new_context().new_page()
+    admin.goto(f"{base}/auth/login")
+    admin.fill("#email", admin_account.email)
+    admin.fill("#password", admin_account.password)
+    admin.locator("#login-form").locator("button[type=submit]").click()
+    admin.wait_for_url(f"{base}/")
+    admin.goto(f"{base}/admin/outbox/?recipient={supervisor.email}")
+    admin.get_by_role("link", name="满意度调查：2026年上半年满意度调查").click()
+    expect(admin.locator(".mail-body")).to_contain_text("/surveys/r/••••••")
+    token = link.rsplit("/", 1)[1]
+    assert token not in admin.content()
+    expect(admin.locator(".mail-body a[href*='/surveys/r/']")).to_have_count(0)
+
     problems.assert_clean()

@@ -1,6 +1,9 @@
+import itertools
+import re
+
 from flask import render_template_string
 
-from portal.charts import bar_chart, line_chart
+from portal.charts import bar_chart, label_width, line_chart
 
 
 def test_line_chart_scales_values_and_leaves_gaps():
@@ -38,3 +41,45 @@ def test_empty_chart_says_so(app):
             '{% from "_chart.html" import chart as draw %}{{ draw(c, "T", "L", "V", "e") }}',
             c=bar_chart([("a", None)]))
     assert "<svg" not in html
+
+
+def _axis_labels(html: str) -> list[str]:
+    return re.findall(r'<text class="chart-label"[^>]*>([^<]*)</text>', html)
+
+
+def _draw(app, chart) -> str:
+    with app.test_request_context():
+        return render_template_string(
+            '{% from "_chart.html" import chart as draw %}{{ draw(c, "T", "L", "V", "t") }}',
+            c=chart)
+
+
+def test_a_line_chart_of_many_rounds_labels_every_nth_point_and_tables_them_all(app):
+    months = [f"{2017 + n // 2}-{'01' if n % 2 == 0 else '07'}" for n in range(20)]
+    chart = line_chart([(month, 80 + n / 2) for n, month in enumerate(months)], unit="%",
+                       target=90, y_max=100)
+    html = _draw(app, chart)
+    shown = _axis_labels(html)
+    assert chart.label_step > 1 and len(shown) < 20
+    assert shown[-1] == months[-1]  # the latest round is always labelled
+    assert shown == months[::-1][::chart.label_step][::-1]
+    labelled = [p for p in chart.points if p.show_label]
+    for left, right in itertools.pairwise(labelled):  # no two labels overlap
+        room = right.x - left.x
+        assert room >= (label_width(left.short_label) + label_width(right.short_label)) / 2
+    for month in months:  # every figure stays in the table and in the dots' tooltips
+        assert f'<th scope="row">{month}</th>' in html
+        assert f"<title>{month}: " in html
+    # Long Chinese labels are cut and spaced further apart.
+    titles = [(f"第{n}轮后勤服务满意度调查", 90.0) for n in range(20)]
+    wide = line_chart(titles, unit="%")
+    assert wide.label_step > chart.label_step
+    assert all(len(p.short_label) <= 10 for p in wide.points)
+    assert "第19轮后勤服务满…" in _axis_labels(_draw(app, wide))
+
+
+def test_a_line_chart_of_few_rounds_labels_every_point(app):
+    data = [("2025-06", 88.0), ("2025-12", None), ("2026-06", 93.5)]
+    chart = line_chart(data, unit="%")
+    assert chart.label_step == 1
+    assert _axis_labels(_draw(app, chart)) == ["2025-06", "2025-12", "2026-06"]

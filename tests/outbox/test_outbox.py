@@ -140,7 +140,8 @@ def test_admin_reads_and_retries_mail(app, ctx, login_as):
         message_id = message.id
         message.status = OutboxStatus.FAILED
     detail = admin.get(f"/admin/outbox/{message_id}").get_data(as_text=True)
-    assert 'href="http://localhost/auth/reset/abc"' in detail
+    assert "/auth/reset/abc" not in detail  # a one-time link: its token is masked
+    assert "http://localhost/auth/reset/••••••" in detail
     path = f"/admin/outbox/{message_id}"
     response = admin.post(f"{path}/retry", data=form_data(admin, path))
     assert response.status_code == 303
@@ -224,3 +225,71 @@ def test_sent_mail_cannot_be_retried(app, ctx, login_as, smtp):
     response = admin.post(f"{path}/retry", data=form_data(admin, path), follow_redirects=True)
     assert "只有发送失败的邮件可以重新发送" in response.get_data(as_text=True)
     assert _statuses(app) == ["sent"] and len(smtp.messages) == 1
+
+
+# --- one-time tokens never show in the outbox pages --------------------------------------------
+
+
+def _tokened_links(app, token: str) -> dict[str, str]:
+    """A link to every route of the application that takes a token."""
+    with app.test_request_context():
+        from flask import url_for
+
+        return {rule.endpoint: url_for(rule.endpoint, token=token, _external=True)
+                for rule in app.url_map.iter_rules() if "token" in rule.arguments}
+
+
+def test_the_outbox_masks_every_one_time_token_and_keeps_the_message_intact(app, login_as):
+    token = "Sx9-secret_TOKEN42"
+    links = _tokened_links(app, token)
+    assert {"auth.verify_email", "auth.reset_password", "surveys.answer"} <= set(links)
+    body = "\n".join([*(f"{endpoint}: {link}." for endpoint, link in links.items()),
+                      "Your item: http://localhost/feedback/7 (no token)."])
+    with app.app_context(), write_transaction():
+        message = OutboxMessage(recipient="li@example.com", template="test",
+                                subject=f"About {links['surveys.answer']}", body_text=body)
+        db.session.add(message)
+        db.session.flush()
+        message_id = message.id
+    admin = login_as("admin")
+    pages = [admin.get(f"/admin/outbox/{message_id}"), admin.get("/admin/outbox/"),
+             admin.get("/admin/outbox/?recipient=li")]
+    for page in pages:
+        assert page.status_code == 200
+        assert token not in page.get_data(as_text=True) and "TOKEN42" not in page.get_data(
+            as_text=True)
+    detail = pages[0].get_data(as_text=True)
+    for link in links.values():
+        masked = link.replace(token, "••••••")
+        assert masked in detail and f'href="{masked}"' not in detail  # shown, not clickable
+    assert "http://localhost/surveys/r/••••••" in detail
+    assert "http://localhost/auth/verify/••••••" in detail
+    assert '<a href="http://localhost/feedback/7" target="_blank" rel="noopener">' in detail
+    with app.app_context():  # what is sent keeps the real links
+        stored = db.session.get(OutboxMessage, message_id)
+        assert all(link in stored.body_text for link in links.values())
+        assert stored.subject == f"About {links['surveys.answer']}"
+
+
+def test_survey_invitations_and_account_links_are_masked_in_real_mail(app, ctx, login_as):
+    from portal.auth import services as auth
+    from tests.surveys.factories import invite, make_round
+
+    round_id = make_round(app)
+    survey_token, = invite(app, round_id, "invitee@example.com")
+    account = make_user(app, "client", email="forgot@example.com")
+    with ctx():
+        auth.request_password_reset(account.email)
+    admin = login_as("admin")
+    with app.app_context():
+        messages = {m.recipient: (m.id, m.body_text) for m in db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient.in_(
+                ("invitee@example.com", "forgot@example.com"))))}
+    survey_id, survey_text = messages["invitee@example.com"]
+    reset_id, reset_text = messages["forgot@example.com"]
+    assert survey_token in survey_text  # the email carries the real link
+    reset_token = reset_text.split("/auth/reset/", 1)[1].split()[0]
+    survey_page = admin.get(f"/admin/outbox/{survey_id}").get_data(as_text=True)
+    reset_page = admin.get(f"/admin/outbox/{reset_id}").get_data(as_text=True)
+    assert survey_token not in survey_page and "/surveys/r/••••••" in survey_page
+    assert reset_token not in reset_page and "/auth/reset/••••••" in reset_page

@@ -271,8 +271,8 @@ def test_invitations_need_an_open_round_and_valid_addresses(app):
             "a@example.com", "b@example.com"]
 
 
-def test_reminders_go_only_to_invitees_who_have_not_answered(app):
-    round_id = make_round(app)
+def test_reminders_of_a_named_round_go_only_to_invitees_who_have_not_answered(app):
+    round_id = make_round(app, anonymous=False)
     done, waiting = invite(app, round_id, "done@example.com", "waiting@example.com")
     answer(app, round_id, done)
     with app.test_request_context():
@@ -281,6 +281,32 @@ def test_reminders_go_only_to_invitees_who_have_not_answered(app):
     reminder = outbox_for(app, "waiting@example.com")[-1]
     assert reminder.template == "survey_reminder"
     assert f"/surveys/r/{waiting}" in reminder.body_text  # the same link again
+    assert "尚未收到您" in reminder.body_text
+
+
+def test_reminders_of_an_anonymous_round_go_to_everyone_and_thank_who_answered(app):
+    """Reminding only non-respondents would tell anyone reading the outbox (or the reminder
+    counts and times) who has answered an anonymous round."""
+    round_id = make_round(app, anonymous=True)
+    done, waiting = invite(app, round_id, "done@example.com", "waiting@example.com")
+    answer(app, round_id, done)
+    with app.test_request_context():
+        assert services.send_reminders(db.session.get(SurveyRound, round_id)) == 2
+    reminders = {email: outbox_for(app, email)[-1]
+                 for email in ("done@example.com", "waiting@example.com")}
+    assert {m.template for m in reminders.values()} == {"survey_reminder"}
+    first, second = (m.body_text.replace(t, "TOKEN") for m, t in zip(
+        reminders.values(), (done, waiting), strict=True))
+    assert first == second  # the same email: nothing in it tells the two apart
+    assert "如您已经答卷，感谢您" in first  # worded for both
+    with app.app_context():
+        counts = {i.email: (i.reminders, i.last_reminded_at) for i in db.session.scalars(
+            sa.select(SurveyInvitation).where(SurveyInvitation.round_id == round_id))}
+    assert counts["done@example.com"] == counts["waiting@example.com"]
+    # Once everyone has answered, no reminder goes out at all.
+    answer(app, round_id, waiting)
+    with app.test_request_context():
+        assert services.send_reminders(db.session.get(SurveyRound, round_id)) == 0
 
 
 def test_the_automatic_reminder_goes_out_once(app):
@@ -340,6 +366,73 @@ def test_supplier_satisfaction_keeps_the_latest_rounds(app):
         assert all(s.rate is None and s.valid_responses == 0 for s in latest)
         assert len(reports.supplier_satisfaction([supplier], rounds=3)[supplier]) == 3
         assert reports.supplier_satisfaction([]) == {}
+
+
+class _RowsRead:
+    """Wraps ``db.session.execute`` to record how many rows each statement brought back."""
+
+    def __init__(self, execute):
+        self.execute, self.rows = execute, []
+
+    def __call__(self, *args, **kwargs):
+        rows = self.execute(*args, **kwargs).all()
+        self.rows.append(len(rows))
+        return type("Rows", (), {"all": lambda _self: rows, "__iter__": lambda _self: iter(rows)})()
+
+
+def test_supplier_satisfaction_over_eight_rounds_takes_as_many_queries_as_two(
+        app, count_queries, monkeypatch):
+    """The scorecard's satisfaction over time asks for eight rounds: still two queries, and
+    each supplier gets its own latest rounds."""
+    cleaning, greening, canteen = (make_category(app, name=name) for name in (
+        "物业保洁", "绿化养护", "食堂餐饮"))
+    supplier = make_supplier(app, category_ids=(cleaning, greening))
+    other = make_supplier(app, category_ids=(canteen,))
+    contracts = {category: make_contract(app, owner, category) for category, owner in (
+        (cleaning, supplier), (greening, supplier), (canteen, other))}
+    with app.test_request_context(), write_transaction():
+        for category, contract in contracts.items():
+            db.session.get(ServiceCategory, category).contract_id = contract
+    both = make_questionnaire(app, [cleaning, greening, canteen], text=False)
+    canteen_only = make_questionnaire(app, [canteen], text=False)
+    rounds = []
+    for day in range(1, 11):
+        round_id = make_round(app, both, closes_on=today(app) + timedelta(days=day),
+                              title=f"第{day}轮")
+        rounds.append(round_id)
+        for n, token in enumerate(invite(app, round_id, f"a{day}@example.com",
+                                         f"b{day}@example.com")):
+            answer(app, round_id, token, values={cleaning: 4 - n, greening: 1, canteen: 3})
+    canteen_round = make_round(app, canteen_only, closes_on=today(app) + timedelta(days=20))
+    with app.test_request_context():
+        with count_queries() as two_queries:
+            two = reports.supplier_satisfaction([supplier, other])
+        with count_queries() as eight_queries:
+            eight = reports.supplier_satisfaction([supplier, other], rounds=8)
+        with pytest.raises(ValueError):
+            reports.supplier_satisfaction([supplier], rounds=0)
+    selects = [[q for q in queries if q.lstrip().upper().startswith("SELECT")]
+               for queries in (two_queries, eight_queries)]
+    assert [len(queries) for queries in selects] == [2, 2]
+    # The latest rounds are picked in SQL: the first query reads only the figures returned,
+    # not every round the suppliers were ever asked about.
+    for wanted in (2, 8):
+        with app.test_request_context():
+            spy = _RowsRead(db.session.execute)
+            monkeypatch.setattr(db.session, "execute", spy)
+            figures = reports.supplier_satisfaction([supplier, other], rounds=wanted)
+            monkeypatch.undo()
+        assert spy.rows[0] == sum(len(f) for f in figures.values()) == 3 * wanted
+    assert [(s.round_id, s.category_label) for s in two[supplier]] == [
+        (rounds[9], "物业保洁"), (rounds[9], "绿化养护"),
+        (rounds[8], "物业保洁"), (rounds[8], "绿化养护")]
+    assert [s.round_id for s in eight[supplier]][::2] == rounds[:1:-1]  # newest first
+    assert len(eight[supplier]) == 16
+    assert {(s.category_label, s.rate, s.valid_responses) for s in eight[supplier]} == {
+        ("物业保洁", 100.0, 2), ("绿化养护", 0.0, 2)}
+    # The canteen supplier's latest rounds include the canteen-only one.
+    assert [s.round_id for s in eight[other]] == [canteen_round, *rounds[:2:-1]]
+    assert eight[other][0].valid_responses == 0 and eight[other][1].rate == 100.0
 
 
 def test_satisfaction_section_context_without_rounds(app):

@@ -155,6 +155,18 @@ def _anonymous_round_with_people(app):
     return round_id, people
 
 
+def _who_answered_headers(app) -> list[str]:
+    """The invitations table's "Answered" and "Reminders" column headers as the (Chinese)
+    page renders them."""
+    with app.test_request_context():
+        from flask_babel import gettext
+
+        headers = [f'<th scope="col">{gettext("Answered")}</th>',
+                   f'<th scope="col" class="num">{gettext("Reminders")}</th>']
+    assert "Answered" not in headers[0]  # the real translation, not the msgid
+    return headers
+
+
 def test_no_page_or_export_of_an_anonymous_round_names_who_answered_what(app, login_as):
     round_id, people = _anonymous_round_with_people(app)
     staff = login_as("staff")
@@ -163,7 +175,13 @@ def test_no_page_or_export_of_an_anonymous_round_names_who_answered_what(app, lo
     assert "菜品丰富" in results and "排队太久" in results
     invitations = staff.get(f"{base}/invitations").get_data(as_text=True)
     assert "李明华" in invitations  # who was invited is known...
-    assert "Answered" not in invitations and "已答复" not in invitations  # ...not who answered
+    for header in _who_answered_headers(app):  # ...not who answered, nor who was reminded
+        assert header not in invitations
+    english = staff.get(f"{base}/invitations?lang=en").get_data(as_text=True)
+    assert '<th scope="col">Invitee</th>' in english
+    assert '<th scope="col">Answered</th>' not in english
+    assert '<th scope="col" class="num">Reminders</th>' not in english
+    staff.get(f"{base}/invitations?lang=zh")
     exports = [staff.get(f"{base}/results/export?report={r}&format=csv")
                for r in ("categories", "suppliers", "answers", "comments")]
     workbook = staff.get(f"{base}/results/export?report=answers&format=xlsx")
@@ -190,6 +208,9 @@ def test_a_named_round_shows_who_answered(app, login_as):
     token, = invite(app, round_id, "named@example.com")
     answer(app, round_id, token, value=4, text="满意")
     staff = login_as("staff")
+    invitations = staff.get(f"/surveys/rounds/{round_id}/invitations").get_data(as_text=True)
+    for header in _who_answered_headers(app):  # what the anonymous round's test looks for
+        assert header in invitations
     export = staff.get(f"/surveys/rounds/{round_id}/results/export?report=answers&format=csv")
     assert "named@example.com" in export.get_data(as_text=True)
 
@@ -334,3 +355,17 @@ def test_a_supervisor_finds_the_surveys_waiting_for_them(app, login_as):
     assert link not in page and "您已作答" in page
     assert login_as("supervisor").get("/surveys/mine").get_data(as_text=True).count(
         "待答问卷") == 0  # another supervisor sees only their own
+
+
+def test_reminding_an_anonymous_round_writes_to_every_invitee(app, login_as):
+    round_id = make_round(app)
+    done, _waiting = invite(app, round_id, "done@example.com", "waiting@example.com")
+    answer(app, round_id, done)
+    staff = login_as("staff")
+    page = f"/surveys/rounds/{round_id}/invitations"
+    html = staff.get(page).get_data(as_text=True)
+    assert "邮件同时感谢已答卷者" in html  # the page says who the reminders go to
+    response = staff.post(f"{page}/remind", data=form_data(staff, page), follow_redirects=True)
+    assert "已向全部 2 名受邀人发送提醒（匿名调查）。" in response.get_data(as_text=True)
+    for email in ("done@example.com", "waiting@example.com"):
+        assert outbox_for(app, email)[-1].template == "survey_reminder"
