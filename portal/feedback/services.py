@@ -257,16 +257,6 @@ def save_category(category: ServiceCategory | None, data: CategoryInput) -> Serv
     return category
 
 
-def current_contract(contract: ServiceContract | None, on: date) -> ServiceContract | None:
-    """Follow renewals to the contract in force on ``on`` (or the latest one)."""
-    seen = set()
-    while contract is not None and contract.successor is not None and \
-            contract.id not in seen and not contract.covers(on):
-        seen.add(contract.id)
-        contract = contract.successor
-    return contract
-
-
 # --- submitting --------------------------------------------------------------------------------
 
 
@@ -408,7 +398,8 @@ def apply_transition(item: Feedback | int, name: str, actor: User, **fields) -> 
             if assignee is None or assignee.role not in STAFF or not assignee.active:
                 raise ServiceError(_l("Choose an active staff account."), field="assignee_id")
             item.assignee_id = assignee.id
-            contract = current_contract(item.category.contract, day)
+            contract = (item.category.contract.in_force_on(day)
+                        if item.category.contract is not None else None)
             item.contract_id = contract.id if contract is not None else None
             item.supplier_id = contract.supplier_id if contract is not None else None
             _first_response(item, now, day)

@@ -189,6 +189,16 @@ class ServiceContract(Audited, db.Model):
     def covers(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
 
+    def in_force_on(self, day: date) -> ServiceContract:
+        """Follow renewals to the latest contract that has started by ``day`` (the one way
+        to read a renewal chain: feedback routing and category hand-over both use it)."""
+        contract, seen = self, {self.id}
+        while (contract.successor is not None and contract.successor.starts_on <= day
+               and contract.successor.id not in seen):
+            contract = contract.successor
+            seen.add(contract.id)
+        return contract
+
 
 # Cached pages drawn from these models are rendered afresh after any change to them.
 cache_scope("suppliers", Supplier, SupplierContact, ServiceContract)

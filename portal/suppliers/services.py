@@ -246,9 +246,7 @@ def move_categories(on: date | None = None, only: list[int] | None = None) -> in
     with write_transaction():
         locked = stmt.with_for_update(of=catalogue.ServiceCategory)
         for category in db.session.scalars(locked).all():
-            contract = db.session.get(ServiceContract, category.contract_id)
-            while contract.successor is not None and contract.successor.starts_on <= on:
-                contract = contract.successor
+            contract = db.session.get(ServiceContract, category.contract_id).in_force_on(on)
             if category.contract_id != contract.id:
                 category.contract_id = contract.id
                 moved += 1
