@@ -88,3 +88,20 @@ def test_contract_state_is_derived_from_dates_and_successor(app):
     with pytest.raises(sa.exc.IntegrityError):
         make_contract(app, supplier, category, starts_on=date(2026, 5, 1),
                       ends_on=date(2026, 4, 30))
+
+
+def test_a_renewal_chain_is_read_to_the_contract_in_force(app):
+    category = make_category(app)
+    supplier = make_supplier(app, category_ids=(category,))
+    today = _today(app)
+    third = make_contract(app, supplier, category, starts_on=today + timedelta(days=400),
+                          ends_on=today + timedelta(days=700))
+    second = make_contract(app, supplier, category, starts_on=today - timedelta(days=10),
+                           ends_on=today + timedelta(days=399), successor_id=third)
+    first = make_contract(app, supplier, category, starts_on=today - timedelta(days=400),
+                          ends_on=today - timedelta(days=11), successor_id=second)
+    with app.test_request_context():
+        contract = db.session.get(ServiceContract, first)
+        assert contract.in_force_on(today).id == second  # the third has not started
+        assert contract.in_force_on(today + timedelta(days=400)).id == third
+        assert contract.in_force_on(today - timedelta(days=100)).id == first
