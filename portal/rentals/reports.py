@@ -60,12 +60,12 @@ class Table:
     empty: str
     rows_in_all: int | None = None  # set when the page shows only some of the rows
 
-    def top(self, limit: int) -> Table:
-        """The rows with the most outstanding first, at most ``limit`` (for the page; the
-        exports keep every row)."""
+    def top(self, limit: int, by: int = -1) -> Table:
+        """The rows with the most outstanding (column ``by``) first, at most ``limit`` (for
+        the page; the exports keep every row)."""
         if len(self.rows) <= limit:
             return self
-        rows = sorted(self.rows, key=lambda row: row[-1], reverse=True)[:limit]
+        rows = sorted(self.rows, key=lambda row: row[by], reverse=True)[:limit]
         return Table(self.key, self.title, self.columns, rows, self.totals, self.empty,
                      rows_in_all=len(self.rows))
 
@@ -272,7 +272,7 @@ def reports():
     period, error = period_from_request()
     by_tenant, by_room = income_by(period)
     tables = [income_table(period), by_tenant.top(PAGE_ROWS), by_room.top(PAGE_ROWS),
-              occupancy_table(), arrears_table()]
+              occupancy_table(), arrears_table().top(PAGE_ROWS, by=-2)]  # -2: the total
     return render("rentals/reports.html", "report", tables=tables, period=period,
                   period_error=error, cell=cell, Kind=Kind, today=services.today(),
                   half_years=half_year_choices(period))

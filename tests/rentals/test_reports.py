@@ -207,3 +207,7 @@ def test_long_tables_show_the_most_outstanding_rows_on_the_page():
     table = Table("income_tenant", "Income", [], rows, None, "").top(50)
     assert len(table.rows) == 50 and table.rows_in_all == 120
     assert table.rows[0][-1] == 100 and table.rows[-1][-1] == 51
+    # The arrears table ends with the oldest days: its page rows are the largest totals.
+    arrears = [[f"承租人{n}", 0, 0, n * 100, n * 100, 200 - n] for n in range(120)]
+    top = Table("arrears", "Arrears", [], arrears, None, "").top(50, by=-2)
+    assert [row[-2] for row in top.rows[:2]] == [11_900, 11_800] and top.rows_in_all == 120
