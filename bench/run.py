@@ -169,85 +169,30 @@ def database_exists(kind: str, url: str) -> bool:
                                   (name,)).fetchone() is not None
 
 
-def prepare_rentals(url: str, rooms: int, leases: int, periods: int) -> dict:
-    """Seed the rentals dataset unless ``bench-seed-rentals --check`` finds it there."""
-    sizes = ["--rooms", str(rooms), "--leases", str(leases), "--periods", str(periods)]
-    check = flask(url, "bench-seed-rentals", *sizes, "--check", check=False)
+def prepare_dataset(url: str, name: str, command: str, sizes: dict[str, int],
+                    present: tuple[str, ...]) -> dict:
+    """Seed one module's dataset with ``flask <command> --<size> N ...`` unless its
+    ``--check`` finds a dataset of these sizes there (exit 0; 3: other sizes or none).
+
+    ``present``: the keys of the check's JSON that are non-zero when some dataset is there —
+    one of another size is refused (BENCH_FRESH=1 starts afresh) rather than added to.
+    """
+    args = [item for key, value in sizes.items() for item in (f"--{key}", str(value))]
+    described = ", ".join(f"{value} {key}" for key, value in sizes.items())
+    check = flask(url, command, *args, "--check", check=False)
     if check.returncode not in (0, 3):
-        raise BenchError(f"bench-seed-rentals --check failed:\n{check.stdout}{check.stderr}")
+        raise BenchError(f"{command} --check failed:\n{check.stdout}{check.stderr}")
     state = json.loads(check.stdout.strip().splitlines()[-1])
     if check.returncode == 0:
-        log(f"rentals already seeded ({rooms} rooms, {leases} leases, {periods} schedule "
-            "lines): not seeding again")
+        log(f"{name} already seeded ({described}): not seeding again")
         return state
-    if state.get("rooms") or state.get("leases"):
-        raise BenchError(f"the database holds a rentals dataset of another size ({state}); "
+    if any(state.get(key) for key in present):
+        raise BenchError(f"the database holds a {name} dataset of another size ({state}); "
                          "rerun with BENCH_FRESH=1 to start afresh")
-    log(f"seeding {rooms} rooms, {leases} leases and {periods} schedule lines "
-        "(flask bench-seed-rentals)")
+    log(f"seeding {name}: {described} (flask {command})")
     started = time.monotonic()
-    seeded = flask(url, "bench-seed-rentals", *sizes)
-    log(f"rentals seeded in {time.monotonic() - started:.0f} s")
-    return json.loads(seeded.stdout.strip().splitlines()[-1])
-
-
-def prepare_surveys(url: str, rounds: int, invitees: int) -> dict:
-    """Seed the survey rounds unless ``bench-seed-surveys --check`` finds them there."""
-    sizes = ["--rounds", str(rounds), "--invitees", str(invitees)]
-    check = flask(url, "bench-seed-surveys", *sizes, "--check", check=False)
-    if check.returncode not in (0, 3):
-        raise BenchError(f"bench-seed-surveys --check failed:\n{check.stdout}{check.stderr}")
-    state = json.loads(check.stdout.strip().splitlines()[-1])
-    if check.returncode == 0:
-        log(f"surveys already seeded ({rounds} rounds): not seeding again")
-        return state
-    if state.get("survey_rounds"):
-        raise BenchError(f"the database holds survey rounds of another size ({state}); "
-                         "rerun with BENCH_FRESH=1 to start afresh")
-    log(f"seeding {rounds} survey rounds of {invitees} invitees (flask bench-seed-surveys)")
-    seeded = flask(url, "bench-seed-surveys", *sizes)
-    return json.loads(seeded.stdout.strip().splitlines()[-1])
-
-
-def prepare_feedback(url: str, items: int) -> dict:
-    """Seed the feedback dataset unless ``bench-seed-feedback --check`` finds it there."""
-    check = flask(url, "bench-seed-feedback", "--items", str(items), "--check", check=False)
-    if check.returncode not in (0, 3):
-        raise BenchError(f"bench-seed-feedback --check failed:\n{check.stdout}{check.stderr}")
-    state = json.loads(check.stdout.strip().splitlines()[-1])
-    if check.returncode == 0:
-        log(f"feedback already seeded ({items} items): not seeding again")
-        return state
-    if state.get("feedback"):
-        raise BenchError(f"the database holds a feedback dataset of another size ({state}); "
-                         "rerun with BENCH_FRESH=1 to start afresh")
-    log(f"seeding {items} feedback items (flask bench-seed-feedback)")
-    started = time.monotonic()
-    seeded = flask(url, "bench-seed-feedback", "--items", str(items))
-    log(f"feedback seeded in {time.monotonic() - started:.0f} s")
-    return json.loads(seeded.stdout.strip().splitlines()[-1])
-
-
-def prepare_meetings(url: str, suppliers: int, contracts: int, meetings: int,
-                     actions: int) -> dict:
-    """Seed the suppliers-and-meetings dataset unless ``--check`` finds it there."""
-    sizes = ["--suppliers", str(suppliers), "--contracts", str(contracts), "--meetings",
-             str(meetings), "--actions", str(actions)]
-    check = flask(url, "bench-seed-meetings", *sizes, "--check", check=False)
-    if check.returncode not in (0, 3):
-        raise BenchError(f"bench-seed-meetings --check failed:\n{check.stdout}{check.stderr}")
-    state = json.loads(check.stdout.strip().splitlines()[-1])
-    if check.returncode == 0:
-        log("meetings already seeded: not seeding again")
-        return state
-    if state.get("suppliers") or state.get("meetings"):
-        raise BenchError(f"the database holds a meetings dataset of another size ({state}); "
-                         "rerun with BENCH_FRESH=1 to start afresh")
-    log(f"seeding {suppliers} suppliers, {contracts} contracts, {meetings} meetings and "
-        f"{actions} action items (flask bench-seed-meetings)")
-    started = time.monotonic()
-    seeded = flask(url, "bench-seed-meetings", *sizes)
-    log(f"meetings seeded in {time.monotonic() - started:.0f} s")
+    seeded = flask(url, command, *args)
+    log(f"{name} seeded in {time.monotonic() - started:.0f} s")
     return json.loads(seeded.stdout.strip().splitlines()[-1])
 
 
@@ -548,21 +493,26 @@ def run() -> int:
     state = prepare_database(kind, url, venues, bookings)
     log(f"dataset: {state.get('venues')} venues, {state.get('bookings')} bookings; the heavy "
         f"client has {state.get('client_bookings')} bookings")
-    rentals = prepare_rentals(url, int(setting("ROOMS", "10000")),
-                              int(setting("LEASES", "20000")), int(setting("PERIODS", "500000")))
+    rentals = prepare_dataset(url, "rentals", "bench-seed-rentals", {
+        "rooms": int(setting("ROOMS", "10000")), "leases": int(setting("LEASES", "20000")),
+        "periods": int(setting("PERIODS", "500000"))}, present=("rooms", "leases"))
     log(f"rentals: {rentals.get('rooms')} rooms, {rentals.get('leases')} leases, "
         f"{rentals.get('periods')} schedule lines")
-    surveys = prepare_surveys(url, int(setting("SURVEY_ROUNDS", "20")),
-                              int(setting("SURVEY_INVITEES", "300")))
+    surveys = prepare_dataset(url, "surveys", "bench-seed-surveys", {
+        "rounds": int(setting("SURVEY_ROUNDS", "20")),
+        "invitees": int(setting("SURVEY_INVITEES", "300"))}, present=("survey_rounds",))
     log(f"surveys: {surveys.get('survey_rounds')} rounds, {surveys.get('survey_responses')} "
         "responses")
     state = {**state, "survey_round_id": surveys.get("survey_round_id")}
-    feedback = prepare_feedback(url, int(setting("FEEDBACK", "50000")))
+    feedback = prepare_dataset(url, "feedback", "bench-seed-feedback", {
+        "items": int(setting("FEEDBACK", "50000"))}, present=("feedback",))
     log(f"feedback: {feedback.get('feedback')} items")
     state = {**state, **feedback}
-    state["meetings"] = prepare_meetings(
-        url, int(setting("SUPPLIERS", "500")), int(setting("CONTRACTS", "2000")),
-        int(setting("MEETINGS", "1000")), int(setting("ACTIONS", "20000")))
+    state["meetings"] = prepare_dataset(url, "meetings", "bench-seed-meetings", {
+        "suppliers": int(setting("SUPPLIERS", "500")),
+        "contracts": int(setting("CONTRACTS", "2000")),
+        "meetings": int(setting("MEETINGS", "1000")),
+        "actions": int(setting("ACTIONS", "20000"))}, present=("suppliers", "meetings"))
     log(f"meetings: {state['meetings'].get('suppliers')} suppliers, "
         f"{state['meetings'].get('meetings')} meetings, "
         f"{state['meetings'].get('actions')} action items")
