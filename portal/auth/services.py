@@ -359,3 +359,14 @@ def users_stmt(query: str = "", role: str = ""):
             sa.or_(User.email.ilike(like), User.name.ilike(like), User.organisation.ilike(like))
         )
     return stmt
+
+
+def staff_accounts(ids: list[int] | None = None) -> list[User]:
+    """Active staff and admin accounts, by name (only ``ids`` when given): the one query
+    behind every "assign to" or "staff present" picker and its check."""
+    if ids is not None and not ids:
+        return []
+    stmt = sa.select(User).where(User.role.in_((Role.STAFF, Role.ADMIN)), User.active)
+    if ids is not None:
+        stmt = stmt.where(User.id.in_(ids))
+    return list(db.session.scalars(stmt.order_by(User.name, User.id)))

@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import uploads
 from ..audit.services import history_for
-from ..auth.models import User
+from ..auth.services import staff_accounts
 from ..authz import role_required, staff_required, visible_or_404
 from ..core.errors import _render_error
 from ..core.nav import nav_item
@@ -209,8 +209,7 @@ def queue():
         assignee = ""
     pager = paginate(services.items_stmt(user, status=status, category_id=category_id,
                                          overdue=overdue, assignee=assignee))
-    staff = db.session.execute(sa.select(User.id, User.name).where(
-        User.role.in_(services.STAFF), User.active.is_(True)).order_by(User.name)).all()
+    staff = [(user.id, user.name) for user in staff_accounts()]
     filters = {"status": status, "category_id": category_id, "overdue": overdue,
                "assignee": assignee}
     return render("feedback/queue.html", "results", pager=pager, filters=filters,
@@ -221,9 +220,7 @@ def queue():
 
 
 def _staff_choices() -> list:
-    return [(uid, name) for uid, name in db.session.execute(
-        sa.select(User.id, User.name).where(User.role.in_(services.STAFF),
-                                            User.active.is_(True)).order_by(User.name))]
+    return [(user.id, user.name) for user in staff_accounts()]
 
 
 def _item_context(item: Feedback, form: ActionForm | None = None,

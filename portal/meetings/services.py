@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..auth.services import staff_accounts  # noqa: F401  (used by the views too)
 from ..bookings.models import Booking, BookingStatus
 from ..database import utcnow, write_transaction
 from ..errors import NotAllowed, ServiceError
@@ -227,20 +228,6 @@ def _suppliers(ids: list[int]) -> list[Supplier]:
     if len(found) != len(set(ids)):
         raise ServiceError(_l("Choose suppliers from the list."), field="supplier_ids")
     return found
-
-
-def staff_accounts(ids: list[int] | None = None) -> list:
-    """Active staff and admin accounts (those meetings may list), by name; only ``ids`` when
-    given. The one query of the meetings' staff pickers and checks."""
-    from ..auth.models import User
-    from ..roles import Role
-
-    if ids is not None and not ids:
-        return []
-    stmt = sa.select(User).where(User.role.in_((Role.STAFF, Role.ADMIN)), User.active)
-    if ids is not None:
-        stmt = stmt.where(User.id.in_(ids))
-    return list(db.session.scalars(stmt.order_by(User.name, User.id)))
 
 
 def create_meeting(actor, data: MeetingInput) -> Meeting:
