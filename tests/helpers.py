@@ -1,15 +1,25 @@
-"""Helpers shared by tests: reading the outbox, extracting links."""
+"""Helpers shared by tests: today in the bureau's time zone, reading the outbox, extracting
+links, firing requests at once."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections.abc import Callable
+from datetime import date
 
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.i18n import local_today
 from portal.outbox.models import OutboxMessage
+
+
+def bureau_today(app) -> date:
+    """Today in the bureau's time zone, as the services see it."""
+    with app.app_context():
+        return local_today()
+
 
 _LINK = re.compile(r"https?://\S+")
 

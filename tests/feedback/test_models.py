@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from portal.database import write_transaction
 from portal.extensions import db
 from portal.feedback.models import Feedback, FeedbackStatus, SupervisorAppointment
-from portal.i18n import local_today
 from portal.suppliers.models import ContractState, ServiceContract
 from tests.conftest import make_user
 from tests.feedback.factories import (
@@ -18,11 +17,7 @@ from tests.feedback.factories import (
     make_feedback,
     make_supplier,
 )
-
-
-def _today(app):
-    with app.app_context():
-        return local_today()
+from tests.helpers import bureau_today
 
 
 def test_closed_feedback_must_be_rated_and_a_refusal_needs_a_reason(app):
@@ -44,7 +39,7 @@ def test_sla_conditions_count_open_overdue_items(app):
     supervisor = make_user(app, "supervisor")
     make_appointment(app, supervisor.id)
     category = make_category(app, resolution_days=2)
-    today = _today(app)
+    today = bureau_today(app)
     long_ago = today - timedelta(days=30)
     overdue = make_feedback(app, supervisor.id, category, status=FeedbackStatus.IN_PROGRESS,
                             submitted_on=long_ago)
@@ -62,7 +57,7 @@ def test_sla_conditions_count_open_overdue_items(app):
 
 def test_appointment_active_on_follows_an_early_end(app):
     supervisor = make_user(app, "supervisor")
-    today = _today(app)
+    today = bureau_today(app)
     ended = make_appointment(app, supervisor.id, ended_on=today - timedelta(days=1))
     with app.test_request_context():
         active = db.session.scalars(sa.select(SupervisorAppointment.id)
@@ -74,7 +69,7 @@ def test_appointment_active_on_follows_an_early_end(app):
 def test_contract_state_is_derived_from_dates_and_successor(app):
     category = make_category(app)
     supplier = make_supplier(app, category_ids=(category,))
-    today = _today(app)
+    today = bureau_today(app)
     expiring = make_contract(app, supplier, category, ends_on=today + timedelta(days=45))
     upcoming = make_contract(app, supplier, category, starts_on=today + timedelta(days=1),
                              ends_on=today + timedelta(days=400))
@@ -93,7 +88,7 @@ def test_contract_state_is_derived_from_dates_and_successor(app):
 def test_a_renewal_chain_is_read_to_the_contract_in_force(app):
     category = make_category(app)
     supplier = make_supplier(app, category_ids=(category,))
-    today = _today(app)
+    today = bureau_today(app)
     third = make_contract(app, supplier, category, starts_on=today + timedelta(days=400),
                           ends_on=today + timedelta(days=700))
     second = make_contract(app, supplier, category, starts_on=today - timedelta(days=10),

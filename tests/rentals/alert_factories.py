@@ -15,15 +15,12 @@ from portal.outbox.models import OutboxMessage
 from portal.rentals import services
 from portal.rentals.models import Lease
 from tests.conftest import make_user
+from tests.helpers import bureau_today as local_today  # noqa: F401  (the alert tests import it)
 from tests.rentals.factories import make_lease, make_room, valid_uscc
 
 _sequence = count(1)
 
 
-def local_today(app) -> date:
-    """Today in the bureau's time zone, as the services see it."""
-    with app.app_context():
-        return services.today()
 
 
 def make_tenant_with_email(app, email: str | None = None, name: str | None = None,

@@ -6,17 +6,16 @@ Chinese catalog being up to date.
 """
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.i18n import local_today
 from portal.rentals import services
 from portal.rentals.models import Lease, LeaseRoom, LeaseStatus, Payment, RoomStatus
 from tests.conftest import make_user
-from tests.helpers import form_data
+from tests.helpers import bureau_today, form_data
 from tests.rentals.factories import make_lease, make_room, make_tenant
 
 _KEY = re.compile(r'name="idempotency_key" type="hidden" value="([0-9a-f]+)"')
@@ -37,9 +36,6 @@ def admin(login_as):
     return english(login_as("admin"))
 
 
-def _today(app) -> date:
-    with app.app_context():
-        return local_today()
 
 
 def _ref(lease_id: int) -> str:
@@ -92,7 +88,7 @@ def test_staff_draft_a_lease_at_the_standard_rent(app, staff):
     assert hint.startswith('<p class="hint" id="rent-hint"')
     assert "¥4,330.00 a month (80.50 m²)" in hint
 
-    start = _today(app) + timedelta(days=10)
+    start = bureau_today(app) + timedelta(days=10)
     response = staff.post("/rentals/leases/new", data=form_data(
         staff, "/rentals/leases/new",
         **_fields(tenant, [room, other], start, start + timedelta(days=364),
@@ -111,7 +107,7 @@ def test_staff_draft_a_lease_at_the_standard_rent(app, staff):
 
 def test_a_different_rent_needs_a_reason(app, staff):
     tenant, room = make_tenant(app), make_room(app, area="50", standard_fen=5_000)
-    start = _today(app) + timedelta(days=5)
+    start = bureau_today(app) + timedelta(days=5)
     fields = _fields(tenant, [room], start, start + timedelta(days=364), monthly_rent="2000")
     refused = staff.post("/rentals/leases/new", data=form_data(staff, "/rentals/leases/new",
                                                                **fields))
@@ -145,7 +141,7 @@ def test_bad_input_is_refused_beside_its_field_and_nothing_is_saved(app, staff, 
                                                                      message):
     tenant = make_tenant(app)
     idle = make_room(app)
-    today = _today(app)
+    today = bureau_today(app)
     start, end = today + timedelta(days=10), today + timedelta(days=374)
     fields = _fields(tenant, [idle], start, end)
     if case == "backwards":
@@ -186,7 +182,7 @@ def test_bad_input_is_refused_beside_its_field_and_nothing_is_saved(app, staff, 
 
 def test_htmx_gets_the_form_back_in_place(app, staff):
     tenant, room = make_tenant(app), make_room(app)
-    today = _today(app)
+    today = bureau_today(app)
     response = staff.post("/rentals/leases/new", headers={"HX-Request": "true"},
                           data=form_data(staff, "/rentals/leases/new", **_fields(
                               tenant, [room], today, today - timedelta(days=1))))
@@ -203,7 +199,7 @@ def test_htmx_gets_the_form_back_in_place(app, staff):
 
 def test_only_drafts_and_active_leases_are_edited(app, staff):
     tenant, room, other = make_tenant(app), make_room(app), make_room(app)
-    today = _today(app)
+    today = bureau_today(app)
     draft = make_lease(app, tenant, [room], start=today, end=today + timedelta(days=99),
                        status="draft")
     page = staff.get(f"/rentals/leases/{draft}/edit").get_data(as_text=True)
@@ -240,7 +236,7 @@ def test_only_drafts_and_active_leases_are_edited(app, staff):
 
 def test_submit_approve_and_the_room_shows_as_leased(app, staff, admin):
     room = make_room(app, code="101")
-    today = _today(app)
+    today = bureau_today(app)
     lease_id = make_lease(app, make_tenant(app), [room], start=today - timedelta(days=40),
                           status="draft")
     path = f"/rentals/leases/{lease_id}"
@@ -283,7 +279,7 @@ def test_submit_approve_and_the_room_shows_as_leased(app, staff, admin):
 
 
 def test_termination_needs_a_reason_and_a_date(app, staff):
-    today = _today(app)
+    today = bureau_today(app)
     lease_id = make_lease(app, make_tenant(app), [make_room(app)],
                           start=today - timedelta(days=100))
     path = f"/rentals/leases/{lease_id}"
@@ -322,7 +318,7 @@ def _payment(client, path, key, amount, paid_on, **extra):
 
 
 def test_a_payment_recorded_inline_updates_the_schedule_in_place(app, staff):
-    today = _today(app)
+    today = bureau_today(app)
     lease_id = make_lease(app, make_tenant(app), [make_room(app, area="50", standard_fen=5_000)],
                           start=today - timedelta(days=75))
     path = f"/rentals/leases/{lease_id}"
@@ -363,7 +359,7 @@ def test_a_payment_recorded_inline_updates_the_schedule_in_place(app, staff):
 
 
 def test_a_payment_of_zero_or_on_an_ended_lease_is_refused(app, staff):
-    today = _today(app)
+    today = bureau_today(app)
     lease_id = make_lease(app, make_tenant(app), [make_room(app)],
                           start=today - timedelta(days=75))
     path = f"/rentals/leases/{lease_id}"
@@ -401,7 +397,7 @@ def _pay(app, lease_id, amount_fen, on, key, receipt=""):
 
 
 def test_deposit_received_and_settled_with_a_deduction(app, staff):
-    today = _today(app)
+    today = bureau_today(app)
     lease_id = make_lease(app, make_tenant(app), [make_room(app)],
                           start=today - timedelta(days=75), deposit_due_fen=500_000)
     path = f"/rentals/leases/{lease_id}"
@@ -438,7 +434,7 @@ def test_deposit_received_and_settled_with_a_deduction(app, staff):
 
 
 def test_renewal_drafts_a_linked_successor_once(app, staff):
-    today = _today(app)
+    today = bureau_today(app)
     end = today + timedelta(days=60)
     lease_id = make_lease(app, make_tenant(app), [make_room(app)],
                           start=today - timedelta(days=300), end=end)
@@ -471,7 +467,7 @@ def test_renewal_drafts_a_linked_successor_once(app, staff):
 
 
 def test_list_filters_searches_and_shows_expiring_leases(app, staff):
-    today = _today(app)
+    today = bureau_today(app)
     shop = make_tenant(app, name="金山商贸有限公司")
     cafe = make_tenant(app, name="朱泾咖啡店")
     expiring = make_lease(app, shop, [make_room(app)], start=today - timedelta(days=300),
@@ -499,7 +495,7 @@ def test_list_filters_searches_and_shows_expiring_leases(app, staff):
 
 
 def test_lists_run_a_fixed_number_of_queries(app, login_as, count_queries):
-    today = _today(app)
+    today = bureau_today(app)
     staff, admin = login_as("staff"), login_as("admin")
     account = make_user(app, "client")
     tenant = make_tenant(app, user_id=account.id)
@@ -537,7 +533,7 @@ def test_lists_run_a_fixed_number_of_queries(app, login_as, count_queries):
 
 
 def test_a_tenant_sees_its_own_leases_read_only_and_nothing_else(app, login_as):
-    today = _today(app)
+    today = bureau_today(app)
     me = english(login_as("client"))
     mine = make_tenant(app, name="金山商贸有限公司", user_id=me.account.id)
     other = make_tenant(app, name="朱泾咖啡店")

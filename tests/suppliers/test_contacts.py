@@ -10,16 +10,10 @@ import sqlalchemy as sa
 
 from portal.errors import ServiceError
 from portal.extensions import db
-from portal.i18n import local_today
 from portal.suppliers import services, tasks
 from portal.suppliers.models import ContractState, ServiceContract, Supplier, SupplierContact
 from tests.feedback.factories import make_category, make_contract, make_supplier
-from tests.helpers import form_data
-
-
-def _today(app):
-    with app.test_request_context():
-        return local_today()
+from tests.helpers import bureau_today, form_data
 
 
 def _contacts(app, supplier_id: int) -> list[tuple[str, str]]:
@@ -129,7 +123,7 @@ def test_migration_0013_moves_each_suppliers_contact_into_the_table_and_back(app
     (0, ContractState.EXPIRING), (30, ContractState.EXPIRING), (90, ContractState.EXPIRING),
     (91, ContractState.ACTIVE)])
 def test_expiring_is_one_definition_in_python_sql_and_the_alerts(app, ctx, days, expected):
-    today = _today(app)
+    today = bureau_today(app)
     category_id = make_category(app)
     supplier_id = make_supplier(app)
     contract_id = make_contract(app, supplier_id, category_id,
@@ -148,7 +142,7 @@ def test_expiring_is_one_definition_in_python_sql_and_the_alerts(app, ctx, days,
 
 
 def test_contract_pages_show_the_days_left_and_the_mark_reached(app, login_as):
-    today = _today(app)
+    today = bureau_today(app)
     category_id = make_category(app)
     supplier_id = make_supplier(app)
     contract_id = make_contract(app, supplier_id, category_id, number="HT-45",

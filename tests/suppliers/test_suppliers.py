@@ -14,18 +14,12 @@ from portal.alerts import AlertSent
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.feedback.models import ServiceCategory
-from portal.i18n import local_today
 from portal.suppliers import services, tasks
 from portal.suppliers.models import ContractState, ServiceContract, Supplier
 from tests.conftest import make_user
 from tests.feedback.factories import make_category, make_contract, make_supplier
-from tests.helpers import form_data, outbox_for
+from tests.helpers import bureau_today, form_data, outbox_for
 from tests.rentals.factories import valid_uscc
-
-
-def _today(app):
-    with app.test_request_context():
-        return local_today()
 
 
 def _pdf_bytes() -> bytes:
@@ -109,7 +103,7 @@ def test_a_contract_ending_before_it_starts_is_refused(app, ctx):
 def test_contract_states_follow_the_dates(app, ctx):
     category_id = make_category(app)
     supplier_id = make_supplier(app)
-    today = _today(app)
+    today = bureau_today(app)
     cases = {
         ContractState.UPCOMING: (today + timedelta(days=10), today + timedelta(days=400)),
         ContractState.ACTIVE: (today - timedelta(days=10), today + timedelta(days=200)),
@@ -129,7 +123,7 @@ def test_contract_states_follow_the_dates(app, ctx):
 
 
 def test_renewal_is_prefilled_links_the_successor_and_moves_categories_when_it_starts(app, ctx):
-    today = _today(app)
+    today = bureau_today(app)
     supplier_id = make_supplier(app)
     category_id = make_category(app)
     old_id = make_contract(app, supplier_id, category_id, starts_on=today - timedelta(days=335),
@@ -163,7 +157,7 @@ def test_renewal_is_prefilled_links_the_successor_and_moves_categories_when_it_s
 def test_contract_expiry_alerts_use_the_one_mechanism_once_per_mark(app, ctx):
     app.config["CONTRACTS_DESK_EMAIL"] = "contracts@example.com"
     try:
-        today = _today(app)
+        today = bureau_today(app)
         supplier_id = make_supplier(app)
         category_id = make_category(app)
         end = today + timedelta(days=100)
@@ -190,7 +184,7 @@ def test_contract_expiry_alerts_use_the_one_mechanism_once_per_mark(app, ctx):
 
 
 def test_a_renewed_contract_gets_no_expiry_alert(app, ctx):
-    today = _today(app)
+    today = bureau_today(app)
     supplier_id = make_supplier(app)
     category_id = make_category(app)
     successor = make_contract(app, supplier_id, category_id, starts_on=today + timedelta(days=31),
@@ -273,7 +267,7 @@ def test_supplier_list_is_staff_only(app, login_as):
 def test_renewing_a_renewed_contract_again_is_refused(app, login_as):
     category_id = make_category(app)
     supplier_id = make_supplier(app)
-    today = _today(app)
+    today = bureau_today(app)
     successor = make_contract(app, supplier_id, category_id, starts_on=today + timedelta(days=10),
                               ends_on=today + timedelta(days=300))
     contract_id = make_contract(app, supplier_id, category_id, successor_id=successor,
