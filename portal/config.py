@@ -104,12 +104,11 @@ def load_config(instance_path: str) -> dict:
         "REDIS_URL": redis_url,
         # The page cache (portal/cache.py): Redis when configured, else each process's memory.
         "PAGE_CACHE": _env_bool("PAGE_CACHE", True),
-        "PAGE_CACHE_SECONDS": _env_int("PAGE_CACHE_SECONDS", 60),
         "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
         "CACHE_REDIS_URL": redis_url,
         "CACHE_KEY_PREFIX": "portal:",
         "CACHE_THRESHOLD": _env_int("PAGE_CACHE_ENTRIES", 2000),
-        "CACHE_DEFAULT_TIMEOUT": _env_int("PAGE_CACHE_SECONDS", 60),
+        "CACHE_DEFAULT_TIMEOUT": _env_int("PAGE_CACHE_SECONDS", 60),  # a page's longest life
         # Behind a load balancer or reverse proxy: trust this many X-Forwarded-* hops.
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         # Mail goes through the outbox table; SMTP is used only when a server is configured.

@@ -9,8 +9,9 @@ htmx headers), the user (id, role, name, locale), today's date and the scopes' t
 next request after any change reads the new token and renders afresh, on every worker, and a
 rolled-back change leaves the old token (random tokens never come back).
 
-Also never stale for long: entries expire after ``PAGE_CACHE_SECONDS`` (60), which bounds
-what depends on the clock alone (a session that has begun drops out of the free-venue search).
+Also never stale for long: entries expire after ``PORTAL_PAGE_CACHE_SECONDS`` (60; Flask-Caching's
+``CACHE_DEFAULT_TIMEOUT``), which bounds what depends on the clock alone (a session that has
+begun drops out of the free-venue search).
 Pages are cached with a placeholder for the CSRF token, filled with the reader's own token.
 A request with messages waiting to be shown, or any non-GET, bypasses the cache.
 
@@ -94,16 +95,13 @@ def _replace_tokens(session) -> None:
     session.flush()  # changes pending at commit time count too
     changed |= session.info.pop("changed_scopes", set())
     connection = session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     table = DataVersion.__table__
     for scope in sorted(changed):  # a fixed order: two committing writers never deadlock
         token = secrets.token_hex(16)
-        updated = connection.execute(
-            table.update().where(table.c.scope == scope).values(token=token))
-        if updated.rowcount == 0:  # a scope without its row yet: create it, once
-            insert = (postgresql.insert if connection.dialect.name == "postgresql"
-                      else sqlite.insert)(table).values(scope=scope, token=token)
-            connection.execute(insert.on_conflict_do_update(
-                index_elements=[table.c.scope], set_={"token": token}))
+        # An upsert: a scope without its row yet gets one.
+        connection.execute(insert(table).values(scope=scope, token=token).on_conflict_do_update(
+            index_elements=[table.c.scope], set_={"token": token}))
 
 
 @event.listens_for(PortalSession, "after_rollback")
@@ -164,8 +162,7 @@ def cached_page(*scopes: str) -> Callable:
                     body = response.get_data()
                 headers = {name: response.headers[name] for name in _KEPT_HEADERS
                            if name in response.headers}
-                cache.set(key, (body, response.mimetype, headers),
-                          timeout=current_app.config.get("PAGE_CACHE_SECONDS", 60))
+                cache.set(key, (body, response.mimetype, headers))  # CACHE_DEFAULT_TIMEOUT
             return response
         return wrapper
     return decorator
