@@ -36,10 +36,3 @@ def add_workdays(start: date, days: int) -> date:
             days -= 1
     return day
 
-
-def workdays_between(start: date, end: date) -> int:
-    """Working days in (start, end]: how many working days ``end`` lies after ``start``."""
-    if end <= start:
-        return -workdays_between(end, start) if end < start else 0
-    return sum(1 for offset in range(1, (end - start).days + 1)
-               if is_workday(start + timedelta(days=offset)))

@@ -30,7 +30,6 @@ from ..extensions import db
 from ..i18n import local_zone
 from ..roles import Role
 from ..suppliers.models import ServiceContract
-from ..workdays import add_workdays
 from . import services
 from .models import Feedback, FeedbackEvent, FeedbackStatus, ServiceCategory
 
@@ -157,8 +156,8 @@ def _backdate(item_id: int, days_ago: int, respond_hours: float | None = None,
         day = services.today() - timedelta(days=days_ago)
         submitted = datetime.combine(day, time(9, 30), tzinfo=zone)
         item.submitted_at = submitted
-        item.response_due_on = add_workdays(day, item.category.response_days)
-        item.resolution_due_on = add_workdays(day, item.category.resolution_days)
+        for column, due in item.category.deadlines(day).items():
+            setattr(item, column, due)
         steps = {"submit": submitted}
         if respond_hours is not None and item.first_response_at is not None:
             item.first_response_at = submitted + timedelta(hours=respond_hours)

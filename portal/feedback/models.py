@@ -25,6 +25,7 @@ from ..page_cache import cache_scope
 from ..roles import Role
 from ..suppliers.models import ServiceContract, Supplier
 from ..uploads import PhotoColumns
+from ..workdays import add_workdays
 
 
 class ServiceCategory(Audited, db.Model):
@@ -61,6 +62,12 @@ class ServiceCategory(Audited, db.Model):
     @property
     def supplier(self):
         return self.contract.supplier if self.contract is not None else None
+
+    def deadlines(self, submitted_on: date) -> dict[str, date]:
+        """The SLA deadlines of an item submitted on ``submitted_on``, in Chinese working days
+        (the Feedback columns they fill)."""
+        return {"response_due_on": add_workdays(submitted_on, self.response_days),
+                "resolution_due_on": add_workdays(submitted_on, self.resolution_days)}
 
 
 class SupervisorAppointment(Audited, db.Model):

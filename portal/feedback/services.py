@@ -34,7 +34,6 @@ from ..i18n import local_today
 from ..outbox.services import queue_email
 from ..roles import Role
 from ..suppliers.models import ServiceContract
-from ..workdays import add_workdays
 from ..workflow import Transition, Workflow
 from .models import (
     Feedback,
@@ -316,8 +315,7 @@ def submit_feedback(supervisor: User, data: FeedbackInput) -> Feedback:
                 room_id=data.room_id or None, location_detail=data.location_detail.strip(),
                 description=data.description.strip(), service_rating=data.service_rating,
                 urgency=data.urgency, status=S.SUBMITTED, submitted_at=utcnow(),
-                response_due_on=add_workdays(day, category.response_days),
-                resolution_due_on=add_workdays(day, category.resolution_days))
+                **category.deadlines(day))
             db.session.add(item)
             db.session.flush()
             for image in stored:

@@ -1,6 +1,6 @@
 from datetime import date
 
-from portal.workdays import add_workdays, is_workday, workdays_between
+from portal.workdays import add_workdays, is_workday
 
 
 def test_national_day_and_adjusted_workday_of_a_known_year():
@@ -22,8 +22,3 @@ def test_unknown_year_falls_back_to_weekdays_and_fixed_holidays():
     assert not is_workday(date(2031, 1, 4))  # Saturday
     assert add_workdays(date(2031, 1, 3), 1) == date(2031, 1, 6)  # Friday -> Monday
 
-
-def test_workdays_between_counts_after_start_up_to_end():
-    assert workdays_between(date(2026, 11, 20), date(2026, 11, 23)) == 1  # Fri -> Mon
-    assert workdays_between(date(2026, 11, 23), date(2026, 11, 20)) == -1
-    assert workdays_between(date(2026, 11, 23), date(2026, 11, 23)) == 0

@@ -20,7 +20,6 @@ from portal.feedback.models import (
 )
 from portal.i18n import local_today
 from portal.suppliers.models import ServiceContract, Supplier
-from portal.workdays import add_workdays
 from tests.rentals.factories import valid_uscc
 
 _sequence = count(1)
@@ -114,8 +113,7 @@ def make_feedback(app, supervisor_id: int, category_id: int, *, appointment_id: 
             supervisor_id=supervisor_id, appointment_id=appointment_id, category_id=category_id,
             description=description, service_rating=service_rating, urgency=urgency,
             status=status, supplier_id=supplier_id, contract_id=contract_id,
-            response_due_on=add_workdays(day, category.response_days),
-            resolution_due_on=add_workdays(day, category.resolution_days), **fields)
+            **category.deadlines(day), **fields)
         db.session.add(item)
         db.session.flush()
         db.session.add(FeedbackEvent(feedback_id=item.id, action="submit", to_status=status,
