@@ -60,14 +60,6 @@ class Supplier(Audited, db.Model):
         back_populates="supplier", cascade="all, delete-orphan",
         order_by="(SupplierContact.position, SupplierContact.id)")
 
-    def __init__(self, *, contact_name: str = "", phone: str = "", email: str = "", **fields):
-        """``contact_name``/``phone``/``email``, when given, make the first contact."""
-        super().__init__(**fields)
-        if contact_name.strip():
-            self.contacts.append(SupplierContact(name=contact_name.strip(), title="",
-                                                 phone=phone.strip(), email=email.strip(),
-                                                 position=1))
-
     @property
     def primary_contact(self) -> SupplierContact | None:
         return self.contacts[0] if self.contacts else None

@@ -19,7 +19,7 @@ from portal.feedback.models import (
     SupervisorAppointment,
 )
 from portal.i18n import local_today
-from portal.suppliers.models import ServiceContract, Supplier
+from portal.suppliers.models import ServiceContract, Supplier, SupplierContact
 from tests.rentals.factories import valid_uscc
 
 _sequence = count(1)
@@ -61,8 +61,9 @@ def make_supplier(app, name: str | None = None, category_ids: tuple[int, ...] = 
 
     with app.test_request_context(), write_transaction():
         supplier = Supplier(name=name or f"测试物业服务有限公司{next(_sequence)}",
-                            uscc=valid_uscc(), contact_name="王经理", phone="13800138000",
-                            email=email)
+                            uscc=valid_uscc())
+        supplier.contacts = [SupplierContact(name="王经理", title="", phone="13800138000",
+                                             email=email, position=1)]
         supplier.services = [db.session.get(Category, cid) for cid in category_ids]
         db.session.add(supplier)
         db.session.flush()
