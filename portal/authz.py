@@ -51,7 +51,7 @@ def role_required(*roles: str):
     return decorator
 
 
-staff_required = role_required(Role.ADMIN, Role.STAFF)
+staff_required = role_required(*Role.BUREAU)
 admin_required = role_required(Role.ADMIN)
 
 

@@ -13,6 +13,8 @@ class Role:
     ALL = (ADMIN, STAFF, SUPERVISOR, CLIENT)
     # Accounts only an admin may create; clients register themselves.
     INTERNAL = (ADMIN, STAFF, SUPERVISOR)
+    # The bureau's own people, who run every module (admins can do what staff do).
+    BUREAU = (ADMIN, STAFF)
 
 
 def role_choices():

@@ -60,7 +60,7 @@ class User(Audited, UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         """Bureau staff and admins run the back office."""
-        return self.role in (Role.STAFF, Role.ADMIN)
+        return self.role in Role.BUREAU
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -366,7 +366,7 @@ def staff_accounts(ids: list[int] | None = None) -> list[User]:
     behind every "assign to" or "staff present" picker and its check."""
     if ids is not None and not ids:
         return []
-    stmt = sa.select(User).where(User.role.in_((Role.STAFF, Role.ADMIN)), User.active)
+    stmt = sa.select(User).where(User.role.in_(Role.BUREAU), User.active)
     if ids is not None:
         stmt = stmt.where(User.id.in_(ids))
     return list(db.session.scalars(stmt.order_by(User.name, User.id)))

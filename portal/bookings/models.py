@@ -140,7 +140,7 @@ class Venue(Audited, db.Model):
     @classmethod
     def visible_to(cls, user):
         """Outside clients and visitors see public venues only; staff see all."""
-        if getattr(user, "is_authenticated", False) and user.role in (Role.ADMIN, Role.STAFF):
+        if getattr(user, "is_authenticated", False) and user.role in Role.BUREAU:
             return sa.true()
         return sa.and_(cls.public, cls.active)
 
@@ -319,7 +319,7 @@ class Booking(Audited, db.Model):
     @classmethod
     def visible_to(cls, user):
         """Staff see every booking; a client only their own."""
-        if user.role in (Role.ADMIN, Role.STAFF):
+        if user.role in Role.BUREAU:
             return sa.true()
         return cls.client_id == user.id
 

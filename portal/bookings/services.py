@@ -42,7 +42,7 @@ from .models import (
 
 S = BookingStatus
 log = logging.getLogger("portal.bookings")
-STAFF = (Role.ADMIN, Role.STAFF)
+STAFF = Role.BUREAU
 SYSTEM = "system"  # the tick command acts as this role
 
 WORKFLOW = Workflow(

@@ -22,7 +22,7 @@ from .forms import CategoryForm
 from .models import ServiceCategory
 from .views import _staff_choices
 
-nav_item("feedback.categories", _l("Service catalogue"), (Role.STAFF, Role.ADMIN), order=33)
+nav_item("feedback.categories", _l("Service catalogue"), Role.BUREAU, order=33)
 
 
 @bp.route("/categories")

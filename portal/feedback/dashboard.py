@@ -30,7 +30,7 @@ from ..surveys.reports import satisfaction_section_context
 from . import bp, reports
 from .models import ServiceCategory
 
-nav_item("feedback.dashboard", _l("Feedback dashboard"), (Role.STAFF, Role.ADMIN), order=34)
+nav_item("feedback.dashboard", _l("Feedback dashboard"), Role.BUREAU, order=34)
 SLA_TARGET = 90  # per cent of decided items resolved in time
 
 

@@ -291,7 +291,7 @@ class Feedback(Audited, db.Model):
     @classmethod
     def visible_to(cls, user):
         """Staff and admins see every item; a supervisor only their own; clients none."""
-        if user.role in (Role.ADMIN, Role.STAFF):
+        if user.role in Role.BUREAU:
             return sa.true()
         if user.role == Role.SUPERVISOR:
             return cls.supervisor_id == user.id

@@ -31,7 +31,7 @@ from . import bp, services
 from .forms import AppointmentForm, EndTermForm
 from .models import Feedback, SupervisorAppointment
 
-nav_item("feedback.roster", _l("Supervisors"), (Role.STAFF, Role.ADMIN), order=32)
+nav_item("feedback.roster", _l("Supervisors"), Role.BUREAU, order=32)
 A = SupervisorAppointment
 
 

@@ -46,7 +46,7 @@ from .models import (
 )
 
 S = FeedbackStatus
-STAFF = (Role.ADMIN, Role.STAFF)
+STAFF = Role.BUREAU
 SUPERVISOR = (Role.SUPERVISOR,)
 SYSTEM = "system"
 PHOTO_FOLDER = "feedback"

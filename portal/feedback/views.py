@@ -45,7 +45,7 @@ from .models import (
 S = FeedbackStatus
 nav_item("feedback.submit", _l("Give feedback"), (Role.SUPERVISOR,), order=30)
 nav_item("feedback.mine", _l("My feedback"), (Role.SUPERVISOR,), order=31)
-nav_item("feedback.queue", _l("Feedback"), (Role.STAFF, Role.ADMIN), order=30)
+nav_item("feedback.queue", _l("Feedback"), Role.BUREAU, order=30)
 
 STATUS_BADGE = {S.SUBMITTED: "warning", S.ACCEPTED: "", S.IN_PROGRESS: "", S.RESOLVED: "good",
                 S.CLOSED: "good", S.REJECTED: "danger", S.DUPLICATE: ""}

@@ -29,7 +29,7 @@ from ..roles import Role
 from ..suppliers.models import Supplier
 from ..workflow import Transition, Workflow
 
-STAFF = (Role.STAFF, Role.ADMIN)
+STAFF = Role.BUREAU
 
 
 class MeetingStatus:

@@ -37,7 +37,7 @@ def figures(on=None) -> dict[str, int]:
 
 @tile_provider
 def meeting_tiles(user) -> list[Tile]:
-    if user.role not in (Role.STAFF, Role.ADMIN):
+    if user.role not in Role.BUREAU:
         return []
     found = figures()
     return [

@@ -54,7 +54,7 @@ from .models import (
     Tenant,
 )
 
-nav_item("rentals.leases", _l("Leases"), (Role.STAFF, Role.ADMIN), order=21)
+nav_item("rentals.leases", _l("Leases"), Role.BUREAU, order=21)
 nav_item("rentals.my_leases", _l("My leases"), (Role.CLIENT,), order=21)
 
 L = LeaseStatus

@@ -159,7 +159,7 @@ class Tenant(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        if user.role in (Role.ADMIN, Role.STAFF):
+        if user.role in Role.BUREAU:
             return sa.true()
         return cls.user_id == user.id
 
@@ -230,7 +230,7 @@ class Lease(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        if user.role in (Role.ADMIN, Role.STAFF):
+        if user.role in Role.BUREAU:
             return sa.true()
         return cls.tenant_id.in_(sa.select(Tenant.id).where(Tenant.user_id == user.id))
 

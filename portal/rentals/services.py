@@ -42,7 +42,7 @@ from .models import (
 
 log = logging.getLogger("portal.rentals")
 L = LeaseStatus
-STAFF = (Role.ADMIN, Role.STAFF)
+STAFF = Role.BUREAU
 SYSTEM = "system"
 
 WORKFLOW = Workflow(

@@ -66,7 +66,7 @@ class Supplier(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        return sa.true() if user.role in (Role.ADMIN, Role.STAFF) else sa.false()
+        return sa.true() if user.role in Role.BUREAU else sa.false()
 
 
 class SupplierContact(Audited, db.Model):
@@ -145,7 +145,7 @@ class ServiceContract(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        return sa.true() if user.role in (Role.ADMIN, Role.STAFF) else sa.false()
+        return sa.true() if user.role in Role.BUREAU else sa.false()
 
     def state(self, today: date) -> str:
         if self.successor_id is not None:

@@ -46,7 +46,7 @@ from .models import (
 )
 
 S = RoundStatus
-STAFF = (Role.STAFF, Role.ADMIN)
+STAFF = Role.BUREAU
 ROUND_FLOW = Workflow(S.ALL, [
     Transition("publish", (S.DRAFT,), S.OPEN, STAFF, _l("Publish")),
     Transition("close", (S.OPEN,), S.CLOSED, STAFF, _l("Close now")),

@@ -13,7 +13,7 @@ from .reports import rounds_trend
 
 @tile_provider
 def survey_tiles(user) -> list[Tile]:
-    if user.role not in (Role.STAFF, Role.ADMIN):
+    if user.role not in Role.BUREAU:
         return []
     answered = [point for point in rounds_trend() if point.figure.valid]
     if not answered:
