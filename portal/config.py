@@ -135,6 +135,8 @@ def load_config(instance_path: str) -> dict:
         "BOOKING_HORIZON_DAYS": _env_int("BOOKING_HORIZON_DAYS", 180),
         "BOOKING_EXPIRY_HOURS": _env_int("BOOKING_EXPIRY_HOURS", 72),
         "BOOKING_CANCEL_CUTOFF_HOURS": _env_int("BOOKING_CANCEL_CUTOFF_HOURS", 48),
+        # A deposit asked for at approval is due this many days later unless staff say when.
+        "BOOKING_DEPOSIT_DUE_DAYS": _env_int("BOOKING_DEPOSIT_DUE_DAYS", 7),
         "BOOKINGS_DESK_EMAIL": _env("BOOKINGS_DESK_EMAIL", "huiyi@jgj.example.gov.cn"),
         "RENTALS_DESK_EMAIL": _env("RENTALS_DESK_EMAIL", "fangchan@jgj.example.gov.cn"),
         # Feedback of a service with no default assignee is announced here (else to staff).

@@ -10,6 +10,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -121,6 +122,8 @@ class DecisionForm(FlaskForm):
                                     validators=[Optional(), NumberRange(min=0, max=5000)])
     extras_yuan = IntegerField(_l("Extras (yuan)"), default=0,
                                validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    # The state the page showed: a step taken meanwhile by someone else is answered with who.
+    expected_status = HiddenField()
 
 
 class BlackoutForm(FlaskForm):

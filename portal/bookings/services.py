@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -25,7 +26,7 @@ from ..i18n import local_today, local_zone
 from ..outbox.services import queue_email
 from ..periods import is_overlap_violation, overlaps
 from ..roles import Role
-from ..workflow import Transition, Workflow
+from ..workflow import SYSTEM, Transition, Workflow, locked
 from . import pricing
 from .models import (
     Blackout,
@@ -43,19 +44,53 @@ from .models import (
 S = BookingStatus
 log = logging.getLogger("portal.bookings")
 STAFF = Role.BUREAU
-SYSTEM = "system"  # the tick command acts as this role
+
+
+def _client_cancels_in_time(booking, actor, details) -> None:
+    if actor is not None and actor.role == Role.CLIENT and not cancellable_by_client(booking):
+        raise NotAllowed(_l("Bookings can be cancelled online until %(hours)d hours before "
+                            "they start; please call the conference center.",
+                            hours=current_app.config["BOOKING_CANCEL_CUTOFF_HOURS"]))
+
+
+def _event_has_begun(booking, actor, details) -> None:
+    """Held or a no-show can be recorded only once the first slot has started."""
+    if utcnow() < booking.starts_at:
+        raise NotAllowed(_l("The event has not begun yet (it starts %(start)s); record it "
+                            "once it has.", start=format_datetime(booking.starts_at, "short")))
+
+
+def default_deposit_due() -> date:
+    return local_today() + timedelta(days=current_app.config["BOOKING_DEPOSIT_DUE_DAYS"])
+
+
+def _deposit_due_after_approval(booking, actor, details) -> None:
+    due = details.get("deposit_due_on")
+    if due is not None and due < local_today():
+        raise ServiceError(_l("The deposit cannot fall due before the booking is approved "
+                              "(today, %(today)s).", today=format_date(local_today(), "medium")),
+                           field="deposit_due_on")
+
 
 WORKFLOW = Workflow(
     S.ALL,
     [
-        Transition("approve", (S.REQUESTED,), S.APPROVED, STAFF, _l("Approve")),
+        Transition("approve", (S.REQUESTED,), S.APPROVED, STAFF, _l("Approve"),
+                   rule=_deposit_due_after_approval),
         Transition("reject", (S.REQUESTED,), S.REJECTED, STAFF, _l("Reject"), needs_reason=True),
         Transition("cancel", (S.REQUESTED, S.APPROVED), S.CANCELLED, (*STAFF, Role.CLIENT),
-                   _l("Cancel"), owner_only=(Role.CLIENT,)),
+                   _l("Cancel"), owner_only=(Role.CLIENT,), rule=_client_cancels_in_time),
         Transition("expire", (S.REQUESTED,), S.EXPIRED, (SYSTEM,), _l("Expire")),
-        Transition("complete", (S.APPROVED,), S.COMPLETED, STAFF, _l("Record as held")),
-        Transition("no_show", (S.APPROVED,), S.NO_SHOW, STAFF, _l("Record a no-show")),
+        Transition("complete", (S.APPROVED,), S.COMPLETED, STAFF, _l("Record as held"),
+                   rule=_event_has_begun),
+        Transition("no_show", (S.APPROVED,), S.NO_SHOW, STAFF, _l("Record a no-show"),
+                   rule=_event_has_begun),
+        # A client's change to an approved booking sends it back for approval.
+        Transition("resubmit", (S.APPROVED,), S.REQUESTED, (Role.CLIENT,), _l("Change"),
+                   owner_only=(Role.CLIENT,)),
     ],
+    labels=S.LABELS, noun=_l("This booking"),
+    owner=lambda booking, actor: booking.client_id == actor.id,
 )
 
 
@@ -418,19 +453,15 @@ def change_booking(user, booking: Booking, data: BookingInput) -> Booking:
     catering = _catering_requests(data.catering)
     try:
         with write_transaction():
-            db.session.refresh(booking)
+            booking = locked(booking)
             if not can_change(user, booking):
-                raise NotAllowed(_l("This action is not possible in the record's current "
-                                    "state."))
+                raise WORKFLOW.stale(booking)
             details = _explain_conflicts(user, data, venues, exclude_booking=booking.id)
             if details:
                 raise BookingConflict(details)
             _replace_slots_and_details(booking, data, venues, quote, catering)
             if user.role not in STAFF and booking.status == S.APPROVED:
-                booking.status = S.REQUESTED
-                booking.approved_quote = None
-                booking.expires_at = utcnow() + timedelta(
-                    hours=current_app.config["BOOKING_EXPIRY_HOURS"])
+                transition(booking, "resubmit", user, notify=False)  # the agreed price lapses
             _notify(booking)
     except sa.exc.IntegrityError as error:
         if is_overlap_violation(error):
@@ -584,16 +615,9 @@ def catering_summary(day: date) -> tuple[list[Booking], dict[str, int]]:
 # --- the lifecycle -------------------------------------------------------------------------
 
 
-def _role(user) -> str:
-    return user.role if user is not None else SYSTEM
-
-
 def actions_for(user, booking: Booking) -> list[Transition]:
-    is_owner = booking.client_id == user.id
-    actions = WORKFLOW.available(booking.status, user.role, is_owner)
-    if user.role == Role.CLIENT:
-        actions = [a for a in actions if a.name != "cancel" or cancellable_by_client(booking)]
-    return actions
+    """The lifecycle buttons this user's page offers (from the one table and its rules)."""
+    return WORKFLOW.offered(booking, user)
 
 
 def cancel_cutoff(booking: Booking) -> datetime:
@@ -605,17 +629,11 @@ def cancellable_by_client(booking: Booking) -> bool:
 
 
 def transition(booking: Booking, name: str, user=None, reason: str = "", notify: bool = True,
-               **details) -> Booking:
-    """Move a booking through its lifecycle: checked against the table, audited, notified."""
-    with write_transaction():
-        db.session.refresh(booking)  # decide on the row as it is now, under the write lock
-        is_owner = user is not None and booking.client_id == user.id
-        step = WORKFLOW.check(name, booking.status, _role(user), is_owner, reason)
-        if name == "cancel" and _role(user) == Role.CLIENT and not cancellable_by_client(booking):
-            raise NotAllowed(_l("Bookings can be cancelled online until %(hours)d hours before "
-                                "they start; please call the conference center.",
-                                hours=current_app.config["BOOKING_CANCEL_CUTOFF_HOURS"]))
-        booking.status = step.target
+               expected: str | None = None, **details) -> Booking:
+    """Move a booking through its lifecycle (the one mechanism: lock, re-check, write, audit,
+    mail); the fresh booking."""
+
+    def change(booking: Booking, step: Transition) -> None:
         booking.reason = reason.strip()
         booking.decided_at = utcnow()
         if step.target not in S.ACTIVE:
@@ -626,15 +644,24 @@ def transition(booking: Booking, name: str, user=None, reason: str = "", notify:
             booking.expires_at = None
             booking.approved_quote = _current_quote(booking).as_dict()
             booking.deposit_fen = details.get("deposit_fen", 0)
-            booking.deposit_due_on = details.get("deposit_due_on")
+            booking.deposit_due_on = details.get("deposit_due_on") or (
+                default_deposit_due() if booking.deposit_fen else None)
+        if name == "resubmit":
+            booking.approved_quote = None
+            booking.expires_at = utcnow() + timedelta(
+                hours=current_app.config["BOOKING_EXPIRY_HOURS"])
         if name == "complete":
             booking.actual_headcount = details.get("actual_headcount") or booking.headcount
             booking.extras_fen = details.get("extras_fen", 0)
             frozen = booking.approved_quote or {"total_fen": booking.quote_total_fen}
             booking.final_total_fen = frozen["total_fen"] + booking.extras_fen
+
+    def after(booking: Booking, step: Transition, before: str) -> None:
         if notify:
             _notify(booking)
-    return booking
+
+    return WORKFLOW.apply(booking, name, user, reason=reason, expected=expected, change=change,
+                          after=after, **details)
 
 
 def _current_quote(booking: Booking) -> pricing.Quote:

@@ -10,12 +10,13 @@ from flask_login import current_user, login_required
 
 from ..audit.services import history_for
 from ..authz import role_required, staff_required, visible_or_404
-from ..errors import NotAllowed, ServiceError, apply_to_form
+from ..errors import ServiceError, apply_to_form
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
 from ..i18n import local_today
 from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
+from ..workflow import StaleRecord
 from . import bp, pricing, services
 from .forms import (
     BlackoutForm,
@@ -304,38 +305,57 @@ def quote():
 @bp.route("/bookings/<int:booking_id>")
 @login_required
 def detail(booking_id: int):
-    booking = visible_or_404(Booking, booking_id)
+    return _detail_page(visible_or_404(Booking, booking_id))
+
+
+def _detail_page(booking: Booking, decision: DecisionForm | None = None,
+                 failed_action: str | None = None, status: int = 200):
     user = current_user._get_current_object()
+    if decision is None:
+        decision = DecisionForm(formdata=None)
+        decision.deposit_due_on.data = services.default_deposit_due()
+        decision.actual_headcount.data = booking.headcount
     return render("bookings/detail.html", booking=booking,
-                  actions=services.actions_for(user, booking), decision=DecisionForm(),
-                  can_change=services.can_change(user, booking),
+                  actions=services.actions_for(user, booking), decision=decision,
+                  failed_action=failed_action, can_change=services.can_change(user, booking),
                   history=history_for(booking) if user.role in services.STAFF else None,
-                  cutoff=services.cancel_cutoff(booking), **_labels())
+                  cutoff=services.cancel_cutoff(booking), status=status, **_labels())
 
 
 @bp.route("/bookings/<int:booking_id>/<action>", methods=["POST"])
 @login_required
 def act(booking_id: int, action: str):
     booking = visible_or_404(Booking, booking_id)
+    if action not in services.WORKFLOW.transitions:
+        abort(404)
     form = DecisionForm()
+    inline = is_htmx() and request.form.get("back") == "queue"
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors:
+            abort(400)
+        return _detail_page(booking, form, action, status=422)
     details = {
         "deposit_fen": (form.deposit_yuan.data or 0) * 100,
         "deposit_due_on": form.deposit_due_on.data,
         "actual_headcount": form.actual_headcount.data,
         "extras_fen": (form.extras_yuan.data or 0) * 100,
     }
-    inline = is_htmx() and request.form.get("back") == "queue"
     try:
-        services.transition(booking, action, current_user._get_current_object(),
-                            reason=form.reason.data or "", **details)
-    except NotAllowed as error:
+        booking = services.transition(booking, action, current_user._get_current_object(),
+                                      reason=form.reason.data or "",
+                                      expected=form.expected_status.data or None, **details)
+    except ServiceError as error:
+        services.db.session.rollback()
+        booking = visible_or_404(Booking, booking_id)  # the page shows the latest state
+        code = 409 if isinstance(error, StaleRecord) or error.field is None else 422
         if inline:  # the queue's row: say why beside nothing else changing
             return render("bookings/_alert_row.html", message=error.message, booking=booking,
-                          status=409)
-        flash(error.message, "danger")
-        return redirect_to(url_for("bookings.detail", booking_id=booking_id))
+                          status=code)
+        if error.field is not None and hasattr(form, error.field):
+            apply_to_form(form, error)
+        else:
+            flash(error.message, "danger")
+        return _detail_page(booking, form, action, status=code)
     if inline:
         # The queue's row is swapped for its new state (htmx); the page stays where it was.
         return trigger(render("bookings/_booking_row.html", booking=booking, selectable=True,
@@ -402,7 +422,7 @@ def bulk_approve():
         try:
             services.transition(booking, "approve", user)
             approved += 1
-        except NotAllowed:
+        except ServiceError:
             refused.append(booking.reference)
     flash(_("%(n)d bookings approved.", n=approved), "success")
     if refused:

@@ -82,5 +82,21 @@ def make_booking(app, user_id, venue_id, day=None, session="morning", headcount=
         return booking.id
 
 
-__all__ = ["make_venue", "make_catering", "make_booking", "make_photo", "jpeg_bytes",
+def has_begun(booking) -> None:
+    """Time passes: the booking's event started an hour ago (its slots keep their length)."""
+    from datetime import timedelta
+
+    from portal.database import utcnow, write_transaction
+
+    with write_transaction():
+        shift = booking.starts_at - (utcnow() - timedelta(hours=1))
+        booking.starts_at -= shift
+        for slot in booking.slots:
+            slot.starts_at -= shift
+            slot.ends_at -= shift
+            slot.blocked_from -= shift
+            slot.blocked_until -= shift
+
+
+__all__ = ["has_begun", "make_venue", "make_catering", "make_booking", "make_photo", "jpeg_bytes",
            "future_day", "time"]

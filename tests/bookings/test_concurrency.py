@@ -50,3 +50,55 @@ def test_exactly_one_of_twenty_overlapping_requests_wins(live_server):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(VenueSlot).where(
             VenueSlot.active)) == 1
         db.session.remove()
+
+
+# --- the lifecycle: conflicting steps on one booking at once -----------------------------------
+
+
+def _booking_race(live_server, moves):
+    """A requested booking; staff (and its client) post ``moves`` [(who, action, fields)]."""
+    from portal.auth.models import User
+    from tests.bookings.factories import make_booking
+    from tests.races import Attempt, race, signed_in
+
+    app = live_server.app
+    venue_id = make_venue(app, name="第二会议室")
+    customer = make_user(app, "client", email="race-client@example.com")
+    booking_id = make_booking(app, customer.id, venue_id, day=future_day(9))
+    page = f"/venues/bookings/{booking_id}"
+    attempts = []
+    for n, (who, action, fields) in enumerate(moves):
+        account = customer if who == "client" else make_user(
+            app, "staff", email=f"desk{n}@example.com", name=f"值班员{n}")
+        browser = signed_in(live_server, account, page)
+        attempts.append(Attempt(browser, f"{page}/{action}",
+                                {"expected_status": "requested", **fields}))
+    with app.app_context():
+        assert db.session.get(User, customer.id) is not None
+        db.session.remove()
+    return app, booking_id, customer, race(attempts)
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("moves", [
+    [("staff", "approve", {})] * 4,
+    [("staff", "approve", {}), ("staff", "reject", {"reason": "场地维修"})] * 2,
+    [("client", "cancel", {"reason": "改期"})] + [("staff", "approve", {})] * 3,
+], ids=["four-approvals", "approve-and-reject", "cancel-and-approvals"])
+def test_conflicting_steps_on_one_booking_take_effect_once(live_server, moves):
+    from tests.races import assert_one_step, outbox_count
+
+    app, booking_id, customer, results = _booking_race(live_server, moves)
+    [(old, new)] = assert_one_step(results, app, "booking", booking_id)
+    assert old == "requested" and new in ("approved", "rejected", "cancelled")
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        assert booking.status == new
+        if new == "approved":
+            assert booking.approved_quote["total_fen"] == booking.quote_total_fen
+        active = db.session.scalar(sa.select(sa.func.count()).select_from(VenueSlot).where(
+            VenueSlot.booking_id == booking_id, VenueSlot.active))
+        assert active == (1 if new == "approved" else 0)
+        db.session.remove()
+    # The request's own confirmation, then one mail for the one decision.
+    assert outbox_count(app, customer.email) == 2

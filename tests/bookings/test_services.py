@@ -13,7 +13,13 @@ from portal.errors import NotAllowed, ServiceError
 from portal.extensions import db
 from portal.outbox.models import OutboxMessage
 from portal.periods import is_overlap_violation
-from tests.bookings.factories import future_day, make_booking, make_catering, make_venue
+from tests.bookings.factories import (
+    future_day,
+    has_begun,
+    make_booking,
+    make_catering,
+    make_venue,
+)
 from tests.conftest import make_user
 
 MORNING = services.pricing.SESSIONS["morning"]
@@ -175,6 +181,11 @@ def test_lifecycle_approve_freezes_the_quote_and_complete_bills(app, client_acco
         # Prices change later; the approved booking keeps its price.
         with write_transaction():
             booking.slots[0].venue.external_half_day_fen = 999_999
+        # Held is recorded once the event has begun, not before.
+        with pytest.raises(NotAllowed, match="尚未开始"):
+            services.transition(booking, "complete", staff_user, actual_headcount=75)
+        assert db.session.get(Booking, booking_id).status == BookingStatus.APPROVED
+        has_begun(booking)
         services.transition(booking, "complete", staff_user, actual_headcount=75,
                             extras_fen=20_000)
         assert booking.status == BookingStatus.COMPLETED

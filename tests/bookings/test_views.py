@@ -262,4 +262,4 @@ def test_inline_approval_in_the_queue_swaps_the_row(app, login_as):
     again = staff.post(path, data=form_data(staff, "/venues/queue", back="queue"),
                        headers={"HX-Request": "true"})
     assert again.status_code == 409
-    assert "当前状态下不能执行此操作" in again.get_data(as_text=True)
+    assert "该预订刚刚被" in again.get_data(as_text=True)
