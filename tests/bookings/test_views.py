@@ -263,3 +263,79 @@ def test_inline_approval_in_the_queue_swaps_the_row(app, login_as):
                        headers={"HX-Request": "true"})
     assert again.status_code == 409
     assert "该预订刚刚被" in again.get_data(as_text=True)
+
+
+def _status(app, booking_id):
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        return booking.status, booking.deposit_due_on
+
+
+def test_no_show_and_held_only_once_the_event_has_begun(app, login_as):
+    from tests.bookings.factories import has_begun
+    from tests.helpers import outbox_for
+
+    customer = make_user(app, "client")
+    booking_id = make_booking(app, customer.id, make_venue(app), day=future_day(2))
+    staff = login_as("staff")
+    page = f"/venues/bookings/{booking_id}"
+    staff.post(f"{page}/approve", data=form_data(staff, page, expected_status="requested"))
+    assert _status(app, booking_id)[0] == BookingStatus.APPROVED
+    mails = len(outbox_for(app, customer.email))
+    html = staff.get(page).get_data(as_text=True)
+    assert "/no_show" not in html and "/complete" not in html  # not offered yet
+    for action in ("no_show", "complete"):
+        response = staff.post(f"{page}/{action}",
+                              data=form_data(staff, page, expected_status="approved"))
+        assert response.status_code == 409
+        assert "活动尚未开始" in response.get_data(as_text=True)
+        assert _status(app, booking_id)[0] == BookingStatus.APPROVED
+    assert len(outbox_for(app, customer.email)) == mails  # nothing mailed
+    with app.test_request_context():
+        has_begun(db.session.get(Booking, booking_id))
+    assert "/no_show" in staff.get(page).get_data(as_text=True)
+    response = staff.post(f"{page}/no_show", data=form_data(staff, page,
+                                                            expected_status="approved"))
+    assert response.status_code == 303
+    assert _status(app, booking_id)[0] == BookingStatus.NO_SHOW
+
+
+def test_deposit_due_before_the_approval_day_is_refused_beside_the_field(app, login_as):
+    from datetime import timedelta
+
+    from tests.helpers import bureau_today, outbox_for
+
+    customer = make_user(app, "client")
+    booking_id = make_booking(app, customer.id, make_venue(app), day=future_day(20))
+    staff = login_as("staff")
+    page = f"/venues/bookings/{booking_id}"
+    mails = len(outbox_for(app, customer.email))
+    yesterday = bureau_today(app) - timedelta(days=1)
+    response = staff.post(f"{page}/approve", data=form_data(
+        staff, page, expected_status="requested", deposit_yuan="2000",
+        deposit_due_on=yesterday.isoformat()))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="approve-deposit_due_on-error"' in html and "定金缴纳期限不能早于批准日" in html
+    assert _status(app, booking_id) == (BookingStatus.REQUESTED, None)
+    assert len(outbox_for(app, customer.email)) == mails
+    # Left empty, the deposit falls due a week after approval (BOOKING_DEPOSIT_DUE_DAYS).
+    response = staff.post(f"{page}/approve", data=form_data(
+        staff, page, expected_status="requested", deposit_yuan="2000", deposit_due_on=""))
+    assert response.status_code == 303
+    assert _status(app, booking_id) == (BookingStatus.APPROVED,
+                                        bureau_today(app) + timedelta(days=7))
+
+
+def test_a_step_on_a_booking_that_moved_on_names_who_moved_it(app, login_as):
+    booking_id = make_booking(app, make_user(app, "client").id, make_venue(app))
+    first = login_as("staff", name="张晓明")
+    second = login_as("staff")
+    page = f"/venues/bookings/{booking_id}"
+    stale = form_data(second, page, expected_status="requested", reason="已满")
+    first.post(f"{page}/approve", data=form_data(first, page, expected_status="requested"))
+    response = second.post(f"{page}/reject", data=stale)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "该预订刚刚被张晓明改为“已确认”" in html
+    assert _status(app, booking_id)[0] == BookingStatus.APPROVED
