@@ -74,7 +74,9 @@ class BookingStatus:
     EXPIRED = "expired"
     NO_SHOW = "no_show"
     ALL = (REQUESTED, APPROVED, COMPLETED, REJECTED, CANCELLED, EXPIRED, NO_SHOW)
-    ACTIVE = (REQUESTED, APPROVED)  # these hold their slots
+    ACTIVE = (REQUESTED, APPROVED)  # still to take place: these hold their slots
+    # Ending here frees the slots that have not begun; a held booking keeps its periods.
+    RELEASES_SLOTS = (REJECTED, CANCELLED, EXPIRED, NO_SHOW)
     LABELS = {
         REQUESTED: _l("Requested"), APPROVED: _l("Approved"), COMPLETED: _l("Completed"),
         REJECTED: _l("Rejected"), CANCELLED: _l("Cancelled"), EXPIRED: _l("Expired"),

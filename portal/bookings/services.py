@@ -636,9 +636,14 @@ def transition(booking: Booking, name: str, user=None, reason: str = "", notify:
     def change(booking: Booking, step: Transition) -> None:
         booking.reason = reason.strip()
         booking.decided_at = utcnow()
-        if step.target not in S.ACTIVE:
+        if step.target in S.RELEASES_SLOTS:
+            # The periods that have not begun are freed; one that began happened and keeps
+            # its true period (a period that ends early is shortened, never switched off).
+            now = utcnow()
             for slot in booking.slots:
-                slot.active = False
+                if slot.starts_at > now:
+                    slot.active = False
+        if step.target not in S.ACTIVE:
             booking.expires_at = None
         if name == "approve":
             booking.expires_at = None

@@ -190,7 +190,7 @@ def test_lifecycle_approve_freezes_the_quote_and_complete_bills(app, client_acco
                             extras_fen=20_000)
         assert booking.status == BookingStatus.COMPLETED
         assert booking.final_total_fen == 300_000 + 10 * 188_800 + 20_000
-        assert not booking.slots[0].active
+        assert booking.slots[0].active  # it happened: the period stays on the calendar
         with pytest.raises(NotAllowed):
             services.transition(booking, "cancel", staff_user)
 
@@ -253,3 +253,29 @@ def test_staff_book_for_a_department_at_the_internal_rate(app, venue_id):
         booking = db.session.get(Booking, booking_id)
         assert booking.client_id is None and booking.department == "区人大常委会办公室"
         assert booking.quote_total_fen == 250_000
+
+
+@pytest.mark.parametrize("ending, day_two_free", [("no_show", True), ("complete", False),
+                                                   ("cancel", True)])
+def test_a_booking_that_ends_while_under_way_keeps_the_periods_that_began(
+        app, client_account, venue_id, ending, day_two_free):
+    staff = make_user(app, "staff")
+    data = _input(venue_id, day=future_day(4))
+    data.slots.append(services.SlotInput(venue_id, future_day(5), "morning", *MORNING))
+    booking_id = _request(app, client_account, data)
+    with app.test_request_context():
+        booking = db.session.get(Booking, booking_id)
+        staff_user = db.session.get(User, staff.id)
+        services.transition(booking, "approve", staff_user)
+        has_begun(booking)  # day one started an hour ago; day two is tomorrow
+        services.transition(booking, ending, staff_user, reason="客户临时取消")
+        first, second = sorted(db.session.get(Booking, booking_id).slots,
+                               key=lambda s: s.starts_at)
+        assert first.active  # it began: its true period stays
+        assert second.active is not day_two_free
+        # The freed day can be taken by something else; a kept one cannot.
+        if day_two_free:
+            assert services.create_blackout(venue_id, second.starts_at, second.ends_at, "检修")
+        else:
+            with pytest.raises(services.Conflict):
+                services.create_blackout(venue_id, second.starts_at, second.ends_at, "检修")
