@@ -1,15 +1,17 @@
 """Page cache with invalidation by data version: busy read pages served without re-rendering.
 
 Each module declares the models its pages are drawn from as a *scope* (``cache_scope("bookings",
-Booking, VenueSlot, ...)``); the accounts are the ``people`` scope, which every page showing
-someone other than its reader names too (a client's name in the booking queue, an assignee, an
-attendee).  A change counts when it touches a column a page can show: the sign-in machinery's
-own columns (``ignoring=``: password, session epoch, last login) leave the pages alone, so a
-login does not empty the cache.  A ``data_version`` row per scope holds a random token that the
-transaction changing any of those models replaces, as the last statement before it commits
-(so it never waits on that row while holding others: no deadlock between writers).  Pages
-decorated with :func:`cached_page` are cached under a key made of the request (path, query,
-htmx headers), the user (id, role, name, locale), today's date and the scopes' tokens: the
+Booking, VenueSlot, ...)``); accounts are the ``people`` scope (``auth/models.py``).  A cached
+page names every scope whose models it reads: the booking queue shows clients' names
+("bookings", "people"), a feedback item its building ("rentals").  tests/core/
+test_page_cache_scopes.py reads the SQL each cached page sends and fails when a scope is
+missing.  A ``data_version`` row per scope holds a random token that the transaction changing
+any of those models replaces, as the last statement before it commits (so it never waits on
+that row while holding others: no deadlock between writers).  An update counts unless it
+touches only columns no page shows (``ignoring=``: the password, session epoch and last login
+that signing in and out write, so logins leave the cache alone).  Pages decorated with
+:func:`cached_page` are cached under a key made of the request (path, query, htmx headers),
+the reader (id, role, name, session epoch, locale), today's date and the scopes' tokens: the
 next request after any change reads the new token and renders afresh, on every worker, and a
 rolled-back change leaves the old token (random tokens never come back).
 
