@@ -3,17 +3,17 @@
 Each module declares the models its pages are drawn from as a *scope* (``cache_scope("bookings",
 Booking, VenueSlot, ...)``); accounts are the ``people`` scope (``auth/models.py``).  A cached
 page names every scope whose models it reads: the booking queue shows clients' names
-("bookings", "people"), a feedback item its building ("rentals").  tests/core/
-test_page_cache_scopes.py reads the SQL each cached page sends and fails when a scope is
-missing.  A ``data_version`` row per scope holds a random token that the transaction changing
-any of those models replaces, as the last statement before it commits (so it never waits on
-that row while holding others: no deadlock between writers).  An update counts unless it
-touches only columns no page shows (``ignoring=``: the password, session epoch and last login
-that signing in and out write, so logins leave the cache alone).  Pages decorated with
-:func:`cached_page` are cached under a key made of the request (path, query, htmx headers),
-the reader (id, role, name, session epoch, locale), today's date and the scopes' tokens: the
-next request after any change reads the new token and renders afresh, on every worker, and a
-rolled-back change leaves the old token (random tokens never come back).
+("bookings", "people"), a feedback item its building ("rentals");
+``tests/core/test_page_cache_scopes.py`` reads the SQL each cached page sends and fails when
+a scope is missing.  A ``data_version`` row per scope holds a random token that the
+transaction changing any of those models replaces, as the last statement before it commits
+(so it never waits on that row while holding others: no deadlock between writers).  An update
+counts unless it touches only columns no page shows (``ignoring=``: the password, session
+epoch and last login that signing in and out write, so logins leave the cache alone).  Pages
+decorated with :func:`cached_page` are cached under a key made of the request (path, query,
+htmx headers), the reader (id, role, name, session epoch, locale), today's date and the
+scopes' tokens: the next request after any change reads the new token and renders afresh, on
+every worker, and a rolled-back change leaves the old token (random tokens never come back).
 
 Also never stale for long: entries expire after ``PORTAL_PAGE_CACHE_SECONDS`` (60; Flask-Caching's
 ``CACHE_DEFAULT_TIMEOUT``), which bounds what depends on the clock alone (a session that has
