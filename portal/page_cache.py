@@ -1,13 +1,19 @@
 """Page cache with invalidation by data version: busy read pages served without re-rendering.
 
 Each module declares the models its pages are drawn from as a *scope* (``cache_scope("bookings",
-Booking, VenueSlot, ...)``).  A ``data_version`` row per scope holds a random token that the
+Booking, VenueSlot, ...)``); accounts are the ``people`` scope (``auth/models.py``).  A cached
+page names every scope whose models it reads: the booking queue shows clients' names
+("bookings", "people"), a feedback item its building ("rentals");
+``tests/core/test_page_cache_scopes.py`` reads the SQL each cached page sends and fails when
+a scope is missing.  A ``data_version`` row per scope holds a random token that the
 transaction changing any of those models replaces, as the last statement before it commits
-(so it never waits on that row while holding others: no deadlock between writers).  Pages
+(so it never waits on that row while holding others: no deadlock between writers).  An update
+counts unless it touches only columns no page shows (``ignoring=``: the password, session
+epoch and last login that signing in and out write, so logins leave the cache alone).  Pages
 decorated with :func:`cached_page` are cached under a key made of the request (path, query,
-htmx headers), the user (id, role, name, locale), today's date and the scopes' tokens: the
-next request after any change reads the new token and renders afresh, on every worker, and a
-rolled-back change leaves the old token (random tokens never come back).
+htmx headers), the reader (id, role, name, session epoch, locale), today's date and the
+scopes' tokens: the next request after any change reads the new token and renders afresh, on
+every worker, and a rolled-back change leaves the old token (random tokens never come back).
 
 Also never stale for long: entries expire after ``PORTAL_PAGE_CACHE_SECONDS`` (60; Flask-Caching's
 ``CACHE_DEFAULT_TIMEOUT``), which bounds what depends on the clock alone (a session that has
@@ -42,6 +48,7 @@ from .i18n import local_today
 CSRF_PLACEHOLDER = "\x00csrf\x00"
 _SCOPES: dict[type, str] = {}
 _TABLE_SCOPES: dict[str, str] = {}
+_IGNORED: dict[type, frozenset[str]] = {}
 _KEPT_HEADERS = ("HX-Trigger", "HX-Push-Url", "HX-Retarget", "HX-Reswap", "Content-Disposition",
                  "Cache-Control")
 _CACHEABLE = {"text/html", "text/csv",
@@ -55,23 +62,41 @@ class DataVersion(db.Model):
     token: Mapped[str] = mapped_column(sa.String(32))
 
 
-def cache_scope(scope: str, *models: type) -> None:
-    """Register the models whose changes invalidate the pages cached under ``scope``."""
+def cache_scope(scope: str, *models: type, ignoring: tuple[str, ...] = ()) -> None:
+    """Register the models whose changes invalidate the pages cached under ``scope``.
+
+    ``ignoring`` names columns no page shows: an update of only those leaves the token alone.
+    """
     for model in models:
         _SCOPES[model] = scope
         _TABLE_SCOPES[model.__table__.name] = scope
+        if ignoring:
+            _IGNORED[model] = frozenset(ignoring)
 
 
-def _scope_of(instance) -> str | None:
-    for cls in type(instance).__mro__:
+def scope_of_model(model: type) -> str | None:
+    """The scope whose token a change of ``model`` replaces (None: no cached page shows it)."""
+    for cls in model.__mro__:
         if cls in _SCOPES:
             return _SCOPES[cls]
     return None
 
 
+def _shown_change(instance) -> bool:
+    """An updated record changed a column that pages may show (history is still there in
+    after_flush)."""
+    ignored = _IGNORED.get(type(instance))
+    if not ignored:
+        return True
+    state = sa.inspect(instance)
+    return any(state.attrs[attr.key].history.has_changes()
+               for attr in state.mapper.column_attrs if attr.key not in ignored)
+
+
 @event.listens_for(PortalSession, "after_flush")
 def _note_changed_scopes(session, flush_context) -> None:
-    changed = {_scope_of(obj) for obj in (*session.new, *session.dirty, *session.deleted)}
+    changed = {scope_of_model(type(obj)) for obj in (*session.new, *session.deleted)}
+    changed |= {scope_of_model(type(obj)) for obj in session.dirty if _shown_change(obj)}
     changed.discard(None)
     if changed:
         session.info.setdefault("changed_scopes", set()).update(changed)
@@ -164,5 +189,6 @@ def cached_page(*scopes: str) -> Callable:
                            if name in response.headers}
                 cache.set(key, (body, response.mimetype, headers))  # CACHE_DEFAULT_TIMEOUT
             return response
+        wrapper.cache_scopes = scopes  # read by the tests: every cached page, its scopes
         return wrapper
     return decorator

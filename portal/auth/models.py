@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..page_cache import cache_scope
 from ..roles import Role, role_choices, role_label  # noqa: F401  (re-exported)
 
 
@@ -87,3 +88,10 @@ class UserToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+# Pages showing accounts (a client, an assignee, an attendee) name this scope.  What signing in,
+# out and changing a password write is shown on no cached page (the reader's own session epoch
+# is in the cache key): those updates leave the pages alone.
+cache_scope("people", User, ignoring=("password_hash", "session_epoch", "last_login_at",
+                                      "email_verified_at"))

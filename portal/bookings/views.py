@@ -372,7 +372,7 @@ def act(booking_id: int, action: str):
 
 @bp.route("/bookings/mine")
 @role_required(Role.CLIENT)
-@cached_page("bookings")
+@cached_page("bookings", "people")
 def mine():
     pager = paginate(services.bookings_stmt(current_user._get_current_object()))
     return render("bookings/mine.html", "results", pager=pager, **_labels())
@@ -393,7 +393,7 @@ def _queue_filters():
 
 @bp.route("/queue")
 @staff_required
-@cached_page("bookings")
+@cached_page("bookings", "people")
 def queue():
     filters = _queue_filters()
     stmt = services.bookings_stmt(

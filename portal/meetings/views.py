@@ -243,7 +243,7 @@ def _actions_by_item(meeting: Meeting) -> dict:
 
 @bp.route("/<int:meeting_id>")
 @staff_required
-@cached_page("meetings", "suppliers", "feedback", "surveys", "bookings")
+@cached_page("meetings", "suppliers", "feedback", "surveys", "bookings", "people")
 def meeting(meeting_id: int):
     return _page(_meeting(meeting_id))
 

@@ -4,13 +4,17 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import flag_modified
 
+from portal.auth import services as accounts
+from portal.auth.models import User
 from portal.bookings.models import CalendarFeed, Venue
 from portal.database import write_transaction
 from portal.extensions import db
 from portal.page_cache import DataVersion, tokens
 from tests.bookings.factories import future_day, make_booking, make_venue
-from tests.conftest import make_user
+from tests.conftest import PASSWORD, make_user
+from tests.helpers import form_data
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -114,3 +118,58 @@ def test_the_cache_can_be_switched_off(app, client, count_queries):
     finally:
         app.config["PAGE_CACHE"] = True
 
+
+
+# What signing in and out and changing a password write: shown on no cached page.
+NOT_SHOWN = {"password_hash", "session_epoch", "last_login_at", "email_verified_at"}
+
+
+@pytest.mark.parametrize("column", [attr.key for attr in sa.inspect(User).column_attrs
+                                    if attr.key != "id"])
+def test_an_account_update_changes_the_people_scope_unless_no_page_shows_the_column(app, column):
+    account_id = make_user(app, "staff").id
+    before = _token(app, "people")
+    with app.test_request_context(), write_transaction():
+        flag_modified(db.session.get(User, account_id), column)
+    assert (_token(app, "people") != before) == (column not in NOT_SHOWN)
+
+
+def test_signing_in_and_out_leaves_the_pages_alone_account_changes_do_not(app, ctx):
+    admin = make_user(app, "admin")
+    account = make_user(app, "client", organisation="华晨科技有限公司")
+    with ctx():
+        user = db.session.get(User, account.id)
+        people = _token(app, "people")
+        accounts.record_login(user, PASSWORD)
+        accounts.end_all_sessions(user)
+        accounts.change_password(user, current=PASSWORD, new="a different horse battery 2")
+        assert _token(app, "people") == people
+        changes = [
+            lambda: accounts.update_profile(user, name="陈经理", organisation="华晨科技",
+                                            phone="", locale="zh_Hans_CN"),
+            lambda: accounts.update_account(user, role="supervisor", active=True,
+                                            acting_user=db.session.get(User, admin.id)),
+            lambda: accounts.update_account(user, role="supervisor", active=False,
+                                            acting_user=db.session.get(User, admin.id)),
+        ]
+        for change in changes:
+            change()
+            assert _token(app, "people") != people
+            people = _token(app, "people")
+
+
+def test_a_new_name_and_a_deactivation_are_seen_on_cached_pages_at_once(app, login_as):
+    admin, staff = login_as("admin"), login_as("staff", name="物业管理科王科长")
+    colleague = make_user(app, "staff", name="会务科孙干事")
+    customer = make_user(app, "client", organisation="华晨科技有限公司")
+    make_booking(app, customer.id, make_venue(app))
+    assert "华晨科技有限公司" in staff.get("/venues/queue").get_data(as_text=True)
+    assert "会务科孙干事" in staff.get("/feedback/").get_data(as_text=True)  # the assignee filter
+    with app.test_request_context():
+        accounts.update_profile(db.session.get(User, customer.id), name="陈经理",
+                                organisation="华晨智能科技有限公司", phone="", locale="zh_Hans_CN")
+    assert "华晨智能科技有限公司" in staff.get("/venues/queue").get_data(as_text=True)
+    path = f"/admin/users/{colleague.id}"
+    response = admin.post(path, data=form_data(admin, path, role="staff"))  # "active" unticked
+    assert response.status_code == 303
+    assert "会务科孙干事" not in staff.get("/feedback/").get_data(as_text=True)
