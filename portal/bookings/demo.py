@@ -24,7 +24,15 @@ from .models import (
     VenueLayout,
     VenueSlot,
 )
-from .services import local_datetime, slot_period
+from .services import (
+    BookingInput,
+    CateringInput,
+    SlotInput,
+    local_datetime,
+    request_booking,
+    slot_period,
+    transition,
+)
 
 VENUES = [
     # code, name, kind, building, floor, layouts, equipment, public, half, evening, full (yuan)
@@ -90,6 +98,8 @@ def load_bookings(context: dict) -> None:
         staff = next((u for u in users.values() if u.role == "staff"), None)
         today = utcnow().astimezone(local_datetime(date.today(), time()).tzinfo).date()
         taken: set[tuple[int, date, str]] = set()
+        if staff is not None:
+            taken |= _two_day_conference(venues, options, clients, staff, today)
         for _ in range(90):
             day = today + timedelta(days=rng.randint(-75, 40))
             if day.weekday() >= 5 and rng.random() < 0.7:
@@ -155,3 +165,36 @@ def load_bookings(context: dict) -> None:
                 option_id=banquet.id, kind="banquet", label=banquet.name,
                 unit_price_fen=banquet.unit_price_fen, quantity=28, times=1))
             db.session.add(wedding)
+
+
+def _two_day_conference(venues, options, clients, staff, today) -> set[tuple[int, date, str]]:
+    """A two-day symposium (the seed's 世界精细化工发展研讨会) with tea breaks and meals every
+    day and a banquet on the evening of day 2 only, requested and approved through the
+    services; the venues' sessions it takes."""
+    client = next((u for u in clients if u.organisation), None)
+    if client is None:
+        return set()
+    hall = next(v for v in venues if v.code == "HZ-201")
+    banquet_hall = next(v for v in venues if v.code == "ST-201")
+    first = today + timedelta(days=(1 - today.weekday()) % 7 + 14)  # a Tuesday
+    second = first + timedelta(days=1)
+
+    def option(prefix):
+        return next(o for o in options if o.name.startswith(prefix))
+
+    data = BookingInput(
+        title="世界精细化工发展研讨会", headcount=120, layout="theatre",
+        purpose="两天学术交流，第二天晚宴", equipment=["projector", "interpretation"],
+        slots=[SlotInput(hall.id, day, "full_day", *pricing.SESSIONS["full_day"])
+               for day in (first, second)]
+        + [SlotInput(banquet_hall.id, second, "evening", *pricing.SESSIONS["evening"])],
+        catering=[CateringInput(option("工作餐 50").id, 120, 1),  # lunch, every day
+                  CateringInput(option("茶歇 25").id, 120, 2),  # two breaks, every day
+                  CateringInput(option("宴席").id, 10, day=second)],  # the dinner, day 2
+        contact_phone="021-57921234")
+    booking = request_booking(client, data, notify=False)
+    transition(booking, "approve", staff, notify=False, deposit_fen=1_000_000,
+               deposit_due_on=first - timedelta(days=7))
+    return ({(hall.id, day, s) for day in (first, second)
+             for s in ("morning", "afternoon", "evening")}
+            | {(banquet_hall.id, second, s) for s in ("afternoon", "evening")})
