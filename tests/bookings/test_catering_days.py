@@ -278,3 +278,58 @@ def test_reports_count_each_day_of_the_period_once(app, login_as):
     page = login_as("staff").get("/venues/reports?month=2025-08").get_data(as_text=True)
     row = re.search(r'<tr id="catering-banquet">(.*?)</tr>', page).group(1)
     assert ">10<" in row and "¥18,880.00" in row
+
+
+# --- the migration -------------------------------------------------------------------------
+
+
+def test_migration_keeps_lines_every_day_and_frozen_quotes_readable_in_yuan(app, tmp_path):
+    """0014 on a database with a booking approved before it: its lines are "every day" and
+    its frozen catering detail ("188800 x 10") becomes figures in fen, shown in yuan; a
+    downgrade gives the text back."""
+    import json
+
+    from flask_migrate import downgrade, upgrade
+
+    from portal import create_app
+    from portal.bookings.views import quote_detail
+    from tests.conftest import _test_config
+
+    old_quote = {"rate_kind": "external", "total_fen": 2_188_000, "lines": [
+        {"kind": "venue", "label": "大礼堂", "detail": "2026-12-08 08:30-12:00",
+         "amount_fen": 300_000},
+        {"kind": "banquet", "label": "宴席", "detail": "188800 x 10", "amount_fen": 1_888_000},
+        {"kind": "tea_break", "label": "茶歇", "detail": "2500 x 100 x 2",
+         "amount_fen": 500_000}]}
+    scratch = create_app(_test_config(f"sqlite:///{tmp_path / 'scratch.db'}"))
+    with scratch.app_context():
+        upgrade(revision="0013")
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO booking (department, status, rate_kind, title, purpose, headcount,"
+                " layout, equipment, notes, contact_phone, starts_at, created_at, reason,"
+                " deposit_fen, quote_total_fen, extras_fen, approved_quote) VALUES ('区政府办公室',"
+                " 'approved', 'external', '会议', '', 100, 'theatre', '[]', '', '',"
+                " '2026-12-08 00:30:00', '2026-11-01 00:00:00', '', 0, 2188000, 0, :quote)"),
+                {"quote": json.dumps(old_quote)})
+            connection.execute(sa.text(
+                "INSERT INTO booking_catering (booking_id, kind, label, unit_price_fen, quantity,"
+                " times) VALUES (1, 'banquet', '宴席', 188800, 10, 1)"))
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT day FROM booking_catering")).scalar() is None
+            frozen = json.loads(connection.execute(sa.text(
+                "SELECT approved_quote FROM booking")).scalar())
+        venue, banquet, tea = frozen["lines"]
+        assert venue == old_quote["lines"][0] and frozen["total_fen"] == 2_188_000
+        assert (banquet["unit_price_fen"], banquet["quantity"], banquet["times"],
+                banquet["days"], banquet["amount_fen"]) == (188_800, 10, 1, 1, 1_888_000)
+        with scratch.test_request_context():
+            assert quote_detail(banquet) == "¥1,888.00 × 10"
+            assert quote_detail(tea) == "¥25.00 × 100 × 2"  # frozen once: no "x days"
+        downgrade(revision="0013")
+        with db.engine.connect() as connection:
+            back = json.loads(connection.execute(sa.text(
+                "SELECT approved_quote FROM booking")).scalar())
+        assert back == old_quote
+        db.engine.dispose()
