@@ -8,7 +8,7 @@ Congress (区人代会) and CPPCC (区政协会) sessions.
 from __future__ import annotations
 
 import random
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from ..database import utcnow, write_transaction
 from ..demo import demo_loader
@@ -24,7 +24,15 @@ from .models import (
     VenueLayout,
     VenueSlot,
 )
-from .services import local_datetime, slot_period
+from .services import (
+    BookingInput,
+    CateringInput,
+    SlotInput,
+    local_datetime,
+    request_booking,
+    slot_period,
+    transition,
+)
 
 VENUES = [
     # code, name, kind, building, floor, layouts, equipment, public, half, evening, full (yuan)
@@ -89,17 +97,34 @@ def load_bookings(context: dict) -> None:
         clients = [u for u in users.values() if u.role == "client"]
         staff = next((u for u in users.values() if u.role == "staff"), None)
         today = utcnow().astimezone(local_datetime(date.today(), time()).tzinfo).date()
-        taken: set[tuple[int, date, str]] = set()
+        taken: dict[int, list[tuple[datetime, datetime]]] = {}  # blocked periods per venue
+
+        def take(venue, day, start, end) -> tuple[datetime, ...] | None:
+            """The slot's period, kept, if the venue is free then (buffers included)."""
+            period = slot_period(venue, type("Slot", (), {"day": day, "start": start,
+                                                          "end": end}))
+            if any(b_from < period[3] and period[2] < b_until
+                   for b_from, b_until in taken.get(venue.id, ())):
+                return None
+            taken.setdefault(venue.id, []).append(period[2:])
+            return period
+
+        # The wedding banquet the seed mentions (喜庆婚宴), added below, on a Saturday.
+        wedding_day = today + timedelta(days=(5 - today.weekday()) % 7 + 14)
+        wedding_period = take(venues[-1], wedding_day, time(17, 0), time(21, 0))
+        if staff is not None:
+            for slot in _two_day_conference(venues, options, clients, staff, today):
+                taken.setdefault(slot.venue_id, []).append((slot.blocked_from,
+                                                            slot.blocked_until))
         for _ in range(90):
             day = today + timedelta(days=rng.randint(-75, 40))
             if day.weekday() >= 5 and rng.random() < 0.7:
                 continue
             venue = rng.choice(venues)
             session = rng.choice(["morning", "afternoon", "full_day", "evening"])
-            key_sessions = ("morning", "afternoon") if session == "full_day" else (session,)
-            if any((venue.id, day, s) in taken for s in key_sessions):
+            period = take(venue, day, *pricing.SESSIONS[session])
+            if period is None:
                 continue
-            taken.update((venue.id, day, s) for s in key_sessions)
             internal = not venue.public or rng.random() < 0.55 or not clients
             layout = max(venue.layouts, key=lambda item: item.capacity)
             headcount = rng.randint(max(5, layout.capacity // 4), layout.capacity)
@@ -120,8 +145,7 @@ def load_bookings(context: dict) -> None:
                 headcount=headcount, layout=layout.layout,
                 starts_at=local_datetime(day, start),
             )
-            slot_input = type("Slot", (), {"day": day, "start": start, "end": end})
-            starts, ends, blocked_from, blocked_until = slot_period(venue, slot_input)
+            starts, ends, blocked_from, blocked_until = period
             booking.slots.append(VenueSlot(
                 venue_id=venue.id, session=session, starts_at=starts, ends_at=ends,
                 blocked_from=blocked_from, blocked_until=blocked_until,
@@ -140,13 +164,11 @@ def load_bookings(context: dict) -> None:
         bride = next((u for u in clients if not u.organisation), None)
         if bride is not None:
             hall = venues[-1]
-            day = today + timedelta(days=(5 - today.weekday()) % 7 + 14)  # a Saturday
             wedding = Booking(client_id=bride.id, status=BookingStatus.APPROVED,
                               rate_kind=pricing.RateKind.EXTERNAL, title="黄晓梅、陈立新 喜宴",
                               headcount=280, layout="banquet",
-                              starts_at=local_datetime(day, time(17, 0)))
-            slot_input = type("Slot", (), {"day": day, "start": time(17, 0), "end": time(21, 0)})
-            starts, ends, blocked_from, blocked_until = slot_period(hall, slot_input)
+                              starts_at=local_datetime(wedding_day, time(17, 0)))
+            starts, ends, blocked_from, blocked_until = wedding_period
             wedding.slots.append(VenueSlot(venue_id=hall.id, session="custom", starts_at=starts,
                                            ends_at=ends, blocked_from=blocked_from,
                                            blocked_until=blocked_until, active=True))
@@ -155,3 +177,34 @@ def load_bookings(context: dict) -> None:
                 option_id=banquet.id, kind="banquet", label=banquet.name,
                 unit_price_fen=banquet.unit_price_fen, quantity=28, times=1))
             db.session.add(wedding)
+
+
+def _two_day_conference(venues, options, clients, staff, today) -> list[VenueSlot]:
+    """A two-day symposium (the seed's 世界精细化工发展研讨会) with tea breaks and meals every
+    day and a banquet on the evening of day 2 only, requested and approved through the
+    services; its slots."""
+    client = next((u for u in clients if u.organisation), None)
+    if client is None:
+        return []
+    hall = next(v for v in venues if v.code == "HZ-201")
+    banquet_hall = next(v for v in venues if v.code == "ST-201")
+    first = today + timedelta(days=(1 - today.weekday()) % 7 + 14)  # a Tuesday
+    second = first + timedelta(days=1)
+
+    def option(prefix):
+        return next(o for o in options if o.name.startswith(prefix))
+
+    data = BookingInput(
+        title="世界精细化工发展研讨会", headcount=120, layout="theatre",
+        purpose="两天学术交流，第二天晚宴", equipment=["projector", "interpretation"],
+        slots=[SlotInput(hall.id, day, "full_day", *pricing.SESSIONS["full_day"])
+               for day in (first, second)]
+        + [SlotInput(banquet_hall.id, second, "evening", *pricing.SESSIONS["evening"])],
+        catering=[CateringInput(option("工作餐 50").id, 120, 1),  # lunch, every day
+                  CateringInput(option("茶歇 25").id, 120, 2),  # two breaks, every day
+                  CateringInput(option("宴席").id, 10, day=second)],  # the dinner, day 2
+        contact_phone="021-57921234")
+    booking = request_booking(client, data, notify=False)
+    transition(booking, "approve", staff, notify=False, deposit_fen=1_000_000,
+               deposit_due_on=first - timedelta(days=7))
+    return list(booking.slots)

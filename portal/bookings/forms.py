@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -76,6 +78,29 @@ class SearchForm(Form):
     equipment = MultiCheckboxField(_l("Equipment"), choices=equipment_choices)
 
 
+def day_or_every_day(value):
+    """A catering line's day select: an ISO date, or "" for every day (None)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value) if value else None
+
+
+class CateringDayField(SelectField):
+    """Which day a kind of catering is served on: every day (None, the default) or one of the
+    booking's days (the choices are the days of the slots, set by the view; the service
+    refuses a day that is not one of them)."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(label, coerce=day_or_every_day, validate_choice=False, default=None,
+                         **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Choose one of the booking's days, or every day.")) from None
+
+
 class BookingForm(FlaskForm):
     title = StringField(_l("Event name"), validators=[_required, Length(max=200)],
                         filters=[strip_filter])
@@ -89,12 +114,15 @@ class BookingForm(FlaskForm):
     meal_option = SelectField(_l("Meeting meals"), coerce=int, validate_choice=False, default=0)
     meals = IntegerField(_l("Meals per person"), default=0,
                          validators=[Optional(), NumberRange(min=0, max=20)])
+    meal_day = CateringDayField(_l("Served on"))
     tea_option = SelectField(_l("Tea breaks"), coerce=int, validate_choice=False, default=0)
     tea_breaks = IntegerField(_l("Tea breaks per person"), default=0,
                               validators=[Optional(), NumberRange(min=0, max=20)])
+    tea_break_day = CateringDayField(_l("Served on"))
     banquet_option = SelectField(_l("Banquet"), coerce=int, validate_choice=False, default=0)
     banquet_tables = IntegerField(_l("Tables"), default=0,
                                   validators=[Optional(), NumberRange(min=0, max=200)])
+    banquet_day = CateringDayField(_l("Served on"))
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), ChinesePhone()],
                                 filters=[strip_filter])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])

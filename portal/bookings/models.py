@@ -21,6 +21,7 @@ from ..page_cache import cache_scope
 from ..periods import PeriodGuard
 from ..roles import Role
 from ..uploads import PhotoColumns
+from . import pricing
 
 SLOT_GUARD = PeriodGuard(
     table="venue_slot", resource="venue_id", start="blocked_from", end="blocked_until",
@@ -314,6 +315,11 @@ class Booking(Audited, db.Model):
     def reference(self) -> str:
         return f"HY{self.id:06d}"
 
+    def catering_on(self, day: date) -> list[BookingCatering]:
+        """The catering served on one of the booking's days: its "every day" lines and the
+        lines dated that day."""
+        return [item for item in self.catering if item.day is None or item.day == day]
+
     @property
     def is_active(self) -> bool:
         return self.status in BookingStatus.ACTIVE
@@ -362,6 +368,10 @@ class VenueSlot(db.Model):
 
 
 class BookingCatering(db.Model):
+    """One catering line of a booking: served on ``day``, or (``day`` NULL) on every day of the
+    booking, the quantity then being per day.  The service checks that a day is one of the
+    booking's days."""
+
     __tablename__ = "booking_catering"
     __table_args__ = (
         sa.CheckConstraint("quantity > 0 AND times > 0", name="quantities_positive"),
@@ -377,8 +387,23 @@ class BookingCatering(db.Model):
     unit_price_fen: Mapped[int]
     quantity: Mapped[int]
     times: Mapped[int] = mapped_column(default=1)
+    day: Mapped[date | None] = mapped_column(sa.Date)  # None: every day of the booking
 
     booking: Mapped[Booking] = relationship(back_populates="catering")
+
+    @property
+    def servings(self) -> int:
+        """What is served on each day the line counts: meals or breaks, or banquet tables."""
+        return self.quantity * self.times  # a banquet's times is 1
+
+    def pricing_request(self) -> pricing.CateringRequest:
+        return pricing.CateringRequest(self.kind, self.label, self.unit_price_fen,
+                                       self.quantity, self.times, self.day)
+
+    @property
+    def day_amount_fen(self) -> int:
+        """The price of one day's serving (a dated line's whole price)."""
+        return pricing.catering_charge(self.pricing_request(), days=1)
 
 
 class CalendarFeed(db.Model):

@@ -2,6 +2,10 @@
 
 Used for the live quote while a client fills in the form and, frozen, when staff approve.
 Amounts are integer fen (分).
+
+Catering is per day: a line with a ``day`` is served (and charged) once, on that day; a line
+without one is served on every day of the booking, so its quantity is per day and it is
+charged unit price x quantity x times x the booking's days.
 """
 
 from __future__ import annotations
@@ -65,14 +69,36 @@ class CateringRequest:
     unit_price_fen: int
     quantity: int  # people (meals, tea breaks) or tables (banquet)
     times: int = 1  # meals or breaks per person; 1 for a banquet
+    day: date | None = None  # the one day it is served on; None: every day of the booking
 
 
 @dataclass(frozen=True)
 class QuoteLine:
+    """One line of a quote.  A venue line's ``detail`` is its date and hours; a catering line
+    carries its figures (fen and counts) and is worded where it is shown, in yuan."""
+
     kind: str  # "venue" or a CateringKind
     label: str
     detail: str
     amount_fen: int
+    unit_price_fen: int = 0
+    quantity: int = 0
+    times: int = 1  # per person (1 for a banquet)
+    days: int = 1  # the days an "every day" line is served on (1 for a dated line)
+    day: date | None = None  # a dated line's day
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["day"] = self.day.isoformat() if self.day else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QuoteLine:
+        """A line of a quote frozen as a dict (``Quote.as_dict``)."""
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        if known.get("day"):
+            known["day"] = date.fromisoformat(known["day"])
+        return cls(**known)
 
 
 @dataclass
@@ -89,7 +115,7 @@ class Quote:
         return sum(line.amount_fen for line in self.lines)
 
     def as_dict(self) -> dict:
-        return {"rate_kind": self.rate_kind, "lines": [asdict(line) for line in self.lines],
+        return {"rate_kind": self.rate_kind, "lines": [line.as_dict() for line in self.lines],
                 "total_fen": self.total_fen}
 
 
@@ -118,9 +144,11 @@ def slot_charge(slot: SlotRequest) -> int:
     return daytime + (rates.evening_fen if evening else 0)
 
 
-def catering_charge(item: CateringRequest) -> int:
-    return item.unit_price_fen * item.quantity * (1 if item.kind == CateringKind.BANQUET
-                                                  else item.times)
+def catering_charge(item: CateringRequest, days: int = 1) -> int:
+    """A catering line's price: once if it is dated, else once for each of ``days``."""
+    per_day = item.unit_price_fen * item.quantity * (1 if item.kind == CateringKind.BANQUET
+                                                     else item.times)
+    return per_day if item.day is not None else per_day * days
 
 
 def quote(slots: list[SlotRequest], catering: list[CateringRequest], rate_kind: str) -> Quote:
@@ -128,6 +156,7 @@ def quote(slots: list[SlotRequest], catering: list[CateringRequest], rate_kind: 
     if rate_kind not in RateKind.ALL:
         raise ValueError(f"unknown rate kind {rate_kind!r}")
     result = Quote(rate_kind=rate_kind)
+    days = len({slot.day for slot in slots}) or 1  # an "every day" line is served on each
     for slot in sorted(slots, key=lambda s: (s.day, s.start, s.venue)):
         amount = 0 if rate_kind == RateKind.FREE else slot_charge(slot)
         detail = f"{slot.day.isoformat()} {slot.start:%H:%M}-{slot.end:%H:%M}"
@@ -135,9 +164,9 @@ def quote(slots: list[SlotRequest], catering: list[CateringRequest], rate_kind: 
     for item in catering:
         if item.quantity <= 0 or item.times <= 0:
             continue
-        if item.kind == CateringKind.BANQUET:
-            detail = f"{item.unit_price_fen} x {item.quantity}"
-        else:
-            detail = f"{item.unit_price_fen} x {item.quantity} x {item.times}"
-        result.lines.append(QuoteLine(item.kind, item.label, detail, catering_charge(item)))
+        result.lines.append(QuoteLine(
+            item.kind, item.label, "", catering_charge(item, days),
+            unit_price_fen=item.unit_price_fen, quantity=item.quantity,
+            times=1 if item.kind == CateringKind.BANQUET else item.times,
+            days=1 if item.day is not None else days, day=item.day))
     return result

@@ -8,7 +8,11 @@ Per venue and period (a month, or a half-year: H1 January-June, H2 July-December
 * **external income**: what outside clients pay for approved bookings (the price frozen at
   approval) and completed ones (the final bill);
 * **meetings served**: approved or completed bookings, internal (booked by staff for a
-  government department, ``client_id IS NULL``) and external.
+  government department, ``client_id IS NULL``) and external;
+* **catering served** (on the page), by kind: the servings (meals, tea-break servings,
+  banquet tables) and their amount at the prices ordered, counting each day of a served
+  booking within the period once: an "every day" line on each of those days, a dated line
+  on its day only.
 
 A booking's income is shared out over its slots in proportion to their hours, and a slot's
 share over the periods it falls in, so a two-venue or month-straddling booking is split rather
@@ -16,9 +20,9 @@ than counted twice: the venues add up to the total and the months to their half-
 fen, give or take rounding). A meeting counts once for each venue (and period) it used; the
 total counts it once.
 
-The page and its export run a fixed number of queries whatever the data size: the venues, and
-one query for the slots of the bookings that meet the period (with the booking's figures);
-clipping and sums are done in Python.
+The page and its export run a fixed number of queries whatever the data size: the venues,
+one query for the slots of the bookings that meet the period (with the booking's figures) and
+one for their catering (on the page); clipping and sums are done in Python.
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
+from ..i18n import local_zone
 from ..periods import overlaps
 from ..reporting import Period, half_year_choices, period_from_request
 from . import bp
-from .models import Booking, BookingStatus, Venue, VenueSlot
+from .models import Booking, BookingCatering, BookingStatus, Venue, VenueSlot
+from .pricing import CateringKind
 
 nav_item("bookings.reports", _l("Reports"), ("staff", "admin"), order=13)
 
@@ -98,11 +104,19 @@ class VenueFigures:
 
 
 @dataclass
+class CateringFigures:
+    kind: str  # a CateringKind
+    servings: int = 0  # meals, tea-break servings or banquet tables
+    amount_fen: int = 0
+
+
+@dataclass
 class VenueReport:
     period: Period
     rows: list[VenueFigures]
     total: VenueFigures
     total_income_fen: int  # the sum of the rows' rounded incomes, so the column adds up
+    catering: list[CateringFigures] = field(default_factory=list)  # one per kind
 
 
 def _daily_open_seconds(venue: Venue) -> int:
@@ -130,29 +144,60 @@ def served_slots(start: datetime, end: datetime):
     One query. All the slots of such a booking are read (also those outside the period) so
     that its income can be shared out over its hours.
     """
-    meeting = (sa.select(VenueSlot.booking_id)
-               .where(VenueSlot.booking_id.is_not(None),
-                      overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end)))
     return db.session.execute(
         sa.select(VenueSlot.booking_id, VenueSlot.venue_id, VenueSlot.starts_at,
                   VenueSlot.ends_at, Booking.client_id, Booking.status, Booking.final_total_fen,
                   Booking.approved_quote["total_fen"].as_integer().label("approved_total_fen"),
                   Booking.quote_total_fen)
         .join(Booking, VenueSlot.booking_id == Booking.id)
-        .where(Booking.status.in_(SERVED), VenueSlot.booking_id.in_(meeting))
+        .where(Booking.status.in_(SERVED), VenueSlot.booking_id.in_(_meeting(start, end)))
     ).all()
 
 
-def venue_report(period: Period) -> VenueReport:
-    """The figures of every venue for the period, and the totals (two queries)."""
+def _meeting(start: datetime, end: datetime):
+    """The ids of the bookings with a slot that meets [start, end)."""
+    return (sa.select(VenueSlot.booking_id)
+            .where(VenueSlot.booking_id.is_not(None),
+                   overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end)))
+
+
+def served_catering(start: datetime, end: datetime) -> list[BookingCatering]:
+    """The catering lines of the served bookings that meet [start, end) (one query)."""
+    return list(db.session.scalars(
+        sa.select(BookingCatering).join(Booking, BookingCatering.booking_id == Booking.id)
+        .where(Booking.status.in_(SERVED),
+               BookingCatering.booking_id.in_(_meeting(start, end)))))
+
+
+def catering_figures(lines: list[BookingCatering],
+                     days: dict[int, set[date]]) -> list[CateringFigures]:
+    """Catering served by kind, given each booking's days within the period: an "every day"
+    line counts on each of them, a dated line on its day only."""
+    figures = {kind: CateringFigures(kind) for kind in CateringKind.ALL}
+    for line in lines:
+        booking_days = days.get(line.booking_id, set())
+        count = len(booking_days) if line.day is None else int(line.day in booking_days)
+        item = figures[line.kind]
+        item.servings += line.servings * count
+        item.amount_fen += line.day_amount_fen * count
+    return list(figures.values())
+
+
+def venue_report(period: Period, catering: bool = True) -> VenueReport:
+    """The figures of every venue for the period, and the totals (two queries), and the
+    catering served (a third query; the export leaves it out)."""
     start, end = period.starts_at(), period.ends_at()
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
     figures = {venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
                                       * period.days) for venue in venues}
     total = VenueFigures(None)
     bookings: dict[int, list] = {}
+    days: dict[int, set[date]] = {}  # each booking's (local) days within the period
+    zone = local_zone()
     for row in served_slots(start, end):
         bookings.setdefault(row.booking_id, []).append(row)
+        if start <= row.starts_at < end:
+            days.setdefault(row.booking_id, set()).add(row.starts_at.astimezone(zone).date())
     second = timedelta(seconds=1)
     for booking_id, slots in bookings.items():
         first = slots[0]
@@ -175,7 +220,8 @@ def venue_report(period: Period) -> VenueReport:
                 total.income += share
     rows = [item for item in figures.values() if item.venue.active or item.has_activity]
     total.open_seconds = sum(item.open_seconds for item in rows)
-    return VenueReport(period, rows, total, sum(item.income_fen for item in rows))
+    return VenueReport(period, rows, total, sum(item.income_fen for item in rows),
+                       catering_figures(served_catering(start, end), days) if catering else [])
 
 
 # --- the table, on the page and in the exports -------------------------------------------------
@@ -234,6 +280,6 @@ def reports_export():
     period, error = period_from_request()
     if error:
         abort(400, description=error)
-    columns, rows, totals = report_table(venue_report(period))
+    columns, rows, totals = report_table(venue_report(period, catering=False))
     return export_response(_("venue-report-%(period)s", period=period.key), columns, rows,
                            totals=totals, fmt=fmt)

@@ -110,8 +110,9 @@ class SlotInput:
 @dataclass(frozen=True)
 class CateringInput:
     option_id: int
-    quantity: int
+    quantity: int  # per day for an "every day" line
     times: int = 1
+    day: date | None = None  # one of the booking's days; None: every day
 
 
 @dataclass
@@ -136,6 +137,34 @@ class ConflictDetail:
     reason: str  # "booking" or "blackout"
     free_venues: list[Venue]
     free_times: list[tuple[date, str]]
+
+
+class SlotError(ServiceError):
+    """A slot's venue, date or time is refused: ``row`` is the slot's place in the request
+    and ``part`` the slot field it concerns (venue_id, day, session, start or end); ``field``
+    names the form field, e.g. ``slots-0-start``."""
+
+    def __init__(self, message, part: str, row: int = 0):
+        super().__init__(message, field=f"slots-{row}-{part}")
+        self.part, self.row = part, row
+
+
+def check_times(day: date, start: time, end: time, session: str = "custom",
+                row: int = 0) -> None:
+    """The date and time rules of every slot (and of the free-venue search): the end after
+    the start, not in the past, within the booking horizon.  The time's field is the session
+    when the times are a session's."""
+    time_part = "start" if session not in pricing.SESSIONS else "session"
+    if end <= start:
+        raise SlotError(_l("The end must be after the start."),
+                        "end" if time_part == "start" else time_part, row)
+    if local_datetime(day, start) <= utcnow():
+        raise SlotError(_l("That time has already passed."),
+                        "day" if day < local_today() else time_part, row)
+    horizon_days = current_app.config["BOOKING_HORIZON_DAYS"]
+    if day > local_today() + timedelta(days=horizon_days):
+        raise SlotError(_l("Bookings open %(days)d days ahead; choose an earlier date.",
+                           days=horizon_days), "day", row)
 
 
 class BookingConflict(Conflict):
@@ -246,38 +275,40 @@ def _alternatives(venue: Venue, slot: SlotInput, headcount: int, layout: str, us
 # --- validation and quotes -----------------------------------------------------------------
 
 
-def _load_venues(user, venue_ids) -> dict[int, Venue]:
+def _load_venues(user, slots: list[SlotInput]) -> dict[int, Venue]:
+    venue_ids = {slot.venue_id for slot in slots}
     venues = {v.id: v for v in db.session.scalars(
         venues_stmt(user).where(Venue.id.in_(venue_ids), Venue.active))}
-    if set(venue_ids) - set(venues):
-        raise ServiceError(_l("That venue does not exist or cannot be booked."), field="slots")
+    for row, slot in enumerate(slots):
+        if slot.venue_id not in venues:
+            raise SlotError(_l("That venue does not exist or cannot be booked."), "venue_id",
+                            row)
     return venues
 
 
+def booking_days(slots: list[SlotInput]) -> list[date]:
+    """The days a request covers (the days its "every day" catering is served on)."""
+    return sorted({slot.day for slot in slots})
+
+
 def validate(user, data: BookingInput) -> dict[int, Venue]:
-    """Check a request against the rules; raise ServiceError naming the field."""
-    config = current_app.config
+    """Check a request against the rules; raise ServiceError naming the field (a slot's
+    errors name its row's field: :class:`SlotError`)."""
     if not data.slots:
         raise ServiceError(_l("Choose at least one venue and time."), field="slots")
     if data.headcount is None or data.headcount < 1:
         raise ServiceError(_l("Enter the number of people."), field="headcount")
-    venues = _load_venues(user, {slot.venue_id for slot in data.slots})
-    today = local_today()
-    horizon = today + timedelta(days=config["BOOKING_HORIZON_DAYS"])
+    venues = _load_venues(user, data.slots)
     seen = []
-    for slot in data.slots:
+    for row, slot in enumerate(data.slots):
         venue = venues[slot.venue_id]
-        if slot.end <= slot.start:
-            raise ServiceError(_l("The end must be after the start."), field="slots")
-        if local_datetime(slot.day, slot.start) <= utcnow():
-            raise ServiceError(_l("That time has already passed."), field="slots")
-        if slot.day > horizon:
-            raise ServiceError(_l("Bookings open %(days)d days ahead; choose an earlier date.",
-                                  days=config["BOOKING_HORIZON_DAYS"]), field="slots")
+        check_times(slot.day, slot.start, slot.end, slot.session, row)
         if slot.start < venue.opens_at or slot.end > venue.closes_at:
-            raise ServiceError(_l("%(venue)s is open from %(opens)s to %(closes)s.",
-                                  venue=venue.name, opens=venue.opens_at.strftime("%H:%M"),
-                                  closes=venue.closes_at.strftime("%H:%M")), field="slots")
+            part = "session" if slot.session in pricing.SESSIONS else (
+                "start" if slot.start < venue.opens_at else "end")
+            raise SlotError(_l("%(venue)s is open from %(opens)s to %(closes)s.",
+                               venue=venue.name, opens=venue.opens_at.strftime("%H:%M"),
+                               closes=venue.closes_at.strftime("%H:%M")), part, row)
         capacity = venue.capacity_for(data.layout)
         if capacity == 0:
             raise ServiceError(_l("%(venue)s cannot be set up in this layout.", venue=venue.name),
@@ -288,12 +319,14 @@ def validate(user, data: BookingInput) -> dict[int, Venue]:
         period = slot_period(venue, slot)
         for other_venue, other in seen:
             if other_venue == venue.id and other[2] < period[3] and period[2] < other[3]:
-                raise ServiceError(_l("Two of your times for %(venue)s overlap.",
-                                      venue=venue.name), field="slots")
+                raise SlotError(_l("Two of your times for %(venue)s overlap.",
+                                   venue=venue.name),
+                                "session" if slot.session in pricing.SESSIONS else "start", row)
         seen.append((venue.id, period))
     if data.rate_kind != pricing.RateKind.EXTERNAL and user.role not in STAFF:
         raise NotAllowed(_l("Only bureau staff can book at the internal rate."),
                          field="rate_kind")
+    _catering_requests(data.catering, booking_days(data.slots))
     return venues
 
 
@@ -311,7 +344,10 @@ def catering_options(kind: str | None = None) -> list[CateringOption]:
     return list(db.session.scalars(stmt))
 
 
-def _catering_requests(items: list[CateringInput]) -> list[tuple[CateringOption, CateringInput]]:
+def _catering_requests(items: list[CateringInput], days: list[date] | None = None
+                       ) -> list[tuple[CateringOption, CateringInput]]:
+    """The catering options asked for; with ``days``, a dated line must be on one of them
+    (refused beside that kind's day field: ``meal_day``, ``tea_break_day``, ``banquet_day``)."""
     if not items:
         return []
     options = {o.id: o for o in db.session.scalars(
@@ -324,6 +360,9 @@ def _catering_requests(items: list[CateringInput]) -> list[tuple[CateringOption,
             raise ServiceError(_l("That catering option is not offered."), field="catering")
         if item.quantity < 0 or item.times < 1:
             raise ServiceError(_l("Enter positive quantities."), field="catering")
+        if days is not None and item.day is not None and item.day not in days:
+            raise ServiceError(_l("Choose one of the booking's days, or every day."),
+                               field=f"{option.kind}_day")
         if item.quantity:
             chosen.append((option, item))
     return chosen
@@ -335,7 +374,7 @@ def price(data: BookingInput, venues: dict[int, Venue]) -> pricing.Quote:
                                  _rates(venues[s.venue_id], data.rate_kind))
              for s in data.slots]
     catering = [pricing.CateringRequest(option.kind, option.name, option.unit_price_fen,
-                                        item.quantity, item.times)
+                                        item.quantity, item.times, item.day)
                 for option, item in _catering_requests(data.catering)]
     return pricing.quote(slots, catering, data.rate_kind)
 
@@ -343,7 +382,7 @@ def price(data: BookingInput, venues: dict[int, Venue]) -> pricing.Quote:
 def preview_quote(user, data: BookingInput) -> pricing.Quote | None:
     """A quote for the form as typed so far; None while it is incomplete."""
     try:
-        venues = _load_venues(user, {slot.venue_id for slot in data.slots})
+        venues = _load_venues(user, data.slots)
         return price(data, venues)
     except ServiceError:
         return None
@@ -425,7 +464,8 @@ def _replace_slots_and_details(booking: Booking, data: BookingInput, venues, quo
         booking.catering.append(BookingCatering(
             option_id=option.id, kind=option.kind, label=option.name,
             unit_price_fen=option.unit_price_fen, quantity=item.quantity,
-            times=1 if option.kind == pricing.CateringKind.BANQUET else item.times))
+            times=1 if option.kind == pricing.CateringKind.BANQUET else item.times,
+            day=item.day))
 
 
 def can_change(user, booking: Booking) -> bool:
@@ -482,7 +522,7 @@ def booking_input(booking: Booking) -> BookingInput:
     return BookingInput(
         title=booking.title, headcount=booking.headcount, layout=booking.layout, slots=slots,
         purpose=booking.purpose, equipment=list(booking.equipment or []),
-        catering=[CateringInput(item.option_id, item.quantity, item.times)
+        catering=[CateringInput(item.option_id, item.quantity, item.times, item.day)
                   for item in booking.catering if item.option_id],
         notes=booking.notes, contact_phone=booking.contact_phone, rate_kind=booking.rate_kind,
         department=booking.department)
@@ -547,9 +587,17 @@ def create_series(user, data: SeriesInput) -> BookingSeries:
                                              data.end)],
                             rate_kind=data.rate_kind, department=data.department)
 
-    venues = validate(user, one(days[0]))
+    def check(day: date) -> dict[int, Venue]:
+        try:
+            return validate(user, one(day))
+        except SlotError as error:  # the series form's field: its dates, times and venue
+            raise ServiceError(error.message, field={
+                "day": "first_day" if day == days[0] else "last_day",
+                "session": "start"}.get(error.part, error.part)) from None
+
+    venues = check(days[0])
     for day in days[1:]:
-        validate(user, one(day))
+        check(day)
     venue = venues[data.venue_id]
     with write_transaction():
         taken = []
@@ -592,23 +640,27 @@ def day_slots(day: date) -> list[VenueSlot]:
         .order_by(VenueSlot.starts_at, VenueSlot.venue_id)))
 
 
-def catering_summary(day: date) -> tuple[list[Booking], dict[str, int]]:
-    """The canteen's day: bookings with catering that meet that day, and totals by kind.
-
-    Catering is ordered per booking: a booking over several days is listed on each of its
-    days with its whole order, and marked as such.
-    """
-    bookings, seen = [], set()
+def run_sheet(day: date) -> list[tuple[VenueSlot, list[BookingCatering]]]:
+    """The day's slots, each with the catering to serve: the booking's lines for that day
+    (its "every day" lines and those dated that day), given with its first slot of the day
+    only, so that a booking in several rooms is served once."""
+    rows, seen = [], set()
     for slot in day_slots(day):
-        booking = slot.booking
-        if booking.id not in seen and booking.catering:
-            seen.add(booking.id)
-            bookings.append(booking)
+        rows.append((slot, [] if slot.booking_id in seen else slot.booking.catering_on(day)))
+        seen.add(slot.booking_id)
+    return rows
+
+
+def catering_summary(day: date) -> tuple[list[tuple[Booking, list[BookingCatering]]],
+                                         dict[str, int]]:
+    """The canteen's day: the bookings served that day with their lines for that day, and
+    the totals by kind (an "every day" line counts on each day of its booking, a dated line
+    on its day only)."""
+    bookings = [(slot.booking, items) for slot, items in run_sheet(day) if items]
     totals = {kind: 0 for kind in pricing.CateringKind.ALL}
-    for booking in bookings:
-        for item in booking.catering:
-            totals[item.kind] += item.quantity * (1 if item.kind == pricing.CateringKind.BANQUET
-                                                  else item.times)
+    for _booking, items in bookings:
+        for item in items:
+            totals[item.kind] += item.servings
     return bookings, totals
 
 
@@ -678,8 +730,7 @@ def _current_quote(booking: Booking) -> pricing.Quote:
         slots.append(pricing.SlotRequest(venues[slot.venue_id].name, start.date(), slot.session,
                                          start.time(), end.time(),
                                          _rates(venues[slot.venue_id], booking.rate_kind)))
-    catering = [pricing.CateringRequest(item.kind, item.label, item.unit_price_fen,
-                                        item.quantity, item.times) for item in booking.catering]
+    catering = [item.pricing_request() for item in booking.catering]
     return pricing.quote(slots, catering, booking.rate_kind)
 
 

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort, flash, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,7 +13,7 @@ from ..audit.services import history_for
 from ..authz import role_required, staff_required, visible_or_404
 from ..errors import ServiceError, apply_to_form
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
-from ..i18n import local_today
+from ..i18n import local_today, money
 from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
@@ -54,18 +55,27 @@ def _labels():
 def venues():
     form = SearchForm(request.args)
     results = None
-    if request.args.get("day") and form.validate() and form.day.data:
+    if "day" in request.args and form.validate():  # a search: its errors beside its fields
         start, end = pricing.SESSIONS.get(form.session.data, (form.start.data, form.end.data))
-        if start is None or end is None or end <= start:
-            form.end.errors = [_("The end must be after the start.")]
-        else:
-            results = services.free_venues(
-                form.day.data, start, end, form.headcount.data or 1,
-                form.layout.data or None, tuple(form.equipment.data or ()), user=_user())
+        for field, value, message in ((form.day, form.day.data, _("Choose a date.")),
+                                      (form.start, start, _("Enter a time.")),
+                                      (form.end, end, _("Enter a time."))):
+            if value is None:
+                field.errors = [message]
+        if form.day.data and start and end:
+            try:
+                services.check_times(form.day.data, start, end, form.session.data)
+            except services.SlotError as error:
+                getattr(form, error.part).errors = [error.message]
+            else:
+                results = services.free_venues(
+                    form.day.data, start, end, form.headcount.data or 1,
+                    form.layout.data or None, tuple(form.equipment.data or ()), user=_user())
     # The full list only when no search results are shown (it is the page's other half).
     all_venues = [] if results is not None else list(services.db.session.scalars(
         services.venues_stmt(_user()).where(Venue.active)))
-    return render("bookings/venues.html", "results", form=form, results=results,
+    status = 422 if any(field.errors for field in form) else 200
+    return render("bookings/venues.html", "search", status=status, form=form, results=results,
                   venues=all_venues, **_labels())
 
 
@@ -146,8 +156,18 @@ def _booking_form():
     for field, kind in ((form.meal_option, "meal"), (form.tea_option, "tea_break"),
                         (form.banquet_option, "banquet")):
         field.choices = [(0, _("None"))] + [
-            (o.id, f"{o.name} · {o.unit_price_fen / 100:.0f}") for o in options if o.kind == kind]
+            (o.id, f"{o.name} · {money(o.unit_price_fen)}") for o in options if o.kind == kind]
     return form, venue_choices
+
+
+def _catering_day_choices(form) -> None:
+    """Each catering kind is served every day or on one of the days of the slots (as posted,
+    or as filled in); a day chosen before the slots changed stays listed, to be refused."""
+    days = sorted({entry.form.day.data for entry in form.slots if entry.form.day.data})
+    for field in (form.meal_day, form.tea_break_day, form.banquet_day):
+        chosen = [field.data] if field.data and field.data not in days else []
+        field.choices = [("", _("Every day"))] + [
+            (day.isoformat(), format_date(day, "full")) for day in sorted(days + chosen)]
 
 
 def _to_input(form) -> services.BookingInput:
@@ -161,13 +181,15 @@ def _to_input(form) -> services.BookingInput:
     headcount = form.headcount.data or 0
     catering = []
     if form.meal_option.data and form.meals.data:
-        catering.append(services.CateringInput(form.meal_option.data, headcount, form.meals.data))
+        catering.append(services.CateringInput(form.meal_option.data, headcount, form.meals.data,
+                                               form.meal_day.data))
     if form.tea_option.data and form.tea_breaks.data:
         catering.append(services.CateringInput(form.tea_option.data, headcount,
-                                               form.tea_breaks.data))
+                                               form.tea_breaks.data, form.tea_break_day.data))
     if form.banquet_option.data and form.banquet_tables.data:
         catering.append(services.CateringInput(form.banquet_option.data,
-                                               form.banquet_tables.data))
+                                               form.banquet_tables.data,
+                                               day=form.banquet_day.data))
     data = services.BookingInput(
         title=form.title.data or "", headcount=headcount, layout=form.layout.data,
         slots=slots, purpose=form.purpose.data or "", equipment=list(form.equipment.data or []),
@@ -231,12 +253,15 @@ def _fill_form(form, booking: Booking) -> None:
     kinds = {item.kind: item for item in booking.catering}
     if "meal" in kinds:
         form.meal_option.data, form.meals.data = kinds["meal"].option_id, kinds["meal"].times
+        form.meal_day.data = kinds["meal"].day
     if "tea_break" in kinds:
         form.tea_option.data = kinds["tea_break"].option_id
         form.tea_breaks.data = kinds["tea_break"].times
+        form.tea_break_day.data = kinds["tea_break"].day
     if "banquet" in kinds:
         form.banquet_option.data = kinds["banquet"].option_id
         form.banquet_tables.data = kinds["banquet"].quantity
+        form.banquet_day.data = kinds["banquet"].day
     if isinstance(form, StaffBookingForm):
         form.department.data, form.rate_kind.data = booking.department, booking.rate_kind
 
@@ -258,7 +283,12 @@ def _booking_page(booking: Booking | None):
     if request.method == "POST" and "add_slot" in request.form:
         form.slots.append_entry()
         form.slots[-1].form.venue_id.choices = venue_choices
+        _catering_day_choices(form)
         return render("bookings/book.html", "form", quote=None, conflict=None, **context)
+    if request.method == "POST" and "refresh_catering" in request.form:
+        # htmx, when a slot changes: the catering days follow the slots (nothing is saved).
+        _catering_day_choices(form)
+        return render("bookings/book.html", "catering", quote=None, conflict=None, **context)
     if form.validate_on_submit():
         forbidden = [name for name in STAFF_ONLY_FIELDS if name in request.form]
         user = current_user._get_current_object()
@@ -283,6 +313,7 @@ def _booking_page(booking: Booking | None):
                 flash(message, "success")
                 return redirect_to(url_for("bookings.detail", booking_id=saved.id))
     quote = services.preview_quote(current_user._get_current_object(), _to_input(form))
+    _catering_day_choices(form)
     if request.method == "POST":
         return render_form_errors("bookings/book.html", "form", quote=quote, conflict=conflict,
                                   **context)
@@ -466,6 +497,27 @@ def local_time(value: datetime) -> str:
     return value.astimezone(services.local_zone()).strftime("%H:%M") if value else ""
 
 
+@bp.app_template_filter("quote_detail")
+def quote_detail(line) -> str:
+    """A quote line's details: a venue's date and hours; for catering the unit price in yuan
+    times the quantity (times per person), and the day it is served on or the days an "every
+    day" line is counted for (e.g. "¥25.00 × 200 × 1 × 2 days (every day)").  ``line`` is a
+    :class:`~portal.bookings.pricing.QuoteLine` or one frozen as a dict at approval."""
+    if isinstance(line, dict):
+        line = pricing.QuoteLine.from_dict(line)
+    if line.kind == "venue":
+        return line.detail
+    parts = [money(line.unit_price_fen), str(line.quantity)]
+    if line.kind != pricing.CateringKind.BANQUET:
+        parts.append(str(line.times))
+    text = " × ".join(parts)
+    if line.day is not None:
+        return f"{text} · {format_date(line.day)}"
+    if line.days > 1:
+        return f"{text} × " + _("%(n)d days (every day)", n=line.days)
+    return text
+
+
 
 # --- recurring meetings, the run sheet and the canteen's summary -------------------------------
 
@@ -514,7 +566,7 @@ def _day_arg() -> date:
 @staff_required
 def runsheet():
     day = _day_arg()
-    return render("bookings/runsheet.html", day=day, slots=services.day_slots(day),
+    return render("bookings/runsheet.html", day=day, rows=services.run_sheet(day),
                   previous=day - timedelta(days=1), following=day + timedelta(days=1),
                   **_labels())
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from portal.bookings.pricing import (
     CateringKind,
     CateringRequest,
+    QuoteLine,
     RateKind,
     SlotRequest,
     VenueRates,
@@ -40,22 +41,57 @@ def test_slot_charges(session, start, end, expected):
     assert slot_charge(slot(session, start, end)) == expected
 
 
+DAY_2 = date(2026, 12, 9)
+
+
 def test_two_rooms_two_days_with_banquet_and_tea():
+    """Meals and tea every day (per day: charged for both days), the banquet on day 2 only."""
     breakout = VenueRates(80_000, 60_000, 140_000)
     result = quote(
         [slot("full_day", time(8, 30), time(17, 30)),
          slot("morning", time(8, 30), time(12), rates=breakout, venue="第一会议室"),
-         slot("full_day", time(8, 30), time(17, 30), day=date(2026, 12, 9))],
+         slot("full_day", time(8, 30), time(17, 30), day=DAY_2)],
         [CateringRequest(CateringKind.MEAL, "工作餐 50元标准", 5_000, quantity=120, times=2),
          CateringRequest(CateringKind.TEA_BREAK, "茶歇", 2_500, quantity=120, times=2),
-         CateringRequest(CateringKind.BANQUET, "宴席 2000元/桌", 200_000, quantity=12)],
+         CateringRequest(CateringKind.BANQUET, "宴席 2000元/桌", 200_000, quantity=12,
+                         day=DAY_2)],
         RateKind.EXTERNAL,
     )
     assert result.venue_fen == 500_000 + 80_000 + 500_000
-    assert [line.amount_fen for line in result.lines[3:]] == [1_200_000, 600_000, 2_400_000]
-    assert result.total_fen == 1_080_000 + 1_200_000 + 600_000 + 2_400_000
+    assert [line.amount_fen for line in result.lines[3:]] == [2_400_000, 1_200_000, 2_400_000]
+    assert result.total_fen == 1_080_000 + 2_400_000 + 1_200_000 + 2_400_000
     assert [line.label for line in result.lines[:2]] == ["大礼堂", "第一会议室"]  # by day, time
-    assert result.as_dict()["total_fen"] == result.total_fen
+    meal, _tea, banquet = result.lines[3:]
+    assert (meal.unit_price_fen, meal.quantity, meal.times, meal.days, meal.day) == (
+        5_000, 120, 2, 2, None)
+    assert (banquet.quantity, banquet.times, banquet.days, banquet.day) == (12, 1, 1, DAY_2)
+    frozen = result.as_dict()
+    assert frozen["total_fen"] == result.total_fen
+    assert frozen["lines"][5]["day"] == "2026-12-09"  # JSON-safe, and read back the same
+    assert [QuoteLine.from_dict(line) for line in frozen["lines"]] == result.lines
+
+
+def test_two_days_with_tea_every_day_and_a_banquet_on_day_2():
+    """The issue's case: 200 tea breaks every day of two days, 10 banquet tables on day 2."""
+    result = quote(
+        [slot("full_day", time(8, 30), time(17, 30)),
+         slot("full_day", time(8, 30), time(17, 30), day=DAY_2)],
+        [CateringRequest(CateringKind.TEA_BREAK, "茶歇", 2_500, quantity=200, times=1),
+         CateringRequest(CateringKind.BANQUET, "宴席 1888元/桌", 188_800, quantity=10,
+                         day=DAY_2)],
+        RateKind.FREE,
+    )
+    assert [line.amount_fen for line in result.lines[2:]] == [2_500 * 200 * 2, 188_800 * 10]
+    assert result.total_fen == 1_000_000 + 1_888_000
+
+
+def test_every_day_catering_of_a_one_day_or_slotless_request_counts_once():
+    tea = CateringRequest(CateringKind.TEA_BREAK, "茶歇", 2_500, quantity=10, times=2)
+    one_day = quote([slot("morning", time(8, 30), time(12)),
+                     slot("afternoon", time(13, 30), time(17, 30), venue="第一会议室")],
+                    [tea], RateKind.FREE)
+    assert one_day.total_fen == 50_000 and one_day.lines[-1].days == 1
+    assert quote([], [tea], RateKind.FREE).total_fen == 50_000
 
 
 def test_free_waives_the_venue_but_not_the_catering():

@@ -127,13 +127,15 @@ def test_blackouts_block_bookings_and_refuse_to_cover_them(app, client_account, 
                                  datetime.combine(later, time(23), tzinfo=zone), "检修")
 
 
-@pytest.mark.parametrize("change, field, message", [
-    ({"start": time(11), "end": time(10), "session": "custom"}, "slots", "结束时间必须晚于"),
-    ({"day": "past"}, "slots", "该时间已过"),
-    ({"day": "far"}, "slots", "只能预订 180 天以内"),
+@pytest.mark.parametrize("change, field, message", [  # a slot's errors name its row's field
+    ({"start": time(11), "end": time(10), "session": "custom"}, "slots-0-end", "结束时间必须晚于"),
+    ({"day": "past"}, "slots-0-day", "该时间已过"),
+    ({"day": "far"}, "slots-0-day", "只能预订 180 天以内"),
     ({"headcount": 301}, "headcount", "最多容纳 300 人"),
     ({"layout": "banquet"}, "layout", "不能按此方式布置"),
-    ({"start": time(6), "end": time(9), "session": "custom"}, "slots", "开放时间"),
+    ({"start": time(6), "end": time(9), "session": "custom"}, "slots-0-start", "开放时间"),
+    ({"start": time(20), "end": time(23), "session": "custom"}, "slots-0-end", "开放时间"),
+    ({"start": time(6), "end": time(9), "session": "morning"}, "slots-0-session", "开放时间"),
     ({"rate_kind": "internal"}, "rate_kind", "只有机关事务管理局工作人员"),
 ])
 def test_bad_requests_are_refused_and_nothing_is_saved(app, client_account, venue_id, change,
@@ -150,6 +152,15 @@ def test_bad_requests_are_refused_and_nothing_is_saved(app, client_account, venu
         assert refused.value.field == field
         assert message in str(refused.value.message)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 0
+
+
+def test_a_slot_error_names_the_row_it_is_in(app, client_account, venue_id):
+    data = _input(venue_id)
+    data.slots.append(services.SlotInput(venue_id, future_day(200), "afternoon", *AFTERNOON))
+    with app.test_request_context(), pytest.raises(services.SlotError) as refused:
+        services.request_booking(db.session.get(User, client_account.id), data)
+    assert (refused.value.field, refused.value.row, refused.value.part) == ("slots-1-day", 1,
+                                                                           "day")
 
 
 def test_clients_cannot_book_internal_venues(app, client_account):

@@ -30,6 +30,7 @@ def test_client_books_two_rooms_with_a_banquet_and_staff_approve(live_server, ne
     customer = make_user(app, "client", name="赵磊", organisation="金山精细化工研究会")
     staff_account = make_user(app, "staff", name="王海燕")
     day = future_day(9).isoformat()
+    next_day = future_day(10).isoformat()
 
     page = new_context().new_page()
     _login(page, base, customer)
@@ -47,22 +48,26 @@ def test_client_books_two_rooms_with_a_banquet_and_staff_approve(live_server, ne
     results.get_by_role("link", name="预订此会场").first.click()
     page.wait_for_url(re.compile(r"/venues/book\?"))
 
-    # 2. The form starts with that room, day and session; add the hall for the afternoon.
+    # 2. The form starts with that room, day and session; add the hall, the next afternoon.
     expect(page.locator("#slots-0-venue_id")).to_have_value(str(room))
     page.fill("#title", "理事会年会")
     page.get_by_role("button", name="再添加一个会场或日期").click()
     expect(page.locator("#slots-1-venue_id")).to_be_visible()
     page.select_option("#slots-1-venue_id", str(hall))
-    page.fill("#slots-1-day", day)
     page.select_option("#slots-1-session", "afternoon")
+    page.fill("#slots-1-day", next_day)
+    page.locator("#slots-1-day").dispatch_event("change")
     total = page.locator("#quote-total")
     expect(total).to_have_text("¥6,000.00")  # two external half days: 3,000 each
+    # The catering days follow the slots (htmx, the last change): every day, or either day.
+    expect(page.locator("#banquet_day option")).to_have_count(3)
 
-    # 3. Add a banquet of 3 tables: the quote follows (computed on the server).
-    page.select_option("#banquet_option", label="宴席 1888元/桌 · 1888")
+    # 3. Add a banquet of 3 tables on the first day: the quote follows (on the server).
+    page.select_option("#banquet_option", label="宴席 1888元/桌 · ¥1,888.00")
     page.fill("#banquet_tables", "3")
-    page.locator("#banquet_tables").dispatch_event("change")
+    page.select_option("#banquet_day", day)
     expect(total).to_have_text("¥11,664.00")
+    expect(page.locator("#quote")).to_contain_text("¥1,888.00 × 3")
 
     page.get_by_role("button", name="提交申请").click()
     page.wait_for_url(re.compile(r"/venues/bookings/\d+$"))
