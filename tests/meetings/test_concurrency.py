@@ -39,6 +39,16 @@ def _setting(live_server, clerks: int, status: str, action_status: str | None = 
     return app, meeting_id, action_id, accounts, browsers
 
 
+def _race(app, browsers, path: str, state: str, moves, object_type: str, object_id: int):
+    """Each browser posts its (step, fields) on ``path`` at once, all having seen ``state``;
+    exactly one took effect: its (old, new) status."""
+    attempts = [Attempt(browser, path.format(step=name), {"expected_status": state, **fields})
+                for browser, (name, fields) in zip(browsers, moves, strict=True)]
+    [(old, new)] = assert_one_step(race(attempts), app, object_type, object_id)
+    assert old == state
+    return new
+
+
 def _mails(app, accounts) -> list[int]:
     return [outbox_count(app, account.email) for account in accounts] + [
         outbox_count(app, SUPPLIER_EMAIL)]
@@ -53,12 +63,9 @@ def test_conflicting_steps_on_one_meeting_take_effect_once(live_server, moves):
     first = moves[0][0]
     before = "held" if first == "publish" else "planned"
     app, meeting_id, _action, accounts, browsers = _setting(live_server, len(moves), before)
-    attempts = [Attempt(browser, f"/meetings/{meeting_id}/act/{name}",
-                        {"expected_status": before, **fields})
-                for browser, (name, fields) in zip(browsers, moves, strict=True)]
-    results = race(attempts)
-    [(old, new)] = assert_one_step(results, app, "meeting", meeting_id)
-    assert old == before and new in ("minutes_published", "held", "cancelled")
+    new = _race(app, browsers, f"/meetings/{meeting_id}/act/{{step}}", before, moves,
+                "meeting", meeting_id)
+    assert new in ("minutes_published", "held", "cancelled")
     with app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
         assert meeting.status == new
@@ -79,12 +86,9 @@ def test_conflicting_steps_on_one_meeting_take_effect_once(live_server, moves):
 def test_conflicting_steps_on_one_action_item_take_effect_once(live_server, state, moves):
     app, _meeting, action_id, accounts, browsers = _setting(
         live_server, len(moves), "minutes_published", action_status=state)
-    attempts = [Attempt(browser, f"/meetings/actions/{action_id}/act/{name}",
-                        {"expected_status": state, **fields})
-                for browser, (name, fields) in zip(browsers, moves, strict=True)]
-    results = race(attempts)
-    [(old, new)] = assert_one_step(results, app, "action_item", action_id)
-    assert old == state and new in ("verified", "open", "done")
+    new = _race(app, browsers, f"/meetings/actions/{action_id}/act/{{step}}", state, moves,
+                "action_item", action_id)
+    assert new in ("verified", "open", "done")
     with app.app_context():
         action = db.session.get(ActionItem, action_id)
         assert action.status == new
