@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from flask import current_app, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -367,8 +368,6 @@ def meeting_recipients(meeting: Meeting) -> list[tuple[str, str | None, int | No
 
 def _notify_attendees(meeting: Meeting) -> None:
     """Inside the step's transaction: one mail per recipient (a lost race sends none)."""
-    from flask import current_app, url_for
-
     link = current_app.config["BASE_URL"] + url_for("meetings.meeting", meeting_id=meeting.id)
     for email, locale, supplier_id in meeting_recipients(meeting):
         actions = [action for action in meeting.actions

@@ -208,7 +208,6 @@ def meeting_edit(meeting_id: int):
 
 
 def _page(meeting: Meeting, status: int = 200, block: str | None = None, **extra):
-    role = current_user.role
     agenda_form = AgendaItemForm()
     agenda_form.supplier_id.choices = select_choices(
         [(0, _("None")), *((s.id, s.name) for s in meeting.suppliers)])
@@ -221,7 +220,7 @@ def _page(meeting: Meeting, status: int = 200, block: str | None = None, **extra
         "meeting": meeting, "transitions": MEETING_FLOW.offered(meeting, actor),
         "action_steps": {action.id: ACTION_FLOW.offered(action, actor)
                          for action in meeting.actions},
-        "role": role, "reason_form": ReasonForm(),
+        "reason_form": ReasonForm(),
         "agenda_form": agenda_form, "attendee_form": attendee_form,
         "summary_form": SummaryForm(summary=meeting.summary),
         "missing": missing_owners(meeting), "md": render_markdown,
@@ -257,13 +256,14 @@ def _error_page(meeting_id: int, error: ServiceError, block: str | None = None,
                 failed: str | None = None):
     """The meeting's page as it is now, with the refusal: beside the reason of the step that
     failed (``failed``: "meeting-<step>" or "action-<id>-<step>"), else at the top. 409 when
-    the record moved on or the step is not possible in its state, 422 for what to correct."""
+    the record moved on or the step is not possible in its state, 422 for what to correct (and
+    for the agenda's htmx block, which is swapped in place with its message)."""
     db.session.rollback()
+    if block == "agenda":
+        return _page(_meeting(meeting_id), status=422, block=block,
+                     agenda_error=error.message)
     status = 409 if isinstance(error, StaleRecord) or (
         isinstance(error, NotAllowed) and error.field is None) else 422
-    if block == "agenda":
-        return _page(_meeting(meeting_id), status=status, block=block,
-                     agenda_error=error.message)
     if failed is not None and error.field == "reason":
         return _page(_meeting(meeting_id), status=status, failed=failed,
                      reason_error=error.message)
