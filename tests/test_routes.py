@@ -396,18 +396,18 @@ POST_EXPECTED = {
     "meetings.meeting_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "meetings.meeting_edit": ({"meeting_id": "{meeting_id}"},
                               {**staff_only(), "staff": 303, "admin": 303}),
-    # a held meeting cannot be held again
+    # a held meeting cannot be held again (it moved on: 409)
     "meetings.meeting_act": ({"meeting_id": "{meeting_id}", "action": "hold"},
-                             {**staff_only(), "staff": 422, "admin": 422}),
+                             {**staff_only(), "staff": 409, "admin": 409}),
     "meetings.agenda_add": ({"meeting_id": "{meeting_id}"},
                             {**staff_only(), "staff": 422, "admin": 422}),
     "meetings.agenda_refresh": ({"meeting_id": "{meeting_id}"},
                                 {**staff_only(), "staff": 303, "admin": 303}),
     "meetings.agenda_move": ({"item_id": "{agenda_item_id}", "direction": "up"},
                              {**staff_only(), "staff": 303, "admin": 303}),
-    # the item has an action item: refused
+    # the item has an action item: refused (409, not possible in its state)
     "meetings.agenda_delete": ({"item_id": "{agenda_item_id}"},
-                               {**staff_only(), "staff": 422, "admin": 422}),
+                               {**staff_only(), "staff": 409, "admin": 409}),
     "meetings.minutes_edit": ({"item_id": "{agenda_item_id}"},
                               {**staff_only(), "staff": 303, "admin": 303}),
     "meetings.preview": ({}, {**staff_only(), "staff": 200, "admin": 200}),
@@ -423,9 +423,9 @@ POST_EXPECTED = {
                             {**staff_only(), "staff": 422, "admin": 422}),
     "meetings.action_edit": ({"action_id": "{action_id}"},
                              {**staff_only(), "staff": 303, "admin": 303}),
-    # an open action cannot be verified before it is done
+    # an open action cannot be verified before it is done (409)
     "meetings.action_act": ({"action_id": "{action_id}", "name": "verify"},
-                            {**staff_only(), "staff": 422, "admin": 422}),
+                            {**staff_only(), "staff": 409, "admin": 409}),
     "meetings.resolve_feedback": ({"feedback_id": "{meeting_feedback_id}"},
                                   {**staff_only(), "staff": 422, "admin": 422}),
     "meetings.action_delete": ({"action_id": "{action_id}"},

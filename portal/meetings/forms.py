@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -80,6 +81,8 @@ class ActionForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+    # The state the page showed: a step taken meanwhile by someone else is answered with who.
+    expected_status = HiddenField()
 
 
 class AttendeeForm(FlaskForm):

@@ -23,9 +23,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
+from ..errors import NotAllowed, ServiceError
 from ..extensions import db
 from ..page_cache import cache_scope
 from ..roles import Role
+from ..suppliers.lists import join_names
 from ..suppliers.models import Supplier
 from ..workflow import Transition, Workflow
 
@@ -43,16 +45,35 @@ class MeetingStatus:
 
 
 M = MeetingStatus
+
+
+def missing_owners(meeting) -> list:
+    """Action items that lack a responsible party (supplier or person) or a due date."""
+    return [action for action in meeting.actions
+            if not action.has_owner or action.due_on is None]
+
+
+def _minutes_complete(meeting, actor, details) -> None:
+    """Minutes are published only when every action item says who does it and by when."""
+    missing = missing_owners(meeting)
+    if missing:
+        raise ServiceError(_l(
+            "The minutes cannot be published: these action items lack a responsible "
+            "party or a due date: %(items)s",
+            items=join_names(short_text(action.description, 40) for action in missing)))
+
+
 MEETING_FLOW = Workflow(M.ALL, [
     Transition("hold", (M.PLANNED,), M.HELD, STAFF, _l("Mark as held")),
-    Transition("publish", (M.HELD,), M.PUBLISHED, STAFF, _l("Publish the minutes")),
+    Transition("publish", (M.HELD,), M.PUBLISHED, STAFF, _l("Publish the minutes"),
+               rule=_minutes_complete),
     # Published minutes stay published; an amendment is a transition onto itself that needs
     # a reason, so the one table says who may amend and that a reason is required.
     Transition("amend", (M.PUBLISHED,), M.PUBLISHED, STAFF, _l("Amend the minutes"),
                needs_reason=True),
     Transition("cancel", (M.PLANNED,), M.CANCELLED, STAFF, _l("Cancel the meeting"),
                needs_reason=True),
-])
+], labels=M.LABELS, noun=_l("This meeting"))
 
 
 class ActionStatus:
@@ -65,11 +86,21 @@ class ActionStatus:
 
 
 A = ActionStatus
+
+
+def _meeting_under_way(action, actor, details) -> None:
+    """An action item is followed up once its meeting is held (never a cancelled one's)."""
+    if action.meeting.status not in (M.HELD, M.PUBLISHED):
+        raise NotAllowed(_l("This action is not possible in the record's current state."))
+
+
 ACTION_FLOW = Workflow(A.ALL, [
-    Transition("complete", (A.OPEN,), A.DONE, STAFF, _l("Mark as done")),
-    Transition("verify", (A.DONE,), A.VERIFIED, STAFF, _l("Verify")),
-    Transition("reopen", (A.DONE, A.VERIFIED), A.OPEN, STAFF, _l("Reopen"), needs_reason=True),
-])
+    Transition("complete", (A.OPEN,), A.DONE, STAFF, _l("Mark as done"),
+               rule=_meeting_under_way),
+    Transition("verify", (A.DONE,), A.VERIFIED, STAFF, _l("Verify"), rule=_meeting_under_way),
+    Transition("reopen", (A.DONE, A.VERIFIED), A.OPEN, STAFF, _l("Reopen"), needs_reason=True,
+               rule=_meeting_under_way),
+], labels=A.LABELS, noun=_l("This action item"))
 
 
 class AgendaKind:

@@ -19,10 +19,13 @@ the ``amend`` transition (a reason) and is kept as a :class:`MinutesRevision`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -33,8 +36,10 @@ from ..errors import NotAllowed, ServiceError
 from ..extensions import db
 from ..feedback.models import Feedback, FeedbackStatus
 from ..i18n import local_today, local_zone
+from ..outbox.services import queue_email
 from ..suppliers.lists import join_names
 from ..suppliers.models import Supplier
+from ..workflow import locked
 from .models import (
     ACTION_FLOW,
     MEETING_FLOW,
@@ -162,6 +167,8 @@ def refresh_agenda(meeting: Meeting) -> int:
     _require_open(meeting)
     proposals = prefill_proposals([s.id for s in meeting.suppliers], meeting.id)
     with write_transaction():
+        meeting = locked(meeting)
+        _require_open(meeting)
         return _add_proposals(meeting, proposals)
 
 
@@ -285,13 +292,14 @@ def _uninvite(meeting: Meeting, supplier_ids: set[int]) -> None:
 def update_meeting(meeting: Meeting, data: MeetingInput) -> Meeting:
     """Change a planned meeting: newly invited suppliers get their pre-filled items and
     representative, suppliers no longer invited lose theirs (:func:`_uninvite`)."""
-    if meeting.status != MeetingStatus.PLANNED:
-        raise NotAllowed(_l("Only a planned meeting can be changed."))
+    _require_planned(meeting)
     starts_at, ends_at = _check_meeting(data)
     suppliers = _suppliers(data.supplier_ids)
-    before = {s.id for s in meeting.suppliers}
-    removed = before - {s.id for s in suppliers}
     with write_transaction():
+        meeting = locked(meeting)  # held or cancelled meanwhile: no longer changed here
+        _require_planned(meeting)
+        before = {s.id for s in meeting.suppliers}
+        removed = before - {s.id for s in suppliers}
         _uninvite(meeting, removed)  # (refusals come before any change)
         for supplier in suppliers:
             if supplier.id not in before:
@@ -307,39 +315,66 @@ def update_meeting(meeting: Meeting, data: MeetingInput) -> Meeting:
     return meeting
 
 
-def missing_owners(meeting: Meeting) -> list[ActionItem]:
-    """Action items that lack a responsible party (supplier or person) or a due date."""
-    return [action for action in meeting.actions
-            if not action.has_owner or action.due_on is None]
-
-
 # The transitions :func:`act` makes; ``amend`` is not one of them: an amendment changes the
-# minutes, so it goes only through the editors that store a revision (:func:`_amendment`).
+# minutes, so it goes only through the editors that store a revision (:func:`_edit_minutes`).
 ACTS = ("hold", "publish", "cancel")
 
 
-def act(meeting: Meeting, name: str, actor, reason: str = "") -> Meeting:
-    """hold, publish or cancel (the transition table decides what is allowed)."""
+def act(meeting: Meeting, name: str, actor, reason: str = "",
+        expected: str | None = None) -> Meeting:
+    """hold, publish or cancel through the one transition mechanism (the table decides what
+    is allowed; publishing needs every action item's owner and due date); the fresh meeting.
+    Publishing and cancelling tell the attendees (:func:`_notify_attendees`)."""
     if name == "amend":
         raise NotAllowed(_l("Published minutes are amended item by item in the minutes "
                             "editor, with a reason; each amendment is kept as a revision."))
     if name not in ACTS:
         raise NotAllowed(_l("This action is not possible in the record's current state."))
-    MEETING_FLOW.check(name, meeting.status, actor.role, reason=reason)
-    if name == "publish":
-        missing = missing_owners(meeting)
-        if missing:
-            raise ServiceError(_l(
-                "The minutes cannot be published: these action items lack a responsible "
-                "party or a due date: %(items)s",
-                items=join_names(_title(action.description, 40) for action in missing)))
-    with write_transaction():
-        meeting.status = MEETING_FLOW.transitions[name].target
+
+    def change(meeting: Meeting, step) -> None:
         if name == "publish":
             meeting.published_at = utcnow()
         if name == "cancel":
             meeting.cancel_reason = reason.strip()
-    return meeting
+
+    def after(meeting: Meeting, step, before: str) -> None:
+        if name in ("publish", "cancel"):
+            _notify_attendees(meeting)
+
+    return MEETING_FLOW.apply(meeting, name, actor, reason=reason, expected=expected,
+                              change=change, after=after)
+
+
+def meeting_recipients(meeting: Meeting) -> list[tuple[str, str | None, int | None]]:
+    """Who hears of a published or cancelled meeting: (email, locale, supplier id or None).
+
+    The bureau's attendees with an active account (in their language, with a link to the
+    meeting) and each invited supplier's primary contact with an email address (in Chinese,
+    with that supplier's own action items; suppliers have no account, so no link).
+    """
+    recipients, seen = [], set()
+    for attendee in meeting.attendees:
+        user = attendee.user
+        if user is not None and user.active and user.email and user.email not in seen:
+            seen.add(user.email)
+            recipients.append((user.email, user.locale, None))
+    for supplier in meeting.suppliers:
+        contact = supplier.primary_contact
+        if contact is not None and contact.email and contact.email not in seen:
+            seen.add(contact.email)
+            recipients.append((contact.email, None, supplier.id))
+    return recipients
+
+
+def _notify_attendees(meeting: Meeting) -> None:
+    """Inside the step's transaction: one mail per recipient (a lost race sends none)."""
+    link = current_app.config["BASE_URL"] + url_for("meetings.meeting", meeting_id=meeting.id)
+    for email, locale, supplier_id in meeting_recipients(meeting):
+        actions = [action for action in meeting.actions
+                   if supplier_id is None or action.supplier_id == supplier_id]
+        queue_email(email, "meeting_status", locale=locale, meeting=meeting,
+                    status_label=MeetingStatus.LABELS[meeting.status], actions=actions,
+                    link=link if supplier_id is None else None)
 
 
 def _require_open(meeting: Meeting) -> None:
@@ -347,22 +382,36 @@ def _require_open(meeting: Meeting) -> None:
         raise NotAllowed(_l("The meeting is cancelled."))
 
 
+def _require_planned(meeting: Meeting) -> None:
+    if meeting.status != MeetingStatus.PLANNED:
+        raise NotAllowed(_l("Only a planned meeting can be changed."))
+
+
+def _edit_minutes(meeting: Meeting, actor, reason: str, edit: Callable[[Meeting], object]):
+    """Change the minutes: ``edit(meeting)`` runs on the meeting re-read under its row lock,
+    so an edit and the publication cannot cross. Once the minutes are published the edit is
+    the ``amend`` step of :data:`MEETING_FLOW` (a reason, checked on the fresh state, and a
+    :class:`MinutesRevision` from :func:`_amendment`). Returns what ``edit`` returns."""
+    result = []
+    with write_transaction():
+        fresh = locked(meeting)
+        _require_open(fresh)
+        if fresh.locked:
+            MEETING_FLOW.apply(fresh, "amend", actor, reason=reason,
+                               change=lambda record, step: result.append(edit(record)))
+        else:
+            result.append(edit(fresh))
+    return result[0]
+
+
 def _amendment(meeting: Meeting, actor, reason: str, what: str, before: dict,
                after: dict) -> None:
-    """Inside a write transaction: published minutes need a reason and keep a revision."""
+    """Inside :func:`_edit_minutes`: an amendment of published minutes keeps a revision."""
     if not meeting.locked:
         return
-    MEETING_FLOW.check("amend", meeting.status, actor.role, reason=reason)
     db.session.add(MinutesRevision(meeting_id=meeting.id, reason=reason.strip(),
                                    what=what[:300], before=before, after=after,
                                    actor_id=actor.id))
-
-
-def _check_amendment(meeting: Meeting, actor, reason: str) -> None:
-    """Refuse before anything is written (a friendly message beside the reason field)."""
-    _require_open(meeting)
-    if meeting.locked:
-        MEETING_FLOW.check("amend", meeting.status, actor.role, reason=reason)
 
 
 # --- agenda -----------------------------------------------------------------------------------
@@ -370,28 +419,34 @@ def _check_amendment(meeting: Meeting, actor, reason: str) -> None:
 
 def add_agenda_item(meeting: Meeting, title: str, supplier_id: int | None = None,
                     actor=None, reason: str = "") -> AgendaItem:
-    _check_amendment(meeting, actor, reason)
+    _require_open(meeting)
     if not title.strip():
         raise ServiceError(_l("This field is required."), field="title")
     if supplier_id and supplier_id not in {s.id for s in meeting.suppliers}:
         raise ServiceError(_l("Choose one of the invited suppliers."), field="supplier_id")
-    with write_transaction():
+
+    def edit(meeting: Meeting) -> AgendaItem:
         item = AgendaItem(position=max((i.position for i in meeting.agenda), default=0) + 1,
                           kind=AgendaKind.OTHER, supplier_id=supplier_id or None,
                           title=title.strip()[:TITLE_LENGTH], discussion="", decisions="")
         meeting.agenda.append(item)
         _amendment(meeting, actor, reason, title, {}, {"agenda_item": title.strip()})
-    return item
+        return item
+
+    return _edit_minutes(meeting, actor, reason, edit)
 
 
 def remove_agenda_item(item: AgendaItem, actor=None, reason: str = "") -> None:
     meeting = item.meeting
-    _check_amendment(meeting, actor, reason)
+    _require_open(meeting)
     if item.actions:
         raise NotAllowed(_l("This item has action items: remove them first."))
-    with write_transaction():
+
+    def edit(meeting: Meeting) -> None:
         _amendment(meeting, actor, reason, item.label, _item_state(item), {})
         meeting.agenda.remove(item)
+
+    _edit_minutes(meeting, actor, reason, edit)
 
 
 def move_agenda_item(item: AgendaItem, direction: str) -> None:
@@ -421,28 +476,34 @@ def save_minutes(item: AgendaItem, discussion: str, decisions: str, actor,
                  reason: str = "") -> AgendaItem:
     """An agenda item's discussion (Markdown) and decisions."""
     meeting = item.meeting
-    _check_amendment(meeting, actor, reason)
+    _require_open(meeting)
     if meeting.status == MeetingStatus.PLANNED:
         raise NotAllowed(_l("Minutes are recorded once the meeting is held."))
-    before = _item_state(item)
-    with write_transaction():
+
+    def edit(meeting: Meeting) -> AgendaItem:
+        before = _item_state(item)
         item.discussion = (discussion or "").strip()
         item.decisions = (decisions or "").strip()
         after = _item_state(item)
         if after != before:
             _amendment(meeting, actor, reason, item.label, before, after)
-    return item
+        return item
+
+    return _edit_minutes(meeting, actor, reason, edit)
 
 
 def save_summary(meeting: Meeting, summary: str, actor, reason: str = "") -> Meeting:
-    _check_amendment(meeting, actor, reason)
-    before = {"summary": meeting.summary}
-    with write_transaction():
+    _require_open(meeting)
+
+    def edit(meeting: Meeting) -> Meeting:
+        before = {"summary": meeting.summary}
         meeting.summary = (summary or "").strip()
         if meeting.summary != before["summary"]:
             _amendment(meeting, actor, reason, str(_l("Summary")), before,
                        {"summary": meeting.summary})
-    return meeting
+        return meeting
+
+    return _edit_minutes(meeting, actor, reason, edit)
 
 
 # --- attendees --------------------------------------------------------------------------------
@@ -527,22 +588,38 @@ def _action_state(action: ActionItem) -> dict:
             "feedback_ids": sorted(f.id for f in action.feedback)}
 
 
+def meeting_day(meeting: Meeting) -> date:
+    """The meeting's date in the bureau's time zone."""
+    return meeting.starts_at.astimezone(local_zone()).date()
+
+
+def _check_due_date(meeting: Meeting, due_on: date | None) -> None:
+    """An action item decided at a meeting cannot fall due before that meeting."""
+    day = meeting_day(meeting)
+    if due_on is not None and due_on < day:
+        raise ServiceError(_l("An action item cannot fall due before its meeting "
+                              "(%(date)s).", date=format_date(day, "medium")), field="due_on")
+
+
 def save_action(meeting: Meeting, action: ActionItem | None, data: ActionInput, actor,
                 agenda_item: AgendaItem | None = None, reason: str = "") -> ActionItem:
-    _check_amendment(meeting, actor, reason)
+    _require_open(meeting)
     if meeting.status == MeetingStatus.PLANNED:
         raise NotAllowed(_l("Action items are recorded once the meeting is held."))
     if not data.description.strip():
         raise ServiceError(_l("Describe what is to be done."), field="description")
     if data.supplier_id and data.supplier_id not in {s.id for s in meeting.suppliers}:
         raise ServiceError(_l("Choose one of the invited suppliers."), field="supplier_id")
+    _check_due_date(meeting, data.due_on)
     allowed = {f.id: f for f in linkable_feedback(meeting)}
     if action is not None:
         allowed.update({f.id: f for f in action.feedback})
     unknown = set(data.feedback_ids) - allowed.keys()
     if unknown:
         raise ServiceError(_l("Choose feedback from the list."), field="feedback_ids")
-    with write_transaction():
+
+    def edit(meeting: Meeting) -> ActionItem:
+        nonlocal action
         before = _action_state(action) if action is not None else {}
         fields = {"description": data.description.strip(),
                   "supplier_id": data.supplier_id or None,
@@ -561,24 +638,29 @@ def save_action(meeting: Meeting, action: ActionItem | None, data: ActionInput, 
         after = _action_state(action)
         if before != after:
             _amendment(meeting, actor, reason, action.description, before, after)
-    return action
+        return action
+
+    return _edit_minutes(meeting, actor, reason, edit)
 
 
 def delete_action(action: ActionItem, actor, reason: str = "") -> None:
     meeting = action.meeting
-    _check_amendment(meeting, actor, reason)
-    with write_transaction():
+    _require_open(meeting)
+
+    def edit(meeting: Meeting) -> None:
         _amendment(meeting, actor, reason, action.description, _action_state(action), {})
         meeting.actions.remove(action)
 
+    _edit_minutes(meeting, actor, reason, edit)
 
-def act_on_action(action: ActionItem, name: str, actor, reason: str = "") -> ActionItem:
-    """complete, verify or reopen an action item (follow-up, not a change of the minutes)."""
-    if action.meeting.status in (MeetingStatus.PLANNED, MeetingStatus.CANCELLED):
-        raise NotAllowed(_l("This action is not possible in the record's current state."))
-    ACTION_FLOW.check(name, action.status, actor.role, reason=reason)
-    with write_transaction():
-        action.status = ACTION_FLOW.transitions[name].target
+
+def act_on_action(action: ActionItem, name: str, actor, reason: str = "",
+                  expected: str | None = None) -> ActionItem:
+    """complete, verify or reopen an action item (follow-up, not a change of the minutes)
+    through the one transition mechanism; the fresh action item. Verifying and reopening
+    tell the responsible supplier's primary contact (:func:`_notify_supplier`)."""
+
+    def change(action: ActionItem, step) -> None:
         if name == "complete":
             action.done_at = utcnow()
         elif name == "verify":
@@ -586,7 +668,22 @@ def act_on_action(action: ActionItem, name: str, actor, reason: str = "") -> Act
         else:
             action.done_at = action.verified_at = action.verified_by_id = None
             action.note = (action.note + "\n" + reason.strip()).strip()
-    return action
+
+    def after(action: ActionItem, step, before: str) -> None:
+        if name in ("verify", "reopen"):
+            _notify_supplier(action, reason.strip() if name == "reopen" else "")
+
+    return ACTION_FLOW.apply(action, name, actor, reason=reason, expected=expected,
+                             change=change, after=after)
+
+
+def _notify_supplier(action: ActionItem, reason: str) -> None:
+    """Inside the step's transaction: the responsible supplier's primary contact hears that
+    its action item was verified or reopened (nobody, when it has no email address)."""
+    contact = action.supplier.primary_contact if action.supplier is not None else None
+    if contact is not None and contact.email:
+        queue_email(contact.email, "action_status", action=action, meeting=action.meeting,
+                    status_label=ActionStatus.LABELS[action.status], reason=reason)
 
 
 # --- feedback answered by verified actions ----------------------------------------------------
@@ -620,13 +717,17 @@ def resolve_answered_feedback(feedback_id: int, actor, response: str) -> Feedbac
     """
     from ..feedback.services import apply_transition
 
+    not_ready = NotAllowed(_l("This feedback is not ready to resolve: it is closed already, "
+                              "or an action item linked to it is not verified yet."))
+    item = db.session.get(Feedback, feedback_id)
+    if item is None:
+        raise not_ready
     with write_transaction():
+        item = locked(item)  # two resolutions at once: the second finds it resolved
         ready = db.session.scalar(sa.select(Feedback.id).where(
             Feedback.id == feedback_id, ready_to_resolve_condition()))
-        if ready is None:
-            raise NotAllowed(_l("This feedback is not ready to resolve: it is closed already, "
-                                "or an action item linked to it is not verified yet."))
-        item = db.session.get(Feedback, feedback_id)
+        if item is None or ready is None:
+            raise not_ready
         if item.status == FeedbackStatus.SUBMITTED:
-            apply_transition(item, "accept", actor)
+            item = apply_transition(item, "accept", actor)
         return apply_transition(item, "resolve", actor, response=response)

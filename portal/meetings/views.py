@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..authz import staff_required, visible_or_404
 from ..core.nav import nav_item
-from ..errors import ServiceError, apply_to_form
+from ..errors import NotAllowed, ServiceError, apply_to_form
 from ..extensions import db
 from ..feedback.models import Feedback, FeedbackStatus
 from ..forms import select_choices
@@ -21,6 +21,7 @@ from ..markdown import render_markdown
 from ..page_cache import cached_page
 from ..pagination import paginate
 from ..suppliers.models import Supplier
+from ..workflow import StaleRecord
 from . import bp, services
 from .forms import (
     ActionForm,
@@ -42,6 +43,7 @@ from .models import (
     Meeting,
     MeetingAttendee,
     MeetingStatus,
+    missing_owners,
 )
 
 nav_item("meetings.meetings", _l("Supplier meetings"), ("staff", "admin"), order=42)
@@ -206,7 +208,6 @@ def meeting_edit(meeting_id: int):
 
 
 def _page(meeting: Meeting, status: int = 200, block: str | None = None, **extra):
-    role = current_user.role
     agenda_form = AgendaItemForm()
     agenda_form.supplier_id.choices = select_choices(
         [(0, _("None")), *((s.id, s.name) for s in meeting.suppliers)])
@@ -214,12 +215,15 @@ def _page(meeting: Meeting, status: int = 200, block: str | None = None, **extra
     attendee_form.user_id.choices = select_choices([(0, _("None")), *_staff_pairs()])
     attendee_form.supplier_id.choices = agenda_form.supplier_id.choices
     attendee_form.contact_id.choices = _contact_choices(meeting)
+    actor = _actor()
     context = {
-        "meeting": meeting, "transitions": MEETING_FLOW.available(meeting.status, role),
-        "action_flow": ACTION_FLOW, "role": role, "reason_form": ReasonForm(),
+        "meeting": meeting, "transitions": MEETING_FLOW.offered(meeting, actor),
+        "action_steps": {action.id: ACTION_FLOW.offered(action, actor)
+                         for action in meeting.actions},
+        "reason_form": ReasonForm(),
         "agenda_form": agenda_form, "attendee_form": attendee_form,
         "summary_form": SummaryForm(summary=meeting.summary),
-        "missing": services.missing_owners(meeting), "md": render_markdown,
+        "missing": missing_owners(meeting), "md": render_markdown,
         "by_item": _actions_by_item(meeting), **_labels(), **extra}
     return render("meetings/meeting.html", block=block, status=status, **context)
 
@@ -248,11 +252,22 @@ def meeting(meeting_id: int):
     return _page(_meeting(meeting_id))
 
 
-def _error_page(meeting_id: int, error: ServiceError, block: str | None = None):
+def _error_page(meeting_id: int, error: ServiceError, block: str | None = None,
+                failed: str | None = None):
+    """The meeting's page as it is now, with the refusal: beside the reason of the step that
+    failed (``failed``: "meeting-<step>" or "action-<id>-<step>"), else at the top. 409 when
+    the record moved on or the step is not possible in its state, 422 for what to correct (and
+    for the agenda's htmx block, which is swapped in place with its message)."""
     db.session.rollback()
     if block == "agenda":
-        return _page(_meeting(meeting_id), status=422, block=block, agenda_error=error.message)
-    return _page(_meeting(meeting_id), status=422, block=block, page_error=error.message)
+        return _page(_meeting(meeting_id), status=422, block=block,
+                     agenda_error=error.message)
+    status = 409 if isinstance(error, StaleRecord) or (
+        isinstance(error, NotAllowed) and error.field is None) else 422
+    if failed is not None and error.field == "reason":
+        return _page(_meeting(meeting_id), status=status, failed=failed,
+                     reason_error=error.message)
+    return _page(_meeting(meeting_id), status=status, block=block, page_error=error.message)
 
 
 @bp.route("/<int:meeting_id>/act/<action>", methods=["POST"])
@@ -262,11 +277,12 @@ def meeting_act(meeting_id: int, action: str):
     form = ReasonForm()
     form.validate_on_submit()
     try:
-        services.act(meeting, action, _actor(), form.reason.data or "")
+        services.act(meeting, action, _actor(), form.reason.data or "",
+                     expected=form.expected_status.data or None)
     except ServiceError as error:
-        return _error_page(meeting_id, error)
+        return _error_page(meeting_id, error, failed=f"meeting-{action}")
     flash(_("Done: %(action)s.", action=MEETING_FLOW.transitions[action].label), "success")
-    return redirect_to(url_for("meetings.meeting", meeting_id=meeting.id))
+    return redirect_to(url_for("meetings.meeting", meeting_id=meeting_id))
 
 
 @bp.route("/<int:meeting_id>/agenda", methods=["POST"])
@@ -513,16 +529,18 @@ def action_edit(action_id: int):
 @staff_required
 def action_act(action_id: int, name: str):
     action = visible_or_404(ActionItem, action_id)
+    meeting_id = action.meeting_id
     form = ReasonForm()
     form.validate_on_submit()
     try:
-        services.act_on_action(action, name, _actor(), form.reason.data or "")
+        services.act_on_action(action, name, _actor(), form.reason.data or "",
+                               expected=form.expected_status.data or None)
     except ServiceError as error:
-        return _error_page(action.meeting_id, error)
+        return _error_page(meeting_id, error, failed=f"action-{action_id}-{name}")
     flash(_("Done: %(action)s.", action=ACTION_FLOW.transitions[name].label), "success")
     back = request.form.get("next") == "ready"
     return redirect_to(url_for("meetings.ready_to_resolve") if back else
-                       url_for("meetings.meeting", meeting_id=action.meeting_id) + "#actions")
+                       url_for("meetings.meeting", meeting_id=meeting_id) + "#actions")
 
 
 @bp.route("/actions/<int:action_id>/delete", methods=["POST"])

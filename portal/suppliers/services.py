@@ -32,6 +32,7 @@ from ..feedback import models as catalogue  # (a module: feedback.models imports
 from ..i18n import local_today
 from ..uploads import delete_document, store_document
 from ..validators import is_valid_uscc, normalise_code
+from ..workflow import locked
 from .models import ServiceContract, Supplier, SupplierContact
 
 DOCUMENT_FOLDER = "supplier-documents"
@@ -176,6 +177,12 @@ def save_contract(contract: ServiceContract | None, data: ContractInput,
                                   "starts."), field="starts_on")
     try:
         with write_transaction():
+            if renews is not None:
+                # Renew once: decided on the renewed contract re-read under its row lock, so
+                # of two renewals at once the second waits and finds the successor linked.
+                renews = locked(renews)
+                if renews.successor_id is not None:
+                    raise Conflict(_l("This contract has already been renewed."))
             if contract is None:
                 contract = ServiceContract()
                 db.session.add(contract)
@@ -191,16 +198,9 @@ def save_contract(contract: ServiceContract | None, data: ContractInput,
             contract.fix_hours = data.fix_hours
             db.session.flush()
             if renews is not None:
-                # Lock the renewed contract: two renewals at once cannot both link it.
-                locked = db.session.execute(
-                    sa.select(ServiceContract).where(ServiceContract.id == renews.id)
-                    .with_for_update()).scalar_one()
-                db.session.refresh(locked)
-                if locked.successor_id is not None:
-                    raise Conflict(_l("This contract has already been renewed."))
-                locked.successor_id = contract.id
+                renews.successor_id = contract.id
                 db.session.flush()
-                move_categories(today(), only=[locked.id])
+                move_categories(today(), only=[renews.id])
     except sa.exc.IntegrityError as error:
         if not is_unique_violation(error):
             raise
@@ -244,8 +244,12 @@ def move_categories(on: date | None = None, only: list[int] | None = None) -> in
         stmt = stmt.where(ServiceContract.id.in_(only))
     moved = 0
     with write_transaction():
-        locked = stmt.with_for_update(of=catalogue.ServiceCategory)
-        for category in db.session.scalars(locked).all():
+        for category in db.session.scalars(stmt).all():
+            # Hand over on the category re-read under its row lock: a tick and a renewal
+            # moving it at once do it once, from the contract it is under now.
+            category = locked(category)
+            if category is None or category.contract_id is None:
+                continue
             contract = db.session.get(ServiceContract, category.contract_id).in_force_on(on)
             if category.contract_id != contract.id:
                 category.contract_id = contract.id

@@ -22,7 +22,7 @@ from portal.suppliers.models import Supplier
 
 def make_meeting(app, supplier_ids: list[int], *, status: str = MeetingStatus.PLANNED,
                  day: date | None = None, title: str = "第三季度服务质量联席会议",
-                 created_by_id: int | None = None) -> int:
+                 created_by_id: int | None = None, staff_ids: tuple[int, ...] = ()) -> int:
     with app.test_request_context(), write_transaction():
         day = day or local_today() + timedelta(days=7)
         zone = local_zone()
@@ -37,6 +37,8 @@ def make_meeting(app, supplier_ids: list[int], *, status: str = MeetingStatus.PL
         for sid in supplier_ids:
             meeting.attendees.append(MeetingAttendee(supplier_id=sid, name="王经理",
                                                      title="项目经理"))
+        for uid in staff_ids:
+            meeting.attendees.append(MeetingAttendee(user_id=uid, name="", title=""))
         db.session.flush()
         return meeting.id
 
