@@ -451,17 +451,19 @@ def remove_agenda_item(item: AgendaItem, actor=None, reason: str = "") -> None:
 
 def move_agenda_item(item: AgendaItem, direction: str) -> None:
     """Move one place up or down (positions are renumbered 1..n)."""
-    meeting = item.meeting
-    _require_open(meeting)
-    if meeting.locked:
-        raise NotAllowed(_l("The minutes are published: the agenda order is final."))
-    items = list(meeting.agenda)
-    index = items.index(item)
-    other = index - 1 if direction == "up" else index + 1
-    if direction not in ("up", "down") or not 0 <= other < len(items):
+    if direction not in ("up", "down"):
         return
-    items[index], items[other] = items[other], items[index]
     with write_transaction():
+        meeting = locked(item.meeting)  # decided on the meeting as it is now
+        _require_open(meeting)
+        if meeting.locked:
+            raise NotAllowed(_l("The minutes are published: the agenda order is final."))
+        items = list(meeting.agenda)
+        index = items.index(item)
+        other = index - 1 if direction == "up" else index + 1
+        if not 0 <= other < len(items):
+            return
+        items[index], items[other] = items[other], items[index]
         for position, entry in enumerate(items, start=1):
             if entry.position != position:
                 entry.position = position
@@ -514,23 +516,26 @@ def add_attendee(meeting: Meeting, *, user_id: int | None = None, name: str = ""
                  contact_id: int | None = None) -> MeetingAttendee:
     """A member of staff, or a supplier's representative: typed, or one of the invited
     suppliers' contacts (name, title and supplier taken from the contact)."""
-    _require_open(meeting)
-    if contact_id:
-        contact = next((c for s in meeting.suppliers for c in s.contacts if c.id == contact_id),
-                       None)
-        if contact is None:
-            raise ServiceError(_l("Choose a contact of an invited supplier."),
-                               field="contact_id")
-        name, title, supplier_id = contact.name, title or contact.title, contact.supplier_id
-    if user_id is None and not name.strip():
-        raise ServiceError(_l("Enter the representative's name."), field="name")
-    if user_id is not None and not staff_accounts([user_id]):
-        raise ServiceError(_l("Choose a member of staff."), field="user_id")
-    if user_id is not None and any(a.user_id == user_id for a in meeting.attendees):
-        raise ServiceError(_l("This person is already on the list."), field="user_id")
-    if supplier_id and supplier_id not in {s.id for s in meeting.suppliers}:
-        raise ServiceError(_l("Choose one of the invited suppliers."), field="supplier_id")
     with write_transaction():
+        meeting = locked(meeting)  # cancelled or published meanwhile: refused
+        _require_open(meeting)
+        if meeting.locked:
+            raise NotAllowed(_l("The minutes are published: the attendance list is final."))
+        if contact_id:
+            contact = next((c for s in meeting.suppliers for c in s.contacts
+                            if c.id == contact_id), None)
+            if contact is None:
+                raise ServiceError(_l("Choose a contact of an invited supplier."),
+                                   field="contact_id")
+            name, title, supplier_id = contact.name, title or contact.title, contact.supplier_id
+        if user_id is None and not name.strip():
+            raise ServiceError(_l("Enter the representative's name."), field="name")
+        if user_id is not None and not staff_accounts([user_id]):
+            raise ServiceError(_l("Choose a member of staff."), field="user_id")
+        if user_id is not None and any(a.user_id == user_id for a in meeting.attendees):
+            raise ServiceError(_l("This person is already on the list."), field="user_id")
+        if supplier_id and supplier_id not in {s.id for s in meeting.suppliers}:
+            raise ServiceError(_l("Choose one of the invited suppliers."), field="supplier_id")
         attendee = MeetingAttendee(user_id=user_id, name=name.strip()[:100],
                                    title=title.strip()[:100], supplier_id=supplier_id or None)
         meeting.attendees.append(attendee)
@@ -538,21 +543,22 @@ def add_attendee(meeting: Meeting, *, user_id: int | None = None, name: str = ""
 
 
 def remove_attendee(attendee: MeetingAttendee) -> None:
-    meeting = attendee.meeting
-    if meeting.locked:
-        raise NotAllowed(_l("The minutes are published: the attendance list is final."))
     with write_transaction():
+        meeting = locked(attendee.meeting)
+        if meeting.locked:
+            raise NotAllowed(_l("The minutes are published: the attendance list is final."))
         meeting.attendees.remove(attendee)
 
 
 def mark_attendance(meeting: Meeting, present_ids: set[int]) -> None:
     """Everyone on the list is marked present or absent."""
-    _require_open(meeting)
-    if meeting.status == MeetingStatus.PLANNED:
-        raise NotAllowed(_l("Attendance is marked once the meeting is held."))
-    if meeting.locked:
-        raise NotAllowed(_l("The minutes are published: the attendance list is final."))
     with write_transaction():
+        meeting = locked(meeting)
+        _require_open(meeting)
+        if meeting.status == MeetingStatus.PLANNED:
+            raise NotAllowed(_l("Attendance is marked once the meeting is held."))
+        if meeting.locked:
+            raise NotAllowed(_l("The minutes are published: the attendance list is final."))
         for attendee in meeting.attendees:
             attendee.attended = attendee.id in present_ids
 
