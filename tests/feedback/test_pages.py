@@ -168,7 +168,7 @@ def test_staff_cannot_close_and_the_supervisor_can(app, supervisor, login_as):
     refused = staff.post(f"/feedback/{item}/close", data={
         **form_data(staff, f"/feedback/{item}"), "close-handling_rating": "5",
         "close-expected_status": "resolved"})
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "当前状态下不能执行此操作" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Feedback, item).status == S.RESOLVED
@@ -204,8 +204,8 @@ def test_staff_accept_shows_the_supplier_it_is_transferred_to(app, supervisor, l
     # Once more with the state the page showed: a clear conflict, nothing changes.
     again = staff.post(f"/feedback/{item}/accept", data={
         **form_data(staff, "/feedback/"), "accept-expected_status": "submitted"})
-    assert again.status_code == 422
-    assert "刚刚被" in again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert "该反馈刚刚被" in again.get_data(as_text=True)
 
 
 def test_queue_filters_and_lists_overdue_items(app, login_as, supervisor):
