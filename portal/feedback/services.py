@@ -4,10 +4,12 @@
   one upload mechanism and are removed again if anything fails, so a refusal leaves nothing.
 * :func:`apply_transition` — every step of handling (accept, start, resolve, close, reopen,
   reject, mark_duplicate), for the pages and for other modules (the joint meetings resolve an
-  item once its action items are verified).  It checks :data:`WORKFLOW` and ownership, sets the
-  times and the SLA flags, writes the timeline event, queues the emails, and escalates an item
+  item once its action items are verified).  It takes the step through
+  :meth:`WORKFLOW.apply <portal.workflow.Workflow.apply>` (the item locked and re-checked, the
+  loser of a race told who moved it), sets the times and the SLA flags, routes an accepted
+  item (:func:`route`), writes the timeline event, queues the emails, and escalates an item
   reopened twice.  Staff can never close on a supervisor's behalf: only the supervisor's role
-  has the ``close`` transition, and only on their own items.
+  has the ``close`` transition, and only on their own items; reopening needs a reason.
 
 SLA deadlines are dates in Chinese working days (:mod:`portal.workdays`), fixed at
 submission; ``responded_late`` / ``resolved_late`` are decided when the step happens, so the
