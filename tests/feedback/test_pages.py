@@ -206,6 +206,15 @@ def test_staff_accept_shows_the_supplier_it_is_transferred_to(app, supervisor, l
         **form_data(staff, "/feedback/"), "accept-expected_status": "submitted"})
     assert again.status_code == 409
     assert "该反馈刚刚被" in again.get_data(as_text=True)
+    # With htmx the current actions, message on top, replace the stale ones in place.
+    inline = staff.post(f"/feedback/{item}/accept", headers={"HX-Request": "true"}, data={
+        **form_data(staff, "/feedback/"), "accept-expected_status": "submitted"})
+    assert inline.status_code == 409
+    assert inline.headers["HX-Retarget"] == "#feedback-actions"
+    assert inline.headers["HX-Reswap"] == "outerHTML"
+    html = inline.get_data(as_text=True)
+    assert html.strip().startswith('<section class="card" id="feedback-actions">')
+    assert "该反馈刚刚被" in html and "/accept" not in html
 
 
 def test_queue_filters_and_lists_overdue_items(app, login_as, supervisor):
