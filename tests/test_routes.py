@@ -341,8 +341,9 @@ POST_EXPECTED = {
     "surveys.round_edit": ({"round_id": "{survey_round_id}"}, {**staff_only(), "staff": 422,
                                                               "admin": 422}),
     # the round is open already: publishing again is refused beside the actions
+    # published already: the step is no longer possible (409, who published it)
     "surveys.round_act": ({"round_id": "{survey_round_id}", "action": "publish"},
-                          {**staff_only(), "staff": 422, "admin": 422}),
+                          {**staff_only(), "staff": 409, "admin": 409}),
     "surveys.invite_roster": ({"round_id": "{survey_round_id}"}, {**staff_only(), "staff": 303,
                                                                  "admin": 303}),
     "surveys.invite_addresses": ({"round_id": "{survey_round_id}"},
@@ -365,9 +366,10 @@ POST_EXPECTED = {
     "feedback.submit": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 422,
                              "staff": 403, "admin": 403}),
     # staff can never close on the supervisor's behalf; another supervisor's item is a 404
+    # only the supervisor closes: a step not theirs is refused without a field (409)
     "feedback.act": ({"feedback_id": "{feedback_id}", "action": "close"},
-                     {"anonymous": LOGIN, "client": 403, "supervisor": 404, "staff": 422,
-                      "admin": 422}),
+                     {"anonymous": LOGIN, "client": 403, "supervisor": 404, "staff": 409,
+                      "admin": 409}),
     "feedback.appoint": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "feedback.end_term": ({"appointment_id": "{appointment_id}"},
                           {**staff_only(), "staff": 422, "admin": 422}),

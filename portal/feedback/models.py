@@ -63,6 +63,16 @@ class ServiceCategory(Audited, db.Model):
     def supplier(self):
         return self.contract.supplier if self.contract is not None else None
 
+    def contract_on(self, day: date) -> ServiceContract | None:
+        """The contract that covers the service on ``day``: the category's contract followed
+        through its renewals (:meth:`ServiceContract.in_force_on`); None when the service is
+        not outsourced, or when that contract has ended with no successor in force (or has
+        not begun yet)."""
+        if self.contract is None:
+            return None
+        contract = self.contract.in_force_on(day)
+        return contract if contract.covers(day) else None
+
     def deadlines(self, submitted_on: date) -> dict[str, date]:
         """The SLA deadlines of an item submitted on ``submitted_on``, in Chinese working days
         (the Feedback columns they fill)."""
@@ -194,6 +204,9 @@ class Feedback(Audited, db.Model):
     closing_comment: Mapped[str] = mapped_column(sa.Text, default="")
     reopen_count: Mapped[int] = mapped_column(default=0)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Not stored: what the user who just took a step should be told beyond its new status
+    # (an accepted item routed to the bureau's own team), set by the feedback services.
+    notice = ""
 
     # Times and SLA deadlines (deadlines are dates: working days in the Chinese calendar).
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

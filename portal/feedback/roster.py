@@ -127,6 +127,9 @@ def _appointment_context(appointment: A, end_form: EndTermForm | None = None) ->
     return {"appointment": appointment, "replaced_by": replaced_by, "today": today,
             "active": appointment.is_active_on(today), "submitted": submitted,
             "end_form": end_form if appointment.ended_on is None else None,
+            # Ended meanwhile (by someone else): why the failed form was refused, instead of it.
+            "end_refused": [error for errors in end_form.errors.values() for error in errors]
+            if end_form is not None and appointment.ended_on is not None else [],
             "history": history_for(appointment)}
 
 

@@ -4,10 +4,12 @@
   one upload mechanism and are removed again if anything fails, so a refusal leaves nothing.
 * :func:`apply_transition` — every step of handling (accept, start, resolve, close, reopen,
   reject, mark_duplicate), for the pages and for other modules (the joint meetings resolve an
-  item once its action items are verified).  It checks :data:`WORKFLOW` and ownership, sets the
-  times and the SLA flags, writes the timeline event, queues the emails, and escalates an item
+  item once its action items are verified).  It takes the step through
+  :meth:`WORKFLOW.apply <portal.workflow.Workflow.apply>` (the item locked and re-checked, the
+  loser of a race told who moved it), sets the times and the SLA flags, routes an accepted
+  item (:func:`route`), writes the timeline event, queues the emails, and escalates an item
   reopened twice.  Staff can never close on a supervisor's behalf: only the supervisor's role
-  has the ``close`` transition, and only on their own items.
+  has the ``close`` transition, and only on their own items; reopening needs a reason.
 
 SLA deadlines are dates in Chinese working days (:mod:`portal.workdays`), fixed at
 submission; ``responded_late`` / ``resolved_late`` are decided when the step happens, so the
@@ -21,6 +23,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -34,7 +37,7 @@ from ..i18n import local_today
 from ..outbox.services import queue_email
 from ..roles import Role
 from ..suppliers.models import ServiceContract
-from ..workflow import Transition, Workflow
+from ..workflow import Transition, Workflow, locked
 from .models import (
     Feedback,
     FeedbackEvent,
@@ -48,7 +51,6 @@ from .models import (
 S = FeedbackStatus
 STAFF = Role.BUREAU
 SUPERVISOR = (Role.SUPERVISOR,)
-SYSTEM = "system"
 PHOTO_FOLDER = "feedback"
 MAX_PHOTOS = 5
 ESCALATE_AFTER_REOPENS = 2
@@ -65,11 +67,13 @@ WORKFLOW = Workflow(
         Transition("close", (S.RESOLVED,), S.CLOSED, SUPERVISOR, _l("Confirm and close"),
                    owner_only=SUPERVISOR),
         Transition("reopen", (S.RESOLVED,), S.IN_PROGRESS, SUPERVISOR, _l("Reopen"),
-                   owner_only=SUPERVISOR),
+                   needs_reason=True, owner_only=SUPERVISOR),
         Transition("reject", HANDLING, S.REJECTED, STAFF, _l("Reject"), needs_reason=True),
         Transition("mark_duplicate", HANDLING, S.DUPLICATE, STAFF, _l("Mark as duplicate"),
                    needs_reason=True),
     ],
+    labels=S.LABELS, noun=_l("This feedback"),
+    owner=lambda item, actor: item.supervisor_id == actor.id,
 )
 # What each step is called on the timeline.
 EVENT_LABELS = {
@@ -160,11 +164,14 @@ def appoint(data: AppointmentInput) -> SupervisorAppointment:
 
 
 def end_term(appointment: SupervisorAppointment, on: date, reason: str) -> SupervisorAppointment:
-    """End a term early: ``on`` is its last day; the term and its feedback stay on record."""
+    """End a term early: ``on`` is its last day; the term and its feedback stay on record.
+
+    Decided on the term as it is now, under its row lock (:func:`portal.workflow.locked`):
+    of two requests ending it at once, the second finds it ended and is told so."""
     if not (reason or "").strip():
         raise ServiceError(_l("Please give a reason."), field="reason")
     with write_transaction():
-        db.session.refresh(appointment)
+        appointment = locked(appointment)
         if appointment.ended_on is not None:
             raise NotAllowed(_l("This term has already ended."), field="ended_on")
         if on is None or not appointment.term_start <= on <= appointment.term_end:
@@ -178,9 +185,11 @@ def end_term(appointment: SupervisorAppointment, on: date, reason: str) -> Super
 
 def replace(old: SupervisorAppointment, data: AppointmentInput,
             reason: str = "") -> SupervisorAppointment:
-    """Appoint a successor from ``data.term_start``: the old term ends the day before."""
+    """Appoint a successor from ``data.term_start``: the old term ends the day before.
+
+    Decided on the old term under its row lock, so two replacements at once make one."""
     with write_transaction():
-        db.session.refresh(old)
+        old = locked(old)
         if _replacement_of(old.id) is not None:
             raise Conflict(_l("This term has already been replaced."), field="user_id")
         last_day = data.term_start - timedelta(days=1)
@@ -334,61 +343,66 @@ def submit_feedback(supervisor: User, data: FeedbackInput) -> Feedback:
 # --- handling ----------------------------------------------------------------------------------
 
 
-def is_owner(item: Feedback, user) -> bool:
-    return user is not None and item.supervisor_id == user.id
-
-
 def actions_for(user, item: Feedback) -> list[Transition]:
-    return WORKFLOW.available(item.status, user.role, is_owner(item, user))
+    """The steps this user's page offers (from the one table, with ownership)."""
+    return WORKFLOW.offered(item, user)
 
 
-def _role(actor) -> str:
-    return actor.role if actor is not None else SYSTEM
+@dataclass(frozen=True)
+class Routing:
+    """Who handles an accepted item: the supplier under the contract in force, or, when the
+    category's contract is not in force that day, the bureau's own team (``notice`` says why)."""
+
+    contract: ServiceContract | None
+    notice: str = ""
 
 
-def _conflict(item: Feedback, expected: str) -> Conflict:
-    """The item moved on while the user looked at it: say what happened and who did it."""
-    last = db.session.scalar(
-        sa.select(FeedbackEvent).where(FeedbackEvent.feedback_id == item.id)
-        .order_by(FeedbackEvent.id.desc()).options(selectinload(FeedbackEvent.actor)).limit(1))
-    who = last.actor.name if last is not None and last.actor is not None else "—"
-    return Conflict(_l("This feedback changed a moment ago: %(who)s set it to \"%(status)s\". "
-                       "The page now shows its current state.",
-                       who=who, status=S.LABELS[item.status]))
+def route(item: Feedback, day: date, assignee: User) -> Routing:
+    """Where an item accepted on ``day`` goes.  The category's contract is read through its
+    renewals (:meth:`ServiceCategory.contract_on`): a successor in force takes it; a contract
+    that has ended with none after it (or has not begun) leaves the item to the bureau."""
+    category = item.category
+    contract = category.contract_on(day)
+    if contract is not None or category.contract is None:
+        return Routing(contract)
+    latest = category.contract.in_force_on(day)
+    team = category.team or assignee.name
+    if latest.ends_on < day:
+        notice = _l("The service contract for this service ended on %(date)s; the bureau's "
+                    "%(team)s handles it instead.", date=format_date(latest.ends_on, "long"),
+                    team=team)
+    else:
+        notice = _l("The service contract for this service only comes into force on "
+                    "%(date)s; the bureau's %(team)s handles it until then.",
+                    date=format_date(latest.starts_on, "long"), team=team)
+    return Routing(None, str(notice))
 
 
-def apply_transition(item: Feedback | int, name: str, actor: User, **fields) -> Feedback:
-    """Take transition ``name`` as ``actor``; the item, changed and committed.
+def apply_transition(item: Feedback | int, name: str, actor: User | None, *,
+                     expected_status: str | None = None, **fields) -> Feedback:
+    """Take transition ``name`` as ``actor`` through :meth:`Workflow.apply` (lock, re-check,
+    write, audit, mail); the fresh item, changed and committed.
 
-    ``fields``: ``response`` (resolve), ``handling_rating`` and ``comment`` (close), ``reason``
-    (reject, mark_duplicate, and optionally reopen), ``duplicate_of_id`` (mark_duplicate),
-    ``assignee_id`` (accept: defaults to the category's default assignee, else the actor),
-    ``note`` (a remark on the timeline), ``expected_status`` (the state the user saw: if it
-    moved on meanwhile, a :class:`Conflict` names who moved it).  Runs in its own
-    write_transaction (a savepoint when nested).
+    ``item``: the item or its id (the demo and the joint meetings pass either).  ``fields``:
+    ``response`` (resolve), ``handling_rating`` and ``comment`` (close), ``reason`` (reject,
+    mark_duplicate, reopen), ``duplicate_of_id`` (mark_duplicate), ``assignee_id`` (accept:
+    defaults to the category's default assignee, else the actor), ``note`` (a remark on the
+    timeline).  ``expected_status``: the state the user saw; if it moved on meanwhile,
+    :class:`~portal.workflow.StaleRecord` says who moved it.  Runs in its own write
+    transaction (a savepoint when nested).  The returned item's ``notice`` is what the actor
+    should be told beyond the new status (an accepted item routed to the bureau's own team).
     """
-    item_id = item if isinstance(item, int) else item.id
-    with write_transaction():
-        stmt = sa.select(Feedback).where(Feedback.id == item_id).execution_options(
-            populate_existing=True)
-        if db.session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(of=Feedback)
-        found = db.session.scalar(stmt)
+    if isinstance(item, int):
+        found = db.session.get(Feedback, item)
         if found is None:
             raise NotAllowed(_l("This feedback does not exist."))
         item = found
-        role = _role(actor)
-        owner = is_owner(item, actor)
-        expected = fields.get("expected_status")
-        reason = (fields.get("reason") or "").strip()
-        if expected and expected != item.status:
-            raise _conflict(item, expected)
-        step = WORKFLOW.check(name, item.status, role, owner,
-                              reason=reason if name in ("reject", "mark_duplicate") else None)
-        before = item.status
-        now, day = utcnow(), today()
-        note = (fields.get("note") or "").strip()
+    reason = (fields.get("reason") or "").strip()
+    now = utcnow()
+    timeline = {"note": (fields.get("note") or "").strip(), "notice": ""}
 
+    def change(item: Feedback, step: Transition) -> None:
+        day = today()
         if name == "accept":
             assignee_id = fields.get("assignee_id") or item.category.default_assignee_id or (
                 actor.id if actor is not None and actor.role in STAFF else None)
@@ -396,10 +410,13 @@ def apply_transition(item: Feedback | int, name: str, actor: User, **fields) -> 
             if assignee is None or assignee.role not in STAFF or not assignee.active:
                 raise ServiceError(_l("Choose an active staff account."), field="assignee_id")
             item.assignee_id = assignee.id
-            contract = (item.category.contract.in_force_on(day)
-                        if item.category.contract is not None else None)
-            item.contract_id = contract.id if contract is not None else None
-            item.supplier_id = contract.supplier_id if contract is not None else None
+            routing = route(item, day, assignee)
+            item.contract_id = routing.contract.id if routing.contract is not None else None
+            item.supplier_id = (routing.contract.supplier_id if routing.contract is not None
+                                else None)
+            if routing.notice:
+                timeline["notice"] = routing.notice
+                timeline["note"] = " ".join(filter(None, (routing.notice, timeline["note"])))
             _first_response(item, now, day)
         elif name == "resolve":
             response = (fields.get("response") or "").strip()
@@ -409,7 +426,7 @@ def apply_transition(item: Feedback | int, name: str, actor: User, **fields) -> 
             item.response = response
             item.resolved_at = now
             item.resolved_late = day > item.resolution_due_on
-            note = response
+            timeline["note"] = response
         elif name == "close":
             rating = fields.get("handling_rating")
             if rating not in (1, 2, 3, 4, 5):
@@ -417,12 +434,12 @@ def apply_transition(item: Feedback | int, name: str, actor: User, **fields) -> 
             item.handling_rating = rating
             item.closing_comment = (fields.get("comment") or "").strip()
             item.closed_at = now
-            note = item.closing_comment
+            timeline["note"] = item.closing_comment
         elif name == "reopen":
             item.reopen_count += 1
             item.resolved_late = None
             item.resolved_at = None
-            note = reason or note
+            timeline["note"] = reason
         elif name in ("reject", "mark_duplicate"):
             if name == "mark_duplicate":
                 original_id = fields.get("duplicate_of_id")
@@ -433,16 +450,21 @@ def apply_transition(item: Feedback | int, name: str, actor: User, **fields) -> 
                 item.duplicate_of_id = original.id
             item.reason = reason
             _first_response(item, now, day)
-            note = reason
-        item.status = step.target
+            timeline["note"] = reason
+
+    def after(item: Feedback, step: Transition, before: str) -> None:
         db.session.add(FeedbackEvent(feedback_id=item.id, action=name, from_status=before,
-                                     to_status=item.status, note=note,
+                                     to_status=item.status, note=timeline["note"],
                                      actor_id=actor.id if actor is not None else None, at=now))
         db.session.flush()
         _notify(item, name, actor)
         if name == "reopen" and item.reopen_count >= ESCALATE_AFTER_REOPENS:
             escalate(item, ESCALATE_REOPENED, actor)
-    return item
+
+    fresh = WORKFLOW.apply(item, name, actor, reason=reason, expected=expected_status,
+                           change=change, after=after)
+    fresh.notice = timeline["notice"]
+    return fresh
 
 
 def _first_response(item: Feedback, now, day: date) -> None:

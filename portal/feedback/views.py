@@ -31,6 +31,7 @@ from ..page_cache import cached_page
 from ..pagination import paginate
 from ..rentals.models import Building, Room
 from ..roles import Role
+from ..workflow import StaleRecord
 from . import bp, services
 from .forms import ActionForm, FeedbackForm
 from .models import (
@@ -264,6 +265,9 @@ TRANSITION_FIELDS = {
 @bp.route("/<int:feedback_id>/<action>", methods=["POST"])
 @role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
 def act(feedback_id: int, action: str):
+    """One step of the item's lifecycle.  A refusal beside its field is a 422; a step the
+    item's state or the user's role no longer allows (someone moved it on meanwhile) is a 409
+    with the message above the item's current actions; never a 500."""
     item = visible_or_404(Feedback, feedback_id)
     if action not in services.WORKFLOW.transitions:
         abort(404)
@@ -271,23 +275,31 @@ def act(feedback_id: int, action: str):
     # token is checked for every POST by CSRFProtect, so the form does not add its own.
     form = ActionForm(prefix=action, meta={"csrf": False})
     form.assignee_id.choices = []
+    status = 422
     if form.validate_on_submit():
         fields = {name: getattr(form, name).data for name in TRANSITION_FIELDS.get(action, ())}
         try:
-            services.apply_transition(item, action, _user(),
-                                      expected_status=form.expected_status.data or None,
-                                      **fields)
+            item = services.apply_transition(item, action, _user(),
+                                             expected_status=form.expected_status.data or None,
+                                             **fields)
         except ServiceError as error:
             apply_to_form(form, error)
+            if isinstance(error, StaleRecord) or error.field is None:
+                status = 409
         else:
-            item = db.session.get(Feedback, feedback_id)
             flash(_("Feedback No. %(id)d: %(status)s.", id=item.id,
                     status=S.LABELS[item.status]), "success")
+            if item.notice:
+                flash(item.notice, "warning")
             return redirect_to(url_for("feedback.item", feedback_id=feedback_id))
     db.session.rollback()
     item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
-    return render_form_errors("feedback/item.html", "actions",
-                              **_item_context(item, form, action))
+    response = render("feedback/item.html", "actions", status=status,
+                      **_item_context(item, form, action))
+    if status == 409 and is_htmx():  # the current actions, with the message, in place
+        response.headers["HX-Retarget"] = "#feedback-actions"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
 
 
 @bp.route("/<int:feedback_id>/photos/<name>")

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -82,4 +83,11 @@ class AddressesForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """A POST with nothing but its CSRF token (publish, close, invite, remind)."""
+    """A POST with nothing but its CSRF token (invite, remind)."""
+
+
+class RoundActionForm(ConfirmForm):
+    """Publish or close a round: the state the page showed travels with it, so a step taken
+    meanwhile by someone else is answered with who took it."""
+
+    expected_status = HiddenField()

@@ -15,9 +15,9 @@ from datetime import date
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..alerts import send_once
 from ..auth.models import User
@@ -29,7 +29,7 @@ from ..feedback.models import ServiceCategory, SupervisorAppointment
 from ..i18n import local_today
 from ..outbox.services import queue_email
 from ..roles import Role
-from ..workflow import Transition, Workflow
+from ..workflow import Transition, Workflow, locked
 from .models import (
     InviteeKind,
     Question,
@@ -47,10 +47,26 @@ from .models import (
 
 S = RoundStatus
 STAFF = Role.BUREAU
+
+
+def _closing_date_ahead(survey: SurveyRound, actor, details) -> None:
+    """A round is published only with a closing date from today on."""
+    if survey.closes_on < local_today():
+        raise NotAllowed(_l("The closing date cannot be in the past."), field="closes_on")
+
+
+def _still_taking_answers(survey: SurveyRound, actor, details) -> None:
+    """Closing now is possible until the closing date; after it the round is closed."""
+    if survey.closes_on < local_today():
+        raise NotAllowed(_l("This round already closed on its closing date, %(date)s.",
+                            date=format_date(survey.closes_on, "long")))
+
+
 ROUND_FLOW = Workflow(S.ALL, [
-    Transition("publish", (S.DRAFT,), S.OPEN, STAFF, _l("Publish")),
-    Transition("close", (S.OPEN,), S.CLOSED, STAFF, _l("Close now")),
-])
+    Transition("publish", (S.DRAFT,), S.OPEN, STAFF, _l("Publish"), rule=_closing_date_ahead),
+    Transition("close", (S.OPEN,), S.CLOSED, STAFF, _l("Close now"),
+               rule=_still_taking_answers),
+], labels=S.LABELS, noun=_l("This survey round"))
 
 ALREADY_ANSWERED = _l("This survey has already been answered through this link; "
                       "only one response per invitee is kept. Nothing was saved.")
@@ -79,26 +95,17 @@ def latest_version(questionnaire: Questionnaire) -> QuestionnaireVersion:
     return questionnaire.versions[-1]
 
 
-def _lock_version(version: QuestionnaireVersion) -> None:
-    """Lock the version's row (PostgreSQL; SQLite write transactions are serialised) and read
-    whether it is frozen as committed now, so an edit and a publication at the same moment
-    cannot change a version a round already asks."""
-    set_committed_value(version, "frozen_at", db.session.execute(
-        sa.select(QuestionnaireVersion.frozen_at).where(QuestionnaireVersion.id == version.id)
-        .with_for_update()).scalar_one())
+def _lock_version(version: QuestionnaireVersion) -> QuestionnaireVersion:
+    """The version re-read under its row lock (:func:`portal.workflow.locked`), so an edit and
+    a publication at the same moment cannot change a version a round already asks."""
+    version = locked(version)
     db.session.expire(version, ["questions"])
-
-
-def _locked_status(survey: SurveyRound) -> str:
-    """The round's status as committed, its row locked until the transaction ends."""
-    return db.session.execute(sa.select(SurveyRound.status).where(SurveyRound.id == survey.id)
-                              .with_for_update()).scalar_one()
+    return version
 
 
 def _editable_version(questionnaire: Questionnaire) -> QuestionnaireVersion:
     """The draft version to edit: the latest, or a copy of it when a round froze it."""
-    latest = latest_version(questionnaire)
-    _lock_version(latest)
+    latest = _lock_version(latest_version(questionnaire))
     if not latest.frozen:
         return latest
     copy = QuestionnaireVersion(number=latest.number + 1)
@@ -250,41 +257,40 @@ def save_round(survey: SurveyRound | None, data: RoundInput) -> SurveyRound:
     return survey
 
 
-def publish_round(survey: SurveyRound, user) -> None:
-    """Open the round: freeze the questionnaire's latest version and snapshot, for each
-    category asked about, the supplier whose contract covers it now."""
-    ROUND_FLOW.check("publish", survey.status, user.role)
-    today = local_today()
-    if survey.closes_on < today:
-        raise NotAllowed(_l("The closing date cannot be in the past."), field="closes_on")
-    with write_transaction():
-        ROUND_FLOW.check("publish", _locked_status(survey), user.role)  # not published meanwhile
-        version = latest_version(survey.questionnaire)
-        _lock_version(version)
+def publish_round(survey: SurveyRound, user, expected: str | None = None) -> SurveyRound:
+    """Open the round (:meth:`Workflow.apply`: locked, re-checked, audited, once): freeze the
+    questionnaire's latest version and snapshot, for each category asked about, the supplier
+    whose contract covers it now (:meth:`ServiceCategory.contract_on`).  The fresh round."""
+
+    def change(survey: SurveyRound, step: Transition) -> None:
+        version = _lock_version(latest_version(survey.questionnaire))
         if not any(q.kind == QuestionKind.SCALE for q in version.questions):
             raise NotAllowed(_l("The questionnaire needs at least one scale question."))
         if version.frozen_at is None:
             version.frozen_at = utcnow()
+        today = local_today()
         survey.version_id = version.id
-        survey.status = S.OPEN
         survey.published_on = today
         categories = {q.category_id for q in version.questions if q.category_id is not None}
         for category in db.session.scalars(
                 sa.select(ServiceCategory).where(ServiceCategory.id.in_(categories))
                 .options(selectinload(ServiceCategory.contract))):
-            contract = category.contract
+            contract = category.contract_on(today)
             db.session.add(RoundCategory(
                 round_id=survey.id, category_id=category.id,
                 supplier_id=contract.supplier_id if contract is not None else None,
                 contract_id=contract.id if contract is not None else None))
 
+    return ROUND_FLOW.apply(survey, "publish", user, expected=expected, change=change)
 
-def close_round(survey: SurveyRound, user) -> None:
-    ROUND_FLOW.check("close", survey.status, user.role)
-    with write_transaction():
-        ROUND_FLOW.check("close", _locked_status(survey), user.role)
-        survey.status = S.CLOSED
+
+def close_round(survey: SurveyRound, user, expected: str | None = None) -> SurveyRound:
+    """Stop taking answers now, before the closing date; the fresh round."""
+
+    def change(survey: SurveyRound, step: Transition) -> None:
         survey.closed_on = local_today()
+
+    return ROUND_FLOW.apply(survey, "close", user, expected=expected, change=change)
 
 
 # --- invitations -------------------------------------------------------------------------------
@@ -337,10 +343,14 @@ def roster_on(day: date) -> list[tuple[SupervisorAppointment, User]]:
 
 
 def invite_roster(survey: SurveyRound) -> int:
-    """Invite every supervisor with an active appointment today who is not invited yet."""
-    _require_open(survey)
+    """Invite every supervisor with an active appointment today who is not invited yet.
+
+    Decided under the round's row lock (:func:`portal.workflow.locked`): a round closed
+    meanwhile invites nobody, and of two runs at once the second finds everyone invited."""
     try:
         with write_transaction():
+            survey = locked(survey)
+            _require_open(survey)
             invited = _invited_emails(survey)
             added = 0
             for appointment, user in roster_on(local_today()):
@@ -382,9 +392,10 @@ def parse_addresses(text: str) -> list[str]:
 def invite_addresses(survey: SurveyRound, text: str, unit: str = "") -> int:
     """Invite staff of served units by address (no account needed); repeats are skipped."""
     addresses = parse_addresses(text)
-    _require_open(survey)
     try:
         with write_transaction():
+            survey = locked(survey)  # open as it is now, as for the roster
+            _require_open(survey)
             invited = _invited_emails(survey)
             users = {u.email: u for u in db.session.scalars(
                 sa.select(User).where(User.email.in_(addresses)))}
@@ -433,8 +444,9 @@ def _remind(survey: SurveyRound) -> int:
 
 def send_reminders(survey: SurveyRound) -> int:
     """One reminder run (see :func:`_to_remind` for who gets one); the number sent."""
-    _require_open(survey)
     with write_transaction():
+        survey = locked(survey)  # not closed meanwhile
+        _require_open(survey)
         return _remind(survey)
 
 

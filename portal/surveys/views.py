@@ -24,8 +24,16 @@ from ..htmx import is_htmx, redirect_to, render, render_form_errors
 from ..i18n import local_today
 from ..page_cache import cached_page
 from ..pagination import paginate
+from ..workflow import StaleRecord
 from . import bp, services
-from .forms import AddressesForm, ConfirmForm, QuestionForm, QuestionnaireForm, RoundForm
+from .forms import (
+    AddressesForm,
+    ConfirmForm,
+    QuestionForm,
+    QuestionnaireForm,
+    RoundActionForm,
+    RoundForm,
+)
 from .models import (
     InviteeKind,
     Question,
@@ -134,12 +142,17 @@ def round_edit(round_id: int):
     return _round_form_page(form, survey)
 
 
-def _round_page(survey: SurveyRound, status: int = 200, error: str | None = None):
+def _round_page(survey: SurveyRound, status: int = 200, error: str | None = None,
+                field: str | None = None):
+    """The round; ``error``: why a step was refused, shown beside the fact it is about
+    (``field``, e.g. the closing date) or above the page."""
     version = survey.version or services.latest_version(survey.questionnaire)
     counts = _invitation_counts(survey.id)
     return render("surveys/round.html", survey=survey, version=version, counts=counts,
-                  action_error=error, confirm=ConfirmForm(), history=history_for(survey),
-                  actions=services.ROUND_FLOW.available(survey.status, current_user.role),
+                  action_error=error, action_field=field,
+                  confirm=RoundActionForm(formdata=None),
+                  history=history_for(survey),
+                  actions=services.ROUND_FLOW.offered(survey, current_user),
                   status=status, **_labels())
 
 
@@ -150,24 +163,30 @@ def show_round(round_id: int):
     return _round_page(survey)
 
 
+ROUND_STEPS = {"publish": (services.publish_round,
+                           _l("The round is open. Invite the roster from its invitations page.")),
+               "close": (services.close_round, _l("The round is closed."))}
+
+
 @bp.route("/rounds/<int:round_id>/<any(publish, close):action>", methods=["POST"])
 @staff_required
 def round_act(round_id: int, action: str):
+    """Publish or close: a step the round's state no longer allows (someone took it
+    meanwhile) is a 409 saying who; a rule of the step (the closing date) a 422."""
     survey = visible_or_404(SurveyRound, round_id)
-    if not ConfirmForm().validate_on_submit():
+    form = RoundActionForm()
+    if not form.validate_on_submit():
         abort(400)
+    step, done = ROUND_STEPS[action]
     try:
-        if action == "publish":
-            services.publish_round(survey, current_user)
-            flash(_("The round is open. Invite the roster from its invitations page."),
-                  "success")
-        else:
-            services.close_round(survey, current_user)
-            flash(_("The round is closed."), "success")
+        step(survey, current_user._get_current_object(),
+             expected=form.expected_status.data or None)
     except ServiceError as error:
         db.session.rollback()
-        survey = db.session.get(SurveyRound, round_id)
-        return _round_page(survey, status=422, error=str(error.message))
+        survey = visible_or_404(SurveyRound, round_id)  # the page shows the latest state
+        code = 409 if isinstance(error, StaleRecord) or error.field is None else 422
+        return _round_page(survey, status=code, error=str(error.message), field=error.field)
+    flash(str(done), "success")
     return redirect_to(url_for("surveys.round", round_id=round_id))
 
 

@@ -168,7 +168,7 @@ def test_staff_cannot_close_and_the_supervisor_can(app, supervisor, login_as):
     refused = staff.post(f"/feedback/{item}/close", data={
         **form_data(staff, f"/feedback/{item}"), "close-handling_rating": "5",
         "close-expected_status": "resolved"})
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "当前状态下不能执行此操作" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Feedback, item).status == S.RESOLVED
@@ -204,8 +204,17 @@ def test_staff_accept_shows_the_supplier_it_is_transferred_to(app, supervisor, l
     # Once more with the state the page showed: a clear conflict, nothing changes.
     again = staff.post(f"/feedback/{item}/accept", data={
         **form_data(staff, "/feedback/"), "accept-expected_status": "submitted"})
-    assert again.status_code == 422
-    assert "刚刚被" in again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert "该反馈刚刚被" in again.get_data(as_text=True)
+    # With htmx the current actions, message on top, replace the stale ones in place.
+    inline = staff.post(f"/feedback/{item}/accept", headers={"HX-Request": "true"}, data={
+        **form_data(staff, "/feedback/"), "accept-expected_status": "submitted"})
+    assert inline.status_code == 409
+    assert inline.headers["HX-Retarget"] == "#feedback-actions"
+    assert inline.headers["HX-Reswap"] == "outerHTML"
+    html = inline.get_data(as_text=True)
+    assert html.strip().startswith('<section class="card" id="feedback-actions">')
+    assert "该反馈刚刚被" in html and "/accept" not in html
 
 
 def test_queue_filters_and_lists_overdue_items(app, login_as, supervisor):
@@ -415,3 +424,110 @@ def test_dashboard_shows_the_satisfaction_rounds_beside_the_feedback(app, login_
     with count_queries() as more:
         staff.get("/feedback/dashboard?lang=en")
     assert len(more) == len(queries)  # a second round costs no extra query
+
+
+def test_reopening_needs_a_reason_beside_its_field_and_saves_nothing(app, supervisor, login_as):
+    from portal.feedback.models import FeedbackEvent
+
+    handler = login_as("staff", email="handler@example.com")
+    item = make_feedback(app, supervisor.account.id, make_category(app), status=S.RESOLVED,
+                         response="已处理", assignee_id=handler.account.id)
+    path = f"/feedback/{item}"
+    page = supervisor.get(path).get_data(as_text=True)
+    assert f'action="{path}/reopen"' in page
+    for headers in ({}, {"HX-Request": "true"}):
+        refused = supervisor.post(f"{path}/reopen", headers=headers, data={
+            **form_data(supervisor, path), "reopen-expected_status": "resolved",
+            "reopen-reason": "  "})
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 422
+        assert 'id="reopen-reason-error"' in html and "请填写原因" in html
+    with app.app_context():
+        row = db.session.get(Feedback, item)
+        assert (row.status, row.reopen_count) == (S.RESOLVED, 0)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(FeedbackEvent).where(
+            FeedbackEvent.feedback_id == item, FeedbackEvent.action == "reopen")) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.recipient == "handler@example.com")) == 0
+    reopened = supervisor.post(f"{path}/reopen", data={
+        **form_data(supervisor, path), "reopen-expected_status": "resolved",
+        "reopen-reason": "地面仍有积水"})
+    assert reopened.status_code == 303
+    with app.app_context():
+        assert db.session.get(Feedback, item).status == S.IN_PROGRESS
+    assert "地面仍有积水" in supervisor.get(path).get_data(as_text=True)  # on the timeline
+
+
+def _outsourced(app, *, ended_days_ago: int, successor: str | None):
+    """A cleaning category whose contract ended ``ended_days_ago`` days ago; ``successor``:
+    None, "in force" (started the day after) or "ended" (ended too)."""
+    from datetime import timedelta
+
+    from portal.database import write_transaction
+    from portal.i18n import local_today
+    from tests.feedback.factories import make_contract, make_supplier
+
+    with app.app_context():
+        today = local_today()
+    category = make_category(app, team="物业管理科")
+    old_end = today - timedelta(days=ended_days_ago)
+    old = make_contract(app, make_supplier(app, name="上海旧洁物业有限公司"), category,
+                        starts_on=old_end - timedelta(days=364), ends_on=old_end)
+    new_supplier = None
+    if successor is not None:
+        new_supplier = make_supplier(app, name="上海新洁物业有限公司")
+        new_end = today + timedelta(days=200) if successor == "in force" else today - \
+            timedelta(days=1)
+        new = make_contract(app, new_supplier, category, starts_on=old_end + timedelta(days=1),
+                            ends_on=new_end)
+    with app.test_request_context(), write_transaction():
+        db.session.get(ServiceCategory, category).contract_id = old
+        if successor is not None:
+            from portal.suppliers.models import ServiceContract
+
+            db.session.get(ServiceContract, old).successor_id = new
+    return category, old_end, new_supplier
+
+
+def _accept(staff, item):
+    return staff.post(f"/feedback/{item}/accept", data={
+        **form_data(staff, f"/feedback/{item}"), "accept-expected_status": "submitted"})
+
+
+@pytest.mark.parametrize("successor", [None, "ended"])
+def test_accepting_under_an_ended_contract_routes_to_the_bureaus_own_team(app, supervisor,
+                                                                          login_as, successor):
+    from flask_babel import format_date
+
+    category, old_end, _ = _outsourced(app, ended_days_ago=10, successor=successor)
+    item = make_feedback(app, supervisor.account.id, category)
+    staff = login_as("staff")
+    assert _accept(staff, item).status_code == 303
+    page = staff.get(f"/feedback/{item}").get_data(as_text=True)
+    with app.app_context():
+        row = db.session.get(Feedback, item)
+        assert row.status == S.ACCEPTED and (row.supplier_id, row.contract_id) == (None, None)
+        # The renewal chain is read to its end: an ended successor ended the service.
+        last_day = old_end if successor is None else row.category.contract.successor.ends_on
+    with app.test_request_context():
+        expired = format_date(last_day, "long")
+    notice = f"该服务的委托协议已于{expired}到期，已改由本局物业管理科办理。"
+    assert page.count(notice) == 2  # the message to the staff member, and the timeline note
+    assert "转交" not in page and "上海旧洁物业有限公司" not in page
+    mine = supervisor.get(f"/feedback/{item}").get_data(as_text=True)
+    assert notice in mine and 'id="feedback-supplier"' not in mine
+
+
+def test_accepting_under_an_ended_contract_goes_to_its_successor_in_force(app, supervisor,
+                                                                         login_as):
+    category, _, new_supplier = _outsourced(app, ended_days_ago=10, successor="in force")
+    item = make_feedback(app, supervisor.account.id, category)
+    staff = login_as("staff")
+    assert _accept(staff, item).status_code == 303
+    page = staff.get(f"/feedback/{item}").get_data(as_text=True)
+    assert 'id="feedback-supplier"' in page and "上海新洁物业有限公司" in page
+    assert "到期" not in page
+    with app.app_context():
+        row = db.session.get(Feedback, item)
+        assert row.supplier_id == new_supplier
+        assert row.contract_id == row.category.contract.successor_id

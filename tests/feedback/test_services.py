@@ -20,6 +20,7 @@ from portal.feedback.models import (
 )
 from portal.i18n import local_today
 from portal.outbox.models import OutboxMessage
+from portal.workflow import StaleRecord
 from tests.conftest import make_user
 from tests.feedback.factories import (
     make_appointment,
@@ -199,7 +200,7 @@ def test_a_step_on_a_state_that_moved_on_is_a_conflict_naming_who_moved_it(app, 
     first = make_user(app, "staff", name="王海燕")
     with ctx(first.id):
         services.apply_transition(item_id, "accept", _user(first.id), expected_status="submitted")
-    with ctx(people["staff"].id), pytest.raises(Conflict, match="王海燕"):
+    with ctx(people["staff"].id), pytest.raises(StaleRecord, match="王海燕"):
         services.apply_transition(item_id, "accept", _user(people["staff"].id),
                                   expected_status="submitted")
 

@@ -12,6 +12,7 @@ from portal.errors import Conflict, NotAllowed, ServiceError
 from portal.extensions import db
 from portal.feedback.models import ServiceCategory
 from portal.outbox.models import OutboxMessage
+from portal.suppliers.models import ServiceContract
 from portal.surveys import reports, services
 from portal.surveys.models import (
     QuestionKind,
@@ -349,6 +350,31 @@ def test_by_supplier_figures_keep_the_supplier_of_publication(app):
     score, = scores[old_supplier]
     assert (score.round_id, score.category_label, score.rate, score.valid_responses) == (
         round_id, "物业保洁", 50.0, 2)
+
+
+def test_the_snapshot_follows_renewals_and_leaves_out_an_ended_contract(app):
+    """Publication snapshots the supplier under the contract in force that day: a renewal in
+    force passes to its supplier; a contract ended with no successor leaves no supplier."""
+    renewed, ended = make_category(app, name="物业保洁"), make_category(app, name="绿化养护")
+    old_supplier = make_supplier(app, name="金山物业有限公司")
+    new_supplier = make_supplier(app, name="新城保洁有限公司")
+    last_year = today(app) - timedelta(days=30)
+    old = make_contract(app, old_supplier, renewed, starts_on=last_year - timedelta(days=364),
+                        ends_on=last_year)
+    new = make_contract(app, new_supplier, renewed, starts_on=last_year + timedelta(days=1),
+                        ends_on=today(app) + timedelta(days=300))
+    gone = make_contract(app, old_supplier, ended, starts_on=last_year - timedelta(days=364),
+                         ends_on=last_year)
+    with app.test_request_context(), write_transaction():
+        db.session.get(ServiceContract, old).successor_id = new
+        db.session.get(ServiceCategory, renewed).contract_id = old
+        db.session.get(ServiceCategory, ended).contract_id = gone
+    round_id = make_round(app, make_questionnaire(app, [renewed, ended]))
+    with app.test_request_context():
+        snapshot = {row.category_id: (row.supplier_id, row.contract_id) for row in
+                    db.session.scalars(sa.select(RoundCategory)
+                                       .where(RoundCategory.round_id == round_id))}
+    assert snapshot == {renewed: (new_supplier, new), ended: (None, None)}
 
 
 def test_supplier_satisfaction_keeps_the_latest_rounds(app):

@@ -369,3 +369,57 @@ def test_reminding_an_anonymous_round_writes_to_every_invitee(app, login_as):
     assert "已向全部 2 名受邀人发送提醒（匿名调查）。" in response.get_data(as_text=True)
     for email in ("done@example.com", "waiting@example.com"):
         assert outbox_for(app, email)[-1].template == "survey_reminder"
+
+
+def test_a_draft_whose_closing_date_passed_is_not_published(app, login_as):
+    from portal.database import write_transaction
+    from portal.surveys.models import RoundCategory, RoundStatus
+
+    round_id = make_round(app, publish=False)
+    with app.test_request_context(), write_transaction():
+        db.session.get(SurveyRound, round_id).closes_on = today(app) - timedelta(days=1)
+    staff = login_as("staff")
+    url = f"/surveys/rounds/{round_id}"
+    assert f'action="{url}/publish"' not in staff.get(url).get_data(as_text=True)  # hidden
+    refused = staff.post(f"{url}/publish", data={**form_data(staff, url),
+                                                  "expected_status": "draft"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="closes_on-error"' in html and "截止日期不能早于今天" in html
+    with app.app_context():
+        survey = db.session.get(SurveyRound, round_id)
+        assert survey.status == RoundStatus.DRAFT and survey.version_id is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RoundCategory)) == 0
+
+
+def test_a_round_past_its_closing_date_is_not_closed_again(app, login_as):
+    from portal.database import write_transaction
+    from portal.surveys.models import RoundStatus
+
+    round_id = make_round(app)
+    with app.test_request_context(), write_transaction():
+        db.session.get(SurveyRound, round_id).closes_on = today(app) - timedelta(days=2)
+    staff = login_as("staff")
+    url = f"/surveys/rounds/{round_id}"
+    assert f'action="{url}/close"' not in staff.get(url).get_data(as_text=True)
+    refused = staff.post(f"{url}/close", data={**form_data(staff, url),
+                                                "expected_status": "open"})
+    assert refused.status_code == 409
+    assert "本次调查已于截止日期" in refused.get_data(as_text=True)
+    with app.app_context():
+        survey = db.session.get(SurveyRound, round_id)
+        assert survey.status == RoundStatus.OPEN and survey.closed_on is None
+
+
+def test_publishing_a_published_round_says_who_published_it(app, login_as):
+    round_id = make_round(app, publish=False)
+    first, second = login_as("staff", name="周海燕"), login_as("staff")
+    url = f"/surveys/rounds/{round_id}"
+    seen = form_data(second, url)  # the second page still offers "publish"
+    assert first.post(f"{url}/publish", data={**form_data(first, url),
+                                               "expected_status": "draft"}).status_code == 303
+    late = second.post(f"{url}/publish", data={**seen, "expected_status": "draft"})
+    html = late.get_data(as_text=True)
+    assert late.status_code == 409
+    assert "该调查刚刚被周海燕改为“进行中”" in html
+    assert f'action="{url}/publish"' not in html and f'action="{url}/close"' in html
