@@ -508,6 +508,9 @@ def submit_response(token: str, data: AnswerInput) -> SurveyResponse:
     invitation_id = invitation.id
     try:
         with write_transaction():
+            # Closed meanwhile? Decided on the round as it is now (a close holds this lock).
+            if not locked(survey).accepts_answers(local_today()):
+                raise NotAllowed(ROUND_CLOSED)
             marked = db.session.execute(
                 sa.update(SurveyInvitation)
                 .where(SurveyInvitation.id == invitation_id,
