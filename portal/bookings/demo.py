@@ -141,6 +141,8 @@ def load_bookings(context: dict) -> None:
         if bride is not None:
             hall = venues[-1]
             day = today + timedelta(days=(5 - today.weekday()) % 7 + 14)  # a Saturday
+            while any((hall.id, day, s) in taken for s in ("afternoon", "evening")):
+                day += timedelta(days=7)  # the hall is booked then: the Saturday after
             wedding = Booking(client_id=bride.id, status=BookingStatus.APPROVED,
                               rate_kind=pricing.RateKind.EXTERNAL, title="黄晓梅、陈立新 喜宴",
                               headcount=280, layout="banquet",
