@@ -132,10 +132,10 @@ class Browser:
 def upload(browser: Browser, path: str, page: str, field: str, content: bytes, name: str):
     response = browser.post(path, {field: (io.BytesIO(content), name)}, page)
     if response.status_code != 303:
-        body = response.get_data(as_text=True)
-        error = re.search(r'class="error"[^>]*>([^<]*)', body)
-        fail(f"upload of {name} to {path}: {response.status_code} "
-             f"{error.group(1) if error else body[:300]}")
+        error = re.search(r'class="error"[^>]*>([^<]*)', response.get_data(as_text=True))
+        reason = ("a server error (its traceback is above)" if response.status_code >= 500
+                  else error.group(1) if error else "")
+        fail(f"upload of {name} to {path}: {response.status_code} {reason}")
     print(f"  uploaded {name} ({len(content)} bytes) -> {response.headers['Location']}")
 
 
