@@ -48,6 +48,7 @@ from portal.outbox.models import OutboxMessage  # noqa: E402
 from portal.rentals.models import Lease, Room, RoomPhoto, Tenant  # noqa: E402
 from portal.suppliers.models import ServiceContract, Supplier  # noqa: E402
 from portal.surveys.models import Questionnaire, SurveyInvitation, SurveyRound  # noqa: E402
+from tests.helpers import hand_written_pdf  # noqa: E402  (runtime packages only)
 
 BASE_URL = "https://portal.localhost"  # production cookies are Secure
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -72,29 +73,6 @@ OTHER_VALUES = {"filename": ["css/portal.css"], "token": ["not-a-token"]}
 def fail(message: str) -> None:
     print(f"SMOKE FAILED: {message}", file=sys.stderr)
     sys.exit(1)
-
-
-def minimal_pdf() -> bytes:
-    """A one-page PDF with a line of text, written by hand (no PDF library needed here)."""
-    stream = b"BT /F1 12 Tf 20 100 Td (Service contract HT-SMOKE) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = b"%PDF-1.7\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    start = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, start)
-    return out
 
 
 def png(colour: str) -> bytes:
@@ -153,7 +131,8 @@ def uploads(app, staff: Browser) -> None:
         venue_id = first_id(Venue)
         room_id = first_id(Room)
     contract = f"/suppliers/contracts/{contract_id}"
-    upload(staff, f"{contract}/upload", contract, "document", minimal_pdf(), "委托服务协议.pdf")
+    upload(staff, f"{contract}/upload", contract, "document", hand_written_pdf(b"", b"HT-SMOKE"),
+           "委托服务协议.pdf")
     with staff.get(f"{contract}/document") as download:
         if download.status_code != 200 or not download.data.startswith(b"%PDF-"):
             fail(f"the stored contract PDF: {download.status_code}")

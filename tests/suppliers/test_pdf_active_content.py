@@ -2,8 +2,9 @@
 XFA forms) is refused through the real upload route, beside the field, and nothing is stored;
 a plain PDF, one with a web link or one that opens on a page, is accepted.
 
-The malicious files are built with pypdf's object model (the same in pypdf 5, 6 and 7; the
-writer's ``add_js`` helper is gone in 7) the way PDF producers write them.
+The files are built with pypdf's object model (the same in pypdf 5, 6 and 7; the writer's
+``add_js`` helper is gone in 7) the way PDF producers write them, and one by hand with its
+names hex-escaped (``/J#61vaScript``), which readers decode.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 from pypdf import PdfWriter
@@ -28,7 +30,7 @@ from portal.suppliers.models import ServiceContract, Supplier
 from portal.suppliers.services import DOCUMENT_FOLDER
 from portal.uploads import upload_root
 from tests.feedback.factories import make_category, make_contract, make_supplier
-from tests.helpers import form_data
+from tests.helpers import form_data, hand_written_pdf
 
 REFUSED_ZH = "此 PDF 文件含有活动内容"
 REFUSED_EN = "This PDF file contains active content"
@@ -125,43 +127,6 @@ def _rich_media(writer: PdfWriter) -> None:
     writer.pages[0][_name("/Annots")] = ArrayObject([writer._add_object(annotation)])
 
 
-def _raw_pdf(catalog_extra: bytes) -> bytes:
-    """A one-page PDF written by hand (xref offsets computed), its catalog extended."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
-               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
-    out, offsets = b"%PDF-1.7\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    start = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, start)
-    return out
-
-
-def _obfuscated_javascript(writer: PdfWriter) -> None:
-    """Stands for the hand-written file of ``_pdf``: names may spell letters as #xx."""
-
-
-MALICIOUS: dict[str, Callable[[PdfWriter], None]] = {
-    "document JavaScript (names tree)": _document_javascript,
-    "OpenAction running JavaScript": _open_action_javascript,
-    "OpenAction GoTo chained to JavaScript": _open_action_chain,
-    "page additional action": _page_additional_action,
-    "document additional action": _catalog_additional_action,
-    "embedded file": _attachment,
-    "Launch link": _launch,
-    "Launch on opening": _launch_on_open,
-    "AcroForm with XFA": _xfa,
-    "form field script": _form_field_script,
-    "RichMedia annotation": _rich_media,
-    "hex-escaped JavaScript name": _obfuscated_javascript,
-}
-
-
 def _pdf(change: Callable[[PdfWriter], None] | None = None) -> bytes:
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
@@ -169,9 +134,30 @@ def _pdf(change: Callable[[PdfWriter], None] | None = None) -> bytes:
         change(writer)
     buffer = io.BytesIO()
     writer.write(buffer)
-    if change is _obfuscated_javascript:  # /S /JavaScript /JS (...), each name hex-escaped
-        return _raw_pdf(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>")
     return buffer.getvalue()
+
+
+def _hex_escaped_javascript() -> bytes:
+    """/S /JavaScript /JS (...) on opening, each name spelt with a #xx escape."""
+    return hand_written_pdf(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>")
+
+
+MALICIOUS: dict[str, Callable[[], bytes]] = {
+    **{case: partial(_pdf, change) for case, change in {
+        "document JavaScript (names tree)": _document_javascript,
+        "OpenAction running JavaScript": _open_action_javascript,
+        "OpenAction GoTo chained to JavaScript": _open_action_chain,
+        "page additional action": _page_additional_action,
+        "document additional action": _catalog_additional_action,
+        "embedded file": _attachment,
+        "Launch link": _launch,
+        "Launch on opening": _launch_on_open,
+        "AcroForm with XFA": _xfa,
+        "form field script": _form_field_script,
+        "RichMedia annotation": _rich_media,
+    }.items()},
+    "hex-escaped JavaScript name": _hex_escaped_javascript,
+}
 
 
 def _stored_documents(app) -> list[str]:
@@ -193,7 +179,7 @@ def _upload(app, login_as, content: bytes, lang: str = "zh"):
 @pytest.mark.parametrize("case", MALICIOUS)
 def test_a_pdf_with_active_content_is_refused_beside_the_field_and_nothing_is_stored(
         app, login_as, case):
-    content = _pdf(MALICIOUS[case])
+    content = MALICIOUS[case]()
     before = _stored_documents(app)
     response, contract_id = _upload(app, login_as, content)
     assert response.status_code == 422
@@ -241,11 +227,28 @@ def _open_with_go_to(writer: PdfWriter) -> None:
         "/GoTo", D=ArrayObject([writer.pages[0].indirect_reference, _name("/Fit")])))
 
 
-@pytest.mark.parametrize("change", [None, _web_link, _open_on_page, _open_with_go_to],
-                         ids=["plain", "web link", "opens on a page", "GoTo action on open"])
-def test_a_pdf_without_active_content_is_accepted(app, login_as, change):
+def _go_to_loop(writer: PdfWriter) -> None:
+    """A /GoTo on opening whose /Next is itself: harmless, and the walk must end."""
+    go_to = _action("/GoTo", D=ArrayObject([writer.pages[0].indirect_reference, _name("/Fit")]))
+    reference = writer._add_object(go_to)
+    go_to[_name("/Next")] = reference
+    writer._root_object[_name("/OpenAction")] = reference
+
+
+CLEAN: dict[str, Callable[[], bytes]] = {
+    "plain": _pdf,
+    "web link": partial(_pdf, _web_link),
+    "opens on a page": partial(_pdf, _open_on_page),
+    "GoTo action on open": partial(_pdf, _open_with_go_to),
+    "GoTo chain looping on itself": partial(_pdf, _go_to_loop),
+    "hand-written (the smoke test's)": hand_written_pdf,
+}
+
+
+@pytest.mark.parametrize("case", CLEAN)
+def test_a_pdf_without_active_content_is_accepted(app, login_as, case):
     before = _stored_documents(app)
-    response, contract_id = _upload(app, login_as, _pdf(change))
+    response, contract_id = _upload(app, login_as, CLEAN[case]())
     assert response.status_code == 303
     with app.app_context():
         name = db.session.get(ServiceContract, contract_id).document_file
