@@ -12,10 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portal-smoke-XXXXXX")
-had_build=$([ -e build ] && echo 1 || echo 0)
+# setuptools builds in the checkout: remove what it leaves there, unless it was there before
+left_by_build=$(for path in build bureau_portal.egg-info; do [ -e "$path" ] || echo "$path"; done)
 cleanup() {
   rm -rf "$WORK"
-  if [ "$had_build" = 0 ]; then rm -rf build; fi  # setuptools' in-tree build folder
+  for path in $left_by_build; do rm -rf "$path"; done
 }
 trap cleanup EXIT
 started=$SECONDS
