@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app portal
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres test-browser install install-dev translations \
-        extract-messages lint bench bench-deps browser-deps redis serve-prod clean
+        extract-messages lint bench bench-deps browser-deps redis serve-prod smoke-prod clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ test: install-dev browser-deps redis lint
 	else \
 	  echo "PORTAL_TEST_DATABASE_URL is not set: PostgreSQL run skipped (make test-postgres runs it)"; \
 	fi
+
+# A production install works: a fresh venv with `pip install .` only (no dev extras), the
+# translations, a migrated SQLite database with the demo data, then every GET route and the
+# document and photo uploads through the app (.ci/smoke_prod_install.sh; .ci/run runs it).
+smoke-prod: system-deps
+	PYTHON=$(PYTHON) bash .ci/smoke_prod_install.sh
 
 test-sqlite: install-dev redis
 	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest

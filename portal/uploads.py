@@ -171,8 +171,68 @@ def _document_label(upload) -> str:
     return label[-200:] or "document"
 
 
+# Active content: what a PDF reader runs, opens or plays by itself. A signed contract or an
+# integrity agreement never needs it, so a PDF carrying any is refused (not rewritten: a
+# rewritten file is no longer the document that was signed, and refusing cannot miss a case
+# the rewriting forgot). Keys that mean it wherever they are found:
+_ACTIVE_KEYS = frozenset({
+    "/JS", "/JavaScript",  # a script, or the document-level names tree of scripts
+    "/AA",  # additional actions: on open, close, save, print, page or field events
+    "/EmbeddedFiles", "/EF",  # attached files (the names tree, a file specification's files)
+    "/RichMediaContent", "/RichMediaSettings", "/XFA",  # Flash/3D media, XFA forms
+})
+# /Type or /Subtype values that mean it: embedded files and media, file attachments.
+_ACTIVE_TYPES = frozenset({"/EmbeddedFile", "/FileAttachment", "/RichMedia", "/Screen",
+                           "/Movie", "/Sound", "/3D"})
+# Actions (under /A, /Next, /OpenAction, or with /Type /Action) that only move within the
+# document or follow a link; every other kind (/JavaScript, /Launch, /SubmitForm, /ImportData,
+# /GoToR, /GoToE, /Rendition...) is active. Opening the file may only go to a page.
+_HARMLESS_ACTIONS = frozenset({"/GoTo", "/URI", "/Named"})
+_HARMLESS_OPEN_ACTIONS = frozenset({"/GoTo"})
+_ACTION_KEYS = frozenset({"/A", "/Next", "/OpenAction"})
+
+
+def _has_active_content(root) -> bool:
+    """Whether anything reachable from the PDF's catalog is active content (see above): the
+    catalog and its /OpenAction, the names tree, /AcroForm and its fields, every page with
+    its annotations and their actions, outlines, action chains (/Next)... One walk over the
+    object graph (each indirect object once); streams are not decoded."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    def name(value):
+        value = value.get_object() if isinstance(value, IndirectObject) else value
+        return str(value) if isinstance(value, NameObject) else None
+
+    seen: set[tuple[int, int]] = set()
+    stack = [(root, None)]  # (object, the key it was found under)
+    while stack:
+        item, key = stack.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            if not _ACTIVE_KEYS.isdisjoint(item.keys()):
+                return True
+            kind = name(item.get("/Type"))
+            if kind in _ACTIVE_TYPES or name(item.get("/Subtype")) in _ACTIVE_TYPES:
+                return True
+            if "/S" in item and (key in _ACTION_KEYS or kind == "/Action"):
+                allowed = _HARMLESS_OPEN_ACTIONS if key == "/OpenAction" else _HARMLESS_ACTIONS
+                if name(item.get("/S")) not in allowed:
+                    return True
+            stack.extend((value, child) for child, value in dict.items(item))
+        elif isinstance(item, ArrayObject):
+            # a /Next array is a chain of actions; an /OpenAction array is a destination
+            inherited = key if key in ("/Next", "/A") else None
+            stack.extend((value, inherited) for value in item)
+    return False
+
+
 def _check_pdf(data: bytes, field: str) -> None:
-    """A PDF is accepted only if it starts like one and pypdf can read its pages."""
+    """A PDF is accepted only if it starts like one, pypdf can read its pages and it carries
+    no active content (scripts, automatic or launch actions, embedded files or media, XFA)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -182,6 +242,10 @@ def _check_pdf(data: bytes, field: str) -> None:
             raise ServiceError(_l("Encrypted PDF files are not accepted."), field=field)
         if len(reader.pages) < 1:
             raise ServiceError(_l("The PDF file has no pages."), field=field)
+        if _has_active_content(reader.trailer.raw_get("/Root")):
+            raise ServiceError(_l("This PDF file contains active content (scripts, automatic "
+                                  "actions, embedded files or media) and is not accepted: "
+                                  "print or save it again as a plain PDF."), field=field)
     except ServiceError:
         raise
     except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError,

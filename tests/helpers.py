@@ -1,5 +1,8 @@
 """Helpers shared by tests: today in the bureau's time zone, reading the outbox, extracting
-links, firing requests at once."""
+links, firing requests at once, a hand-written PDF.
+
+Runtime packages only (no pytest): tests/smoke/prod_smoke.py imports it in a production
+install."""
 
 from __future__ import annotations
 
@@ -68,3 +71,28 @@ def all_at_once(count: int, work: Callable[[int], object], timeout: float = 120)
     for thread in threads:
         thread.join(timeout=timeout)
     return results
+
+
+def hand_written_pdf(catalog: bytes = b"", text: bytes = b"Service contract") -> bytes:
+    """A one-page PDF written byte by byte (its xref offsets computed) with ``catalog`` added
+    to its catalog dictionary and ``text`` as its one line: no PDF library needed, and any
+    structure a library would not write (hex-escaped names...) can be made."""
+    stream = b"BT /F1 12 Tf 20 100 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.7\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    start = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, start)
+    return out

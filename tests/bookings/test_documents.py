@@ -17,7 +17,7 @@ from tests.conftest import make_user
 
 
 def pdf_text(data: bytes) -> str:
-    """The PDF's text, read back with pypdf (a dev dependency)."""
+    """The PDF's text, read back with pypdf."""
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
