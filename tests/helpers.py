@@ -27,12 +27,13 @@ def bureau_today(app) -> date:
 _LINK = re.compile(r"https?://\S+")
 
 
-def outbox_for(app, recipient: str) -> list[OutboxMessage]:
+def outbox_for(app, recipient: str, template: str | None = None) -> list[OutboxMessage]:
+    """The mails queued for ``recipient`` (of one ``template`` when given), oldest first."""
     with app.app_context():
-        messages = list(db.session.scalars(
-            sa.select(OutboxMessage).where(OutboxMessage.recipient == recipient)
-            .order_by(OutboxMessage.id)
-        ))
+        stmt = sa.select(OutboxMessage).where(OutboxMessage.recipient == recipient)
+        if template is not None:
+            stmt = stmt.where(OutboxMessage.template == template)
+        messages = list(db.session.scalars(stmt.order_by(OutboxMessage.id)))
         db.session.expunge_all()
         return messages
 

@@ -147,7 +147,7 @@ EXPECTED = {
     "rentals.leases": ({}, staff_only()),
     "rentals.lease_new": ({}, staff_only()),
     "rentals.lease_edit": ({"lease_id": "{lease_id}"}, staff_only()),
-    "rentals.lease_rent_hint": ({}, staff_only()),
+    "rentals.lease_room_check": ({}, staff_only()),
     # another tenant's lease: 404 for a client, as if it did not exist
     "rentals.lease": ({"lease_id": "{lease_id}"}, {"anonymous": LOGIN, "client": 404,
                                                    "supervisor": 403, "staff": 200,

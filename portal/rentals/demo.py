@@ -162,7 +162,7 @@ def load_rentals(context: dict) -> None:
                     rent_free_until=_first_of_month(today, 13) - timedelta(days=1),
                     deposit_due_fen=4_000_000, yearly_increase_pct=Decimal("3"),
                     note="朱泾二食堂资产招标租赁，含厨房设备")
-    services.record_deposit(canteen, 4_000_000, start)
+    services.record_deposit(staff, canteen, 4_000_000, start)
     _pay_periods(staff, canteen, today - timedelta(days=200), "canteen")
 
     # The research society (the demo client's organisation): monthly, the last two months
@@ -170,7 +170,7 @@ def load_rentals(context: dict) -> None:
     start = _first_of_month(today, 10)
     society = lease("society", [("区政府大院2号楼", "301"), ("区政府大院2号楼", "302")], start,
                     _years_later(start, 2), deposit_due_fen=810_000)
-    services.record_deposit(society, 810_000, start)
+    services.record_deposit(staff, society, 810_000, start)
     _pay_periods(staff, society, today - timedelta(days=62), "society")
 
     # A shop at the compound gate, paid up.
@@ -189,7 +189,7 @@ def load_rentals(context: dict) -> None:
     end = today - timedelta(days=150)
     ended = lease("ended", [("区政府大院1号楼", "103")], end - timedelta(days=729), end,
                   deposit_due_fen=346_500)
-    services.record_deposit(ended, 346_500, end - timedelta(days=729))
+    services.record_deposit(staff, ended, 346_500, end - timedelta(days=729))
     _pay_periods(staff, ended, end - timedelta(days=45), "ended")
     services.transition(ended, "end", staff)
 

@@ -106,6 +106,7 @@ class LeaseActionForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)],
                            filters=[strip_filter])
     terminated_on = DateField(_l("Last day of the lease"), validators=[Optional()])
+    expected_status = HiddenField()  # the state the page showed
 
 
 class RenewForm(FlaskForm):
@@ -120,6 +121,7 @@ class RenewForm(FlaskForm):
 class DepositForm(FlaskForm):
     deposit_received = _amount(_l("Deposit received (yuan)"), required=True)
     received_on = DateField(_l("Received on"), validators=[_date_required()])
+    expected_status = HiddenField()  # the deposit's state the page showed
 
 
 class SettleDepositForm(FlaskForm):
@@ -129,6 +131,7 @@ class SettleDepositForm(FlaskForm):
                                      validators=[Optional(), Length(max=1000)],
                                      filters=[strip_filter])
     settled_on = DateField(_l("Settled on"), validators=[_date_required()])
+    expected_status = HiddenField()  # the deposit's state the page showed
 
 
 class PaymentForm(FlaskForm):

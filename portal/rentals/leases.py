@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,11 +25,12 @@ from ..authz import role_required, staff_required, visible_or_404
 from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db
-from ..htmx import is_partial, redirect_to, render, render_form_errors, trigger
+from ..htmx import is_htmx, is_partial, redirect_to, render, render_form_errors, trigger
 from ..i18n import money
 from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
+from ..workflow import StaleRecord
 from . import bp, services
 from .forms_leases import (
     DepositForm,
@@ -42,6 +43,7 @@ from .forms_leases import (
     to_yuan,
 )
 from .models import (
+    DepositStatus,
     Lease,
     LeaseRoom,
     LeaseStatus,
@@ -225,7 +227,7 @@ def _lease_form_page(lease: Lease | None):
     action = (url_for("rentals.lease_edit", lease_id=lease.id) if lease is not None
               else url_for("rentals.lease_new"))
     context = {"form": form, "lease": lease, "action": action,
-               "hint": _rent_hint(form.room_ids.data)}
+               **_room_check(form.room_ids.data, form.start.data, form.end.data, lease)}
     if request.method == "POST":
         return render_form_errors("rentals/lease_form.html", "form", **context)
     return render("rentals/lease_form.html", **context)
@@ -241,19 +243,30 @@ def lease_new():
 @staff_required
 def lease_edit(lease_id: int):
     lease = visible_or_404(Lease, lease_id, selectinload(Lease.rooms))
-    if lease.status not in (L.DRAFT, L.ACTIVE):
+    if not services.can_edit(_user(), lease):
         flash(_("Lease %(ref)s can no longer be changed (%(status)s).", ref=lease.reference,
                 status=L.LABELS[lease.status]), "warning")
         return redirect_to(url_for("rentals.lease", lease_id=lease.id))
     return _lease_form_page(lease)
 
 
-@bp.route("/leases/rent-hint")
+def _room_check(room_ids, start, end, lease: Lease | None) -> dict:
+    return {"hint": _rent_hint(room_ids),
+            "check": services.room_warnings(room_ids, start, end,
+                                            lease.id if lease is not None else None)}
+
+
+@bp.route("/leases/room-check")
 @staff_required
-def lease_rent_hint():
-    """The rent hint while rooms are chosen (htmx), computed on the server."""
-    return render("rentals/_lease_rent_hint.html",
-                  hint=_rent_hint(request.args.getlist("room_ids", type=int)))
+def lease_room_check():
+    """While rooms and days are chosen (htmx): their rent at area × standard, and at once
+    whether another lease holds them over those days, before the draft reaches the admin."""
+    form = LeaseForm(request.args, meta={"csrf": False})
+    lease_id = request.args.get("lease_id", type=int)
+    lease = visible_or_404(Lease, lease_id) if lease_id else None
+    return render("rentals/_lease_room_check.html",  # an unreadable date is None: no check
+                  **_room_check(request.args.getlist("room_ids", type=int), form.start.data,
+                                form.end.data, lease))
 
 
 # --- one lease -------------------------------------------------------------------------------
@@ -266,18 +279,17 @@ def _payment_form(today: date) -> PaymentForm:
 
 def _lease_context(lease: Lease, **given) -> dict:
     """Everything the lease page shows; ``given`` replaces a form (with its errors) or adds
-    a notice shown inside a block."""
+    a notice shown inside a block.  What a user may do comes from the services (the
+    workflows' tables), never decided here."""
     user = _user()
     staff = _is_staff(user)
     today = services.today()
     leased = services.leased_among([item.room_id for item in lease.rooms])
     successors = list(db.session.scalars(sa.select(Lease).where(
         Lease.predecessor_id == lease.id).order_by(Lease.id)))
-    renewable = staff and lease.status == L.ACTIVE and not any(
+    renewable = services.can_renew(user, lease) and not any(
         s.status in OPEN for s in successors)
-    deposit_open = staff and lease.deposit_settled_on is None
-    settleable = deposit_open and lease.deposit_received_fen > 0 and lease.status in (
-        L.ACTIVE, L.ENDED, L.TERMINATED)
+    deposit_steps = {step.name for step in services.DEPOSIT_FLOW.offered(lease, user)}
     return {
         "lease": lease, "today": today, "is_staff": staff,
         "balance": services.lease_balance(lease, today),
@@ -285,9 +297,9 @@ def _lease_context(lease: Lease, **given) -> dict:
         "room_states": {item.room_id: services.room_status(item.room, leased)
                         for item in lease.rooms},
         "successors": successors,
-        "actions": services.actions_for(user, lease) if staff else [],
-        "can_edit": staff and lease.status in (L.DRAFT, L.ACTIVE),
-        "can_pay": staff and lease.status == L.ACTIVE,
+        "actions": services.offered(user, lease),
+        "can_edit": services.can_edit(user, lease),
+        "can_pay": services.can_record_payment(user, lease),
         "in_force": lease.status in (L.ACTIVE, L.ENDED, L.TERMINATED),
         "action_form": given.get("action_form") or LeaseActionForm(
             formdata=None, terminated_on=today),
@@ -297,18 +309,38 @@ def _lease_context(lease: Lease, **given) -> dict:
         "deposit_form": given.get("deposit_form") or (
             DepositForm(formdata=None, received_on=today,
                         deposit_received=to_yuan(lease.deposit_due_fen or None))
-            if deposit_open else None),
+            if "receive" in deposit_steps else None),
         "settle_form": given.get("settle_form") or (
             SettleDepositForm(formdata=None, settled_on=today,
                               returned=to_yuan(lease.deposit_received_fen))
-            if settleable else None),
+            if "settle" in deposit_steps else None),
         "payment_form": given.get("payment_form") or _payment_form(today),
         "notices": given.get("notices", {}),
         "history": history_for(lease) if staff else None,
         "status_labels": L.LABELS, "status_badge": STATUS_BADGE, "room_badge": ROOM_BADGE,
         "room_labels": RoomStatus.LABELS, "cycle_labels": PaymentCycle.LABELS,
-        "method_labels": PaymentMethod.LABELS,
+        "method_labels": PaymentMethod.LABELS, "deposit_labels": DepositStatus.LABELS,
     }
+
+
+def _refused(lease_id: int, error: ServiceError, form) -> tuple[Lease, int]:
+    """A step refused: the lease as it is now (someone may have moved it on) and the
+    answer's status: 409 when the record moved on or the step is no longer possible, 422
+    for a value beside its field."""
+    apply_to_form(form, error)
+    db.session.rollback()
+    lease = visible_or_404(Lease, lease_id, *LEASE_PAGE)
+    status = 409 if isinstance(error, StaleRecord) or error.field is None else 422
+    return lease, status
+
+
+def _in_place(response, target: str):
+    """A 409 answer to htmx replaces the block it was about (the page's error handling
+    would otherwise put it in the message area)."""
+    if is_htmx():
+        response.headers["HX-Retarget"] = target
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _lease_url(lease: Lease, anchor: str = "") -> str:
@@ -337,23 +369,25 @@ def lease_page(lease_id: int):
 @staff_required
 def lease_act(lease_id: int, action: str):
     lease = visible_or_404(Lease, lease_id)
+    if action not in services.WORKFLOW.transitions:
+        abort(404)
     form = LeaseActionForm()
+    status = 422
     if form.validate_on_submit():
-        on = form.terminated_on.data if action == "terminate" else None
-        if action == "terminate" and on is None:
-            form.terminated_on.errors = [_("Choose the last day of the lease.")]
+        try:
+            lease = services.transition(
+                lease, action, _user(), reason=form.reason.data or "",
+                on=form.terminated_on.data if action == "terminate" else None,
+                expected=form.expected_status.data or None)
+        except ServiceError as error:
+            lease, status = _refused(lease_id, error, form)
         else:
-            try:
-                services.transition(lease, action, _user(), reason=form.reason.data or "",
-                                    on=on)
-            except ServiceError as error:
-                apply_to_form(form, error)
-            else:
-                flash(_("Lease %(ref)s: %(status)s.", ref=lease.reference,
-                        status=L.LABELS[lease.status]), "success")
-                return redirect_to(_lease_url(lease))
-    return render_form_errors("rentals/lease.html", "actions",
-                              **_lease_context(lease, action_form=form, failed_action=action))
+            flash(_("Lease %(ref)s: %(status)s.", ref=lease.reference,
+                    status=L.LABELS[lease.status]), "success")
+            return redirect_to(_lease_url(lease))
+    response = render("rentals/lease.html", "actions", status=status,
+                      **_lease_context(lease, action_form=form, failed_action=action))
+    return _in_place(response, "#lease-actions") if status == 409 else response
 
 
 @bp.route("/leases/<int:lease_id>/renew", methods=["POST"])
@@ -368,6 +402,8 @@ def lease_renew(lease_id: int):
                                        form.rent_override_reason.data or "")
         except ServiceError as error:
             apply_to_form(form, error)
+            db.session.rollback()
+            lease = visible_or_404(Lease, lease_id, *LEASE_PAGE)
         else:
             flash(_("Renewal %(ref)s is drafted; check it and submit it for approval.",
                     ref=successor.reference), "success")
@@ -376,40 +412,46 @@ def lease_renew(lease_id: int):
                               **_lease_context(lease, renew_form=form))
 
 
+def _deposit_step(lease_id: int, form, step) -> object:
+    """The deposit block's forms: ``step(lease, expected)`` takes the step; the block again
+    with the news, or with the refusal (409 when someone moved the deposit on)."""
+    lease = visible_or_404(Lease, lease_id)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            lease = step(lease, form.expected_status.data or None)
+        except ServiceError as error:
+            lease, status = _refused(lease_id, error, form)
+            if status == 409:  # the deposit as it is now, with the news; no stale form
+                return _in_place(render("rentals/lease.html", "deposit", status=status,
+                                        **_lease_context(lease, notices={
+                                            "deposit_refused": str(error.message)})),
+                                 "#deposit")
+        else:
+            message = (_("The deposit is settled.") if lease.deposit_status == "settled"
+                       else _("The deposit received is recorded."))
+            return _saved(lease, "deposit", message, "depositChanged")
+    given = {"settle_form" if isinstance(form, SettleDepositForm) else "deposit_form": form}
+    return render("rentals/lease.html", "deposit", status=status,
+                  **_lease_context(lease, **given))
+
+
 @bp.route("/leases/<int:lease_id>/deposit", methods=["POST"])
 @staff_required
 def lease_deposit(lease_id: int):
-    lease = visible_or_404(Lease, lease_id)
     form = DepositForm()
-    if form.validate_on_submit():
-        try:
-            services.record_deposit(lease, to_fen(form.deposit_received.data),
-                                    form.received_on.data)
-        except ServiceError as error:
-            apply_to_form(form, error)
-        else:
-            return _saved(lease, "deposit", _("The deposit received is recorded."),
-                          "depositChanged")
-    return render_form_errors("rentals/lease.html", "deposit",
-                              **_lease_context(lease, deposit_form=form))
+    return _deposit_step(lease_id, form, lambda lease, expected: services.record_deposit(
+        _user(), lease, to_fen(form.deposit_received.data), form.received_on.data,
+        expected=expected))
 
 
 @bp.route("/leases/<int:lease_id>/deposit/settle", methods=["POST"])
 @staff_required
 def lease_deposit_settle(lease_id: int):
-    lease = visible_or_404(Lease, lease_id)
     form = SettleDepositForm()
-    if form.validate_on_submit():
-        try:
-            services.settle_deposit(lease, to_fen(form.returned.data),
-                                    to_fen(form.deducted.data) or 0,
-                                    form.deduction_reason.data or "", form.settled_on.data)
-        except ServiceError as error:
-            apply_to_form(form, error)
-        else:
-            return _saved(lease, "deposit", _("The deposit is settled."), "depositChanged")
-    return render_form_errors("rentals/lease.html", "deposit",
-                              **_lease_context(lease, settle_form=form))
+    return _deposit_step(lease_id, form, lambda lease, expected: services.settle_deposit(
+        _user(), lease, to_fen(form.returned.data), to_fen(form.deducted.data) or 0,
+        form.deduction_reason.data or "", form.settled_on.data, expected=expected))
 
 
 @bp.route("/leases/<int:lease_id>/payments", methods=["POST"])
@@ -426,6 +468,8 @@ def record_payment(lease_id: int):
                 form.receipt_no.data or "", form.idempotency_key.data or "")
         except ServiceError as error:
             apply_to_form(form, error)
+            db.session.rollback()
+            lease = visible_or_404(Lease, lease_id, *LEASE_PAGE)
         else:
             message = (_("A payment of %(amount)s is recorded.", amount=money(payment.amount_fen))
                        if created else _("This payment was recorded already; it is counted "

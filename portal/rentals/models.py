@@ -55,9 +55,24 @@ class LeaseStatus:
     ENDED = "ended"
     TERMINATED = "terminated"
     ALL = (DRAFT, PENDING, ACTIVE, ENDED, TERMINATED)
-    HOLDING = (ACTIVE,)  # the states that occupy rooms
+    # The states whose rooms are held over the lease's period (lease_room.active).  An ended
+    # or terminated lease keeps its true period: a termination shortens it to the last day
+    # instead of switching it off, so the rooms stay leased until then.
+    HOLDING = (ACTIVE, ENDED, TERMINATED)
+    VISIBLE_TO_TENANT = (ACTIVE, ENDED, TERMINATED)  # drafts and pending leases are staff's
     LABELS = {DRAFT: _l("Draft"), PENDING: _l("Awaiting approval"), ACTIVE: _l("Active"),
               ENDED: _l("Ended"), TERMINATED: _l("Terminated")}
+
+
+class DepositStatus:
+    """A lease's deposit: not received yet, received (and held), settled (returned and/or
+    deducted).  Its steps go through the rentals' DEPOSIT_FLOW, like every lifecycle."""
+
+    NONE = "none"
+    RECEIVED = "received"
+    SETTLED = "settled"
+    ALL = (NONE, RECEIVED, SETTLED)
+    LABELS = {NONE: _l("Not received"), RECEIVED: _l("Received"), SETTLED: _l("Settled")}
 
 
 class PaymentCycle:
@@ -154,6 +169,7 @@ class Tenant(Audited, db.Model):
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    user = relationship("User")  # the linked client account, if any
     leases: Mapped[list[Lease]] = relationship(back_populates="tenant",
                                                order_by="Lease.start_date.desc()")
 
@@ -181,6 +197,11 @@ class Lease(Audited, db.Model):
             "AND deposit_deducted_fen >= 0", name="deposit_not_negative"),
         sa.CheckConstraint("deposit_returned_fen + deposit_deducted_fen <= deposit_received_fen",
                            name="deposit_settled_within_received"),
+        sa.CheckConstraint("deposit_status IN ('none', 'received', 'settled')",
+                           name="deposit_status_known"),
+        # A terminated lease knows its last day: its rooms' periods end the day after it.
+        sa.CheckConstraint("status != 'terminated' OR terminated_on IS NOT NULL",
+                           name="terminated_on_known"),
         sa.Index("ix_lease_status_end", "status", "end_date"),
     )
 
@@ -202,6 +223,8 @@ class Lease(Audited, db.Model):
     deposit_deducted_fen: Mapped[int] = mapped_column(default=0)
     deposit_deduction_reason: Mapped[str] = mapped_column(sa.Text, default="")
     deposit_settled_on: Mapped[date | None] = mapped_column(sa.Date)
+    deposit_status: Mapped[str] = mapped_column(sa.String(20), default=DepositStatus.NONE,
+                                                server_default=DepositStatus.NONE)
     terminated_on: Mapped[date | None] = mapped_column(sa.Date)
     reason: Mapped[str] = mapped_column(sa.Text, default="")  # termination or rejection
     predecessor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lease.id"), index=True)
@@ -232,7 +255,8 @@ class Lease(Audited, db.Model):
     def visible_to(cls, user):
         if user.role in Role.BUREAU:
             return sa.true()
-        return cls.tenant_id.in_(sa.select(Tenant.id).where(Tenant.user_id == user.id))
+        return sa.and_(cls.status.in_(LeaseStatus.VISIBLE_TO_TENANT),
+                       cls.tenant_id.in_(sa.select(Tenant.id).where(Tenant.user_id == user.id)))
 
 
 class LeaseRoom(db.Model):
@@ -296,6 +320,10 @@ class Payment(Audited, db.Model):
         sa.CheckConstraint("credit_fen >= 0 AND credit_fen <= amount_fen", name="credit_range"),
         sa.CheckConstraint("method IN ('bank_transfer', 'cash', 'cheque', 'other')",
                            name="method_known"),
+        # A receipt number names one payment (a payment without a receipt has "").
+        sa.Index("uq_payment_receipt_no", "receipt_no", unique=True,
+                 postgresql_where=sa.text("receipt_no != ''"),
+                 sqlite_where=sa.text("receipt_no != ''")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,20 +13,24 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from ..database import is_unique_violation, utcnow, write_transaction
 from ..errors import Conflict, NotAllowed, ServiceError
 from ..extensions import db
-from ..i18n import local_today
+from ..i18n import local_today, money
+from ..outbox.services import queue_email
 from ..periods import is_overlap_violation, overlaps
 from ..roles import Role
 from ..validators import is_valid_resident_id, is_valid_uscc, normalise_code
-from ..workflow import Transition, Workflow
+from ..workflow import Transition, Workflow, locked
 from . import schedule as rent_schedule
 from .models import (
     Building,
+    DepositStatus,
     Lease,
     LeaseRoom,
     LeaseStatus,
@@ -42,8 +46,35 @@ from .models import (
 
 log = logging.getLogger("portal.rentals")
 L = LeaseStatus
+D = DepositStatus
 STAFF = Role.BUREAU
 SYSTEM = "system"
+
+def today() -> date:
+    return local_today()
+
+
+def _runs_out_first(lease: Lease, actor, details) -> None:
+    """"Record as ended" only once the last day has passed."""
+    if lease.end_date >= today():
+        raise NotAllowed(_l("The lease runs until %(date)s; to end it sooner, terminate it "
+                            "early.", date=format_date(lease.end_date, "medium")))
+
+
+def _last_day_within(lease: Lease, actor, details) -> None:
+    """A termination names its last day, within the lease (a page offering the step has
+    not chosen it yet)."""
+    if "on" not in details:
+        return
+    on = details["on"]
+    if on is None:
+        raise ServiceError(_l("Choose the last day of the lease."), field="terminated_on")
+    if not lease.start_date <= on <= lease.end_date:
+        raise ServiceError(_l("The last day must lie within the lease (%(start)s to %(end)s).",
+                              start=format_date(lease.start_date, "medium"),
+                              end=format_date(lease.end_date, "medium")),
+                           field="terminated_on")
+
 
 WORKFLOW = Workflow(
     L.ALL,
@@ -53,14 +84,30 @@ WORKFLOW = Workflow(
         Transition("send_back", (L.PENDING,), L.DRAFT, (Role.ADMIN,), _l("Send back"),
                    needs_reason=True),
         Transition("terminate", (L.ACTIVE,), L.TERMINATED, STAFF, _l("Terminate early"),
-                   needs_reason=True),
-        Transition("end", (L.ACTIVE,), L.ENDED, (*STAFF, SYSTEM), _l("Record as ended")),
+                   needs_reason=True, rule=_last_day_within),
+        Transition("end", (L.ACTIVE,), L.ENDED, (*STAFF, SYSTEM), _l("Record as ended"),
+                   rule=_runs_out_first),
     ],
+    labels=L.LABELS, noun=_l("This lease"),
 )
 
 
-def today() -> date:
-    return local_today()
+def _deposit_returnable(lease: Lease, actor, details) -> None:
+    if lease.status not in (L.ACTIVE, L.ENDED, L.TERMINATED):
+        raise NotAllowed(_l("The deposit is settled on an approved lease."), field="returned")
+
+
+# A lease's deposit: received (a correction of the amount stays "received"), then settled.
+DEPOSIT_FLOW = Workflow(
+    D.ALL,
+    [
+        Transition("receive", (D.NONE, D.RECEIVED), D.RECEIVED, STAFF,
+                   _l("Record the deposit received")),
+        Transition("settle", (D.RECEIVED,), D.SETTLED, STAFF, _l("Settle the deposit"),
+                   rule=_deposit_returnable),
+    ],
+    labels=D.LABELS, noun=_l("The deposit"), status_attr="deposit_status",
+)
 
 
 # --- inventory -------------------------------------------------------------------------------
@@ -226,33 +273,60 @@ def terms_of(lease: Lease) -> rent_schedule.Terms:
         Decimal(lease.yearly_increase_pct or 0))
 
 
-def _clashes(room_ids, start: date, ends_before: date, exclude_lease: int | None = None):
-    stmt = (sa.select(LeaseRoom).where(
-        LeaseRoom.room_id.in_(room_ids), LeaseRoom.active,
+def _clashes(room_ids, start: date, ends_before: date, exclude_lease: int | None = None,
+             statuses=None):
+    """The rooms' lease periods meeting [start, ends_before): active ones (what the database
+    guard refuses), or those of leases in ``statuses`` (pending ones, for a warning)."""
+    stmt = (sa.select(LeaseRoom).join(Lease, Lease.id == LeaseRoom.lease_id).where(
+        LeaseRoom.room_id.in_(room_ids),
+        Lease.status.in_(statuses) if statuses else LeaseRoom.active,
         overlaps(LeaseRoom.starts_on, LeaseRoom.ends_before, start, ends_before))
-        .options(selectinload(LeaseRoom.lease), selectinload(LeaseRoom.room)))
+        .options(selectinload(LeaseRoom.lease), selectinload(LeaseRoom.room))
+        .order_by(LeaseRoom.starts_on, LeaseRoom.id))
     if exclude_lease is not None:
         stmt = stmt.where(LeaseRoom.lease_id != exclude_lease)
     return list(db.session.scalars(stmt))
 
 
-def _check_rooms(rooms: list[Room], start: date, end: date, exclude_lease=None) -> None:
+def room_problems(rooms: list[Room], start: date, end: date, exclude_lease=None) -> list[str]:
+    """Why these rooms cannot be leased from ``start`` to ``end`` (inclusive): not lettable,
+    or held by a lease over some of those days (one of its remaining days, for a lease that
+    ends early).  Empty when they can."""
+    problems = []
     for room in rooms:
         if room.status == RoomStatus.RESERVED_FOR_OFFICE:
-            raise Conflict(_l("%(room)s is office space of %(department)s and cannot be leased.",
-                              room=room.label, department=room.office_department),
-                           field="room_ids")
-        if room.status != RoomStatus.IDLE:
-            raise Conflict(_l("%(room)s is not available for leasing (%(status)s).",
-                              room=room.label, status=RoomStatus.LABELS[room.status]),
-                           field="room_ids")
-    clashes = _clashes([r.id for r in rooms], start, end + timedelta(days=1), exclude_lease)
-    if clashes:
-        clash = clashes[0]
-        raise Conflict(_l("%(room)s is leased by %(ref)s until %(date)s.", room=clash.room.label,
-                          ref=clash.lease.reference,
-                          date=(clash.ends_before - timedelta(days=1)).isoformat()),
-                       field="room_ids")
+            problems.append(_l("%(room)s is office space of %(department)s and cannot be "
+                               "leased.", room=room.label, department=room.office_department))
+        elif room.status != RoomStatus.IDLE:
+            problems.append(_l("%(room)s is not available for leasing (%(status)s).",
+                               room=room.label, status=RoomStatus.LABELS[room.status]))
+    for clash in _clashes([r.id for r in rooms], start, end + timedelta(days=1), exclude_lease):
+        problems.append(_l("%(room)s is leased by %(ref)s until %(date)s.",
+                           room=clash.room.label, ref=clash.lease.reference,
+                           date=format_date(clash.ends_before - timedelta(days=1), "medium")))
+    return problems
+
+
+def room_warnings(room_ids, start: date | None, end: date | None,
+                  exclude_lease: int | None = None) -> dict:
+    """What the lease form tells staff while they choose rooms and dates (htmx), before the
+    draft reaches the admin: ``problems`` that will refuse it, and ``pending`` leases awaiting
+    approval that ask for the same rooms and days (the first approved wins)."""
+    ids = [room_id for room_id in room_ids or [] if isinstance(room_id, int)][:200]
+    if not ids or start is None or end is None or end < start:
+        return {"problems": [], "pending": []}
+    rooms = list(db.session.scalars(sa.select(Room).where(Room.id.in_(ids))))
+    pending = [_l("%(room)s is also asked for by %(ref)s, awaiting approval.",
+                  room=clash.room.label, ref=clash.lease.reference)
+               for clash in _clashes(ids, start, end + timedelta(days=1), exclude_lease,
+                                     statuses=(L.PENDING,))]
+    return {"problems": room_problems(rooms, start, end, exclude_lease), "pending": pending}
+
+
+def _check_rooms(rooms: list[Room], start: date, end: date, exclude_lease=None) -> None:
+    problems = room_problems(rooms, start, end, exclude_lease)
+    if problems:
+        raise Conflict(problems[0], field="room_ids")
 
 
 def _apply(lease: Lease, data: LeaseInput, rooms: list[Room]) -> None:
@@ -260,7 +334,7 @@ def _apply(lease: Lease, data: LeaseInput, rooms: list[Room]) -> None:
     if data.monthly_rent_fen is not None and data.monthly_rent_fen != standard:
         if not data.rent_override_reason.strip():
             raise ServiceError(_l("The rent differs from area × standard (%(standard)s); give "
-                                  "the reason.", standard=f"¥{standard / 100:,.2f}"),
+                                  "the reason.", standard=money(standard)),
                                field="rent_override_reason")
         lease.monthly_rent_fen = data.monthly_rent_fen
         lease.rent_override_reason = data.rent_override_reason.strip()
@@ -353,101 +427,156 @@ def regenerate_schedule(lease: Lease) -> None:
                                         due_on=line.due_on, amount_fen=line.amount_fen))
 
 
-def actions_for(user, lease: Lease) -> list[Transition]:
-    """The transitions a user may take now; "end" only once the last day has passed."""
-    return [step for step in WORKFLOW.available(lease.status, user.role)
-            if step.name != "end" or lease.end_date < today()]
+def offered(user, lease: Lease) -> list[Transition]:
+    """The lease steps a page offers this user now (state, role and each step's rule)."""
+    return WORKFLOW.offered(lease, user)
 
 
-def transition(lease: Lease, name: str, user=None, reason: str = "",
-               on: date | None = None) -> Lease:
-    role = user.role if user is not None else SYSTEM
+def can_edit(user, lease: Lease) -> bool:
+    """Staff edit a draft, and correct an active lease's terms."""
+    return user.role in STAFF and lease.status in (L.DRAFT, L.ACTIVE)
+
+
+def can_renew(user, lease: Lease) -> bool:
+    return user.role in STAFF and lease.status == L.ACTIVE
+
+
+def can_record_payment(user, lease: Lease) -> bool:
+    return user.role in STAFF and lease.status == L.ACTIVE
+
+
+def renewal_of(lease: Lease) -> Lease | None:
+    """The renewal being drafted, awaiting approval or in force, if any."""
+    return db.session.scalar(sa.select(Lease).where(
+        Lease.predecessor_id == lease.id, Lease.status.in_((L.DRAFT, L.PENDING, L.ACTIVE)))
+        .order_by(Lease.id).limit(1))
+
+
+def transition(lease: Lease, name: str, user=None, reason: str = "", on: date | None = None,
+               expected: str | None = None) -> Lease:
+    """Take a step of the lease's lifecycle (the one mechanism: lock, re-check, write, audit,
+    mail); the fresh lease.  ``on``: the last day, for "terminate"."""
+
+    def change(lease: Lease, step: Transition) -> None:
+        if name == "approve":
+            _check_rooms([item.room for item in lease.rooms], lease.start_date,
+                         lease.end_date, exclude_lease=lease.id)
+            for item in lease.rooms:
+                item.active = True
+            lease.approved_by_id = user.id
+            lease.approved_at = utcnow()
+        if name == "terminate":
+            lease.terminated_on = on
+            for period in list(lease.periods):  # rent stops after the last day
+                if period.starts_on > on and not period.locked:
+                    lease.periods.remove(period)
+            # The rooms stay leased until the last day: the period is shortened, never
+            # switched off, so the guard still refuses a lease of the remaining days.
+            for item in lease.rooms:
+                item.ends_before = min(item.ends_before, on + timedelta(days=1))
+        lease.reason = reason.strip()
+
+    def after(lease: Lease, step: Transition, before: str) -> None:
+        _notify(lease, step)
+
+    details = {"on": on} if name == "terminate" else {}
     try:
-        with write_transaction():
-            db.session.refresh(lease)
-            step = WORKFLOW.check(name, lease.status, role, reason=reason)
-            if name == "end" and lease.end_date >= today():
-                raise NotAllowed(_l("The lease runs until %(date)s; to end it sooner, terminate "
-                                    "it early.", date=lease.end_date.isoformat()))
-            if name == "approve":
-                rooms = [item.room for item in lease.rooms]
-                _check_rooms(rooms, lease.start_date, lease.end_date, exclude_lease=lease.id)
-                for item in lease.rooms:
-                    item.active = True
-                lease.approved_by_id = user.id
-                lease.approved_at = utcnow()
-            if name == "terminate":
-                on = on or today()
-                if not lease.start_date <= on <= lease.end_date:
-                    raise ServiceError(_l("The termination date must lie within the lease."),
-                                       field="terminated_on")
-                lease.terminated_on = on
-                for period in list(lease.periods):  # rent stops after the last day
-                    if period.starts_on > on and not period.locked:
-                        lease.periods.remove(period)
-            if step.target in (L.ENDED, L.TERMINATED):
-                for item in lease.rooms:
-                    item.active = False
-            lease.status = step.target
-            lease.reason = reason.strip()
+        return WORKFLOW.apply(lease, name, user, reason=reason, expected=expected,
+                              change=change, after=after, **details)
     except sa.exc.IntegrityError as error:
         if is_overlap_violation(error):
+            db.session.rollback()
             raise Conflict(_l("Another lease of one of these rooms was approved a moment ago."),
                            field="room_ids") from None
         raise
-    return lease
+
+
+def _notify(lease: Lease, step: Transition) -> None:
+    """Tell the tenant (in its account's language) and the rentals desk of a decision that
+    concerns them; drafting and sending back stay between staff."""
+    if step.name not in ("approve", "terminate"):
+        return
+    tenant = lease.tenant
+    account = tenant.user
+    address = tenant.email or (account.email if account is not None else "")
+    link = current_app.config["BASE_URL"] + url_for("rentals.lease", lease_id=lease.id)
+    context = {"lease": lease, "link": link, "status_label": L.LABELS[lease.status],
+               "rooms": "、".join(sorted(item.room.label for item in lease.rooms))}
+    if address:
+        queue_email(address, "lease_status", locale=account.locale if account else None,
+                    **context)
+    desk = current_app.config.get("RENTALS_DESK_EMAIL")
+    if desk and desk != address:
+        queue_email(desk, "lease_status", **context)
 
 
 def renew(user, lease: Lease, end: date, monthly_rent_fen: int | None = None,
           reason: str = "") -> Lease:
-    """A successor draft lease from the day after this one ends, linked to it."""
-    if lease.status != L.ACTIVE:
-        raise NotAllowed(_l("Only an active lease can be renewed."))
-    successor = db.session.scalar(sa.select(Lease).where(
-        Lease.predecessor_id == lease.id, Lease.status.in_((L.DRAFT, L.PENDING, L.ACTIVE))))
-    if successor is not None:
-        raise Conflict(_l("This lease is already renewed by %(ref)s.", ref=successor.reference),
-                       field="end")
-    start = lease.end_date + timedelta(days=1)
-    data = LeaseInput(
-        tenant_id=lease.tenant_id, room_ids=[item.room_id for item in lease.rooms], start=start,
-        end=end, payment_cycle=lease.payment_cycle, monthly_rent_fen=monthly_rent_fen,
-        rent_override_reason=reason, deposit_due_fen=lease.deposit_due_fen,
-        yearly_increase_pct=Decimal(lease.yearly_increase_pct or 0))
-    return save_lease(user, None, data, predecessor_id=lease.id)
+    """A successor draft lease from the day after this one ends, linked to it; once, even
+    when two staff renew at the same moment (decided on the locked lease)."""
+    with write_transaction():
+        lease = locked(lease)
+        if not can_renew(user, lease):
+            raise NotAllowed(_l("Only an active lease can be renewed."), field="end")
+        successor = renewal_of(lease)
+        if successor is not None:
+            raise Conflict(_l("This lease is already renewed by %(ref)s.",
+                              ref=successor.reference), field="end")
+        start = lease.end_date + timedelta(days=1)
+        if end < start:
+            raise ServiceError(_l("The new last day must be after %(date)s, the current last "
+                                  "day.", date=format_date(lease.end_date, "medium")),
+                               field="end")
+        data = LeaseInput(
+            tenant_id=lease.tenant_id, room_ids=[item.room_id for item in lease.rooms],
+            start=start, end=end, payment_cycle=lease.payment_cycle,
+            monthly_rent_fen=monthly_rent_fen, rent_override_reason=reason,
+            deposit_due_fen=lease.deposit_due_fen,
+            yearly_increase_pct=Decimal(lease.yearly_increase_pct or 0))
+        return save_lease(user, None, data, predecessor_id=lease.id)
 
 
 # --- deposits --------------------------------------------------------------------------------
 
 
-def record_deposit(lease: Lease, received_fen: int, on: date) -> None:
-    if received_fen <= 0:
+def record_deposit(user, lease: Lease, received_fen: int, on: date,
+                   expected: str | None = None) -> Lease:
+    """The deposit received (or a correction of it, until it is settled)."""
+    if not received_fen or received_fen <= 0:
         raise ServiceError(_l("Enter an amount greater than zero."), field="deposit_received")
-    if lease.deposit_settled_on is not None:
-        raise NotAllowed(_l("The deposit is settled; it can no longer be changed."),
-                         field="deposit_received")
-    with write_transaction():
+    if on is None or on > today():
+        raise ServiceError(_l("The day received cannot be in the future."), field="received_on")
+
+    def change(lease: Lease, step: Transition) -> None:
         lease.deposit_received_fen = received_fen
         lease.deposit_received_on = on
 
+    return DEPOSIT_FLOW.apply(lease, "receive", user, expected=expected, change=change)
 
-def settle_deposit(lease: Lease, returned_fen: int, deducted_fen: int, reason: str,
-                   on: date) -> None:
+
+def settle_deposit(user, lease: Lease, returned_fen: int, deducted_fen: int, reason: str,
+                   on: date, expected: str | None = None) -> Lease:
+    """The deposit returned and/or deducted (with the reason), once."""
+    returned_fen, deducted_fen = returned_fen or 0, deducted_fen or 0
     if returned_fen < 0 or deducted_fen < 0:
         raise ServiceError(_l("Enter an amount of zero or more."), field="returned")
-    if lease.deposit_received_fen <= 0:
-        raise ServiceError(_l("No deposit has been received."), field="returned")
-    if returned_fen + deducted_fen != lease.deposit_received_fen:
-        raise ServiceError(_l("Returned and deducted must add up to the deposit received "
-                              "(%(amount)s).", amount=f"¥{lease.deposit_received_fen / 100:,.2f}"),
-                           field="returned")
     if deducted_fen and not reason.strip():
         raise ServiceError(_l("Give the reason for the deduction."), field="deduction_reason")
-    with write_transaction():
+    if on is None or on > today():
+        raise ServiceError(_l("The day settled cannot be in the future."), field="settled_on")
+
+    def change(lease: Lease, step: Transition) -> None:
+        # Checked against the amount as it is now, under the lock.
+        if returned_fen + deducted_fen != lease.deposit_received_fen:
+            raise ServiceError(_l("Returned and deducted must add up to the deposit received "
+                                  "(%(amount)s).", amount=money(lease.deposit_received_fen)),
+                               field="returned")
         lease.deposit_returned_fen = returned_fen
         lease.deposit_deducted_fen = deducted_fen
         lease.deposit_deduction_reason = reason.strip()
         lease.deposit_settled_on = on
+
+    return DEPOSIT_FLOW.apply(lease, "settle", user, expected=expected, change=change)
 
 
 # --- payments --------------------------------------------------------------------------------
@@ -471,38 +600,64 @@ def record_payment(user, lease: Lease, paid_on: date, amount_fen: int, method: s
                    receipt_no: str, idempotency_key: str) -> tuple[Payment, bool]:
     """Record a payment once; (payment, created).  The oldest unpaid periods are paid first;
     what is left is kept as credit (a prepayment) for the periods that come due later."""
-    if amount_fen <= 0:
+    receipt_no = (receipt_no or "").strip()
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise ServiceError(_l("This form has expired; reload the page."), field="amount")
+    existing = _payment_by_key(idempotency_key)
+    if existing is not None:
+        return existing, False
+    if not amount_fen or amount_fen <= 0:
         raise ServiceError(_l("Enter an amount greater than zero."), field="amount")
     if method not in PaymentMethod.ALL:
         raise ServiceError(_l("Choose how it was paid."), field="method")
-    if not idempotency_key or len(idempotency_key) > 64:
-        raise ServiceError(_l("This form has expired; reload the page."), field="amount")
-    existing = db.session.scalar(sa.select(Payment).where(
-        Payment.idempotency_key == idempotency_key))
-    if existing is not None:
-        return existing, False
+    if paid_on is None or paid_on > today():
+        raise ServiceError(_l("The payment date cannot be in the future."), field="paid_on")
     try:
         with write_transaction():
-            # Lock the lease (PostgreSQL; SQLite's write lock covers it): two payments, or a
-            # payment and the tick's credit run, must not both spend the same open amount.
-            db.session.refresh(lease, with_for_update=True)
+            # The lease locked: two payments, or a payment and the tick's credit run, must
+            # not both spend the same open amount.
+            lease = locked(lease)
+            existing = _payment_by_key(idempotency_key)  # the same form, a moment ago
+            if existing is not None:
+                return existing, False
             if lease.status != L.ACTIVE:
                 raise NotAllowed(_l("Payments are recorded on active leases only."),
                                  field="amount")
+            _check_receipt_free(receipt_no)
             payment = Payment(lease_id=lease.id, paid_on=paid_on, amount_fen=amount_fen,
-                              method=method, receipt_no=receipt_no.strip(),
+                              method=method, receipt_no=receipt_no,
                               idempotency_key=idempotency_key, recorded_by_id=user.id)
             db.session.add(payment)
             db.session.flush()
             payment.credit_fen = _allocate(payment, lease.periods, amount_fen,
                                            max(paid_on, today()))
     except sa.exc.IntegrityError as error:
-        if is_unique_violation(error):  # the same form submitted twice at the same instant
-            db.session.rollback()
-            return db.session.scalar(sa.select(Payment).where(
-                Payment.idempotency_key == idempotency_key)), False
+        if not is_unique_violation(error):
+            raise
+        db.session.rollback()
+        existing = _payment_by_key(idempotency_key)
+        if existing is not None:  # the same form submitted twice at the same instant
+            return existing, False
+        _check_receipt_free(receipt_no)  # a receipt number recorded at the same instant
         raise
     return payment, True
+
+
+def _payment_by_key(idempotency_key: str) -> Payment | None:
+    return db.session.scalar(sa.select(Payment).where(
+        Payment.idempotency_key == idempotency_key))
+
+
+def _check_receipt_free(receipt_no: str) -> None:
+    """A receipt number names one payment (the database guards it; this explains it)."""
+    if not receipt_no:
+        return
+    taken = db.session.scalar(sa.select(Payment).where(Payment.receipt_no == receipt_no)
+                              .options(selectinload(Payment.lease)))
+    if taken is not None:
+        raise Conflict(_l("Receipt %(number)s is already recorded (lease %(ref)s, paid on "
+                          "%(date)s).", number=receipt_no, ref=taken.lease.reference,
+                          date=format_date(taken.paid_on, "medium")), field="receipt_no")
 
 
 def apply_credits(on: date | None = None) -> int:
@@ -513,7 +668,7 @@ def apply_credits(on: date | None = None) -> int:
         Payment.credit_fen > 0).distinct()).all()
     for lease_id in lease_ids:
         with write_transaction():
-            lease = db.session.get(Lease, lease_id, with_for_update=True, populate_existing=True)
+            lease = locked(db.session.get(Lease, lease_id))
             for payment in sorted((p for p in lease.payments if p.credit_fen > 0),
                                   key=lambda p: p.paid_on):
                 left = _allocate(payment, lease.periods, payment.credit_fen, on)

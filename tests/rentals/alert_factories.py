@@ -52,8 +52,10 @@ def pay(app, lease_id: int, amount_fen: int, on: date) -> int:
 
 
 def receive_deposit(app, lease_id: int, amount_fen: int, on: date) -> None:
+    staff = make_user(app, "staff")
     with app.test_request_context():
-        services.record_deposit(db.session.get(Lease, lease_id), amount_fen, on)
+        services.record_deposit(db.session.get(User, staff.id), db.session.get(Lease, lease_id),
+                                amount_fen, on)
 
 
 def end_lease(app, lease_id: int) -> None:

@@ -83,9 +83,9 @@ def test_staff_draft_a_lease_at_the_standard_rent(app, staff):
     assert f'<option selected value="{tenant}">' in html
     assert f'<option selected value="{room}">' in html
     assert "¥2,500.00 a month (50.00 m²)" in html  # the hint for the chosen room
-    hint = staff.get(f"/rentals/leases/rent-hint?room_ids={room}&room_ids={other}",
+    hint = staff.get(f"/rentals/leases/room-check?room_ids={room}&room_ids={other}",
                      headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert hint.startswith('<p class="hint" id="rent-hint"')
+    assert hint.lstrip().startswith('<div id="room-check"')
     assert "¥4,330.00 a month (80.50 m²)" in hint
 
     start = bureau_today(app) + timedelta(days=10)
@@ -228,7 +228,7 @@ def test_only_drafts_and_active_leases_are_edited(app, staff):
     correction = staff.get(f"/rentals/leases/{active}/edit").get_data(as_text=True)
     assert "This lease is active" in correction
     assert staff.post(f"/rentals/leases/{active}/nonsense", data=form_data(
-        staff, f"/rentals/leases/{active}")).status_code == 422
+        staff, f"/rentals/leases/{active}")).status_code == 404
 
 
 # --- the lifecycle ---------------------------------------------------------------------------
@@ -252,7 +252,7 @@ def test_submit_approve_and_the_room_shows_as_leased(app, staff, admin):
     listed = staff.get("/rentals/leases").get_data(as_text=True)
     assert "badge danger" not in listed.split(f'id="lease-{lease_id}"', 1)[1].split("</tr>")[0]
     refused = staff.post(f"{path}/approve", data=form_data(staff, path))
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "This action is not possible in the record" in refused.get_data(as_text=True)
 
     listing = admin.get("/rentals/leases").get_data(as_text=True)
@@ -298,7 +298,7 @@ def test_termination_needs_a_reason_and_a_date(app, staff):
         staff, path, reason="", terminated_on=today.isoformat()))
     assert "Please give a reason." in no_reason.get_data(as_text=True)
     early_end = staff.post(f"{path}/end", data=form_data(staff, path))
-    assert early_end.status_code == 422
+    assert early_end.status_code == 409
     assert "terminate it early" in early_end.get_data(as_text=True)
     assert _lease(app, lease_id).status == LeaseStatus.ACTIVE
     done = staff.post(f"{path}/terminate", data=form_data(
@@ -313,8 +313,9 @@ def test_termination_needs_a_reason_and_a_date(app, staff):
 
 
 def _payment(client, path, key, amount, paid_on, **extra):
+    fields = {"receipt_no": "SJ-001", **extra}
     return form_data(client, path, paid_on=paid_on.isoformat(), amount=amount,
-                     method="bank_transfer", receipt_no="SJ-001", idempotency_key=key, **extra)
+                     method="bank_transfer", idempotency_key=key, **fields)
 
 
 def test_a_payment_recorded_inline_updates_the_schedule_in_place(app, staff):
@@ -350,8 +351,21 @@ def test_a_payment_recorded_inline_updates_the_schedule_in_place(app, staff):
     assert _count(app, Payment) == 1
     assert _balance(app, lease_id)["paid"] == 100_000
 
+    # A receipt number names one payment: used again, it is refused beside its field.
+    reused = staff.post(f"{path}/payments", data=_payment(staff, path, new_key, "500.50", today))
+    assert reused.status_code == 422
+    assert 'id="receipt_no-error"' in reused.get_data(as_text=True)
+    assert "Receipt SJ-001 is already recorded" in reused.get_data(as_text=True)
+    # So is a payment dated tomorrow; neither saved anything.
+    ahead = staff.post(f"{path}/payments", data=_payment(
+        staff, path, new_key, "500.50", today + timedelta(days=1), receipt_no="SJ-002"))
+    assert ahead.status_code == 422
+    assert "The payment date cannot be in the future." in ahead.get_data(as_text=True)
+    assert _count(app, Payment) == 1 and _balance(app, lease_id)["paid"] == 100_000
+
     # Without JavaScript: a plain POST and a redirect back to the schedule.
-    plain = staff.post(f"{path}/payments", data=_payment(staff, path, new_key, "500.50", today))
+    plain = staff.post(f"{path}/payments", data=_payment(staff, path, new_key, "500.50", today,
+                                                         receipt_no="SJ-002"))
     assert plain.status_code == 303 and plain.headers["Location"].endswith(f"{path}#schedule")
     assert "A payment of CN¥500.50 is recorded." in staff.get(plain.headers["Location"]).get_data(
         as_text=True)
@@ -429,7 +443,9 @@ def test_deposit_received_and_settled_with_a_deduction(app, staff):
     assert "墙面修复" in page and 'id="deposit-form"' not in page
     late = staff.post(f"{path}/deposit", data=form_data(
         staff, path, deposit_received="6000", received_on=today.isoformat()))
-    assert late.status_code == 422 and "settled" in late.get_data(as_text=True)
+    assert late.status_code == 409
+    assert "The deposit changed a moment ago" in late.get_data(as_text=True)
+    assert 'id="deposit-status">Settled<' in late.get_data(as_text=True)
     assert _lease(app, lease_id).deposit_received_fen == 500_000
 
 

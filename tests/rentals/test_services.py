@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from portal.auth.models import User
 from portal.database import write_transaction
 from portal.errors import Conflict, NotAllowed, ServiceError
+from portal.i18n import local_today
 from portal.extensions import db
 from portal.periods import is_overlap_violation
 from portal.rentals import services
@@ -201,20 +202,27 @@ def test_prepayment_credit_is_used_as_periods_fall_due(app, world):
         assert sorted(lease.periods, key=lambda p: p.starts_on)[0].paid_fen == 300_000
 
 
-def test_termination_stops_the_rent_and_frees_the_room(app, world):
+def test_termination_stops_the_rent_and_shortens_the_rooms_period(app, world):
     lease_id = _active_lease(app, world)
     with app.test_request_context():
         lease = db.session.get(Lease, lease_id)
         admin = _user(world["admin"])
-        with pytest.raises(ServiceError):
+        with pytest.raises(ServiceError) as refused:
             services.transition(lease, "terminate", admin, reason="搬迁", on=date(2027, 2, 1))
+        assert refused.value.field == "terminated_on"
         services.transition(lease, "terminate", admin, reason="企业搬迁", on=date(2026, 6, 30))
         assert lease.status == LeaseStatus.TERMINATED
-        assert all(not item.active for item in lease.rooms)
+        # The rooms stay leased up to the last day: the period is shortened, not switched off.
+        assert [(item.active, item.ends_before) for item in lease.rooms] == [
+            (True, date(2026, 7, 1))]
         assert max(p.starts_on for p in lease.periods) <= date(2026, 6, 30)
-        # The room can be leased again.
+        # The days the tenant still had are not free; those after the last day are.
+        with pytest.raises(Conflict) as taken:
+            services.save_lease(_user(world["staff"]), None,
+                                _lease(world, start=date(2026, 6, 1), end=date(2027, 5, 31)))
+        assert taken.value.field == "room_ids"
         services.save_lease(_user(world["staff"]), None,
-                            _lease(world, start=date(2026, 8, 1), end=date(2027, 7, 31)))
+                            _lease(world, start=date(2026, 7, 1), end=date(2027, 6, 30)))
 
 
 def test_renewal_creates_a_linked_successor(app, world):
@@ -230,14 +238,23 @@ def test_deposit_settlement_must_add_up(app, world):
     lease_id = _active_lease(app, world)
     with app.test_request_context():
         lease = db.session.get(Lease, lease_id)
-        services.record_deposit(lease, 600_000, date(2026, 1, 1))
-        with pytest.raises(ServiceError):
-            services.settle_deposit(lease, 500_000, 0, "", date(2027, 1, 5))
+        staff, today = _user(world["staff"]), local_today()
+        services.record_deposit(staff, lease, 600_000, date(2026, 1, 1))
         with pytest.raises(ServiceError) as refused:
-            services.settle_deposit(lease, 500_000, 100_000, "", date(2027, 1, 5))
+            services.settle_deposit(staff, lease, 500_000, 0, "", today)
+        assert refused.value.field == "returned"
+        with pytest.raises(ServiceError) as refused:
+            services.settle_deposit(staff, lease, 500_000, 100_000, "", today)
         assert refused.value.field == "deduction_reason"
-        services.settle_deposit(lease, 500_000, 100_000, "墙面损坏修复", date(2027, 1, 5))
-        assert lease.deposit_deducted_fen == 100_000
+        with pytest.raises(ServiceError) as refused:  # settled tomorrow: not yet
+            services.settle_deposit(staff, lease, 500_000, 100_000, "墙面损坏修复",
+                                    today + timedelta(days=1))
+        assert refused.value.field == "settled_on"
+        assert lease.deposit_status == "received"
+        services.settle_deposit(staff, lease, 500_000, 100_000, "墙面损坏修复", today)
+        assert lease.deposit_deducted_fen == 100_000 and lease.deposit_status == "settled"
+        with pytest.raises(ServiceError):  # once
+            services.settle_deposit(staff, lease, 600_000, 0, "", today)
 
 
 def test_editing_a_lease_keeps_paid_lines(app, world):
