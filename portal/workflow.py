@@ -93,19 +93,22 @@ def locked(record):
     return db.session.scalar(stmt)
 
 
-def last_changed_by(record) -> str:
-    """Who made the record's latest status change, from the audit trail (for messages)."""
+def last_changed_by(record, status_attr: str = "status") -> str:
+    """Who made the latest change of the record's ``status_attr``, from the audit trail (for
+    messages)."""
     from .audit.models import AuditAction, AuditLog
     from .auth.models import User
 
-    row = db.session.execute(
-        sa.select(AuditLog.actor_label, User.name)
+    rows = db.session.execute(
+        sa.select(AuditLog.actor_label, User.name, AuditLog.changes)
         .outerjoin(User, User.id == AuditLog.actor_id)
         .where(AuditLog.object_type == record.audit_type(),
                AuditLog.object_id == ",".join(str(p) for p in sa.inspect(record).identity),
                AuditLog.action == AuditAction.STATUS)
-        .order_by(AuditLog.id.desc()).limit(1)).first()
-    label, name = row if row is not None else ("anonymous", None)
+        .order_by(AuditLog.id.desc()).limit(10)).all()
+    # A record with two lifecycles (a lease and its deposit): the step of this one.
+    row = next((row for row in rows if status_attr in (row.changes or {})), None)
+    label, name = (row.actor_label, row.name) if row is not None else ("anonymous", None)
     if name:
         return name
     if label == "anonymous":
@@ -183,7 +186,7 @@ class Workflow:
     def stale(self, record) -> StaleRecord:
         return StaleRecord(_l("%(record)s changed a moment ago: %(who)s set it to "
                               "\"%(status)s\". The page now shows its current state.",
-                              record=self.noun, who=last_changed_by(record),
+                              record=self.noun, who=last_changed_by(record, self.status_attr),
                               status=self.label(self.state_of(record))))
 
     def apply(self, record, name: str, actor, *, reason: str = "",

@@ -59,15 +59,15 @@ def race(attempts: list[Attempt]) -> list[tuple[int, str]]:
     return results
 
 
-def status_changes(app, object_type: str, object_id) -> list[dict]:
-    """The audited status changes of one record, oldest first."""
+def status_changes(app, object_type: str, object_id, column: str = "status") -> list[dict]:
+    """The audited changes of one record's lifecycle ``column``, oldest first."""
     with app.app_context():
         rows = db.session.scalars(
             sa.select(AuditLog).where(AuditLog.object_type == object_type,
                                       AuditLog.object_id == str(object_id),
                                       AuditLog.action == AuditAction.STATUS)
             .order_by(AuditLog.id)).all()
-        changes = [row.changes["status"] for row in rows]
+        changes = [row.changes[column] for row in rows if column in row.changes]
         db.session.remove()
         return changes
 
@@ -83,7 +83,8 @@ def outbox_count(app, recipient: str) -> int:
 
 
 def assert_one_step(results, app, object_type: str, object_id, before_changes: int = 0,
-                    winners_status: tuple[int, ...] = (200, 303)) -> list:
+                    winners_status: tuple[int, ...] = (200, 303),
+                    column: str = "status") -> list:
     """Exactly one request changed the status; the others were told, clearly, never a 500.
 
     ``before_changes``: status changes the record had before the race.  Returns the audited
@@ -98,6 +99,6 @@ def assert_one_step(results, app, object_type: str, object_id, before_changes: i
             continue
         assert status in (409, 422), statuses
         assert STALE in body, body[:2000]
-    changes = status_changes(app, object_type, object_id)[before_changes:]
+    changes = status_changes(app, object_type, object_id, column)[before_changes:]
     assert len(changes) == 1, changes
     return changes

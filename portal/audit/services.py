@@ -35,6 +35,8 @@ class Audited:
     """
 
     __audit_redact__: frozenset[str] = frozenset()
+    # The lifecycle columns: a change of one is a status step ("status" action) in the trail.
+    __audit_status__: tuple[str, ...] = ("status",)
 
     @classmethod
     def audit_type(cls) -> str:
@@ -161,7 +163,9 @@ def _audit_before_flush(session, flush_context, instances) -> None:
         if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
             changes = _updated_values(session, obj)
             if changes:
-                action = AuditAction.STATUS if "status" in changes else AuditAction.UPDATE
+                action = (AuditAction.STATUS if any(column in changes for column in
+                                                    obj.__audit_status__)
+                          else AuditAction.UPDATE)
                 pending.append((action, obj.audit_type(), _identity(obj), changes))
     for obj in session.deleted:
         if isinstance(obj, Audited):

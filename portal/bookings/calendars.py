@@ -46,6 +46,7 @@ from ..htmx import redirect_to, render
 from ..ical import ics_response, new_calendar, uid_domain
 from ..roles import Role
 from ..security import safe_next
+from ..workflow import locked
 from . import bp
 from .models import Booking, BookingStatus, CalendarFeed, Layout, Venue, VenueSlot
 from .services import STAFF
@@ -84,7 +85,7 @@ def webcal_url(url: str) -> str:
 
 def _lock_owner(user) -> None:
     """Serialise feed creation per user (PostgreSQL; SQLite's BEGIN IMMEDIATE already does)."""
-    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    locked(user)
 
 
 def _revoke_where(*conditions) -> None:
@@ -133,7 +134,7 @@ def owned_by(user):
 def revoke(feed: CalendarFeed) -> CalendarFeed:
     """The address stops working at once (revoking twice is harmless)."""
     with write_transaction():
-        db.session.refresh(feed)
+        feed = locked(feed)
         if feed.revoked_at is None:
             feed.revoked_at = utcnow()
     return feed

@@ -25,6 +25,7 @@ from jinja2_fragments.flask import render_block
 from ..database import utcnow, write_transaction
 from ..errors import NotAllowed
 from ..extensions import db
+from ..workflow import locked
 from .models import OutboxMessage, OutboxStatus
 
 STALE_CLAIM = timedelta(minutes=10)  # a claim is re-stamped before each message is sent
@@ -194,7 +195,7 @@ def send_pending(batch_size: int = 100) -> dict[str, int]:
 def retry(message: OutboxMessage) -> None:
     """An admin sends a failed message again (only failed ones: never a sent one twice)."""
     with write_transaction():
-        db.session.refresh(message)
+        message = locked(message)
         if message.status != OutboxStatus.FAILED:
             raise NotAllowed(_l("Only failed messages can be sent again."))
         message.status = OutboxStatus.PENDING

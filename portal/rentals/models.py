@@ -182,6 +182,7 @@ class Tenant(Audited, db.Model):
 
 class Lease(Audited, db.Model):
     __tablename__ = "lease"
+    __audit_status__ = ("status", "deposit_status")  # two lifecycles: WORKFLOW, DEPOSIT_FLOW
     __table_args__ = (
         sa.CheckConstraint("start_date <= end_date", name="dates_ordered"),
         sa.CheckConstraint("monthly_rent_fen >= 0", name="rent_not_negative"),

@@ -161,7 +161,7 @@ def set_room_status(room: Room, status: str, office_department: str = "") -> Roo
         raise ServiceError(_l("Name the department that uses this office."),
                            field="office_department")
     with write_transaction():
-        db.session.refresh(room)
+        room = locked(room)
         if status != RoomStatus.IDLE and room.id in leased_among([room.id]):
             raise Conflict(_l("The room is leased; end or terminate the lease first."),
                            field="status")
@@ -391,7 +391,7 @@ def save_lease(user, lease: Lease | None, data: LeaseInput,
     rooms = _validate(data)
     with write_transaction():
         if lease is not None:
-            db.session.refresh(lease)
+            lease = locked(lease)
             if lease.status not in (L.DRAFT, L.ACTIVE):
                 raise NotAllowed(_l("This action is not possible in the record's current "
                                     "state."))

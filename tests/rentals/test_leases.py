@@ -7,11 +7,14 @@ Chinese catalog being up to date.
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from portal.database import write_transaction
 from portal.extensions import db
+from portal.periods import is_overlap_violation
 from portal.rentals import services
 from portal.rentals.models import Lease, LeaseRoom, LeaseStatus, Payment, RoomStatus
 from tests.conftest import make_user
@@ -587,3 +590,115 @@ def test_navigation_by_role(app, login_as):
     client = english(login_as("client")).get("/").get_data(as_text=True)
     assert 'href="/rentals/leases">Leases</a>' in staff and "/rentals/my" not in staff
     assert 'href="/rentals/my">My leases</a>' in client and "/rentals/leases" not in client
+
+
+# --- a lease that ends early, drafts and the tenant ------------------------------------------
+
+
+def test_an_early_termination_keeps_the_rooms_leased_until_the_last_day(app, staff, admin):
+    """Terminated with three weeks left: the room stays leased (occupancy, room list) and a
+    lease overlapping those weeks is refused, by the service and by the database guard; one
+    starting the day after the last day is approved."""
+    today = bureau_today(app)
+    room = make_room(app, code="301", area="40")
+    lease_id = make_lease(app, make_tenant(app), [room], start=today - timedelta(days=200),
+                          end=today + timedelta(days=160))
+    path = f"/rentals/leases/{lease_id}"
+    last_day = today + timedelta(days=21)
+    done = staff.post(f"{path}/terminate", data=form_data(
+        staff, path, reason="企业搬迁", terminated_on=last_day.isoformat(),
+        expected_status="active"))
+    assert done.status_code == 303
+    # Still leased today: the room list, the room's state on the lease and the occupancy.
+    assert "Leased" in staff.get(path).get_data(as_text=True).split(
+        f'id="lease-room-{room}"', 1)[1].split("</tr>", 1)[0]
+    with app.test_request_context():
+        assert room in services.leased_among([room])
+        [building] = [row for row in services.occupancy() if row["leased"]]
+        assert building["leased"] == Decimal("40")
+
+    # A lease over the remaining days: refused when drafted, beside the rooms.
+    tenant = make_tenant(app)
+    overlapping = staff.post("/rentals/leases/new", data=form_data(
+        staff, "/rentals/leases/new", **_fields(tenant, [room], today + timedelta(days=14),
+                                                today + timedelta(days=400))))
+    assert overlapping.status_code == 422
+    assert f"is leased by {_ref(lease_id)} until" in overlapping.get_data(as_text=True)
+    # The same lease put in the queue anyway (say, drafted before the termination) is refused
+    # at approval, and the database guard refuses the row on both engines.
+    queued = make_lease(app, tenant, [make_room(app)], start=today + timedelta(days=14),
+                        end=today + timedelta(days=400), status="pending_approval")
+    with app.app_context():
+        db.session.execute(sa.update(LeaseRoom).where(LeaseRoom.lease_id == queued)
+                           .values(room_id=room))
+        db.session.commit()
+    refused = admin.post(f"/rentals/leases/{queued}/approve", data=form_data(
+        admin, f"/rentals/leases/{queued}", expected_status="pending_approval"))
+    assert refused.status_code == 422
+    assert f"is leased by {_ref(lease_id)} until" in refused.get_data(as_text=True)
+    assert _lease(app, queued).status == LeaseStatus.PENDING
+    with app.app_context(), pytest.raises(sa.exc.IntegrityError) as guard, write_transaction():
+        db.session.execute(sa.update(LeaseRoom).where(LeaseRoom.lease_id == queued)
+                           .values(active=True))
+    assert is_overlap_violation(guard.value)
+    with app.app_context():
+        db.session.rollback()
+    # From the day after the last day the room is free.
+    after = staff.post("/rentals/leases/new", data=form_data(
+        staff, "/rentals/leases/new", **_fields(tenant, [room], last_day + timedelta(days=1),
+                                                last_day + timedelta(days=365))))
+    assert after.status_code == 303
+
+
+def test_terminating_with_the_last_day_passed_frees_the_room_at_once(app, staff):
+    today = bureau_today(app)
+    room = make_room(app)
+    lease_id = make_lease(app, make_tenant(app), [room], start=today - timedelta(days=200))
+    path = f"/rentals/leases/{lease_id}"
+    staff.post(f"{path}/terminate", data=form_data(
+        staff, path, reason="已搬离", terminated_on=(today - timedelta(days=1)).isoformat()))
+    with app.test_request_context():
+        assert services.leased_among([room]) == set()
+    assert _lease(app, lease_id).status == LeaseStatus.TERMINATED
+
+
+def test_the_lease_form_warns_at_once_of_a_room_taken_on_those_days(app, staff):
+    today = bureau_today(app)
+    room, free = make_room(app, code="401"), make_room(app, code="402")
+    holder = make_lease(app, make_tenant(app), [room], start=today - timedelta(days=30),
+                        end=today + timedelta(days=60))
+    waiting = make_lease(app, make_tenant(app), [free], start=today + timedelta(days=30),
+                         status="pending_approval")
+
+    def check(room_id, start, end):
+        return staff.get(f"/rentals/leases/room-check?room_ids={room_id}&start={start}"
+                         f"&end={end}", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    taken = check(room, today + timedelta(days=30), today + timedelta(days=200))
+    assert taken.lstrip().startswith('<div id="room-check"')
+    assert f"is leased by {_ref(holder)} until" in taken and 'role="alert"' in taken
+    after = check(room, today + timedelta(days=61), today + timedelta(days=200))
+    assert "is leased by" not in after
+    asked = check(free, today + timedelta(days=100), today + timedelta(days=200))
+    assert f"also asked for by {_ref(waiting)}, awaiting approval" in asked
+    assert "is leased by" not in check(free, today, today + timedelta(days=20))
+    # Unreadable or reversed dates: no check, no error.
+    assert "is leased by" not in check(room, "tomorrow", today + timedelta(days=200))
+    # The form itself carries the check, refreshed as rooms and days change.
+    form = staff.get("/rentals/leases/new").get_data(as_text=True)
+    assert 'hx-get="/rentals/leases/room-check"' in form and 'id="room-check"' in form
+
+
+def test_a_tenant_sees_a_lease_only_once_it_is_approved(app, login_as):
+    today = bureau_today(app)
+    me = english(login_as("client"))
+    mine = make_tenant(app, user_id=me.account.id)
+    leases = {status: make_lease(app, mine, [make_room(app)], start=today + timedelta(days=9),
+                                 status=status)
+              for status in ("draft", "pending_approval", "active")}
+    listing = me.get("/rentals/my").get_data(as_text=True)
+    assert _ref(leases["active"]) in listing
+    for status in ("draft", "pending_approval"):
+        assert _ref(leases[status]) not in listing, status
+        assert me.get(f"/rentals/leases/{leases[status]}").status_code == 404, status
+    assert me.get(f"/rentals/leases/{leases['active']}").status_code == 200

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from portal.auth.models import User
 from portal.database import write_transaction
 from portal.errors import Conflict, NotAllowed, ServiceError
-from portal.i18n import local_today
 from portal.extensions import db
+from portal.i18n import local_today
 from portal.periods import is_overlap_violation
 from portal.rentals import services
 from portal.rentals.models import (
