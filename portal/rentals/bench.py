@@ -49,6 +49,7 @@ from ..validators import id_check_char, uscc_check_char
 from . import schedule
 from .models import (
     Building,
+    DepositStatus,
     Lease,
     LeaseRoom,
     LeaseStatus,
@@ -219,6 +220,7 @@ def seed(rooms: int, leases: int, periods: int, echo=click.echo) -> dict:
                     "deposit_returned_fen": 0 if last else deposit, "deposit_deducted_fen": 0,
                     "deposit_deduction_reason": "",
                     "deposit_settled_on": None if last else end + timedelta(days=10),
+                    "deposit_status": DepositStatus.RECEIVED if last else DepositStatus.SETTLED,
                     "terminated_on": None, "reason": "", "predecessor_id": None,
                     "note": "基准测试数据", "created_by_id": staff_id,
                     "approved_by_id": staff_id, "approved_at": approved,
@@ -228,7 +230,7 @@ def seed(rooms: int, leases: int, periods: int, echo=click.echo) -> dict:
         _insert(LeaseRoom, [
             {"lease_id": lease_ids[i], "room_id": room_ids[room_of[i]],
              "starts_on": row["start_date"], "ends_before": row["end_date"] + timedelta(days=1),
-             "active": row["status"] == LeaseStatus.ACTIVE}
+             "active": row["status"] in LeaseStatus.HOLDING}
             for i, row in enumerate(lease_rows)])
         say(f"{leases} leases")
 
