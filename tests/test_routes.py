@@ -326,9 +326,9 @@ POST_EXPECTED = {
     "rentals.lease_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "rentals.lease_edit": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
                                                        "admin": 422}),
-    # a draft cannot be approved: the reason is shown beside the actions
+    # the sample lease is active: approving it is no longer possible (409, who approved it)
     "rentals.lease_act": ({"lease_id": "{lease_id}", "action": "approve"},
-                          {**staff_only(), "staff": 422, "admin": 422}),
+                          {**staff_only(), "staff": 409, "admin": 409}),
     "rentals.lease_renew": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
                                                         "admin": 422}),
     "rentals.lease_deposit": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
