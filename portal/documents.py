@@ -628,6 +628,7 @@ class _WordBuilder:
     def _font_table(self) -> None:
         """Each first font of a stack is listed with the next one as its ``altName``."""
         from docx.opc.constants import RELATIONSHIP_TYPE as RT
+        from docx.opc.oxml import serialize_part_xml
         from docx.oxml import parse_xml
         from docx.oxml.ns import nsdecls, qn
 
@@ -642,10 +643,7 @@ class _WordBuilder:
                 f'<w:font {nsdecls("w")} w:name="{stack[0]}"><w:altName w:val="{stack[1]}"/>'
                 '<w:charset w:val="86"/><w:family w:val="roman"/><w:pitch w:val="variable"/>'
                 "</w:font>"))
-        from lxml import etree
-
-        part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8",
-                                    standalone=True)
+        part._blob = serialize_part_xml(table)
 
     # body
     def _masthead(self) -> None:
@@ -657,7 +655,7 @@ class _WordBuilder:
         fmt = mark.paragraph_format
         fmt.line_spacing_rule = None
         fmt.line_spacing = 1.0
-        run = self._font(mark.add_run(self.doc.mark), "title", 30 if self.zh else 20)
+        run = self._font(mark.add_run(self.doc.mark), "title", 30 if self.zh else BODY_PT)
         run.font.color.rgb = RGBColor.from_string(RED)
         last = mark
         if self.doc.number:
@@ -787,7 +785,7 @@ class _WordBuilder:
             fmt = paragraph.paragraph_format
             fmt.right_indent = Pt(4 * BODY_PT)  # 成文日期右空四字
             fmt.keep_with_next = n == 0
-            if n == 0:
-                fmt.space_before = Pt(2 * LINE_PITCH)
+            if n == 0:  # one empty line below the text
+                fmt.space_before = Pt(LINE_PITCH)
             self._font(paragraph.add_run(text), "body")
 

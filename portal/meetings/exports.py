@@ -36,8 +36,8 @@ from .views import _labels, _meeting
 
 # Column widths of the action table (No., what, supplier, person, due, status): the text
 # column takes what the short ones leave, a date stays on one line.
-ACTION_WIDTHS = (7, 35, 20, 13, 15, 10)
-SATISFACTION_WIDTHS = (30, 17, 21, 16, 16)
+ACTION_WIDTHS = (8, 32, 19, 12, 17, 12)
+SATISFACTION_WIDTHS = (35, 17, 18, 14, 16)
 
 
 def _stem(meeting) -> str:
@@ -51,7 +51,7 @@ def _with_organisation(name: str, supplier) -> str:
 
 
 def _fact(label: str, value: str) -> Paragraph:
-    """"时间：…" with its label in bold."""
+    """"时间：…" ("Time: …") with its label in bold."""
     return Paragraph((*runs(_("%(label)s: %(value)s", label=label, value=""), bold=True),
                       *runs(value or "—")))
 
@@ -94,8 +94,7 @@ def minutes_document(meeting) -> Document:
             agenda.append(satisfaction_table(item.figures))
         agenda += markdown_blocks(item.discussion, level=3)
         if item.decisions:
-            agenda.append(Paragraph((*runs(_("Decisions:"), bold=True),
-                                     *runs(item.decisions))))
+            agenda.append(_fact(_("Decisions"), item.decisions))
     actions = Table(
         tuple(runs(h) for h in (_("No."), _("What is to be done"), _("Responsible supplier"),
                                 _("Responsible person"), _("Complete by"), _("Status"))),
