@@ -430,6 +430,13 @@ def render_pdf(document: Document) -> bytes:
     return html_to_pdf(html)
 
 
+def document_response(document: Document, stem: str, kind: str) -> Response:
+    """The document as a private download, ``kind`` "pdf" or "docx" (one route serves both)."""
+    if kind == "docx":
+        return docx_response(render_docx(document), f"{stem}.docx")
+    return pdf_response(render_pdf(document), f"{stem}.pdf")
+
+
 def pdf_response(data: bytes, filename: str) -> Response:
     """A private download (never cached by a proxy)."""
     return _download(data, "application/pdf", filename)

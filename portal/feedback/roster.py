@@ -27,10 +27,7 @@ from ..documents import (
     Section,
     Signature,
     bureau_name,
-    docx_response,
-    pdf_response,
-    render_docx,
-    render_pdf,
+    document_response,
     runs,
 )
 from ..errors import ServiceError, apply_to_form
@@ -230,21 +227,13 @@ def _letter_or_404(appointment_id: int) -> A:
     return appointment
 
 
-@bp.route("/roster/<int:appointment_id>/letter.pdf")
+@bp.route("/roster/<int:appointment_id>/letter.pdf", defaults={"kind": "pdf"})
+@bp.route("/roster/<int:appointment_id>/letter.docx", defaults={"kind": "docx"},
+          endpoint="letter_docx")
 @limiter.limit(PDF_LIMIT)
 @role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
-def letter(appointment_id: int):
-    """The appointment letter (聘书) as PDF; a supervisor may print only their own."""
+def letter(appointment_id: int, kind: str):
+    """The appointment letter (聘书) as PDF or Word; a supervisor may have only their own."""
     appointment = _letter_or_404(appointment_id)
-    return pdf_response(render_pdf(letter_document(appointment)),
-                        f"appointment-{appointment.id}.pdf")
-
-
-@bp.route("/roster/<int:appointment_id>/letter.docx")
-@limiter.limit(PDF_LIMIT)
-@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
-def letter_docx(appointment_id: int):
-    """The appointment letter (聘书) as a Word file; a supervisor only their own."""
-    appointment = _letter_or_404(appointment_id)
-    return docx_response(render_docx(letter_document(appointment)),
-                         f"appointment-{appointment.id}.docx")
+    return document_response(letter_document(appointment), f"appointment-{appointment.id}",
+                             kind)

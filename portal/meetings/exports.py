@@ -19,11 +19,8 @@ from ..documents import (
     Signature,
     Table,
     bureau_name,
-    docx_response,
+    document_response,
     markdown_blocks,
-    pdf_response,
-    render_docx,
-    render_pdf,
     runs,
 )
 from ..extensions import limiter
@@ -115,24 +112,15 @@ def minutes_document(meeting) -> Document:
                     sections=tuple(sections), signature=Signature(bureau_name(), issued))
 
 
-@bp.route("/<int:meeting_id>/minutes.pdf")
+@bp.route("/<int:meeting_id>/minutes.pdf", defaults={"kind": "pdf"})
+@bp.route("/<int:meeting_id>/minutes.docx", defaults={"kind": "docx"},
+          endpoint="minutes_docx_download")
 @staff_required
 @limiter.limit(PDF_LIMIT)
-def minutes_pdf(meeting_id: int):
+def minutes_pdf(meeting_id: int, kind: str):
+    """The minutes as PDF or as Word, from one document."""
     meeting = _meeting(meeting_id)
-    return pdf_response(render_pdf(minutes_document(meeting)), f"{_stem(meeting)}.pdf")
-
-
-def minutes_docx(meeting) -> bytes:
-    return render_docx(minutes_document(meeting))
-
-
-@bp.route("/<int:meeting_id>/minutes.docx")
-@staff_required
-@limiter.limit(PDF_LIMIT)
-def minutes_docx_download(meeting_id: int):
-    meeting = _meeting(meeting_id)
-    return docx_response(minutes_docx(meeting), f"{_stem(meeting)}.docx")
+    return document_response(minutes_document(meeting), _stem(meeting), kind)
 
 
 def invitation(meeting) -> bytes:
