@@ -664,6 +664,7 @@ class _WordBuilder:
         fmt.line_spacing = 1.0
         run = self._font(mark.add_run(self.doc.mark), "title", 30 if self.zh else BODY_PT)
         run.font.color.rgb = RGBColor.from_string(RED)
+        run.bold = True
         last = mark
         if self.doc.number:
             number = self.word.add_paragraph()
@@ -773,6 +774,7 @@ class _WordBuilder:
                 paragraph = cell.paragraphs[0]
                 paragraph.alignment = aligns.get(block.alignment(column))
                 # single lines in a table, not the body's line grid
+                paragraph.paragraph_format.line_spacing = 1.15
                 paragraph._p.get_or_add_pPr().append(
                     parse_xml(f'<w:snapToGrid {nsdecls("w")} w:val="0"/>'))
                 self._add_runs(paragraph, tuple(replace(r, bold=r.bold or bold)

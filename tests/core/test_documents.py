@@ -218,6 +218,7 @@ def test_word_fonts_sizes_grid_and_page_numbers(app):
     assert body.paragraph_format.line_spacing_rule == WD_LINE_SPACING.EXACTLY
     assert abs(body.paragraph_format.line_spacing.pt - LINE_PITCH) < 0.05
     assert styles["Title"].font.size.pt == 22
+    assert styles["Title"].element.rPr.find(qn("w:spacing")) is None  # not letter-spaced
 
     def east_asian(style):
         return style.element.rPr.rFonts.get(qn("w:eastAsia"))
