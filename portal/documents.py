@@ -48,6 +48,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .exports import content_disposition
+from .markdown import markdown_tokens
 
 PDF_LIMIT = "30 per minute"  # rendering takes about half a second of CPU
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -65,7 +66,7 @@ CHARS_PER_LINE = 28
 _MM = 72 / 25.4
 TEXT_HEIGHT_PT = (PAGE_MM[1] - MARGINS_MM["top"] - MARGINS_MM["bottom"]) * _MM
 TEXT_WIDTH_PT = (PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]) * _MM
-LINE_PITCH = round(TEXT_HEIGHT_PT / LINES_PER_PAGE, 2)  # 28.95 pt: 22 lines on 225 mm
+LINE_PITCH = round(TEXT_HEIGHT_PT / LINES_PER_PAGE, 2)  # 28.99 pt: 22 lines on 225 mm
 # 28 characters on 156 mm: 16 pt characters drawn 0.25 pt closer together (a whole number of
 # twentieths of a point, as Word stores it, rounded down so that the 28th still fits).
 CHAR_SPACING = math.floor((TEXT_WIDTH_PT / CHARS_PER_LINE - BODY_PT) * 20) / 20
@@ -287,9 +288,7 @@ def markdown_blocks(text: str | None, level: int = 2) -> list[Block]:
     The text's biggest heading becomes a heading of ``level``, smaller ones the levels below
     (at most 4); images are their alt text, links their text followed by the address.
     """
-    from .markdown import _parser
-
-    tokens = _parser().parse(text or "")
+    tokens = markdown_tokens(text)
     top = min((int(t.tag[1]) for t in tokens if t.type == "heading_open"), default=1)
     blocks: list[Block] = []
     lists: list[dict] = []  # the open (sub)lists: ordered?, next number, id

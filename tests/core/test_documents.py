@@ -86,6 +86,9 @@ def test_markdown_becomes_headings_runs_lists_and_tables(app):
     assert blocks[5] == Heading("下一步", 4)
     assert blocks[6].runs == (Run("见通知 (https://example.gov.cn/notice)，图片现场照片。"),)
     assert len(blocks) == 7
+    quoted = markdown_blocks("> 引用一段\n\n```\nflask tick\n```")
+    assert quoted == [Paragraph((Run("引用一段"),), indent=False, quote=True),
+                      Paragraph((Run("flask tick", code=True),), indent=False, quote=True)]
 
 
 def test_headings_are_numbered_in_the_gbt_order(app):
@@ -231,6 +234,12 @@ def test_word_fonts_sizes_grid_and_page_numbers(app):
     for stack in FONTS.values():
         assert f'w:name="{stack[0]}"><w:altName w:val="{stack[1]}"/>' in part.blob.decode() \
             or stack[0] in ("宋体",)
+    # 16 pt characters 0.25 pt closer: 28 to a line of 156 mm
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(
+        qn("w:rPrDefault")).find(qn("w:rPr"))
+    assert defaults.find(qn("w:sz")).get(qn("w:val")) == "32"
+    assert defaults.find(qn("w:spacing")).get(qn("w:val")) == "-5"
+    assert defaults.find(qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
     section = document.sections[0]
     grid = section._sectPr.find(qn("w:docGrid"))
     assert grid.get(qn("w:linePitch")) == str(round(LINE_PITCH * 20))
