@@ -36,9 +36,10 @@ run: install
 	$(FLASK) demo
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# Debian packages: chromium for the browser tests, a CJK font for pages and PDFs, and the
-# Pango/HarfBuzz libraries WeasyPrint renders PDFs with (needs root; CI runs as root).
-SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# Debian packages: chromium for the browser tests, a CJK font for pages and PDFs, the
+# Pango/HarfBuzz libraries WeasyPrint renders PDFs with, and poppler-utils (pdftoppm,
+# pdftotext -bbox-layout) with which the document tests look at the pages (needs root).
+SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 BROWSER_PACKAGES := chromium
 define apt_ensure
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -41,6 +41,12 @@ def _parser() -> MarkdownIt:
     return parser
 
 
+def markdown_tokens(text: str | None) -> list:
+    """The tokens of the same parser, for output other than HTML (Word documents:
+    :func:`portal.documents.markdown_blocks`)."""
+    return _parser().parse(text or "")
+
+
 def render_markdown(text: str | None) -> Markup:
     """Markdown to safe HTML (a Markup, so templates do not escape it twice)."""
     html = _parser().render(text or "")

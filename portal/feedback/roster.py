@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, flash, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,8 +20,16 @@ from ..audit.services import history_for
 from ..auth.models import User
 from ..authz import role_required, staff_required
 from ..core.nav import nav_item
-from ..database import utcnow
-from ..documents import PDF_LIMIT, html_to_pdf, pdf_response
+from ..documents import (
+    PDF_LIMIT,
+    Document,
+    Paragraph,
+    Section,
+    Signature,
+    bureau_name,
+    document_response,
+    runs,
+)
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db, limiter
 from ..forms import select_choices
@@ -188,15 +197,43 @@ def replace(appointment_id: int):
     return render("feedback/appointment_form.html", **context)
 
 
-@bp.route("/roster/<int:appointment_id>/letter.pdf")
+def letter_document(appointment: A) -> Document:
+    """The appointment letter (聘书) as an official document: its number is the letter's."""
+    return Document(
+        title=_("Appointment letter"), number=appointment.letter_number,
+        sections=(Section(None, (
+            Paragraph(runs(_("%(name)s (%(unit)s %(title)s):", name=appointment.user.name,
+                             unit=appointment.unit, title=appointment.title)), indent=False),
+            Paragraph(runs(_(
+                "To strengthen the supervision of the logistics services of the district "
+                "government compound and to keep raising satisfaction with them, the bureau "
+                "appoints you as a service-quality supervisor of the District Administrative "
+                "Affairs Management Bureau. You are invited to listen widely to the opinions "
+                "of the cadres and staff, to supervise the quality of the canteen, meeting, "
+                "cleaning, property and other services, and to put forward your opinions and "
+                "suggestions."))),
+            Paragraph(runs(_("Term of appointment: %(start)s to %(end)s.",
+                             start=format_date(appointment.term_start, "long"),
+                             end=format_date(appointment.term_end, "long")))),
+        )),),
+        signature=Signature(bureau_name(), appointment.term_start))
+
+
+def _letter_or_404(appointment_id: int) -> A:
+    """An appointment whose letter the user may have; a supervisor only their own."""
+    appointment = _appointment_or_404(appointment_id)
+    if current_user.role == Role.SUPERVISOR and appointment.user_id != current_user.id:
+        abort(404)
+    return appointment
+
+
+@bp.route("/roster/<int:appointment_id>/letter.pdf", defaults={"kind": "pdf"})
+@bp.route("/roster/<int:appointment_id>/letter.docx", defaults={"kind": "docx"},
+          endpoint="letter_docx")
 @limiter.limit(PDF_LIMIT)
 @role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
-def letter(appointment_id: int):
-    """The appointment letter (聘书); a supervisor may print only their own."""
-    appointment = _appointment_or_404(appointment_id)
-    user = current_user
-    if user.role == Role.SUPERVISOR and appointment.user_id != user.id:
-        abort(404)
-    html = render_template("feedback/letter_pdf.html", appointment=appointment,
-                           issued_at=utcnow())
-    return pdf_response(html_to_pdf(html), f"appointment-{appointment.id}.pdf")
+def letter(appointment_id: int, kind: str):
+    """The appointment letter (聘书) as PDF or Word; a supervisor may have only their own."""
+    appointment = _letter_or_404(appointment_id)
+    return document_response(letter_document(appointment), f"appointment-{appointment.id}",
+                             kind)

@@ -1,34 +1,40 @@
-"""The minutes as a print-ready PDF (WeasyPrint, :mod:`portal.documents`) and as DOCX
-(python-docx), both in Chinese layout; the iCal invitation of a planned meeting (the one iCal
-header and response of :mod:`portal.ical`)."""
+"""The minutes as an official document (:mod:`portal.documents`: one structure, rendered to a
+print-ready PDF and to Word); the iCal invitation of a planned meeting (the one iCal header and
+response of :mod:`portal.ical`)."""
 
 from __future__ import annotations
 
-import io
-
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
-from flask import Response, current_app, render_template, url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from icalendar import Event
 
 from ..authz import staff_required
 from ..database import utcnow
-from ..documents import PDF_LIMIT, html_to_pdf, pdf_response
-from ..exports import content_disposition
+from ..documents import (
+    PDF_LIMIT,
+    Document,
+    Heading,
+    Paragraph,
+    Section,
+    Signature,
+    Table,
+    bureau_name,
+    document_response,
+    markdown_blocks,
+    runs,
+)
 from ..extensions import limiter
 from ..i18n import local_zone
 from ..ical import ics_response, new_calendar, uid_domain
-from ..markdown import render_markdown
 from ..suppliers.lists import join_names
 from . import bp
 from .models import MeetingStatus
-from .views import _actions_by_item, _labels, _meeting
+from .views import _labels, _meeting
 
-DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-CJK_FONT = "Noto Serif CJK SC"
+# Column widths of the action table (No., what, supplier, person, due, status): the text
+# column takes what the short ones leave, a date stays on one line.
+ACTION_WIDTHS = (8, 32, 19, 12, 17, 12)
+SATISFACTION_WIDTHS = (35, 17, 18, 14, 16)
 
 
 def _stem(meeting) -> str:
@@ -36,104 +42,85 @@ def _stem(meeting) -> str:
     return _("Minutes %(day)s %(title)s", day=day, title=meeting.title)
 
 
-@bp.route("/<int:meeting_id>/minutes.pdf")
-@staff_required
-@limiter.limit(PDF_LIMIT)
-def minutes_pdf(meeting_id: int):
-    meeting = _meeting(meeting_id)
-    html = render_template("meetings/minutes_print.html", meeting=meeting, md=render_markdown,
-                           by_item=_actions_by_item(meeting), **_labels())
-    return pdf_response(html_to_pdf(html), f"{_stem(meeting)}.pdf")
-
-
-def _cjk(run, size: float | None = None, bold: bool = False) -> None:
-    run.font.name = CJK_FONT
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), CJK_FONT)
-    if size:
-        run.font.size = Pt(size)
-    run.bold = bold
-
-
-def _paragraph(doc, text: str, size: float = 12, bold: bool = False, center: bool = False,
-               style: str | None = None):
-    paragraph = doc.add_paragraph(style=style)
-    _cjk(paragraph.add_run(text), size, bold)
-    if center:
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    return paragraph
-
-
 def _with_organisation(name: str, supplier) -> str:
     return _("%(name)s (%(organisation)s)", name=name, organisation=supplier.name) \
         if supplier is not None else name
 
 
-def minutes_docx(meeting) -> bytes:
-    """The minutes as a Word document (plain text of the Markdown: Word has no Markdown)."""
+def _fact(label: str, value: str) -> Paragraph:
+    """"时间：…" ("Time: …") with its label in bold."""
+    return Paragraph((*runs(_("%(label)s: %(value)s", label=label, value=""), bold=True),
+                      *runs(value or "—")))
+
+
+def satisfaction_table(figures: list[dict]) -> Table:
+    """The satisfaction figures of an agenda item (the snapshot taken with the agenda)."""
+    return Table(
+        tuple(runs(h) for h in (_("Survey round"), _("Closed on"), _("Service"),
+                                _("Satisfaction rate"), _("Valid responses"))),
+        tuple((runs(f.get("round_title") or "—"), runs(f.get("closes_on") or "—"),
+               runs(f.get("category_label") or "—"),
+               runs("—" if f.get("rate") is None else f"{f['rate']:.1f}%"),
+               runs(str(f.get("valid_responses", 0)))) for f in figures),
+        widths=SATISFACTION_WIDTHS, align=("left", "center", "left", "right", "right"))
+
+
+def minutes_document(meeting) -> Document:
+    """The minutes (会议纪要): facts, general remarks, every agenda item with its satisfaction
+    table, its discussion (Markdown, as real structure) and decisions, then the action table."""
     zone = local_zone()
     labels = _labels()
-    doc = Document()
-    _paragraph(doc, _("Minutes of the joint service-quality meeting"), 18, True, True)
-    _paragraph(doc, meeting.title, 14, True, True)
     start = meeting.starts_at.astimezone(zone)
-    facts = [
-        (_("Time"), f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(zone):%H:%M}"),
-        (_("Location"), meeting.location or "—"),
-        (_("Chair"), meeting.chair or "—"),
-        (_("Minutes taken by"), meeting.recorder or "—"),
-        (_("Invited suppliers"), join_names(s.name for s in meeting.suppliers) or "—"),
-    ]
-    for label, value in facts:
-        _paragraph(doc, _("%(label)s: %(value)s", label=label, value=value))
     present = [a for a in meeting.attendees if a.attended is not False]
     absent = [a for a in meeting.attendees if a.attended is False]
-    _paragraph(doc, _("Attendees"), 14, True)
-    _paragraph(doc, join_names(_with_organisation(a.display_name, a.supplier)
-                               for a in present) or "—")
+    facts = [
+        _fact(_("Time"), f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(zone):%H:%M}"),
+        _fact(_("Location"), meeting.location),
+        _fact(_("Chair"), meeting.chair),
+        _fact(_("Minutes taken by"), meeting.recorder),
+        _fact(_("Invited suppliers"), join_names(s.name for s in meeting.suppliers)),
+        _fact(_("Attendees"), join_names(_with_organisation(a.display_name, a.supplier)
+                                         for a in present)),
+    ]
     if absent:
-        _paragraph(doc, _("%(label)s: %(value)s", label=_("Absent"),
-                          value=join_names(a.display_name for a in absent)))
-    if meeting.summary:
-        _paragraph(doc, _("General remarks"), 14, True)
-        _paragraph(doc, meeting.summary)
-    _paragraph(doc, _("Agenda"), 14, True)
-    for number, item in enumerate(meeting.agenda, start=1):
-        _paragraph(doc, f"{number}. {_with_organisation(item.label, item.supplier)}", 12, True)
-        if item.discussion:
-            _paragraph(doc, _("%(label)s: %(value)s", label=_("Discussion"),
-                              value=item.discussion))
+        facts.append(_fact(_("Absent"), join_names(a.display_name for a in absent)))
+    agenda = []
+    for item in meeting.agenda:
+        agenda.append(Heading(_with_organisation(item.label, item.supplier), 2))
+        if item.figures:
+            agenda.append(satisfaction_table(item.figures))
+        agenda += markdown_blocks(item.discussion, level=3)
         if item.decisions:
-            _paragraph(doc, _("Decisions: %(text)s", text=item.decisions))
-    _paragraph(doc, _("Action items"), 14, True)
-    headings = [_("No."), _("What is to be done"), _("Responsible supplier"),
-                _("Responsible person"), _("Complete by"), _("Status")]
-    table = doc.add_table(rows=1, cols=len(headings))
-    table.style = "Table Grid"
-    for cell, heading in zip(table.rows[0].cells, headings, strict=True):
-        cell.text = ""
-        _cjk(cell.paragraphs[0].add_run(str(heading)), 10.5, True)
-    for number, action in enumerate(meeting.actions, start=1):
-        values = [str(number), action.description,
-                  action.supplier.name if action.supplier else "—",
-                  action.responsible_person or "—",
-                  action.due_on.isoformat() if action.due_on else "—",
-                  str(labels["action_labels"][action.status])]
-        for cell, value in zip(table.add_row().cells, values, strict=True):
-            cell.text = ""
-            _cjk(cell.paragraphs[0].add_run(value), 10.5)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+            agenda.append(_fact(_("Decisions"), item.decisions))
+    actions = Table(
+        tuple(runs(h) for h in (_("No."), _("What is to be done"), _("Responsible supplier"),
+                                _("Responsible person"), _("Complete by"), _("Status"))),
+        tuple((runs(str(n)), runs(a.description), runs(a.supplier.name if a.supplier else "—"),
+               runs(a.responsible_person or "—"),
+               runs(a.due_on.isoformat() if a.due_on else "—"),
+               runs(str(labels["action_labels"][a.status])))
+              for n, a in enumerate(meeting.actions, start=1)),
+        widths=ACTION_WIDTHS, align=("center", "left", "left", "left", "center", "center"))
+    sections = [Section(_("Meeting information"), tuple(facts))]
+    if meeting.summary:
+        sections.append(Section(_("General remarks"), tuple(markdown_blocks(meeting.summary))))
+    sections.append(Section(_("Agenda"), tuple(agenda) or (Paragraph(runs("—")),)))
+    sections.append(Section(_("Action items"), (actions,) if meeting.actions
+                            else (Paragraph(runs("—")),)))
+    issued = (meeting.published_at or meeting.starts_at).astimezone(zone).date()
+    return Document(title=_("Minutes of %(title)s", title=meeting.title),
+                    sections=tuple(sections), signature=Signature(bureau_name(), issued))
 
 
-@bp.route("/<int:meeting_id>/minutes.docx")
+@bp.route("/<int:meeting_id>/minutes.pdf", defaults={"kind": "pdf"})
+@bp.route("/<int:meeting_id>/minutes.docx", defaults={"kind": "docx"},
+          endpoint="minutes_docx_download")
 @staff_required
-def minutes_docx_download(meeting_id: int):
+@limiter.limit(PDF_LIMIT)
+def minutes_pdf(meeting_id: int, kind: str):
+    """The minutes as PDF or as Word, from one document."""
     meeting = _meeting(meeting_id)
-    response = Response(minutes_docx(meeting), mimetype=DOCX_MIMETYPE)
-    response.headers["Content-Disposition"] = content_disposition(f"{_stem(meeting)}.docx")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return document_response(minutes_document(meeting), _stem(meeting), kind)
 
 
 def invitation(meeting) -> bytes:
