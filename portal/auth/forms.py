@@ -5,9 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from ..audit.vocabulary import describe
 from ..forms import ChinesePhone, select_choices, strip_filter
 from ..i18n import LANGUAGE_NAMES
-from .models import role_choices
+from .models import User, role_choices
 from .passwords import MAX_LENGTH
 
 _required = DataRequired(message=_l("This field is required."))
@@ -91,3 +92,11 @@ class AccountCreateForm(FlaskForm):
 class AccountEditForm(FlaskForm):
     role = SelectField(_l("Role"), choices=lambda: select_choices(role_choices()))
     active = BooleanField(_l("Active"))
+
+
+describe(User, _l("Account"), AccountCreateForm, AccountEditForm, ProfileForm, labels={
+    "email_verified_at": _l("Email verified"), "password_hash": _l("Password"),
+    "session_epoch": _l("Sessions ended"), "last_login_at": _l("Last signed in"),
+    "organisation": AccountCreateForm.organisation,
+}, choices={"role": dict(role_choices()), "locale": LANGUAGE_NAMES},
+    routine=("last_login_at", "session_epoch", "password_hash"))

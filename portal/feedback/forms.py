@@ -17,8 +17,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..audit.vocabulary import describe
 from ..forms import select_choices, strip_filter
-from .models import Urgency
+from .models import (
+    Feedback,
+    FeedbackPhoto,
+    FeedbackStatus,
+    ServiceCategory,
+    SupervisorAppointment,
+    Urgency,
+)
 
 
 def _int_or_none(value):
@@ -109,3 +117,25 @@ class CategoryForm(FlaskForm):
                                    validators=[InputRequired(), NumberRange(1, 250)])
     sort_order = IntegerField(_l("Order in lists"), validators=[Optional()], default=0)
     active = BooleanField(_l("Offered to supervisors"), default=True)
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Feedback, _l("Feedback"), FeedbackForm, ActionForm, labels={
+    "supervisor_id": _l("Supervisor"), "appointment_id": _l("Appointment letter number"),
+    "assignee_id": ActionForm.assignee_id, "supplier_id": _l("Supplier"),
+    "contract_id": _l("Service contract"), "duplicate_of_id": _l("Duplicate of"),
+    "closing_comment": ActionForm.comment, "reopen_count": _l("Times reopened"),
+    "escalated_at": _l("Escalated"), "submitted_at": _l("Submitted"),
+    "first_response_at": _l("First response"), "resolved_at": _l("Resolved"),
+    "closed_at": _l("Closed"), "response_due_on": _l("First response due"),
+    "resolution_due_on": _l("Resolution due"), "responded_late": _l("First response late"),
+    "resolved_late": _l("Resolved late"),
+}, choices={"status": FeedbackStatus.LABELS, "urgency": Urgency.LABELS},
+    display=lambda item: _l("No. %(id)d", id=item.id))
+describe(FeedbackPhoto, _l("Feedback photo"), labels={"feedback_id": _l("Feedback")},
+         display=lambda photo: f"#{photo.id}", hidden=("file_name",))
+describe(ServiceCategory, _l("Service category"), CategoryForm,
+         display=lambda category: category.label)
+describe(SupervisorAppointment, _l("Supervisor appointment"), AppointmentForm, EndTermForm,
+         labels={"end_reason": EndTermForm.reason, "replaces_id": _l("Replaces")},
+         display=lambda appointment: appointment.letter_number)

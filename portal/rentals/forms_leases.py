@@ -20,8 +20,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ..audit.vocabulary import describe
 from ..forms import select_choices, strip_filter
-from .models import PaymentCycle, PaymentMethod
+from .models import Lease, LeaseStatus, Payment, PaymentCycle, PaymentMethod
 
 MAX_YUAN = Decimal("100000000")  # a hundred million yuan: more is a typing error
 
@@ -143,3 +144,21 @@ class PaymentForm(FlaskForm):
 
 __all__ = ["DepositForm", "LeaseActionForm", "LeaseForm", "PaymentForm", "RenewForm",
            "SettleDepositForm", "to_fen", "to_yuan"]
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Lease, _l("Lease"), LeaseForm, LeaseActionForm, labels={
+    "start_date": LeaseForm.start, "end_date": LeaseForm.end,
+    "deposit_received_fen": DepositForm.deposit_received,
+    "deposit_received_on": DepositForm.received_on,
+    "deposit_returned_fen": _l("Deposit returned"),
+    "deposit_deducted_fen": _l("Deposit deducted"),
+    "deposit_deduction_reason": SettleDepositForm.deduction_reason,
+    "deposit_settled_on": _l("Deposit settled on"), "predecessor_id": _l("Renews lease"),
+    "approved_by_id": _l("Approved by"), "approved_at": _l("Approved"),
+}, choices={"status": LeaseStatus.LABELS})
+describe(Payment, _l("Payment"), PaymentForm, labels={
+    "lease_id": _l("Lease"), "credit_fen": _l("Kept as credit"),
+    "recorded_by_id": _l("Recorded by")},
+    display=lambda payment: payment.receipt_no or f"#{payment.id}",
+    hidden=("idempotency_key",))

@@ -18,8 +18,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..audit.vocabulary import describe
 from ..forms import select_choices, strip_filter
-from .models import QuestionKind, Scale
+from .models import (
+    Question,
+    QuestionKind,
+    Questionnaire,
+    QuestionnaireVersion,
+    RoundStatus,
+    Scale,
+    SurveyRound,
+)
 
 _required = DataRequired(message=_l("This field is required."))
 
@@ -91,3 +100,20 @@ class RoundActionForm(ConfirmForm):
     meanwhile by someone else is answered with who took it."""
 
     expected_status = HiddenField()
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Questionnaire, _l("Questionnaire"), QuestionnaireForm)
+describe(QuestionnaireVersion, _l("Questionnaire version"), labels={
+    "questionnaire_id": _l("Questionnaire"), "number": _l("Version"), "frozen_at": _l("Frozen")},
+    display=lambda version: _l("Version %(number)d", number=version.number))
+describe(Question, _l("Question"), QuestionForm, labels={
+    "version_id": _l("Questionnaire version"), "position": _l("Order in lists")},
+    display=lambda question: question.prompt)
+describe(SurveyRound, _l("Survey round"), RoundForm, labels={
+    "version_id": _l("Questionnaire version"), "satisfied_mask": RoundForm.satisfied_points,
+    "published_on": _l("Published on"), "closed_on": _l("Closed early on")},
+    choices={"status": RoundStatus.LABELS,
+             "satisfied_mask": lambda: {str(mask): "、".join(
+                 str(Scale.LABELS[point]) for point in Scale.points(mask))
+                 for mask in range(2, 31, 2)}})
