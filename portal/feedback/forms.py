@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..audit.vocabulary import describe
-from ..forms import select_choices, strip_filter
+from ..forms import max_length, select_choices, strip_filter
 from .models import (
     Feedback,
     FeedbackPhoto,
@@ -42,16 +42,23 @@ RATINGS = select_choices([
 
 
 class FeedbackForm(FlaskForm):
-    category_id = SelectField(_l("Service"), coerce=_int_or_none, validate_choice=False)
+    """What a supervisor submits; the same rules (and messages) as
+    :func:`portal.feedback.services.check_input`, which also checks what only the database
+    knows (the service is offered, the room is in the building)."""
+
+    category_id = SelectField(_l("Service"), coerce=_int_or_none, validate_choice=False,
+                              validators=[InputRequired(_l("Choose the service concerned."))])
     building_id = SelectField(_l("Building"), coerce=_int_or_none, validate_choice=False)
     room_id = SelectField(_l("Room"), coerce=_int_or_none, validate_choice=False)
-    location_detail = StringField(_l("Where exactly"), validators=[Optional(), Length(max=200)],
+    location_detail = StringField(_l("Where exactly"),
+                                  validators=[Optional(), max_length(Feedback.MAX_LOCATION)],
                                   filters=[strip_filter],
                                   description=_l("For example: third floor, east corridor."))
-    description = TextAreaField(_l("What happened"), validators=[Length(max=4000)],
-                                filters=[strip_filter])
+    description = TextAreaField(_l("What happened"), filters=[strip_filter], validators=[
+        DataRequired(_l("Describe what happened.")), max_length(Feedback.MAX_DESCRIPTION)])
     service_rating = RadioField(_l("Your rating of the service"), choices=RATINGS,
-                                coerce=_int_or_none, validate_choice=False)
+                                coerce=_int_or_none, validate_choice=False,
+                                validators=[InputRequired(_l("Rate the service from 1 to 5."))])
     urgency = SelectField(_l("Urgency"), choices=select_choices(Urgency.LABELS.items()),
                           default="normal")
     photos = MultipleFileField(_l("Photos (up to 5)"),
