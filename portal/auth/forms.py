@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..audit.vocabulary import describe
-from ..forms import ChinesePhone, select_choices, strip_filter
+from ..forms import ChinesePhone, max_length, select_choices, strip_filter
 from ..i18n import LANGUAGE_NAMES
 from .models import User, role_choices
 from .passwords import MAX_LENGTH
@@ -16,8 +16,9 @@ _email = Email(message=_l("Enter a valid email address."), check_deliverability=
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[_required], filters=[strip_filter])
-    password = PasswordField(_l("Password"), validators=[_required])
+    email = EmailField(_l("Email"), validators=[_required, max_length(254)],
+                       filters=[strip_filter])
+    password = PasswordField(_l("Password"), validators=[_required, max_length(MAX_LENGTH)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
@@ -28,7 +29,8 @@ class RegistrationForm(FlaskForm):
                                filters=[strip_filter],
                                description=_l(
                                    "Company or agency; leave empty for a private person."))
-    phone = StringField(_l("Phone"), validators=[_required, ChinesePhone()], filters=[strip_filter])
+    phone = StringField(_l("Phone"), validators=[_required, max_length(20), ChinesePhone()],
+                        filters=[strip_filter])
     email = EmailField(_l("Email"), validators=[_required, _email, Length(max=254)],
                        filters=[strip_filter])
     password = PasswordField(
@@ -37,12 +39,14 @@ class RegistrationForm(FlaskForm):
     )
     confirm = PasswordField(
         _l("Repeat password"),
-        validators=[_required, EqualTo("password", message=_l("The passwords do not match."))],
+        validators=[_required, max_length(MAX_LENGTH),
+                    EqualTo("password", message=_l("The passwords do not match."))],
     )
 
 
 class EmailOnlyForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[_required, _email], filters=[strip_filter])
+    email = EmailField(_l("Email"), validators=[_required, _email, max_length(254)],
+                       filters=[strip_filter])
 
 
 class ConfirmForm(FlaskForm):
@@ -56,7 +60,8 @@ class SetPasswordForm(FlaskForm):
     )
     confirm = PasswordField(
         _l("Repeat password"),
-        validators=[_required, EqualTo("password", message=_l("The passwords do not match."))],
+        validators=[_required, max_length(MAX_LENGTH),
+                    EqualTo("password", message=_l("The passwords do not match."))],
     )
 
 
@@ -64,17 +69,19 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[_required, Length(max=100)], filters=[strip_filter])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)],
                                filters=[strip_filter])
-    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
+    phone = StringField(_l("Phone"), validators=[Optional(), max_length(20), ChinesePhone()],
                         filters=[strip_filter])
     locale = SelectField(_l("Language"), choices=lambda: select_choices(LANGUAGE_NAMES.items()))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[_required])
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[_required, max_length(MAX_LENGTH)])
     new_password = PasswordField(_l("New password"), validators=[_required, Length(max=MAX_LENGTH)])
     confirm = PasswordField(
         _l("Repeat new password"),
-        validators=[_required, EqualTo("new_password", message=_l("The passwords do not match."))],
+        validators=[_required, max_length(MAX_LENGTH),
+                    EqualTo("new_password", message=_l("The passwords do not match."))],
     )
 
 
@@ -85,7 +92,7 @@ class AccountCreateForm(FlaskForm):
                        filters=[strip_filter])
     organisation = StringField(_l("Unit"), validators=[Optional(), Length(max=200)],
                                filters=[strip_filter])
-    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
+    phone = StringField(_l("Phone"), validators=[Optional(), max_length(20), ChinesePhone()],
                         filters=[strip_filter])
 
 

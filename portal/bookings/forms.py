@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..audit.vocabulary import describe
-from ..forms import ChinesePhone, select_choices, strip_filter
+from ..forms import ChinesePhone, max_length, select_choices, strip_filter
 from . import pricing
 from .models import (
     Blackout,
@@ -135,7 +135,8 @@ class BookingForm(FlaskForm):
     banquet_tables = IntegerField(_l("Tables"), default=0,
                                   validators=[Optional(), NumberRange(min=0, max=200)])
     banquet_day = CateringDayField(_l("Served on"))
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), ChinesePhone()],
+    contact_phone = StringField(_l("Contact phone"),
+                                validators=[Optional(), max_length(20), ChinesePhone()],
                                 filters=[strip_filter])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 

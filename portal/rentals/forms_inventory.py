@@ -23,7 +23,7 @@ from wtforms.validators import (
 )
 
 from ..audit.vocabulary import describe
-from ..forms import ChinesePhone, select_choices, strip_filter
+from ..forms import ChinesePhone, max_length, select_choices, strip_filter
 from .models import Building, Room, RoomPhoto, RoomStatus, Tenant, UseType
 
 _required = DataRequired(message=_l("This field is required."))
@@ -117,7 +117,7 @@ class TenantForm(FlaskForm):
                        "for a person (18 characters)."))
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)],
                                filters=[strip_filter])
-    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
+    phone = StringField(_l("Phone"), validators=[Optional(), max_length(20), ChinesePhone()],
                         filters=[strip_filter])
     email = StringField(_l("Email"), validators=[
         Optional(), Length(max=254),

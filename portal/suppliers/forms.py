@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from ..audit.vocabulary import describe
-from ..forms import ChinesePhone, strip_filter
+from ..forms import ChinesePhone, max_length, strip_filter
 from ..validators import UnifiedSocialCreditCode
 from .models import ServiceContract, Supplier, SupplierContact
 
@@ -50,7 +50,7 @@ class ContactForm(FlaskForm):
                        filters=[strip_filter])
     title = StringField(_l("Role or job title"), validators=[Optional(), Length(max=100)],
                         filters=[strip_filter])
-    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
+    phone = StringField(_l("Phone"), validators=[Optional(), max_length(20), ChinesePhone()],
                         filters=[strip_filter])
     email = StringField(_l("Email"), validators=[
         Optional(), Length(max=254),

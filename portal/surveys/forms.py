@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..audit.vocabulary import describe
-from ..forms import select_choices, strip_filter
+from ..forms import max_length, select_choices, strip_filter
 from .models import (
     Question,
     QuestionKind,
@@ -85,7 +85,7 @@ class RoundForm(FlaskForm):
 
 
 class AddressesForm(FlaskForm):
-    addresses = TextAreaField(_l("Email addresses"), validators=[_required],
+    addresses = TextAreaField(_l("Email addresses"), validators=[_required, max_length(20000)],
                               description=_l("One per line: staff of the units the bureau "
                                              "serves; no account is needed."))
     unit = StringField(_l("Unit"), validators=[Length(max=200)], filters=[strip_filter])

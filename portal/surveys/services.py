@@ -23,9 +23,10 @@ from ..alerts import send_once
 from ..auth.models import User
 from ..auth.services import _hash_token as hash_token
 from ..database import is_unique_violation, utcnow, write_transaction
-from ..errors import Conflict, NotAllowed, ServiceError
+from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
 from ..feedback.models import ServiceCategory, SupervisorAppointment
+from ..forms import too_long
 from ..i18n import local_today
 from ..outbox.services import queue_email
 from ..roles import Role
@@ -72,6 +73,8 @@ ALREADY_ANSWERED = _l("This survey has already been answered through this link; 
                       "only one response per invitee is kept. Nothing was saved.")
 ROUND_CLOSED = _l("This survey is closed: answers are no longer taken.")
 INVALID_LINK = _l("This survey link is not valid.")
+MAX_ANSWER = 4000  # characters of a free-text answer (the page's maxlength and counter)
+MISSING = object()
 
 
 def target_default() -> int:
@@ -498,13 +501,19 @@ def submit_response(token: str, data: AnswerInput) -> SurveyResponse:
     if invitation.responded:
         raise Conflict(ALREADY_ANSWERED)
     questions = survey.version.questions
-    missing = [q for q in questions if q.kind == QuestionKind.SCALE and q.id not in data.values]
-    if missing:
-        raise ServiceError(_l("Please answer every question (choose “cannot judge” if you "
-                              "have not used the service)."), field=f"q{missing[0].id}")
-    for value in data.values.values():
-        if value is not None and value not in Scale.POINTS:
-            raise ServiceError(_l("Choose a point of the scale."))
+    problems = Problems()  # every unanswered or too long answer at once, beside its question
+    for question in questions:
+        if question.kind == QuestionKind.SCALE:
+            value = data.values.get(question.id, MISSING)
+            if value is MISSING:
+                problems.add(_l("Please answer every question (choose “cannot judge” if you "
+                                "have not used the service)."), f"q{question.id}")
+            elif value is not None and value not in Scale.POINTS:
+                problems.add(_l("Choose a point of the scale."), f"q{question.id}")
+        elif len((data.texts.get(question.id) or "").strip()) > MAX_ANSWER:
+            problems.add(too_long(MAX_ANSWER, len(data.texts[question.id].strip())),
+                         f"q{question.id}")
+    problems.raise_any()
     invitation_id = invitation.id
     try:
         with write_transaction():
@@ -541,7 +550,7 @@ def submit_response(token: str, data: AnswerInput) -> SurveyResponse:
                                                          value=data.values.get(question.id)))
                 elif (data.texts.get(question.id) or "").strip():
                     response.answers.append(SurveyAnswer(
-                        question_id=question.id, text=data.texts[question.id].strip()[:4000]))
+                        question_id=question.id, text=data.texts[question.id].strip()))
             db.session.add(response)
     except sa.exc.IntegrityError as error:
         if is_unique_violation(error):

@@ -206,6 +206,8 @@ def test_every_scale_question_must_be_answered(app):
     with app.test_request_context(), pytest.raises(ServiceError) as error:
         services.submit_response(token, services.AnswerInput({}, {}))
     assert error.value.field.startswith("q")
+    assert len(error.value.problems) == len([q for q in questions_of(app, round_id)
+                                             if q[1] == "scale"])  # all at once
     answer(app, round_id, token)  # the link still works
 
 
