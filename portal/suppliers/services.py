@@ -26,9 +26,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from ..database import is_unique_violation, write_transaction
-from ..errors import Conflict, ServiceError
+from ..errors import Conflict, Problems, ServiceError
 from ..extensions import db
 from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
+from ..forms import too_long
 from ..i18n import local_today
 from ..uploads import delete_document, store_document
 from ..validators import is_valid_uscc, normalise_code
@@ -85,6 +86,9 @@ def save_supplier(supplier: Supplier | None, data: SupplierInput) -> Supplier:
     return supplier
 
 
+CONTACT_LIMITS = {"name": 100, "title": 100, "phone": 20, "email": 254}  # the columns' sizes
+
+
 @dataclass
 class ContactInput:
     name: str
@@ -95,12 +99,17 @@ class ContactInput:
 
 def add_contact(supplier: Supplier, data: ContactInput) -> SupplierContact:
     """Another contact person of the supplier (listed after those it has)."""
-    if not data.name.strip():
-        raise ServiceError(_l("Enter the contact's name."), field="name")
+    values = {name: getattr(data, name).strip() for name in CONTACT_LIMITS}
+    problems = Problems()  # every problem at once, each beside its field
+    if not values["name"]:
+        problems.add(_l("Enter the contact's name."), "name")
+    for name, limit in CONTACT_LIMITS.items():
+        if len(values[name]) > limit:
+            problems.add(too_long(limit, len(values[name])), name)
+    problems.raise_any()
     with write_transaction():
         contact = SupplierContact(
-            name=data.name.strip()[:100], title=data.title.strip()[:100],
-            phone=data.phone.strip()[:20], email=data.email.strip()[:254],
+            **values,
             position=max((c.position for c in supplier.contacts), default=0) + 1)
         supplier.contacts.append(contact)
         db.session.flush()
