@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..audit.vocabulary import describe
 from ..forms import select_choices, strip_filter
@@ -78,9 +78,11 @@ def method_choices():
 
 
 class LeaseForm(FlaskForm):
-    tenant_id = SelectField(_l("Tenant"), coerce=int, validate_choice=False)
+    tenant_id = SelectField(_l("Tenant"), coerce=int, validate_choice=False,
+                            validators=[DataRequired(_l("Choose a tenant."))])
     room_ids = SelectMultipleField(
         _l("Rooms"), coerce=int, validate_choice=False,
+        validators=[DataRequired(_l("Choose at least one room."))],
         description=_l("Hold Ctrl (or ⌘) to choose several rooms."))
     start = DateField(_l("First day"), validators=[_date_required()])
     end = DateField(_l("Last day"), validators=[_date_required()])

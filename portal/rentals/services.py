@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from ..database import is_unique_violation, utcnow, write_transaction
-from ..errors import Conflict, NotAllowed, ServiceError
+from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
 from ..i18n import local_today
 from ..periods import is_overlap_violation, overlaps
@@ -258,10 +258,7 @@ def _check_rooms(rooms: list[Room], start: date, end: date, exclude_lease=None) 
 def _apply(lease: Lease, data: LeaseInput, rooms: list[Room]) -> None:
     standard = sum(room.standard_rent_fen() for room in rooms)
     if data.monthly_rent_fen is not None and data.monthly_rent_fen != standard:
-        if not data.rent_override_reason.strip():
-            raise ServiceError(_l("The rent differs from area × standard (%(standard)s); give "
-                                  "the reason.", standard=f"¥{standard / 100:,.2f}"),
-                               field="rent_override_reason")
+        # _validate made sure a different rent has its reason
         lease.monthly_rent_fen = data.monthly_rent_fen
         lease.rent_override_reason = data.rent_override_reason.strip()
     else:
@@ -288,26 +285,35 @@ def _apply(lease: Lease, data: LeaseInput, rooms: list[Room]) -> None:
 
 
 def _validate(data: LeaseInput) -> list[Room]:
+    """Every problem of a lease's input at once, each beside its field."""
+    problems = Problems()
     if data.end < data.start:
-        raise ServiceError(_l("The end must be after the start."), field="end")
+        problems.add(_l("The end must be after the start."), "end")
     if data.payment_cycle not in PaymentCycle.MONTHS:
-        raise ServiceError(_l("Unknown payment cycle."), field="payment_cycle")
+        problems.add(_l("Unknown payment cycle."), "payment_cycle")
     if data.rent_free_until is not None and not data.start <= data.rent_free_until <= data.end:
-        raise ServiceError(_l("The rent-free period must lie within the lease."),
-                           field="rent_free_until")
+        problems.add(_l("The rent-free period must lie within the lease."), "rent_free_until")
     if not data.room_ids:
-        raise ServiceError(_l("Choose at least one room."), field="room_ids")
-    if data.deposit_due_fen < 0 or (data.monthly_rent_fen is not None and
-                                    data.monthly_rent_fen < 0):
-        raise ServiceError(_l("Enter an amount of zero or more."), field="monthly_rent")
+        problems.add(_l("Choose at least one room."), "room_ids")
+    if data.deposit_due_fen < 0:
+        problems.add(_l("Enter an amount of zero or more."), "deposit_due")
+    if data.monthly_rent_fen is not None and data.monthly_rent_fen < 0:
+        problems.add(_l("Enter an amount of zero or more."), "monthly_rent")
     if not 0 <= data.yearly_increase_pct <= 100:
-        raise ServiceError(_l("Enter a percentage from 0 to 100."), field="yearly_increase_pct")
+        problems.add(_l("Enter a percentage from 0 to 100."), "yearly_increase_pct")
     rooms = list(db.session.scalars(sa.select(Room).where(Room.id.in_(data.room_ids))
                                     .options(selectinload(Room.building))))
     if len(rooms) != len(set(data.room_ids)):
-        raise ServiceError(_l("That room does not exist."), field="room_ids")
+        problems.add(_l("That room does not exist."), "room_ids")
+    elif rooms and data.monthly_rent_fen is not None and data.monthly_rent_fen >= 0:
+        standard = sum(room.standard_rent_fen() for room in rooms)
+        if data.monthly_rent_fen != standard and not data.rent_override_reason.strip():
+            problems.add(_l("The rent differs from area × standard (%(standard)s); give the "
+                            "reason.", standard=f"¥{standard / 100:,.2f}"),
+                         "rent_override_reason")
     if db.session.get(Tenant, data.tenant_id) is None:
-        raise ServiceError(_l("Choose a tenant."), field="tenant_id")
+        problems.add(_l("Choose a tenant."), "tenant_id")
+    problems.raise_any()
     return rooms
 
 

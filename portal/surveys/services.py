@@ -143,15 +143,16 @@ def update_questionnaire(questionnaire: Questionnaire, title: str, intro: str) -
 
 def add_question(questionnaire: Questionnaire, kind: str, prompt: str,
                  category_id: int | None) -> QuestionnaireVersion:
+    problems = Problems()  # every problem at once, each beside its field
     if kind not in QuestionKind.ALL:
-        raise ServiceError(_l("Choose a kind of question."), field="kind")
+        problems.add(_l("Choose a kind of question."), "kind")
     if not prompt.strip():
-        raise ServiceError(_l("This field is required."), field="prompt")
+        problems.add(_l("This field is required."), "prompt")
     if category_id is not None and db.session.get(ServiceCategory, category_id) is None:
-        raise ServiceError(_l("Choose a service category."), field="category_id")
-    if kind == QuestionKind.SCALE and category_id is None:
-        raise ServiceError(_l("A scale question is about one service category."),
-                           field="category_id")
+        problems.add(_l("Choose a service category."), "category_id")
+    elif kind == QuestionKind.SCALE and category_id is None:
+        problems.add(_l("A scale question is about one service category."), "category_id")
+    problems.raise_any()
     with write_transaction():
         version = _editable_version(questionnaire)
         last = max((q.position for q in version.questions), default=0)
@@ -216,21 +217,22 @@ class RoundInput:
 def save_round(survey: SurveyRound | None, data: RoundInput) -> SurveyRound:
     """Create a draft round or edit one. Once published, only the title, closing date, target
     and reminder may change: the questions, anonymity and rate definition are fixed."""
+    problems = Problems()  # every problem of the input at once, each beside its field
     if not data.title.strip():
-        raise ServiceError(_l("This field is required."), field="title")
+        problems.add(_l("This field is required."), "title")
     if data.closes_on is None:
-        raise ServiceError(_l("This field is required."), field="closes_on")
+        problems.add(_l("This field is required."), "closes_on")
     if not data.satisfied_points or not set(data.satisfied_points) <= set(Scale.POINTS):
-        raise ServiceError(_l("Choose at least one point of the scale."),
-                           field="satisfied_points")
+        problems.add(_l("Choose at least one point of the scale."), "satisfied_points")
     target = target_default() if data.target_rate is None else data.target_rate
     if not 0 <= target <= 100:
-        raise ServiceError(_l("Enter a percentage from 0 to 100."), field="target_rate")
+        problems.add(_l("Enter a percentage from 0 to 100."), "target_rate")
     if data.reminder_days is not None and data.reminder_days <= 0:
-        raise ServiceError(_l("Enter a number of days greater than zero, or leave it empty."),
-                           field="reminder_days")
+        problems.add(_l("Enter a number of days greater than zero, or leave it empty."),
+                     "reminder_days")
     if db.session.get(Questionnaire, data.questionnaire_id or 0) is None:
-        raise ServiceError(_l("Choose a questionnaire."), field="questionnaire_id")
+        problems.add(_l("Choose a questionnaire."), "questionnaire_id")
+    problems.raise_any()
     mask = Scale.mask(data.satisfied_points)
     if survey is not None and survey.status != S.DRAFT:
         fixed = {"questionnaire_id": data.questionnaire_id != survey.questionnaire_id,
