@@ -57,12 +57,14 @@ class SupplierInput:
 
 
 def save_supplier(supplier: Supplier | None, data: SupplierInput) -> Supplier:
+    problems = Problems()  # every problem at once, each beside its field
     if not data.name.strip():
-        raise ServiceError(_l("This field is required."), field="name")
+        problems.add(_l("This field is required."), "name")
     code = normalise_code(data.uscc)
     if not is_valid_uscc(code):
-        raise ServiceError(_l("Not a valid unified social credit code: 18 characters whose "
-                              "last one is the check character."), field="uscc")
+        problems.add(_l("Not a valid unified social credit code: 18 characters whose last "
+                        "one is the check character."), "uscc")
+    problems.raise_any()
     categories = list(db.session.scalars(
         sa.select(catalogue.ServiceCategory)
         .where(catalogue.ServiceCategory.id.in_(data.category_ids or [0]))))
@@ -154,24 +156,27 @@ class ContractInput:
 
 
 def _check_contract(data: ContractInput) -> None:
+    """Every problem of a contract's input at once, each beside its field."""
+    problems = Problems()
     if data.starts_on is None:
-        raise ServiceError(_l("Enter the first day."), field="starts_on")
+        problems.add(_l("Enter the first day."), "starts_on")
     if data.ends_on is None:
-        raise ServiceError(_l("Enter the last day."), field="ends_on")
-    if data.ends_on < data.starts_on:
-        raise ServiceError(_l("A contract cannot end before it starts."), field="ends_on")
+        problems.add(_l("Enter the last day."), "ends_on")
+    elif data.starts_on is not None and data.ends_on < data.starts_on:
+        problems.add(_l("A contract cannot end before it starts."), "ends_on")
     if data.amount_fen < 0:
-        raise ServiceError(_l("Enter an amount of zero or more."), field="amount")
+        problems.add(_l("Enter an amount of zero or more."), "amount")
     for name in ("response_hours", "fix_hours"):
         value = getattr(data, name)
         if value is not None and value <= 0:
-            raise ServiceError(_l("Enter a number of hours greater than zero."), field=name)
+            problems.add(_l("Enter a number of hours greater than zero."), name)
     if not data.number.strip():
-        raise ServiceError(_l("This field is required."), field="number")
+        problems.add(_l("This field is required."), "number")
     if db.session.get(Supplier, data.supplier_id) is None:
-        raise ServiceError(_l("Choose a supplier."), field="supplier_id")
+        problems.add(_l("Choose a supplier."), "supplier_id")
     if db.session.get(catalogue.ServiceCategory, data.category_id) is None:
-        raise ServiceError(_l("Choose a service."), field="category_id")
+        problems.add(_l("Choose a service."), "category_id")
+    problems.raise_any()
 
 
 def save_contract(contract: ServiceContract | None, data: ContractInput,
