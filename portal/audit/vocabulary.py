@@ -329,6 +329,8 @@ class _References:
 
 
 def _value(column: _Column, value, references: _References) -> str:
+    from ..suppliers.lists import join_names  # the list in the reader's language
+
     if value is None:
         return "—"
     if value == REDACTED:
@@ -340,8 +342,7 @@ def _value(column: _Column, value, references: _References) -> str:
             return str(value)
     if column.kind == "choice":
         values = value if isinstance(value, list) else [value]
-        shown = [str(column.choices.get(str(item), item)) for item in values]
-        return "、".join(shown) if shown else "—"
+        return join_names(column.choices.get(str(item), item) for item in values) or "—"
     if column.kind in ("user", "record"):
         return references.name(column.target, value) or f"#{value}"
     if column.kind == "bool" or isinstance(value, bool):
@@ -361,7 +362,7 @@ def _value(column: _Column, value, references: _References) -> str:
         except InvalidOperation:
             return str(value)
     if isinstance(value, list):
-        return "、".join(str(item) for item in value) or "—"
+        return join_names(value) or "—"
     if isinstance(value, dict):
         return _("(details)")
     return _shorten(str(value))

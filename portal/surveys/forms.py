@@ -20,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..audit.vocabulary import describe
 from ..forms import max_length, select_choices, strip_filter
+from ..suppliers.lists import join_names
 from .models import (
     Question,
     QuestionKind,
@@ -114,6 +115,6 @@ describe(SurveyRound, _l("Survey round"), RoundForm, labels={
     "version_id": _l("Questionnaire version"), "satisfied_mask": RoundForm.satisfied_points,
     "published_on": _l("Published on"), "closed_on": _l("Closed early on")},
     choices={"status": RoundStatus.LABELS,
-             "satisfied_mask": lambda: {str(mask): "、".join(
-                 str(Scale.LABELS[point]) for point in Scale.points(mask))
+             "satisfied_mask": lambda: {str(mask): join_names(
+                 Scale.LABELS[point] for point in Scale.points(mask))
                  for mask in range(2, 31, 2)}})
