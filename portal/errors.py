@@ -40,7 +40,14 @@ class Problems:
         self.items: list[ServiceError] = []
 
     def add(self, message, field: str | None = None) -> None:
-        self.items.append(ServiceError(message, field))
+        """A problem: a message and its field, or one refusal made by a check of its own (it
+        keeps its type and attributes, e.g. a booking slot's row)."""
+        self.items.append(message if isinstance(message, ServiceError)
+                          else ServiceError(message, field))
+
+    def include(self, error: ServiceError) -> None:
+        """Every problem of a refusal another check raised."""
+        self.items.extend(error.problems)
 
     def has(self, field: str) -> bool:
         return any(problem.field == field for problem in self.items)
@@ -49,9 +56,11 @@ class Problems:
         return bool(self.items)
 
     def raise_any(self) -> None:
+        """Raise the first problem (its own type) carrying all of them."""
         if self.items:
             first = self.items[0]
-            raise ServiceError(first.message, first.field, problems=list(self.items))
+            first.problems = list(self.items)
+            raise first
 
 
 class Conflict(ServiceError):
