@@ -144,7 +144,7 @@ def test_audit_page_hides_sign_ins_unless_asked(app, login_as, user_factory):
 
 def test_audit_page_query_count_does_not_grow_with_rows(app, login_as, user_factory,
                                                        count_queries):
-    admin = login_as("admin")
+    admin = login_as("admin", name="周建华")
     venue_id = make_venue(app)
 
     def page_queries() -> tuple[int, int]:
@@ -166,5 +166,14 @@ def test_audit_page_query_count_does_not_grow_with_rows(app, login_as, user_fact
     more_queries, more_rows_shown = page_queries()
     assert more_rows_shown > rows + 5
     assert more_queries <= queries  # one query per kind of record, not one per row
+
+    # The audit page reads like the history block: labels, ¥, status labels, names, local time.
+    html = admin.get("/admin/audit/", query_string={"object_type": "booking"}).get_data(
+        as_text=True)
+    page = _text(html[html.index('id="results"'):])  # the rows, not the header's menu
+    assert "报价合计: ¥3,000.00 → ¥29,180.00" in page and "状态: 待审批 → 已确认" in page
+    assert "预订 HY" in page and "周建华" in page and "2026/3/1 10:05" in page
+    for dump in ("_fen", "quote_total", "user_account", "booking #", "2026-03-01T02:05"):
+        assert dump not in page, dump
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) > 20
