@@ -27,7 +27,9 @@ def too_long(limit: int, length: int):
 
 
 def strip_filter(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trimmed, with line breaks as one character each: browsers send a textarea's breaks
+    as CRLF but count them as one against ``maxlength`` (and so does the page's counter)."""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
 class ChinesePhone:

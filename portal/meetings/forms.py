@@ -80,7 +80,7 @@ class SummaryForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     description = TextAreaField(_l("What is to be done"),
-                                validators=[_required, Length(max=4000)])
+                                validators=[_required, Length(max=4000)], filters=[strip_filter])
     supplier_id = SelectField(_l("Responsible supplier"), coerce=int, default=0)
     responsible_person = StringField(_l("Responsible person"),
                                      validators=[Optional(), Length(max=100)],

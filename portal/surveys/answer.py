@@ -12,6 +12,7 @@ from wtforms import ValidationError
 
 from ..errors import Conflict, NotAllowed, ServiceError
 from ..extensions import limiter
+from ..forms import strip_filter
 from ..htmx import render
 from ..i18n import local_today
 from . import bp, services
@@ -42,8 +43,8 @@ def _read_answers(questions) -> tuple[services.AnswerInput, dict]:
                 values[question.id] = int(raw)
             chosen[question.id] = raw
         else:
-            texts[question.id] = raw  # refused beside the question when too long, never cut
-            chosen[question.id] = raw
+            raw = strip_filter(raw)  # refused beside the question when too long, never cut
+            texts[question.id] = chosen[question.id] = raw
     return services.AnswerInput(values, texts), chosen
 
 
