@@ -355,7 +355,7 @@ def _value(column: _Column, value, references: _References) -> str:
         return local_date(day) if day else str(value)
     if column.kind == "time":
         moment = _parse(time, value)
-        return format_time(moment, "short") if moment else str(value)
+        return format_time(moment, "short", rebase=False) if moment else str(value)
     if column.kind == "decimal":
         try:
             return format_decimal(Decimal(str(value)))

@@ -93,6 +93,28 @@ def test_foreign_keys_booleans_and_other_records_read_as_labels(app, ctx):
         assert shown["状态"] == "闲置"
 
 
+def test_times_of_day_and_rates_read_as_on_the_venue_form(app, ctx):
+    from datetime import time
+
+    from portal.bookings.models import Venue
+
+    venue_id = make_venue(app)
+    with ctx(), acting_as(None, "module test"):
+        venue = db.session.get(Venue, venue_id)
+        with write_transaction():
+            venue.opens_at = time(9, 30)
+            venue.external_half_day_fen = 350_000
+            venue.public = False
+        [changed] = describe_rows(list(db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.object_type == "venue",
+                                      AuditLog.object_id == str(venue_id),
+                                      AuditLog.action == "update"))))
+    shown = {change.label: (change.old, change.new) for change in changed.changes}
+    assert shown["开放时间"] == ("08:00", "09:30")  # a time of day is not moved by zones
+    assert shown["对外价格·半天"] == ("¥3,000.00", "¥3,500.00")  # "（元）" left to the ¥
+    assert ("是", "否") in shown.values()
+
+
 def test_every_audited_column_has_a_label(app):
     """A new column of an audited model must say how the trail calls it."""
     with app.app_context():
