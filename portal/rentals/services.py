@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from ..database import is_unique_violation, utcnow, write_transaction
 from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
+from ..forms import too_long
 from ..i18n import local_today
 from ..periods import is_overlap_violation, overlaps
 from ..roles import Role
@@ -44,6 +45,7 @@ log = logging.getLogger("portal.rentals")
 L = LeaseStatus
 STAFF = Role.BUREAU
 SYSTEM = "system"
+MAX_RECEIPT = 50  # a receipt number (the column's size)
 
 WORKFLOW = Workflow(
     L.ALL,
@@ -439,16 +441,19 @@ def record_deposit(lease: Lease, received_fen: int, on: date) -> None:
 
 def settle_deposit(lease: Lease, returned_fen: int, deducted_fen: int, reason: str,
                    on: date) -> None:
+    problems = Problems()  # every problem at once, each beside its field
     if returned_fen < 0 or deducted_fen < 0:
-        raise ServiceError(_l("Enter an amount of zero or more."), field="returned")
-    if lease.deposit_received_fen <= 0:
-        raise ServiceError(_l("No deposit has been received."), field="returned")
-    if returned_fen + deducted_fen != lease.deposit_received_fen:
-        raise ServiceError(_l("Returned and deducted must add up to the deposit received "
-                              "(%(amount)s).", amount=f"¥{lease.deposit_received_fen / 100:,.2f}"),
-                           field="returned")
+        problems.add(_l("Enter an amount of zero or more."),
+                     "returned" if returned_fen < 0 else "deducted")
+    elif lease.deposit_received_fen <= 0:
+        problems.add(_l("No deposit has been received."), "returned")
+    elif returned_fen + deducted_fen != lease.deposit_received_fen:
+        problems.add(_l("Returned and deducted must add up to the deposit received "
+                        "(%(amount)s).", amount=f"¥{lease.deposit_received_fen / 100:,.2f}"),
+                     "returned")
     if deducted_fen and not reason.strip():
-        raise ServiceError(_l("Give the reason for the deduction."), field="deduction_reason")
+        problems.add(_l("Give the reason for the deduction."), "deduction_reason")
+    problems.raise_any()
     with write_transaction():
         lease.deposit_returned_fen = returned_fen
         lease.deposit_deducted_fen = deducted_fen
@@ -477,12 +482,16 @@ def record_payment(user, lease: Lease, paid_on: date, amount_fen: int, method: s
                    receipt_no: str, idempotency_key: str) -> tuple[Payment, bool]:
     """Record a payment once; (payment, created).  The oldest unpaid periods are paid first;
     what is left is kept as credit (a prepayment) for the periods that come due later."""
-    if amount_fen <= 0:
-        raise ServiceError(_l("Enter an amount greater than zero."), field="amount")
-    if method not in PaymentMethod.ALL:
-        raise ServiceError(_l("Choose how it was paid."), field="method")
+    problems = Problems()  # every problem at once, each beside its field
     if not idempotency_key or len(idempotency_key) > 64:
-        raise ServiceError(_l("This form has expired; reload the page."), field="amount")
+        problems.add(_l("This form has expired; reload the page."), "amount")
+    elif amount_fen <= 0:
+        problems.add(_l("Enter an amount greater than zero."), "amount")
+    if method not in PaymentMethod.ALL:
+        problems.add(_l("Choose how it was paid."), "method")
+    if len(receipt_no.strip()) > MAX_RECEIPT:
+        problems.add(too_long(MAX_RECEIPT, len(receipt_no.strip())), "receipt_no")
+    problems.raise_any()
     existing = db.session.scalar(sa.select(Payment).where(
         Payment.idempotency_key == idempotency_key))
     if existing is not None:

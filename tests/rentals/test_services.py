@@ -236,6 +236,13 @@ def test_deposit_settlement_must_add_up(app, world):
         with pytest.raises(ServiceError) as refused:
             services.settle_deposit(lease, 500_000, 100_000, "", date(2027, 1, 5))
         assert refused.value.field == "deduction_reason"
+        with pytest.raises(ServiceError) as refused:  # every problem at once
+            services.settle_deposit(lease, 400_000, 100_000, " ", date(2027, 1, 5))
+        assert set(refused.value.fields) == {"returned", "deduction_reason"}
+        with pytest.raises(ServiceError) as refused:
+            services.record_payment(_user(world["staff"]), lease, date(2027, 1, 5), 0, "gold",
+                                    "收" * 51, "k-9")
+        assert set(refused.value.fields) == {"amount", "method", "receipt_no"}
         services.settle_deposit(lease, 500_000, 100_000, "墙面损坏修复", date(2027, 1, 5))
         assert lease.deposit_deducted_fen == 100_000
 
