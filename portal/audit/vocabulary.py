@@ -39,9 +39,11 @@ REDACTED = "***"
 TEXT_LIMIT = 200  # longer texts are shown shortened in the trail (the record keeps them whole)
 _UNIT_SUFFIX = re.compile(r"\s*[（(](?:元|yuan|¥)[)）]\s*$")
 _DEFAULT_DISPLAY = ("reference", "name", "title", "number", "code")
+# The key, and the moment of creation (the entry's own time says it).
+ALWAYS_HIDDEN = frozenset({"id", "created_at"})
 # Columns many models share, labelled once (a model's own label or form field comes first).
 COMMON_LABELS = {
-    "created_at": _l("Created"), "created_by_id": _l("Created by"), "status": _l("Status"),
+    "created_by_id": _l("Created by"), "status": _l("Status"),
     "reason": _l("Reason"), "note": _l("Note"), "notes": _l("Notes"), "active": _l("Active"),
     "file_name": _l("File"), "caption": _l("Caption"), "width": _l("Width (pixels)"),
     "height": _l("Height (pixels)"), "position": _l("Order in lists"),
@@ -144,7 +146,7 @@ def describe(model, noun, *forms, labels: Mapping | None = None, choices: Mappin
     vocabulary = ModelVocabulary(
         model=model, noun=noun, forms_fields=_form_fields(forms), given_labels=dict(labels or {}),
         given_choices=dict(choices or {}), display=display, load=tuple(load),
-        hidden=frozenset(hidden) | {"id"}, routine=frozenset(routine))
+        hidden=frozenset(hidden) | ALWAYS_HIDDEN, routine=frozenset(routine))
     _REGISTRY[model.audit_type()] = vocabulary
     return vocabulary
 
