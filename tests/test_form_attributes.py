@@ -5,6 +5,7 @@ NumberRange, as the shared field macro renders them; and every text has a length
 import importlib
 import pkgutil
 import re
+from html.parser import HTMLParser
 
 import pytest
 from flask_wtf import FlaskForm
@@ -99,3 +100,81 @@ def test_every_text_field_has_a_length_limit(app, form_class):
         unlimited = [field.name for field in _fields(form) if field.type in TEXT_FIELDS and not
                      any(isinstance(v, Length) and v.max and v.max > 0 for v in field.validators)]
         assert unlimited == []
+
+
+# --- the pages themselves: what each form page sends to the browser ---------------------------
+
+
+class _Inputs(HTMLParser):
+    """Every input, select and textarea of a page: name → attributes of its first element."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: dict[str, dict] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag in ("input", "select", "textarea") and attributes.get("name"):
+            self.found.setdefault(attributes["name"], attributes)
+
+
+def _page_inputs(html: str) -> dict[str, dict]:
+    parser = _Inputs()
+    parser.feed(html)
+    return parser.found
+
+
+PAGES = [  # (role, path, form class)
+    (None, "/auth/register", "auth.forms.RegistrationForm"),
+    (None, "/auth/login", "auth.forms.LoginForm"),
+    ("supervisor", "/feedback/new", "feedback.forms.FeedbackForm"),
+    ("client", "/venues/book", "bookings.forms.BookingForm"),
+    ("staff", "/venues/book", "bookings.forms.StaffBookingForm"),
+    ("staff", "/venues/series/new", "bookings.forms.SeriesForm"),
+    ("staff", "/venues/new", "bookings.forms.VenueForm"),
+    ("staff", "/rentals/leases/new", "rentals.forms_leases.LeaseForm"),
+    ("staff", "/rentals/rooms/new", "rentals.forms_inventory.RoomForm"),
+    ("staff", "/rentals/tenants/new", "rentals.forms_inventory.TenantForm"),
+    ("staff", "/suppliers/new", "suppliers.forms.SupplierForm"),
+    ("staff", "/suppliers/contracts/new", "suppliers.forms.ContractForm"),
+    ("staff", "/meetings/new", "meetings.forms.MeetingForm"),
+    ("staff", "/surveys/rounds/new", "surveys.forms.RoundForm"),
+    ("staff", "/feedback/categories/new", "feedback.forms.CategoryForm"),
+    ("staff", "/feedback/roster/new", "feedback.forms.AppointmentForm"),
+    ("admin", "/admin/users/new", "auth.forms.AccountCreateForm"),
+]
+# Fields a page shows only in another situation.
+ABSENT = {"/feedback/roster/new": {"reason"}}  # the reason for replacing a supervisor
+
+
+@pytest.mark.parametrize("role, path, form_name", PAGES, ids=[page[1] + "-" + (page[0] or "anyone")
+                                                              for page in PAGES])
+def test_form_pages_send_the_validators_rules_to_the_browser(app, client, login_as, role,
+                                                             path, form_name):
+    from tests.feedback.factories import make_appointment
+
+    browser = client if role is None else login_as(role)
+    if role == "supervisor":
+        make_appointment(app, browser.account.id)
+    response = browser.get(path)
+    assert response.status_code == 200, path
+    inputs = _page_inputs(response.get_data(as_text=True))
+    module_name, class_name = form_name.rsplit(".", 1)
+    form_class = getattr(importlib.import_module(f"portal.{module_name}"), class_name)
+    with app.test_request_context():
+        form = form_class(meta={"csrf": False})
+        checked = 0
+        for field in _fields(form):
+            wanted = _expected(field)
+            if not wanted or field.type in ("HiddenField", "CSRFTokenField") or \
+                    field.name in ABSENT.get(path, ()):
+                continue
+            assert field.name in inputs, (path, field.name)  # the page shows the field
+            attributes = inputs[field.name]
+            for attribute in wanted:
+                name, _eq, value = attribute.partition("=")
+                assert name in attributes, (path, field.name, attribute)
+                if value:
+                    assert attributes[name] == value.strip('"'), (path, field.name, attribute)
+            checked += 1
+        assert checked, path
