@@ -83,7 +83,9 @@ class ActionForm(FlaskForm):
 
 
 class AppointmentForm(FlaskForm):
-    user_id = SelectField(_l("Supervisor account"), coerce=_int_or_none, validate_choice=False)
+    user_id = SelectField(_l("Supervisor account"), coerce=_int_or_none, validate_choice=False,
+                          validators=[InputRequired(
+                              _l("Choose an active account with the supervisor role."))])
     unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=200)],
                        filters=[strip_filter],
                        description=_l("The committee, office or bureau, e.g. 区财政局办公室."))

@@ -113,32 +113,36 @@ class AppointmentInput:
 
 
 def _check_appointment(data: AppointmentInput, exclude_id: int | None = None) -> User:
+    """Every problem of an appointment at once, each beside its field."""
+    problems = Problems()
     user = db.session.get(User, data.user_id) if data.user_id else None
     if user is None or user.role != Role.SUPERVISOR or not user.active:
-        raise ServiceError(_l("Choose an active account with the supervisor role."),
-                           field="user_id")
+        problems.add(_l("Choose an active account with the supervisor role."), "user_id")
+        user = None
     if not data.unit.strip():
-        raise ServiceError(_l("Enter the supervisor's unit."), field="unit")
+        problems.add(_l("Enter the supervisor's unit."), "unit")
     if not data.letter_number.strip():
-        raise ServiceError(_l("Enter the appointment letter number."), field="letter_number")
+        problems.add(_l("Enter the appointment letter number."), "letter_number")
+    else:
+        taken = db.session.scalar(sa.select(SupervisorAppointment.id).where(
+            SupervisorAppointment.letter_number == data.letter_number.strip()))
+        if taken is not None and taken != exclude_id:
+            problems.add(Conflict(_l("This appointment letter number is already used."),
+                                  field="letter_number"))
     if data.term_end < data.term_start:
-        raise ServiceError(_l("The term must end on or after its first day."),
-                           field="term_end")
-    taken = db.session.scalar(sa.select(SupervisorAppointment.id).where(
-        SupervisorAppointment.letter_number == data.letter_number.strip()))
-    if taken is not None and taken != exclude_id:
-        raise Conflict(_l("This appointment letter number is already used."),
-                       field="letter_number")
-    overlapping = sa.select(SupervisorAppointment.id).where(
-        SupervisorAppointment.user_id == user.id,
-        SupervisorAppointment.term_start <= data.term_end,
-        sa.func.coalesce(SupervisorAppointment.ended_on, SupervisorAppointment.term_end)
-        >= data.term_start)
-    if exclude_id is not None:
-        overlapping = overlapping.where(SupervisorAppointment.id != exclude_id)
-    if db.session.scalar(overlapping.limit(1)) is not None:
-        raise Conflict(_l("This supervisor already has a term covering part of these dates."),
-                       field="term_start")
+        problems.add(_l("The term must end on or after its first day."), "term_end")
+    elif user is not None:
+        overlapping = sa.select(SupervisorAppointment.id).where(
+            SupervisorAppointment.user_id == user.id,
+            SupervisorAppointment.term_start <= data.term_end,
+            sa.func.coalesce(SupervisorAppointment.ended_on, SupervisorAppointment.term_end)
+            >= data.term_start)
+        if exclude_id is not None:
+            overlapping = overlapping.where(SupervisorAppointment.id != exclude_id)
+        if db.session.scalar(overlapping.limit(1)) is not None:
+            problems.add(Conflict(_l("This supervisor already has a term covering part of "
+                                     "these dates."), field="term_start"))
+    problems.raise_any()
     return user
 
 

@@ -63,6 +63,7 @@ class RoundForm(FlaskForm):
     title = StringField(_l("Survey title"), validators=[_required, Length(max=200)],
                         filters=[strip_filter])
     questionnaire_id = SelectField(_l("Questionnaire"), coerce=str, choices=[],
+                                   validators=[InputRequired(_l("Choose a questionnaire."))],
                                    description=_l("The round asks the questionnaire's latest "
                                                   "version, frozen when the round is "
                                                   "published."))
