@@ -6,13 +6,30 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 
 _PHONE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
 
 
+TOO_LONG = _l("At most %(max)d characters; this has %(length)d.")
+
+
+def max_length(limit: int) -> Length:
+    """The length rule of a text field: the form refuses a longer text (never cuts it) and
+    the field carries ``maxlength`` for the browser; the services say the same
+    (:func:`too_long`)."""
+    return Length(max=limit, message=TOO_LONG)
+
+
+def too_long(limit: int, length: int):
+    """A service's message for a text longer than ``limit``: the form's own words."""
+    return _l("At most %(max)d characters; this has %(length)d.", max=limit, length=length)
+
+
 def strip_filter(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trimmed, with line breaks as one character each: browsers send a textarea's breaks
+    as CRLF but count them as one against ``maxlength`` (and so does the page's counter)."""
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
 
 
 class ChinesePhone:

@@ -53,18 +53,23 @@ def money(fen: int | None) -> str:
     return format_currency(Decimal(fen) / 100, "CNY")
 
 
+def local_datetime(value, fmt: str = "medium") -> str:
+    """A stored (UTC) instant in the bureau's time zone and the reader's language."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def local_date(value, fmt: str = "medium") -> str:
+    return format_date(value, fmt) if value else ""
+
+
 def html_lang() -> str:
     return "zh-CN" if str(get_locale()).startswith("zh") else "en"
 
 
 def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
-        format_datetime(value, fmt) if value else ""
-    )
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
-        format_date(value, fmt) if value else ""
-    )
+    app.jinja_env.filters["datetime"] = local_datetime
+    app.jinja_env.filters["date"] = local_date
 
     @app.context_processor
     def language_context():

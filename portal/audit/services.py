@@ -228,26 +228,40 @@ def _audit_forget(session) -> None:
     session.info.pop("audit_pending", None)
 
 
-def history_for(obj, limit: int = 50) -> list[AuditLog]:
-    """The latest audit rows of one record, newest first (for the reusable history block)."""
+def history_for(obj, limit: int = 50, show_routine: bool = False):
+    """The latest changes of one record in plain language, newest first (for the reusable
+    history block); login bookkeeping is left out unless ``show_routine``."""
+    from .vocabulary import describe_rows, routine_condition
+
     stmt = (
         sa.select(AuditLog)
         .where(AuditLog.object_type == obj.audit_type(), AuditLog.object_id == _identity(obj))
         .order_by(AuditLog.id.desc())
         .limit(limit)
     )
-    return list(db.session.scalars(stmt))
+    if not show_routine:
+        stmt = stmt.where(sa.not_(routine_condition()))
+    return describe_rows(list(db.session.scalars(stmt)), show_routine=show_routine)
 
 
-def search_stmt(object_type=None, object_id=None, actor=None, action=None, since=None, until=None):
-    """The admin page's filtered query, newest first."""
+def search_stmt(object_type=None, object_id=None, actor=None, action=None, since=None, until=None,
+                show_routine=False):
+    """The admin page's filtered query, newest first; login bookkeeping only when asked."""
+    from .vocabulary import routine_condition
+
     stmt = sa.select(AuditLog).order_by(AuditLog.id.desc())
+    if not show_routine:
+        stmt = stmt.where(sa.not_(routine_condition()))
     if object_type:
         stmt = stmt.where(AuditLog.object_type == object_type)
     if object_id:
         stmt = stmt.where(AuditLog.object_id == str(object_id))
     if actor:
-        stmt = stmt.where(AuditLog.actor_label.ilike(f"%{actor}%"))
+        from ..auth.models import User  # the accounts module is itself audited
+
+        stmt = stmt.where(sa.or_(
+            AuditLog.actor_label.ilike(f"%{actor}%"),
+            AuditLog.actor_id.in_(sa.select(User.id).where(User.name.ilike(f"%{actor}%")))))
     if action:
         stmt = stmt.where(AuditLog.action == action)
     if since:
@@ -257,9 +271,10 @@ def search_stmt(object_type=None, object_id=None, actor=None, action=None, since
     return stmt
 
 
-def object_types() -> list[str]:
-    return sorted(
-        mapper.class_.audit_type()
-        for mapper in db.Model.registry.mappers
-        if issubclass(mapper.class_, Audited)
-    )
+def object_types() -> list[tuple[str, str]]:
+    """(audit type, what the reader calls it) of every audited model, by name."""
+    from .vocabulary import type_label
+
+    return sorted(((mapper.class_.audit_type(), type_label(mapper.class_.audit_type()))
+                   for mapper in db.Model.registry.mappers
+                   if issubclass(mapper.class_, Audited)), key=lambda pair: pair[1])

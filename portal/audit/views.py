@@ -10,6 +10,7 @@ from ..htmx import render
 from ..pagination import paginate
 from . import bp, services
 from .models import AuditAction
+from .vocabulary import describe_rows
 
 
 def _local_day_start(text: str, days: int = 0):
@@ -32,6 +33,7 @@ def index():
         "action": args.get("action", "") if args.get("action") in AuditAction.ALL else "",
         "since": args.get("since", ""),
         "until": args.get("until", ""),
+        "routine": args.get("routine") == "1",
     }
     stmt = services.search_stmt(
         object_type=filters["object_type"] or None,
@@ -40,6 +42,9 @@ def index():
         action=filters["action"] or None,
         since=_local_day_start(filters["since"]) if filters["since"] else None,
         until=_local_day_start(filters["until"], days=1) if filters["until"] else None,
+        show_routine=filters["routine"],
     )
-    return render("audit/index.html", "results", pager=paginate(stmt), filters=filters,
+    pager = paginate(stmt)
+    entries = describe_rows(pager.items, show_routine=filters["routine"])
+    return render("audit/index.html", "results", pager=pager, entries=entries, filters=filters,
                   object_types=services.object_types(), actions=AuditAction.ALL)

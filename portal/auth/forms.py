@@ -5,9 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from ..forms import ChinesePhone, select_choices, strip_filter
+from ..audit.vocabulary import describe
+from ..forms import ChinesePhone, max_length, select_choices, strip_filter
 from ..i18n import LANGUAGE_NAMES
-from .models import role_choices
+from .models import User, role_choices
 from .passwords import MAX_LENGTH
 
 _required = DataRequired(message=_l("This field is required."))
@@ -15,8 +16,9 @@ _email = Email(message=_l("Enter a valid email address."), check_deliverability=
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[_required], filters=[strip_filter])
-    password = PasswordField(_l("Password"), validators=[_required])
+    email = EmailField(_l("Email"), validators=[_required, max_length(254)],
+                       filters=[strip_filter])
+    password = PasswordField(_l("Password"), validators=[_required, max_length(MAX_LENGTH)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
@@ -27,7 +29,8 @@ class RegistrationForm(FlaskForm):
                                filters=[strip_filter],
                                description=_l(
                                    "Company or agency; leave empty for a private person."))
-    phone = StringField(_l("Phone"), validators=[_required, ChinesePhone()], filters=[strip_filter])
+    phone = StringField(_l("Phone"), validators=[_required, max_length(20), ChinesePhone()],
+                        filters=[strip_filter])
     email = EmailField(_l("Email"), validators=[_required, _email, Length(max=254)],
                        filters=[strip_filter])
     password = PasswordField(
@@ -36,12 +39,14 @@ class RegistrationForm(FlaskForm):
     )
     confirm = PasswordField(
         _l("Repeat password"),
-        validators=[_required, EqualTo("password", message=_l("The passwords do not match."))],
+        validators=[_required, max_length(MAX_LENGTH),
+                    EqualTo("password", message=_l("The passwords do not match."))],
     )
 
 
 class EmailOnlyForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[_required, _email], filters=[strip_filter])
+    email = EmailField(_l("Email"), validators=[_required, _email, max_length(254)],
+                       filters=[strip_filter])
 
 
 class ConfirmForm(FlaskForm):
@@ -55,7 +60,8 @@ class SetPasswordForm(FlaskForm):
     )
     confirm = PasswordField(
         _l("Repeat password"),
-        validators=[_required, EqualTo("password", message=_l("The passwords do not match."))],
+        validators=[_required, max_length(MAX_LENGTH),
+                    EqualTo("password", message=_l("The passwords do not match."))],
     )
 
 
@@ -63,17 +69,19 @@ class ProfileForm(FlaskForm):
     name = StringField(_l("Name"), validators=[_required, Length(max=100)], filters=[strip_filter])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)],
                                filters=[strip_filter])
-    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
+    phone = StringField(_l("Phone"), validators=[Optional(), max_length(20), ChinesePhone()],
                         filters=[strip_filter])
     locale = SelectField(_l("Language"), choices=lambda: select_choices(LANGUAGE_NAMES.items()))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[_required])
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[_required, max_length(MAX_LENGTH)])
     new_password = PasswordField(_l("New password"), validators=[_required, Length(max=MAX_LENGTH)])
     confirm = PasswordField(
         _l("Repeat new password"),
-        validators=[_required, EqualTo("new_password", message=_l("The passwords do not match."))],
+        validators=[_required, max_length(MAX_LENGTH),
+                    EqualTo("new_password", message=_l("The passwords do not match."))],
     )
 
 
@@ -84,10 +92,18 @@ class AccountCreateForm(FlaskForm):
                        filters=[strip_filter])
     organisation = StringField(_l("Unit"), validators=[Optional(), Length(max=200)],
                                filters=[strip_filter])
-    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
+    phone = StringField(_l("Phone"), validators=[Optional(), max_length(20), ChinesePhone()],
                         filters=[strip_filter])
 
 
 class AccountEditForm(FlaskForm):
     role = SelectField(_l("Role"), choices=lambda: select_choices(role_choices()))
     active = BooleanField(_l("Active"))
+
+
+describe(User, _l("Account"), AccountCreateForm, AccountEditForm, ProfileForm, labels={
+    "email_verified_at": _l("Email verified"), "password_hash": _l("Password"),
+    "session_epoch": _l("Sessions ended"), "last_login_at": _l("Last signed in"),
+    "organisation": AccountCreateForm.organisation,
+}, choices={"role": dict(role_choices()), "locale": LANGUAGE_NAMES},
+    routine=("last_login_at", "session_epoch", "password_hash"))

@@ -23,9 +23,21 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import ChinesePhone, select_choices, strip_filter
+from ..audit.vocabulary import describe
+from ..forms import ChinesePhone, max_length, select_choices, strip_filter
 from . import pricing
-from .models import Equipment, Layout, VenueKind
+from .models import (
+    Blackout,
+    Booking,
+    BookingSeries,
+    BookingStatus,
+    CateringOption,
+    Equipment,
+    Layout,
+    Venue,
+    VenueKind,
+    VenuePhoto,
+)
 
 _required = DataRequired(message=_l("This field is required."))
 
@@ -123,7 +135,8 @@ class BookingForm(FlaskForm):
     banquet_tables = IntegerField(_l("Tables"), default=0,
                                   validators=[Optional(), NumberRange(min=0, max=200)])
     banquet_day = CateringDayField(_l("Served on"))
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), ChinesePhone()],
+    contact_phone = StringField(_l("Contact phone"),
+                                validators=[Optional(), max_length(20), ChinesePhone()],
                                 filters=[strip_filter])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
@@ -252,3 +265,22 @@ class CateringOptionForm(FlaskForm):
                        filters=[strip_filter])
     price = DecimalField(_l("Price (yuan)"), places=2,
                          validators=[InputRequired(), NumberRange(min=0)])
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Booking, _l("Booking"), StaffBookingForm, DecisionForm, labels={
+    "client_id": _l("Client"), "starts_at": _l("Starts"), "expires_at": _l("Request expires"),
+    "decided_at": _l("Decided"), "deposit_fen": DecisionForm.deposit_yuan,
+    "quote_total_fen": _l("Quote total"), "extras_fen": DecisionForm.extras_yuan,
+    "final_total_fen": _l("Final total"), "series_id": _l("Weekly meeting"),
+}, choices={"status": BookingStatus.LABELS}, hidden=("approved_quote",))
+describe(Venue, _l("Venue"), VenueForm)
+describe(VenuePhoto, _l("Venue photo"), PhotoForm, labels={"venue_id": _l("Venue")},
+         display=lambda photo: photo.caption or f"#{photo.id}", hidden=("file_name",))
+describe(CateringOption, _l("Catering standard"), CateringOptionForm,
+         labels={"unit_price_fen": CateringOptionForm.price})
+describe(Blackout, _l("Closure"), BlackoutForm, labels={
+    "starts_at": BlackoutForm.starts_on, "ends_at": BlackoutForm.ends_on},
+    display=lambda blackout: blackout.reason)
+describe(BookingSeries, _l("Weekly meeting"), SeriesForm, labels={
+    "starts_at_time": SeriesForm.start, "ends_at_time": SeriesForm.end})

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..database import utcnow, write_transaction
-from ..errors import Conflict, NotAllowed, ServiceError
+from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
 from ..i18n import local_today, local_zone
 from ..outbox.services import queue_email
@@ -275,14 +275,20 @@ def _alternatives(venue: Venue, slot: SlotInput, headcount: int, layout: str, us
 # --- validation and quotes -----------------------------------------------------------------
 
 
-def _load_venues(user, slots: list[SlotInput]) -> dict[int, Venue]:
+def _load_venues(user, slots: list[SlotInput], problems: Problems | None = None
+                 ) -> dict[int, Venue]:
+    """The venues of the slots; a venue that cannot be booked is refused beside its row
+    (added to ``problems`` when given, so the other rows are checked too)."""
     venue_ids = {slot.venue_id for slot in slots}
     venues = {v.id: v for v in db.session.scalars(
         venues_stmt(user).where(Venue.id.in_(venue_ids), Venue.active))}
+    found = Problems() if problems is None else problems
     for row, slot in enumerate(slots):
         if slot.venue_id not in venues:
-            raise SlotError(_l("That venue does not exist or cannot be booked."), "venue_id",
-                            row)
+            found.add(SlotError(_l("That venue does not exist or cannot be booked."),
+                                "venue_id", row))
+    if problems is None:
+        found.raise_any()
     return venues
 
 
@@ -292,41 +298,53 @@ def booking_days(slots: list[SlotInput]) -> list[date]:
 
 
 def validate(user, data: BookingInput) -> dict[int, Venue]:
-    """Check a request against the rules; raise ServiceError naming the field (a slot's
-    errors name its row's field: :class:`SlotError`)."""
-    if not data.slots:
-        raise ServiceError(_l("Choose at least one venue and time."), field="slots")
-    if data.headcount is None or data.headcount < 1:
-        raise ServiceError(_l("Enter the number of people."), field="headcount")
-    venues = _load_venues(user, data.slots)
-    seen = []
-    for row, slot in enumerate(data.slots):
-        venue = venues[slot.venue_id]
-        check_times(slot.day, slot.start, slot.end, slot.session, row)
-        if slot.start < venue.opens_at or slot.end > venue.closes_at:
-            part = "session" if slot.session in pricing.SESSIONS else (
-                "start" if slot.start < venue.opens_at else "end")
-            raise SlotError(_l("%(venue)s is open from %(opens)s to %(closes)s.",
-                               venue=venue.name, opens=venue.opens_at.strftime("%H:%M"),
-                               closes=venue.closes_at.strftime("%H:%M")), part, row)
-        capacity = venue.capacity_for(data.layout)
-        if capacity == 0:
-            raise ServiceError(_l("%(venue)s cannot be set up in this layout.", venue=venue.name),
-                               field="layout")
-        if data.headcount > capacity:
-            raise ServiceError(_l("%(venue)s seats at most %(n)d people in this layout.",
-                                  venue=venue.name, n=capacity), field="headcount")
-        period = slot_period(venue, slot)
-        for other_venue, other in seen:
-            if other_venue == venue.id and other[2] < period[3] and period[2] < other[3]:
-                raise SlotError(_l("Two of your times for %(venue)s overlap.",
-                                   venue=venue.name),
-                                "session" if slot.session in pricing.SESSIONS else "start", row)
-        seen.append((venue.id, period))
+    """Check a request against the rules; every problem at once, each naming its field (a
+    slot's problems name its row's field: :class:`SlotError`, one per row)."""
     if data.rate_kind != pricing.RateKind.EXTERNAL and user.role not in STAFF:
         raise NotAllowed(_l("Only bureau staff can book at the internal rate."),
                          field="rate_kind")
-    _catering_requests(data.catering, booking_days(data.slots))
+    problems = Problems()
+    if not data.slots:
+        problems.add(_l("Choose at least one venue and time."), "slots")
+    counted = data.headcount is not None and data.headcount >= 1
+    if not counted:
+        problems.add(_l("Enter the number of people."), "headcount")
+    venues = _load_venues(user, data.slots, problems)
+    seen = []
+    for row, slot in enumerate(data.slots):
+        venue = venues.get(slot.venue_id)
+        if venue is None:
+            continue  # refused beside its row already
+        try:
+            check_times(slot.day, slot.start, slot.end, slot.session, row)
+            if slot.start < venue.opens_at or slot.end > venue.closes_at:
+                part = "session" if slot.session in pricing.SESSIONS else (
+                    "start" if slot.start < venue.opens_at else "end")
+                raise SlotError(_l("%(venue)s is open from %(opens)s to %(closes)s.",
+                                   venue=venue.name, opens=venue.opens_at.strftime("%H:%M"),
+                                   closes=venue.closes_at.strftime("%H:%M")), part, row)
+            period = slot_period(venue, slot)
+            for other_venue, other in seen:
+                if other_venue == venue.id and other[2] < period[3] and period[2] < other[3]:
+                    raise SlotError(_l("Two of your times for %(venue)s overlap.",
+                                       venue=venue.name),
+                                    "session" if slot.session in pricing.SESSIONS else "start",
+                                    row)
+            seen.append((venue.id, period))
+        except SlotError as error:
+            problems.add(error)
+        capacity = venue.capacity_for(data.layout)
+        if capacity == 0:
+            problems.add(_l("%(venue)s cannot be set up in this layout.", venue=venue.name),
+                         "layout")
+        elif counted and data.headcount > capacity:
+            problems.add(_l("%(venue)s seats at most %(n)d people in this layout.",
+                            venue=venue.name, n=capacity), "headcount")
+    try:
+        _catering_requests(data.catering, booking_days(data.slots))
+    except ServiceError as error:
+        problems.include(error)
+    problems.raise_any()
     return venues
 
 
@@ -590,10 +608,17 @@ def create_series(user, data: SeriesInput) -> BookingSeries:
     def check(day: date) -> dict[int, Venue]:
         try:
             return validate(user, one(day))
-        except SlotError as error:  # the series form's field: its dates, times and venue
-            raise ServiceError(error.message, field={
-                "day": "first_day" if day == days[0] else "last_day",
-                "session": "start"}.get(error.part, error.part)) from None
+        except ServiceError as error:
+            problems = Problems()
+            for problem in error.problems:
+                if isinstance(problem, SlotError):  # the series form's dates, times, venue
+                    problems.add(problem.message, {
+                        "day": "first_day" if day == days[0] else "last_day",
+                        "session": "start"}.get(problem.part, problem.part))
+                else:
+                    problems.add(problem)
+            problems.raise_any()
+            raise
 
     venues = check(days[0])
     for day in days[1:]:

@@ -17,8 +17,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import select_choices, strip_filter
-from .models import Urgency
+from ..audit.vocabulary import describe
+from ..forms import max_length, select_choices, strip_filter
+from .models import (
+    Feedback,
+    FeedbackPhoto,
+    FeedbackStatus,
+    ServiceCategory,
+    SupervisorAppointment,
+    Urgency,
+)
 
 
 def _int_or_none(value):
@@ -34,16 +42,23 @@ RATINGS = select_choices([
 
 
 class FeedbackForm(FlaskForm):
-    category_id = SelectField(_l("Service"), coerce=_int_or_none, validate_choice=False)
+    """What a supervisor submits; the same rules (and messages) as
+    :func:`portal.feedback.services.check_input`, which also checks what only the database
+    knows (the service is offered, the room is in the building)."""
+
+    category_id = SelectField(_l("Service"), coerce=_int_or_none, validate_choice=False,
+                              validators=[InputRequired(_l("Choose the service concerned."))])
     building_id = SelectField(_l("Building"), coerce=_int_or_none, validate_choice=False)
     room_id = SelectField(_l("Room"), coerce=_int_or_none, validate_choice=False)
-    location_detail = StringField(_l("Where exactly"), validators=[Optional(), Length(max=200)],
+    location_detail = StringField(_l("Where exactly"),
+                                  validators=[Optional(), max_length(Feedback.MAX_LOCATION)],
                                   filters=[strip_filter],
                                   description=_l("For example: third floor, east corridor."))
-    description = TextAreaField(_l("What happened"), validators=[Length(max=4000)],
-                                filters=[strip_filter])
+    description = TextAreaField(_l("What happened"), filters=[strip_filter], validators=[
+        DataRequired(_l("Describe what happened.")), max_length(Feedback.MAX_DESCRIPTION)])
     service_rating = RadioField(_l("Your rating of the service"), choices=RATINGS,
-                                coerce=_int_or_none, validate_choice=False)
+                                coerce=_int_or_none, validate_choice=False,
+                                validators=[InputRequired(_l("Rate the service from 1 to 5."))])
     urgency = SelectField(_l("Urgency"), choices=select_choices(Urgency.LABELS.items()),
                           default="normal")
     photos = MultipleFileField(_l("Photos (up to 5)"),
@@ -68,7 +83,9 @@ class ActionForm(FlaskForm):
 
 
 class AppointmentForm(FlaskForm):
-    user_id = SelectField(_l("Supervisor account"), coerce=_int_or_none, validate_choice=False)
+    user_id = SelectField(_l("Supervisor account"), coerce=_int_or_none, validate_choice=False,
+                          validators=[InputRequired(
+                              _l("Choose an active account with the supervisor role."))])
     unit = StringField(_l("Unit"), validators=[DataRequired(), Length(max=200)],
                        filters=[strip_filter],
                        description=_l("The committee, office or bureau, e.g. 区财政局办公室."))
@@ -109,3 +126,25 @@ class CategoryForm(FlaskForm):
                                    validators=[InputRequired(), NumberRange(1, 250)])
     sort_order = IntegerField(_l("Order in lists"), validators=[Optional()], default=0)
     active = BooleanField(_l("Offered to supervisors"), default=True)
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Feedback, _l("Feedback"), FeedbackForm, ActionForm, labels={
+    "supervisor_id": _l("Supervisor"), "appointment_id": _l("Appointment letter number"),
+    "assignee_id": ActionForm.assignee_id, "supplier_id": _l("Supplier"),
+    "contract_id": _l("Service contract"), "duplicate_of_id": _l("Duplicate of"),
+    "closing_comment": ActionForm.comment, "reopen_count": _l("Times reopened"),
+    "escalated_at": _l("Escalated"), "submitted_at": _l("Submitted"),
+    "first_response_at": _l("First response"), "resolved_at": _l("Resolved"),
+    "closed_at": _l("Closed"), "response_due_on": _l("First response due"),
+    "resolution_due_on": _l("Resolution due"), "responded_late": _l("First response late"),
+    "resolved_late": _l("Resolved late"),
+}, choices={"status": FeedbackStatus.LABELS, "urgency": Urgency.LABELS},
+    display=lambda item: _l("No. %(id)d", id=item.id))
+describe(FeedbackPhoto, _l("Feedback photo"), labels={"feedback_id": _l("Feedback")},
+         display=lambda photo: f"#{photo.id}", hidden=("file_name",))
+describe(ServiceCategory, _l("Service category"), CategoryForm,
+         display=lambda category: category.label)
+describe(SupervisorAppointment, _l("Supervisor appointment"), AppointmentForm, EndTermForm,
+         labels={"end_reason": EndTermForm.reason, "replaces_id": _l("Replaces")},
+         display=lambda appointment: appointment.letter_number)

@@ -171,6 +171,9 @@ class Feedback(Audited, db.Model):
         sa.Index("ix_feedback_supplier_submitted", "supplier_id", "submitted_at"),
     )
 
+    MAX_DESCRIPTION = 4000  # characters: the form, the service and the page's counter
+    MAX_LOCATION = 200
+
     id: Mapped[int] = mapped_column(primary_key=True)
     supervisor_id: Mapped[int] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="RESTRICT"))

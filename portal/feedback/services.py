@@ -31,8 +31,9 @@ from .. import uploads
 from ..alerts import send_once
 from ..auth.models import User
 from ..database import is_unique_violation, utcnow, write_transaction
-from ..errors import Conflict, NotAllowed, ServiceError
+from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
+from ..forms import too_long
 from ..i18n import local_today
 from ..outbox.services import queue_email
 from ..roles import Role
@@ -53,6 +54,8 @@ STAFF = Role.BUREAU
 SUPERVISOR = (Role.SUPERVISOR,)
 PHOTO_FOLDER = "feedback"
 MAX_PHOTOS = 5
+MAX_DESCRIPTION = Feedback.MAX_DESCRIPTION
+MAX_LOCATION = Feedback.MAX_LOCATION
 ESCALATE_AFTER_REOPENS = 2
 HANDLING = (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS)  # what staff may still refuse
 
@@ -110,32 +113,36 @@ class AppointmentInput:
 
 
 def _check_appointment(data: AppointmentInput, exclude_id: int | None = None) -> User:
+    """Every problem of an appointment at once, each beside its field."""
+    problems = Problems()
     user = db.session.get(User, data.user_id) if data.user_id else None
     if user is None or user.role != Role.SUPERVISOR or not user.active:
-        raise ServiceError(_l("Choose an active account with the supervisor role."),
-                           field="user_id")
+        problems.add(_l("Choose an active account with the supervisor role."), "user_id")
+        user = None
     if not data.unit.strip():
-        raise ServiceError(_l("Enter the supervisor's unit."), field="unit")
+        problems.add(_l("Enter the supervisor's unit."), "unit")
     if not data.letter_number.strip():
-        raise ServiceError(_l("Enter the appointment letter number."), field="letter_number")
+        problems.add(_l("Enter the appointment letter number."), "letter_number")
+    else:
+        taken = db.session.scalar(sa.select(SupervisorAppointment.id).where(
+            SupervisorAppointment.letter_number == data.letter_number.strip()))
+        if taken is not None and taken != exclude_id:
+            problems.add(Conflict(_l("This appointment letter number is already used."),
+                                  field="letter_number"))
     if data.term_end < data.term_start:
-        raise ServiceError(_l("The term must end on or after its first day."),
-                           field="term_end")
-    taken = db.session.scalar(sa.select(SupervisorAppointment.id).where(
-        SupervisorAppointment.letter_number == data.letter_number.strip()))
-    if taken is not None and taken != exclude_id:
-        raise Conflict(_l("This appointment letter number is already used."),
-                       field="letter_number")
-    overlapping = sa.select(SupervisorAppointment.id).where(
-        SupervisorAppointment.user_id == user.id,
-        SupervisorAppointment.term_start <= data.term_end,
-        sa.func.coalesce(SupervisorAppointment.ended_on, SupervisorAppointment.term_end)
-        >= data.term_start)
-    if exclude_id is not None:
-        overlapping = overlapping.where(SupervisorAppointment.id != exclude_id)
-    if db.session.scalar(overlapping.limit(1)) is not None:
-        raise Conflict(_l("This supervisor already has a term covering part of these dates."),
-                       field="term_start")
+        problems.add(_l("The term must end on or after its first day."), "term_end")
+    elif user is not None:
+        overlapping = sa.select(SupervisorAppointment.id).where(
+            SupervisorAppointment.user_id == user.id,
+            SupervisorAppointment.term_start <= data.term_end,
+            sa.func.coalesce(SupervisorAppointment.ended_on, SupervisorAppointment.term_end)
+            >= data.term_start)
+        if exclude_id is not None:
+            overlapping = overlapping.where(SupervisorAppointment.id != exclude_id)
+        if db.session.scalar(overlapping.limit(1)) is not None:
+            problems.add(Conflict(_l("This supervisor already has a term covering part of "
+                                     "these dates."), field="term_start"))
+    problems.raise_any()
     return user
 
 
@@ -280,25 +287,36 @@ class FeedbackInput:
     photos: list = field(default_factory=list)  # FileStorage objects
 
 
-def _check_input(data: FeedbackInput) -> ServiceCategory:
+def check_input(data: FeedbackInput) -> ServiceCategory:
+    """Every problem of a submission at once (:class:`~portal.errors.Problems`), each beside
+    its field; the category chosen when there is none."""
+    problems = Problems()
     category = db.session.get(ServiceCategory, data.category_id) if data.category_id else None
     if category is None or not category.active:
-        raise ServiceError(_l("Choose the service concerned."), field="category_id")
-    if not (data.description or "").strip():
-        raise ServiceError(_l("Describe what happened."), field="description")
+        problems.add(_l("Choose the service concerned."), "category_id")
+    description = (data.description or "").strip()
+    if not description:
+        problems.add(_l("Describe what happened."), "description")
+    elif len(description) > MAX_DESCRIPTION:
+        problems.add(too_long(MAX_DESCRIPTION, len(description)), "description")
+    if len((data.location_detail or "").strip()) > MAX_LOCATION:
+        problems.add(too_long(MAX_LOCATION, len(data.location_detail.strip())),
+                     "location_detail")
     if data.service_rating not in (1, 2, 3, 4, 5):
-        raise ServiceError(_l("Rate the service from 1 to 5."), field="service_rating")
+        problems.add(_l("Rate the service from 1 to 5."), "service_rating")
     if data.urgency not in Urgency.ALL:
-        raise ServiceError(_l("Choose the urgency."), field="urgency")
+        problems.add(_l("Choose the urgency."), "urgency")
     if data.room_id:
         from ..rentals.models import Room
 
         room = db.session.get(Room, data.room_id)
         if room is None or (data.building_id and room.building_id != data.building_id):
-            raise ServiceError(_l("Choose a room of the building chosen."), field="room_id")
-        data.building_id = room.building_id
+            problems.add(_l("Choose a room of the building chosen."), "room_id")
+        else:
+            data.building_id = room.building_id
     if len([p for p in data.photos if p]) > MAX_PHOTOS:
-        raise ServiceError(_l("At most %(n)d photos.", n=MAX_PHOTOS), field="photos")
+        problems.add(_l("At most %(n)d photos.", n=MAX_PHOTOS), "photos")
+    problems.raise_any()
     return category
 
 
@@ -310,7 +328,7 @@ def submit_feedback(supervisor: User, data: FeedbackInput) -> Feedback:
     if appointment is None:
         raise NotAllowed(_l("Your term as a service-quality supervisor is not active today, so "
                             "you cannot submit feedback. Your earlier feedback stays on record."))
-    category = _check_input(data)
+    category = check_input(data)
     stored: list[uploads.StoredImage] = []
     try:
         for upload in data.photos:

@@ -153,7 +153,8 @@ def submit():
         form = _submit_form(request.args)  # "show the rooms" without JavaScript
     else:
         form = _submit_form()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted():
         data = services.FeedbackInput(
             category_id=form.category_id.data, description=form.description.data or "",
             service_rating=form.service_rating.data, urgency=form.urgency.data,
@@ -161,10 +162,13 @@ def submit():
             location_detail=form.location_detail.data or "",
             photos=[f for f in (form.photos.data or []) if f and f.filename])
         try:
-            item = services.submit_feedback(user, data)
+            # Every problem at once: what the form found, and what only the service knows
+            # (a room of another building) beside the fields the form found no fault with.
+            item = services.submit_feedback(user, data) if valid else services.check_input(data)
         except ServiceError as error:
             apply_to_form(form, error)
-        else:
+            valid = False
+        if valid:
             flash(_("Thank you: your feedback No. %(id)d is submitted. You will be told of each "
                     "step.", id=item.id), "success")
             return redirect_to(url_for("feedback.item", feedback_id=item.id))

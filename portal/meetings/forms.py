@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from wtforms import (
     DateField,
     HiddenField,
@@ -15,7 +16,18 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..audit.vocabulary import describe
 from ..forms import strip_filter
+from .models import (
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    AgendaKind,
+    Meeting,
+    MeetingAttendee,
+    MeetingStatus,
+    short_text,
+)
 
 _required = DataRequired(message=_l("This field is required."))
 REASON_HINT = _l("The minutes are published: say why they are amended (kept as a revision).")
@@ -68,7 +80,7 @@ class SummaryForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     description = TextAreaField(_l("What is to be done"),
-                                validators=[_required, Length(max=4000)])
+                                validators=[_required, Length(max=4000)], filters=[strip_filter])
     supplier_id = SelectField(_l("Responsible supplier"), coerce=int, default=0)
     responsible_person = StringField(_l("Responsible person"),
                                      validators=[Optional(), Length(max=100)],
@@ -98,3 +110,23 @@ class AttendeeForm(FlaskForm):
 class ResolveForm(FlaskForm):
     response = TextAreaField(_l("Answer to the supervisor"),
                              validators=[_required, Length(max=4000)])
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Meeting, _l("Joint meeting"), MeetingForm, SummaryForm, labels={
+    "starts_at": MeetingForm.start, "ends_at": MeetingForm.end,
+    "cancel_reason": _l("Reason for cancelling"), "published_at": _l("Minutes published")},
+    choices={"status": MeetingStatus.LABELS})
+describe(MeetingAttendee, _l("Attendee"), AttendeeForm, labels={"meeting_id": _l("Meeting"),
+                                                               "attended": _l("Present")},
+         display=lambda attendee: attendee.display_name,
+         load=(selectinload(MeetingAttendee.user),))
+describe(AgendaItem, _l("Agenda item"), AgendaItemForm, MinutesForm, labels={
+    "meeting_id": _l("Meeting"), "kind": _l("Kind"), "feedback_id": _l("Feedback"),
+    "carried_action_id": _l("Carried-over action"), "figures": _l("Satisfaction figures")},
+    choices={"kind": AgendaKind.LABELS}, display=lambda item: short_text(item.title, 40))
+describe(ActionItem, _l("Action item"), ActionForm, labels={
+    "meeting_id": _l("Meeting"), "agenda_item_id": _l("Agenda item"), "done_at": _l("Done"),
+    "verified_at": _l("Verified"), "verified_by_id": _l("Verified by")},
+    choices={"status": ActionStatus.LABELS},
+    display=lambda action: short_text(action.description, 40))

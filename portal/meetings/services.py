@@ -32,9 +32,10 @@ from sqlalchemy.orm import selectinload
 from ..auth.services import staff_accounts  # noqa: F401  (used by the views too)
 from ..bookings.models import Booking, BookingStatus
 from ..database import utcnow, write_transaction
-from ..errors import NotAllowed, ServiceError
+from ..errors import NotAllowed, Problems, ServiceError
 from ..extensions import db
 from ..feedback.models import Feedback, FeedbackStatus
+from ..forms import too_long
 from ..i18n import local_today, local_zone
 from ..outbox.services import queue_email
 from ..suppliers.lists import join_names
@@ -65,6 +66,8 @@ def today() -> date:
 
 
 _title = short_text
+MAX_NAME = 100  # a person's name or position (the forms' and the columns' limit)
+MAX_ACTION = 4000  # an action item's description
 
 
 # --- agenda pre-fill --------------------------------------------------------------------------
@@ -410,7 +413,7 @@ def _amendment(meeting: Meeting, actor, reason: str, what: str, before: dict,
     if not meeting.locked:
         return
     db.session.add(MinutesRevision(meeting_id=meeting.id, reason=reason.strip(),
-                                   what=what[:300], before=before, after=after,
+                                   what=short_text(what, 300), before=before, after=after,
                                    actor_id=actor.id))
 
 
@@ -521,23 +524,30 @@ def add_attendee(meeting: Meeting, *, user_id: int | None = None, name: str = ""
         _require_open(meeting)
         if meeting.locked:
             raise NotAllowed(_l("The minutes are published: the attendance list is final."))
+        problems = Problems()  # every problem at once, each beside its field
         if contact_id:
             contact = next((c for s in meeting.suppliers for c in s.contacts
                             if c.id == contact_id), None)
             if contact is None:
-                raise ServiceError(_l("Choose a contact of an invited supplier."),
-                                   field="contact_id")
-            name, title, supplier_id = contact.name, title or contact.title, contact.supplier_id
-        if user_id is None and not name.strip():
-            raise ServiceError(_l("Enter the representative's name."), field="name")
+                problems.add(_l("Choose a contact of an invited supplier."), "contact_id")
+            else:
+                name, title = contact.name, title or contact.title
+                supplier_id = contact.supplier_id
+        name, title = name.strip(), title.strip()
+        if user_id is None and not name and not problems.has("contact_id"):
+            problems.add(_l("Enter the representative's name."), "name")
+        for field, text in (("name", name), ("title", title)):
+            if len(text) > MAX_NAME:
+                problems.add(too_long(MAX_NAME, len(text)), field)
         if user_id is not None and not staff_accounts([user_id]):
-            raise ServiceError(_l("Choose a member of staff."), field="user_id")
-        if user_id is not None and any(a.user_id == user_id for a in meeting.attendees):
-            raise ServiceError(_l("This person is already on the list."), field="user_id")
+            problems.add(_l("Choose a member of staff."), "user_id")
+        elif user_id is not None and any(a.user_id == user_id for a in meeting.attendees):
+            problems.add(_l("This person is already on the list."), "user_id")
         if supplier_id and supplier_id not in {s.id for s in meeting.suppliers}:
-            raise ServiceError(_l("Choose one of the invited suppliers."), field="supplier_id")
-        attendee = MeetingAttendee(user_id=user_id, name=name.strip()[:100],
-                                   title=title.strip()[:100], supplier_id=supplier_id or None)
+            problems.add(_l("Choose one of the invited suppliers."), "supplier_id")
+        problems.raise_any()
+        attendee = MeetingAttendee(user_id=user_id, name=name, title=title,
+                                   supplier_id=supplier_id or None)
         meeting.attendees.append(attendee)
     return attendee
 
@@ -612,24 +622,35 @@ def save_action(meeting: Meeting, action: ActionItem | None, data: ActionInput, 
     _require_open(meeting)
     if meeting.status == MeetingStatus.PLANNED:
         raise NotAllowed(_l("Action items are recorded once the meeting is held."))
-    if not data.description.strip():
-        raise ServiceError(_l("Describe what is to be done."), field="description")
+    problems = Problems()  # every problem at once, each beside its field
+    description = data.description.strip()
+    if not description:
+        problems.add(_l("Describe what is to be done."), "description")
+    elif len(description) > MAX_ACTION:
+        problems.add(too_long(MAX_ACTION, len(description)), "description")
+    if len(data.responsible_person.strip()) > MAX_NAME:
+        problems.add(too_long(MAX_NAME, len(data.responsible_person.strip())),
+                     "responsible_person")
     if data.supplier_id and data.supplier_id not in {s.id for s in meeting.suppliers}:
-        raise ServiceError(_l("Choose one of the invited suppliers."), field="supplier_id")
-    _check_due_date(meeting, data.due_on)
+        problems.add(_l("Choose one of the invited suppliers."), "supplier_id")
+    try:
+        _check_due_date(meeting, data.due_on)
+    except ServiceError as error:
+        problems.add(error.message, error.field)
     allowed = {f.id: f for f in linkable_feedback(meeting)}
     if action is not None:
         allowed.update({f.id: f for f in action.feedback})
     unknown = set(data.feedback_ids) - allowed.keys()
     if unknown:
-        raise ServiceError(_l("Choose feedback from the list."), field="feedback_ids")
+        problems.add(_l("Choose feedback from the list."), "feedback_ids")
+    problems.raise_any()
 
     def edit(meeting: Meeting) -> ActionItem:
         nonlocal action
         before = _action_state(action) if action is not None else {}
         fields = {"description": data.description.strip(),
                   "supplier_id": data.supplier_id or None,
-                  "responsible_person": data.responsible_person.strip()[:100],
+                  "responsible_person": data.responsible_person.strip(),
                   "due_on": data.due_on,
                   "feedback": [allowed[i] for i in sorted(set(data.feedback_ids))]}
         if action is None:

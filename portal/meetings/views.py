@@ -425,7 +425,11 @@ def attendee_add(meeting_id: int):
                               supplier_id=form.supplier_id.data or None,
                               contact_id=form.contact_id.data or None)
     except ServiceError as error:
-        return _error_page(meeting_id, error)
+        if error.field is None:
+            return _error_page(meeting_id, error)
+        db.session.rollback()
+        apply_to_form(form, error)  # every problem beside its field of the attendee form
+        return _page(_meeting(meeting_id), status=422, attendee_form=form)
     return redirect_to(url_for("meetings.meeting", meeting_id=meeting_id) + "#attendees")
 
 

@@ -22,8 +22,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import ChinesePhone, select_choices, strip_filter
-from .models import RoomStatus, UseType
+from ..audit.vocabulary import describe
+from ..forms import ChinesePhone, max_length, select_choices, strip_filter
+from .models import Building, Room, RoomPhoto, RoomStatus, Tenant, UseType
 
 _required = DataRequired(message=_l("This field is required."))
 MAX_AREA = Decimal("99999999.99")  # Numeric(10, 2)
@@ -116,7 +117,7 @@ class TenantForm(FlaskForm):
                        "for a person (18 characters)."))
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)],
                                filters=[strip_filter])
-    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
+    phone = StringField(_l("Phone"), validators=[Optional(), max_length(20), ChinesePhone()],
                         filters=[strip_filter])
     email = StringField(_l("Email"), validators=[
         Optional(), Length(max=254),
@@ -127,3 +128,14 @@ class TenantForm(FlaskForm):
     user_id = SelectField(_l("Client account"), coerce=int, default=0,
                           description=_l("The account that may see this tenant's leases and "
                                          "bills."))
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Building, _l("Building"), BuildingForm)
+describe(Room, _l("Room"), RoomForm, labels={"area_m2": RoomForm.area},
+         choices={"status": RoomStatus.LABELS}, display=lambda room: room.code)
+describe(RoomPhoto, _l("Room photo"), labels={"room_id": _l("Room")},
+         display=lambda photo: photo.caption or f"#{photo.id}", hidden=("file_name",))
+describe(Tenant, _l("Tenant"), TenantForm, labels={
+    "uscc": _l("Unified social credit code"), "id_number": _l("Resident ID number")},
+    choices={"kind": TENANT_KINDS})

@@ -18,10 +18,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..audit.vocabulary import describe
 from ..forms import select_choices, strip_filter
-from .models import PaymentCycle, PaymentMethod
+from .models import DepositStatus, Lease, LeaseStatus, Payment, PaymentCycle, PaymentMethod
 
 MAX_YUAN = Decimal("100000000")  # a hundred million yuan: more is a typing error
 
@@ -77,9 +78,11 @@ def method_choices():
 
 
 class LeaseForm(FlaskForm):
-    tenant_id = SelectField(_l("Tenant"), coerce=int, validate_choice=False)
+    tenant_id = SelectField(_l("Tenant"), coerce=int, validate_choice=False,
+                            validators=[DataRequired(_l("Choose a tenant."))])
     room_ids = SelectMultipleField(
         _l("Rooms"), coerce=int, validate_choice=False,
+        validators=[DataRequired(_l("Choose at least one room."))],
         description=_l("Hold Ctrl (or ⌘) to choose several rooms."))
     start = DateField(_l("First day"), validators=[_date_required()])
     end = DateField(_l("Last day"), validators=[_date_required()])
@@ -146,3 +149,22 @@ class PaymentForm(FlaskForm):
 
 __all__ = ["DepositForm", "LeaseActionForm", "LeaseForm", "PaymentForm", "RenewForm",
            "SettleDepositForm", "to_fen", "to_yuan"]
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Lease, _l("Lease"), LeaseForm, LeaseActionForm, labels={
+    "start_date": LeaseForm.start, "end_date": LeaseForm.end,
+    "deposit_received_fen": DepositForm.deposit_received,
+    "deposit_received_on": DepositForm.received_on,
+    "deposit_returned_fen": _l("Deposit returned"),
+    "deposit_deducted_fen": _l("Deposit deducted"),
+    "deposit_deduction_reason": SettleDepositForm.deduction_reason,
+    "deposit_settled_on": _l("Deposit settled on"), "predecessor_id": _l("Renews lease"),
+    "approved_by_id": _l("Approved by"), "approved_at": _l("Approved"),
+    "deposit_status": _l("Deposit"),
+}, choices={"status": LeaseStatus.LABELS, "deposit_status": DepositStatus.LABELS})
+describe(Payment, _l("Payment"), PaymentForm, labels={
+    "lease_id": _l("Lease"), "credit_fen": _l("Kept as credit"),
+    "recorded_by_id": _l("Recorded by")},
+    display=lambda payment: payment.receipt_no or f"#{payment.id}",
+    hidden=("idempotency_key",))

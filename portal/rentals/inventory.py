@@ -22,7 +22,7 @@ from ..auth.models import User
 from ..authz import staff_required, visible_or_404
 from ..core.nav import nav_item
 from ..database import is_unique_violation, write_transaction
-from ..errors import Conflict, ServiceError, apply_to_form
+from ..errors import Conflict, Problems, ServiceError, apply_to_form
 from ..extensions import db
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
@@ -91,17 +91,19 @@ def save_room(room: Room | None, data: RoomInput) -> Room:
     """Create or update a room in one transaction; its status goes through
     :func:`services.set_room_status` (office space names its department, a leased room keeps
     its lease)."""
+    problems = Problems()  # every problem at once, each beside its field
     if data.area_m2 is None or not data.area_m2.is_finite() or \
             data.area_m2.quantize(Decimal("0.01")) <= 0:
-        raise ServiceError(_l("The area must be greater than zero."), field="area")
+        problems.add(_l("The area must be greater than zero."), "area")
     if data.rent_standard_fen < 0:
-        raise ServiceError(_l("Enter an amount of zero or more."), field="rent_standard")
+        problems.add(_l("Enter an amount of zero or more."), "rent_standard")
     if data.use_type not in UseType.ALL:
-        raise ServiceError(_l("Choose a use."), field="use_type")
+        problems.add(_l("Choose a use."), "use_type")
     if not data.code.strip():
-        raise ServiceError(_l("This field is required."), field="code")
+        problems.add(_l("This field is required."), "code")
     if db.session.get(Building, data.building_id) is None:
-        raise ServiceError(_l("Choose a building."), field="building_id")
+        problems.add(_l("Choose a building."), "building_id")
+    problems.raise_any()
     try:
         with write_transaction():
             if room is None:

@@ -19,8 +19,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from ..database import is_unique_violation, utcnow, write_transaction
-from ..errors import Conflict, NotAllowed, ServiceError
+from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
+from ..forms import too_long
 from ..i18n import local_today, money
 from ..outbox.services import queue_email
 from ..periods import is_overlap_violation, overlaps
@@ -49,6 +50,7 @@ L = LeaseStatus
 D = DepositStatus
 STAFF = Role.BUREAU
 SYSTEM = "system"
+MAX_RECEIPT = 50  # a receipt number (the column's size)
 
 def today() -> date:
     return local_today()
@@ -332,10 +334,7 @@ def _check_rooms(rooms: list[Room], start: date, end: date, exclude_lease=None) 
 def _apply(lease: Lease, data: LeaseInput, rooms: list[Room]) -> None:
     standard = sum(room.standard_rent_fen() for room in rooms)
     if data.monthly_rent_fen is not None and data.monthly_rent_fen != standard:
-        if not data.rent_override_reason.strip():
-            raise ServiceError(_l("The rent differs from area × standard (%(standard)s); give "
-                                  "the reason.", standard=money(standard)),
-                               field="rent_override_reason")
+        # _validate made sure a different rent has its reason
         lease.monthly_rent_fen = data.monthly_rent_fen
         lease.rent_override_reason = data.rent_override_reason.strip()
     else:
@@ -362,26 +361,35 @@ def _apply(lease: Lease, data: LeaseInput, rooms: list[Room]) -> None:
 
 
 def _validate(data: LeaseInput) -> list[Room]:
+    """Every problem of a lease's input at once, each beside its field."""
+    problems = Problems()
     if data.end < data.start:
-        raise ServiceError(_l("The end must be after the start."), field="end")
+        problems.add(_l("The end must be after the start."), "end")
     if data.payment_cycle not in PaymentCycle.MONTHS:
-        raise ServiceError(_l("Unknown payment cycle."), field="payment_cycle")
+        problems.add(_l("Unknown payment cycle."), "payment_cycle")
     if data.rent_free_until is not None and not data.start <= data.rent_free_until <= data.end:
-        raise ServiceError(_l("The rent-free period must lie within the lease."),
-                           field="rent_free_until")
+        problems.add(_l("The rent-free period must lie within the lease."), "rent_free_until")
     if not data.room_ids:
-        raise ServiceError(_l("Choose at least one room."), field="room_ids")
-    if data.deposit_due_fen < 0 or (data.monthly_rent_fen is not None and
-                                    data.monthly_rent_fen < 0):
-        raise ServiceError(_l("Enter an amount of zero or more."), field="monthly_rent")
+        problems.add(_l("Choose at least one room."), "room_ids")
+    if data.deposit_due_fen < 0:
+        problems.add(_l("Enter an amount of zero or more."), "deposit_due")
+    if data.monthly_rent_fen is not None and data.monthly_rent_fen < 0:
+        problems.add(_l("Enter an amount of zero or more."), "monthly_rent")
     if not 0 <= data.yearly_increase_pct <= 100:
-        raise ServiceError(_l("Enter a percentage from 0 to 100."), field="yearly_increase_pct")
+        problems.add(_l("Enter a percentage from 0 to 100."), "yearly_increase_pct")
     rooms = list(db.session.scalars(sa.select(Room).where(Room.id.in_(data.room_ids))
                                     .options(selectinload(Room.building))))
     if len(rooms) != len(set(data.room_ids)):
-        raise ServiceError(_l("That room does not exist."), field="room_ids")
+        problems.add(_l("That room does not exist."), "room_ids")
+    elif rooms and data.monthly_rent_fen is not None and data.monthly_rent_fen >= 0:
+        standard = sum(room.standard_rent_fen() for room in rooms)
+        if data.monthly_rent_fen != standard and not data.rent_override_reason.strip():
+            problems.add(_l("The rent differs from area × standard (%(standard)s); give the "
+                            "reason.", standard=money(standard)),
+                         "rent_override_reason")
     if db.session.get(Tenant, data.tenant_id) is None:
-        raise ServiceError(_l("Choose a tenant."), field="tenant_id")
+        problems.add(_l("Choose a tenant."), "tenant_id")
+    problems.raise_any()
     return rooms
 
 
@@ -542,10 +550,12 @@ def renew(user, lease: Lease, end: date, monthly_rent_fen: int | None = None,
 def record_deposit(user, lease: Lease, received_fen: int, on: date,
                    expected: str | None = None) -> Lease:
     """The deposit received (or a correction of it, until it is settled)."""
+    problems = Problems()  # every problem at once, each beside its field
     if not received_fen or received_fen <= 0:
-        raise ServiceError(_l("Enter an amount greater than zero."), field="deposit_received")
+        problems.add(_l("Enter an amount greater than zero."), "deposit_received")
     if on is None or on > today():
-        raise ServiceError(_l("The day received cannot be in the future."), field="received_on")
+        problems.add(_l("The day received cannot be in the future."), "received_on")
+    problems.raise_any()
 
     def change(lease: Lease, step: Transition) -> None:
         lease.deposit_received_fen = received_fen
@@ -554,23 +564,31 @@ def record_deposit(user, lease: Lease, received_fen: int, on: date,
     return DEPOSIT_FLOW.apply(lease, "receive", user, expected=expected, change=change)
 
 
+def _must_add_up(received_fen: int):
+    return _l("Returned and deducted must add up to the deposit received (%(amount)s).",
+              amount=money(received_fen))
+
+
 def settle_deposit(user, lease: Lease, returned_fen: int, deducted_fen: int, reason: str,
                    on: date, expected: str | None = None) -> Lease:
     """The deposit returned and/or deducted (with the reason), once."""
     returned_fen, deducted_fen = returned_fen or 0, deducted_fen or 0
+    problems = Problems()  # every problem at once, each beside its field
     if returned_fen < 0 or deducted_fen < 0:
-        raise ServiceError(_l("Enter an amount of zero or more."), field="returned")
+        problems.add(_l("Enter an amount of zero or more."),
+                     "returned" if returned_fen < 0 else "deducted")
+    elif lease.deposit_received_fen and returned_fen + deducted_fen != lease.deposit_received_fen:
+        problems.add(_must_add_up(lease.deposit_received_fen), "returned")
     if deducted_fen and not reason.strip():
-        raise ServiceError(_l("Give the reason for the deduction."), field="deduction_reason")
+        problems.add(_l("Give the reason for the deduction."), "deduction_reason")
     if on is None or on > today():
-        raise ServiceError(_l("The day settled cannot be in the future."), field="settled_on")
+        problems.add(_l("The day settled cannot be in the future."), "settled_on")
+    problems.raise_any()
 
     def change(lease: Lease, step: Transition) -> None:
         # Checked against the amount as it is now, under the lock.
         if returned_fen + deducted_fen != lease.deposit_received_fen:
-            raise ServiceError(_l("Returned and deducted must add up to the deposit received "
-                                  "(%(amount)s).", amount=money(lease.deposit_received_fen)),
-                               field="returned")
+            raise ServiceError(_must_add_up(lease.deposit_received_fen), field="returned")
         lease.deposit_returned_fen = returned_fen
         lease.deposit_deducted_fen = deducted_fen
         lease.deposit_deduction_reason = reason.strip()
@@ -601,17 +619,21 @@ def record_payment(user, lease: Lease, paid_on: date, amount_fen: int, method: s
     """Record a payment once; (payment, created).  The oldest unpaid periods are paid first;
     what is left is kept as credit (a prepayment) for the periods that come due later."""
     receipt_no = (receipt_no or "").strip()
+    problems = Problems()  # every problem at once, each beside its field
     if not idempotency_key or len(idempotency_key) > 64:
-        raise ServiceError(_l("This form has expired; reload the page."), field="amount")
+        problems.add(_l("This form has expired; reload the page."), "amount")
+    elif not amount_fen or amount_fen <= 0:
+        problems.add(_l("Enter an amount greater than zero."), "amount")
+    if method not in PaymentMethod.ALL:
+        problems.add(_l("Choose how it was paid."), "method")
+    if paid_on is None or paid_on > today():
+        problems.add(_l("The payment date cannot be in the future."), "paid_on")
+    if len(receipt_no) > MAX_RECEIPT:
+        problems.add(too_long(MAX_RECEIPT, len(receipt_no)), "receipt_no")
+    problems.raise_any()
     existing = _payment_by_key(idempotency_key)
     if existing is not None:
         return existing, False
-    if not amount_fen or amount_fen <= 0:
-        raise ServiceError(_l("Enter an amount greater than zero."), field="amount")
-    if method not in PaymentMethod.ALL:
-        raise ServiceError(_l("Choose how it was paid."), field="method")
-    if paid_on is None or paid_on > today():
-        raise ServiceError(_l("The payment date cannot be in the future."), field="paid_on")
     try:
         with write_transaction():
             # The lease locked: two payments, or a payment and the tick's credit run, must

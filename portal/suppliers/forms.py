@@ -18,8 +18,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from ..forms import ChinesePhone, strip_filter
+from ..audit.vocabulary import describe
+from ..forms import ChinesePhone, max_length, strip_filter
 from ..validators import UnifiedSocialCreditCode
+from .models import ServiceContract, Supplier, SupplierContact
 
 _required = DataRequired(message=_l("This field is required."))
 MAX_AMOUNT = Decimal("9999999999.99")
@@ -48,7 +50,7 @@ class ContactForm(FlaskForm):
                        filters=[strip_filter])
     title = StringField(_l("Role or job title"), validators=[Optional(), Length(max=100)],
                         filters=[strip_filter])
-    phone = StringField(_l("Phone"), validators=[Optional(), ChinesePhone()],
+    phone = StringField(_l("Phone"), validators=[Optional(), max_length(20), ChinesePhone()],
                         filters=[strip_filter])
     email = StringField(_l("Email"), validators=[
         Optional(), Length(max=254),
@@ -84,3 +86,13 @@ class ContractForm(FlaskForm):
     fix_hours = IntegerField(_l("SLA: fixed within (hours)"), validators=[
         Optional(), NumberRange(min=1, max=10000,
                                 message=_l("Enter a number of hours greater than zero."))])
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Supplier, _l("Supplier"), SupplierForm, labels={
+    "integrity_file_label": _l("Integrity agreement document")}, hidden=("integrity_file",))
+describe(SupplierContact, _l("Supplier contact"), ContactForm,
+         labels={"supplier_id": _l("Supplier")})
+describe(ServiceContract, _l("Service contract"), ContractForm, labels={
+    "document_file_label": DocumentForm.document, "successor_id": _l("Renewed by")},
+    display=lambda contract: contract.number, hidden=("document_file",))

@@ -26,9 +26,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from ..database import is_unique_violation, write_transaction
-from ..errors import Conflict, ServiceError
+from ..errors import Conflict, Problems, ServiceError
 from ..extensions import db
 from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
+from ..forms import too_long
 from ..i18n import local_today
 from ..uploads import delete_document, store_document
 from ..validators import is_valid_uscc, normalise_code
@@ -56,12 +57,14 @@ class SupplierInput:
 
 
 def save_supplier(supplier: Supplier | None, data: SupplierInput) -> Supplier:
+    problems = Problems()  # every problem at once, each beside its field
     if not data.name.strip():
-        raise ServiceError(_l("This field is required."), field="name")
+        problems.add(_l("This field is required."), "name")
     code = normalise_code(data.uscc)
     if not is_valid_uscc(code):
-        raise ServiceError(_l("Not a valid unified social credit code: 18 characters whose "
-                              "last one is the check character."), field="uscc")
+        problems.add(_l("Not a valid unified social credit code: 18 characters whose last "
+                        "one is the check character."), "uscc")
+    problems.raise_any()
     categories = list(db.session.scalars(
         sa.select(catalogue.ServiceCategory)
         .where(catalogue.ServiceCategory.id.in_(data.category_ids or [0]))))
@@ -85,6 +88,9 @@ def save_supplier(supplier: Supplier | None, data: SupplierInput) -> Supplier:
     return supplier
 
 
+CONTACT_LIMITS = {"name": 100, "title": 100, "phone": 20, "email": 254}  # the columns' sizes
+
+
 @dataclass
 class ContactInput:
     name: str
@@ -95,12 +101,17 @@ class ContactInput:
 
 def add_contact(supplier: Supplier, data: ContactInput) -> SupplierContact:
     """Another contact person of the supplier (listed after those it has)."""
-    if not data.name.strip():
-        raise ServiceError(_l("Enter the contact's name."), field="name")
+    values = {name: getattr(data, name).strip() for name in CONTACT_LIMITS}
+    problems = Problems()  # every problem at once, each beside its field
+    if not values["name"]:
+        problems.add(_l("Enter the contact's name."), "name")
+    for name, limit in CONTACT_LIMITS.items():
+        if len(values[name]) > limit:
+            problems.add(too_long(limit, len(values[name])), name)
+    problems.raise_any()
     with write_transaction():
         contact = SupplierContact(
-            name=data.name.strip()[:100], title=data.title.strip()[:100],
-            phone=data.phone.strip()[:20], email=data.email.strip()[:254],
+            **values,
             position=max((c.position for c in supplier.contacts), default=0) + 1)
         supplier.contacts.append(contact)
         db.session.flush()
@@ -145,24 +156,27 @@ class ContractInput:
 
 
 def _check_contract(data: ContractInput) -> None:
+    """Every problem of a contract's input at once, each beside its field."""
+    problems = Problems()
     if data.starts_on is None:
-        raise ServiceError(_l("Enter the first day."), field="starts_on")
+        problems.add(_l("Enter the first day."), "starts_on")
     if data.ends_on is None:
-        raise ServiceError(_l("Enter the last day."), field="ends_on")
-    if data.ends_on < data.starts_on:
-        raise ServiceError(_l("A contract cannot end before it starts."), field="ends_on")
+        problems.add(_l("Enter the last day."), "ends_on")
+    elif data.starts_on is not None and data.ends_on < data.starts_on:
+        problems.add(_l("A contract cannot end before it starts."), "ends_on")
     if data.amount_fen < 0:
-        raise ServiceError(_l("Enter an amount of zero or more."), field="amount")
+        problems.add(_l("Enter an amount of zero or more."), "amount")
     for name in ("response_hours", "fix_hours"):
         value = getattr(data, name)
         if value is not None and value <= 0:
-            raise ServiceError(_l("Enter a number of hours greater than zero."), field=name)
+            problems.add(_l("Enter a number of hours greater than zero."), name)
     if not data.number.strip():
-        raise ServiceError(_l("This field is required."), field="number")
+        problems.add(_l("This field is required."), "number")
     if db.session.get(Supplier, data.supplier_id) is None:
-        raise ServiceError(_l("Choose a supplier."), field="supplier_id")
+        problems.add(_l("Choose a supplier."), "supplier_id")
     if db.session.get(catalogue.ServiceCategory, data.category_id) is None:
-        raise ServiceError(_l("Choose a service."), field="category_id")
+        problems.add(_l("Choose a service."), "category_id")
+    problems.raise_any()
 
 
 def save_contract(contract: ServiceContract | None, data: ContractInput,

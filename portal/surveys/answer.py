@@ -12,6 +12,7 @@ from wtforms import ValidationError
 
 from ..errors import Conflict, NotAllowed, ServiceError
 from ..extensions import limiter
+from ..forms import strip_filter
 from ..htmx import render
 from ..i18n import local_today
 from . import bp, services
@@ -24,7 +25,7 @@ def _page(invitation, status=200, **context):
                       invitation=invitation,
                       questions=survey.version.questions if survey.version else [],
                       scale_points=Scale.POINTS, scale_labels=Scale.LABELS, kinds=QuestionKind,
-                      **context)
+                      max_answer=services.MAX_ANSWER, **{"errors": {}, **context})
     # The page belongs to one invitee's link: no shared cache keeps it, no referrer leaves it.
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -42,8 +43,8 @@ def _read_answers(questions) -> tuple[services.AnswerInput, dict]:
                 values[question.id] = int(raw)
             chosen[question.id] = raw
         else:
-            texts[question.id] = raw[:4000]
-            chosen[question.id] = raw[:4000]
+            raw = strip_filter(raw)  # refused beside the question when too long, never cut
+            texts[question.id] = chosen[question.id] = raw
     return services.AnswerInput(values, texts), chosen
 
 
@@ -74,6 +75,7 @@ def answer(token: str):
     except NotAllowed as error:
         return _page(invitation, status=410, closed=True, message=str(error.message))
     except ServiceError as error:
-        return _page(invitation, status=422, chosen=chosen, error=str(error.message),
-                     error_field=error.field)
+        errors = error.fields
+        return _page(invitation, status=422, chosen=chosen, errors=errors,
+                     error=" ".join(errors.pop(None, [])))
     return _page(invitation, thanks=True)

@@ -18,8 +18,18 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import select_choices, strip_filter
-from .models import QuestionKind, Scale
+from ..audit.vocabulary import describe
+from ..forms import max_length, select_choices, strip_filter
+from ..suppliers.lists import join_names
+from .models import (
+    Question,
+    QuestionKind,
+    Questionnaire,
+    QuestionnaireVersion,
+    RoundStatus,
+    Scale,
+    SurveyRound,
+)
 
 _required = DataRequired(message=_l("This field is required."))
 
@@ -53,6 +63,7 @@ class RoundForm(FlaskForm):
     title = StringField(_l("Survey title"), validators=[_required, Length(max=200)],
                         filters=[strip_filter])
     questionnaire_id = SelectField(_l("Questionnaire"), coerce=str, choices=[],
+                                   validators=[InputRequired(_l("Choose a questionnaire."))],
                                    description=_l("The round asks the questionnaire's latest "
                                                   "version, frozen when the round is "
                                                   "published."))
@@ -76,7 +87,7 @@ class RoundForm(FlaskForm):
 
 
 class AddressesForm(FlaskForm):
-    addresses = TextAreaField(_l("Email addresses"), validators=[_required],
+    addresses = TextAreaField(_l("Email addresses"), validators=[_required, max_length(20000)],
                               description=_l("One per line: staff of the units the bureau "
                                              "serves; no account is needed."))
     unit = StringField(_l("Unit"), validators=[Length(max=200)], filters=[strip_filter])
@@ -91,3 +102,20 @@ class RoundActionForm(ConfirmForm):
     meanwhile by someone else is answered with who took it."""
 
     expected_status = HiddenField()
+
+
+# How the audit trail reads these records (see portal.audit.vocabulary).
+describe(Questionnaire, _l("Questionnaire"), QuestionnaireForm)
+describe(QuestionnaireVersion, _l("Questionnaire version"), labels={
+    "questionnaire_id": _l("Questionnaire"), "number": _l("Version"), "frozen_at": _l("Frozen")},
+    display=lambda version: _l("Version %(number)d", number=version.number))
+describe(Question, _l("Question"), QuestionForm, labels={
+    "version_id": _l("Questionnaire version"), "position": _l("Order in lists")},
+    display=lambda question: question.prompt)
+describe(SurveyRound, _l("Survey round"), RoundForm, labels={
+    "version_id": _l("Questionnaire version"), "satisfied_mask": RoundForm.satisfied_points,
+    "published_on": _l("Published on"), "closed_on": _l("Closed early on")},
+    choices={"status": RoundStatus.LABELS,
+             "satisfied_mask": lambda: {str(mask): join_names(
+                 Scale.LABELS[point] for point in Scale.points(mask))
+                 for mask in range(2, 31, 2)}})

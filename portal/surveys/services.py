@@ -23,9 +23,10 @@ from ..alerts import send_once
 from ..auth.models import User
 from ..auth.services import _hash_token as hash_token
 from ..database import is_unique_violation, utcnow, write_transaction
-from ..errors import Conflict, NotAllowed, ServiceError
+from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
 from ..feedback.models import ServiceCategory, SupervisorAppointment
+from ..forms import too_long
 from ..i18n import local_today
 from ..outbox.services import queue_email
 from ..roles import Role
@@ -72,6 +73,8 @@ ALREADY_ANSWERED = _l("This survey has already been answered through this link; 
                       "only one response per invitee is kept. Nothing was saved.")
 ROUND_CLOSED = _l("This survey is closed: answers are no longer taken.")
 INVALID_LINK = _l("This survey link is not valid.")
+MAX_ANSWER = 4000  # characters of a free-text answer (the page's maxlength and counter)
+MISSING = object()
 
 
 def target_default() -> int:
@@ -140,15 +143,16 @@ def update_questionnaire(questionnaire: Questionnaire, title: str, intro: str) -
 
 def add_question(questionnaire: Questionnaire, kind: str, prompt: str,
                  category_id: int | None) -> QuestionnaireVersion:
+    problems = Problems()  # every problem at once, each beside its field
     if kind not in QuestionKind.ALL:
-        raise ServiceError(_l("Choose a kind of question."), field="kind")
+        problems.add(_l("Choose a kind of question."), "kind")
     if not prompt.strip():
-        raise ServiceError(_l("This field is required."), field="prompt")
+        problems.add(_l("This field is required."), "prompt")
     if category_id is not None and db.session.get(ServiceCategory, category_id) is None:
-        raise ServiceError(_l("Choose a service category."), field="category_id")
-    if kind == QuestionKind.SCALE and category_id is None:
-        raise ServiceError(_l("A scale question is about one service category."),
-                           field="category_id")
+        problems.add(_l("Choose a service category."), "category_id")
+    elif kind == QuestionKind.SCALE and category_id is None:
+        problems.add(_l("A scale question is about one service category."), "category_id")
+    problems.raise_any()
     with write_transaction():
         version = _editable_version(questionnaire)
         last = max((q.position for q in version.questions), default=0)
@@ -213,21 +217,22 @@ class RoundInput:
 def save_round(survey: SurveyRound | None, data: RoundInput) -> SurveyRound:
     """Create a draft round or edit one. Once published, only the title, closing date, target
     and reminder may change: the questions, anonymity and rate definition are fixed."""
+    problems = Problems()  # every problem of the input at once, each beside its field
     if not data.title.strip():
-        raise ServiceError(_l("This field is required."), field="title")
+        problems.add(_l("This field is required."), "title")
     if data.closes_on is None:
-        raise ServiceError(_l("This field is required."), field="closes_on")
+        problems.add(_l("This field is required."), "closes_on")
     if not data.satisfied_points or not set(data.satisfied_points) <= set(Scale.POINTS):
-        raise ServiceError(_l("Choose at least one point of the scale."),
-                           field="satisfied_points")
+        problems.add(_l("Choose at least one point of the scale."), "satisfied_points")
     target = target_default() if data.target_rate is None else data.target_rate
     if not 0 <= target <= 100:
-        raise ServiceError(_l("Enter a percentage from 0 to 100."), field="target_rate")
+        problems.add(_l("Enter a percentage from 0 to 100."), "target_rate")
     if data.reminder_days is not None and data.reminder_days <= 0:
-        raise ServiceError(_l("Enter a number of days greater than zero, or leave it empty."),
-                           field="reminder_days")
+        problems.add(_l("Enter a number of days greater than zero, or leave it empty."),
+                     "reminder_days")
     if db.session.get(Questionnaire, data.questionnaire_id or 0) is None:
-        raise ServiceError(_l("Choose a questionnaire."), field="questionnaire_id")
+        problems.add(_l("Choose a questionnaire."), "questionnaire_id")
+    problems.raise_any()
     mask = Scale.mask(data.satisfied_points)
     if survey is not None and survey.status != S.DRAFT:
         fixed = {"questionnaire_id": data.questionnaire_id != survey.questionnaire_id,
@@ -498,13 +503,19 @@ def submit_response(token: str, data: AnswerInput) -> SurveyResponse:
     if invitation.responded:
         raise Conflict(ALREADY_ANSWERED)
     questions = survey.version.questions
-    missing = [q for q in questions if q.kind == QuestionKind.SCALE and q.id not in data.values]
-    if missing:
-        raise ServiceError(_l("Please answer every question (choose “cannot judge” if you "
-                              "have not used the service)."), field=f"q{missing[0].id}")
-    for value in data.values.values():
-        if value is not None and value not in Scale.POINTS:
-            raise ServiceError(_l("Choose a point of the scale."))
+    problems = Problems()  # every unanswered or too long answer at once, beside its question
+    for question in questions:
+        if question.kind == QuestionKind.SCALE:
+            value = data.values.get(question.id, MISSING)
+            if value is MISSING:
+                problems.add(_l("Please answer every question (choose “cannot judge” if you "
+                                "have not used the service)."), f"q{question.id}")
+            elif value is not None and value not in Scale.POINTS:
+                problems.add(_l("Choose a point of the scale."), f"q{question.id}")
+        elif len((data.texts.get(question.id) or "").strip()) > MAX_ANSWER:
+            problems.add(too_long(MAX_ANSWER, len(data.texts[question.id].strip())),
+                         f"q{question.id}")
+    problems.raise_any()
     invitation_id = invitation.id
     try:
         with write_transaction():
@@ -541,7 +552,7 @@ def submit_response(token: str, data: AnswerInput) -> SurveyResponse:
                                                          value=data.values.get(question.id)))
                 elif (data.texts.get(question.id) or "").strip():
                     response.answers.append(SurveyAnswer(
-                        question_id=question.id, text=data.texts[question.id].strip()[:4000]))
+                        question_id=question.id, text=data.texts[question.id].strip()))
             db.session.add(response)
     except sa.exc.IntegrityError as error:
         if is_unique_violation(error):

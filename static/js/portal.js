@@ -23,5 +23,15 @@
     if (menu) menu.open = window.matchMedia("(min-width: 48rem)").matches;
   }
   document.addEventListener("DOMContentLoaded", syncMenu);
+
+  // A long text's "123 / 4000" (rendered by the server) follows the typing.
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!(field instanceof HTMLTextAreaElement) || field.maxLength < 0) return;
+    var counter = document.getElementById(field.id + "-count");
+    if (!counter) return;
+    counter.textContent = field.value.length + " / " + field.maxLength;
+    counter.classList.toggle("over", field.value.length > field.maxLength);
+  });
   window.addEventListener("resize", syncMenu);
 })();

@@ -163,6 +163,21 @@ def test_a_slot_error_names_the_row_it_is_in(app, client_account, venue_id):
                                                                            "day")
 
 
+def test_every_problem_of_a_request_is_refused_at_once_beside_its_row(app, client_account,
+                                                                       venue_id):
+    data = _input(venue_id, headcount=900)  # the hall seats 300
+    data.slots.append(services.SlotInput(venue_id, future_day(200), "afternoon", *AFTERNOON))
+    data.slots.append(services.SlotInput(999_999, future_day(12), "morning", *MORNING))
+    data.slots.append(services.SlotInput(venue_id, future_day(12), "custom", time(15, 0),
+                                         time(14, 0)))
+    with app.test_request_context(), pytest.raises(services.SlotError) as refused:
+        services.request_booking(db.session.get(User, client_account.id), data)
+    assert set(refused.value.fields) == {"headcount", "slots-1-day", "slots-2-venue_id",
+                                         "slots-3-end"}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking)) == 0
+
+
 def test_clients_cannot_book_internal_venues(app, client_account):
     private = make_venue(app, name="贵宾接待室", public=False)
     with app.test_request_context(), pytest.raises(ServiceError, match="不存在或不可预订"):

@@ -71,6 +71,7 @@ def test_a_supervisor_submits_staff_resolve_the_supervisor_closes_and_the_dashbo
     expect(phone.locator("#room_id option")).to_have_count(3)  # "whole building" + 2 rooms
     phone.select_option("#room_id", str(room))
     phone.fill("#description", "305会议室空调不制冷，室温超过30度")
+    expect(phone.locator("#description-count")).to_have_text("19 / 4000")  # follows the typing
     phone.locator("#service_rating-3").check()  # 2 – dissatisfied
     phone.select_option("#urgency", "urgent")
     # Photos over the request cap: the reason comes back beside the photos field and what
@@ -140,4 +141,27 @@ def test_a_supervisor_submits_staff_resolve_the_supervisor_closes_and_the_dashbo
     expect(staff.locator("#figure-handling")).to_have_text("5.0")
     expect(staff.locator("#figure-sla")).to_have_text("100.0%")
     expect(staff.locator("#chart-categories-title")).to_be_visible()
+    problems.assert_clean()
+
+
+def test_every_mistake_of_the_feedback_form_is_shown_at_once_and_the_count_is_live(
+        live_server, new_context, problems):
+    app, base = live_server.app, live_server.url
+    supervisor_account = make_user(app, "supervisor", name="王丽")
+    make_appointment(app, supervisor_account.id)
+    make_category(app, name="保洁", name_en="Cleaning")
+    phone = new_context(viewport=PHONE).new_page()
+    _login(phone, base, supervisor_account)
+    phone.goto(f"{base}/feedback/new")
+    expect(phone.locator("#description-count")).to_have_text("0 / 4000")
+    expect(phone.locator("#description")).to_have_attribute("maxlength", "4000")
+    expect(phone.locator("#description")).to_have_attribute("required", "")
+    phone.fill("#description", "卫生间")
+    expect(phone.locator("#description-count")).to_have_text("3 / 4000")
+    phone.fill("#description", "")
+    phone.get_by_role("button", name="Submit the feedback").click()
+    # One submission, every mistake beside its field (the form is swapped in place by htmx).
+    for field in ("category_id", "description", "service_rating"):
+        expect(phone.locator(f"#{field}-error")).to_be_visible()
+    expect(phone.locator("#description-count")).to_have_text("0 / 4000")
     problems.assert_clean()

@@ -531,3 +531,63 @@ def test_accepting_under_an_ended_contract_goes_to_its_successor_in_force(app, s
         row = db.session.get(Feedback, item)
         assert row.supplier_id == new_supplier
         assert row.contract_id == row.category.contract.successor_id
+
+
+def _error_beside(html: str, field: str) -> str:
+    """The message shown beside a field (its id-error paragraph), '' when none."""
+    import re
+
+    found = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', html, re.S)
+    return found.group(1) if found else ""
+
+
+def test_every_problem_is_shown_at_once_beside_its_field(app, supervisor):
+    category = make_category(app)
+    response = _submit(supervisor, "", description="  ", service_rating="",
+                       location_detail="东" * 201)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert _error_beside(html, "category_id") == "请选择涉及的服务项目。"
+    assert _error_beside(html, "description") == "请描述发生的情况。"
+    assert _error_beside(html, "service_rating") == "请为服务评分（1–5）。"
+    assert "最多 200 个字符" in _error_beside(html, "location_detail")
+    assert html.count('class="error"') == 4  # each once, none repeated at the top
+    # A problem only the service can see (a room of another building) comes with the rest.
+    other = make_building(app, name="区政府大院3号楼")
+    room = make_room(app, building_id=other, code="101")
+    response = _submit(supervisor, category, description="", building_id=str(
+        make_building(app, name="区政府大院4号楼")), room_id=str(room))
+    html = response.get_data(as_text=True)
+    assert _error_beside(html, "description") and _error_beside(html, "room_id")
+    with app.app_context():
+        assert _count(Feedback) == 0 and _count(OutboxMessage) == 0
+
+
+def test_a_description_over_the_limit_is_refused_not_cut(app, supervisor):
+    category = make_category(app)
+    page = supervisor.get("/feedback/new").get_data(as_text=True)
+    assert 'maxlength="4000"' in page and 'id="description-count">0 / 4000<' in page
+    response = _submit(supervisor, category, description="漏" * 4001)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert _error_beside(html, "description") == "最多 4000 个字符，当前为 4001 个。"
+    assert 'id="description-count">4001 / 4000<' in html  # the counter says by how much
+    assert "漏" * 4001 in html  # what was typed comes back whole, to be shortened by its author
+    with app.app_context():
+        assert _count(Feedback) == 0
+    # A line break counts once, as in the browser (which sends it as CRLF).
+    text = "漏" * 3998 + "\r\n" + "漏"
+    assert _submit(supervisor, category, description=text).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(Feedback.description)) == "漏" * 3998 + "\n漏"
+
+
+def test_the_service_refuses_every_problem_of_an_input_together(app, supervisor):
+    from portal.errors import ServiceError
+    from portal.feedback import services
+
+    with app.test_request_context(), pytest.raises(ServiceError) as refused:
+        services.check_input(services.FeedbackInput(
+            category_id=None, description="x" * 4001, service_rating=9, urgency="soon"))
+    assert set(refused.value.fields) == {"category_id", "description", "service_rating",
+                                         "urgency"}

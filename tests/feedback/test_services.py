@@ -338,3 +338,11 @@ def test_the_dashboards_total_is_the_same_as_feedback_figures(app, ctx, people):
         assert (total.median_response_hours, total.median_resolution_hours) == (45.0, 40.0)
         assert [(c.id, f.as_dict()) for c, f in rows] == [
             (c.id, f.as_dict()) for c, f in reports.figures_by_category(start, end)]
+
+
+def test_an_appointment_is_refused_with_every_problem_at_once(app, ctx):
+    with ctx(), pytest.raises(ServiceError) as refused:
+        services.appoint(services.AppointmentInput(
+            user_id=None, unit=" ", title="", letter_number="",
+            term_start=local_today(), term_end=local_today() - timedelta(days=1)))
+    assert set(refused.value.fields) == {"user_id", "unit", "letter_number", "term_end"}

@@ -306,3 +306,43 @@ def test_a_markdown_image_shows_its_alt_text_and_no_image():
     html = str(render_markdown('See ![the <b>chart</b>](https://example.com/x.png "t") here'))
     assert "<img" not in html and "example.com" not in html
     assert "the &lt;b&gt;chart&lt;/b&gt;" in html and "See" in html and "here" in html
+
+
+# --- every problem at once, nothing cut ----------------------------------------------------------
+
+
+def test_an_action_item_is_refused_with_all_its_problems_and_long_text_is_not_cut(app, ctx,
+                                                                                  world):
+    meeting_id = make_meeting(app, [world.supplier_id], status="held")
+    other_supplier = make_supplier(app)
+    with ctx(world.staff_id):
+        meeting = db.session.get(Meeting, meeting_id)
+        actor = current_user._get_current_object()
+        with pytest.raises(ServiceError) as refused:
+            services.save_action(meeting, None, services.ActionInput(
+                description=" ", supplier_id=other_supplier, responsible_person="张" * 101,
+                due_on=_today() - timedelta(days=400)), actor)
+        assert set(refused.value.fields) == {"description", "supplier_id",
+                                             "responsible_person", "due_on"}
+        assert "最多 100 个字符，当前为 101 个。" in str(
+            refused.value.fields["responsible_person"])
+        attendees = len(meeting.attendees)
+        with pytest.raises(ServiceError) as refused:
+            services.add_attendee(meeting, name="王" * 101, title="主任" * 51)
+        assert set(refused.value.fields) == {"name", "title"}
+    with ctx(world.staff_id):
+        meeting = db.session.get(Meeting, meeting_id)
+        assert len(meeting.attendees) == attendees and not meeting.actions
+
+
+def test_the_attendee_form_shows_its_problems_beside_the_fields(app, login_as, world):
+    meeting_id = make_meeting(app, [world.supplier_id], status="held")
+    staff = login_as("staff")
+    page = f"/meetings/{meeting_id}"
+    response = staff.post(f"{page}/attendees", data=form_data(
+        staff, page, name="王" * 101, title="主任" * 51))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "最多 100 个字符，当前为 101 个。" in html
+    assert 'id="name-error"' in html and 'id="title-error"' in html
+    assert "王" * 101 in html  # what was typed comes back whole

@@ -183,6 +183,20 @@ def test_bad_input_is_refused_beside_its_field_and_nothing_is_saved(app, staff, 
     assert _count(app, Lease) == before
 
 
+def test_every_problem_of_a_lease_is_shown_at_once(app, staff):
+    tenant, room = make_tenant(app), make_room(app, area="50", standard_fen=5_000)
+    start = bureau_today(app) + timedelta(days=10)
+    fields = _fields(tenant, [room], start, start - timedelta(days=1), monthly_rent="2000",
+                     yearly_increase_pct="150", deposit_due="0")
+    response = staff.post("/rentals/leases/new", data=form_data(staff, "/rentals/leases/new",
+                                                                **fields))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for field in ("end", "yearly_increase_pct", "rent_override_reason"):
+        assert f'id="{field}-error"' in html, field
+    assert _count(app, Lease) == 0
+
+
 def test_htmx_gets_the_form_back_in_place(app, staff):
     tenant, room = make_tenant(app), make_room(app)
     today = bureau_today(app)

@@ -246,6 +246,13 @@ def test_deposit_settlement_must_add_up(app, world):
         with pytest.raises(ServiceError) as refused:
             services.settle_deposit(staff, lease, 500_000, 100_000, "", today)
         assert refused.value.field == "deduction_reason"
+        with pytest.raises(ServiceError) as refused:  # every problem at once
+            services.settle_deposit(staff, lease, 400_000, 100_000, " ", today)
+        assert set(refused.value.fields) == {"returned", "deduction_reason"}
+        with pytest.raises(ServiceError) as refused:
+            services.record_payment(staff, lease, today + timedelta(days=1), 0, "gold",
+                                    "收" * 51, "k-9")
+        assert set(refused.value.fields) == {"amount", "method", "paid_on", "receipt_no"}
         with pytest.raises(ServiceError) as refused:  # settled tomorrow: not yet
             services.settle_deposit(staff, lease, 500_000, 100_000, "墙面损坏修复",
                                     today + timedelta(days=1))

@@ -159,3 +159,15 @@ def test_contract_pages_show_the_days_left_and_the_mark_reached(app, login_as):
     assert "45" in zh and "60" in zh and "days left" not in zh
     everything = staff.get("/suppliers/contracts?lang=en").get_data(as_text=True)
     assert everything.count("days left") == 1  # the active contract shows no countdown
+
+
+def test_a_contact_is_refused_with_every_problem_and_nothing_cut(app, ctx):
+    supplier_id = make_supplier(app)
+    with ctx():
+        supplier = db.session.get(Supplier, supplier_id)
+        before = _contacts(app, supplier_id)
+        with pytest.raises(ServiceError) as refused:
+            services.add_contact(supplier, services.ContactInput(
+                name="", title="经理" * 51, phone="1" * 21))
+        assert set(refused.value.fields) == {"name", "title", "phone"}
+    assert _contacts(app, supplier_id) == before

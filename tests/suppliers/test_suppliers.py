@@ -281,3 +281,17 @@ def test_renewing_a_renewed_contract_again_is_refused(app, login_as):
     with app.app_context():
         assert db.session.scalar(sa.select(ServiceContract.id).where(
             ServiceContract.number == "HT-AGAIN")) is None
+
+
+def test_a_contract_and_a_supplier_are_refused_with_every_problem_at_once(app, ctx):
+    with ctx():
+        with pytest.raises(ServiceError) as refused:
+            services.save_contract(None, services.ContractInput(
+                supplier_id=0, category_id=0, number=" ", title="合同", starts_on=None,
+                ends_on=None, amount_fen=-1, response_hours=0, fix_hours=0))
+        assert set(refused.value.fields) == {
+            "starts_on", "ends_on", "amount", "response_hours", "fix_hours", "number",
+            "supplier_id", "category_id"}
+        with pytest.raises(ServiceError) as refused:
+            services.save_supplier(None, services.SupplierInput(name="", uscc="123"))
+        assert set(refused.value.fields) == {"name", "uscc"}

@@ -92,6 +92,15 @@ def test_a_round_needs_a_scale_question_and_a_scale_question_a_category(app):
         assert error.value.field == "category_id"
 
 
+def test_a_round_is_refused_with_every_problem_of_its_input(app):
+    with app.test_request_context(), pytest.raises(ServiceError) as error:
+        services.save_round(None, services.RoundInput(
+            title=" ", questionnaire_id=None, closes_on=None, satisfied_points=(),
+            target_rate=150, reminder_days=0))
+    assert set(error.value.fields) == {"title", "closes_on", "satisfied_points", "target_rate",
+                                       "reminder_days", "questionnaire_id"}
+
+
 def test_published_round_keeps_its_definition(app):
     round_id = make_round(app)
     with app.test_request_context():
@@ -206,6 +215,8 @@ def test_every_scale_question_must_be_answered(app):
     with app.test_request_context(), pytest.raises(ServiceError) as error:
         services.submit_response(token, services.AnswerInput({}, {}))
     assert error.value.field.startswith("q")
+    assert len(error.value.problems) == len([q for q in questions_of(app, round_id)
+                                             if q[1] == "scale"])  # all at once
     answer(app, round_id, token)  # the link still works
 
 

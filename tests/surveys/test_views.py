@@ -423,3 +423,31 @@ def test_publishing_a_published_round_says_who_published_it(app, login_as):
     assert late.status_code == 409
     assert "该调查刚刚被周海燕改为“进行中”" in html
     assert f'action="{url}/publish"' not in html and f'action="{url}/close"' in html
+
+
+def test_the_answer_page_shows_every_problem_beside_its_question_and_cuts_nothing(app, client):
+    round_id = make_round(app)
+    invite(app, round_id, "b@example.com")
+    link = link_in(outbox_for(app, "b@example.com")[0])
+    questions = questions_of(app, round_id)
+    scales = [qid for qid, kind, _c in questions if kind == "scale"]
+    [text] = [qid for qid, kind, _c in questions if kind == "text"]
+    page = client.get(link).get_data(as_text=True)
+    assert f'id="q{text}-count">0 / 4000<' in page and 'maxlength="4000"' in page
+    response = client.post(link, data=form_data(client, link, **{f"q{text}": "好" * 4001}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for qid in scales:  # every unanswered question at once, beside it
+        assert f'id="q{qid}-error"' in html
+    assert "最多 4000 个字符，当前为 4001 个。" in html and f'id="q{text}-error"' in html
+    assert "好" * 4001 in html  # what was typed comes back whole
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 0
+    fields = {**{f"q{qid}": "4" for qid in scales}, f"q{text}": "好" * 4000}
+    response = client.post(link, data=form_data(client, link, **fields))
+    assert response.status_code == 200
+    with app.app_context():
+        from portal.surveys.models import SurveyAnswer
+
+        assert db.session.scalar(sa.select(sa.func.length(SurveyAnswer.text))
+                                 .where(SurveyAnswer.text != "")) == 4000
