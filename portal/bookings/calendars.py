@@ -43,7 +43,7 @@ from ..database import utcnow, write_transaction
 from ..errors import NotAllowed
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
-from ..ical import ics_response, new_calendar, uid_domain
+from ..ical import ics_response, new_calendar, time_line, uid_domain
 from ..roles import Role
 from ..security import safe_next
 from . import bp
@@ -241,7 +241,7 @@ def _event(slot: VenueSlot, venue: Venue, summary: str, description: list[str], 
 def _booking_event(slot: VenueSlot, booking: Booking, stamp: datetime,
                    venue: Venue | None = None, for_staff: bool = False) -> Event:
     summary = booking.title
-    lines = [_("Booking %(ref)s", ref=booking.reference),
+    lines = [_("Booking %(ref)s", ref=booking.reference), time_line(slot.starts_at, slot.ends_at),
              _("Status: %(status)s", status=str(S.LABELS[booking.status]))]
     if for_staff:
         summary = f"{booking.title}（{_customer(booking)}）"
@@ -287,7 +287,8 @@ def venue_calendar(venue: Venue) -> bytes:
             reason = slot.blackout.reason
             calendar.add_component(_event(
                 slot, venue, _("Closed: %(reason)s", reason=reason),
-                [_("The venue cannot be booked in this period.")], "CONFIRMED", stamp))
+                [time_line(slot.starts_at, slot.ends_at),
+                 _("The venue cannot be booked in this period.")], "CONFIRMED", stamp))
     return calendar.to_ical()
 
 

@@ -19,8 +19,8 @@ from ..database import utcnow
 from ..documents import PDF_LIMIT, html_to_pdf, pdf_response
 from ..exports import content_disposition
 from ..extensions import limiter
-from ..i18n import local_zone
-from ..ical import ics_response, new_calendar, uid_domain
+from ..i18n import format_time_range, local_zone
+from ..ical import ics_response, new_calendar, time_line, uid_domain
 from ..markdown import render_markdown
 from ..suppliers.lists import join_names
 from . import bp
@@ -70,14 +70,12 @@ def _with_organisation(name: str, supplier) -> str:
 
 def minutes_docx(meeting) -> bytes:
     """The minutes as a Word document (plain text of the Markdown: Word has no Markdown)."""
-    zone = local_zone()
     labels = _labels()
     doc = Document()
     _paragraph(doc, _("Minutes of the joint service-quality meeting"), 18, True, True)
     _paragraph(doc, meeting.title, 14, True, True)
-    start = meeting.starts_at.astimezone(zone)
     facts = [
-        (_("Time"), f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(zone):%H:%M}"),
+        (_("Time"), format_time_range(meeting.starts_at, meeting.ends_at)),
         (_("Location"), meeting.location or "—"),
         (_("Chair"), meeting.chair or "—"),
         (_("Minutes taken by"), meeting.recorder or "—"),
@@ -146,7 +144,7 @@ def invitation(meeting) -> bytes:
     event.add("summary", meeting.title)
     event.add("location", meeting.location)
     link = current_app.config["BASE_URL"] + url_for("meetings.meeting", meeting_id=meeting.id)
-    lines = [_("Joint service-quality meeting"),
+    lines = [_("Joint service-quality meeting"), time_line(meeting.starts_at, meeting.ends_at),
              _("%(label)s: %(value)s", label=_("Invited suppliers"),
                value=join_names(s.name for s in meeting.suppliers))]
     lines += [f"{n}. {item.label}" for n, item in enumerate(meeting.agenda, start=1)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -79,10 +80,10 @@ def method_choices():
 class LeaseForm(FlaskForm):
     tenant_id = SelectField(_l("Tenant"), coerce=int, validate_choice=False)
     room_ids = SelectMultipleField(
-        _l("Rooms"), coerce=int, validate_choice=False,
+        lazy_pgettext("room list", "Rooms"), coerce=int, validate_choice=False,
         description=_l("Hold Ctrl (or ⌘) to choose several rooms."))
-    start = DateField(_l("First day"), validators=[_date_required()])
-    end = DateField(_l("Last day"), validators=[_date_required()])
+    start = DateField(lazy_pgettext("lease", "First day"), validators=[_date_required()])
+    end = DateField(lazy_pgettext("lease", "Last day"), validators=[_date_required()])
     payment_cycle = SelectField(_l("Payment cycle"), choices=cycle_choices, default="monthly")
     monthly_rent = _amount(_l("Monthly rent (yuan)"),
                            description=_l("Leave empty for area × standard."))

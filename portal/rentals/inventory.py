@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import history_for
@@ -40,7 +41,7 @@ from .forms_inventory import (
 )
 from .models import Building, Lease, LeaseRoom, LeaseStatus, Room, RoomStatus, Tenant, UseType
 
-nav_item("rentals.rooms", _l("Rooms"), ("staff", "admin"), order=20)
+nav_item("rentals.rooms", lazy_pgettext("room list", "Rooms"), ("staff", "admin"), order=20)
 nav_item("rentals.tenants", _l("Tenants"), ("staff", "admin"), order=22)
 
 # How each (derived) room status looks in a badge.

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
@@ -37,8 +38,11 @@ class RoomStatus:
     LEASED = "leased"  # derived from an active lease, never stored
     STORED = (RESERVED_FOR_OFFICE, IDLE, UNDER_RENOVATION, DISPOSED)
     LABELS = {
-        RESERVED_FOR_OFFICE: _l("Office space"), IDLE: _l("Idle"), LEASED: _l("Leased"),
-        UNDER_RENOVATION: _l("Under renovation"), DISPOSED: _l("Disposed"),
+        RESERVED_FOR_OFFICE: lazy_pgettext("room status", "Office space"),
+        IDLE: lazy_pgettext("room status", "Idle"),
+        LEASED: lazy_pgettext("room status", "Leased"),
+        UNDER_RENOVATION: lazy_pgettext("room status", "Under renovation"),
+        DISPOSED: lazy_pgettext("room status", "Disposed"),
     }
 
 
@@ -56,8 +60,13 @@ class LeaseStatus:
     TERMINATED = "terminated"
     ALL = (DRAFT, PENDING, ACTIVE, ENDED, TERMINATED)
     HOLDING = (ACTIVE,)  # the states that occupy rooms
-    LABELS = {DRAFT: _l("Draft"), PENDING: _l("Awaiting approval"), ACTIVE: _l("Active"),
-              ENDED: _l("Ended"), TERMINATED: _l("Terminated")}
+    LABELS = {
+        DRAFT: lazy_pgettext("lease status", "Draft"),
+        PENDING: lazy_pgettext("lease status", "Awaiting approval"),
+        ACTIVE: lazy_pgettext("lease status", "Active"),
+        ENDED: lazy_pgettext("lease status", "Ended"),
+        TERMINATED: lazy_pgettext("lease status", "Terminated"),
+    }
 
 
 class PaymentCycle:

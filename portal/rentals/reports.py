@@ -31,7 +31,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, request
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -214,7 +214,7 @@ def occupancy_table() -> Table:
               sums["other"], sums["leased"] / lettable if lettable else None] if rows else None
     area = Kind.DECIMAL
     return Table("occupancy", _("Occupancy by building"), [
-        Column(_("Building")), Column(_("Rooms"), Kind.INT),
+        Column(_("Building")), Column(pgettext("count", "Rooms"), Kind.INT),
         Column(_("Office space (m²)"), area, decimals=2), Column(_("Leased (m²)"), area, 2),
         Column(_("Idle (m²)"), area, 2), Column(_("Under renovation (m²)"), area, 2),
         Column(_("Occupancy rate"), Kind.PERCENT),
