@@ -32,8 +32,8 @@ translations: $(VENV)/.installed
 # tests/test_i18n.py and tools/msgid_collisions.py read this line.
 EXTRACT_KEYWORDS = -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 -k lazy_npgettext:1c,2,3
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg $(EXTRACT_KEYWORDS) -o portal/translations/messages.pot .
-	$(BIN)/pybabel update --ignore-obsolete -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg $(EXTRACT_KEYWORDS) -w 100 -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -w 100 --ignore-obsolete -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
 run: install
 	$(FLASK) db upgrade
