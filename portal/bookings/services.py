@@ -572,7 +572,7 @@ def create_series(user, data: SeriesInput) -> BookingSeries:
     if not data.department.strip():
         raise ServiceError(_l("This field is required."), field="department")
     if data.last_day < data.first_day:
-        raise ServiceError(lazy_pgettext("date", "The end must be after the start."),
+        raise ServiceError(_l("The last day cannot be before the first day."),
                            field="last_day")
     if (data.last_day - data.first_day).days > current_app.config["BOOKING_HORIZON_DAYS"]:
         raise ServiceError(_l("Bookings open %(days)d days ahead; choose an earlier date.",

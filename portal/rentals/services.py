@@ -14,7 +14,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from sqlalchemy.orm import selectinload
 
 from ..database import is_unique_violation, utcnow, write_transaction
@@ -290,7 +289,7 @@ def _apply(lease: Lease, data: LeaseInput, rooms: list[Room]) -> None:
 
 def _validate(data: LeaseInput) -> list[Room]:
     if data.end < data.start:
-        raise ServiceError(lazy_pgettext("date", "The end must be after the start."), field="end")
+        raise ServiceError(_l("The last day cannot be before the first day."), field="end")
     if data.payment_cycle not in PaymentCycle.MONTHS:
         raise ServiceError(_l("Unknown payment cycle."), field="payment_cycle")
     if data.rent_free_until is not None and not data.start <= data.rent_free_until <= data.end:
