@@ -208,7 +208,7 @@ def venue_slots(venue_id: int) -> list[VenueSlot]:
 
 def location(venue: Venue) -> str:
     where = " ".join(part for part in (venue.building, venue.floor) if part)
-    return f"{venue.name}（{where}）" if where else venue.name
+    return _("%(name)s (%(detail)s)", name=venue.name, detail=where) if where else venue.name
 
 
 def _customer(booking: Booking) -> str:
@@ -244,7 +244,7 @@ def _booking_event(slot: VenueSlot, booking: Booking, stamp: datetime,
     lines = [_("Booking %(ref)s", ref=booking.reference), time_line(slot.starts_at, slot.ends_at),
              _("Status: %(status)s", status=str(S.LABELS[booking.status]))]
     if for_staff:
-        summary = f"{booking.title}（{_customer(booking)}）"
+        summary = _("%(name)s (%(detail)s)", name=booking.title, detail=_customer(booking))
         lines += [_("Customer: %(name)s", name=_customer(booking)),
                   _("Number of people: %(n)d", n=booking.headcount),
                   _("Layout: %(layout)s", layout=str(Layout.LABELS.get(booking.layout,
