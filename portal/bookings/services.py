@@ -77,7 +77,8 @@ WORKFLOW = Workflow(
     [
         Transition("approve", (S.REQUESTED,), S.APPROVED, STAFF, _l("Approve"),
                    rule=_deposit_due_after_approval),
-        Transition("reject", (S.REQUESTED,), S.REJECTED, STAFF, _l("Reject"), needs_reason=True),
+        Transition("reject", (S.REQUESTED,), S.REJECTED, STAFF,
+                   lazy_pgettext("booking", "Reject"), needs_reason=True),
         Transition("cancel", (S.REQUESTED, S.APPROVED), S.CANCELLED, (*STAFF, Role.CLIENT),
                    _l("Cancel"), owner_only=(Role.CLIENT,), rule=_client_cancels_in_time),
         Transition("expire", (S.REQUESTED,), S.EXPIRED, (SYSTEM,), _l("Expire")),
