@@ -336,8 +336,9 @@ def _client_choices(tenant: Tenant | None):
         .order_by(User.name, User.id))
     return select_choices([
         (0, _("None")),
-        *((user.id, f"{user.name}（{user.organisation}）· {user.email}" if user.organisation
-           else f"{user.name} · {user.email}") for user in users)])
+        *((user.id, _("%(name)s (%(detail)s)", name=user.name, detail=user.organisation)
+           + f" · {user.email}" if user.organisation else f"{user.name} · {user.email}")
+          for user in users)])
 
 
 def _tenant_form_page(tenant: Tenant | None):
