@@ -194,3 +194,15 @@ def test_status_labels_render_per_module_in_both_languages(app):
         with force_locale("en"):
             assert str(FeedbackStatus.LABELS["closed"]) == "Closed"
             assert str(ContractState.LABELS["active"]) == str(LeaseStatus.LABELS["active"])
+
+
+def test_timeline_words_fit_the_sentences_they_are_put_in(app):
+    """The feedback timeline's words also fill the supervisor-step mail's subject."""
+    from flask_babel import gettext
+
+    from portal.feedback.services import EVENT_LABELS
+
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        subjects = [gettext("Feedback No. %(id)d: %(action)s by the supervisor", id=7,
+                            action=str(EVENT_LABELS[step])) for step in ("close", "reopen")]
+    assert subjects == ["第 7 号反馈：监督员已确认并关闭", "第 7 号反馈：监督员已重新打开"]
