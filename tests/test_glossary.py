@@ -187,7 +187,7 @@ def test_status_labels_render_per_module_in_both_languages(app):
     with app.test_request_context():
         with force_locale("zh_Hans_CN"):
             assert str(LeaseStatus.LABELS["active"]) == "履行中"
-            assert str(BookingStatus.LABELS["rejected"]) == "未通过"
+            assert str(BookingStatus.LABELS["rejected"]) == "已驳回"
             assert str(FeedbackStatus.LABELS["rejected"]) == "不予受理"
             assert str(MeetingStatus.LABELS["planned"]) == "待召开"
             assert str(ContractState.LABELS["upcoming"]) == "未生效"
