@@ -27,9 +27,13 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d portal/translations
 
 # Maintainers: refresh the catalogs after changing UI strings, then translate what is new.
+# The keywords beside pybabel's defaults (gettext, _, ngettext, pgettext, npgettext): the lazy
+# forms; "1c,2" marks a message context (a message is identified by its context and msgid).
+# tests/test_i18n.py and tools/msgid_collisions.py read this line.
+EXTRACT_KEYWORDS = -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 -k lazy_npgettext:1c,2,3
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot .
-	$(BIN)/pybabel update --ignore-obsolete -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg $(EXTRACT_KEYWORDS) -w 100 -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -w 100 --ignore-obsolete -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
 run: install
 	$(FLASK) db upgrade

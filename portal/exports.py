@@ -39,6 +39,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from .i18n import format_datetime_local
+
 
 class Kind:
     TEXT = "text"
@@ -103,7 +105,7 @@ def _yuan(fen) -> Decimal:
 
 def _text(value) -> str:
     if isinstance(value, datetime):
-        return _local(value).strftime("%Y-%m-%d %H:%M")
+        return format_datetime_local(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import format_currency, format_date, get_locale
 from flask_login import current_user
 
 LANG_COOKIE = "portal_lang"
@@ -39,6 +39,48 @@ def local_today() -> date:
     return datetime.now(local_zone()).date()
 
 
+# --- the one clock ------------------------------------------------------------------------------
+# Times are written on the 24-hour clock in every language, as Chinese offices write them
+# ("14:00", never "2:00 PM"); a short date is ISO ("2026-12-10") in every language. Pages, mails,
+# PDFs, exports and iCal descriptions all format times through these helpers.
+
+
+def to_local(value: datetime) -> datetime:
+    """An instant in the bureau's zone; a naive datetime is taken as UTC (how it is stored)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(local_zone())
+
+
+def format_time_24(value: datetime | time | None) -> str:
+    """"14:00": a time of day as is, an instant in the bureau's zone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value)
+    return value.strftime("%H:%M")
+
+
+def format_date_local(value: date, fmt: str = "short") -> str:
+    """A date: ``short`` is ISO (2026-12-10) in every language, other widths the locale's."""
+    return value.isoformat() if fmt == "short" else format_date(value, fmt)
+
+
+def format_datetime_local(value: datetime | None, fmt: str = "short") -> str:
+    """"2026-12-10 14:00": the date (see :func:`format_date_local`) and the 24-hour time."""
+    if value is None:
+        return ""
+    local = to_local(value)
+    return f"{format_date_local(local.date(), fmt)} {local:%H:%M}"
+
+
+def format_time_range(start: datetime, end: datetime, fmt: str = "short") -> str:
+    """"2026-12-10 14:00–16:00"; the end's date too when it falls on another day."""
+    if to_local(start).date() == to_local(end).date():
+        return f"{format_datetime_local(start, fmt)}–{format_time_24(end)}"
+    return f"{format_datetime_local(start, fmt)} – {format_datetime_local(end, fmt)}"
+
+
 def set_lang_cookie(response, locale: str) -> None:
     response.set_cookie(
         LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
@@ -53,12 +95,8 @@ def money(fen: int | None) -> str:
     return format_currency(Decimal(fen) / 100, "CNY")
 
 
-def local_datetime(value, fmt: str = "medium") -> str:
-    """A stored (UTC) instant in the bureau's time zone and the reader's language."""
-    return format_datetime(value, fmt) if value else ""
-
-
 def local_date(value, fmt: str = "medium") -> str:
+    """A date in the reader's language (the ``date`` filter); "" for none."""
     return format_date(value, fmt) if value else ""
 
 
@@ -68,7 +106,9 @@ def html_lang() -> str:
 
 def init_i18n(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["datetime"] = local_datetime
+    app.jinja_env.filters["datetime"] = format_datetime_local
+    app.jinja_env.filters["time"] = format_time_24
+    app.jinja_env.filters["time_range"] = format_time_range
     app.jinja_env.filters["date"] = local_date
 
     @app.context_processor

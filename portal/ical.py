@@ -6,10 +6,14 @@ and by the joint meetings' invitations (:mod:`portal.meetings.exports`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Response, current_app
+from flask_babel import gettext as _
 from icalendar import Calendar
+
+from .i18n import format_time_range
 
 PRODID = "-//District Administrative Affairs Management Bureau//Bureau Services Portal//ZH"
 
@@ -25,6 +29,12 @@ def new_calendar(name: str) -> Calendar:
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return calendar
+
+
+def time_line(start: datetime, end: datetime) -> str:
+    """The description's "Time: 2026-12-10 14:00–16:00" line (24-hour clock, bureau's zone):
+    calendar apps show DTSTART in the reader's zone, the description in the bureau's."""
+    return _("Time: %(when)s", when=format_time_range(start, end))
 
 
 def uid_domain() -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
@@ -26,7 +27,7 @@ class AuditAction:
 
 def action_label(action: str):
     return {
-        AuditAction.CREATE: _l("Created"),
+        AuditAction.CREATE: lazy_pgettext("audit action", "Created"),
         AuditAction.UPDATE: _l("Changed"),
         AuditAction.DELETE: _l("Deleted"),
         AuditAction.STATUS: _l("Status changed"),

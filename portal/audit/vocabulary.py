@@ -24,14 +24,14 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
 import sqlalchemy as sa
-from flask_babel import format_decimal, format_time
+from flask_babel import format_decimal, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect
 from wtforms.fields.core import UnboundField
 
 from ..extensions import db
-from ..i18n import local_date, local_datetime, money
+from ..i18n import format_datetime_local, format_time_24, local_date, money
 from .models import AuditAction, AuditLog, action_label
 
 USER_TABLE = "user_account"
@@ -44,7 +44,8 @@ ALWAYS_HIDDEN = frozenset({"id", "created_at"})
 # Columns many models share, labelled once (a model's own label or form field comes first).
 COMMON_LABELS = {
     "created_by_id": _l("Created by"), "status": _l("Status"),
-    "reason": _l("Reason"), "note": _l("Note"), "notes": _l("Notes"), "active": _l("Active"),
+    "reason": _l("Reason"), "note": _l("Note"), "notes": _l("Notes"),
+    "active": lazy_pgettext("column", "Active"),
     "file_name": _l("File"), "caption": _l("Caption"), "width": _l("Width (pixels)"),
     "height": _l("Height (pixels)"), "position": _l("Order in lists"),
 }
@@ -351,13 +352,13 @@ def _value(column: _Column, value, references: _References) -> str:
         return _("Yes") if value else _("No")
     if column.kind == "datetime":
         moment = _parse_datetime(value)
-        return local_datetime(moment, "short") if moment else str(value)
+        return format_datetime_local(moment) if moment else str(value)
     if column.kind == "date":
         day = _parse(date, value)
         return local_date(day) if day else str(value)
     if column.kind == "time":
         moment = _parse(time, value)
-        return format_time(moment, "short", rebase=False) if moment else str(value)
+        return format_time_24(moment) if moment else str(value)
     if column.kind == "decimal":
         try:
             return format_decimal(Decimal(str(value)))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
@@ -66,7 +67,8 @@ class SetPasswordForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[_required, Length(max=100)], filters=[strip_filter])
+    name = StringField(lazy_pgettext("person", "Name"),
+                       validators=[_required, Length(max=100)], filters=[strip_filter])
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)],
                                filters=[strip_filter])
     phone = StringField(_l("Phone"), validators=[Optional(), max_length(20), ChinesePhone()],
@@ -87,7 +89,8 @@ class ChangePasswordForm(FlaskForm):
 
 class AccountCreateForm(FlaskForm):
     role = SelectField(_l("Role"), choices=lambda: select_choices(role_choices()))
-    name = StringField(_l("Name"), validators=[_required, Length(max=100)], filters=[strip_filter])
+    name = StringField(lazy_pgettext("person", "Name"),
+                       validators=[_required, Length(max=100)], filters=[strip_filter])
     email = EmailField(_l("Email"), validators=[_required, _email, Length(max=254)],
                        filters=[strip_filter])
     organisation = StringField(_l("Unit"), validators=[Optional(), Length(max=200)],
@@ -98,7 +101,7 @@ class AccountCreateForm(FlaskForm):
 
 class AccountEditForm(FlaskForm):
     role = SelectField(_l("Role"), choices=lambda: select_choices(role_choices()))
-    active = BooleanField(_l("Active"))
+    active = BooleanField(lazy_pgettext("account", "Active"))
 
 
 describe(User, _l("Account"), AccountCreateForm, AccountEditForm, ProfileForm, labels={

@@ -43,7 +43,7 @@ from ..database import utcnow, write_transaction
 from ..errors import NotAllowed
 from ..extensions import db, limiter
 from ..htmx import redirect_to, render
-from ..ical import ics_response, new_calendar, uid_domain
+from ..ical import ics_response, new_calendar, time_line, uid_domain
 from ..roles import Role
 from ..security import safe_next
 from ..workflow import locked
@@ -209,7 +209,7 @@ def venue_slots(venue_id: int) -> list[VenueSlot]:
 
 def location(venue: Venue) -> str:
     where = " ".join(part for part in (venue.building, venue.floor) if part)
-    return f"{venue.name}（{where}）" if where else venue.name
+    return _("%(name)s (%(detail)s)", name=venue.name, detail=where) if where else venue.name
 
 
 def _customer(booking: Booking) -> str:
@@ -242,10 +242,10 @@ def _event(slot: VenueSlot, venue: Venue, summary: str, description: list[str], 
 def _booking_event(slot: VenueSlot, booking: Booking, stamp: datetime,
                    venue: Venue | None = None, for_staff: bool = False) -> Event:
     summary = booking.title
-    lines = [_("Booking %(ref)s", ref=booking.reference),
+    lines = [_("Booking %(ref)s", ref=booking.reference), time_line(slot.starts_at, slot.ends_at),
              _("Status: %(status)s", status=str(S.LABELS[booking.status]))]
     if for_staff:
-        summary = f"{booking.title}（{_customer(booking)}）"
+        summary = _("%(name)s (%(detail)s)", name=booking.title, detail=_customer(booking))
         lines += [_("Customer: %(name)s", name=_customer(booking)),
                   _("Number of people: %(n)d", n=booking.headcount),
                   _("Layout: %(layout)s", layout=str(Layout.LABELS.get(booking.layout,
@@ -288,7 +288,8 @@ def venue_calendar(venue: Venue) -> bytes:
             reason = slot.blackout.reason
             calendar.add_component(_event(
                 slot, venue, _("Closed: %(reason)s", reason=reason),
-                [_("The venue cannot be booked in this period.")], "CONFIRMED", stamp))
+                [time_line(slot.starts_at, slot.ends_at),
+                 _("The venue cannot be booked in this period.")], "CONFIRMED", stamp))
     return calendar.to_ical()
 
 

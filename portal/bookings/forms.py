@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -67,8 +68,8 @@ class SlotForm(Form):
     venue_id = SelectField(_l("Venue"), coerce=int, validate_choice=False)
     day = DateField(_l("Date"), validators=[InputRequired(message=_l("Choose a date."))])
     session = SelectField(_l("Session"), choices=session_choices, default="morning")
-    start = TimeField(_l("From"), validators=[Optional()])
-    end = TimeField(_l("To"), validators=[Optional()])
+    start = TimeField(lazy_pgettext("time", "From"), validators=[Optional()])
+    end = TimeField(lazy_pgettext("time", "To"), validators=[Optional()])
 
     def times(self):
         """The slot's start and end: the session's, or the custom hours typed."""
@@ -82,8 +83,8 @@ class SearchForm(Form):
 
     day = DateField(_l("Date"), validators=[Optional()])
     session = SelectField(_l("Session"), choices=session_choices, default="morning")
-    start = TimeField(_l("From"), validators=[Optional()])
-    end = TimeField(_l("To"), validators=[Optional()])
+    start = TimeField(lazy_pgettext("time", "From"), validators=[Optional()])
+    end = TimeField(lazy_pgettext("time", "To"), validators=[Optional()])
     headcount = IntegerField(_l("People"), validators=[Optional(), NumberRange(min=1, max=5000)])
     layout = SelectField(_l("Layout"), choices=lambda: [
         *select_choices([("", _l("Any layout"))]), *layout_choices()], default="")
@@ -170,7 +171,8 @@ class DecisionForm(FlaskForm):
 class BlackoutForm(FlaskForm):
     venue_id = SelectField(_l("Venue"), coerce=int, validate_choice=False,
                            description=_l("Choose none to close the whole center."))
-    starts_on = DateField(_l("From"), validators=[InputRequired(message=_l("Choose a date."))])
+    starts_on = DateField(lazy_pgettext("date", "From"),
+                          validators=[InputRequired(message=_l("Choose a date."))])
     ends_on = DateField(_l("To (inclusive)"),
                         validators=[InputRequired(message=_l("Choose a date."))])
     reason = StringField(_l("Reason"), validators=[_required, Length(max=200)],
@@ -191,8 +193,10 @@ class SeriesForm(FlaskForm):
                              Length(max=200)], filters=[strip_filter])
     venue_id = SelectField(_l("Venue"), coerce=int, validate_choice=False)
     weekday = SelectField(_l("Every"), coerce=int, choices=weekday_choices, default=0)
-    start = TimeField(_l("From"), validators=[InputRequired(message=_l("Enter a time."))])
-    end = TimeField(_l("To"), validators=[InputRequired(message=_l("Enter a time."))])
+    start = TimeField(lazy_pgettext("time", "From"),
+                      validators=[InputRequired(message=_l("Enter a time."))])
+    end = TimeField(lazy_pgettext("time", "To"),
+                    validators=[InputRequired(message=_l("Enter a time."))])
     first_day = DateField(_l("First date"),
                           validators=[InputRequired(message=_l("Choose a date."))])
     last_day = DateField(_l("Last date"),
@@ -211,7 +215,8 @@ class VenueForm(FlaskForm):
     """A venue as staff manage it; rates in yuan, capacities per layout (empty: not offered)."""
 
     code = StringField(_l("Code"), validators=[_required, Length(max=20)], filters=[strip_filter])
-    name = StringField(_l("Name"), validators=[_required, Length(max=100)],
+    name = StringField(lazy_pgettext("organisation or thing", "Name"),
+                       validators=[_required, Length(max=100)],
                        filters=[strip_filter])
     kind = SelectField(_l("Kind"), choices=lambda: select_choices(VenueKind.LABELS.items()))
     building = StringField(_l("Building"), validators=[_required, Length(max=100)],
@@ -261,7 +266,8 @@ class CateringOptionForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=lambda: select_choices([
         ("meal", _l("Meeting meal (per person)")), ("tea_break", _l("Tea break (per person)")),
         ("banquet", _l("Banquet (per table)"))]))
-    name = StringField(_l("Name"), validators=[_required, Length(max=100)],
+    name = StringField(lazy_pgettext("organisation or thing", "Name"),
+                       validators=[_required, Length(max=100)],
                        filters=[strip_filter])
     price = DecimalField(_l("Price (yuan)"), places=2,
                          validators=[InputRequired(), NumberRange(min=0)])

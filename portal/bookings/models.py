@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
@@ -79,9 +80,13 @@ class BookingStatus:
     # Ending here frees the slots that have not begun; a held booking keeps its periods.
     RELEASES_SLOTS = (REJECTED, CANCELLED, EXPIRED, NO_SHOW)
     LABELS = {
-        REQUESTED: _l("Requested"), APPROVED: _l("Approved"), COMPLETED: _l("Completed"),
-        REJECTED: _l("Rejected"), CANCELLED: _l("Cancelled"), EXPIRED: _l("Expired"),
-        NO_SHOW: _l("No-show"),
+        REQUESTED: lazy_pgettext("booking status", "Requested"),
+        APPROVED: lazy_pgettext("booking status", "Approved"),
+        COMPLETED: lazy_pgettext("booking status", "Completed"),
+        REJECTED: lazy_pgettext("booking status", "Rejected"),
+        CANCELLED: lazy_pgettext("booking status", "Cancelled"),
+        EXPIRED: lazy_pgettext("booking status", "Expired"),
+        NO_SHOW: lazy_pgettext("booking status", "No-show"),
     }
 
 

@@ -15,6 +15,8 @@ from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
 
+from ..i18n import format_time_24
+
 # The conference center's sessions (场次).
 SESSIONS: dict[str, tuple[time, time]] = {
     "morning": (time(8, 30), time(12, 0)),
@@ -159,7 +161,7 @@ def quote(slots: list[SlotRequest], catering: list[CateringRequest], rate_kind: 
     days = len({slot.day for slot in slots}) or 1  # an "every day" line is served on each
     for slot in sorted(slots, key=lambda s: (s.day, s.start, s.venue)):
         amount = 0 if rate_kind == RateKind.FREE else slot_charge(slot)
-        detail = f"{slot.day.isoformat()} {slot.start:%H:%M}-{slot.end:%H:%M}"
+        detail = f"{slot.day.isoformat()} {format_time_24(slot.start)}-{format_time_24(slot.end)}"
         result.lines.append(QuoteLine("venue", slot.venue, detail, amount))
     for item in catering:
         if item.quantity <= 0 or item.times <= 0:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -22,7 +22,7 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
-from ..i18n import local_today, local_zone
+from ..i18n import format_datetime_local, format_time_24, local_today, local_zone
 from ..outbox.services import queue_email
 from ..periods import is_overlap_violation, overlaps
 from ..roles import Role
@@ -57,7 +57,7 @@ def _event_has_begun(booking, actor, details) -> None:
     """Held or a no-show can be recorded only once the first slot has started."""
     if utcnow() < booking.starts_at:
         raise NotAllowed(_l("The event has not begun yet (it starts %(start)s); record it "
-                            "once it has.", start=format_datetime(booking.starts_at, "short")))
+                            "once it has.", start=format_datetime_local(booking.starts_at)))
 
 
 def default_deposit_due() -> date:
@@ -77,7 +77,8 @@ WORKFLOW = Workflow(
     [
         Transition("approve", (S.REQUESTED,), S.APPROVED, STAFF, _l("Approve"),
                    rule=_deposit_due_after_approval),
-        Transition("reject", (S.REQUESTED,), S.REJECTED, STAFF, _l("Reject"), needs_reason=True),
+        Transition("reject", (S.REQUESTED,), S.REJECTED, STAFF,
+                   lazy_pgettext("booking", "Reject"), needs_reason=True),
         Transition("cancel", (S.REQUESTED, S.APPROVED), S.CANCELLED, (*STAFF, Role.CLIENT),
                    _l("Cancel"), owner_only=(Role.CLIENT,), rule=_client_cancels_in_time),
         Transition("expire", (S.REQUESTED,), S.EXPIRED, (SYSTEM,), _l("Expire")),
@@ -156,7 +157,7 @@ def check_times(day: date, start: time, end: time, session: str = "custom",
     when the times are a session's."""
     time_part = "start" if session not in pricing.SESSIONS else "session"
     if end <= start:
-        raise SlotError(_l("The end must be after the start."),
+        raise SlotError(lazy_pgettext("time", "The end must be after the start."),
                         "end" if time_part == "start" else time_part, row)
     if local_datetime(day, start) <= utcnow():
         raise SlotError(_l("That time has already passed."),
@@ -321,8 +322,8 @@ def validate(user, data: BookingInput) -> dict[int, Venue]:
                 part = "session" if slot.session in pricing.SESSIONS else (
                     "start" if slot.start < venue.opens_at else "end")
                 raise SlotError(_l("%(venue)s is open from %(opens)s to %(closes)s.",
-                                   venue=venue.name, opens=venue.opens_at.strftime("%H:%M"),
-                                   closes=venue.closes_at.strftime("%H:%M")), part, row)
+                                   venue=venue.name, opens=format_time_24(venue.opens_at),
+                                   closes=format_time_24(venue.closes_at)), part, row)
             period = slot_period(venue, slot)
             for other_venue, other in seen:
                 if other_venue == venue.id and other[2] < period[3] and period[2] < other[3]:
@@ -590,7 +591,8 @@ def create_series(user, data: SeriesInput) -> BookingSeries:
     if not data.department.strip():
         raise ServiceError(_l("This field is required."), field="department")
     if data.last_day < data.first_day:
-        raise ServiceError(_l("The end must be after the start."), field="last_day")
+        raise ServiceError(_l("The last day cannot be before the first day."),
+                           field="last_day")
     if (data.last_day - data.first_day).days > current_app.config["BOOKING_HORIZON_DAYS"]:
         raise ServiceError(_l("Bookings open %(days)d days ahead; choose an earlier date.",
                               days=current_app.config["BOOKING_HORIZON_DAYS"]),
@@ -794,7 +796,8 @@ def create_blackout(venue_id: int | None, starts_at: datetime, ends_at: datetime
                     reason: str) -> Blackout:
     """Close one venue or the whole center; refused while active bookings are in the way."""
     if ends_at <= starts_at:
-        raise ServiceError(_l("The end must be after the start."), field="ends_at")
+        raise ServiceError(lazy_pgettext("time", "The end must be after the start."),
+                           field="ends_at")
     try:
         with write_transaction():
             venue_ids = [venue_id] if venue_id else list(db.session.scalars(sa.select(Venue.id)))

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from .. import uploads
 from ..authz import staff_required, visible_or_404
@@ -35,7 +36,8 @@ def _fen(yuan: Decimal) -> int:
 def save_venue(venue: Venue | None, form: VenueForm) -> Venue:
     """Create or update a venue from the staff form (one transaction, audited)."""
     if form.closes_at.data <= form.opens_at.data:
-        raise ServiceError(_l("The end must be after the start."), field="closes_at")
+        raise ServiceError(lazy_pgettext("time", "The end must be after the start."),
+                           field="closes_at")
     capacities = {layout: getattr(form, layout).data for layout in Layout.ALL
                   if getattr(form, layout).data}
     if not capacities:

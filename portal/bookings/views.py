@@ -492,11 +492,6 @@ def blackouts():
     return render("bookings/blackouts.html", **context)
 
 
-@bp.app_template_filter("local_time")
-def local_time(value: datetime) -> str:
-    return value.astimezone(services.local_zone()).strftime("%H:%M") if value else ""
-
-
 @bp.app_template_filter("quote_detail")
 def quote_detail(line) -> str:
     """A quote line's details: a venue's date and hours; for catering the unit price in yuan

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -134,9 +135,12 @@ describe(Feedback, _l("Feedback"), FeedbackForm, ActionForm, labels={
     "assignee_id": ActionForm.assignee_id, "supplier_id": _l("Supplier"),
     "contract_id": _l("Service contract"), "duplicate_of_id": _l("Duplicate of"),
     "closing_comment": ActionForm.comment, "reopen_count": _l("Times reopened"),
-    "escalated_at": _l("Escalated"), "submitted_at": _l("Submitted"),
-    "first_response_at": _l("First response"), "resolved_at": _l("Resolved"),
-    "closed_at": _l("Closed"), "response_due_on": _l("First response due"),
+    "escalated_at": _l("Escalated"),
+    "submitted_at": lazy_pgettext("feedback time", "Submitted"),
+    "first_response_at": _l("First response"),
+    "resolved_at": lazy_pgettext("feedback time", "Resolved"),
+    "closed_at": lazy_pgettext("feedback time", "Closed"),
+    "response_due_on": _l("First response due"),
     "resolution_due_on": _l("Resolution due"), "responded_late": _l("First response late"),
     "resolved_late": _l("Resolved late"),
 }, choices={"status": FeedbackStatus.LABELS, "urgency": Urgency.LABELS},

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -133,9 +133,15 @@ class FeedbackStatus:
     ALL = (SUBMITTED, ACCEPTED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, DUPLICATE)
     OPEN = (SUBMITTED, ACCEPTED, IN_PROGRESS)  # waiting for the bureau
     FINAL = (CLOSED, REJECTED, DUPLICATE)
-    LABELS = {SUBMITTED: _l("Submitted"), ACCEPTED: _l("Accepted"),
-              IN_PROGRESS: _l("In progress"), RESOLVED: _l("Resolved"), CLOSED: _l("Closed"),
-              REJECTED: _l("Rejected"), DUPLICATE: _l("Duplicate")}
+    LABELS = {
+        SUBMITTED: lazy_pgettext("feedback status", "Submitted"),
+        ACCEPTED: lazy_pgettext("feedback status", "Accepted"),
+        IN_PROGRESS: lazy_pgettext("feedback status", "In progress"),
+        RESOLVED: lazy_pgettext("feedback status", "Resolved"),
+        CLOSED: lazy_pgettext("feedback status", "Closed"),
+        REJECTED: lazy_pgettext("feedback status", "Rejected"),
+        DUPLICATE: lazy_pgettext("feedback status", "Duplicate"),
+    }
 
 
 class Urgency:

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import format_date
+from flask_babel import format_date, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -71,7 +71,8 @@ WORKFLOW = Workflow(
                    owner_only=SUPERVISOR),
         Transition("reopen", (S.RESOLVED,), S.IN_PROGRESS, SUPERVISOR, _l("Reopen"),
                    needs_reason=True, owner_only=SUPERVISOR),
-        Transition("reject", HANDLING, S.REJECTED, STAFF, _l("Reject"), needs_reason=True),
+        Transition("reject", HANDLING, S.REJECTED, STAFF, lazy_pgettext("feedback", "Reject"),
+                   needs_reason=True),
         Transition("mark_duplicate", HANDLING, S.DUPLICATE, STAFF, _l("Mark as duplicate"),
                    needs_reason=True),
     ],
@@ -80,10 +81,15 @@ WORKFLOW = Workflow(
 )
 # What each step is called on the timeline.
 EVENT_LABELS = {
-    "submit": _l("Submitted"), "accept": _l("Accepted"), "start": _l("Work started"),
-    "resolve": _l("Resolved"), "close": _l("Confirmed and closed"), "reopen": _l("Reopened"),
-    "reject": _l("Rejected"), "mark_duplicate": _l("Marked as duplicate"),
-    "escalate": _l("Escalated to the leadership"),
+    "submit": lazy_pgettext("feedback event", "Submitted"),
+    "accept": lazy_pgettext("feedback event", "Accepted"),
+    "start": lazy_pgettext("feedback event", "Work started"),
+    "resolve": lazy_pgettext("feedback event", "Resolved"),
+    "close": lazy_pgettext("feedback event", "Confirmed and closed"),
+    "reopen": lazy_pgettext("feedback event", "Reopened"),
+    "reject": lazy_pgettext("feedback event", "Rejected"),
+    "mark_duplicate": lazy_pgettext("feedback event", "Marked as duplicate"),
+    "escalate": lazy_pgettext("feedback event", "Escalated to the leadership"),
 }
 
 

@@ -24,8 +24,8 @@ from ..documents import (
     runs,
 )
 from ..extensions import limiter
-from ..i18n import local_zone
-from ..ical import ics_response, new_calendar, uid_domain
+from ..i18n import format_time_range, local_zone
+from ..ical import ics_response, new_calendar, time_line, uid_domain
 from ..suppliers.lists import join_names
 from . import bp
 from .models import MeetingStatus
@@ -70,11 +70,10 @@ def minutes_document(meeting) -> Document:
     table, its discussion (Markdown, as real structure) and decisions, then the action table."""
     zone = local_zone()
     labels = _labels()
-    start = meeting.starts_at.astimezone(zone)
     present = [a for a in meeting.attendees if a.attended is not False]
     absent = [a for a in meeting.attendees if a.attended is False]
     facts = [
-        _fact(_("Time"), f"{start:%Y-%m-%d %H:%M}–{meeting.ends_at.astimezone(zone):%H:%M}"),
+        _fact(_("Time"), format_time_range(meeting.starts_at, meeting.ends_at)),
         _fact(_("Location"), meeting.location),
         _fact(_("Chair"), meeting.chair),
         _fact(_("Minutes taken by"), meeting.recorder),
@@ -133,7 +132,7 @@ def invitation(meeting) -> bytes:
     event.add("summary", meeting.title)
     event.add("location", meeting.location)
     link = current_app.config["BASE_URL"] + url_for("meetings.meeting", meeting_id=meeting.id)
-    lines = [_("Joint service-quality meeting"),
+    lines = [_("Joint service-quality meeting"), time_line(meeting.starts_at, meeting.ends_at),
              _("%(label)s: %(value)s", label=_("Invited suppliers"),
                value=join_names(s.name for s in meeting.suppliers))]
     lines += [f"{n}. {item.label}" for n, item in enumerate(meeting.agenda, start=1)]

@@ -19,6 +19,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
@@ -40,8 +41,12 @@ class MeetingStatus:
     PUBLISHED = "minutes_published"
     CANCELLED = "cancelled"
     ALL = (PLANNED, HELD, PUBLISHED, CANCELLED)
-    LABELS = {PLANNED: _l("Planned"), HELD: _l("Held"), PUBLISHED: _l("Minutes published"),
-              CANCELLED: _l("Cancelled")}
+    LABELS = {
+        PLANNED: lazy_pgettext("meeting status", "Planned"),
+        HELD: lazy_pgettext("meeting status", "Held"),
+        PUBLISHED: lazy_pgettext("meeting status", "Minutes published"),
+        CANCELLED: lazy_pgettext("meeting status", "Cancelled"),
+    }
 
 
 M = MeetingStatus
@@ -81,8 +86,12 @@ class ActionStatus:
     DONE = "done"
     VERIFIED = "verified"
     ALL = (OPEN, DONE, VERIFIED)
-    LABELS = {OPEN: _l("Not done yet"), DONE: _l("Done"), VERIFIED: _l("Verified")}
-    OVERDUE_LABEL = _l("Overdue")
+    LABELS = {
+        OPEN: lazy_pgettext("action item status", "Not done yet"),
+        DONE: lazy_pgettext("action item status", "Done"),
+        VERIFIED: lazy_pgettext("action item status", "Verified"),
+    }
+    OVERDUE_LABEL = lazy_pgettext("action item status", "Overdue")
 
 
 A = ActionStatus

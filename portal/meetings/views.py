@@ -16,7 +16,7 @@ from ..extensions import db
 from ..feedback.models import Feedback, FeedbackStatus
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors
-from ..i18n import local_zone
+from ..i18n import format_datetime_local, local_zone
 from ..markdown import render_markdown
 from ..page_cache import cached_page
 from ..pagination import paginate
@@ -59,8 +59,7 @@ def _actor():
 def _labels() -> dict:
     return {"status_labels": MeetingStatus.LABELS, "status_badge": STATUS_BADGE,
             "action_labels": ActionStatus.LABELS, "kind_labels": AgendaKind.LABELS,
-            "feedback_labels": FeedbackStatus.LABELS, "today": services.today(),
-            "zone": local_zone()}
+            "feedback_labels": FeedbackStatus.LABELS, "today": services.today()}
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -108,9 +107,8 @@ def meetings():
 
 
 def _booking_label(booking) -> str:
-    when = booking.starts_at.astimezone(local_zone())
     return _("%(reference)s %(title)s (%(when)s)", reference=booking.reference,
-             title=booking.title, when=f"{when:%Y-%m-%d %H:%M}")
+             title=booking.title, when=format_datetime_local(booking.starts_at))
 
 
 def _meeting_form(meeting: Meeting | None) -> MeetingForm:

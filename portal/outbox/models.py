@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
@@ -20,10 +20,10 @@ class OutboxStatus:
 
 def status_label(status: str):
     return {
-        OutboxStatus.PENDING: _l("Waiting"),
-        OutboxStatus.SENDING: _l("Sending"),
-        OutboxStatus.SENT: _l("Sent"),
-        OutboxStatus.FAILED: _l("Failed"),
+        OutboxStatus.PENDING: lazy_pgettext("outbox status", "Waiting"),
+        OutboxStatus.SENDING: lazy_pgettext("outbox status", "Sending"),
+        OutboxStatus.SENT: lazy_pgettext("outbox status", "Sent"),
+        OutboxStatus.FAILED: lazy_pgettext("outbox status", "Failed"),
     }.get(status, status)
 
 

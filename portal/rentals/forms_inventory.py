@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
@@ -63,7 +64,8 @@ TENANT_KINDS = {"organisation": _l("Organisation"), "person": _l("Person")}
 
 
 class BuildingForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[_required, Length(max=100)],
+    name = StringField(lazy_pgettext("organisation or thing", "Name"),
+                       validators=[_required, Length(max=100)],
                        filters=[strip_filter])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)],
                           filters=[strip_filter])
@@ -108,7 +110,8 @@ class RoomStatusForm(FlaskForm):
 class TenantForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=lambda: select_choices(TENANT_KINDS.items()),
                        default="organisation")
-    name = StringField(_l("Name"), validators=[_required, Length(max=200)],
+    name = StringField(lazy_pgettext("organisation or thing", "Name"),
+                       validators=[_required, Length(max=200)],
                        filters=[strip_filter])
     code = StringField(
         _l("Credit code or ID number"), validators=[_required, Length(max=30)],

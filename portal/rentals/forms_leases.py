@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -81,11 +82,11 @@ class LeaseForm(FlaskForm):
     tenant_id = SelectField(_l("Tenant"), coerce=int, validate_choice=False,
                             validators=[DataRequired(_l("Choose a tenant."))])
     room_ids = SelectMultipleField(
-        _l("Rooms"), coerce=int, validate_choice=False,
+        lazy_pgettext("room list", "Rooms"), coerce=int, validate_choice=False,
         validators=[DataRequired(_l("Choose at least one room."))],
         description=_l("Hold Ctrl (or ⌘) to choose several rooms."))
-    start = DateField(_l("First day"), validators=[_date_required()])
-    end = DateField(_l("Last day"), validators=[_date_required()])
+    start = DateField(lazy_pgettext("lease", "First day"), validators=[_date_required()])
+    end = DateField(lazy_pgettext("lease", "Last day"), validators=[_date_required()])
     payment_cycle = SelectField(_l("Payment cycle"), choices=cycle_choices, default="monthly")
     monthly_rent = _amount(_l("Monthly rent (yuan)"),
                            description=_l("Leave empty for area × standard."))
@@ -161,7 +162,7 @@ describe(Lease, _l("Lease"), LeaseForm, LeaseActionForm, labels={
     "deposit_deduction_reason": SettleDepositForm.deduction_reason,
     "deposit_settled_on": _l("Deposit settled on"), "predecessor_id": _l("Renews lease"),
     "approved_by_id": _l("Approved by"), "approved_at": _l("Approved"),
-    "deposit_status": _l("Deposit"),
+    "deposit_status": lazy_pgettext("lease", "Deposit"),
 }, choices={"status": LeaseStatus.LABELS, "deposit_status": DepositStatus.LABELS})
 describe(Payment, _l("Payment"), PaymentForm, labels={
     "lease_id": _l("Lease"), "credit_fen": _l("Kept as credit"),

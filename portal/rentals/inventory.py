@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import history_for
@@ -40,7 +41,7 @@ from .forms_inventory import (
 )
 from .models import Building, Lease, LeaseRoom, LeaseStatus, Room, RoomStatus, Tenant, UseType
 
-nav_item("rentals.rooms", _l("Rooms"), ("staff", "admin"), order=20)
+nav_item("rentals.rooms", lazy_pgettext("room list", "Rooms"), ("staff", "admin"), order=20)
 nav_item("rentals.tenants", _l("Tenants"), ("staff", "admin"), order=22)
 
 # How each (derived) room status looks in a badge.
@@ -337,8 +338,9 @@ def _client_choices(tenant: Tenant | None):
         .order_by(User.name, User.id))
     return select_choices([
         (0, _("None")),
-        *((user.id, f"{user.name}（{user.organisation}）· {user.email}" if user.organisation
-           else f"{user.name} · {user.email}") for user in users)])
+        *((user.id, _("%(name)s (%(detail)s)", name=user.name, detail=user.organisation)
+           + f" · {user.email}" if user.organisation else f"{user.name} · {user.email}")
+          for user in users)])
 
 
 def _tenant_form_page(tenant: Tenant | None):

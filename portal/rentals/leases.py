@@ -141,7 +141,7 @@ def _room_label(room: Room, state: str) -> str:
     label = _("%(room)s · %(area)s m² · %(rent)s a month", room=room.label,
               area=f"{room.area_m2:,.2f}", rent=money(room.standard_rent_fen()))
     if state != RoomStatus.IDLE:
-        label = f"{label}（{RoomStatus.LABELS[state]}）"
+        label = _("%(name)s (%(detail)s)", name=label, detail=RoomStatus.LABELS[state])
     return label
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
@@ -37,8 +38,11 @@ class RoomStatus:
     LEASED = "leased"  # derived from an active lease, never stored
     STORED = (RESERVED_FOR_OFFICE, IDLE, UNDER_RENOVATION, DISPOSED)
     LABELS = {
-        RESERVED_FOR_OFFICE: _l("Office space"), IDLE: _l("Idle"), LEASED: _l("Leased"),
-        UNDER_RENOVATION: _l("Under renovation"), DISPOSED: _l("Disposed"),
+        RESERVED_FOR_OFFICE: lazy_pgettext("room status", "Office space"),
+        IDLE: lazy_pgettext("room status", "Idle"),
+        LEASED: lazy_pgettext("room status", "Leased"),
+        UNDER_RENOVATION: lazy_pgettext("room status", "Under renovation"),
+        DISPOSED: lazy_pgettext("room status", "Disposed"),
     }
 
 
@@ -60,8 +64,13 @@ class LeaseStatus:
     # instead of switching it off, so the rooms stay leased until then.
     HOLDING = (ACTIVE, ENDED, TERMINATED)
     VISIBLE_TO_TENANT = (ACTIVE, ENDED, TERMINATED)  # drafts and pending leases are staff's
-    LABELS = {DRAFT: _l("Draft"), PENDING: _l("Awaiting approval"), ACTIVE: _l("Active"),
-              ENDED: _l("Ended"), TERMINATED: _l("Terminated")}
+    LABELS = {
+        DRAFT: lazy_pgettext("lease status", "Draft"),
+        PENDING: lazy_pgettext("lease status", "Awaiting approval"),
+        ACTIVE: lazy_pgettext("lease status", "Active"),
+        ENDED: lazy_pgettext("lease status", "Ended"),
+        TERMINATED: lazy_pgettext("lease status", "Terminated"),
+    }
 
 
 class DepositStatus:
@@ -72,7 +81,9 @@ class DepositStatus:
     RECEIVED = "received"
     SETTLED = "settled"
     ALL = (NONE, RECEIVED, SETTLED)
-    LABELS = {NONE: _l("Not received"), RECEIVED: _l("Received"), SETTLED: _l("Settled")}
+    LABELS = {NONE: lazy_pgettext("deposit status", "Not received"),
+              RECEIVED: lazy_pgettext("deposit status", "Received"),
+              SETTLED: lazy_pgettext("deposit status", "Settled")}
 
 
 class PaymentCycle:

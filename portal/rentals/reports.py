@@ -31,7 +31,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, request
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -43,6 +43,7 @@ from ..htmx import render
 from ..i18n import money
 from ..page_cache import cached_page
 from ..reporting import Period, half_year_choices, months_of, period_from_request
+from ..suppliers.lists import join_names
 from . import bp, services
 from .models import Building, Lease, LeaseRoom, Payment, RentPeriod, Room, Tenant
 from .tasks import BILLED
@@ -177,7 +178,7 @@ def income_by(period: Period) -> tuple[Table, Table]:
 
     tenant_rows = [[name, len(ids), *money_cells(due, paid)]
                    for name, ids, due, paid in sorted(tenants.values(), key=lambda e: e[0])]
-    room_rows = [[building, code, area, "、".join(sorted(names)), *money_cells(due, paid)]
+    room_rows = [[building, code, area, join_names(sorted(names)), *money_cells(due, paid)]
                  for building, code, area, names, due, paid in sorted(
                      rooms.values(), key=lambda e: (e[0], e[1]))]
     due_total = sum(entry[2] for entry in tenants.values())
@@ -214,7 +215,7 @@ def occupancy_table() -> Table:
               sums["other"], sums["leased"] / lettable if lettable else None] if rows else None
     area = Kind.DECIMAL
     return Table("occupancy", _("Occupancy by building"), [
-        Column(_("Building")), Column(_("Rooms"), Kind.INT),
+        Column(_("Building")), Column(pgettext("count", "Rooms"), Kind.INT),
         Column(_("Office space (m²)"), area, decimals=2), Column(_("Leased (m²)"), area, 2),
         Column(_("Idle (m²)"), area, 2), Column(_("Under renovation (m²)"), area, 2),
         Column(_("Occupancy rate"), Kind.PERCENT),

@@ -364,7 +364,7 @@ def _validate(data: LeaseInput) -> list[Room]:
     """Every problem of a lease's input at once, each beside its field."""
     problems = Problems()
     if data.end < data.start:
-        problems.add(_l("The end must be after the start."), "end")
+        problems.add(_l("The last day cannot be before the first day."), "end")
     if data.payment_cycle not in PaymentCycle.MONTHS:
         problems.add(_l("Unknown payment cycle."), "payment_cycle")
     if data.rent_free_until is not None and not data.start <= data.rent_free_until <= data.end:

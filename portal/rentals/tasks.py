@@ -38,6 +38,7 @@ from ..alerts import (
 from ..auth.models import User
 from ..database import write_transaction
 from ..extensions import db
+from ..suppliers.lists import join_names
 from ..tasks import tick_task
 from . import services
 from .models import Lease, LeaseRoom, LeaseStatus, Payment, RentPeriod, Room, Tenant
@@ -112,7 +113,7 @@ def _not_sent(kind: str, object_id, mark=None):
 
 
 def _room_labels(lease: Lease) -> str:
-    return "、".join(sorted(item.room.label for item in lease.rooms))
+    return join_names(sorted(item.room.label for item in lease.rooms))
 
 
 # --- the alerts ------------------------------------------------------------------------------

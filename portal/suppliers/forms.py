@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -28,7 +29,8 @@ MAX_AMOUNT = Decimal("9999999999.99")
 
 
 class SupplierForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[_required, Length(max=200)],
+    name = StringField(lazy_pgettext("organisation or thing", "Name"),
+                       validators=[_required, Length(max=200)],
                        filters=[strip_filter])
     uscc = StringField(_l("Unified social credit code"),
                        validators=[_required, Length(max=30), UnifiedSocialCreditCode()],
@@ -71,9 +73,9 @@ class ContractForm(FlaskForm):
                          filters=[strip_filter])
     title = StringField(_l("Contract title"), validators=[_required, Length(max=200)],
                         filters=[strip_filter])
-    starts_on = DateField(_l("First day"),
+    starts_on = DateField(lazy_pgettext("contract", "First day"),
                           validators=[InputRequired(message=_l("Enter the first day."))])
-    ends_on = DateField(_l("Last day"),
+    ends_on = DateField(lazy_pgettext("contract", "Last day"),
                         validators=[InputRequired(message=_l("Enter the last day."))])
     amount = DecimalField(_l("Amount (yuan)"), places=2, default=Decimal(0), validators=[
         InputRequired(message=_l("Enter the amount.")),
@@ -94,5 +96,6 @@ describe(Supplier, _l("Supplier"), SupplierForm, labels={
 describe(SupplierContact, _l("Supplier contact"), ContactForm,
          labels={"supplier_id": _l("Supplier")})
 describe(ServiceContract, _l("Service contract"), ContractForm, labels={
-    "document_file_label": DocumentForm.document, "successor_id": _l("Renewed by")},
+    "document_file_label": DocumentForm.document,
+    "successor_id": lazy_pgettext("contract", "Renewed by")},
     display=lambda contract: contract.number, hidden=("document_file",))

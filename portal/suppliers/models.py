@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..alerts import EXPIRY_THRESHOLDS, days_left, expiry_marks, is_expiring
@@ -95,8 +95,13 @@ class ContractState:
     ENDED = "ended"
     RENEWED = "renewed"
     ALL = (UPCOMING, ACTIVE, EXPIRING, ENDED, RENEWED)
-    LABELS = {UPCOMING: _l("Upcoming"), ACTIVE: _l("Active"), EXPIRING: _l("Expiring"),
-              ENDED: _l("Ended"), RENEWED: _l("Renewed")}
+    LABELS = {
+        UPCOMING: lazy_pgettext("contract status", "Upcoming"),
+        ACTIVE: lazy_pgettext("contract status", "Active"),
+        EXPIRING: lazy_pgettext("contract status", "Expiring"),
+        ENDED: lazy_pgettext("contract status", "Ended"),
+        RENEWED: lazy_pgettext("contract status", "Renewed"),
+    }
 
 
 # A contract "expires" within this many days of its end: the earliest expiry warning.

@@ -28,6 +28,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
@@ -66,7 +67,11 @@ class RoundStatus:
     OPEN = "open"
     CLOSED = "closed"
     ALL = (DRAFT, OPEN, CLOSED)
-    LABELS = {DRAFT: _l("Draft"), OPEN: _l("Taking answers"), CLOSED: _l("Survey closed")}
+    LABELS = {
+        DRAFT: lazy_pgettext("survey status", "Draft"),
+        OPEN: lazy_pgettext("survey status", "Taking answers"),
+        CLOSED: lazy_pgettext("survey status", "Survey closed"),
+    }
 
 
 class InviteeKind:

@@ -45,7 +45,7 @@ def test_history_block_speaks_the_pages_language(app, login_as, user_factory):
     assert "报价合计: ¥3,000.00 → ¥29,180.00" in history
     assert "状态: 待审批 → 已确认" in history
     assert "李秀英" in history  # the actor's name, not their email
-    assert "2026/3/1 10:05" in history  # 02:05 UTC is 10:05 in Shanghai
+    assert "2026-03-01 10:05" in history  # 02:05 UTC is 10:05 in Shanghai
     assert "客户: 王建国" in history  # a foreign key to an account: the person's name
     assert "布置方式: 剧院式" in history  # a choice: its label
     for dump in ("_fen", "quote_total", "status:", f"#{client.id}", "user_account",
@@ -110,7 +110,7 @@ def test_times_of_day_and_rates_read_as_on_the_venue_form(app, ctx):
                                       AuditLog.object_id == str(venue_id),
                                       AuditLog.action == "update"))))
     shown = {change.label: (change.old, change.new) for change in changed.changes}
-    assert shown["开放时间"] == ("08:00", "09:30")  # a time of day is not moved by zones
+    assert shown["开放开始时间"] == ("08:00", "09:30")  # a time of day is not moved by zones
     assert shown["对外价格·半天"] == ("¥3,000.00", "¥3,500.00")  # "（元）" left to the ¥
     assert ("是", "否") in shown.values()
 
@@ -194,7 +194,7 @@ def test_audit_page_query_count_does_not_grow_with_rows(app, login_as, user_fact
         as_text=True)
     page = _text(html[html.index('id="results"'):])  # the rows, not the header's menu
     assert "报价合计: ¥3,000.00 → ¥29,180.00" in page and "状态: 待审批 → 已确认" in page
-    assert "预订 HY" in page and "周建华" in page and "2026/3/1 10:05" in page
+    assert "预订 HY" in page and "周建华" in page and "2026-03-01 10:05" in page
     for dump in ("_fen", "quote_total", "user_account", "booking #", "2026-03-01T02:05"):
         assert dump not in page, dump
     with app.app_context():

@@ -318,7 +318,7 @@ def test_staff_resolve_answered_feedback_in_one_step_and_the_supervisor_is_asked
                          data=form_data(staff, "/meetings/ready-to-resolve", response="已整改"))
     assert refused.status_code == 303
     page = staff.get("/meetings/ready-to-resolve").get_data(as_text=True)
-    assert "not ready to resolve" in page or "尚不能办结" in page
+    assert "not ready to resolve" in page or "尚不能标记为已处理" in page
     response = staff.post(f"/meetings/feedback/{answered}/resolve",
                           data=form_data(staff, "/meetings/ready-to-resolve",
                                          response="保洁公司已增派人员，积水已清理"))

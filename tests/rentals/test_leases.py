@@ -128,7 +128,7 @@ def test_a_different_rent_needs_a_reason(app, staff):
 
 
 @pytest.mark.parametrize("case, field, message", [
-    ("backwards", "end", "The end must be after the start."),
+    ("backwards", "end", "The last day cannot be before the first day."),
     ("no_rooms", "room_ids", "Choose at least one room."),
     ("no_tenant", "tenant_id", "Choose a tenant."),
     ("office", "room_ids", "is office space of 区财政局 and cannot be leased"),

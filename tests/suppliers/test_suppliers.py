@@ -277,7 +277,7 @@ def test_renewing_a_renewed_contract_again_is_refused(app, login_as):
     path = f"/suppliers/contracts/{contract_id}/renew"
     response = staff.post(path, data=form_data(staff, f"/suppliers/contracts/{contract_id}",
                                                number="HT-AGAIN"), follow_redirects=True)
-    assert "该合同已续签" in response.get_data(as_text=True)  # "already been renewed"
+    assert "该协议已续签" in response.get_data(as_text=True)  # "already been renewed"
     with app.app_context():
         assert db.session.scalar(sa.select(ServiceContract.id).where(
             ServiceContract.number == "HT-AGAIN")) is None
