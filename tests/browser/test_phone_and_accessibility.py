@@ -100,6 +100,13 @@ MEASURE = """() => {
       }
     }
   }
+  for (const el of document.querySelectorAll("main select[multiple]")) {
+    // a list box shows several options, not one line
+    if (visible(el) && el.getBoundingClientRect().height < 80) {
+      const height = el.getBoundingClientRect().height;
+      uneven.push(describe(el) + ": a list box only " + height + "px high");
+    }
+  }
   const wide = [];
   if (document.documentElement.scrollWidth > window.innerWidth) {
     for (const el of document.querySelectorAll("body *")) {
