@@ -221,7 +221,7 @@ def _visit_all(page, base, role) -> list[str]:
             problems.append(f"{path}: {found['scroll']} px wide at {found['inner']} px: "
                             f"{found['wide']}")
         problems += [f"{path}: touch target {s}" for s in found["small"]]
-        problems += [f"{path}: date/time field {s}" for s in found["uneven"]]
+        problems += [f"{path}: field height {s}" for s in found["uneven"]]
         page.evaluate(axe_source)
         problems += [f"{path}: axe {v}" for v in page.evaluate(RUN_AXE)]
         for href in found["links"]:
