@@ -131,6 +131,10 @@ def load_config(instance_path: str) -> dict:
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 2),
         "ARGON2_PARALLELISM": _env_int("ARGON2_PARALLELISM", 1),
         "PER_PAGE": 25,
+        # The home page's satisfaction headline is the latest round with an adequate sample:
+        # at least this many responses and this response rate (percent of those invited).
+        "SURVEY_HEADLINE_MIN_RESPONSES": _env_int("SURVEY_HEADLINE_MIN_RESPONSES", 5),
+        "SURVEY_HEADLINE_MIN_RESPONSE_RATE": _env_int("SURVEY_HEADLINE_MIN_RESPONSE_RATE", 50),
         # Bookings: how far ahead, how long a request holds its slots, the cancellation policy.
         "BOOKING_HORIZON_DAYS": _env_int("BOOKING_HORIZON_DAYS", 180),
         "BOOKING_EXPIRY_HOURS": _env_int("BOOKING_EXPIRY_HOURS", 72),

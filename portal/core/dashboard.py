@@ -31,3 +31,27 @@ def tiles_for(user) -> list[Tile]:
     for provider in _providers:
         tiles.extend(provider(user) or [])
     return tiles
+
+
+@dataclass
+class HomeAction:
+    """A large button leading a user's home page (what that role comes to do most)."""
+
+    label: str
+    url: str
+    note: str = ""
+
+
+_action_providers: list[Callable] = []
+
+
+def home_action_provider(func: Callable) -> Callable:
+    _action_providers.append(func)
+    return func
+
+
+def home_actions_for(user) -> list[HomeAction]:
+    actions: list[HomeAction] = []
+    for provider in _action_providers:
+        actions.extend(provider(user) or [])
+    return actions

@@ -1,10 +1,20 @@
-"""Navigation by role: each module registers its entries; the base template shows them."""
+"""Navigation by role: each module registers its entries; the base template shows them.
+
+Entries are grouped by module (会场预订, 房屋租赁, 服务监督, 合作单位与联席会议, 系统管理): the
+base template shows each group as a ``<details>`` menu, so the navigation works without
+JavaScript and on a phone.  An entry's group follows from its endpoint's blueprint
+(:data:`BLUEPRINT_GROUPS`) unless ``nav_item(..., group=...)`` names one; an entry of no
+group (the home page) stands on its own, and so does a group with a single entry for a role
+(a menu of one link is one tap too many).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.models import role_label
@@ -13,32 +23,88 @@ ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True)
+class NavGroup:
+    key: str
+    label: object  # a lazy string
+    blueprints: tuple[str, ...]
+
+
+GROUPS = (
+    NavGroup("bookings", _l("Conference center bookings"), ("bookings",)),
+    NavGroup("rentals", _l("Room rentals"), ("rentals",)),
+    NavGroup("supervision", _l("Service supervision"), ("feedback", "surveys")),
+    NavGroup("suppliers", _l("Suppliers and joint meetings"), ("suppliers", "meetings")),
+    NavGroup("system", _l("System administration"), ("admin", "audit", "outbox")),
+)
+GROUP_ORDER = {group.key: position for position, group in enumerate(GROUPS)}
+BLUEPRINT_GROUPS = {blueprint: group.key for group in GROUPS for blueprint in group.blueprints}
+
+
+@dataclass(frozen=True)
 class NavItem:
     endpoint: str
     label: object  # a lazy string
     roles: tuple[str, ...]
     order: int = 50
+    group: str | None = None
+
+    @property
+    def group_key(self) -> str | None:
+        if self.group is not None:
+            return self.group
+        return BLUEPRINT_GROUPS.get(self.endpoint.partition(".")[0])
 
 
 _items: list[NavItem] = []
 
 
-def nav_item(endpoint: str, label, roles: tuple[str, ...], order: int = 50) -> None:
-    _items.append(NavItem(endpoint, label, roles, order))
+def nav_item(endpoint: str, label, roles: tuple[str, ...], order: int = 50,
+             group: str | None = None) -> None:
+    if group is not None and group not in GROUP_ORDER:
+        raise ValueError(f"unknown navigation group {group!r}")
+    _items.append(NavItem(endpoint, label, roles, order, group))
 
 
 def items_for(role: str) -> list[NavItem]:
     return sorted((item for item in _items if role in item.roles), key=lambda item: item.order)
 
 
+def menu_for(role: str, endpoint: str | None) -> list[dict]:
+    """The role's navigation: single links (``entries`` of one, no ``label``) and groups, in
+    module order; an entry is ``active`` on its own page, a group when the page belongs to
+    one of its modules (its blueprints)."""
+    blueprint = (endpoint or "").partition(".")[0]
+    singles: list[dict] = []
+    groups: dict[str, dict] = {}
+    for item in items_for(role):
+        entry = {"url": url_for(item.endpoint), "label": item.label,
+                 "active": endpoint == item.endpoint}
+        key = item.group_key
+        if key is None:
+            singles.append({"key": item.endpoint, "label": None, "entries": [entry],
+                            "active": entry["active"]})
+            continue
+        group = groups.setdefault(key, {
+            "key": key, "label": GROUPS[GROUP_ORDER[key]].label, "entries": [],
+            "active": blueprint in GROUPS[GROUP_ORDER[key]].blueprints})
+        group["entries"].append(entry)
+    for group in groups.values():
+        if len(group["entries"]) == 1:
+            group["label"] = None  # one link: shown as that link
+            group["active"] = group["entries"][0]["active"] or group["active"]
+    return singles + sorted(groups.values(), key=lambda group: GROUP_ORDER[group["key"]])
+
+
 def init_nav(app: Flask) -> None:
     @app.context_processor
     def navigation():
         role = current_user.role if current_user.is_authenticated else ANONYMOUS
-        entries = [
-            {"url": url_for(item.endpoint), "label": item.label,
-             "active": request.endpoint == item.endpoint}
-            for item in items_for(role)
-        ]
-        return {"nav_entries": entries, "role_label": role_label}
+        return {"nav_menu": menu_for(role, request.endpoint), "role_label": role_label,
+                "lang_url": lang_url}
 
+
+def lang_url(code: str) -> str:
+    """This page in another language: the same path and query string, ``lang`` replaced."""
+    args = request.args.copy()
+    args.setlist("lang", [code])
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"

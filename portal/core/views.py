@@ -7,13 +7,15 @@ from flask_login import current_user
 from ..extensions import db, limiter
 from ..htmx import render
 from . import bp
-from .dashboard import tiles_for
+from .dashboard import home_actions_for, tiles_for
 
 
 @bp.route("/")
 def home():
-    tiles = tiles_for(current_user) if current_user.is_authenticated else []
-    return render("core/home.html", tiles=tiles)
+    if not current_user.is_authenticated:
+        return render("core/home.html", tiles=[], actions=[])
+    user = current_user._get_current_object()
+    return render("core/home.html", tiles=tiles_for(user), actions=home_actions_for(user))
 
 
 @bp.route("/healthz")

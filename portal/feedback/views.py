@@ -193,9 +193,16 @@ def rooms():
 @bp.route("/mine")
 @role_required(Role.SUPERVISOR)
 def mine():
+    """A supervisor's own items; the home page's tiles open it filtered: ``status=resolved``
+    (waiting for their confirmation), ``status=open`` (being handled), ``overdue=1``."""
     user = _user()
-    pager = paginate(services.items_stmt(user), per_page=10)
-    return render("feedback/mine.html", "results", pager=pager,
+    status = request.args.get("status", "all")
+    if status not in (*S.ALL, "open", "all"):
+        status = "all"
+    overdue = request.args.get("overdue") == "1"
+    pager = paginate(services.items_stmt(user, status=status, overdue=overdue), per_page=10)
+    filters = {"status": status, "overdue": overdue}
+    return render("feedback/mine.html", "results", pager=pager, filters=filters,
                   appointment=services.active_appointment(user.id), **_labels())
 
 

@@ -47,6 +47,7 @@ from .models import (
 )
 
 nav_item("meetings.meetings", _l("Supplier meetings"), ("staff", "admin"), order=42)
+nav_item("meetings.actions", _l("Action items"), ("staff", "admin"), order=43)
 
 STATUS_BADGE = {MeetingStatus.PLANNED: "", MeetingStatus.HELD: "warning",
                 MeetingStatus.PUBLISHED: "good", MeetingStatus.CANCELLED: "danger"}

@@ -25,6 +25,7 @@ from .forms import ContactForm, ContractForm, DocumentForm, SupplierForm
 from .models import ContractState, ServiceContract, Supplier, SupplierContact
 
 nav_item("suppliers.suppliers", _l("Suppliers"), ("staff", "admin"), order=40)
+nav_item("suppliers.contracts", _l("Service contracts"), ("staff", "admin"), order=41)
 
 STATE_BADGE = {ContractState.UPCOMING: "", ContractState.ACTIVE: "good",
                ContractState.EXPIRING: "warning", ContractState.ENDED: "danger",

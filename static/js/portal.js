@@ -34,4 +34,31 @@
     counter.classList.toggle("over", field.value.length > field.maxLength);
   });
   window.addEventListener("resize", syncMenu);
+
+  // The module menus of the navigation (<details>, usable without JavaScript): one open at a
+  // time; a click elsewhere or Escape closes it.
+  function groups() {
+    return document.querySelectorAll(".nav-group > details");
+  }
+  document.addEventListener("toggle", function (event) {
+    var opened = event.target;
+    if (!opened.matches || !opened.matches(".nav-group > details") || !opened.open) return;
+    groups().forEach(function (other) {
+      if (other !== opened) other.open = false;
+    });
+  }, true);
+  document.addEventListener("click", function (event) {
+    groups().forEach(function (group) {
+      if (group.open && !group.contains(event.target)) group.open = false;
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    groups().forEach(function (group) {
+      if (!group.open) return;
+      var focused = group.contains(document.activeElement);
+      group.open = false;
+      if (focused) group.querySelector("summary").focus();
+    });
+  });
 })();

@@ -1,6 +1,9 @@
 """Screenshots of the modules for the README, on the demo data (run by hand).
 
     .venv/bin/python -m tests.browser.screenshots_modules [output-dir]
+
+Also the grouped navigation (navigation-groups.png) and a supervisor's home on a phone
+(supervisor-home-phone.png) with its menu open (navigation-phone.png).
 """
 
 from __future__ import annotations
@@ -51,6 +54,12 @@ def main(out: Path) -> None:
                 page.goto(f"{base}/venues/overview")
                 page.screenshot(path=out / "venues-overview.png")
                 login("staff@jgj.example.gov.cn")
+                # The navigation grouped by module, one menu open.
+                page.locator("header .nav-group > details", has_text="服务监督") \
+                    .locator("summary").click()
+                page.screenshot(path=out / "navigation-groups.png",
+                                clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": 420})
+                page.keyboard.press("Escape")  # closes the menu again
                 page.goto(f"{base}/venues/queue?status=all")
                 page.screenshot(path=out / "booking-queue.png")
                 page.goto(f"{base}/rentals/rooms")
@@ -73,6 +82,11 @@ def main(out: Path) -> None:
                 phone.fill("#password", DEMO_PASSWORD)
                 phone.locator("#login-form").get_by_role("button", name="登录").click()
                 phone.wait_for_url(f"{base}/")
+                phone.screenshot(path=out / "supervisor-home-phone.png")
+                phone.locator("details.menu > summary").click()
+                phone.locator("header .nav-group > details", has_text="服务监督") \
+                    .locator("summary").click()
+                phone.screenshot(path=out / "navigation-phone.png")
                 phone.goto(f"{base}/feedback/new")
                 phone.screenshot(path=out / "feedback-phone.png", full_page=True)
                 browser.close()

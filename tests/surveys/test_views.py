@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.surveys.models import SurveyInvitation, SurveyResponse, SurveyRound
 from tests.conftest import make_user
 from tests.feedback.factories import make_appointment, make_category
-from tests.helpers import form_data, link_in, outbox_for
+from tests.helpers import bureau_today, form_data, link_in, outbox_for
 from tests.surveys.factories import (
     answer,
     invite,
@@ -451,3 +451,43 @@ def test_the_answer_page_shows_every_problem_beside_its_question_and_cuts_nothin
 
         assert db.session.scalar(sa.select(sa.func.length(SurveyAnswer.text))
                                  .where(SurveyAnswer.text != "")) == 4000
+
+
+def _rounds_old_adequate_new_thin(app):
+    """An older round 5 of 8 answered (all satisfied), a newer one 2 of 8 (none satisfied)."""
+    questionnaire = make_questionnaire(app, [make_category(app, name="保洁服务")])
+    today = bureau_today(app)
+    older = make_round(app, questionnaire, title="2026年第一季度满意度调查",
+                       closes_on=today + timedelta(days=5))
+    newer = make_round(app, questionnaire, title="2026年第二季度满意度调查",
+                       closes_on=today + timedelta(days=20))
+    for round_id, answered, value in ((older, 5, 4), (newer, 2, 1)):
+        tokens = invite(app, round_id, *(f"r{round_id}-{k}@example.com" for k in range(8)))
+        for token in tokens[:answered]:
+            answer(app, round_id, token, value=value)
+    return older, newer
+
+
+def test_home_headline_is_the_latest_round_with_an_adequate_sample_and_names_it(app, login_as):
+    older, newer = _rounds_old_adequate_new_thin(app)
+    staff = login_as("staff")
+    home = staff.get("/?lang=en").get_data(as_text=True)
+    assert f"/surveys/rounds/{older}/results" in home
+    assert f"/surveys/rounds/{newer}/results" not in home
+    assert "Satisfaction rate: 2026年第一季度满意度调查" in home and ">100%<" in home
+    assert "2026年第二季度满意度调查: 2 of 8 answered so far, too few for a headline" in home
+    chinese = staff.get("/?lang=zh").get_data(as_text=True)
+    assert "满意率：2026年第一季度满意度调查" in chinese
+
+
+def test_home_headline_thresholds_are_settings(app, login_as, monkeypatch):
+    older, newer = _rounds_old_adequate_new_thin(app)
+    monkeypatch.setitem(app.config, "SURVEY_HEADLINE_MIN_RESPONSES", 2)
+    monkeypatch.setitem(app.config, "SURVEY_HEADLINE_MIN_RESPONSE_RATE", 25)
+    home = login_as("staff").get("/?lang=en").get_data(as_text=True)
+    assert f"/surveys/rounds/{newer}/results" in home and ">0%<" in home
+    assert "too few for a headline" not in home
+    monkeypatch.setitem(app.config, "SURVEY_HEADLINE_MIN_RESPONSES", 6)
+    home = login_as("staff").get("/?lang=en").get_data(as_text=True)
+    # No round is adequate: the latest is shown, marked as a small sample.
+    assert f"/surveys/rounds/{newer}/results" in home and "Small sample: 2 responses" in home

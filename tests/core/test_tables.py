@@ -1,0 +1,48 @@
+"""Every table of every page has a caption (visually hidden is fine) and sits in a labelled,
+focusable scroll region, so a wide table scrolls on a phone instead of widening the page and
+keyboard users can scroll it.  PDF templates (printed, not browsed) are left out."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+PRINTED = {"bookings/confirmation_pdf.html", "documents/official.html"}
+TABLE = re.compile(r"<table\b[^>]*>")
+REGION = re.compile(r'<div class="table-wrap" role="region" aria-label="\{\{ [^"]+ \}\}" '
+                    r'tabindex="0">\s*$')
+
+
+def _page_templates():
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        name = path.relative_to(TEMPLATES).as_posix()
+        if name.startswith("emails/") or name in PRINTED:
+            continue
+        yield name, path.read_text(encoding="utf-8")
+
+
+def test_every_table_has_a_caption_and_a_labelled_scroll_region():
+    missing = []
+    tables = 0
+    for name, text in _page_templates():
+        for match in TABLE.finditer(text):
+            tables += 1
+            if not text[match.end():].lstrip().startswith("<caption"):
+                missing.append(f"{name}: {match.group(0)} has no caption")
+            if not REGION.search(text[:match.start()]):
+                missing.append(f"{name}: {match.group(0)} is not in a labelled region")
+    assert missing == []
+    assert tables > 30
+
+
+def test_captions_render(app, login_as):
+    with app.test_request_context():
+        from flask_babel import gettext
+
+        label = gettext("Tenants")
+    assert label != "Tenants"  # the Chinese page
+    html = login_as("staff").get("/rentals/tenants").get_data(as_text=True)
+    assert re.search(rf'<div class="table-wrap" role="region" aria-label="{label}" '
+                     rf'tabindex="0">\s*<table><caption class="visually-hidden">{label}</caption>',
+                     html)
