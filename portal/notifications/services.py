@@ -31,7 +31,10 @@ def local_path(link: str | None) -> str:
     if not link or not link.startswith(base + "/"):
         return ""
     path = link[len(base):]
-    return path if not path.startswith("//") and len(path) <= 500 else ""
+    # Never a path a browser would read as another host ("//host", "/\\host").
+    if path.startswith("//") or "\\" in path or len(path) > 500:
+        return ""
+    return path
 
 
 def short_text(body_text: str, link: str | None) -> str:

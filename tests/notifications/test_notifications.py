@@ -130,6 +130,7 @@ def test_a_link_outside_the_portal_is_not_kept(app):
         assert services.local_path("http://localhost/venues/1?x=1") == "/venues/1?x=1"
         assert services.local_path("https://evil.example.com/venues/1") == ""
         assert services.local_path("http://localhost//evil.example.com") == ""
+        assert services.local_path("http://localhost/\\evil.example.com") == ""
         assert services.local_path("http://localhost.evil.example.com/x") == ""
         assert services.local_path(None) == ""
 
