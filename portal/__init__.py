@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
         bookings,
         core,
         feedback,
+        notifications,
         outbox,
         page_cache,
         rentals,
@@ -75,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(bookings.bp)
     app.register_blueprint(rentals.bp)
     app.register_blueprint(suppliers.bp)

@@ -83,6 +83,13 @@ EXPECTED = {
     "outbox.index": ({}, admin_only()),
     "outbox.detail": ({"message_id": "{message_id}"}, admin_only()),
     "outbox.retry": ({"message_id": "{message_id}"}, everyone(405)),
+    "notifications.index": ({}, logged_in()),
+    "notifications.badge": ({}, logged_in()),
+    "notifications.preferences": ({}, logged_in()),
+    "notifications.open_notification": ({"notification_id": "{notification_id}"},
+                                        everyone(405)),
+    "notifications.mark_read": ({"notification_id": "{notification_id}"}, everyone(405)),
+    "notifications.read_all": ({}, everyone(405)),
     "bookings.venues": ({}, everyone(200)),
     "bookings.overview": ({}, everyone(200)),
     "bookings.venue": ({"venue_id": "{venue_id}"}, everyone(200)),
@@ -284,6 +291,13 @@ POST_EXPECTED = {
     # an absent checkbox means "inactive": the admin deactivates the account
     "admin.user_detail": ({"user_id": "{user_id}"}, {**admin_only(), "admin": 303}),
     "outbox.retry": ({"message_id": "{message_id}"}, {**admin_only(), "admin": 303}),
+    # another account's notification (the booking owner's): as if it did not exist
+    "notifications.open_notification": ({"notification_id": "{notification_id}"},
+                                        logged_in(404)),
+    "notifications.mark_read": ({"notification_id": "{notification_id}"}, logged_in(404)),
+    "notifications.read_all": ({}, logged_in(303)),
+    # absent checkboxes: no kind by email too
+    "notifications.preferences": ({}, logged_in(303)),
     "bookings.book": ({}, {"anonymous": LOGIN, "client": 422, "supervisor": 403, "staff": 422,
                            "admin": 422}),
     "bookings.quote": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403, "staff": 200,
@@ -461,6 +475,11 @@ def sample_ids(app, ctx):
             outbox.queue_email("x@example.com", "reset_password",
                                user=type("U", (), {"name": "X"})(), link="http://x", minutes=5)
         message_id = db.session.scalar(sa.select(OutboxMessage.id))
+    with ctx():
+        from portal.notifications.models import Notification
+
+        notification_id = db.session.scalar(sa.select(Notification.id).where(
+            Notification.user_id == owner.id))
     with ctx(owner.id):
         feed, _token = calendars.create_personal_feed(current_user._get_current_object())
         feed_id = feed.id
@@ -502,6 +521,7 @@ def sample_ids(app, ctx):
             "agenda_item_id": agenda_item_id, "action_id": action_id,
             "attendee_id": attendee_id, "meeting_feedback_id": feedback_id,
             "contact_id": contact_id,
+            "notification_id": notification_id,
             "user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,

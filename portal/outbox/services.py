@@ -37,12 +37,22 @@ def queue_email(recipient: str, template: str, locale: str | None = None, **cont
 
     The caller's transaction commits it together with the change it announces.  ``locale``
     is the recipient's language (Chinese by default), not the current request's.
+
+    When the address is an account's, the mail also lands in its inbox (a notification with
+    the subject, a short text and the context's ``link``); the account may have chosen not to
+    get this kind by email too, and then only the notification is stored.  Mails carrying a
+    secret (password reset, verification, invitations, survey links) always go, and only by
+    email (``portal/notifications``).
     """
+    from ..notifications.services import record_mail
+
     locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     context.setdefault("base_url", current_app.config["BASE_URL"])
     with force_locale(locale):
         subject = render_block(f"emails/{template}.txt", "subject", **context).strip()
         body_text = render_block(f"emails/{template}.txt", "body", **context).strip() + "\n"
+        if not record_mail(recipient, template, subject, body_text, context.get("link")):
+            return  # in the inbox only: the account opted out of this kind by email
         body_html = render_template(f"emails/{template}.html", subject=subject, **context)
     db.session.add(
         OutboxMessage(

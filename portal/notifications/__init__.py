@@ -1,0 +1,46 @@
+"""In-app notifications (站内消息): the inbox, the unread badge and the email preferences.
+
+The unread badge is part of every page's navigation, and pages may come from the page cache
+(``portal/page_cache.py``), which must not freeze one moment's count.  So a page holds only
+:data:`UNREAD_MARK` where the count goes; :func:`fill_unread_badge` replaces it on every
+response, cached or not, with the reader's count (one query).  With JavaScript the badge also
+refreshes itself every minute (``notifications.badge``).
+"""
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+from markupsafe import Markup
+
+bp = Blueprint("notifications", __name__, url_prefix="/inbox")
+
+UNREAD_MARK = Markup("<!--portal:unread-badge-->")
+
+
+@bp.app_context_processor
+def notification_helpers():
+    from .kinds import kind_label
+
+    return {"unread_badge_mark": UNREAD_MARK, "notification_kind_label": kind_label}
+
+
+def render_badge() -> str:
+    from .services import unread_count
+
+    return render_template("notifications/_unread.html", unread=unread_count(current_user.id))
+
+
+@bp.after_app_request
+def fill_unread_badge(response):
+    if (response.mimetype != "text/html" or response.direct_passthrough
+            or response.is_streamed or not current_user.is_authenticated):
+        return response
+    body = response.get_data(as_text=True)
+    if UNREAD_MARK in body:
+        # An error page shows the link without a count (the session may be unusable).
+        badge = (render_badge() if response.status_code < 500
+                 else render_template("notifications/_unread.html", unread=None))
+        response.set_data(body.replace(UNREAD_MARK, badge, 1))
+    return response
+
+
+from . import models, views  # noqa: E402,F401
