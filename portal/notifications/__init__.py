@@ -14,13 +14,16 @@ from markupsafe import Markup
 bp = Blueprint("notifications", __name__, url_prefix="/inbox")
 
 UNREAD_MARK = Markup("<!--portal:unread-badge-->")
+# The same count on the phone's closed "Menu" button, so it is seen without opening it.
+MENU_MARK = Markup("<!--portal:unread-menu-->")
 
 
 @bp.app_context_processor
 def notification_helpers():
     from .kinds import kind_label
 
-    return {"unread_badge_mark": UNREAD_MARK, "notification_kind_label": kind_label}
+    return {"unread_badge_mark": UNREAD_MARK, "unread_menu_mark": MENU_MARK,
+            "notification_kind_label": kind_label}
 
 
 def render_badge() -> str:
@@ -36,10 +39,13 @@ def fill_unread_badge(response):
         return response
     body = response.get_data(as_text=True)
     if UNREAD_MARK in body:
+        from .services import unread_count
+
         # An error page shows the link without a count (the session may be unusable).
-        badge = (render_badge() if response.status_code < 500
-                 else render_template("notifications/_unread.html", unread=None))
-        response.set_data(body.replace(UNREAD_MARK, badge, 1))
+        unread = unread_count(current_user.id) if response.status_code < 500 else None
+        badge = render_template("notifications/_unread.html", unread=unread)
+        menu = render_template("notifications/_menu_count.html", unread=unread)
+        response.set_data(body.replace(UNREAD_MARK, badge, 1).replace(MENU_MARK, menu, 1))
     return response
 
 

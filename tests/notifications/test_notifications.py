@@ -231,14 +231,18 @@ def test_another_accounts_notification_is_a_404(app, login_as):
 def test_the_badge_is_never_frozen_in_a_cached_page(app, login_as, count_queries):
     staff = login_as("staff")
     make_venue(app)
-    assert re.search(r'id="unread-count">0<', staff.get("/venues/queue").get_data(as_text=True))
+    html = staff.get("/venues/queue").get_data(as_text=True)
+    assert re.search(r'id="unread-count">0<', html)
+    assert 'id="menu-unread"' not in html  # nothing unread: the menu button says nothing
     _add(app, staff.account.id, 2)
     with count_queries() as queries:
         html = staff.get("/venues/queue").get_data(as_text=True)
-    # served from the cache (no booking read), with the count filled in afresh
+    # served from the cache (no booking read), with the count filled in afresh, also on the
+    # phone's closed menu button
     assert not [q for q in queries if "booking" in q]
     assert re.search(r'id="unread-count">2<', html)
-    assert "portal:unread-badge" not in html
+    assert re.search(r'<summary>[^<]*<span class="count unread" id="menu-unread">2<', html)
+    assert "portal:unread-badge" not in html and "portal:unread-menu" not in html
     # The badge partial for htmx polling, and anonymous pages without any badge.
     badge = staff.get("/inbox/badge")
     assert badge.headers["Cache-Control"] == "no-store"
