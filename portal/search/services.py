@@ -1,0 +1,236 @@
+"""The search index and the search itself.
+
+* The index (:class:`SearchEntry`) is kept in step by one ``after_flush`` hook, in the same
+  transaction as the change (like the audit trail): the hook collects the records whose
+  documents a flush made stale (each source's :class:`~.sources.Watch` list) and rewrites
+  their entries from the database with the source's loader.  ``flask search reindex`` and
+  migration 0016 rebuild it with the same loaders.
+* A search runs one query: for each module the user may open, the matching entries joined
+  back to the module's table under the model's own ``visible_to`` predicate, newest first and
+  capped (``UNION ALL`` of one capped branch per module).
+* Matching is literal substring matching on the normalised text.  Three characters or more:
+  ``text`` (PostgreSQL: ``LIKE`` with escaped wildcards, served by a pg_trgm GIN index;
+  SQLite: an FTS5 trigram phrase, quoted).  Two characters, shorter than a trigram: the
+  ``grams`` column, where every two-character substring of the text is a word between spaces,
+  so the query becomes a four-character pattern `` xy `` the same indexes serve.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from sqlalchemy import event, inspect
+
+from ..database import PortalSession
+from ..extensions import db
+from .models import SearchEntry
+from .sources import BY_KEY, SOURCES, Doc, Source
+
+MIN_LENGTH = 2  # one character would match most of the index
+SUGGEST_LIMIT = 5  # per module, as you type
+PAGE_LIMIT = 10  # per module, on the results page
+MODULE_PAGE = 20  # one module's results, paginated
+BATCH = 1000  # records per loader query when the whole index is rebuilt
+
+
+# --- text -----------------------------------------------------------------------------------
+
+
+def normalise(text: str | None) -> str:
+    """Full-width forms folded (ＺＬ → zl), lower case, runs of white space as one space."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split()).lower()
+
+
+def grams(text: str) -> str:
+    """Every two-character substring of each word, once, as words between spaces."""
+    found = {word[i:i + 2] for word in text.split(" ") for i in range(len(word) - 1)}
+    return f" {' '.join(sorted(found))} " if found else ""
+
+
+def _entry(source: Source, doc: Doc) -> dict:
+    text = normalise(" ".join(part for part in doc.parts if part))
+    return {"module": source.key, "object_id": doc.object_id, "title": doc.title[:300],
+            "detail": (doc.detail or "")[:300], "text": text, "grams": grams(text)}
+
+
+# --- keeping the index in step --------------------------------------------------------------
+
+
+def refresh(conn: sa.Connection, source: Source, ids) -> None:
+    """Rewrite the entries of ``ids`` (a list, or a SELECT of ids) from the database."""
+    conn.execute(sa.delete(SearchEntry).where(SearchEntry.module == source.key,
+                                              SearchEntry.object_id.in_(ids)))
+    rows = [_entry(source, doc) for doc in source.load(conn, lambda column: column.in_(ids))]
+    if rows:
+        conn.execute(sa.insert(SearchEntry), rows)
+
+
+def reindex(conn: sa.Connection, sources=SOURCES) -> dict[str, int]:
+    """Rebuild the index of ``sources`` from scratch; returns the entries per module."""
+    counts = {}
+    for source in sources:
+        conn.execute(sa.delete(SearchEntry).where(SearchEntry.module == source.key))
+        ids = list(conn.execute(sa.select(source.model.id).order_by(source.model.id)).scalars())
+        counts[source.key] = 0
+        for start in range(0, len(ids), BATCH):
+            low, high = ids[start], ids[min(start + BATCH, len(ids)) - 1]
+            rows = [_entry(source, doc) for doc in
+                    source.load(conn, lambda column, low=low, high=high:
+                                column.between(low, high))]
+            if rows:
+                conn.execute(sa.insert(SearchEntry), rows)
+            counts[source.key] += len(rows)
+    return counts
+
+
+_WATCHES: dict[type, list] = defaultdict(list)
+for _source in SOURCES:
+    for _watch in _source.watches:
+        _WATCHES[_watch.model].append((_source, _watch))
+
+
+def _changed(obj, fields) -> bool:
+    if fields is None:
+        return True
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in fields)
+
+
+@event.listens_for(PortalSession, "after_flush")
+def _search_after_flush(session, flush_context) -> None:
+    """Entries of the records this flush changed are rewritten in the same transaction."""
+    stale: dict[tuple[Source, object], list] = defaultdict(list)
+    for created, objects in ((True, session.new), (True, session.deleted),
+                             (False, session.dirty)):
+        for obj in objects:
+            for source, watch in _WATCHES.get(type(obj), ()):
+                if (watch.created if created else _changed(obj, watch.fields)):
+                    stale[(source, watch)].append(obj)
+    if not stale:
+        return
+    conn = session.connection()
+    direct: dict[Source, set] = defaultdict(set)
+    for (source, watch), objects in stale.items():
+        ids = watch.ids(objects)
+        if isinstance(ids, sa.Select):
+            refresh(conn, source, ids)
+        else:
+            direct[source].update(ids)
+    for source, ids in direct.items():
+        refresh(conn, source, sorted(ids))
+
+
+# --- searching ------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    object_id: int
+    title: str
+    detail: str
+    url: str | None  # None: shown, but the user may not open the page (staff directory)
+
+
+@dataclass
+class Group:
+    source: Source
+    hits: list[Hit]
+    more: bool  # more hits than shown
+
+    @property
+    def key(self) -> str:
+        return self.source.key
+
+    @property
+    def label(self):
+        return self.source.label
+
+
+def _page_roles(source: Source) -> tuple[str, ...] | None:
+    """The roles the record's page admits (its role decorator); None: any signed-in user."""
+    return getattr(current_app.view_functions[source.endpoint], "portal_roles", None)
+
+
+def sources_for(user) -> list[Source]:
+    """The modules whose records ``user`` may find: those whose pages the role may open."""
+    found = []
+    for source in SOURCES:
+        roles = source.roles or _page_roles(source)
+        if roles is None or user.role in roles:
+            found.append(source)
+    return found
+
+
+def match(query: str):
+    """SQL: entries whose text holds ``query`` (normalised, at least two characters)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        quoted = query.replace('"', '""')
+        phrase = f'text : "{quoted}"' if len(query) > 2 else f'grams : " {quoted} "'
+        matching = sa.select(sa.column("rowid")).select_from(sa.table("search_entry_fts")) \
+            .where(sa.text("search_entry_fts MATCH :phrase").bindparams(phrase=phrase))
+        return SearchEntry.id.in_(matching)
+    literal = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if len(query) > 2:
+        return SearchEntry.text.like(f"%{literal}%", escape="\\")
+    return SearchEntry.grams.like(f"% {literal} %", escape="\\")
+
+
+def _branch(source: Source, user, condition, limit: int, offset: int = 0):
+    stmt = (
+        sa.select(sa.literal(source.key).label("module"), SearchEntry.object_id,
+                  SearchEntry.title, SearchEntry.detail)
+        .join(source.model, source.model.id == SearchEntry.object_id)
+        .where(SearchEntry.module == source.key, condition)
+        .order_by(SearchEntry.object_id.desc()).limit(limit).offset(offset)
+    )
+    visible_to = getattr(source.model, "visible_to", None)
+    if visible_to is not None:
+        stmt = stmt.where(visible_to(user))  # the module's own rule, as on its page
+    return stmt
+
+
+def search(user, text: str | None, module: str | None = None, limit: int = PAGE_LIMIT,
+           page: int = 1) -> list[Group]:
+    """Hits grouped by module (in the order of SOURCES), at most ``limit`` each.
+
+    With ``module``, that module only, page ``page`` of ``limit``.  A query shorter than
+    :data:`MIN_LENGTH` finds nothing.
+    """
+    query = normalise(text)
+    if len(query) < MIN_LENGTH:
+        return []
+    sources = sources_for(user)
+    if module is not None:
+        sources = [source for source in sources if source.key == module]
+    if not sources:
+        return []
+    condition = match(query)
+    offset = (max(page, 1) - 1) * limit
+    branches = [_branch(source, user, condition, limit + 1, offset if module else 0)
+                .subquery().select() for source in sources]
+    stmt = branches[0] if len(branches) == 1 else sa.union_all(*branches)
+    rows = defaultdict(list)
+    for row in db.session.execute(stmt):
+        rows[row.module].append(row)
+    groups = []
+    for source in sources:
+        found = sorted(rows.get(source.key, ()), key=lambda row: row.object_id, reverse=True)
+        if not found:
+            continue
+        roles = _page_roles(source)
+        linked = roles is None or user.role in roles
+        hits = [Hit(row.object_id, row.title, row.detail,
+                    url_for(source.endpoint, **{source.id_arg: row.object_id})
+                    if linked else None)
+                for row in found[:limit]]
+        groups.append(Group(source, hits, len(found) > limit))
+    return groups
+
+
+def module_keys() -> tuple[str, ...]:
+    return tuple(BY_KEY)
