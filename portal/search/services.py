@@ -41,8 +41,12 @@ BATCH = 1000  # records per loader query when the whole index is rebuilt
 
 
 def normalise(text: str | None) -> str:
-    """Full-width forms folded (ＺＬ → zl), lower case, runs of white space as one space."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").split()).lower()
+    """Full-width forms folded (ＺＬ → zl), lower case, runs of white space as one space,
+    control and format characters (NUL, zero-width spaces) left out."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = "".join(char for char in text
+                   if char.isspace() or not unicodedata.category(char).startswith("C"))
+    return " ".join(text.split()).lower()
 
 
 def grams(text: str) -> str:
