@@ -209,7 +209,7 @@ SOURCES: tuple[Source, ...] = (
         Watch(Lease, _fields("tenant_id")),
         Watch(Tenant, _fields("name"), _dependents(Lease, "tenant_id"), created=False),
     )),
-    Source("rooms", _l("Rooms"), Room, "rentals.room", "room_id", _rooms, (
+    Source("rooms", _l("Rooms (rentals)"), Room, "rentals.room", "room_id", _rooms, (
         Watch(Room, _fields("code", "building_id", "office_department")),
         Watch(Building, _fields("name"), _dependents(Room, "building_id"), created=False),
     )),
@@ -220,7 +220,7 @@ SOURCES: tuple[Source, ...] = (
                      _meeting_of),
                Watch(ActionItem, _fields("description", "meeting_id"), _meeting_of),
            )),
-    Source("people", _l("People"), User, "admin.user_detail", "user_id", _people, (
+    Source("people", _l("Staff directory"), User, "admin.user_detail", "user_id", _people, (
         Watch(User, _fields("name", "email", "organisation", "role")),
     ), roles=Role.BUREAU),
 )
