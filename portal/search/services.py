@@ -73,6 +73,20 @@ def refresh(conn: sa.Connection, source: Source, ids) -> None:
         conn.execute(sa.insert(SearchEntry), rows)
 
 
+def stale_sources(conn: sa.Connection) -> list[Source]:
+    """The sources whose entries do not number their records (after bulk Core inserts)."""
+    stale = []
+    for source in SOURCES:
+        records = sa.select(sa.func.count()).select_from(source.model)
+        if source.scope is not None:
+            records = records.where(source.scope())
+        entries = sa.select(sa.func.count()).select_from(SearchEntry).where(
+            SearchEntry.module == source.key)
+        if conn.execute(records).scalar() != conn.execute(entries).scalar():
+            stale.append(source)
+    return stale
+
+
 def reindex(conn: sa.Connection, sources=SOURCES) -> dict[str, int]:
     """Rebuild the index of ``sources`` from scratch; returns the entries per module."""
     counts = {}

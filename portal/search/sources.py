@@ -62,6 +62,8 @@ class Source:
     # Who gets results from this source when the page's decorator does not say it all:
     # the staff directory is shown to staff, but only an admin opens an account's page.
     roles: tuple[str, ...] | None = None
+    # Which records of ``model`` have a document (None: all of them).
+    scope: Callable[[], sa.ColumnElement[bool]] | None = None
 
 
 def _fields(*names: str) -> frozenset[str]:
@@ -172,9 +174,13 @@ def _meetings(conn, where):
 def _people(conn, where):
     rows = conn.execute(
         sa.select(User.id, User.name, User.email, User.organisation)
-        .where(where(User.id), User.role.in_(Role.INTERNAL)))
+        .where(where(User.id), _internal()))
     for row in rows:
         yield Doc(row.id, row.name, row.email, (row.name, row.email, row.organisation))
+
+
+def _internal():
+    return User.role.in_(Role.INTERNAL)
 
 
 def _meeting_of(objects):
@@ -222,7 +228,7 @@ SOURCES: tuple[Source, ...] = (
            )),
     Source("people", _l("Staff directory"), User, "admin.user_detail", "user_id", _people, (
         Watch(User, _fields("name", "email", "organisation", "role")),
-    ), roles=Role.BUREAU),
+    ), roles=Role.BUREAU, scope=_internal),
 )
 
 BY_KEY = {source.key: source for source in SOURCES}

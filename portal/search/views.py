@@ -49,9 +49,15 @@ def _too_short(text: str) -> bool:
 
 
 @bp.cli.command("reindex")
-def reindex_command():
+@click.option("--stale-only", is_flag=True,
+              help="Only the modules whose entries do not number their records.")
+def reindex_command(stale_only):
     """Rebuild the search index from the records (after bulk loads that bypass the ORM)."""
     with write_transaction():
-        counts = services.reindex(db.session.connection())
+        conn = db.session.connection()
+        sources = services.stale_sources(conn) if stale_only else services.SOURCES
+        counts = services.reindex(conn, sources)
     for key, count in counts.items():
         click.echo(f"{key:<10} {count}")
+    if not counts:
+        click.echo("the index is up to date")

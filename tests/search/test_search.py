@@ -104,9 +104,14 @@ def test_reindex_rebuilds_what_bulk_inserts_left_out(app):
              "notes": "", "integrity_file_label": "",
              "created_at": utcnow()}])
     assert found(app, staff.id, "电梯维保") == {}
-    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    result = app.test_cli_runner().invoke(args=["search", "reindex", "--stale-only"])
     assert result.exit_code == 0, result.output
-    assert re.search(r"suppliers\s+\d+", result.output)
+    assert re.search(r"suppliers\s+\d+", result.output) and "bookings" not in result.output
+    assert list(found(app, staff.id, "电梯维保")) == ["suppliers"]
+    result = app.test_cli_runner().invoke(args=["search", "reindex", "--stale-only"])
+    assert result.output.strip() == "the index is up to date"
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert re.search(r"bookings\s+\d+", result.output)
     assert list(found(app, staff.id, "电梯维保")) == ["suppliers"]
 
 
