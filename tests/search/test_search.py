@@ -358,3 +358,35 @@ def test_the_feedback_location_is_searchable(app):
     assert found(app, staff.id, "b-205")["feedback"] == [item]
     with app.app_context():
         assert db.session.get(Feedback, item).location_detail == "西侧走廊"
+
+
+# --- the indexes serve the queries ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "pg_index"), [("保洁", "ix_search_entry_grams_trgm"),
+                                                ("大楼保洁", "ix_search_entry_text_trgm"),
+                                                ("zl000012", "ix_search_entry_text_trgm")])
+def test_the_match_is_served_by_an_index(app, is_postgres, text, pg_index):
+    with app.test_request_context():
+        stmt = sa.select(SearchEntry.id).where(services.match(text))
+        compiled = stmt.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True})
+        if is_postgres:
+            db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(db.session.execute(sa.text(f"EXPLAIN {compiled}")).scalars())
+            assert pg_index in plan, plan
+        else:
+            plan = " ".join(str(row[-1]) for row in
+                            db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")))
+            assert "VIRTUAL TABLE INDEX" in plan and "search_entry_fts" in plan, plan
+
+
+def test_pg_trgm_sees_chinese_characters_as_letters(app, is_postgres):
+    """pg_trgm splits words by the database's LC_CTYPE: with C it extracts no trigram from
+    Chinese text and the index could serve nothing (see the README)."""
+    with app.app_context():
+        if is_postgres:
+            trigrams = db.session.execute(sa.text("SELECT show_trgm('大楼保洁')")).scalar()
+            assert len(trigrams) == 5, trigrams  # "  大", " 大楼", 大楼保, 楼保洁, "保洁 "
+        else:
+            options = db.session.execute(sa.text("PRAGMA compile_options")).scalars()
+            assert "ENABLE_FTS5" in set(options)
