@@ -49,7 +49,7 @@ def main() -> None:
             .order_by(sa.func.count().desc()).limit(1))
         client = db.session.get(User, client_id)
         accounts = {"staff": (staff.id, staff.email), "client": (client.id, client.email)}
-    print(f"| who | query | service p50 | service max | GET /search p50 | GET /search max |")
+    print("| who | query | service p50 | service max | GET /search p50 | GET /search max |")
     print("|---|---|---:|---:|---:|---:|")
     for who, (user_id, email) in accounts.items():
         http = app.test_client()
@@ -60,7 +60,8 @@ def main() -> None:
                 user = db.session.get(User, user_id)
                 login_user(user)
                 service = timed(lambda user=user, query=query: services.search(user, query))
-            page = timed(lambda query=query: http.get("/search", query_string={"q": query}))
+            page = timed(lambda query=query, http=http: http.get("/search",
+                                                                 query_string={"q": query}))
             print(f"| {who} | {query} | {service[0]:.1f} ms | {service[1]:.1f} ms | "
                   f"{page[0]:.1f} ms | {page[1]:.1f} ms |")
 
