@@ -45,7 +45,8 @@ def main() -> None:
     with app.app_context():
         staff = db.session.scalar(sa.select(User).where(User.email == STAFF_EMAIL))
         client_id = db.session.scalar(
-            sa.select(Booking.client_id).group_by(Booking.client_id)
+            sa.select(Booking.client_id).where(Booking.client_id.is_not(None))
+            .group_by(Booking.client_id)
             .order_by(sa.func.count().desc()).limit(1))
         client = db.session.get(User, client_id)
         accounts = {"staff": (staff.id, staff.email), "client": (client.id, client.email)}

@@ -15,6 +15,10 @@ down_revision = '0015'
 branch_labels = None
 depends_on = None
 
+# The index's modules as of this revision (portal.search.models.MODULES).
+MODULES = ('bookings', 'venues', 'feedback', 'suppliers', 'contracts', 'tenants', 'leases',
+           'rooms', 'meetings', 'people')
+
 
 def upgrade():
     op.create_table('search_entry',
@@ -33,10 +37,13 @@ def upgrade():
         # the database's owner may create it.  Its GIN indexes serve LIKE '%…%' patterns of
         # three characters or more; two-character queries look for ' xy ' in grams.
         op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
-        op.execute('CREATE INDEX ix_search_entry_text_trgm ON search_entry '
-                   'USING gin (text gin_trgm_ops)')
-        op.execute('CREATE INDEX ix_search_entry_grams_trgm ON search_entry '
-                   'USING gin (grams gin_trgm_ops)')
+        # One partial index per module and column: the planner estimates a LIKE over the
+        # whole column, and a module's own index keeps a term that is common elsewhere cheap.
+        for module in MODULES:
+            for column in ('text', 'grams'):
+                op.execute(f'CREATE INDEX ix_search_entry_{module}_{column}_trgm '
+                           f'ON search_entry USING gin ({column} gin_trgm_ops) '
+                           f"WHERE module = '{module}'")
     else:
         # FTS5 over the table's own rows (external content), kept in step by triggers.
         op.execute("CREATE VIRTUAL TABLE search_entry_fts USING fts5(text, grams, "
@@ -60,8 +67,9 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute('DROP INDEX ix_search_entry_grams_trgm')
-        op.execute('DROP INDEX ix_search_entry_text_trgm')
+        for module in MODULES:
+            for column in ('text', 'grams'):
+                op.execute(f'DROP INDEX ix_search_entry_{module}_{column}_trgm')
     else:
         for trigger in ('insert', 'delete', 'update'):
             op.execute(f'DROP TRIGGER search_entry_fts_{trigger}')

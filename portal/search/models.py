@@ -14,9 +14,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 
+# The modules of the index (portal/search/sources.py), named here for the migration.
+MODULES = ("bookings", "venues", "feedback", "suppliers", "contracts", "tenants", "leases",
+           "rooms", "meetings", "people")
+
+
+def trigram_index(module: str, column: str) -> str:
+    """PostgreSQL: one partial pg_trgm GIN index per module and column, so a term that is
+    common in one module costs nothing in the others."""
+    return f"ix_search_entry_{module}_{column}_trgm"
+
+
 # Database objects of this module that the models do not describe (migration 0016).
 RAW_OBJECTS = {
-    "postgresql": {"index": ("ix_search_entry_text_trgm", "ix_search_entry_grams_trgm")},
+    "postgresql": {"index": tuple(trigram_index(module, column) for module in MODULES
+                                  for column in ("text", "grams"))},
     "sqlite": {
         "table": ("search_entry_fts",),  # and FTS5's shadow tables search_entry_fts_*
         "trigger": ("search_entry_fts_insert", "search_entry_fts_delete",

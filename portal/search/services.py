@@ -35,6 +35,7 @@ SUGGEST_LIMIT = 5  # per module, as you type
 PAGE_LIMIT = 10  # per module, on the results page
 MODULE_PAGE = 20  # one module's results, paginated
 BATCH = 1000  # records per loader query when the whole index is rebuilt
+RECENT = 2000  # a module's newest entries searched first (PostgreSQL; see _branch)
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -183,33 +184,63 @@ def sources_for(user) -> list[Source]:
     return found
 
 
+def _is_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
 def match(query: str):
     """SQL: entries whose text holds ``query`` (normalised, at least two characters)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite":
+    if _is_sqlite():
         quoted = query.replace('"', '""')
         phrase = f'text : "{quoted}"' if len(query) > 2 else f'grams : " {quoted} "'
-        matching = sa.select(sa.column("rowid")).select_from(sa.table("search_entry_fts")) \
-            .where(sa.text("search_entry_fts MATCH :phrase").bindparams(phrase=phrase))
-        return SearchEntry.id.in_(matching)
+        # Materialised once for every module's branch of the search.
+        hits = sa.select(sa.column("rowid").label("id")).select_from(
+            sa.table("search_entry_fts")).where(
+            sa.text("search_entry_fts MATCH :phrase").bindparams(phrase=phrase)) \
+            .cte("fts_hits").prefix_with("MATERIALIZED", dialect="sqlite")
+        return SearchEntry.id.in_(sa.select(hits.c.id))
     literal = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     if len(query) > 2:
         return SearchEntry.text.like(f"%{literal}%", escape="\\")
     return SearchEntry.grams.like(f"% {literal} %", escape="\\")
 
 
-def _branch(source: Source, user, condition, limit: int, offset: int = 0):
+def _hits(source: Source, user, condition):
     stmt = (
         sa.select(sa.literal(source.key).label("module"), SearchEntry.object_id,
                   SearchEntry.title, SearchEntry.detail)
         .join(source.model, source.model.id == SearchEntry.object_id)
         .where(SearchEntry.module == source.key, condition)
-        .order_by(SearchEntry.object_id.desc()).limit(limit).offset(offset)
     )
     visible_to = getattr(source.model, "visible_to", None)
     if visible_to is not None:
         stmt = stmt.where(visible_to(user))  # the module's own rule, as on its page
     return stmt
+
+
+def _branch(source: Source, user, condition, limit: int, offset: int = 0):
+    """One module's newest ``limit`` hits (after ``offset``).
+
+    PostgreSQL estimates a LIKE's selectivity over the whole table, so a term common in one
+    module looks common in all: walking a module's entries newest first (ideal for a common
+    term) could read all 200,000 bookings for a word only feedback holds.  So the walk is
+    bounded to the module's newest :data:`RECENT` entries; only when they hold fewer hits than
+    wanted does the second part run (its one-time filter), driven by the trigram index and
+    sorted (``object_id + 0`` keeps the planner off the ordered walk), which is cheap because
+    the term is then rare in the module.  SQLite's FTS5 query is one materialised list.
+    """
+    hits = _hits(source, user, condition)
+    if _is_sqlite() or offset:
+        return hits.order_by(SearchEntry.object_id.desc()).limit(limit).offset(offset)
+    floor = (sa.select(SearchEntry.object_id).where(SearchEntry.module == source.key)
+             .order_by(SearchEntry.object_id.desc()).offset(RECENT).limit(1).scalar_subquery())
+    recent = (hits.where(SearchEntry.object_id >= sa.func.coalesce(floor, 0))
+              .order_by(SearchEntry.object_id.desc()).limit(limit)
+              .cte(f"recent_{source.key}").prefix_with("MATERIALIZED", dialect="postgresql"))
+    enough = sa.select(sa.func.count()).select_from(recent).scalar_subquery() >= limit
+    older = hits.order_by((SearchEntry.object_id + 0).desc()).limit(limit).subquery()
+    return sa.union_all(sa.select(recent).where(enough),
+                        sa.select(older).where(sa.not_(enough)))
 
 
 def search(user, text: str | None, module: str | None = None, limit: int = PAGE_LIMIT,
@@ -232,6 +263,10 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
     branches = [_branch(source, user, condition, limit + 1, offset if module else 0)
                 .subquery().select() for source in sources]
     stmt = branches[0] if len(branches) == 1 else sa.union_all(*branches)
+    if not _is_sqlite():
+        # Each branch reads a few index pages; starting parallel workers costs more (and the
+        # app's requests are the parallelism).  SET LOCAL: this transaction only.
+        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = defaultdict(list)
     for row in db.session.execute(stmt):
         rows[row.module].append(row)
