@@ -36,6 +36,7 @@ PAGE_LIMIT = 10  # per module, on the results page
 MODULE_PAGE = 20  # one module's results, paginated
 BATCH = 1000  # records per loader query when the whole index is rebuilt
 RECENT = 2000  # a module's newest entries searched first (PostgreSQL; see _branch)
+FEW_HITS = 5000  # SQLite: up to this many matches, the search starts from them
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -188,16 +189,23 @@ def _is_sqlite() -> bool:
     return db.session.get_bind().dialect.name == "sqlite"
 
 
+def _fts_phrase(query: str) -> str:
+    """SQLite: the query as one quoted FTS5 phrase (``"`` doubled), on text or grams."""
+    quoted = query.replace('"', '""')
+    return f'text : "{quoted}"' if len(query) > 2 else f'grams : " {quoted} "'
+
+
+def _fts_rowids(query: str):
+    return sa.select(sa.column("rowid").label("id")).select_from(
+        sa.table("search_entry_fts")).where(
+        sa.text("search_entry_fts MATCH :phrase").bindparams(phrase=_fts_phrase(query)))
+
+
 def match(query: str):
     """SQL: entries whose text holds ``query`` (normalised, at least two characters)."""
     if _is_sqlite():
-        quoted = query.replace('"', '""')
-        phrase = f'text : "{quoted}"' if len(query) > 2 else f'grams : " {quoted} "'
         # Materialised once for every module's branch of the search.
-        hits = sa.select(sa.column("rowid").label("id")).select_from(
-            sa.table("search_entry_fts")).where(
-            sa.text("search_entry_fts MATCH :phrase").bindparams(phrase=phrase)) \
-            .cte("fts_hits").prefix_with("MATERIALIZED", dialect="sqlite")
+        hits = _fts_rowids(query).cte("fts_hits").prefix_with("MATERIALIZED", dialect="sqlite")
         return SearchEntry.id.in_(sa.select(hits.c.id))
     literal = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     if len(query) > 2:
@@ -205,12 +213,23 @@ def match(query: str):
     return SearchEntry.grams.like(f"% {literal} %", escape="\\")
 
 
-def _hits(source: Source, user, condition):
+def _few_fts_hits(query: str) -> bool:
+    """SQLite: whether the FTS5 table holds at most :data:`FEW_HITS` matches.
+
+    Few: the branches start from the matches (``+module`` keeps SQLite off the module index);
+    many: they walk each module's entries newest first and stop at the first hits.
+    """
+    capped = _fts_rowids(query).limit(FEW_HITS + 1).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(capped)) <= FEW_HITS
+
+
+def _hits(source: Source, user, condition, from_matches: bool = False):
+    module = sa.literal_column("+search_entry.module") if from_matches else SearchEntry.module
     stmt = (
         sa.select(sa.literal(source.key).label("module"), SearchEntry.object_id,
                   SearchEntry.title, SearchEntry.detail)
         .join(source.model, source.model.id == SearchEntry.object_id)
-        .where(SearchEntry.module == source.key, condition)
+        .where(module == source.key, condition)
     )
     visible_to = getattr(source.model, "visible_to", None)
     if visible_to is not None:
@@ -218,7 +237,8 @@ def _hits(source: Source, user, condition):
     return stmt
 
 
-def _branch(source: Source, user, condition, limit: int, offset: int = 0):
+def _branch(source: Source, user, condition, limit: int, offset: int = 0,
+            from_matches: bool = False):
     """One module's newest ``limit`` hits (after ``offset``).
 
     PostgreSQL estimates a LIKE's selectivity over the whole table, so a term common in one
@@ -227,9 +247,10 @@ def _branch(source: Source, user, condition, limit: int, offset: int = 0):
     bounded to the module's newest :data:`RECENT` entries; only when they hold fewer hits than
     wanted does the second part run (its one-time filter), driven by the trigram index and
     sorted (``object_id + 0`` keeps the planner off the ordered walk), which is cheap because
-    the term is then rare in the module.  SQLite's FTS5 query is one materialised list.
+    the term is then rare in the module.  SQLite's FTS5 query is one materialised list
+    (see :func:`_few_fts_hits`).
     """
-    hits = _hits(source, user, condition)
+    hits = _hits(source, user, condition, from_matches)
     if _is_sqlite() or offset:
         return hits.order_by(SearchEntry.object_id.desc()).limit(limit).offset(offset)
     floor = (sa.select(SearchEntry.object_id).where(SearchEntry.module == source.key)
@@ -259,9 +280,10 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
     if not sources:
         return []
     condition = match(query)
+    from_matches = _is_sqlite() and _few_fts_hits(query)
     offset = (max(page, 1) - 1) * limit
-    branches = [_branch(source, user, condition, limit + 1, offset if module else 0)
-                .subquery().select() for source in sources]
+    branches = [_branch(source, user, condition, limit + 1, offset if module else 0,
+                        from_matches).subquery().select() for source in sources]
     stmt = branches[0] if len(branches) == 1 else sa.union_all(*branches)
     if not _is_sqlite():
         # Each branch reads a few index pages; starting parallel workers costs more (and the
