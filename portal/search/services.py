@@ -28,7 +28,7 @@ from sqlalchemy import event, inspect
 from ..database import PortalSession
 from ..extensions import db
 from .models import SearchEntry
-from .sources import BY_KEY, SOURCES, Doc, Source
+from .sources import SOURCES, Doc, Source
 
 MIN_LENGTH = 2  # one character would match most of the index
 SUGGEST_LIMIT = 5  # per module, as you type
@@ -305,7 +305,3 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
                 for row in found[:limit]]
         groups.append(Group(source, hits, len(found) > limit))
     return groups
-
-
-def module_keys() -> tuple[str, ...]:
-    return tuple(BY_KEY)
