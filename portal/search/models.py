@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..page_cache import cache_scope
 
 # The modules of the index (portal/search/sources.py), named here for the migration.
 MODULES = ("bookings", "venues", "feedback", "suppliers", "contracts", "tenants", "leases",
@@ -59,3 +60,8 @@ class SearchEntry(db.Model):
     detail: Mapped[str] = mapped_column(sa.String(300), default="")
     text: Mapped[str] = mapped_column(sa.Text)
     grams: Mapped[str] = mapped_column(sa.Text)
+
+
+# The index changes only in the flushes that change the records it is built from (whose scopes
+# the search pages name too); its own scope makes a direct change count as well.
+cache_scope("search", SearchEntry)

@@ -10,10 +10,15 @@ from flask_login import current_user, login_required
 from ..database import write_transaction
 from ..extensions import db
 from ..htmx import render
+from ..page_cache import cached_page
 from . import bp, services
 from .sources import BY_KEY
 
 MAX_PAGE = 1000
+# Everything a search reads: the index and the records its hits are joined to.  The cache key
+# holds the reader, the query and these scopes' tokens, so a change to any record renders the
+# results afresh (the index changes in the same transaction as the record).
+SCOPES = ("search", "bookings", "feedback", "suppliers", "rentals", "meetings", "people")
 
 
 def _query() -> str:
@@ -22,6 +27,7 @@ def _query() -> str:
 
 @bp.route("")
 @login_required
+@cached_page(*SCOPES)
 def index():
     """All modules, ``PAGE_LIMIT`` hits each; or one module (``module=``), paginated."""
     text = _query()
@@ -36,6 +42,7 @@ def index():
 
 @bp.route("/suggest")
 @login_required
+@cached_page(*SCOPES)
 def suggest():
     """The header box's as-you-type results (a fragment for htmx)."""
     text = _query()

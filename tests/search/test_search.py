@@ -332,8 +332,9 @@ def test_query_count_does_not_grow_with_the_data(app, login_as, count_queries):
                      "/search?q=保洁&module=feedback&page=2"):
             with count_queries() as queries:
                 assert staff.get(path).status_code == 200
-            # the session's savepoint and its release (tests only), the user, one search
-            # (on PostgreSQL after a SET LOCAL; on SQLite after counting the FTS5 matches)
+            # the session's savepoint and its release (tests only), the user, the page
+            # cache's tokens, one search (on PostgreSQL after a SET LOCAL; on SQLite after
+            # counting the FTS5 matches)
             counts.append(len(queries))
             assert len([q for q in queries if "search_entry." in q]) == 1
         return counts
@@ -342,7 +343,7 @@ def test_query_count_does_not_grow_with_the_data(app, login_as, count_queries):
     small = measure()
     add(services.PAGE_LIMIT * 2 + 1)
     assert measure() == small
-    assert max(small) <= 5, small
+    assert max(small) <= 6, small
 
 
 def test_the_feedback_location_is_searchable(app):
