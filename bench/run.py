@@ -40,12 +40,18 @@ Settings (environment variables; ``make bench`` passes them through):
 ``BENCH_CONNECTIONS``  wrk connections, 16
 ``BENCH_GOAL``         0.25 (the share of /healthz a page must reach)
 ``BENCH_STRICT``       1: exit 1 when a page misses the goal (default: report only)
+``BENCH_ONLY``         measure only the pages whose label or path holds one of these
+                       comma-separated words (e.g. ``search``); default: every page
 ``PORTAL_PAGE_CACHE``  0: measure every page rendered afresh (the page cache off; default on,
                        so pages whose data does not change during the run are cache hits)
 =====================  =========================================================================
 
 Surveys (``flask bench-seed-surveys``, after the rentals): ``BENCH_SURVEY_ROUNDS`` closed
 rounds (20), each of ``BENCH_SURVEY_INVITEES`` invitees (300, about 85 % answer).
+
+The seeders write with bulk Core inserts, which the search index's session hook does not see:
+after them ``flask search reindex --stale-only`` indexes the modules whose entries do not
+number their records (a few minutes the first time, nothing afterwards).
 
 The table is also written to ``instance/bench/results-<db>.md`` (and ``.json``); gunicorn's
 log is ``instance/bench/gunicorn.log``.
@@ -406,7 +412,24 @@ def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
         ("feedback dashboard (half-year)",
          f"/feedback/dashboard?{urlencode({'period': half})}", "staff", True),
         *meeting_endpoints(state.get("meetings") or {}, half),
+        # Global search over every dataset: 会议 is in most booking titles, the meetings and a
+        # tenth of the feedback (two characters: the grams column); 电梯运行 in a tenth of the
+        # feedback (four: the trigram index).
+        ("global search, two characters (会议), results page", "/search?" + urlencode(
+            {"q": "会议"}), "staff", True),
+        ("global search, four characters (电梯运行), results page", "/search?" + urlencode(
+            {"q": "电梯运行"}), "staff", True),
+        ("global search, two characters (会议), as you type", "/search/suggest?" + urlencode(
+            {"q": "会议"}), "staff", True),
+        ("global search, client, two characters (会议), results page", "/search?" + urlencode(
+            {"q": "会议"}), "client", True),
     ]
+
+
+def selected(label: str, path: str) -> bool:
+    """BENCH_ONLY: comma-separated words, one of which the label or path must hold."""
+    words = [word.strip() for word in setting("ONLY", "").split(",") if word.strip()]
+    return not words or any(word in label or word in path for word in words)
 
 
 def meeting_endpoints(meetings: dict, half: str) -> list[tuple[str, str, str, bool]]:
@@ -441,6 +464,8 @@ def measure(server: Server, cookies: dict, state: dict, duration: int) -> tuple[
     healthz, rows = [], []
     wrk(server.port, "/healthz", "", 2)  # warm-up: workers, database connections
     for label, path, who, has_goal in endpoints(state):
+        if not selected(label, path):
+            continue
         started = time.monotonic()
         status, headers, _set_cookie, page = request(server.port, "GET", path,
                                                      cookie=cookies[who])
@@ -516,6 +541,12 @@ def run() -> int:
     log(f"meetings: {state['meetings'].get('suppliers')} suppliers, "
         f"{state['meetings'].get('meetings')} meetings, "
         f"{state['meetings'].get('actions')} action items")
+
+    log("search index: flask search reindex --stale-only")
+    started = time.monotonic()
+    indexed = flask(url, "search", "reindex", "--stale-only")
+    log(f"search index ready in {time.monotonic() - started:.0f} s: "
+        + " ".join(indexed.stdout.split()))
 
     busy = cpu_busy()
     if busy is not None and busy > 0.15:

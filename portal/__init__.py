@@ -30,14 +30,18 @@ def create_app(config: dict | None = None) -> Flask:
         )
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from .database import render_migration_item  # also registers the SQLite engine events
+    from .database import (  # also registers the SQLite engine events
+        include_migration_name,
+        render_migration_item,
+    )
     from .extensions import babel, cache, csrf, db, limiter, login_manager, migrate
     from .i18n import init_i18n, select_locale
     from .security import init_security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True,
-                    render_as_batch=True, render_item=render_migration_item)
+                    render_as_batch=True, render_item=render_migration_item,
+                    include_name=include_migration_name)
     csrf.init_app(app)
     limiter.init_app(app)
     cache.init_app(app)
@@ -87,6 +91,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import meetings  # noqa: E402
 
     app.register_blueprint(meetings.bp)
+    from . import search  # noqa: E402
+
+    app.register_blueprint(search.bp)
 
     from .core.errors import init_error_handlers
 

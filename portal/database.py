@@ -139,3 +139,11 @@ def render_migration_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def include_migration_name(name, type_, parent_names) -> bool:
+    """Autogenerate and the model comparison skip what the models cannot declare: the search
+    index's FTS5 table (and its shadow tables) on SQLite and its pg_trgm indexes."""
+    from .search.models import is_raw_object
+
+    return not is_raw_object(name, type_)

@@ -245,6 +245,9 @@ EXPECTED = {
                                     {**staff_only(), "staff": 404, "admin": 404}),
     "suppliers.scorecard_page": ({"supplier_id": "{supplier_id}"}, staff_only()),
     "suppliers.scorecard_export": ({"supplier_id": "{supplier_id}"}, staff_only()),
+    # Global search: every signed-in role; each finds only what its pages show it.
+    "search.index": ({"q": "保洁"}, logged_in()),
+    "search.suggest": ({"q": "保洁"}, logged_in()),
     "meetings.meetings": ({}, staff_only()),
     "meetings.meeting_new": ({}, staff_only()),
     "meetings.prefill": ({"supplier_ids": "{supplier_id}"}, staff_only()),

@@ -1,11 +1,10 @@
 """notifications: each account's inbox (站内消息) and its per-kind email preferences
 
 A notification copies a mail the outbox queued for an account's address; a preference row says
-whether the account also wants that kind by email (no row: yes).  Revises 0015: the merge
-relinks it after 0016.
+whether the account also wants that kind by email (no row: yes).
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06 20:27:53.852508
 
 """
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
