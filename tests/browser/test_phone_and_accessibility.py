@@ -257,7 +257,7 @@ def test_the_supervisors_phone_home_leads_with_the_feedback_button(demo_server, 
     box = button.bounding_box()
     assert box["height"] >= 52 and box["width"] >= 300, box
     assert box["y"] < page.locator(".tiles").bounding_box()["y"]
-    page.locator(".tiles a", has_text="已解决，待您确认").click()
+    page.locator(".tiles a", has_text="已处理，待您确认").click()
     page.wait_for_url(f"{base}/feedback/mine?status=resolved")
     expect(page.locator(".filter-tabs a[aria-current=page]")).to_have_text("待确认")
 
@@ -268,7 +268,7 @@ def test_module_menus_work_without_javascript_on_a_desktop_and_a_phone(demo_serv
     desktop = new_context(java_script_enabled=False).new_page()
     _login(desktop, base, ACCOUNTS["staff"])
     group = desktop.locator("header .nav-group > details", has_text="服务监督")
-    link = group.get_by_role("link", name="问卷调查")
+    link = group.get_by_role("link", name="满意度调查")
     expect(link).to_be_hidden()
     group.locator("summary").click()
     expect(link).to_be_visible()
