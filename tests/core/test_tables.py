@@ -1,6 +1,11 @@
 """Every table of every page has a caption (visually hidden is fine) and sits in a labelled,
 focusable scroll region, so a wide table scrolls on a phone instead of widening the page and
-keyboard users can scroll it.  PDF templates (printed, not browsed) are left out."""
+keyboard users can scroll it.  PDF templates (printed, not browsed) are left out.
+
+A hand-written table must carry that markup itself; a list's table is drawn by the
+`results_table` macro of _macros.html, whose own markup is checked like a hand-written one
+(it is a template here too), and whose call must give a translated label (its first
+argument, used for the region and the caption)."""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from pathlib import Path
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PRINTED = {"bookings/confirmation_pdf.html", "documents/official.html"}
 TABLE = re.compile(r"<table\b[^>]*>")
+MACRO_TABLE = re.compile(r"\{% call(?:\(\w+\))? results_table\((?P<label>"
+                         r"(?:_|pgettext)\('[^']+'(?:, '[^']+')?\)|[^,]*)")
+LABEL = re.compile(r"^(?:_|pgettext)\('[^']+'(?:, '[^']+')?\)$")
 REGION = re.compile(r'<div class="table-wrap" role="region" aria-label="\{\{ [^"]+ \}\}" '
                     r'tabindex="0">\s*$')
 
@@ -32,6 +40,11 @@ def test_every_table_has_a_caption_and_a_labelled_scroll_region():
                 missing.append(f"{name}: {match.group(0)} has no caption")
             if not REGION.search(text[:match.start()]):
                 missing.append(f"{name}: {match.group(0)} is not in a labelled region")
+        for match in MACRO_TABLE.finditer("" if name == "_macros.html" else text):
+            tables += 1
+            if not LABEL.match(match.group("label").strip()):
+                missing.append(f"{name}: results_table({match.group('label')}…) has no "
+                               f"translated label")
     assert missing == []
     assert tables > 30
 
