@@ -174,7 +174,7 @@ def route_values(app) -> dict[str, list[dict]]:
                 print(f"  not requested: {rule.endpoint} (no photo of that kind)")
             continue
         combinations: list[dict] = [{}]
-        for argument in sorted(rule.arguments):
+        for argument in sorted(rule.arguments - set(rule.defaults or {})):  # defaults: fixed
             if argument in ID_ARGUMENTS:
                 choices = ids[argument]
             elif argument == "token":
