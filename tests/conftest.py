@@ -262,7 +262,13 @@ def live_app(database_url, _sqlite_template, tmp_path):
         url = database_url
     live = create_app(_test_config(url, BASE_URL="http://127.0.0.1"))
     yield live
-    with live.app_context():
+    release_live_database(live, url)
+
+
+def release_live_database(app, url: str) -> None:
+    """After a live app: empty the shared PostgreSQL test database (a SQLite copy is simply
+    left behind) and close the app's connections."""
+    with app.app_context():
         if url.startswith("postgresql"):
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:

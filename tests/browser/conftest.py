@@ -121,3 +121,14 @@ def new_context(browser, problems) -> Iterator:
 def page(new_context) -> Page:
     """A page in a fresh desktop-sized (1280x800) context."""
     return new_context().new_page()
+
+
+def log_in(page: Page, base: str, account, lang: str = "en") -> None:
+    """Sign ``account`` in through the login form, in English (``lang="zh"``: in Chinese, the
+    default), and wait for the home page."""
+    english = lang == "en"
+    page.goto(f"{base}/auth/login" + ("?lang=en" if english else ""))
+    page.fill("#email", account.email)
+    page.fill("#password", account.password)
+    page.locator("#login-form").get_by_role("button", name="Log in" if english else "登录").click()
+    page.wait_for_url(f"{base}/")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -17,7 +18,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from portal import create_app
 from portal.extensions import db
-from tests.browser.conftest import DESKTOP, PHONE, TIMEOUT_MS, launch_chromium
+from tests.browser.conftest import DESKTOP, PHONE, TIMEOUT_MS, launch_chromium, log_in
 from tests.conftest import LiveServer, _test_config, make_user
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -29,12 +30,7 @@ def _context(browser, **options):
     return context
 
 
-def _login(page, base, account):
-    page.goto(f"{base}/auth/login")
-    page.fill("#email", account.email)
-    page.fill("#password", account.password)
-    page.locator("#login-form").get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
+_login = partial(log_in, lang="zh")  # these pages are read in Chinese
 
 
 def take(browser, base, app, out: Path) -> None:

@@ -1,6 +1,7 @@
 """The booking journey in a real browser: search, request two rooms with a banquet, approve."""
 
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -8,17 +9,13 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 
 from tests.bookings.factories import future_day, make_catering, make_venue
+from tests.browser.conftest import log_in
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base, account):
-    page.goto(f"{base}/auth/login")
-    page.fill("#email", account.email)
-    page.fill("#password", account.password)
-    page.locator("#login-form").get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
+_login = partial(log_in, lang="zh")  # these pages are read in Chinese
 
 
 def test_client_books_two_rooms_with_a_banquet_and_staff_approve(live_server, new_context,

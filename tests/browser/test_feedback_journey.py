@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.bookings.factories import jpeg_bytes
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, log_in
 from tests.conftest import make_user
 from tests.feedback.factories import make_appointment, make_category
 from tests.rentals.factories import make_building, make_room
@@ -34,12 +34,7 @@ def _noisy_jpeg() -> bytes:
     return buffer.getvalue()
 
 
-def _login(page, base, account):
-    page.goto(f"{base}/auth/login?lang=en")
-    page.fill("#email", account.email)
-    page.fill("#password", account.password)
-    page.locator("#login-form").get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
+_login = log_in
 
 
 def test_a_supervisor_submits_staff_resolve_the_supervisor_closes_and_the_dashboard_changes(

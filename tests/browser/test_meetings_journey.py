@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.i18n import local_today
+from tests.browser.conftest import log_in
 from tests.conftest import make_user
 from tests.feedback.factories import (
     make_appointment,
@@ -26,12 +27,7 @@ from tests.feedback.factories import (
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base, account):
-    page.goto(f"{base}/auth/login?lang=en")
-    page.fill("#email", account.email)
-    page.fill("#password", account.password)
-    page.locator("#login-form").get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
+_login = log_in
 
 
 def test_staff_plan_a_meeting_record_minutes_publish_and_verify_the_action(

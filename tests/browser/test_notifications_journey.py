@@ -13,19 +13,14 @@ from playwright.sync_api import expect
 from portal.auth.models import User
 from portal.extensions import db
 from portal.feedback import services as feedback
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, log_in
 from tests.conftest import make_user
 from tests.feedback.factories import make_appointment, make_category, make_feedback
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base, account):
-    page.goto(f"{base}/auth/login?lang=en")
-    page.fill("#email", account.email)
-    page.fill("#password", account.password)
-    page.locator("#login-form").get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
+_login = log_in
 
 
 def _open_menu(page):

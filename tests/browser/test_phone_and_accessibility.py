@@ -22,7 +22,7 @@ from portal import create_app
 from portal.demo import DEMO_PASSWORD, run_loaders
 from portal.extensions import db
 from tests.browser.conftest import PHONE
-from tests.conftest import LiveServer, _test_config
+from tests.conftest import LiveServer, _test_config, release_live_database
 
 pytestmark = pytest.mark.browser
 
@@ -155,13 +155,7 @@ def demo_server(tmp_path_factory, database_url, _sqlite_template):
     app.config["BASE_URL"] = server.url
     yield server
     server.stop()
-    with app.app_context():
-        if url.startswith("postgresql"):
-            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        db.session.remove()
-        db.engine.dispose()
+    release_live_database(app, url)
 
 
 def _phone(new_context):

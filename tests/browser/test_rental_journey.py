@@ -13,18 +13,14 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.i18n import local_today
+from tests.browser.conftest import log_in
 from tests.conftest import make_user
 from tests.rentals.factories import make_lease, make_room, make_tenant, valid_uscc
 
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base, account):
-    page.goto(f"{base}/auth/login?lang=en")
-    page.fill("#email", account.email)
-    page.fill("#password", account.password)
-    page.locator("#login-form").get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
+_login = log_in
 
 
 def _yuan(text: str) -> float:
