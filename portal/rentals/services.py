@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -501,21 +500,19 @@ def transition(lease: Lease, name: str, user=None, reason: str = "", on: date | 
 
 def _notify(lease: Lease, step: Transition) -> None:
     """Tell the tenant (in its account's language) and the rentals desk of a decision that
-    concerns them; drafting and sending back stay between staff."""
+    concerns them; drafting and sending back stay between staff.  The same recipients as
+    the rentals alerts."""
     if step.name not in ("approve", "terminate"):
         return
-    tenant = lease.tenant
-    account = tenant.user
-    address = tenant.email or (account.email if account is not None else "")
-    link = current_app.config["BASE_URL"] + url_for("rentals.lease", lease_id=lease.id)
-    context = {"lease": lease, "link": link, "status_label": L.LABELS[lease.status],
+    from .tasks import lease_link, recipients  # tasks builds on these services
+
+    account = lease.tenant.user
+    context = {"lease": lease, "link": lease_link(lease.id),
+               "status_label": L.LABELS[lease.status],
                "rooms": "、".join(sorted(item.room.label for item in lease.rooms))}
-    if address:
-        queue_email(address, "lease_status", locale=account.locale if account else None,
-                    **context)
-    desk = current_app.config.get("RENTALS_DESK_EMAIL")
-    if desk and desk != address:
-        queue_email(desk, "lease_status", **context)
+    for address, locale in recipients(lease.tenant.email, account.email if account else None,
+                                      account.locale if account else None):
+        queue_email(address, "lease_status", locale=locale, **context)
 
 
 def renew(user, lease: Lease, end: date, monthly_rent_fen: int | None = None,
