@@ -24,7 +24,7 @@ TENANT_EMAIL = "zuhu@example.com"
 
 def _people(live_server, role: str, count: int, page: str):
     app = live_server.app
-    accounts = [make_user(app, role, email=f"{role}{n}@example.com", name=f"{role}人员{n}")
+    accounts = [make_user(app, role, email=f"{role}-racer{n}@example.com", name=f"{role}人员{n}")
                 for n in range(count)]
     return [signed_in(live_server, account, page) for account in accounts]
 
