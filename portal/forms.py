@@ -26,6 +26,14 @@ def too_long(limit: int, length: int):
     return _l("At most %(max)d characters; this has %(length)d.", max=limit, length=length)
 
 
+def int_or_none(value):
+    """A select's ``coerce`` for an optional id: an int, or None for an empty choice."""
+    try:
+        return int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return None
+
+
 def strip_filter(value):
     """Trimmed, with line breaks as one character each: browsers send a textarea's breaks
     as CRLF but count them as one against ``maxlength`` (and so does the page's counter)."""

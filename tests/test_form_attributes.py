@@ -139,7 +139,7 @@ PAGES = [  # (role, path, form class)
     ("staff", "/suppliers/contracts/new", "suppliers.forms.ContractForm"),
     ("staff", "/meetings/new", "meetings.forms.MeetingForm"),
     ("staff", "/surveys/rounds/new", "surveys.forms.RoundForm"),
-    ("staff", "/feedback/categories/new", "feedback.forms.CategoryForm"),
+    ("staff", "/catalogue/new", "catalogue.forms.CategoryForm"),
     ("staff", "/feedback/roster/new", "feedback.forms.AppointmentForm"),
     ("admin", "/admin/users/new", "auth.forms.AccountCreateForm"),
 ]

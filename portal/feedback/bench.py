@@ -40,6 +40,7 @@ from flask.cli import with_appcontext
 from ..auth.models import User
 from ..auth.passwords import hash_password
 from ..bookings.bench import BENCH_PASSWORD, EMAIL_DOMAIN
+from ..catalogue.models import ServiceCategory
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..rentals.bench import _insert, _staff_id
@@ -50,7 +51,6 @@ from .models import (
     Feedback,
     FeedbackEvent,
     FeedbackStatus,
-    ServiceCategory,
     SupervisorAppointment,
 )
 

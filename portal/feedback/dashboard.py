@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..authz import staff_required
+from ..catalogue.models import ServiceCategory
 from ..charts import bar_chart
 from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
@@ -28,7 +29,6 @@ from ..reporting import half_year_choices, period_from_request
 from ..roles import Role
 from ..surveys.reports import satisfaction_section_context
 from . import bp, reports
-from .models import ServiceCategory
 
 nav_item("feedback.dashboard", _l("Feedback dashboard"), Role.BUREAU, order=34)
 SLA_TARGET = 90  # per cent of decided items resolved in time

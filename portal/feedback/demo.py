@@ -24,6 +24,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..auth.models import User
 from ..auth.passwords import hash_password
+from ..catalogue.models import ServiceCategory
 from ..database import utcnow, write_transaction
 from ..demo import DEMO_PASSWORD, demo_loader
 from ..extensions import db
@@ -31,7 +32,7 @@ from ..i18n import local_zone
 from ..roles import Role
 from ..suppliers.models import ServiceContract
 from . import services
-from .models import Feedback, FeedbackEvent, FeedbackStatus, ServiceCategory
+from .models import Feedback, FeedbackEvent, FeedbackStatus
 
 S = FeedbackStatus
 STAFF_EMAIL = "staff@jgj.example.gov.cn"

@@ -7,7 +7,6 @@ from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
-    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -16,26 +15,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..audit.vocabulary import describe
+from ..forms import int_or_none as _int_or_none
 from ..forms import max_length, select_choices, strip_filter
 from .models import (
     Feedback,
     FeedbackPhoto,
     FeedbackStatus,
-    ServiceCategory,
     SupervisorAppointment,
     Urgency,
 )
-
-
-def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "", "None") else None
-    except (TypeError, ValueError):
-        return None
-
 
 RATINGS = select_choices([
     (5, _l("5 – very satisfied")), (4, _l("4 – satisfied")), (3, _l("3 – acceptable")),
@@ -106,29 +97,6 @@ class EndTermForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)], filters=[strip_filter])
 
 
-class CategoryForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
-                       filters=[strip_filter])
-    name = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=100)],
-                       filters=[strip_filter])
-    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=100)],
-                          filters=[strip_filter])
-    team = StringField(_l("Responsible team"), validators=[Optional(), Length(max=100)],
-                       filters=[strip_filter])
-    default_assignee_id = SelectField(_l("Default assignee"), coerce=_int_or_none,
-                                      validate_choice=False)
-    contract_id = SelectField(_l("Service contract (outsourced)"), coerce=_int_or_none,
-                              validate_choice=False,
-                              description=_l("Leave empty when the bureau's own staff provide "
-                                             "the service."))
-    response_days = IntegerField(_l("First response within (working days)"),
-                                 validators=[InputRequired(), NumberRange(1, 60)])
-    resolution_days = IntegerField(_l("Resolution within (working days)"),
-                                   validators=[InputRequired(), NumberRange(1, 250)])
-    sort_order = IntegerField(_l("Order in lists"), validators=[Optional()], default=0)
-    active = BooleanField(_l("Offered to supervisors"), default=True)
-
-
 # How the audit trail reads these records (see portal.audit.vocabulary).
 describe(Feedback, _l("Feedback"), FeedbackForm, ActionForm, labels={
     "supervisor_id": _l("Supervisor"), "appointment_id": _l("Appointment letter number"),
@@ -147,8 +115,6 @@ describe(Feedback, _l("Feedback"), FeedbackForm, ActionForm, labels={
     display=lambda item: _l("No. %(id)d", id=item.id))
 describe(FeedbackPhoto, _l("Feedback photo"), labels={"feedback_id": _l("Feedback")},
          display=lambda photo: f"#{photo.id}", hidden=("file_name",))
-describe(ServiceCategory, _l("Service category"), CategoryForm,
-         display=lambda category: category.label)
 describe(SupervisorAppointment, _l("Supervisor appointment"), AppointmentForm, EndTermForm,
          labels={"end_reason": EndTermForm.reason, "replaces_id": _l("Replaces")},
          display=lambda appointment: appointment.letter_number)

@@ -1,8 +1,6 @@
-"""Service-quality supervision: the service catalogue, the supervisor roster and feedback.
+"""Service-quality supervision: the supervisor roster and feedback (the service catalogue,
+:class:`~portal.catalogue.models.ServiceCategory`, is the catalogue module's).
 
-* :class:`ServiceCategory` — the bureau's services (canteen, cleaning, elevators...), each with
-  the responsible staff team, SLA deadlines in Chinese working days and, where the service is
-  outsourced, the service contract (and so the supplier) that covers it.
 * :class:`SupervisorAppointment` — a supervisor's term (聘期) with its appointment letter
   number; a replacement links the term it replaces, so the roster keeps its history.
 * :class:`Feedback` — an item a supervisor submits, handled through one transition table;
@@ -14,70 +12,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
+from ..catalogue.models import ServiceCategory
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..page_cache import cache_scope
 from ..roles import Role
 from ..suppliers.models import ServiceContract, Supplier
 from ..uploads import PhotoColumns
-from ..workdays import add_workdays
-
-
-class ServiceCategory(Audited, db.Model):
-    __tablename__ = "service_category"
-    __table_args__ = (
-        sa.CheckConstraint("response_days > 0", name="response_days_positive"),
-        sa.CheckConstraint("resolution_days >= response_days", name="resolution_after_response"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(100))  # Chinese
-    name_en: Mapped[str] = mapped_column(sa.String(100), default="")
-    team: Mapped[str] = mapped_column(sa.String(100), default="")  # responsible staff team
-    default_assignee_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("user_account.id", ondelete="SET NULL"))
-    # Outsourced services: the contract that covers the service (its supplier follows).
-    contract_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("service_contract.id", ondelete="SET NULL", use_alter=True), index=True)
-    # SLA in Chinese working days: first response, and resolution, after submission.
-    response_days: Mapped[int] = mapped_column(default=1)
-    resolution_days: Mapped[int] = mapped_column(default=5)
-    sort_order: Mapped[int] = mapped_column(default=0)
-    active: Mapped[bool] = mapped_column(default=True)
-
-    contract: Mapped[ServiceContract | None] = relationship(foreign_keys=[contract_id])
-    default_assignee = relationship("User", foreign_keys=[default_assignee_id])
-
-    @property
-    def label(self) -> str:
-        english = str(get_locale() or "zh").startswith("en")
-        return (self.name_en or self.name) if english else self.name
-
-    @property
-    def supplier(self):
-        return self.contract.supplier if self.contract is not None else None
-
-    def contract_on(self, day: date) -> ServiceContract | None:
-        """The contract that covers the service on ``day``: the category's contract followed
-        through its renewals (:meth:`ServiceContract.in_force_on`); None when the service is
-        not outsourced, or when that contract has ended with no successor in force (or has
-        not begun yet)."""
-        if self.contract is None:
-            return None
-        contract = self.contract.in_force_on(day)
-        return contract if contract.covers(day) else None
-
-    def deadlines(self, submitted_on: date) -> dict[str, date]:
-        """The SLA deadlines of an item submitted on ``submitted_on``, in Chinese working days
-        (the Feedback columns they fill)."""
-        return {"response_due_on": add_workdays(submitted_on, self.response_days),
-                "resolution_due_on": add_workdays(submitted_on, self.resolution_days)}
 
 
 class SupervisorAppointment(Audited, db.Model):
@@ -347,5 +293,4 @@ class FeedbackEvent(db.Model):
 
 
 # Cached pages drawn from these models are rendered afresh after any change to them.
-cache_scope("feedback", ServiceCategory, SupervisorAppointment, Feedback, FeedbackPhoto,
-            FeedbackEvent)
+cache_scope("feedback", SupervisorAppointment, Feedback, FeedbackPhoto, FeedbackEvent)

@@ -33,10 +33,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from ..catalogue.models import ServiceCategory
 from ..extensions import db
 from ..i18n import local_today, local_zone
 from ..reporting import months_of
-from .models import Feedback, FeedbackStatus, ServiceCategory
+from .models import Feedback, FeedbackStatus
 
 
 @dataclass

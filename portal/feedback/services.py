@@ -30,6 +30,7 @@ from sqlalchemy.orm import selectinload
 from .. import uploads
 from ..alerts import send_once
 from ..auth.models import User
+from ..catalogue.models import ServiceCategory
 from ..database import is_unique_violation, utcnow, write_transaction
 from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
@@ -44,7 +45,6 @@ from .models import (
     FeedbackEvent,
     FeedbackPhoto,
     FeedbackStatus,
-    ServiceCategory,
     SupervisorAppointment,
     Urgency,
 )
@@ -225,57 +225,6 @@ def replace(old: SupervisorAppointment, data: AppointmentInput,
 def _replacement_of(appointment_id: int) -> int | None:
     return db.session.scalar(sa.select(SupervisorAppointment.id).where(
         SupervisorAppointment.replaces_id == appointment_id))
-
-
-# --- catalogue ---------------------------------------------------------------------------------
-
-
-@dataclass
-class CategoryInput:
-    code: str
-    name: str
-    name_en: str
-    team: str
-    default_assignee_id: int | None
-    contract_id: int | None
-    response_days: int
-    resolution_days: int
-    sort_order: int = 0
-    active: bool = True
-
-
-def save_category(category: ServiceCategory | None, data: CategoryInput) -> ServiceCategory:
-    if data.response_days is None or data.response_days < 1:
-        raise ServiceError(_l("At least one working day."), field="response_days")
-    if data.resolution_days is None or data.resolution_days < data.response_days:
-        raise ServiceError(_l("Resolution cannot be due before the first response."),
-                           field="resolution_days")
-    with write_transaction():
-        if data.default_assignee_id:
-            assignee = db.session.get(User, data.default_assignee_id)
-            if assignee is None or assignee.role not in STAFF or not assignee.active:
-                raise ServiceError(_l("Choose an active staff account."),
-                                   field="default_assignee_id")
-        if data.contract_id and db.session.get(ServiceContract, data.contract_id) is None:
-            raise ServiceError(_l("Choose an existing service contract."), field="contract_id")
-        taken = db.session.scalar(sa.select(ServiceCategory.id).where(
-            ServiceCategory.code == data.code.strip()))
-        if taken is not None and (category is None or taken != category.id):
-            raise Conflict(_l("This code is already used by another category."), field="code")
-        if category is None:
-            category = ServiceCategory()
-            db.session.add(category)
-        category.code = data.code.strip()
-        category.name = data.name.strip()
-        category.name_en = data.name_en.strip()
-        category.team = data.team.strip()
-        category.default_assignee_id = data.default_assignee_id or None
-        category.contract_id = data.contract_id or None
-        category.response_days = data.response_days
-        category.resolution_days = data.resolution_days
-        category.sort_order = data.sort_order or 0
-        category.active = data.active
-    return category
 
 
 # --- submitting --------------------------------------------------------------------------------

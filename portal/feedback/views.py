@@ -21,6 +21,7 @@ from .. import uploads
 from ..audit.services import history_for
 from ..auth.services import staff_accounts
 from ..authz import role_required, staff_required, visible_or_404
+from ..catalogue.models import ServiceCategory
 from ..core.errors import _render_error
 from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
@@ -39,7 +40,6 @@ from .models import (
     FeedbackEvent,
     FeedbackPhoto,
     FeedbackStatus,
-    ServiceCategory,
     Urgency,
 )
 

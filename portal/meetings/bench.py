@@ -34,9 +34,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from ..bookings.bench import BENCH_PASSWORD, STAFF_EMAIL
+from ..catalogue.models import ServiceCategory
 from ..database import utcnow, write_transaction
 from ..extensions import db
-from ..feedback.models import ServiceCategory
 from ..i18n import local_today
 from ..rentals.bench import _insert, _staff_id
 from ..suppliers.models import ServiceContract, Supplier, SupplierContact, supplier_service

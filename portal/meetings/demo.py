@@ -15,10 +15,10 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
+from ..catalogue.models import ServiceCategory
 from ..database import write_transaction
 from ..demo import demo_loader
 from ..extensions import db
-from ..feedback.models import ServiceCategory
 from ..i18n import local_today
 from ..roles import Role
 from ..suppliers import services as suppliers

@@ -10,5 +10,5 @@ def _names(items):
     return join_names(items)
 
 
-from ..feedback import models as _catalogue  # noqa: E402,F401  (ServiceCategory)
+from ..catalogue import models as _catalogue  # noqa: E402,F401  (ServiceCategory)
 from . import models, scorecard, tasks, views  # noqa: E402,F401

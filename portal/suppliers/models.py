@@ -25,7 +25,7 @@ from ..page_cache import cache_scope
 from ..roles import Role
 
 if TYPE_CHECKING:
-    from ..feedback.models import ServiceCategory
+    from ..catalogue.models import ServiceCategory
 
 # The services a supplier provides: categories of the service catalogue.
 supplier_service = sa.Table(

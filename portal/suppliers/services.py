@@ -23,12 +23,13 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
+from ..catalogue import models as catalogue
+from ..catalogue.services import ContractSource, contract_source
 from ..database import is_unique_violation, write_transaction
 from ..errors import Conflict, Problems, ServiceError
 from ..extensions import db
-from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
 from ..forms import too_long
 from ..i18n import local_today
 from ..uploads import delete_document, store_document
@@ -269,3 +270,28 @@ def move_categories(on: date | None = None, only: list[int] | None = None) -> in
                 category.contract_id = contract.id
                 moved += 1
     return moved
+
+
+# --- the service catalogue's contracts ---------------------------------------------------------
+# The catalogue sits below this module and never imports it: it learns of contracts here.
+
+
+def _contract_exists(contract_id: int) -> bool:
+    return db.session.get(ServiceContract, contract_id) is not None
+
+
+def _contract_choices() -> list[tuple[int, str]]:
+    contracts = db.session.scalars(
+        sa.select(ServiceContract).options(selectinload(ServiceContract.supplier))
+        .order_by(ServiceContract.ends_on.desc(), ServiceContract.id.desc()).limit(500)).all()
+    return [(c.id, f"{c.supplier.name} · {c.number} · {c.starts_on.isoformat()} – "
+                   f"{c.ends_on.isoformat()}") for c in contracts]
+
+
+def _category_list_options() -> tuple:
+    return (selectinload(catalogue.ServiceCategory.contract)
+            .selectinload(ServiceContract.supplier),)
+
+
+contract_source(ContractSource(exists=_contract_exists, choices=_contract_choices,
+                               list_options=_category_list_options))

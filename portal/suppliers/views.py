@@ -12,10 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from ..audit.services import history_for
 from ..authz import staff_required, visible_or_404
+from ..catalogue import models as catalogue
 from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db
-from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors
 from ..pagination import paginate

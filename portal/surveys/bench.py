@@ -19,9 +19,9 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
+from ..catalogue.models import ServiceCategory
 from ..database import utcnow, write_transaction
 from ..extensions import db
-from ..feedback.models import ServiceCategory
 from ..i18n import local_today
 from . import bp
 from .models import (

@@ -16,10 +16,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..auth.services import _hash_token as hash_token
+from ..catalogue.models import ServiceCategory
 from ..database import utcnow, write_transaction
 from ..demo import demo_loader
 from ..extensions import db
-from ..feedback.models import ServiceCategory
 from ..i18n import local_today
 from .models import (
     InviteeKind,

@@ -17,9 +17,9 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from ..catalogue.models import ServiceCategory
 from ..charts import bar_chart, line_chart
 from ..extensions import db
-from ..feedback.models import ServiceCategory
 from ..i18n import local_today
 from ..suppliers.models import Supplier
 from .models import (

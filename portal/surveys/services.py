@@ -22,10 +22,11 @@ from sqlalchemy.orm import selectinload
 from ..alerts import send_once
 from ..auth.models import User
 from ..auth.services import _hash_token as hash_token
+from ..catalogue.models import ServiceCategory
 from ..database import is_unique_violation, utcnow, write_transaction
 from ..errors import Conflict, NotAllowed, Problems, ServiceError
 from ..extensions import db
-from ..feedback.models import ServiceCategory, SupervisorAppointment
+from ..feedback.models import SupervisorAppointment
 from ..forms import too_long
 from ..i18n import local_today
 from ..outbox.services import queue_email

@@ -61,7 +61,7 @@ def test_history_block_speaks_the_pages_language(app, login_as, user_factory):
 def test_foreign_keys_booleans_and_other_records_read_as_labels(app, ctx):
     from decimal import Decimal
 
-    from portal.feedback.models import ServiceCategory
+    from portal.catalogue.models import ServiceCategory
     from portal.rentals.models import Building, Room
 
     def rows_of(object_type, object_id):

@@ -29,6 +29,7 @@ from portal.bookings.models import (
     VenuePhoto,
     VenueSlot,
 )
+from portal.catalogue.models import ServiceCategory
 from portal.database import write_transaction
 from portal.extensions import db
 from portal.feedback import services as feedback
@@ -36,7 +37,6 @@ from portal.feedback.models import (
     Feedback,
     FeedbackEvent,
     FeedbackPhoto,
-    ServiceCategory,
     SupervisorAppointment,
 )
 from portal.meetings import services as meetings

@@ -1,4 +1,4 @@
-"""Service categories, supervisor appointments, suppliers, contracts and feedback for tests.
+"""Supervisor appointments, suppliers, contracts and feedback for tests.
 
 Shared by the feedback, surveys and meetings tests. Every helper writes through
 ``write_transaction`` and returns ids.
@@ -9,33 +9,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from itertools import count
 
+from portal.catalogue.models import ServiceCategory
 from portal.database import utcnow, write_transaction
 from portal.extensions import db
-from portal.feedback.models import (
-    Feedback,
-    FeedbackEvent,
-    FeedbackStatus,
-    ServiceCategory,
-    SupervisorAppointment,
-)
+from portal.feedback.models import Feedback, FeedbackEvent, FeedbackStatus, SupervisorAppointment
 from portal.i18n import local_today
 from portal.suppliers.models import ServiceContract, Supplier, SupplierContact
+from tests.catalogue.factories import make_category  # noqa: F401  (shared by many tests)
 from tests.rentals.factories import valid_uscc
 
 _sequence = count(1)
-
-
-def make_category(app, code: str | None = None, name: str = "保洁", name_en: str = "Cleaning",
-                  contract_id: int | None = None, response_days: int = 1,
-                  resolution_days: int = 5, team: str = "物业管理科") -> int:
-    with app.test_request_context(), write_transaction():
-        category = ServiceCategory(
-            code=code or f"cat{next(_sequence)}", name=name, name_en=name_en, team=team,
-            contract_id=contract_id, response_days=response_days,
-            resolution_days=resolution_days)
-        db.session.add(category)
-        db.session.flush()
-        return category.id
 
 
 def make_appointment(app, user_id: int, unit: str = "区委办公室", title: str = "主任",
@@ -57,14 +40,12 @@ def make_appointment(app, user_id: int, unit: str = "区委办公室", title: st
 
 def make_supplier(app, name: str | None = None, category_ids: tuple[int, ...] = (),
                   email: str = "") -> int:
-    from portal.feedback.models import ServiceCategory as Category
-
     with app.test_request_context(), write_transaction():
         supplier = Supplier(name=name or f"测试物业服务有限公司{next(_sequence)}",
                             uscc=valid_uscc())
         supplier.contacts = [SupplierContact(name="王经理", title="", phone="13800138000",
                                              email=email, position=1)]
-        supplier.services = [db.session.get(Category, cid) for cid in category_ids]
+        supplier.services = [db.session.get(ServiceCategory, cid) for cid in category_ids]
         db.session.add(supplier)
         db.session.flush()
         return supplier.id

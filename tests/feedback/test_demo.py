@@ -2,13 +2,13 @@
 
 import sqlalchemy as sa
 
+from portal.catalogue.models import ServiceCategory
 from portal.extensions import db
 from portal.feedback import demo, services
 from portal.feedback.models import (
     Feedback,
     FeedbackPhoto,
     FeedbackStatus,
-    ServiceCategory,
     SupervisorAppointment,
 )
 from tests.feedback.factories import make_category, make_contract, make_supplier

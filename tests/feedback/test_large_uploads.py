@@ -97,7 +97,7 @@ def test_a_submission_over_the_cap_comes_back_as_the_form(app, login_as, monkeyp
 def test_other_feedback_pages_keep_the_usual_413_page(app, login_as, monkeypatch):
     staff = login_as("staff")
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1 * MB)
-    response = staff.post("/feedback/categories/new", data={"name": "x" * (2 * MB)})
+    response = staff.post("/catalogue/new", data={"name": "x" * (2 * MB)})
     assert response.status_code == 413
     assert "上传的内容超过" in response.get_data(as_text=True)
 

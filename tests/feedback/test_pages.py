@@ -1,5 +1,5 @@
 """Feedback pages through HTTP: submitting with photos, bad input, who sees what, actions,
-the roster and catalogue pages, the dashboard, and bounded query counts."""
+the roster page, the dashboard, and bounded query counts."""
 
 import io
 import os
@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from portal.catalogue.models import ServiceCategory
 from portal.extensions import db
-from portal.feedback.models import Feedback, FeedbackPhoto, FeedbackStatus, ServiceCategory
+from portal.feedback.models import Feedback, FeedbackPhoto, FeedbackStatus
 from portal.outbox.models import OutboxMessage
 from tests.bookings.factories import jpeg_bytes
 from tests.feedback.factories import make_appointment, make_category, make_feedback
@@ -258,7 +259,7 @@ def test_every_page_runs_a_fixed_number_of_queries(app, login_as, supervisor, co
     staff = login_as("staff")
     pages = {"mine": (supervisor, "/feedback/mine"), "queue": (staff, "/feedback/?status=all"),
              "dashboard": (staff, "/feedback/dashboard"), "roster": (staff, "/feedback/roster"),
-             "categories": (staff, "/feedback/categories")}
+             "categories": (staff, "/catalogue/")}
     first = _many(app, supervisor.account.id, categories, 3)
 
     def measure(client, url):
@@ -327,22 +328,6 @@ def test_roster_pages_and_the_appointment_letter(app, login_as):
         **form_data(staff, url), "ended_on": today.isoformat(), "reason": "岗位调整"})
     assert ended.status_code == 303
     assert "岗位调整" in staff.get(url).get_data(as_text=True)
-
-
-def test_staff_edit_a_category(app, login_as):
-    category = make_category(app, name="绿化", name_en="Greening")
-    staff = login_as("staff")
-    path = f"/feedback/categories/{category}/edit"
-    bad = staff.post(path, data={**form_data(staff, path), "code": "greening", "name": "绿化",
-                                 "response_days": "3", "resolution_days": "2"})
-    assert bad.status_code == 422 and 'id="resolution_days-error"' in bad.get_data(as_text=True)
-    saved = staff.post(path, data={**form_data(staff, path), "code": "greening", "name": "绿化",
-                                   "team": "绿化养护组", "response_days": "2",
-                                   "resolution_days": "6", "active": "y"})
-    assert saved.status_code == 303
-    with app.app_context():
-        row = db.session.get(ServiceCategory, category)
-        assert (row.team, row.response_days, row.resolution_days) == ("绿化养护组", 2, 6)
 
 
 def test_refusals_need_their_reason_beside_the_field(app, supervisor, login_as):

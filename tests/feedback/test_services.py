@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from portal.alerts import AlertSent
 from portal.auth.models import User
+from portal.catalogue.models import ServiceCategory
 from portal.database import write_transaction
 from portal.errors import Conflict, NotAllowed, ServiceError
 from portal.extensions import db
@@ -15,7 +16,6 @@ from portal.feedback.models import (
     Feedback,
     FeedbackEvent,
     FeedbackStatus,
-    ServiceCategory,
     SupervisorAppointment,
 )
 from portal.i18n import local_today

@@ -2,8 +2,8 @@
 
 import sqlalchemy as sa
 
+from portal.catalogue.models import ServiceCategory
 from portal.extensions import db
-from portal.feedback.models import ServiceCategory
 from portal.i18n import local_today
 from portal.meetings.models import ActionItem, ActionStatus, Meeting, MeetingStatus
 from portal.suppliers.models import ContractState, ServiceContract, Supplier

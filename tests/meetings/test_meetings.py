@@ -124,7 +124,7 @@ def test_satisfaction_figures_are_prefilled_and_rendered_when_the_adapter_has_th
 
 def test_real_survey_figures_reach_the_agenda_and_the_scorecard(app, ctx, world, login_as):
     """The surveys module's figures, by the supplier responsible when the round was published."""
-    from portal.feedback.models import ServiceCategory
+    from portal.catalogue.models import ServiceCategory
     from portal.surveys.models import Scale
     from tests.surveys.factories import answer, close, invite, make_questionnaire, make_round
 

@@ -35,14 +35,10 @@ from portal import create_app  # noqa: E402
 from portal.auth.demo import DEMO_ACCOUNTS  # noqa: E402
 from portal.auth.models import User  # noqa: E402
 from portal.bookings.models import Booking, BookingSeries, Venue, VenuePhoto  # noqa: E402
+from portal.catalogue.models import ServiceCategory  # noqa: E402
 from portal.demo import DEMO_PASSWORD  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.feedback.models import (  # noqa: E402
-    Feedback,
-    FeedbackPhoto,
-    ServiceCategory,
-    SupervisorAppointment,
-)
+from portal.feedback.models import Feedback, FeedbackPhoto, SupervisorAppointment  # noqa: E402
 from portal.meetings.models import ActionItem, AgendaItem, Meeting  # noqa: E402
 from portal.outbox.models import OutboxMessage  # noqa: E402
 from portal.rentals.models import Lease, Room, RoomPhoto, Tenant  # noqa: E402

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from PIL import Image
 
 from portal.alerts import AlertSent
+from portal.catalogue.models import ServiceCategory
 from portal.errors import ServiceError
 from portal.extensions import db
-from portal.feedback.models import ServiceCategory
 from portal.suppliers import services, tasks
 from portal.suppliers.models import ContractState, ServiceContract, Supplier
 from tests.conftest import make_user

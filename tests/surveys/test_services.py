@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal.audit.models import AuditLog
+from portal.catalogue.models import ServiceCategory
 from portal.database import write_transaction
 from portal.errors import Conflict, NotAllowed, ServiceError
 from portal.extensions import db
-from portal.feedback.models import ServiceCategory
 from portal.outbox.models import OutboxMessage
 from portal.suppliers.models import ServiceContract
 from portal.surveys import reports, services

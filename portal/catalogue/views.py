@@ -1,5 +1,5 @@
-"""The service catalogue: categories with their team, SLA and, when outsourced, the contract
-(and so the supplier) that covers them.  Staff and admins edit it."""
+"""The service catalogue's pages: categories with their team, SLA and, when outsourced, the
+contract (and so the supplier) that covers them.  Staff and admins edit it."""
 
 from __future__ import annotations
 
@@ -9,42 +9,39 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..auth.services import staff_accounts
 from ..authz import staff_required
 from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..forms import select_choices
 from ..htmx import redirect_to, render, render_form_errors
+from ..i18n import local_today
 from ..roles import Role
-from ..suppliers.models import ServiceContract
 from . import bp, services
 from .forms import CategoryForm
 from .models import ServiceCategory
-from .views import _staff_choices
 
-nav_item("feedback.categories", _l("Service catalogue"), Role.BUREAU, order=33)
+nav_item("catalogue.categories", _l("Service catalogue"), Role.BUREAU, order=33)
 
 
-@bp.route("/categories")
+@bp.route("/")
 @staff_required
 def categories():
     rows = db.session.scalars(
         sa.select(ServiceCategory)
         .options(selectinload(ServiceCategory.default_assignee),
-                 selectinload(ServiceCategory.contract).selectinload(ServiceContract.supplier))
+                 *services.contracts().list_options())
         .order_by(ServiceCategory.sort_order, ServiceCategory.id)).all()
-    return render("feedback/categories.html", categories=rows, today=services.today())
+    return render("catalogue/categories.html", categories=rows, today=local_today())
 
 
 def _choices(form: CategoryForm) -> None:
     form.default_assignee_id.choices = select_choices(
-        [("", _("— nobody by default —")), *_staff_choices()])
-    contracts = db.session.scalars(
-        sa.select(ServiceContract).options(selectinload(ServiceContract.supplier))
-        .order_by(ServiceContract.ends_on.desc(), ServiceContract.id.desc()).limit(500)).all()
-    form.contract_id.choices = select_choices([("", _("— not outsourced —"))] + [
-        (c.id, f"{c.supplier.name} · {c.number} · {c.starts_on.isoformat()} – "
-               f"{c.ends_on.isoformat()}") for c in contracts])
+        [("", _("— nobody by default —")),
+         *[(user.id, user.name) for user in staff_accounts()]])
+    form.contract_id.choices = select_choices(
+        [("", _("— not outsourced —")), *services.contracts().choices()])
 
 
 def _category_page(category: ServiceCategory | None):
@@ -63,22 +60,22 @@ def _category_page(category: ServiceCategory | None):
             apply_to_form(form, error)
         else:
             flash(_("The category %(name)s is saved.", name=saved.label), "success")
-            return redirect_to(url_for("feedback.categories"))
-    action = (url_for("feedback.category_edit", category_id=category.id) if category
-              else url_for("feedback.category_new"))
+            return redirect_to(url_for("catalogue.categories"))
+    action = (url_for("catalogue.category_edit", category_id=category.id) if category
+              else url_for("catalogue.category_new"))
     context = {"form": form, "category": category, "action": action}
     if request.method == "POST":
-        return render_form_errors("feedback/category_form.html", "form", **context)
-    return render("feedback/category_form.html", **context)
+        return render_form_errors("catalogue/category_form.html", "form", **context)
+    return render("catalogue/category_form.html", **context)
 
 
-@bp.route("/categories/new", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"])
 @staff_required
 def category_new():
     return _category_page(None)
 
 
-@bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
+@bp.route("/<int:category_id>/edit", methods=["GET", "POST"])
 @staff_required
 def category_edit(category_id: int):
     category = db.session.get(ServiceCategory, category_id)
