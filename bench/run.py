@@ -81,7 +81,7 @@ BIN = Path(sys.executable).parent  # the venv's bin: flask, gunicorn
 HOST = "127.0.0.1"
 OUT = ROOT / "instance" / "bench"
 PROTECTED_DATABASES = {"test", "portal_dev", "reports_dev", "postgres", "template0", "template1"}
-FLASK_APP = "portal.bookings.bench:create_app()"  # the portal plus the bench-seed command
+FLASK_APP = "portal"  # create_app registers the bench-seed command (portal/cli.py)
 USER_AGENT = "portal-bench/1"  # the same for login and wrk (session protection hashes it)
 ZONE = ZoneInfo("Asia/Shanghai")
 

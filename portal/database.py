@@ -19,7 +19,7 @@ To control ``BEGIN`` ourselves the pysqlite driver's own transaction handling is
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -141,9 +141,18 @@ def render_migration_item(type_, obj, autogen_context):
     return False
 
 
-def include_migration_name(name, type_, parent_names) -> bool:
-    """Autogenerate and the model comparison skip what the models cannot declare: the search
-    index's FTS5 table (and its shadow tables) on SQLite and its pg_trgm indexes."""
-    from .search.models import is_raw_object
+# Database objects that the models cannot declare, each recognised by a predicate
+# ``(name, type_) -> bool`` that the module owning them registers (the search index's FTS5
+# table and its shadow tables on SQLite, its pg_trgm indexes: portal.search.models).
+_raw_objects: list[Callable[[str | None, str], bool]] = []
 
-    return not is_raw_object(name, type_)
+
+def raw_objects(predicate: Callable[[str | None, str], bool]) -> Callable:
+    _raw_objects.append(predicate)
+    return predicate
+
+
+def include_migration_name(name, type_, parent_names) -> bool:
+    """Autogenerate and the model comparison skip what the models cannot declare (the
+    registered :func:`raw_objects`)."""
+    return not any(is_raw(name, type_) for is_raw in _raw_objects)

@@ -332,7 +332,7 @@ class _References:
 
 
 def _value(column: _Column, value, references: _References) -> str:
-    from ..suppliers.lists import join_names  # the list in the reader's language
+    from ..lists import join_names  # the list in the reader's language
 
     if value is None:
         return "—"

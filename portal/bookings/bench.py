@@ -29,8 +29,7 @@ The command is refused in production. ``--check`` only reports (as JSON) what is
 exits 0 when it matches the sizes asked for, 3 otherwise; ``make bench`` uses it to skip
 re-seeding.
 
-Register the command with ``init_bench_cli(app)``; until ``create_app`` does so, ``flask --app
-'portal.bookings.bench:create_app()' bench-seed`` gives an app with it.
+``create_app`` registers the command (``init_bench_cli``, through :mod:`portal.cli`).
 """
 
 from __future__ import annotations
@@ -368,12 +367,3 @@ def init_bench_cli(app: Flask) -> None:
     if "bench-seed" not in app.cli.commands:
         app.cli.add_command(bench_seed)
 
-
-def create_app() -> Flask:
-    """The portal with the bench command, for ``flask --app 'portal.bookings.bench:create_app()'``
-    until ``portal.create_app`` calls :func:`init_bench_cli` itself."""
-    from .. import create_app as create_portal
-
-    app = create_portal()
-    init_bench_cli(app)
-    return app

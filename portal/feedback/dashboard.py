@@ -6,10 +6,14 @@ charts, tables and CSV/XLSX.
 The figures come from :mod:`portal.feedback.reports`; the page runs a fixed number of queries
 whatever the data size.  ``{% block satisfaction_section %}`` shows the satisfaction surveys'
 trend and latest round (:func:`portal.surveys.reports.satisfaction_section_context`): the
-issue's one dashboard, complaints and satisfaction side by side.
+issue's one dashboard, complaints and satisfaction side by side.  The surveys module sits above
+feedback (its rounds go to the supervisors of the roster), so it adds that context itself
+through :func:`dashboard_context`; this module imports none of it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import abort, request
@@ -27,7 +31,6 @@ from ..htmx import render
 from ..page_cache import cached_page
 from ..reporting import half_year_choices, period_from_request
 from ..roles import Role
-from ..surveys.reports import satisfaction_section_context
 from . import bp, reports
 
 nav_item("feedback.dashboard", _l("Feedback dashboard"), Role.BUREAU, order=34)
@@ -89,6 +92,22 @@ def cell(value, kind: str = Kind.DECIMAL) -> str:
     return format_decimal(value, "#,##0.0")
 
 
+# Context that other modules add to the dashboard page (each a fixed number of queries).
+_context_providers: list[Callable[[], dict]] = []
+
+
+def dashboard_context(func: Callable[[], dict]) -> Callable[[], dict]:
+    _context_providers.append(func)
+    return func
+
+
+def _more_context() -> dict:
+    context: dict = {}
+    for provider in _context_providers:
+        context.update(provider())
+    return context
+
+
 @bp.route("/dashboard")
 @staff_required
 @cached_page("feedback", "surveys", "suppliers")
@@ -108,7 +127,7 @@ def dashboard():
                   half_years=half_year_choices(period), figures=figures, charts=charts,
                   by_category=by_category, months=months, category=category,
                   categories=categories, sla_target=SLA_TARGET, cell=cell, Kind=Kind,
-                  percent=_percent, **satisfaction_section_context())
+                  percent=_percent, **_more_context())
 
 
 def _all_categories():

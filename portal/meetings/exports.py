@@ -26,7 +26,7 @@ from ..documents import (
 from ..extensions import limiter
 from ..i18n import format_time_range, local_zone
 from ..ical import ics_response, new_calendar, time_line, uid_domain
-from ..suppliers.lists import join_names
+from ..lists import join_names
 from . import bp
 from .models import MeetingStatus
 from .views import _labels, _meeting

@@ -26,9 +26,9 @@ from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..errors import NotAllowed, ServiceError
 from ..extensions import db
+from ..lists import join_names
 from ..page_cache import cache_scope
 from ..roles import Role
-from ..suppliers.lists import join_names
 from ..suppliers.models import Supplier
 from ..workflow import Transition, Workflow
 

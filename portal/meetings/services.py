@@ -37,8 +37,8 @@ from ..extensions import db
 from ..feedback.models import Feedback, FeedbackStatus
 from ..forms import too_long
 from ..i18n import local_today, local_zone
+from ..lists import join_names
 from ..outbox.services import queue_email
-from ..suppliers.lists import join_names
 from ..suppliers.models import Supplier
 from ..workflow import locked
 from .models import (

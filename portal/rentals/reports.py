@@ -41,9 +41,9 @@ from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
 from ..i18n import money
+from ..lists import join_names
 from ..page_cache import cached_page
 from ..reporting import Period, half_year_choices, months_of, period_from_request
-from ..suppliers.lists import join_names
 from . import bp, services
 from .models import Building, Lease, LeaseRoom, Payment, RentPeriod, Room, Tenant
 from .tasks import BILLED

@@ -38,7 +38,7 @@ from ..alerts import (
 from ..auth.models import User
 from ..database import write_transaction
 from ..extensions import db
-from ..suppliers.lists import join_names
+from ..lists import join_names
 from ..tasks import tick_task
 from . import services
 from .models import Lease, LeaseRoom, LeaseStatus, Payment, RentPeriod, Room, Tenant

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..database import raw_objects
 from ..extensions import db
 from ..page_cache import cache_scope
 
@@ -38,6 +39,7 @@ RAW_OBJECTS = {
 }
 
 
+@raw_objects  # autogenerate and the model comparison skip them
 def is_raw_object(name: str | None, type_: str) -> bool:
     """True for a database object of the search index that the models do not describe."""
     if not name:

@@ -5,7 +5,7 @@ bp = Blueprint("suppliers", __name__, url_prefix="/suppliers")
 
 @bp.app_template_filter("names")
 def _names(items):
-    from .lists import join_names
+    from ..lists import join_names
 
     return join_names(items)
 

@@ -8,11 +8,17 @@ grouped query with the model's own SLA conditions, :meth:`Feedback.sla_decided` 
 :meth:`Feedback.sla_missed`), its open and overdue action items from joint meetings, and
 satisfaction by category over its latest survey rounds (through the meetings module's one
 adapter). A fixed number of queries; CSV/XLSX export of the contract table.
+
+The figures come from the modules that own them, which sit above suppliers: each registers its
+section (:func:`scorecard_section`; :mod:`portal.feedback.scorecard`,
+:mod:`portal.meetings.scorecard`); this module keeps the page, the export and the contract row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -21,8 +27,6 @@ from sqlalchemy.orm import selectinload
 
 from ..authz import staff_required, visible_or_404
 from ..exports import Column, Kind, export_response
-from ..extensions import db
-from ..feedback import models as catalogue  # (a module: feedback.models imports ours)
 from ..page_cache import cached_page
 from ..reporting import half_year_choices, period_from_request
 from . import bp, services
@@ -44,59 +48,30 @@ class ContractRow:
         return Decimal(self.decided - self.missed) / Decimal(self.decided)
 
 
-def _count(condition):
+def count_when(condition):
+    """SQL: how many rows meet ``condition`` (0 for none)."""
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def scorecard(supplier: Supplier, period, on=None) -> dict:
-    """The scorecard's figures (a fixed number of queries and the satisfaction adapter)."""
-    from ..feedback.reports import figures_with_total
-    from ..meetings.models import ActionItem, ActionStatus, Meeting, MeetingStatus
-    from ..meetings.satisfaction import SCORECARD_ROUNDS, supplier_satisfaction
+# Each module that holds figures about a supplier adds its part of the scorecard: a function
+# ``(supplier, period, on) -> dict`` of the page's context, registered with
+# :func:`scorecard_section` (feedback: the contract table and the figures by category; meetings:
+# the action items and satisfaction).  This module sits below them and imports none.
+_sections: list[Callable[[Supplier, object, date], dict]] = []
 
+
+def scorecard_section(func: Callable[[Supplier, object, date], dict]) -> Callable:
+    _sections.append(func)
+    return func
+
+
+def scorecard(supplier: Supplier, period, on=None) -> dict:
+    """The scorecard's figures: every registered section's (each a fixed number of queries)."""
     on = on or services.today()
-    Feedback = catalogue.Feedback  # noqa: N806
-    in_period = sa.and_(Feedback.supplier_id == supplier.id,
-                        Feedback.submitted_at >= period.starts_at(),
-                        Feedback.submitted_at < period.ends_at())
-    contracts = list(db.session.scalars(
-        sa.select(ServiceContract).where(ServiceContract.supplier_id == supplier.id)
-        .options(selectinload(ServiceContract.category))
-        .order_by(ServiceContract.starts_on.desc(), ServiceContract.id.desc())))
-    rows = {contract.id: ContractRow(contract) for contract in contracts}
-    for contract_id, received, still_open, decided, missed in db.session.execute(
-            sa.select(Feedback.contract_id, sa.func.count(),
-                      _count(Feedback.status.in_(catalogue.FeedbackStatus.OPEN)),
-                      _count(Feedback.sla_decided(on)), _count(Feedback.sla_missed(on)))
-            .where(in_period).group_by(Feedback.contract_id)).all():
-        row = rows.setdefault(contract_id, ContractRow(None))
-        row.received, row.open, row.decided, row.missed = received, still_open, decided, missed
-    per_category, figures = figures_with_total(period.first, period.end,
-                                               supplier_id=supplier.id)
-    provided = {category.id for category in supplier.services}
-    by_category = [(category, found) for category, found in per_category
-                   if found.volume or category.id in provided]
-    live = sa.and_(ActionItem.supplier_id == supplier.id,
-                   Meeting.status != MeetingStatus.CANCELLED)
-    open_actions, overdue_actions, awaiting = db.session.execute(
-        sa.select(_count(ActionItem.status == ActionStatus.OPEN),
-                  _count(ActionItem.overdue(on)),
-                  _count(ActionItem.status == ActionStatus.DONE))
-        .join(Meeting, Meeting.id == ActionItem.meeting_id).where(live)).one()
-    overdue_list = list(db.session.scalars(
-        sa.select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
-        .where(live, ActionItem.overdue(on)).options(selectinload(ActionItem.meeting))
-        .order_by(ActionItem.due_on, ActionItem.id).limit(20)))
-    satisfaction = supplier_satisfaction([supplier.id], rounds=SCORECARD_ROUNDS) \
-        .get(supplier.id) or []
-    total = ContractRow(None, received=figures.volume,
-                        open=sum(row.open for row in rows.values()),
-                        decided=figures.sla_decided, missed=figures.sla_missed)
-    return {"rows": [row for row in rows.values() if row.contract or row.received],
-            "total": total, "figures": figures, "by_category": by_category,
-            "open_actions": open_actions,
-            "overdue_actions": overdue_actions, "awaiting_actions": awaiting,
-            "overdue_list": overdue_list, "satisfaction": satisfaction, "today": on}
+    figures: dict = {"today": on}
+    for section in _sections:
+        figures.update(section(supplier, period, on))
+    return figures
 
 
 @bp.route("/<int:supplier_id>/scorecard")

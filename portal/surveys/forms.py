@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..audit.vocabulary import describe
 from ..forms import max_length, select_choices, strip_filter
-from ..suppliers.lists import join_names
+from ..lists import join_names
 from .models import (
     Question,
     QuestionKind,

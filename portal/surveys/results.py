@@ -19,6 +19,7 @@ from ..authz import staff_required, visible_or_404
 from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
+from ..feedback.dashboard import dashboard_context
 from ..htmx import render
 from ..page_cache import cached_page
 from . import bp, reports
@@ -220,3 +221,7 @@ def trend_export():
         abort(404)
     return export_response(_("satisfaction-trend"), [Column(str(h), k) for h, k in TREND_COLUMNS],
                            _trend_rows(reports.rounds_trend()), fmt=fmt)
+
+
+# The feedback dashboard shows the satisfaction section beside the complaints.
+dashboard_context(reports.satisfaction_section_context)
