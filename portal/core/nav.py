@@ -32,7 +32,7 @@ class NavGroup:
 GROUPS = (
     NavGroup("bookings", _l("Conference center bookings"), ("bookings",)),
     NavGroup("rentals", _l("Room rentals"), ("rentals",)),
-    NavGroup("supervision", _l("Service supervision"), ("feedback", "surveys")),
+    NavGroup("supervision", _l("Service supervision"), ("feedback", "catalogue", "surveys")),
     NavGroup("suppliers", _l("Suppliers and joint meetings"), ("suppliers", "meetings")),
     NavGroup("system", _l("System administration"), ("admin", "audit", "outbox")),
 )

@@ -59,3 +59,11 @@ def test_save_category_refuses_an_unknown_contract_and_a_taken_code(app):
         data.code = "elevators"
         saved = services.save_category(None, data)
         assert db.session.get(ServiceCategory, saved.id).label == "电梯"
+
+
+def test_the_catalogue_stays_in_the_service_supervision_menu(login_as):
+    from tests.core.test_nav import GROUP, _groups, _main_nav
+
+    html = login_as("staff").get("/catalogue/").get_data(as_text=True)
+    assert "/catalogue/" in _groups(html)["服务监督"]
+    assert [label for flag, label, _body in GROUP.findall(_main_nav(html)) if flag] == ["服务监督"]
