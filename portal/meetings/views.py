@@ -23,6 +23,7 @@ from ..i18n import format_datetime_local, local_zone
 from ..markdown import render_markdown
 from ..page_cache import cached_page
 from ..pagination import paginate
+from ..roles import Role
 from ..suppliers.models import Supplier
 from ..workflow import StaleRecord
 from . import bp, services
@@ -63,7 +64,9 @@ def _actor():
 def _labels() -> dict:
     return {"status_labels": MeetingStatus.LABELS, "status_badge": STATUS_BADGE,
             "action_labels": ActionStatus.LABELS, "kind_labels": AgendaKind.LABELS,
-            "feedback_labels": FeedbackStatus.LABELS, "today": services.today()}
+            "feedback_labels": FeedbackStatus.LABELS, "today": services.today(),
+            # who may open the feedback items an agenda or action item answers
+            "opens_feedback": current_user.role in Role.BUREAU}
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -588,7 +591,8 @@ def actions():
     today = services.today()
     stmt = (sa.select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
             .where(Meeting.status != MeetingStatus.CANCELLED)
-            .options(selectinload(ActionItem.meeting), selectinload(ActionItem.supplier))
+            .options(selectinload(ActionItem.meeting), selectinload(ActionItem.supplier),
+                     selectinload(ActionItem.feedback))
             .order_by(ActionItem.due_on, ActionItem.id))
     if state == "overdue":
         stmt = stmt.where(ActionItem.overdue(today))
