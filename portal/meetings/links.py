@@ -12,6 +12,10 @@ whose action items answer it (linked directly, or through its agenda item). Who 
 
 Two queries whatever the number of meetings (the agenda items, the action items, each with
 its meeting).
+
+A supplier's page lists its newest meetings (:func:`supplier_meetings`: invited, or named by
+an agenda item or an action item), the meetings list filters by the same condition; a
+booking's page shows the meetings held in it (:func:`booking_meetings`, staff only).
 """
 
 from __future__ import annotations
@@ -25,7 +29,15 @@ from sqlalchemy.orm import contains_eager
 from ..extensions import db
 from ..i18n import local_date, to_local
 from ..roles import Role
-from .models import ActionItem, ActionStatus, AgendaItem, Meeting, MeetingStatus, action_feedback
+from .models import (
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    Meeting,
+    MeetingStatus,
+    action_feedback,
+    meeting_supplier,
+)
 
 
 @dataclass
@@ -101,3 +113,46 @@ def feedback_page_context(feedback_id: int, user) -> dict:
     return {"meeting_links": feedback_meetings(feedback_id, user),
             "meeting_status_labels": MeetingStatus.LABELS,
             "action_status_labels": ActionStatus.LABELS, "action_state": action_state}
+
+
+# --- a supplier's meetings, a booking's meetings ----------------------------------------------
+
+SUPPLIER_PAGE_MEETINGS = 5
+
+
+def supplier_condition(supplier_id: int):
+    """SQL: the meetings a supplier took part in — invited, or named by an agenda item or an
+    action item."""
+    return sa.or_(
+        Meeting.id.in_(sa.select(meeting_supplier.c.meeting_id)
+                       .where(meeting_supplier.c.supplier_id == supplier_id)),
+        Meeting.id.in_(sa.select(AgendaItem.meeting_id)
+                       .where(AgendaItem.supplier_id == supplier_id)),
+        Meeting.id.in_(sa.select(ActionItem.meeting_id)
+                       .where(ActionItem.supplier_id == supplier_id)))
+
+
+def supplier_meetings(supplier_id: int, limit: int = SUPPLIER_PAGE_MEETINGS
+                      ) -> tuple[list[Meeting], bool]:
+    """Its newest meetings (one query) and whether there are more (the meetings list,
+    filtered by the supplier, shows them all)."""
+    found = db.session.scalars(
+        sa.select(Meeting).where(supplier_condition(supplier_id))
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(limit + 1)).all()
+    return list(found[:limit]), len(found) > limit
+
+
+def supplier_page_context(supplier_id: int) -> dict:
+    """What the supplier's page needs for its "joint meetings" section."""
+    meetings, more = supplier_meetings(supplier_id)
+    return {"meetings": meetings, "more_meetings": more,
+            "meeting_status_labels": MeetingStatus.LABELS}
+
+
+def booking_meetings(booking_id: int, user) -> list[Meeting]:
+    """The meetings held in this booking's rooms: internal, so shown to staff only."""
+    if user.role not in Role.BUREAU:
+        return []
+    return list(db.session.scalars(
+        sa.select(Meeting).where(Meeting.booking_id == booking_id)
+        .order_by(Meeting.starts_at, Meeting.id)))

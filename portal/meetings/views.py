@@ -37,6 +37,7 @@ from .forms import (
     ResolveForm,
     SummaryForm,
 )
+from .links import supplier_condition
 from .models import (
     ACTION_FLOW,
     MEETING_FLOW,
@@ -108,8 +109,13 @@ def meetings():
         .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
     if status:
         stmt = stmt.where(Meeting.status == status)
+    supplier_id = request.args.get("supplier", type=int) or None
+    if supplier_id:
+        stmt = stmt.where(supplier_condition(supplier_id))
     pager = paginate(stmt)
     return render("meetings/meetings.html", "results", pager=pager, status_filter=status,
+                  supplier_filter=supplier_id,
+                  suppliers=[(choice.value, choice.label) for choice in _supplier_choices()],
                   **_labels())
 
 
