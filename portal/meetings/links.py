@@ -60,10 +60,10 @@ class MeetingLink:
                    date=day)]
         if self.decisions:
             parts.append(_("Decided: %(decisions)s", decisions="; ".join(self.decisions)))
-        if self.actions:
-            parts.append(_("Remedial measures: %(measures)s", measures="; ".join(
-                _("%(measure)s (%(status)s)", measure=action.description,
-                  status=action_state(action)) for action in self.actions)))
+        measures = [_("%(measure)s (%(status)s)", measure=action.description,
+                      status=action_state(action)) for action in self.actions]
+        if measures:
+            parts.append(_("Remedial measures: %(measures)s", measures="; ".join(measures)))
         return " ".join(parts)
 
 
