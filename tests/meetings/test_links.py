@@ -88,6 +88,9 @@ def test_booking_refusals_name_the_meeting_form_fields(app, ctx, world):
         with pytest.raises(ServiceError) as caught:
             services.create_meeting(actor, _input(world, None))
         assert caught.value.field == "venue_id"
+        with pytest.raises(ServiceError) as caught:  # a booking picked and a room to book
+            services.create_meeting(actor, _input(world, venue, booking_id=venue + 10**6))
+        assert caught.value.field == "booking_id"
         assert _counts() == (0, 0)
 
 
