@@ -105,6 +105,28 @@ def test_a_planned_meeting_books_its_room_when_edited(app, ctx, world):
         assert _counts() == (1, 1)
 
 
+def test_an_edit_that_finds_the_room_taken_changes_nothing(app, ctx, login_as, world):
+    venue = make_venue(app, name="第一会议室")
+    with ctx(world.staff_id):
+        actor = current_user._get_current_object()
+        services.create_meeting(actor, _input(world, venue, title="先订的会议"))
+        meeting_id = services.create_meeting(
+            actor, _input(world, venue, book_room=False, title="后来的会议")).id
+    staff = login_as("staff")
+    path = f"/meetings/{meeting_id}/edit"
+    response = staff.post(path, data=form_data(
+        staff, path, title="改了名的会议", day=_day().isoformat(), start="09:30", end="10:30",
+        supplier_ids=[str(world.supplier_id)], venue_id=str(venue), book_room="y",
+        booking_id="0"))
+    assert response.status_code == 422
+    assert 'id="venue_id-error"' in response.get_data(as_text=True)
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert meeting.title == "后来的会议" and meeting.booking_id is None
+        assert _counts() == (2, 1)
+        db.session.remove()
+
+
 def test_the_form_shows_the_booking_forms_conflict_beside_the_venue(app, login_as, world):
     venue = make_venue(app, name="第一会议室")
     staff = login_as("staff")
