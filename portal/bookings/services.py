@@ -645,9 +645,21 @@ def create_series(user, data: SeriesInput) -> BookingSeries:
         for day in days:
             if day in taken:
                 continue
-            booking = request_booking(user, one(day), series_id=series.id, notify=False)
-            transition(booking, "approve", user, notify=False)  # staff booked it themselves
+            book_internal(user, one(day), series_id=series.id)
     return series
+
+
+def book_internal(user, data: BookingInput, series_id: int | None = None) -> Booking:
+    """Staff book a room for the government themselves (a weekly series' date, a joint
+    meeting's room): the request of the booking form — its rules, its pricing at the rate
+    asked for, its conflict check and answer (:class:`BookingConflict`) — approved at once,
+    without mail.  Inside a caller's write transaction it is a savepoint of that transaction,
+    so the caller's own records and the booking are saved together or not at all."""
+    if user.role not in STAFF:
+        raise NotAllowed(_l("Only bureau staff can book at the internal rate."),
+                         field="rate_kind")
+    booking = request_booking(user, data, series_id=series_id, notify=False)
+    return transition(booking, "approve", user, notify=False)  # staff booked it themselves
 
 
 # --- the service team's day -----------------------------------------------------------------

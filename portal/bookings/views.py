@@ -341,6 +341,8 @@ def detail(booking_id: int):
 
 def _detail_page(booking: Booking, decision: DecisionForm | None = None,
                  failed_action: str | None = None, status: int = 200):
+    from ..meetings.links import booking_meetings  # (meetings import the bookings' models)
+
     user = current_user._get_current_object()
     if decision is None:
         decision = DecisionForm(formdata=None)
@@ -350,7 +352,8 @@ def _detail_page(booking: Booking, decision: DecisionForm | None = None,
                   actions=services.actions_for(user, booking), decision=decision,
                   failed_action=failed_action, can_change=services.can_change(user, booking),
                   history=history_for(booking) if user.role in services.STAFF else None,
-                  cutoff=services.cancel_cutoff(booking), status=status, **_labels())
+                  cutoff=services.cancel_cutoff(booking), status=status,
+                  meetings=booking_meetings(booking.id, user), **_labels())
 
 
 @bp.route("/bookings/<int:booking_id>/<action>", methods=["POST"])

@@ -238,6 +238,8 @@ def _staff_choices() -> list:
 def _item_context(item: Feedback, form: ActionForm | None = None,
                   failed: str | None = None) -> dict:
     """Everything the item page shows; ``form`` is the failed action's form, with errors."""
+    from ..meetings.links import feedback_page_context  # (meetings import feedback's models)
+
     user = _user()
     staff = user.role in services.STAFF
     actions = services.actions_for(user, item)
@@ -256,12 +258,13 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
         "item": item, "actions": actions, "forms": forms, "failed_form": form,
         "failed": failed, "is_staff": staff, "overdue": item.overdue_kinds(services.today()),
         "history": history_for(item) if staff else None, **_labels(),
+        **feedback_page_context(item.id, user),
     }
 
 
 @bp.route("/<int:feedback_id>", endpoint="item")
 @role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
-@cached_page("feedback", "suppliers", "rentals", "people")
+@cached_page("feedback", "suppliers", "rentals", "people", "meetings")
 def item_page(feedback_id: int):
     item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
     return render("feedback/item.html", **_item_context(item))

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     SelectField,
@@ -48,6 +49,11 @@ class MeetingForm(FlaskForm):
         InputRequired(message=_l("Enter the start and end times."))])
     booking_id = SelectField(_l("Conference-center booking"), coerce=int, default=0,
                              description=_l("Optional: the booking of the room it is held in."))
+    venue_id = SelectField(_l("Venue to book"), coerce=int, default=0)
+    book_room = BooleanField(_l("Book this room for the meeting's times"),
+                             description=_l("A staff booking at the internal rate, saved with "
+                                            "the meeting; nothing is saved if the room is "
+                                            "taken."))
     location = StringField(_l("Location"), validators=[Optional(), Length(max=200)],
                            filters=[strip_filter])
     supplier_ids = SelectMultipleField(_l("Invited suppliers"), coerce=int,

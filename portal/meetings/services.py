@@ -190,6 +190,9 @@ class MeetingInput:
     staff_ids: list[int] = field(default_factory=list)
     chair: str = ""
     recorder: str = ""
+    # Book a room for it: the venue, at the meeting's times (a staff booking, internal rate).
+    venue_id: int | None = None
+    book_room: bool = False
 
 
 def _local(day: date, moment: time) -> datetime:
@@ -218,6 +221,11 @@ def _check_meeting(data: MeetingInput) -> tuple[datetime, datetime]:
         raise ServiceError(_l("Invite at least one supplier."), field="supplier_ids")
     if data.booking_id and db.session.get(Booking, data.booking_id) is None:
         raise ServiceError(_l("Choose a booking."), field="booking_id")
+    if data.book_room and not data.venue_id:
+        raise ServiceError(_l("Choose the venue to book."), field="venue_id")
+    if data.book_room and data.booking_id:
+        raise ServiceError(_l("Choose an existing booking or book a room, not both."),
+                           field="booking_id")
     return _local(data.day, data.start), _local(data.day, data.end)
 
 
@@ -233,6 +241,43 @@ def _booking_location(booking_id: int | None) -> str:
         (booking.title if booking else "")
 
 
+# Where the booking form's refusals go on the meeting form (one slot: row 0).
+_BOOKING_FIELDS = {"slots": "venue_id", "slots-0-venue_id": "venue_id", "layout": "venue_id",
+                   "headcount": "venue_id", "rate_kind": "venue_id", "slots-0-day": "day",
+                   "slots-0-session": "start", "slots-0-start": "start", "slots-0-end": "end"}
+
+
+def _meeting_layout(venue_id: int, headcount: int) -> str:
+    """Around a table when the room can be set up so for everyone, else its largest layout."""
+    from ..bookings.models import Layout, Venue
+
+    venue = db.session.get(Venue, venue_id)
+    if venue is None or not venue.layouts or venue.capacity_for(Layout.BOARDROOM) >= headcount:
+        return Layout.BOARDROOM
+    return max(venue.layouts, key=lambda item: item.capacity).layout
+
+
+def _book_room(actor, data: MeetingInput, headcount: int) -> Booking:
+    """Inside the meeting's write transaction: its room booked through the bookings module
+    (:func:`portal.bookings.services.book_internal`: the booking form's rules, internal
+    rate, conflict check and answer); a refusal names the meeting form's fields."""
+    from ..bookings import services as bookings
+    from ..bookings.pricing import RateKind
+
+    request = bookings.BookingInput(
+        title=data.title.strip(), headcount=headcount,
+        layout=_meeting_layout(data.venue_id, headcount),
+        slots=[bookings.SlotInput(data.venue_id, data.day, "custom", data.start, data.end)],
+        purpose=str(_l("Joint service-quality meeting")), rate_kind=RateKind.INTERNAL,
+        department=str(_l("District Administrative Affairs Management Bureau")))
+    try:
+        return bookings.book_internal(actor, request)
+    except ServiceError as error:
+        for problem in error.problems:
+            problem.field = _BOOKING_FIELDS.get(problem.field, problem.field)
+        raise
+
+
 def _suppliers(ids: list[int]) -> list[Supplier]:
     found = list(db.session.scalars(sa.select(Supplier).where(Supplier.id.in_(ids or [0]))))
     if len(found) != len(set(ids)):
@@ -246,10 +291,13 @@ def create_meeting(actor, data: MeetingInput) -> Meeting:
     suppliers = _suppliers(data.supplier_ids)
     staff = staff_accounts(data.staff_ids)
     proposals = prefill_proposals([s.id for s in suppliers])
-    location = data.location.strip() or _booking_location(data.booking_id)
     with write_transaction():
+        booking_id = data.booking_id or None
+        if data.book_room:  # saved with the meeting or not at all
+            booking_id = _book_room(actor, data, max(1, len(staff) + len(suppliers))).id
+        location = data.location.strip() or _booking_location(booking_id)
         meeting = Meeting(title=data.title.strip(), starts_at=starts_at, ends_at=ends_at,
-                          location=location, booking_id=data.booking_id or None,
+                          location=location, booking_id=booking_id,
                           chair=data.chair.strip(), recorder=data.recorder.strip(),
                           status=MeetingStatus.PLANNED, created_by_id=actor.id, summary="",
                           cancel_reason="")
@@ -292,9 +340,10 @@ def _uninvite(meeting: Meeting, supplier_ids: set[int]) -> None:
             meeting.attendees.remove(attendee)
 
 
-def update_meeting(meeting: Meeting, data: MeetingInput) -> Meeting:
+def update_meeting(meeting: Meeting, data: MeetingInput, actor=None) -> Meeting:
     """Change a planned meeting: newly invited suppliers get their pre-filled items and
-    representative, suppliers no longer invited lose theirs (:func:`_uninvite`)."""
+    representative, suppliers no longer invited lose theirs (:func:`_uninvite`); its room
+    may be booked now (by ``actor``), in the same transaction."""
     _require_planned(meeting)
     starts_at, ends_at = _check_meeting(data)
     suppliers = _suppliers(data.supplier_ids)
@@ -307,10 +356,14 @@ def update_meeting(meeting: Meeting, data: MeetingInput) -> Meeting:
         for supplier in suppliers:
             if supplier.id not in before:
                 _add_representative(meeting, supplier)
+        booking_id = data.booking_id or None
+        if data.book_room:
+            headcount = max(1, len(meeting.attendees) or len(suppliers))
+            booking_id = _book_room(actor, data, headcount).id
         meeting.title = data.title.strip()
         meeting.starts_at, meeting.ends_at = starts_at, ends_at
-        meeting.location = data.location.strip() or _booking_location(data.booking_id)
-        meeting.booking_id = data.booking_id or None
+        meeting.location = data.location.strip() or _booking_location(booking_id)
+        meeting.booking_id = booking_id
         meeting.chair, meeting.recorder = data.chair.strip(), data.recorder.strip()
         meeting.suppliers = suppliers
         db.session.flush()

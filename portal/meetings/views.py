@@ -10,6 +10,9 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ..authz import staff_required, visible_or_404
+from ..bookings.models import Venue
+from ..bookings.pricing import SESSION_LABELS
+from ..bookings.services import BookingConflict, venues_stmt
 from ..core.nav import nav_item
 from ..errors import NotAllowed, ServiceError, apply_to_form
 from ..extensions import db
@@ -20,6 +23,7 @@ from ..i18n import format_datetime_local, local_zone
 from ..markdown import render_markdown
 from ..page_cache import cached_page
 from ..pagination import paginate
+from ..roles import Role
 from ..suppliers.models import Supplier
 from ..workflow import StaleRecord
 from . import bp, services
@@ -33,6 +37,7 @@ from .forms import (
     ResolveForm,
     SummaryForm,
 )
+from .links import supplier_condition
 from .models import (
     ACTION_FLOW,
     MEETING_FLOW,
@@ -60,7 +65,9 @@ def _actor():
 def _labels() -> dict:
     return {"status_labels": MeetingStatus.LABELS, "status_badge": STATUS_BADGE,
             "action_labels": ActionStatus.LABELS, "kind_labels": AgendaKind.LABELS,
-            "feedback_labels": FeedbackStatus.LABELS, "today": services.today()}
+            "feedback_labels": FeedbackStatus.LABELS, "today": services.today(),
+            # who may open the feedback items an agenda or action item answers
+            "opens_feedback": current_user.role in Role.BUREAU}
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -102,8 +109,13 @@ def meetings():
         .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
     if status:
         stmt = stmt.where(Meeting.status == status)
+    supplier_id = request.args.get("supplier", type=int) or None
+    if supplier_id:
+        stmt = stmt.where(supplier_condition(supplier_id))
     pager = paginate(stmt)
     return render("meetings/meetings.html", "results", pager=pager, status_filter=status,
+                  supplier_filter=supplier_id,
+                  suppliers=[(choice.value, choice.label) for choice in _supplier_choices()],
                   **_labels())
 
 
@@ -118,6 +130,9 @@ def _meeting_form(meeting: Meeting | None) -> MeetingForm:
     form.staff_ids.choices = select_choices(_staff_pairs())
     form.booking_id.choices = select_choices(
         [(0, _("None")), *((b.id, _booking_label(b)) for b in services.booking_choices())])
+    form.venue_id.choices = select_choices(
+        [(0, "—"), *((v.id, f"{v.name}（{v.building}）") for v in db.session.scalars(
+            venues_stmt(_actor()).where(Venue.active)))])
     if meeting is not None and request.method == "GET":
         start = meeting.starts_at.astimezone(local_zone())
         form.title.data, form.location.data = meeting.title, meeting.location
@@ -142,7 +157,15 @@ def _meeting_input(form: MeetingForm) -> services.MeetingInput:
         end=form.end.data, location=form.location.data or "",
         booking_id=form.booking_id.data or None, supplier_ids=form.supplier_ids.data or [],
         staff_ids=form.staff_ids.data or [], chair=form.chair.data or "",
-        recorder=form.recorder.data or "")
+        recorder=form.recorder.data or "", venue_id=form.venue_id.data or None,
+        book_room=bool(form.book_room.data))
+
+
+def _show_refusal(form: MeetingForm, error: ServiceError):
+    """Every problem beside its field; a taken room is explained as on the booking form
+    (which booking or closure, what is free instead), returned for the venue's field."""
+    apply_to_form(form, error)
+    return error if isinstance(error, BookingConflict) else None
 
 
 def _proposals(supplier_ids: list[int]) -> dict:
@@ -156,15 +179,17 @@ def _proposals(supplier_ids: list[int]) -> dict:
 @staff_required
 def meeting_new():
     form = _meeting_form(None)
+    conflict = None
     if form.validate_on_submit():
         try:
             meeting = services.create_meeting(_actor(), _meeting_input(form))
         except ServiceError as error:
-            apply_to_form(form, error)
+            conflict = _show_refusal(form, error)
         else:
             flash(_("The meeting is planned; its agenda is pre-filled."), "success")
             return redirect_to(url_for("meetings.meeting", meeting_id=meeting.id))
-    context = {"form": form, "meeting": None, **_labels(),
+    context = {"form": form, "meeting": None, "conflict": conflict,
+               "session_labels": SESSION_LABELS, **_labels(),
                **_proposals(form.supplier_ids.data or [])}
     if request.method == "POST":
         return render_form_errors("meetings/meeting_form.html", "form", **context)
@@ -188,16 +213,17 @@ def meeting_edit(meeting_id: int):
     if meeting.status != MeetingStatus.PLANNED:
         flash(_("Only a planned meeting can be changed."), "warning")
         return redirect_to(url_for("meetings.meeting", meeting_id=meeting.id))
+    conflict = None
     if form.validate_on_submit():
         try:
-            services.update_meeting(meeting, _meeting_input(form))
+            services.update_meeting(meeting, _meeting_input(form), _actor())
         except ServiceError as error:
-            apply_to_form(form, error)
+            conflict = _show_refusal(form, error)
         else:
             flash(_("The meeting is saved."), "success")
             return redirect_to(url_for("meetings.meeting", meeting_id=meeting.id))
     context = {"form": form, "meeting": meeting, "proposals": {}, "supplier_names": {},
-               **_labels()}
+               "conflict": conflict, "session_labels": SESSION_LABELS, **_labels()}
     if request.method == "POST":
         return render_form_errors("meetings/meeting_form.html", "form", **context)
     return render("meetings/meeting_form.html", **context)
@@ -571,7 +597,8 @@ def actions():
     today = services.today()
     stmt = (sa.select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
             .where(Meeting.status != MeetingStatus.CANCELLED)
-            .options(selectinload(ActionItem.meeting), selectinload(ActionItem.supplier))
+            .options(selectinload(ActionItem.meeting), selectinload(ActionItem.supplier),
+                     selectinload(ActionItem.feedback))
             .order_by(ActionItem.due_on, ActionItem.id))
     if state == "overdue":
         stmt = stmt.where(ActionItem.overdue(today))

@@ -113,10 +113,13 @@ def _supplier(supplier_id: int) -> Supplier:
 
 
 def _supplier_page(item: Supplier, status: int = 200, block: str | None = None, **forms):
+    from ..meetings.links import supplier_page_context  # (meetings import suppliers' models)
+
     forms.setdefault("document_form", DocumentForm())
     forms.setdefault("contact_form", ContactForm(formdata=None))
     return render("suppliers/supplier.html", block=block, status=status, supplier=item,
-                  history=history_for(item), **forms, **_labels())
+                  history=history_for(item), **supplier_page_context(item.id), **forms,
+                  **_labels())
 
 
 @bp.route("/<int:supplier_id>")

@@ -90,8 +90,9 @@ RENTAL_EXPORTS = {
     "arrears": {Lease, RentPeriod, Tenant},
 }
 RATES = SATISFACTION - {SurveyInvitation}  # the satisfaction rates, not who was asked
-FEEDBACK_ITEM = {Building, Feedback, FeedbackEvent, FeedbackPhoto, Room, ServiceCategory,
-                 ServiceContract, SupervisorAppointment, Supplier, User}
+FEEDBACK_ITEM = {ActionItem, AgendaItem, Building, Feedback, FeedbackEvent, FeedbackPhoto,
+                 Meeting, Room, ServiceCategory, ServiceContract, SupervisorAppointment, Supplier,
+                 User}  # with the joint meetings that dealt with it
 
 
 @dataclass(frozen=True)
