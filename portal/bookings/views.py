@@ -15,6 +15,7 @@ from ..errors import ServiceError, apply_to_form
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
 from ..i18n import local_today, money
 from ..page_cache import cached_page
+from ..pages import sections_for
 from ..pagination import paginate
 from ..roles import Role
 from ..workflow import StaleRecord
@@ -341,8 +342,6 @@ def detail(booking_id: int):
 
 def _detail_page(booking: Booking, decision: DecisionForm | None = None,
                  failed_action: str | None = None, status: int = 200):
-    from ..meetings.links import booking_meetings  # (meetings import the bookings' models)
-
     user = current_user._get_current_object()
     if decision is None:
         decision = DecisionForm(formdata=None)
@@ -353,7 +352,7 @@ def _detail_page(booking: Booking, decision: DecisionForm | None = None,
                   failed_action=failed_action, can_change=services.can_change(user, booking),
                   history=history_for(booking) if user.role in services.STAFF else None,
                   cutoff=services.cancel_cutoff(booking), status=status,
-                  meetings=booking_meetings(booking.id, user), **_labels())
+                  **sections_for("bookings.booking", booking, user), **_labels())
 
 
 @bp.route("/bookings/<int:booking_id>/<action>", methods=["POST"])

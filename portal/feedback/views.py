@@ -29,6 +29,7 @@ from ..extensions import db
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors
 from ..page_cache import cached_page
+from ..pages import sections_for
 from ..pagination import paginate
 from ..rentals.models import Building, Room
 from ..roles import Role
@@ -238,8 +239,6 @@ def _staff_choices() -> list:
 def _item_context(item: Feedback, form: ActionForm | None = None,
                   failed: str | None = None) -> dict:
     """Everything the item page shows; ``form`` is the failed action's form, with errors."""
-    from ..meetings.links import feedback_page_context  # (meetings import feedback's models)
-
     user = _user()
     staff = user.role in services.STAFF
     actions = services.actions_for(user, item)
@@ -258,7 +257,7 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
         "item": item, "actions": actions, "forms": forms, "failed_form": form,
         "failed": failed, "is_staff": staff, "overdue": item.overdue_kinds(services.today()),
         "history": history_for(item) if staff else None, **_labels(),
-        **feedback_page_context(item.id, user),
+        **sections_for("feedback.item", item, user),
     }
 
 

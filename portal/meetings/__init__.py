@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 
-from . import demo, exports, models, scorecard, tiles, views  # noqa: E402,F401
+from . import demo, exports, links, models, scorecard, tiles, views  # noqa: E402,F401

@@ -28,6 +28,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..i18n import local_date, to_local
+from ..pages import page_section
 from ..roles import Role
 from .models import (
     ActionItem,
@@ -108,9 +109,10 @@ def feedback_meetings(feedback_id: int, user) -> list[MeetingLink]:
                   reverse=True)
 
 
-def feedback_page_context(feedback_id: int, user) -> dict:
+@page_section("feedback.item")
+def feedback_page_context(item, user) -> dict:
     """What the feedback item's page needs for its "joint meetings" section."""
-    return {"meeting_links": feedback_meetings(feedback_id, user),
+    return {"meeting_links": feedback_meetings(item.id, user),
             "meeting_status_labels": MeetingStatus.LABELS,
             "action_status_labels": ActionStatus.LABELS, "action_state": action_state}
 
@@ -142,9 +144,10 @@ def supplier_meetings(supplier_id: int, limit: int = SUPPLIER_PAGE_MEETINGS
     return list(found[:limit]), len(found) > limit
 
 
-def supplier_page_context(supplier_id: int) -> dict:
+@page_section("suppliers.supplier")
+def supplier_page_context(supplier, user) -> dict:
     """What the supplier's page needs for its "joint meetings" section."""
-    meetings, more = supplier_meetings(supplier_id)
+    meetings, more = supplier_meetings(supplier.id)
     return {"meetings": meetings, "more_meetings": more,
             "meeting_status_labels": MeetingStatus.LABELS}
 
@@ -156,3 +159,9 @@ def booking_meetings(booking_id: int, user) -> list[Meeting]:
     return list(db.session.scalars(
         sa.select(Meeting).where(Meeting.booking_id == booking_id)
         .order_by(Meeting.starts_at, Meeting.id)))
+
+
+@page_section("bookings.booking")
+def booking_page_context(booking, user) -> dict:
+    """What the booking's page needs for its "meetings held here" section."""
+    return {"meetings": booking_meetings(booking.id, user)}

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ..audit.services import history_for
@@ -18,6 +19,7 @@ from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors
+from ..pages import sections_for
 from ..pagination import paginate
 from ..uploads import send_document
 from . import bp, services
@@ -113,12 +115,11 @@ def _supplier(supplier_id: int) -> Supplier:
 
 
 def _supplier_page(item: Supplier, status: int = 200, block: str | None = None, **forms):
-    from ..meetings.links import supplier_page_context  # (meetings import suppliers' models)
-
     forms.setdefault("document_form", DocumentForm())
     forms.setdefault("contact_form", ContactForm(formdata=None))
     return render("suppliers/supplier.html", block=block, status=status, supplier=item,
-                  history=history_for(item), **supplier_page_context(item.id), **forms,
+                  history=history_for(item),
+                  **sections_for("suppliers.supplier", item, current_user), **forms,
                   **_labels())
 
 
