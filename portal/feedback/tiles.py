@@ -58,6 +58,17 @@ def _due_lead(row) -> str:
     return gettext("Due %(day)s: %(what)s", day=day_label(row.when), what=_what(row))
 
 
+def _overdue_line(user, on, url: str) -> WorkItem:
+    """The user's overdue items, the deadline missed first leading: the first response of
+    an item still submitted, else the resolution (Feedback.overdue's two deadlines)."""
+    deadline = sa.case((Feedback.status == FeedbackStatus.SUBMITTED, Feedback.response_due_on),
+                       else_=Feedback.resolution_due_on)
+    overdue, first = _lines(user, Feedback.overdue(on), deadline, deadline)
+    return WorkItem(
+        ngettext("%(num)d feedback item overdue", "%(num)d feedback items overdue", overdue),
+        overdue, url, _due_lead(first) if first else "", "danger", "feedback")
+
+
 @work_provider
 def feedback_work(user) -> list[WorkItem]:
     on = services.today()
@@ -69,16 +80,8 @@ def feedback_work(user) -> list[WorkItem]:
                      to_accept),
             to_accept, url_for("feedback.queue", status=FeedbackStatus.SUBMITTED),
             _submitted_lead(first) if first else "", "warning", "feedback")]
-        # The deadline missed first: the first response of an item still submitted, else the
-        # resolution (Feedback.overdue's two deadlines).
-        deadline = sa.case((Feedback.status == FeedbackStatus.SUBMITTED,
-                            Feedback.response_due_on), else_=Feedback.resolution_due_on)
-        overdue, first = _lines(user, Feedback.overdue(on), deadline, deadline)
-        items.append(WorkItem(
-            ngettext("%(num)d feedback item overdue", "%(num)d feedback items overdue",
-                     overdue),
-            overdue, url_for("feedback.queue", status="open", overdue=1),
-            _due_lead(first) if first else "", "danger", "feedback"))
+        items.append(_overdue_line(user, on, url_for("feedback.queue", status="open",
+                                                     overdue=1)))
         if user.role == Role.ADMIN:
             escalated, first = _lines(
                 user, sa.and_(Feedback.status.in_(FeedbackStatus.OPEN),
@@ -91,8 +94,9 @@ def feedback_work(user) -> list[WorkItem]:
                 _submitted_lead(first) if first else "", "danger", "feedback"))
         return items
     if user.role == Role.SUPERVISOR:
+        resolved_at = sa.func.coalesce(Feedback.resolved_at, Feedback.submitted_at)
         resolved, first = _lines(user, Feedback.status == FeedbackStatus.RESOLVED,
-                                 Feedback.resolved_at, Feedback.resolved_at)
+                                 resolved_at, resolved_at)
         items = [WorkItem(
             ngettext("%(num)d resolved item waiting for your confirmation",
                      "%(num)d resolved items waiting for your confirmation", resolved),
@@ -106,5 +110,7 @@ def feedback_work(user) -> list[WorkItem]:
                      "%(num)d of your feedback items being handled", handled),
             handled, url_for("feedback.mine", status="open"),
             _submitted_lead(first) if first else "", "neutral", "feedback"))
+        items.append(_overdue_line(user, on, url_for("feedback.mine", status="open",
+                                                     overdue=1)))
         return items
     return []

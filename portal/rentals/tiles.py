@@ -1,5 +1,4 @@
-"""Rentals on the staff and admin home: the overdue-rent figure (a tile, with the other rental
-figures read in one query) and, on the work list, leases expiring, leases in arrears, deposits
+"""Rentals on the staff and admin home: the overdue-rent figure (a tile, one query) and, on the work list, leases expiring, leases in arrears, deposits
 to return and (admins) leases awaiting approval; a tenant's rent due.
 
 The figures use the conditions the alerts use (:mod:`portal.rentals.tasks`), so a tile and
@@ -29,40 +28,21 @@ from ..i18n import money
 from ..roles import Role
 from . import services
 from .models import Lease, LeaseStatus, RentPeriod, Tenant
-from .tasks import (
-    BILLED,
-    WITHIN,
-    deposit_open_condition,
-    expiring_condition,
-    overdue_condition,
-)
+from .tasks import BILLED, WITHIN, overdue_condition
 
 RENT_DUE_WITHIN = 14  # days: a tenant's bill shows on their work list from this far ahead
 
 
 def figures(on=None) -> dict[str, int]:
-    """The dashboard's rental figures (one query)."""
+    """The arrears figure: rent overdue in all (fen) and the tenants owing it (one query)."""
     on = on or services.today()
-
-    def scalar(select):
-        return select.scalar_subquery()
-
     overdue = sa.select((RentPeriod.amount_fen - RentPeriod.paid_fen).label("open_fen"),
                         Lease.tenant_id).join(
         Lease, Lease.id == RentPeriod.lease_id).where(overdue_condition(on)).subquery()
-    deposit_open = (Lease.deposit_received_fen - Lease.deposit_returned_fen
-                    - Lease.deposit_deducted_fen)
     row = db.session.execute(sa.select(
-        scalar(sa.select(sa.func.count(Lease.id)).where(expiring_condition(on))),
-        scalar(sa.select(sa.func.coalesce(sa.func.sum(overdue.c.open_fen), 0))),
-        scalar(sa.select(sa.func.count(sa.distinct(overdue.c.tenant_id)))),
-        scalar(sa.select(sa.func.count(Lease.id)).where(deposit_open_condition())),
-        scalar(sa.select(sa.func.coalesce(sa.func.sum(deposit_open), 0))
-               .where(deposit_open_condition())),
-        scalar(sa.select(sa.func.count(Lease.id)).where(Lease.status == LeaseStatus.PENDING)),
-    )).one()
-    keys = ("expiring", "overdue_fen", "overdue_tenants", "deposits", "deposits_fen", "pending")
-    return {key: int(value or 0) for key, value in zip(keys, row, strict=True)}
+        sa.func.coalesce(sa.func.sum(overdue.c.open_fen), 0),
+        sa.func.count(sa.distinct(overdue.c.tenant_id)))).one()
+    return {"overdue_fen": int(row[0] or 0), "overdue_tenants": int(row[1] or 0)}
 
 
 @tile_provider
