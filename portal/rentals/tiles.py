@@ -1,5 +1,6 @@
-"""Rentals on the staff and admin home: the overdue-rent figure (a tile, one query) and, on the work list, leases expiring, leases in arrears, deposits
-to return and (admins) leases awaiting approval; a tenant's rent due.
+"""Rentals on the staff and admin home: the overdue-rent figure (a tile, one query) and, on
+the work list, leases expiring, leases in arrears, deposits to return and (admins) leases
+awaiting approval; on a tenant's, their rent due.
 
 The figures use the conditions the alerts use (:mod:`portal.rentals.tasks`), so a tile and
 its emails always agree.

@@ -43,7 +43,7 @@ def test_a_supervisors_home_leads_with_the_button_and_work_lines_open_their_filt
     handled, overdue = "2 of your feedback items being handled", "1 feedback item overdue"
     assert lines[resolved][0] == "/feedback/mine?status=resolved"
     assert lines[handled][0] == "/feedback/mine?status=open"
-    assert lines[handled][1].startswith("Oldest submitted 40 days ago: No. %d" % items["late"])
+    assert lines[handled][1].startswith(f"Oldest submitted 40 days ago: No. {items['late']}")
     assert lines[overdue][0] == "/feedback/mine?status=open&overdue=1"
 
     expected = {"resolved": {items["resolved"]}, "open": {items["fresh"], items["late"]},

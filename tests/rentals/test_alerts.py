@@ -24,7 +24,6 @@ from tests.rentals.alert_factories import (
     pay,
     receive_deposit,
 )
-from tests.rentals.factories import make_room
 
 RENT = 500_000  # 50 m² at ¥100 per m² per month, in fen
 
