@@ -55,7 +55,7 @@ def _submitted_lead(row) -> str:
 
 
 def _due_lead(row) -> str:
-    return gettext("Due %(day)s: %(what)s", day=day_label(row.when), what=_what(row))
+    return gettext("Due %(when)s: %(what)s", when=day_label(row.when), what=_what(row))
 
 
 def _overdue_line(user, on, url: str) -> WorkItem:
