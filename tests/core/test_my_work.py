@@ -7,6 +7,7 @@ bounded number of queries whatever the data size, and a change shown at once.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -285,12 +286,11 @@ def test_a_client_sees_their_own_bookings_only_and_a_tenant_their_rent(app, worl
     leased_room_lease(app, world.tenant, today - timedelta(days=40), today + timedelta(days=300))
     lines = work_lines(_home(app, world.tenant_account))
     [(label, (url, lead))] = lines.items()
-    assert label.endswith("rent bills due or overdue") or label.endswith("rent bill due or overdue")
+    assert re.fullmatch(r"\d+ rent bills? due or overdue", label)
     assert url == "/rentals/my" and lead.startswith("Overdue since ")
-    assert work_lines(_home(app, world.other_client)) == {
-        "1 booking request waiting for a decision": work_lines(
-            _home(app, world.other_client))["1 booking request waiting for a decision"],
-        "1 upcoming booking": work_lines(_home(app, world.other_client))["1 upcoming booking"]}
+    # The other client's home counts their own bookings only (one of each kind).
+    assert set(work_lines(_home(app, world.other_client))) == {
+        "1 booking request waiting for a decision", "1 upcoming booking"}
 
 
 # --- bounded queries --------------------------------------------------------------------------
