@@ -6,6 +6,7 @@ install."""
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from collections.abc import Callable
@@ -97,3 +98,14 @@ def hand_written_pdf(catalog: bytes = b"", text: bytes = b"Service contract") ->
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
         len(objects) + 1, start)
     return out
+
+
+_WORK_LINE = re.compile(
+    r'<a class="work-item[^"]*" href="([^"]+)" data-module="[^"]*">\s*'
+    r'<span class="work-label">([^<]*)</span>\s*(?:<span class="work-lead">([^<]*)</span>)?')
+
+
+def work_lines(page: str) -> dict[str, tuple[str, str]]:
+    """The home page's work list ("My work"): label → (link, lead), unescaped."""
+    return {html.unescape(label): (html.unescape(href), html.unescape(lead or ""))
+            for href, label, lead in _WORK_LINE.findall(page)}

@@ -10,4 +10,4 @@ nav_item("bookings.venues", _l("Venues"), ALL, order=10)
 nav_item("bookings.mine", _l("My bookings"), ("client",), order=11)
 nav_item("bookings.queue", _l("Booking requests"), ("staff", "admin"), order=12)
 
-from . import calendars, demo, documents, reports, tasks, venues, views  # noqa: E402,F401
+from . import calendars, demo, documents, reports, tasks, venues, views, work  # noqa: E402,F401

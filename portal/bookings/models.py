@@ -318,7 +318,12 @@ class Booking(Audited, db.Model):
 
     @property
     def reference(self) -> str:
-        return f"HY{self.id:06d}"
+        return self.reference_of(self.id)
+
+    @staticmethod
+    def reference_of(record_id: int) -> str:
+        """The reference of the record with this id (lists that read only its columns)."""
+        return f"HY{record_id:06d}"
 
     def catering_on(self, day: date) -> list[BookingCatering]:
         """The catering served on one of the booking's days: its "every day" lines and the

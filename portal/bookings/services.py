@@ -665,14 +665,18 @@ def book_internal(user, data: BookingInput, series_id: int | None = None) -> Boo
 # --- the service team's day -----------------------------------------------------------------
 
 
+def on_day_condition(day: date):
+    """SQL: an active slot of one local day (the run sheet's rows)."""
+    start = local_datetime(day, time.min)
+    return sa.and_(VenueSlot.active, overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
+                                              start + timedelta(days=1)))
+
+
 def day_slots(day: date) -> list[VenueSlot]:
     """Every booked slot of one day, in venue and time order, for the run sheet (2 queries)."""
-    start = local_datetime(day, time.min)
     return list(db.session.scalars(
         sa.select(VenueSlot).join(Booking, VenueSlot.booking_id == Booking.id)
-        .where(VenueSlot.active,
-               overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
-                        start + timedelta(days=1)))
+        .where(on_day_condition(day))
         .options(selectinload(VenueSlot.venue), selectinload(VenueSlot.booking).options(
             selectinload(Booking.catering), selectinload(Booking.client),
             selectinload(Booking.slots)))
@@ -786,6 +790,22 @@ def _notify(booking: Booking) -> None:
         queue_email(desk, "booking_status", **context)
 
 
+HOLD_WARNING_HOURS = 24  # a request whose hold ends within this many hours: decide it now
+
+
+def expiring_hold_condition(now: datetime | None = None):
+    """SQL: requests whose hold on their slots ends within :data:`HOLD_WARNING_HOURS` (the
+    queue's ``expiring=1`` filter and the staff's work list)."""
+    now = now or utcnow()
+    return sa.and_(Booking.status == S.REQUESTED,
+                   Booking.expires_at <= now + timedelta(hours=HOLD_WARNING_HOURS))
+
+
+def upcoming_condition(now: datetime | None = None):
+    """SQL: approved bookings still to begin (a client's ``upcoming=1`` filter)."""
+    return sa.and_(Booking.status == S.APPROVED, Booking.starts_at >= (now or utcnow()))
+
+
 def expire_stale_requests() -> int:
     """Requests nobody acted on in time release their slots (run by ``tick``)."""
     count = 0
@@ -838,13 +858,18 @@ def create_blackout(venue_id: int | None, starts_at: datetime, ends_at: datetime
 
 
 def bookings_stmt(user, status: str = "", venue_id: int | None = None,
-                  on_day: date | None = None, client: str = ""):
+                  on_day: date | None = None, client: str = "", expiring: bool = False,
+                  upcoming: bool = False):
     stmt = (sa.select(Booking).where(Booking.visible_to(user))
             .options(selectinload(Booking.slots).selectinload(VenueSlot.venue),
                      selectinload(Booking.client))
             .order_by(Booking.starts_at.desc(), Booking.id.desc()))
     if status:
         stmt = stmt.where(Booking.status == status)
+    if expiring:
+        stmt = stmt.where(expiring_hold_condition())
+    if upcoming:
+        stmt = stmt.where(upcoming_condition())
     if venue_id:
         stmt = stmt.where(Booking.id.in_(sa.select(VenueSlot.booking_id).where(
             VenueSlot.venue_id == venue_id)))

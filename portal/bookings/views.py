@@ -407,8 +407,15 @@ def act(booking_id: int, action: str):
 @role_required(Role.CLIENT)
 @cached_page("bookings", "people")
 def mine():
-    pager = paginate(services.bookings_stmt(current_user._get_current_object()))
-    return render("bookings/mine.html", "results", pager=pager, **_labels())
+    """A client's bookings; the home page's work list opens it filtered: ``status=requested``
+    (waiting for a decision), ``upcoming=1`` (approved, still to begin)."""
+    status = request.args.get("status", "")
+    status = status if status in BookingStatus.ALL else ""
+    upcoming = request.args.get("upcoming") == "1"
+    pager = paginate(services.bookings_stmt(current_user._get_current_object(), status=status,
+                                            upcoming=upcoming))
+    return render("bookings/mine.html", "results", pager=pager,
+                  filters={"status": status, "upcoming": upcoming}, **_labels())
 
 
 def _queue_filters():
@@ -421,7 +428,7 @@ def _queue_filters():
     except ValueError:
         on_day = None
     return {"status": status, "venue_id": args.get("venue_id", type=int), "day": on_day,
-            "client": args.get("client", "").strip()}
+            "client": args.get("client", "").strip(), "expiring": args.get("expiring") == "1"}
 
 
 @bp.route("/queue")
@@ -432,7 +439,8 @@ def queue():
     stmt = services.bookings_stmt(
         current_user._get_current_object(),
         status="" if filters["status"] == "all" else filters["status"],
-        venue_id=filters["venue_id"], on_day=filters["day"], client=filters["client"])
+        venue_id=filters["venue_id"], on_day=filters["day"], client=filters["client"],
+        expiring=filters["expiring"])
     pager = paginate(stmt)
     all_venues = services.db.session.execute(  # names only: the filter's choices
         sa.select(Venue.id, Venue.name).where(Venue.visible_to(current_user))

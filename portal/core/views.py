@@ -7,15 +7,16 @@ from flask_login import current_user
 from ..extensions import db, limiter
 from ..htmx import render
 from . import bp
-from .dashboard import home_actions_for, tiles_for
+from .dashboard import home_actions_for, tiles_for, work_for
 
 
 @bp.route("/")
 def home():
     if not current_user.is_authenticated:
-        return render("core/home.html", tiles=[], actions=[])
+        return render("core/home.html", tiles=[], actions=[], work=[])
     user = current_user._get_current_object()
-    return render("core/home.html", tiles=tiles_for(user), actions=home_actions_for(user))
+    return render("core/home.html", work=work_for(user), tiles=tiles_for(user),
+                  actions=home_actions_for(user))
 
 
 @bp.route("/healthz")

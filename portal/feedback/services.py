@@ -521,7 +521,8 @@ def escalate(item: Feedback, why: str, actor=None) -> bool:
 
 
 def items_stmt(user, *, status: str = "", category_id: int | None = None,
-               overdue: bool = False, assignee: str = "", on: date | None = None):
+               overdue: bool = False, assignee: str = "", escalated: bool = False,
+               on: date | None = None):
     """Feedback the user may see, newest first, with what a list row shows."""
     on = on or today()
     stmt = (sa.select(Feedback).where(Feedback.visible_to(user))
@@ -536,6 +537,8 @@ def items_stmt(user, *, status: str = "", category_id: int | None = None,
         stmt = stmt.where(Feedback.category_id == category_id)
     if overdue:
         stmt = stmt.where(Feedback.overdue(on))
+    if escalated:
+        stmt = stmt.where(Feedback.escalated_at.is_not(None))
     if assignee == "me":
         stmt = stmt.where(Feedback.assignee_id == user.id)
     elif assignee == "none":

@@ -1,38 +1,31 @@
 """Feedback on the home pages.
 
 A supervisor's home leads with a large "give feedback" button (while their term is active)
-and three tiles that open their own list filtered: waiting for their confirmation (resolved),
-being handled (open) and overdue.  Staff and admins get the open and overdue items beside the
-other modules' tiles, each opening the queue filtered.  One query per home page for the
-counts (the button: one more, the supervisor's active appointment)."""
+and, on their work list, their items waiting for their confirmation (resolved) and those
+being handled, each opening their own list filtered.  Staff and admins: items to accept and
+overdue items (admins: escalated items still open), each opening the queue filtered.  One
+query per line (the button: one more, the supervisor's active appointment)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
-from ..core.dashboard import HomeAction, Tile, home_action_provider, tile_provider
-from ..extensions import db
+from ..core.dashboard import (
+    HomeAction,
+    WorkItem,
+    count_and_first,
+    day_label,
+    days_ago,
+    excerpt,
+    home_action_provider,
+    work_provider,
+)
 from ..roles import Role
 from . import services
 from .models import Feedback, FeedbackStatus
-
-
-def _count_if(condition):
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
-def figures(user, on=None) -> dict[str, int]:
-    """Open, resolved (awaiting confirmation) and overdue items the user may see (one
-    query)."""
-    on = on or services.today()
-    row = db.session.execute(sa.select(
-        _count_if(Feedback.status.in_(FeedbackStatus.OPEN)),
-        _count_if(Feedback.status == FeedbackStatus.RESOLVED),
-        _count_if(Feedback.overdue(on)))
-        .where(Feedback.visible_to(user))).one()
-    return dict(zip(("open", "resolved", "overdue"), (int(v or 0) for v in row), strict=True))
 
 
 @home_action_provider
@@ -42,27 +35,82 @@ def feedback_actions(user) -> list[HomeAction]:
     return [HomeAction(_l("Give feedback"), url_for("feedback.submit"))]
 
 
-@tile_provider
-def feedback_tiles(user) -> list[Tile]:
-    if user.role == Role.SUPERVISOR:
-        found = figures(user)
-        return [
-            Tile(_l("Resolved, waiting for your confirmation"), str(found["resolved"]),
-                 url_for("feedback.mine", status=FeedbackStatus.RESOLVED),
-                 tone="warning" if found["resolved"] else "good"),
-            Tile(_l("My feedback being handled"), str(found["open"]),
-                 url_for("feedback.mine", status="open")),
-            Tile(_l("My feedback overdue"), str(found["overdue"]),
-                 url_for("feedback.mine", status="open", overdue=1),
-                 tone="danger" if found["overdue"] else "good"),
-        ]
+# --- "My work" -------------------------------------------------------------------------------
+
+
+def _lines(user, condition, order_by, when):
+    """Count the user's items meeting ``condition`` and read the first in ``order_by`` order
+    (one query): its number, description and the ``when`` column."""
+    return count_and_first(
+        sa.select(Feedback.id, Feedback.description, when.label("when"))
+        .where(Feedback.visible_to(user), condition), order_by, Feedback.id)
+
+
+def _what(row) -> str:
+    return gettext("No. %(id)d %(text)s", id=row.id, text=excerpt(row.description))
+
+
+def _submitted_lead(row) -> str:
+    return gettext("Oldest submitted %(ago)s: %(what)s", ago=days_ago(row.when), what=_what(row))
+
+
+def _due_lead(row) -> str:
+    return gettext("Due %(when)s: %(what)s", when=day_label(row.when), what=_what(row))
+
+
+def _overdue_line(user, on, url: str) -> WorkItem:
+    """The user's overdue items, the deadline missed first leading: the first response of
+    an item still submitted, else the resolution (Feedback.overdue's two deadlines)."""
+    deadline = sa.case((Feedback.status == FeedbackStatus.SUBMITTED, Feedback.response_due_on),
+                       else_=Feedback.resolution_due_on)
+    overdue, first = _lines(user, Feedback.overdue(on), deadline, deadline)
+    return WorkItem(
+        ngettext("%(num)d feedback item overdue", "%(num)d feedback items overdue", overdue),
+        overdue, url, _due_lead(first) if first else "", "danger", "feedback")
+
+
+@work_provider
+def feedback_work(user) -> list[WorkItem]:
+    on = services.today()
     if user.role in Role.BUREAU:
-        found = figures(user)
-        return [
-            Tile(_l("Open feedback"), str(found["open"]),
-                 url_for("feedback.queue", status="open")),
-            Tile(_l("Overdue feedback"), str(found["overdue"]),
-                 url_for("feedback.queue", status="open", overdue=1),
-                 tone="danger" if found["overdue"] else "good"),
-        ]
+        to_accept, first = _lines(user, Feedback.status == FeedbackStatus.SUBMITTED,
+                                  Feedback.submitted_at, Feedback.submitted_at)
+        items = [WorkItem(
+            ngettext("%(num)d feedback item to accept", "%(num)d feedback items to accept",
+                     to_accept),
+            to_accept, url_for("feedback.queue", status=FeedbackStatus.SUBMITTED),
+            _submitted_lead(first) if first else "", "warning", "feedback")]
+        items.append(_overdue_line(user, on, url_for("feedback.queue", status="open",
+                                                     overdue=1)))
+        if user.role == Role.ADMIN:
+            escalated, first = _lines(
+                user, sa.and_(Feedback.status.in_(FeedbackStatus.OPEN),
+                              Feedback.escalated_at.is_not(None)),
+                Feedback.escalated_at, Feedback.submitted_at)
+            items.append(WorkItem(
+                ngettext("%(num)d escalated feedback item still open",
+                         "%(num)d escalated feedback items still open", escalated),
+                escalated, url_for("feedback.queue", status="open", escalated=1),
+                _submitted_lead(first) if first else "", "danger", "feedback"))
+        return items
+    if user.role == Role.SUPERVISOR:
+        resolved_at = sa.func.coalesce(Feedback.resolved_at, Feedback.submitted_at)
+        resolved, first = _lines(user, Feedback.status == FeedbackStatus.RESOLVED,
+                                 resolved_at, resolved_at)
+        items = [WorkItem(
+            ngettext("%(num)d resolved item waiting for your confirmation",
+                     "%(num)d resolved items waiting for your confirmation", resolved),
+            resolved, url_for("feedback.mine", status=FeedbackStatus.RESOLVED),
+            gettext("Oldest resolved %(ago)s: %(what)s", ago=days_ago(first.when),
+                    what=_what(first)) if first else "", "warning", "feedback")]
+        handled, first = _lines(user, Feedback.status.in_(FeedbackStatus.OPEN),
+                                Feedback.submitted_at, Feedback.submitted_at)
+        items.append(WorkItem(
+            ngettext("%(num)d of your feedback items being handled",
+                     "%(num)d of your feedback items being handled", handled),
+            handled, url_for("feedback.mine", status="open"),
+            _submitted_lead(first) if first else "", "neutral", "feedback"))
+        items.append(_overdue_line(user, on, url_for("feedback.mine", status="open",
+                                                     overdue=1)))
+        return items
     return []

@@ -217,14 +217,16 @@ def queue():
         status = "open"
     category_id = request.args.get("category_id", type=int)
     overdue = request.args.get("overdue") == "1"
+    escalated = request.args.get("escalated") == "1"
     assignee = request.args.get("assignee", "")
     if not (assignee in ("", "me", "none") or assignee.isdigit()):
         assignee = ""
     pager = paginate(services.items_stmt(user, status=status, category_id=category_id,
-                                         overdue=overdue, assignee=assignee))
+                                         overdue=overdue, assignee=assignee,
+                                         escalated=escalated))
     staff = [(user.id, user.name) for user in staff_accounts()]
     filters = {"status": status, "category_id": category_id, "overdue": overdue,
-               "assignee": assignee}
+               "escalated": escalated, "assignee": assignee}
     return render("feedback/queue.html", "results", pager=pager, filters=filters,
                   categories=_categories(), staff=staff, **_labels())
 

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -328,6 +328,19 @@ class ActionItem(Audited, db.Model):
     def is_overdue(self, today: date) -> bool:
         return self.status == ActionStatus.OPEN and self.due_on is not None and \
             self.due_on < today
+
+    DUE_WITHIN = 7  # days: an open item due this soon is "due" (the work list, ?state=due)
+
+    @classmethod
+    def due(cls, today: date):
+        """SQL: open and due within :data:`DUE_WITHIN` days, or overdue already."""
+        return sa.and_(cls.status == ActionStatus.OPEN,
+                       cls.due_on <= today + timedelta(days=cls.DUE_WITHIN))
+
+    @classmethod
+    def owned_by(cls, user):
+        """SQL: items whose responsible person is this user (by name, as minutes record it)."""
+        return sa.func.trim(cls.responsible_person) == user.name.strip()
 
     @property
     def has_owner(self) -> bool:

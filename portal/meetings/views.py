@@ -592,8 +592,9 @@ def action_delete(action_id: int):
 def actions():
     """Every action item, to follow up: by state (overdue derived) and supplier."""
     state = request.args.get("state", "")
-    state = state if state in (*ActionStatus.ALL, "overdue") else ""
+    state = state if state in (*ActionStatus.ALL, "overdue", "due") else ""
     supplier_id = request.args.get("supplier", type=int) or None
+    mine = request.args.get("mine") == "1"
     today = services.today()
     stmt = (sa.select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
             .where(Meeting.status != MeetingStatus.CANCELLED)
@@ -602,13 +603,18 @@ def actions():
             .order_by(ActionItem.due_on, ActionItem.id))
     if state == "overdue":
         stmt = stmt.where(ActionItem.overdue(today))
+    elif state == "due":
+        stmt = stmt.where(ActionItem.due(today))
     elif state:
         stmt = stmt.where(ActionItem.status == state)
     if supplier_id:
         stmt = stmt.where(ActionItem.supplier_id == supplier_id)
+    if mine:
+        stmt = stmt.where(ActionItem.owned_by(current_user))
     pager = paginate(stmt)
     return render("meetings/actions.html", "results", pager=pager, state=state,
-                  supplier_id=supplier_id, suppliers=_supplier_choices(), **_labels())
+                  supplier_id=supplier_id, mine=mine, suppliers=_supplier_choices(),
+                  **_labels())
 
 
 # --- feedback answered by verified actions ----------------------------------------------------

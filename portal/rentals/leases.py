@@ -75,6 +75,9 @@ LEASE_PAGE = (
     selectinload(Lease.predecessor),
 )
 OPEN = (L.DRAFT, L.PENDING, L.ACTIVE)
+# The leases list's "needs attention" filter (services.attention_conditions).
+NEEDS = {"expiring": _l("Expiring, not being renewed"), "overdue": _l("Rent overdue"),
+         "deposit": _l("Deposit to return")}
 
 
 def _user():
@@ -115,13 +118,18 @@ def leases():
     if status not in L.ALL:
         status = ""
     query = request.args.get("q", "").strip()[:100]
-    pager = paginate(_with_balances(services.leases_stmt(user, status=status, query=query)))
+    need = request.args.get("need", "")
+    if need not in NEEDS:
+        need = ""
+    pager = paginate(_with_balances(services.leases_stmt(user, status=status, query=query,
+                                                         need=need)))
     waiting = None
     if user.role == Role.ADMIN:
         waiting = db.session.scalar(sa.select(sa.func.count()).select_from(Lease).where(
             Lease.status == L.PENDING))
     return render("rentals/leases.html", "results", pager=pager, waiting=waiting,
-                  filters={"status": status, "q": query}, **_list_helpers(services.today()))
+                  filters={"status": status, "q": query, "need": need}, needs=NEEDS,
+                  **_list_helpers(services.today()))
 
 
 @bp.route("/my")

@@ -257,7 +257,12 @@ class Lease(Audited, db.Model):
 
     @property
     def reference(self) -> str:
-        return f"ZL{self.id:06d}"
+        return self.reference_of(self.id)
+
+    @staticmethod
+    def reference_of(record_id: int) -> str:
+        """The reference of the record with this id (lists that read only its columns)."""
+        return f"ZL{record_id:06d}"
 
     @property
     def last_day(self) -> date:

@@ -751,7 +751,18 @@ def end_finished_leases(on: date | None = None) -> int:
     return count
 
 
-def leases_stmt(user, status: str = "", query: str = ""):
+def attention_conditions(on: date) -> dict:
+    """What a lease may need from the desk (the leases list's ``need`` filter and the work
+    list): the conditions of the alerts (:mod:`portal.rentals.tasks`)."""
+    from .tasks import deposit_open_condition, expiring_condition, overdue_condition
+
+    overdue = sa.select(RentPeriod.id).where(RentPeriod.lease_id == Lease.id,
+                                              overdue_condition(on)).exists()
+    return {"expiring": expiring_condition(on), "overdue": overdue,
+            "deposit": deposit_open_condition()}
+
+
+def leases_stmt(user, status: str = "", query: str = "", need: str = ""):
     stmt = (sa.select(Lease).where(Lease.visible_to(user))
             .options(selectinload(Lease.tenant),
                      selectinload(Lease.rooms).selectinload(LeaseRoom.room)
@@ -759,6 +770,8 @@ def leases_stmt(user, status: str = "", query: str = ""):
             .order_by(Lease.end_date.desc(), Lease.id.desc()))
     if status:
         stmt = stmt.where(Lease.status == status)
+    if need:
+        stmt = stmt.where(attention_conditions(today())[need])
     if query:
         like = f"%{query.strip()}%"
         stmt = stmt.where(Lease.tenant_id.in_(sa.select(Tenant.id).where(Tenant.name.ilike(like))))

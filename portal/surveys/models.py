@@ -24,7 +24,7 @@ invitation marked in the same flush. Staff actions on rounds and questionnaires 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -189,6 +189,19 @@ class SurveyRound(Audited, db.Model):
 
     def accepts_answers(self, today: date) -> bool:
         return self.state(today) == RoundStatus.OPEN
+
+    @classmethod
+    def accepting_answers(cls, today: date):
+        """SQL: :meth:`accepts_answers` (open, its closing day not passed)."""
+        return sa.and_(cls.status == RoundStatus.OPEN, cls.closes_on >= today)
+
+    CLOSING_WITHIN = 7  # days: a round still taking answers that closes this soon is "closing"
+
+    @classmethod
+    def closing(cls, today: date):
+        """SQL: taking answers and closing within :data:`CLOSING_WITHIN` days."""
+        return sa.and_(cls.accepting_answers(today),
+                       cls.closes_on <= today + timedelta(days=cls.CLOSING_WITHIN))
 
     @classmethod
     def visible_to(cls, user):

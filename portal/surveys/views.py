@@ -69,7 +69,13 @@ def rounds():
         sa.select(SurveyRound).where(SurveyRound.status == RoundStatus.DRAFT)
         .order_by(SurveyRound.created_at.desc())))
     published = list(reversed(rounds_trend()))  # newest first
-    return render("surveys/rounds.html", drafts=drafts, published=published, **_labels())
+    closing = request.args.get("closing") == "1"  # the work list's "rounds closing soon"
+    if closing:
+        ids = set(db.session.scalars(sa.select(SurveyRound.id).where(
+            SurveyRound.closing(local_today()))))
+        published = [point for point in published if point.round_id in ids]
+    return render("surveys/rounds.html", drafts=[] if closing else drafts, published=published,
+                  closing=closing, closing_within=SurveyRound.CLOSING_WITHIN, **_labels())
 
 
 def _questionnaire_choices():

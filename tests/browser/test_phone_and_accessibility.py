@@ -250,8 +250,10 @@ def test_the_supervisors_phone_home_leads_with_the_feedback_button(demo_server, 
     expect(button).to_be_visible()
     box = button.bounding_box()
     assert box["height"] >= 52 and box["width"] >= 300, box
-    assert box["y"] < page.locator(".tiles").bounding_box()["y"]
-    page.locator(".tiles a", has_text="已处理，待您确认").click()
+    assert box["y"] < page.locator(".work-list").bounding_box()["y"]
+    line = page.locator(".work-list a", has_text="已处理的意见反馈等待您确认")
+    assert line.bounding_box()["height"] >= 44  # a big tap target
+    line.click()
     page.wait_for_url(f"{base}/feedback/mine?status=resolved")
     expect(page.locator(".filter-tabs a[aria-current=page]")).to_have_text("待确认")
 

@@ -1,23 +1,14 @@
-"""Feedback on the home pages: the supervisor's big button and filtered tiles, the staff's
-open and overdue tiles, and the lists those tiles open."""
+"""Feedback on the home pages: the supervisor's big button and work list, the staff's items
+to accept and overdue, and the filtered lists those lines open."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from portal.feedback.models import FeedbackStatus as S
 from tests.feedback.factories import make_appointment, make_category, make_feedback
-from tests.helpers import bureau_today
-
-TILE = re.compile(r'<a class="tile[^"]*" href="([^"]+)">\s*<span class="tile-value">([^<]*)</span>'
-                  r'\s*<span class="tile-title">([^<]*)</span>')
-
-
-def _tiles(html: str) -> dict[str, tuple[str, str]]:
-    """Title → (link, value) of the home page's tiles."""
-    return {title: (href.replace("&amp;", "&"), value)
-            for href, value, title in TILE.findall(html)}
+from tests.helpers import bureau_today, work_lines
 
 
 def _listed(html: str) -> set[int]:
@@ -32,12 +23,13 @@ def _items(app, supervisor_id):
                                   response="已处理"),
         "fresh": make_feedback(app, supervisor_id, category),
         "late": make_feedback(app, supervisor_id, category, status=S.IN_PROGRESS,
-                              submitted_on=long_ago),
+                              submitted_on=long_ago,
+                              submitted_at=datetime.now(UTC) - timedelta(days=40)),
         "closed": make_feedback(app, supervisor_id, category, status=S.CLOSED),
     }
 
 
-def test_a_supervisors_home_leads_with_the_button_and_tiles_open_their_filtered_lists(
+def test_a_supervisors_home_leads_with_the_button_and_work_lines_open_their_filtered_lists(
         app, login_as):
     supervisor = login_as("supervisor")
     make_appointment(app, supervisor.account.id)
@@ -45,18 +37,19 @@ def test_a_supervisors_home_leads_with_the_button_and_tiles_open_their_filtered_
     home = supervisor.get("/").get_data(as_text=True)
 
     button = home.index('class="button primary big" href="/feedback/new">提交意见反馈</a>')
-    assert button < home.index('class="tiles"')
-    tiles = _tiles(supervisor.get("/?lang=en").get_data(as_text=True))
-    assert tiles["Resolved, waiting for your confirmation"] == (
-        "/feedback/mine?status=resolved", "1")
-    assert tiles["My feedback being handled"] == ("/feedback/mine?status=open", "2")
-    assert tiles["My feedback overdue"] == ("/feedback/mine?status=open&overdue=1", "1")
+    assert button < home.index('class="work-list"')
+    lines = work_lines(supervisor.get("/?lang=en").get_data(as_text=True))
+    resolved = "1 resolved item waiting for your confirmation"
+    handled, overdue = "2 of your feedback items being handled", "1 feedback item overdue"
+    assert lines[resolved][0] == "/feedback/mine?status=resolved"
+    assert lines[handled][0] == "/feedback/mine?status=open"
+    assert lines[handled][1].startswith(f"Oldest submitted 40 days ago: No. {items['late']}")
+    assert lines[overdue][0] == "/feedback/mine?status=open&overdue=1"
 
     expected = {"resolved": {items["resolved"]}, "open": {items["fresh"], items["late"]},
                 "overdue": {items["late"]}}
-    for title, key in (("Resolved, waiting for your confirmation", "resolved"),
-                       ("My feedback being handled", "open"), ("My feedback overdue", "overdue")):
-        page = supervisor.get(tiles[title][0]).get_data(as_text=True)
+    for title, key in ((resolved, "resolved"), (handled, "open"), (overdue, "overdue")):
+        page = supervisor.get(lines[title][0]).get_data(as_text=True)
         assert _listed(page) == expected[key], title
         assert page.count('aria-current="page"') >= 1  # the filter tab in use is marked
     assert _listed(supervisor.get("/feedback/mine").get_data(as_text=True)) == set(items.values())
@@ -76,10 +69,10 @@ def test_no_button_outside_a_supervisors_term(app, login_as):
                      end=today - timedelta(days=10))
     home = supervisor.get("/").get_data(as_text=True)
     assert 'href="/feedback/new"' not in home.split("</header>", 1)[1]
-    assert "/feedback/mine?status=resolved" in home
+    assert 'class="my-work"' in home  # the work list, quiet while nothing waits
 
 
-def test_staff_home_shows_open_and_overdue_feedback_in_a_fixed_number_of_queries(
+def test_staff_home_shows_feedback_to_accept_and_overdue_in_a_fixed_number_of_queries(
         app, login_as, user_factory, count_queries):
     staff = login_as("staff")
     supervisor = user_factory("supervisor")
@@ -87,14 +80,14 @@ def test_staff_home_shows_open_and_overdue_feedback_in_a_fixed_number_of_queries
     items = _items(app, supervisor.id)
     with count_queries() as few:
         home = staff.get("/?lang=en").get_data(as_text=True)
-    tiles = _tiles(home)
-    assert tiles["Open feedback"] == ("/feedback/?status=open", "2")
-    assert tiles["Overdue feedback"] == ("/feedback/?status=open&overdue=1", "1")
-    queue = staff.get(tiles["Overdue feedback"][0]).get_data(as_text=True)
+    lines = work_lines(home)
+    assert lines["1 feedback item to accept"][0] == "/feedback/?status=submitted"
+    assert lines["1 feedback item overdue"][0] == "/feedback/?status=open&overdue=1"
+    queue = staff.get(lines["1 feedback item overdue"][0]).get_data(as_text=True)
     assert f"/feedback/{items['late']}" in queue and f"/feedback/{items['fresh']}" not in queue
 
     _items(app, supervisor.id)
     with count_queries() as more:
         home = staff.get("/?lang=en").get_data(as_text=True)
-    assert _tiles(home)["Open feedback"][1] == "4"
+    assert "2 feedback items to accept" in work_lines(home)
     assert len(more) == len(few)

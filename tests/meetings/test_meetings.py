@@ -33,7 +33,7 @@ from tests.feedback.factories import (
     make_feedback,
     make_supplier,
 )
-from tests.helpers import form_data
+from tests.helpers import form_data, work_lines
 from tests.meetings.factories import World, make_action, make_agenda_item, make_meeting
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -513,21 +513,32 @@ def test_feedback_links_are_limited_to_the_meeting(app, ctx, world):
             ActionItem.meeting_id == meeting_id)) == 0
 
 
-def test_tile_figures_in_one_query(app, ctx, world, count_queries, login_as):
+def test_work_lines_action_items_of_their_own_ready_feedback_and_expiring_contracts(
+        app, ctx, world, count_queries, login_as):
     from portal.meetings import tiles
 
+    staff = login_as("staff", name="会务科孙干事")
     meeting_id = make_meeting(app, [world.supplier_id], status="minutes_published")
-    make_action(app, meeting_id, supplier_id=world.supplier_id,
-                due_on=_today() - timedelta(days=1))
-    with ctx(world.staff_id):
+    make_action(app, meeting_id, supplier_id=world.supplier_id, person="会务科孙干事",
+                       description="逾期的本人事项", due_on=_today() - timedelta(days=1))
+    make_action(app, meeting_id, person="会务科孙干事 ", description="下周的本人事项",
+                due_on=_today() + timedelta(days=5))
+    make_action(app, meeting_id, person="会务科孙干事", description="一个月后的本人事项",
+                due_on=_today() + timedelta(days=30))
+    make_action(app, meeting_id, person="王经理", description="别人的事项",
+                due_on=_today() - timedelta(days=3))
+    with ctx(staff.account.id):
         with count_queries() as queries:
-            found = tiles.figures()
-        assert len(queries) == 1
-        assert found["overdue"] == 1 and found["ready"] == 0
-        assert [t.value for t in tiles.meeting_tiles(current_user._get_current_object())] == [
-            "0", "1", "0"]
-    home = login_as("staff").get("/").get_data(as_text=True)
-    assert 'href="/meetings/actions?state=overdue"' in home  # registered on the home page
+            lines = tiles.meeting_work(current_user._get_current_object())
+        assert len(queries) == 3  # one per line
+    assert [line.count for line in lines] == [2, 0, 0]
+    html = staff.get("/?lang=en").get_data(as_text=True)
+    line = work_lines(html)["2 of your action items due within 7 days or overdue"]
+    assert line[0] == "/meetings/actions?state=due&mine=1"
+    assert line[1].startswith("Due yesterday: 逾期的本人事项")
+    listed = staff.get(line[0]).get_data(as_text=True)
+    assert "逾期的本人事项" in listed and "下周的本人事项" in listed
+    assert "一个月后的本人事项" not in listed and "别人的事项" not in listed
     assert 'href="/meetings/' not in login_as("supervisor").get("/").get_data(as_text=True)
 
 
