@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
-from . import catalogue, dashboard, demo, models, roster, tasks, tiles, views  # noqa: E402,F401
+from . import by_place, catalogue, dashboard, demo, models, roster, tasks, tiles, views  # noqa: E402,F401

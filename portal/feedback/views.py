@@ -32,7 +32,7 @@ from ..pagination import paginate
 from ..rentals.models import Building, Room
 from ..roles import Role
 from ..workflow import StaleRecord
-from . import bp, services
+from . import bp, places, services
 from .forms import ActionForm, FeedbackForm
 from .models import (
     Feedback,
@@ -219,13 +219,15 @@ def queue():
     assignee = request.args.get("assignee", "")
     if not (assignee in ("", "me", "none") or assignee.isdigit()):
         assignee = ""
-    pager = paginate(services.items_stmt(user, status=status, category_id=category_id,
-                                         overdue=overdue, assignee=assignee))
+    place = places.PlaceFilter.from_args(request.args)  # building, room, dates
+    pager = paginate(place.apply(services.items_stmt(user, status=status, category_id=category_id,
+                                                     overdue=overdue, assignee=assignee)))
     staff = [(user.id, user.name) for user in staff_accounts()]
     filters = {"status": status, "category_id": category_id, "overdue": overdue,
                "assignee": assignee}
     return render("feedback/queue.html", "results", pager=pager, filters=filters,
-                  categories=_categories(), staff=staff, **_labels())
+                  categories=_categories(), staff=staff, **_labels(),
+                  **places.filter_context(place))
 
 
 # --- one item ----------------------------------------------------------------------------------
