@@ -208,7 +208,7 @@ def mine():
 
 @bp.route("/")
 @staff_required
-@cached_page("feedback", "suppliers", "people")
+@cached_page("feedback", "suppliers", "people", "rentals")  # rentals: the building filter
 def queue():
     user = _user()
     status = request.args.get("status", "open")
