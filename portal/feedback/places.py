@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..i18n import local_zone
 from ..rentals.models import Building, Room
+from ..reporting import FIRST_YEAR, LAST_YEAR
 from .models import Feedback, ServiceCategory
 
 NO_BUILDING = "none"  # the ?building_id= of the items that name no building
@@ -35,10 +36,12 @@ def _day_start(day: date) -> datetime:
 
 
 def _day(text: str | None) -> date | None:
+    """A yyyy-mm-dd day of the years reports know; None for anything else."""
     try:
-        return date.fromisoformat((text or "").strip())
+        day = date.fromisoformat((text or "").strip())
     except ValueError:
         return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 # --- the queue's filters -------------------------------------------------------------------

@@ -165,6 +165,7 @@ def test_the_queue_filters_by_building_room_and_days(app, login_as, place_data):
     assert listed("since=2026-04-01") == ids["outside"][:1]
     assert listed("until=2026-02-28") == ids["outside"][1:]
     assert len(listed("since=garbage&building_id=x")) == 9  # unknown values are no filter
+    assert len(listed("since=0001-01-01&until=9999-12-31")) == 9  # nor days out of range
     # The room choice lists the chosen building's rooms only; none before a building is chosen.
     page = staff.get(f"/feedback/?building_id={d['east']}&lang=en").get_data(as_text=True)
     room_select = page.split('id="room-filter"', 1)[1].split("</select>", 1)[0]
