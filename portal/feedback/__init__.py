@@ -2,4 +2,14 @@ from flask import Blueprint
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
-from . import dashboard, demo, models, roster, scorecard, tasks, tiles, views  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    by_place,
+    dashboard,
+    demo,
+    models,
+    roster,
+    scorecard,
+    tasks,
+    tiles,
+    views,
+)

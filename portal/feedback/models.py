@@ -121,6 +121,9 @@ class Feedback(Audited, db.Model):
         sa.Index("ix_feedback_supervisor_submitted", "supervisor_id", "submitted_at"),
         sa.Index("ix_feedback_category_submitted", "category_id", "submitted_at"),
         sa.Index("ix_feedback_supplier_submitted", "supplier_id", "submitted_at"),
+        # Feedback by place: a room's history, the queue filtered by building or room.
+        sa.Index("ix_feedback_building_submitted", "building_id", "submitted_at"),
+        sa.Index("ix_feedback_room_submitted", "room_id", "submitted_at"),
     )
 
     MAX_DESCRIPTION = 4000  # characters: the form, the service and the page's counter

@@ -34,7 +34,7 @@ from ..pagination import paginate
 from ..rentals.models import Building, Room
 from ..roles import Role
 from ..workflow import StaleRecord
-from . import bp, services
+from . import bp, places, services
 from .forms import ActionForm, FeedbackForm
 from .models import (
     Feedback,
@@ -209,7 +209,7 @@ def mine():
 
 @bp.route("/")
 @staff_required
-@cached_page("feedback", "suppliers", "people")
+@cached_page("feedback", "suppliers", "people", "rentals")  # rentals: the building filter
 def queue():
     user = _user()
     status = request.args.get("status", "open")
@@ -221,14 +221,16 @@ def queue():
     assignee = request.args.get("assignee", "")
     if not (assignee in ("", "me", "none") or assignee.isdigit()):
         assignee = ""
-    pager = paginate(services.items_stmt(user, status=status, category_id=category_id,
-                                         overdue=overdue, assignee=assignee,
-                                         escalated=escalated))
+    place = places.PlaceFilter.from_args(request.args)  # building, room, dates
+    pager = paginate(place.apply(services.items_stmt(
+        user, status=status, category_id=category_id, overdue=overdue, assignee=assignee,
+        escalated=escalated)))
     staff = [(user.id, user.name) for user in staff_accounts()]
     filters = {"status": status, "category_id": category_id, "overdue": overdue,
                "escalated": escalated, "assignee": assignee}
     return render("feedback/queue.html", "results", pager=pager, filters=filters,
-                  categories=_categories(), staff=staff, **_labels())
+                  categories=_categories(), staff=staff, **_labels(),
+                  **places.filter_context(place))
 
 
 # --- one item ----------------------------------------------------------------------------------

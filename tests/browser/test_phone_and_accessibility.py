@@ -63,7 +63,8 @@ REQUIRED = {
                    r"^/surveys/mine$"],
     "staff": [r"^/venues/queue$", r"^/rentals/rooms$", r"^/rentals/leases/\d+$",
               r"^/feedback/$", r"^/feedback/\d+$", r"^/meetings/\d+$", r"^/suppliers/\d+$",
-              r"^/surveys/rounds/\d+/results$", r"^/feedback/dashboard$"],
+              r"^/surveys/rounds/\d+/results$", r"^/feedback/dashboard$",
+              r"^/feedback/by-place$"],
     "admin": [r"^/admin/users$", r"^/admin/audit/$", r"^/admin/outbox/$"],
 }
 

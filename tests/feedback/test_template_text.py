@@ -10,7 +10,7 @@ from tests.rentals.factories import make_building, make_room
 
 ROOT = Path(__file__).resolve().parents[2]
 # Marks that read the same in both languages (separators, arrows, dashes for "none").
-NEUTRAL = {"·", "←", "–", "—", "‹", "›", "/ 5", "CSV"}
+NEUTRAL = {"·", "←", "–", "—", "‹", "›", "▲", "/ 5", "CSV"}
 
 
 def _literal_text(path: Path) -> list[str]:
