@@ -521,9 +521,10 @@ def escalate(item: Feedback, why: str, actor=None) -> bool:
 
 
 def items_stmt(user, *, status: str = "", category_id: int | None = None,
-               overdue: bool = False, assignee: str = "", escalated: bool = False,
+               overdue: bool | str = False, assignee: str = "", escalated: bool = False,
                on: date | None = None):
-    """Feedback the user may see, newest first, with what a list row shows."""
+    """Feedback the user may see, newest first, with what a list row shows.  ``overdue``:
+    either deadline missed (true), or one kind (``Feedback.OVERDUE_LABELS``' keys)."""
     on = on or today()
     stmt = (sa.select(Feedback).where(Feedback.visible_to(user))
             .options(selectinload(Feedback.category), selectinload(Feedback.supervisor),
@@ -535,7 +536,11 @@ def items_stmt(user, *, status: str = "", category_id: int | None = None,
         stmt = stmt.where(Feedback.status == status)
     if category_id:
         stmt = stmt.where(Feedback.category_id == category_id)
-    if overdue:
+    if overdue == Feedback.OVERDUE_RESPONSE:
+        stmt = stmt.where(Feedback.response_overdue(on))
+    elif overdue == Feedback.OVERDUE_RESOLUTION:
+        stmt = stmt.where(Feedback.resolution_overdue(on))
+    elif overdue:
         stmt = stmt.where(Feedback.overdue(on))
     if escalated:
         stmt = stmt.where(Feedback.escalated_at.is_not(None))

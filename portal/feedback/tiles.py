@@ -80,8 +80,22 @@ def feedback_work(user) -> list[WorkItem]:
                      to_accept),
             to_accept, url_for("feedback.queue", status=FeedbackStatus.SUBMITTED),
             _submitted_lead(first) if first else "", "warning", "feedback")]
-        items.append(_overdue_line(user, on, url_for("feedback.queue", status="open",
-                                                     overdue=1)))
+        # Overdue by kind: the first response (still to accept) and the resolution.
+        late, first = _lines(user, Feedback.response_overdue(on), Feedback.response_due_on,
+                             Feedback.response_due_on)
+        items.append(WorkItem(
+            ngettext("%(num)d feedback item not accepted in time",
+                     "%(num)d feedback items not accepted in time", late),
+            late, url_for("feedback.queue", status=FeedbackStatus.SUBMITTED,
+                          overdue=Feedback.OVERDUE_RESPONSE),
+            _due_lead(first) if first else "", "danger", "feedback"))
+        late, first = _lines(user, Feedback.resolution_overdue(on), Feedback.resolution_due_on,
+                             Feedback.resolution_due_on)
+        items.append(WorkItem(
+            ngettext("%(num)d feedback item past its resolution deadline",
+                     "%(num)d feedback items past their resolution deadline", late),
+            late, url_for("feedback.queue", status="open", overdue=Feedback.OVERDUE_RESOLUTION),
+            _due_lead(first) if first else "", "danger", "feedback"))
         if user.role == Role.ADMIN:
             escalated, first = _lines(
                 user, sa.and_(Feedback.status.in_(FeedbackStatus.OPEN),

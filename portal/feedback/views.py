@@ -216,7 +216,9 @@ def queue():
     if status not in (*S.ALL, "open", "all"):
         status = "open"
     category_id = request.args.get("category_id", type=int)
-    overdue = request.args.get("overdue") == "1"
+    overdue = request.args.get("overdue", "")  # 1: either deadline missed, or one kind
+    if overdue not in ("1", *Feedback.OVERDUE_LABELS):
+        overdue = ""
     escalated = request.args.get("escalated") == "1"
     assignee = request.args.get("assignee", "")
     if not (assignee in ("", "me", "none") or assignee.isdigit()):

@@ -164,8 +164,8 @@ def test_staff_lines_count_lead_and_open_exactly_those_records(app, world):
     queue = staff.get(url).get_data(as_text=True)
     assert f'id="feedback-{oldest}"' in queue and f'id="feedback-{accepted}"' not in queue
 
-    url, lead = lines["1 feedback item overdue"]
-    assert url == "/feedback/?status=open&overdue=1" and f"No. {late}" in lead
+    url, lead = lines["1 feedback item past its resolution deadline"]
+    assert url == "/feedback/?status=open&overdue=resolution" and f"No. {late}" in lead
 
     url, lead = lines["2 booking requests to decide"]
     assert url == "/venues/queue?status=requested"

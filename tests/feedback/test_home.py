@@ -15,15 +15,18 @@ def _listed(html: str) -> set[int]:
     return {int(n) for n in re.findall(r'id="feedback-(\d+)"', html)}
 
 
+def long_ago(app):
+    return bureau_today(app) - timedelta(days=40)
+
+
 def _items(app, supervisor_id):
     category = make_category(app)
-    long_ago = bureau_today(app) - timedelta(days=40)
     return {
         "resolved": make_feedback(app, supervisor_id, category, status=S.RESOLVED,
                                   response="已处理"),
         "fresh": make_feedback(app, supervisor_id, category),
         "late": make_feedback(app, supervisor_id, category, status=S.IN_PROGRESS,
-                              submitted_on=long_ago,
+                              submitted_on=long_ago(app),
                               submitted_at=datetime.now(UTC) - timedelta(days=40)),
         "closed": make_feedback(app, supervisor_id, category, status=S.CLOSED),
     }
@@ -82,12 +85,29 @@ def test_staff_home_shows_feedback_to_accept_and_overdue_in_a_fixed_number_of_qu
         home = staff.get("/?lang=en").get_data(as_text=True)
     lines = work_lines(home)
     assert lines["1 feedback item to accept"][0] == "/feedback/?status=submitted"
-    assert lines["1 feedback item overdue"][0] == "/feedback/?status=open&overdue=1"
-    queue = staff.get(lines["1 feedback item overdue"][0]).get_data(as_text=True)
+    assert "feedback items not accepted in time" not in home  # a zero line is left out
+    late = "1 feedback item past its resolution deadline"
+    assert lines[late][0] == "/feedback/?status=open&overdue=resolution"
+    queue = staff.get(lines[late][0]).get_data(as_text=True)
     assert f"/feedback/{items['late']}" in queue and f"/feedback/{items['fresh']}" not in queue
 
+    # Overdue by kind: an item never accepted counts as late for its first response.
+    unanswered = make_feedback(app, supervisor.id, make_category(app), submitted_on=long_ago(app),
+                               submitted_at=datetime.now(UTC) - timedelta(days=40))
+    lines = work_lines(staff.get("/?lang=en").get_data(as_text=True))
+    url = lines["1 feedback item not accepted in time"][0]
+    assert url == "/feedback/?status=submitted&overdue=response"
+    queue = staff.get(url).get_data(as_text=True)
+    assert f'id="feedback-{unanswered}"' in queue and f'id="feedback-{items["late"]}"' not in queue
+    # Still late for its resolution too: both lines count it.
+    assert "2 feedback items past their resolution deadline" in lines
+    assert 'name="overdue"' in queue and '<option value="response" selected>' in queue
+
+    _items(app, supervisor.id)
+    with count_queries() as few:
+        staff.get("/?lang=en")
     _items(app, supervisor.id)
     with count_queries() as more:
         home = staff.get("/?lang=en").get_data(as_text=True)
-    assert "2 feedback items to accept" in work_lines(home)
+    assert "4 feedback items to accept" in work_lines(home)
     assert len(more) == len(few)
