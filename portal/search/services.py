@@ -1,18 +1,20 @@
 """The search index and the search itself.
 
-* The index (:class:`SearchEntry`) is kept in step by one ``after_flush`` hook, in the same
-  transaction as the change (like the audit trail): the hook collects the records whose
-  documents a flush made stale (each source's :class:`~.sources.Watch` list) and rewrites
-  their entries from the database with the source's loader.  ``flask search reindex`` and
-  migration 0016 rebuild it with the same loaders.
-* A search runs one query: for each module the user may open, the matching entries joined
-  back to the module's table under the model's own ``visible_to`` predicate, newest first and
-  capped (``UNION ALL`` of one capped branch per module).
-* Matching is literal substring matching on the normalised text.  Three characters or more:
-  ``text`` (PostgreSQL: ``LIKE`` with escaped wildcards, served by a pg_trgm GIN index;
-  SQLite: an FTS5 trigram phrase, quoted).  Two characters, shorter than a trigram: the
-  ``grams`` column, where every two-character substring of the text is a word between spaces,
-  so the query becomes a four-character pattern `` xy `` the same indexes serve.
+* The index (:class:`SearchEntry`, with its grams :class:`SearchGram`) is kept in step by one
+  ``after_flush`` hook, in the same transaction as the change (like the audit trail): the hook
+  collects the records whose documents a flush made stale (each source's
+  :class:`~.sources.Watch` list) and rewrites their entries from the database with the
+  source's loader.  ``flask search reindex`` and migration 0020 rebuild it with the same
+  loaders.
+* A search runs one query (two for a query of three characters or more): for each module the
+  user may open, the module's entries holding one gram of the query, newest first — a range
+  scan of ``search_gram``'s primary key that stops at the first hits —, joined back to the
+  module's table under the model's own ``visible_to`` predicate and capped (``UNION ALL`` of
+  one capped branch per module).  Modules the user can see nothing of are left out.
+* Matching is literal substring matching on the normalised text.  Two characters: the query is
+  a gram, and the gram's entries are exactly the matches.  Three or more: the gram of the query
+  with the fewest entries (counted up to :data:`GRAM_PROBE`, one small query) drives, and
+  ``strpos`` / ``instr`` on the text, which know no wildcards, keeps the exact matches.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy import event, inspect
 
 from ..database import PortalSession
 from ..extensions import db
-from .models import SearchEntry
+from .models import SearchEntry, SearchGram
 from .sources import SOURCES, Doc, Source
 
 MIN_LENGTH = 2  # one character would match most of the index
@@ -35,8 +37,8 @@ SUGGEST_LIMIT = 5  # per module, as you type
 PAGE_LIMIT = 10  # per module, on the results page
 MODULE_PAGE = 20  # one module's results, paginated
 BATCH = 1000  # records per loader query when the whole index is rebuilt
-RECENT = 2000  # a module's newest entries searched first (PostgreSQL; see _branch)
-FEW_HITS = 5000  # SQLite: up to this many matches, the search starts from them
+GRAM_PROBE = 1000  # a query's grams are counted up to this many entries to pick the rarest
+QUERY_GRAMS = 8  # at most this many of a long query's grams are counted
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -51,16 +53,33 @@ def normalise(text: str | None) -> str:
     return " ".join(text.split()).lower()
 
 
-def grams(text: str) -> str:
-    """Every two-character substring of each word, once, as words between spaces."""
-    found = {word[i:i + 2] for word in text.split(" ") for i in range(len(word) - 1)}
-    return f" {' '.join(sorted(found))} " if found else ""
+def grams(text: str) -> set[str]:
+    """Every two-character substring of each word (words are separated by single spaces)."""
+    return {word[i:i + 2] for word in text.split(" ") for i in range(len(word) - 1)}
 
 
 def _entry(source: Source, doc: Doc) -> dict:
     text = normalise(" ".join(part for part in doc.parts if part))
     return {"module": source.key, "object_id": doc.object_id, "title": doc.title[:300],
-            "detail": (doc.detail or "")[:300], "text": text, "grams": grams(text)}
+            "detail": (doc.detail or "")[:300], "text": text}
+
+
+def _insert(conn: sa.Connection, rows: list[dict]) -> None:
+    """Insert entries and their grams."""
+    if not rows:
+        return
+    conn.execute(sa.insert(SearchEntry), rows)
+    gram_rows = [{"gram": gram, "module": row["module"], "object_id": row["object_id"]}
+                 for row in rows for gram in grams(row["text"])]
+    if gram_rows:
+        conn.execute(sa.insert(SearchGram), gram_rows)
+
+
+def _delete(conn: sa.Connection, module: str, ids=None) -> None:
+    """Delete a module's entries and their grams (those of ``ids``, or all)."""
+    for model in (SearchGram, SearchEntry):
+        stmt = sa.delete(model).where(model.module == module)
+        conn.execute(stmt if ids is None else stmt.where(model.object_id.in_(ids)))
 
 
 # --- keeping the index in step --------------------------------------------------------------
@@ -68,11 +87,9 @@ def _entry(source: Source, doc: Doc) -> dict:
 
 def refresh(conn: sa.Connection, source: Source, ids) -> None:
     """Rewrite the entries of ``ids`` (a list, or a SELECT of ids) from the database."""
-    conn.execute(sa.delete(SearchEntry).where(SearchEntry.module == source.key,
-                                              SearchEntry.object_id.in_(ids)))
-    rows = [_entry(source, doc) for doc in source.load(conn, lambda column: column.in_(ids))]
-    if rows:
-        conn.execute(sa.insert(SearchEntry), rows)
+    _delete(conn, source.key, ids)
+    _insert(conn, [_entry(source, doc)
+                   for doc in source.load(conn, lambda column: column.in_(ids))])
 
 
 def stale_sources(conn: sa.Connection) -> list[Source]:
@@ -93,7 +110,7 @@ def reindex(conn: sa.Connection, sources=SOURCES) -> dict[str, int]:
     """Rebuild the index of ``sources`` from scratch; returns the entries per module."""
     counts = {}
     for source in sources:
-        conn.execute(sa.delete(SearchEntry).where(SearchEntry.module == source.key))
+        _delete(conn, source.key)
         ids = list(conn.execute(sa.select(source.model.id).order_by(source.model.id)).scalars())
         counts[source.key] = 0
         for start in range(0, len(ids), BATCH):
@@ -101,8 +118,7 @@ def reindex(conn: sa.Connection, sources=SOURCES) -> dict[str, int]:
             rows = [_entry(source, doc) for doc in
                     source.load(conn, lambda column, low=low, high=high:
                                 column.between(low, high))]
-            if rows:
-                conn.execute(sa.insert(SearchEntry), rows)
+            _insert(conn, rows)
             counts[source.key] += len(rows)
     return counts
 
@@ -189,79 +205,64 @@ def _is_sqlite() -> bool:
     return db.session.get_bind().dialect.name == "sqlite"
 
 
-def _fts_phrase(query: str) -> str:
-    """SQLite: the query as one quoted FTS5 phrase (``"`` doubled), on text or grams."""
-    quoted = query.replace('"', '""')
-    return f'text : "{quoted}"' if len(query) > 2 else f'grams : " {quoted} "'
-
-
-def _fts_rowids(query: str):
-    return sa.select(sa.column("rowid").label("id")).select_from(
-        sa.table("search_entry_fts")).where(
-        sa.text("search_entry_fts MATCH :phrase").bindparams(phrase=_fts_phrase(query)))
-
-
-def match(query: str):
-    """SQL: entries whose text holds ``query`` (normalised, at least two characters)."""
-    if _is_sqlite():
-        # Materialised once for every module's branch of the search.
-        hits = _fts_rowids(query).cte("fts_hits").prefix_with("MATERIALIZED", dialect="sqlite")
-        return SearchEntry.id.in_(sa.select(hits.c.id))
-    literal = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    if len(query) > 2:
-        return SearchEntry.text.like(f"%{literal}%", escape="\\")
-    return SearchEntry.grams.like(f"% {literal} %", escape="\\")
-
-
-def _few_fts_hits(query: str) -> bool:
-    """SQLite: whether the FTS5 table holds at most :data:`FEW_HITS` matches.
-
-    Few: the branches start from the matches (``+module`` keeps SQLite off the module index);
-    many: they walk each module's entries newest first and stop at the first hits.
-    """
-    capped = _fts_rowids(query).limit(FEW_HITS + 1).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(capped)) <= FEW_HITS
-
-
-def _hits(source: Source, user, condition, from_matches: bool = False):
-    module = sa.literal_column("+search_entry.module") if from_matches else SearchEntry.module
-    stmt = (
-        sa.select(sa.literal(source.key).label("module"), SearchEntry.object_id,
-                  SearchEntry.title, SearchEntry.detail)
-        .join(source.model, source.model.id == SearchEntry.object_id)
-        .where(module == source.key, condition)
-    )
+def _visible(source: Source, user):
+    """The module's own rule, as on its page (None: every record)."""
     visible_to = getattr(source.model, "visible_to", None)
-    if visible_to is not None:
-        stmt = stmt.where(visible_to(user))  # the module's own rule, as on its page
-    return stmt
+    return visible_to(user) if visible_to is not None else None
 
 
-def _branch(source: Source, user, condition, limit: int, offset: int = 0,
-            from_matches: bool = False):
-    """One module's newest ``limit`` hits (after ``offset``).
+def _contains(query: str):
+    """SQL: the entry's text holds ``query`` literally (no wildcards, no escaping)."""
+    find = sa.func.instr if _is_sqlite() else sa.func.strpos
+    return find(SearchEntry.text, query) > 0
 
-    PostgreSQL estimates a LIKE's selectivity over the whole table, so a term common in one
-    module looks common in all: walking a module's entries newest first (ideal for a common
-    term) could read all 200,000 bookings for a word only feedback holds.  So the walk is
-    bounded to the module's newest :data:`RECENT` entries; only when they hold fewer hits than
-    wanted does the second part run (its one-time filter), driven by the trigram index and
-    sorted (``object_id + 0`` keeps the planner off the ordered walk), which is cheap because
-    the term is then rare in the module.  SQLite's FTS5 query is one materialised list
-    (see :func:`_few_fts_hits`).
+
+def driving_gram(query: str) -> str | None:
+    """The gram whose entries a search of ``query`` walks; "" when some gram of the query is
+    in no entry (nothing can match); None when the query has no gram (every word is a single
+    character: the search then walks the modules' entries).
+
+    A two-character query is its own gram.  A longer one: the gram with the fewest entries,
+    counted up to :data:`GRAM_PROBE` each (an index-only count, one query), so that a common
+    gram of a rare phrase does not make a module walk thousands of entries.
     """
-    hits = _hits(source, user, condition, from_matches)
-    if _is_sqlite() or offset:
-        return hits.order_by(SearchEntry.object_id.desc()).limit(limit).offset(offset)
-    floor = (sa.select(SearchEntry.object_id).where(SearchEntry.module == source.key)
-             .order_by(SearchEntry.object_id.desc()).offset(RECENT).limit(1).scalar_subquery())
-    recent = (hits.where(SearchEntry.object_id >= sa.func.coalesce(floor, 0))
-              .order_by(SearchEntry.object_id.desc()).limit(limit)
-              .cte(f"recent_{source.key}").prefix_with("MATERIALIZED", dialect="postgresql"))
-    enough = sa.select(sa.func.count()).select_from(recent).scalar_subquery() >= limit
-    older = hits.order_by((SearchEntry.object_id + 0).desc()).limit(limit).subquery()
-    return sa.union_all(sa.select(recent).where(enough),
-                        sa.select(older).where(sa.not_(enough)))
+    found = sorted(grams(query))
+    if len(query) == 2 or len(found) <= 1:
+        return found[0] if found else None
+    found = found[:QUERY_GRAMS]
+    counts = [sa.select(sa.func.count()).select_from(
+        sa.select(sa.literal(1)).where(SearchGram.gram == gram).limit(GRAM_PROBE).subquery()
+    ).scalar_subquery() for gram in found]
+    row = db.session.execute(sa.select(*counts)).one()
+    count, gram = min(zip(row, found, strict=True))
+    return "" if count == 0 else gram
+
+
+def _branch(source: Source, user, query: str, gram: str | None, limit: int, offset: int = 0):
+    """One module's newest ``limit`` hits (after ``offset``) for ``query``.
+
+    With a gram: the primary key of ``search_gram`` lists the module's entries holding it
+    newest first, so the scan stops after the first ``limit`` visible matches however common
+    the gram is.
+    """
+    columns = (sa.literal(source.key).label("module"), SearchEntry.object_id,
+               SearchEntry.title, SearchEntry.detail)
+    if gram is None:
+        stmt = sa.select(*columns).where(SearchEntry.module == source.key)
+        newest = SearchEntry.object_id.desc()
+    else:
+        stmt = (sa.select(*columns).select_from(SearchGram)
+                .join(SearchEntry, sa.and_(SearchEntry.module == SearchGram.module,
+                                           SearchEntry.object_id == SearchGram.object_id))
+                .where(SearchGram.gram == gram, SearchGram.module == source.key))
+        newest = SearchGram.object_id.desc()
+    if gram is None or len(query) > 2:
+        stmt = stmt.where(_contains(query))
+    stmt = stmt.join(source.model, source.model.id == SearchEntry.object_id)
+    visible = _visible(source, user)
+    if visible is not None:
+        stmt = stmt.where(visible)
+    return stmt.order_by(newest).limit(limit).offset(offset)
 
 
 def search(user, text: str | None, module: str | None = None, limit: int = PAGE_LIMIT,
@@ -279,16 +280,19 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
         sources = [source for source in sources if source.key == module]
     if not sources:
         return []
-    condition = match(query)
-    from_matches = _is_sqlite() and _few_fts_hits(query)
+    # A module whose rule hides every record from the user (feedback from a client) is left
+    # out rather than joined for nothing.
+    sources = [source for source in sources
+               if not isinstance(_visible(source, user), sa.sql.elements.False_)]
+    if not sources:
+        return []
+    gram = driving_gram(query)
+    if gram == "":
+        return []
     offset = (max(page, 1) - 1) * limit
-    branches = [_branch(source, user, condition, limit + 1, offset if module else 0,
-                        from_matches).subquery().select() for source in sources]
+    branches = [_branch(source, user, query, gram, limit + 1, offset if module else 0)
+                .subquery().select() for source in sources]
     stmt = branches[0] if len(branches) == 1 else sa.union_all(*branches)
-    if not _is_sqlite():
-        # Each branch reads a few index pages; starting parallel workers costs more (and the
-        # app's requests are the parallelism).  SET LOCAL: this transaction only.
-        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = defaultdict(list)
     for row in db.session.execute(stmt):
         rows[row.module].append(row)
