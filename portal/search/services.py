@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from sqlalchemy import event, inspect
 from ..database import PortalSession
 from ..extensions import db
 from .models import SearchEntry, SearchGram
-from .sources import SOURCES, Doc, Source
+from .sources import BY_KEY, SOURCES, Doc, Source
 
 MIN_LENGTH = 2  # one character would match most of the index
 SUGGEST_LIMIT = 5  # per module, as you type
@@ -201,8 +202,17 @@ def sources_for(user) -> list[Source]:
     return found
 
 
-def _is_sqlite() -> bool:
-    return db.session.get_bind().dialect.name == "sqlite"
+class _Reader:
+    """The reader as the models' ``visible_to`` rules see it while a statement is built: the
+    role, which decides a rule's shape, and the id as a bound parameter, so that one statement
+    serves every reader of a role (building ten branches per request cost more than running
+    them).  A rule that needs another attribute of the user fails here, loudly."""
+
+    is_authenticated = True
+    id = sa.bindparam("reader_id", type_=sa.Integer)
+
+    def __init__(self, role: str):
+        self.role = role
 
 
 def _visible(source: Source, user):
@@ -211,10 +221,19 @@ def _visible(source: Source, user):
     return visible_to(user) if visible_to is not None else None
 
 
-def _contains(query: str):
-    """SQL: the entry's text holds ``query`` literally (no wildcards, no escaping)."""
-    find = sa.func.instr if _is_sqlite() else sa.func.strpos
-    return find(SearchEntry.text, query) > 0
+def _contains(dialect: str):
+    """SQL: the entry's text holds the query literally (no wildcards, no escaping)."""
+    find = sa.func.instr if dialect == "sqlite" else sa.func.strpos
+    return find(SearchEntry.text, sa.bindparam("query", type_=sa.Text)) > 0
+
+
+@functools.cache
+def _gram_counts(size: int):
+    """SQL: how many entries hold each of ``size`` grams (bound as gram_0…), up to
+    :data:`GRAM_PROBE` each: index-only scans of search_gram's primary key."""
+    return sa.select(*[sa.select(sa.func.count()).select_from(
+        sa.select(sa.literal(1)).where(SearchGram.gram == sa.bindparam(f"gram_{n}"))
+        .limit(GRAM_PROBE).subquery()).scalar_subquery() for n in range(size)])
 
 
 def driving_gram(query: str) -> str | None:
@@ -230,39 +249,51 @@ def driving_gram(query: str) -> str | None:
     if len(query) == 2 or len(found) <= 1:
         return found[0] if found else None
     found = found[:QUERY_GRAMS]
-    counts = [sa.select(sa.func.count()).select_from(
-        sa.select(sa.literal(1)).where(SearchGram.gram == gram).limit(GRAM_PROBE).subquery()
-    ).scalar_subquery() for gram in found]
-    row = db.session.execute(sa.select(*counts)).one()
+    row = db.session.execute(_gram_counts(len(found)),
+                             {f"gram_{n}": gram for n, gram in enumerate(found)}).one()
     count, gram = min(zip(row, found, strict=True))
     return "" if count == 0 else gram
 
 
-def _branch(source: Source, user, query: str, gram: str | None, limit: int, offset: int = 0):
-    """One module's newest ``limit`` hits (after ``offset``) for ``query``.
+def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: bool,
+            limit: int):
+    """One module's newest ``limit`` hits (after the bound ``offset``).
 
-    With a gram: the primary key of ``search_gram`` lists the module's entries holding it
-    newest first, so the scan stops after the first ``limit`` visible matches however common
-    the gram is.
+    With a gram (bound as ``gram``): the primary key of ``search_gram`` lists the module's
+    entries holding it newest first, so the scan stops after the first ``limit`` visible
+    matches however common the gram is.
     """
     columns = (sa.literal(source.key).label("module"), SearchEntry.object_id,
                SearchEntry.title, SearchEntry.detail)
-    if gram is None:
-        stmt = sa.select(*columns).where(SearchEntry.module == source.key)
-        newest = SearchEntry.object_id.desc()
-    else:
+    if by_gram:
         stmt = (sa.select(*columns).select_from(SearchGram)
                 .join(SearchEntry, sa.and_(SearchEntry.module == SearchGram.module,
                                            SearchEntry.object_id == SearchGram.object_id))
-                .where(SearchGram.gram == gram, SearchGram.module == source.key))
+                .where(SearchGram.gram == sa.bindparam("gram", type_=sa.String),
+                       SearchGram.module == source.key))
         newest = SearchGram.object_id.desc()
-    if gram is None or len(query) > 2:
-        stmt = stmt.where(_contains(query))
+    else:
+        stmt = sa.select(*columns).where(SearchEntry.module == source.key)
+        newest = SearchEntry.object_id.desc()
+    if check_text:
+        stmt = stmt.where(_contains(dialect))
     stmt = stmt.join(source.model, source.model.id == SearchEntry.object_id)
-    visible = _visible(source, user)
+    visible = _visible(source, reader)
     if visible is not None:
         stmt = stmt.where(visible)
-    return stmt.order_by(newest).limit(limit).offset(offset)
+    return (stmt.order_by(newest).limit(limit)
+            .offset(sa.bindparam("offset", type_=sa.Integer)))
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(role: str, keys: tuple[str, ...], dialect: str, by_gram: bool,
+               check_text: bool, limit: int):
+    """The search statement of a role over modules ``keys``, built once: ``UNION ALL`` of one
+    branch per module, with the gram, the query, the reader's id and the offset bound."""
+    reader = _Reader(role)
+    branches = [_branch(BY_KEY[key], reader, dialect, by_gram, check_text, limit)
+                .subquery().select() for key in keys]
+    return branches[0] if len(branches) == 1 else sa.union_all(*branches)
 
 
 def search(user, text: str | None, module: str | None = None, limit: int = PAGE_LIMIT,
@@ -289,12 +320,13 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
     gram = driving_gram(query)
     if gram == "":
         return []
-    offset = (max(page, 1) - 1) * limit
-    branches = [_branch(source, user, query, gram, limit + 1, offset if module else 0)
-                .subquery().select() for source in sources]
-    stmt = branches[0] if len(branches) == 1 else sa.union_all(*branches)
+    dialect = db.session.get_bind().dialect.name
+    stmt = _statement(user.role, tuple(source.key for source in sources), dialect,
+                      gram is not None, gram is None or len(query) > 2, limit + 1)
+    params = {"gram": gram, "query": query, "reader_id": user.id,
+              "offset": (max(page, 1) - 1) * limit if module else 0}
     rows = defaultdict(list)
-    for row in db.session.execute(stmt):
+    for row in db.session.execute(stmt, params):
         rows[row.module].append(row)
     groups = []
     for source in sources:

@@ -382,11 +382,14 @@ def test_each_module_is_read_from_the_gram_index(app, world, text):
         user = db.session.get(User, world["staff"].id)
         gram = services.driving_gram(text)
         assert gram in services.grams(text)
-        stmt = services._branch(BY_KEY["feedback"], user, text, gram, 11)
+        dialect = db.session.get_bind().dialect.name
+        stmt = services._branch(BY_KEY["feedback"], services._Reader(user.role), dialect,
+                                True, len(text) > 2, 11).params(
+            gram=gram, query=text, reader_id=user.id, offset=0)
         compiled = stmt.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True})
         plan = " ".join(str(row[-1]) for row in db.session.execute(sa.text(
-            ("EXPLAIN " if db.session.get_bind().dialect.name == "postgresql"
-             else "EXPLAIN QUERY PLAN ") + str(compiled))))
+            ("EXPLAIN " if dialect == "postgresql" else "EXPLAIN QUERY PLAN ")
+            + str(compiled))))
         assert "pk_search_gram" in plan or "search_gram USING PRIMARY KEY" in plan, plan
 
 
