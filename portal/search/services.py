@@ -285,6 +285,25 @@ def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: boo
             .offset(sa.bindparam("offset", type_=sa.Integer)))
 
 
+@functools.cache
+def _hidden_from(role: str) -> frozenset[str]:
+    """The modules whose rule hides every record from the role (feedback from a client): left
+    out of the statement rather than joined for nothing."""
+    reader = _Reader(role)
+    return frozenset(source.key for source in SOURCES
+                     if isinstance(_visible(source, reader), sa.sql.elements.False_))
+
+
+_SAMPLE_ID = 987654321
+
+
+def _link(source: Source):
+    """object_id -> the record's URL: one ``url_for`` per module rather than one per hit."""
+    head, _, tail = url_for(source.endpoint, **{source.id_arg: _SAMPLE_ID}).partition(
+        str(_SAMPLE_ID))
+    return lambda object_id: f"{head}{object_id}{tail}"
+
+
 @functools.lru_cache(maxsize=256)
 def _statement(role: str, keys: tuple[str, ...], dialect: str, by_gram: bool,
                check_text: bool, limit: int):
@@ -311,10 +330,8 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
         sources = [source for source in sources if source.key == module]
     if not sources:
         return []
-    # A module whose rule hides every record from the user (feedback from a client) is left
-    # out rather than joined for nothing.
-    sources = [source for source in sources
-               if not isinstance(_visible(source, user), sa.sql.elements.False_)]
+    hidden = _hidden_from(user.role)
+    sources = [source for source in sources if source.key not in hidden]
     if not sources:
         return []
     gram = driving_gram(query)
@@ -334,10 +351,9 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
         if not found:
             continue
         roles = _page_roles(source)
-        linked = roles is None or user.role in roles
+        link = _link(source) if roles is None or user.role in roles else None
         hits = [Hit(row.object_id, row.title, row.detail,
-                    url_for(source.endpoint, **{source.id_arg: row.object_id})
-                    if linked else None)
+                    link(row.object_id) if link else None)
                 for row in found[:limit]]
         groups.append(Group(source, hits, len(found) > limit))
     return groups
