@@ -263,26 +263,46 @@ def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: boo
     entries holding it newest first, so the scan stops after the first ``limit`` visible
     matches however common the gram is.
     """
-    columns = (sa.literal(source.key).label("module"), SearchEntry.object_id,
-               SearchEntry.title, SearchEntry.detail)
+    # The module and the limit are constants of the statement, written into it, so that the
+    # plan PostgreSQL keeps for the prepared statement knows them.
+    key = sa.literal_column(f"'{source.key}'", sa.String)
+    limit = sa.literal_column(str(int(limit)), sa.Integer)
+    offset = sa.bindparam("offset", type_=sa.Integer)
+    visible = _visible(source, reader)
+    conditions = [SearchEntry.module == key]
+    if check_text:
+        conditions.append(_contains(dialect))
+    if visible is not None and not isinstance(visible, sa.sql.elements.True_):
+        conditions.append(visible)
+    elif by_gram and dialect == "postgresql":
+        # Every entry is visible: walk the gram's entries newest first and look each up
+        # (LATERAL), which stops at the limit.  Left to itself, the planner hashes a small
+        # module's matches and sorts them all (1,000 meetings: 3 ms instead of 0.1).
+        walk = (sa.select(SearchGram.object_id)
+                .where(SearchGram.gram == sa.bindparam("gram", type_=sa.String),
+                       SearchGram.module == key)
+                .order_by(SearchGram.object_id.desc()).subquery("walk"))
+        hit = (sa.select(SearchEntry.object_id, SearchEntry.title, SearchEntry.detail)
+               .join(source.model, source.model.id == SearchEntry.object_id)
+               .where(SearchEntry.object_id == walk.c.object_id, *conditions)
+               .limit(1).lateral("hit"))
+        return (sa.select(key.label("module"), hit.c.object_id, hit.c.title, hit.c.detail)
+                .select_from(walk).join(hit, sa.true())
+                .order_by(walk.c.object_id.desc()).limit(limit).offset(offset))
+    columns = (key.label("module"), SearchEntry.object_id, SearchEntry.title,
+               SearchEntry.detail)
     if by_gram:
         stmt = (sa.select(*columns).select_from(SearchGram)
                 .join(SearchEntry, sa.and_(SearchEntry.module == SearchGram.module,
                                            SearchEntry.object_id == SearchGram.object_id))
                 .where(SearchGram.gram == sa.bindparam("gram", type_=sa.String),
-                       SearchGram.module == source.key))
+                       SearchGram.module == key))
         newest = SearchGram.object_id.desc()
     else:
-        stmt = sa.select(*columns).where(SearchEntry.module == source.key)
+        stmt = sa.select(*columns)
         newest = SearchEntry.object_id.desc()
-    if check_text:
-        stmt = stmt.where(_contains(dialect))
-    stmt = stmt.join(source.model, source.model.id == SearchEntry.object_id)
-    visible = _visible(source, reader)
-    if visible is not None:
-        stmt = stmt.where(visible)
-    return (stmt.order_by(newest).limit(limit)
-            .offset(sa.bindparam("offset", type_=sa.Integer)))
+    stmt = stmt.join(source.model, source.model.id == SearchEntry.object_id).where(*conditions)
+    return stmt.order_by(newest).limit(limit).offset(offset)
 
 
 @functools.cache
