@@ -7,14 +7,15 @@
   source's loader.  ``flask search reindex`` and migration 0020 rebuild it with the same
   loaders.
 * A search runs one query (two for a query of three characters or more): for each module the
-  user may open, the module's entries holding one gram of the query, newest first — a range
+  user may open, the module's entries holding a gram of the query, newest first — a range
   scan of ``search_gram``'s primary key that stops at the first hits —, joined back to the
   module's table under the model's own ``visible_to`` predicate and capped (``UNION ALL`` of
   one capped branch per module).  Modules the user can see nothing of are left out.
 * Matching is literal substring matching on the normalised text.  Two characters: the query is
-  a gram, and the gram's entries are exactly the matches.  Three or more: the gram of the query
-  with the fewest entries (counted up to :data:`GRAM_PROBE`, one small query) drives, and
-  ``strpos`` / ``instr`` on the text, which know no wildcards, keeps the exact matches.
+  a gram, and the gram's entries are exactly the matches.  Three or more: per module, the gram
+  of the query with the fewest of the module's entries (counted up to :data:`GRAM_PROBE`, one
+  small query; a module lacking one of the grams is left out) drives, and ``strpos`` /
+  ``instr`` on the text, which know no wildcards, keeps the exact matches.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ SUGGEST_LIMIT = 5  # per module, as you type
 PAGE_LIMIT = 10  # per module, on the results page
 MODULE_PAGE = 20  # one module's results, paginated
 BATCH = 1000  # records per loader query when the whole index is rebuilt
-GRAM_PROBE = 1000  # a query's grams are counted up to this many entries to pick the rarest
-QUERY_GRAMS = 8  # at most this many of a long query's grams are counted
+GRAM_PROBE = 500  # a query's grams are counted up to this many entries per module
+QUERY_GRAMS = 6  # at most this many of a long query's grams are counted
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -228,31 +229,39 @@ def _contains(dialect: str):
 
 
 @functools.cache
-def _gram_counts(size: int):
-    """SQL: how many entries hold each of ``size`` grams (bound as gram_0…), up to
-    :data:`GRAM_PROBE` each: index-only scans of search_gram's primary key."""
+def _gram_counts(keys: tuple[str, ...], size: int):
+    """SQL: how many entries of each module of ``keys`` hold each of ``size`` grams (bound as
+    gram_0…), up to :data:`GRAM_PROBE` each: index-only scans of search_gram's primary key."""
     return sa.select(*[sa.select(sa.func.count()).select_from(
-        sa.select(sa.literal(1)).where(SearchGram.gram == sa.bindparam(f"gram_{n}"))
-        .limit(GRAM_PROBE).subquery()).scalar_subquery() for n in range(size)])
+        sa.select(sa.literal(1)).where(SearchGram.gram == sa.bindparam(f"gram_{n}"),
+                                       SearchGram.module == sa.literal_column(f"'{key}'"))
+        .limit(GRAM_PROBE).subquery()).scalar_subquery()
+        for key in keys for n in range(size)])
 
 
-def driving_gram(query: str) -> str | None:
-    """The gram whose entries a search of ``query`` walks; "" when some gram of the query is
-    in no entry (nothing can match); None when the query has no gram (every word is a single
-    character: the search then walks the modules' entries).
+def driving_grams(query: str, keys: tuple[str, ...]) -> dict[str, str | None]:
+    """{module: the gram whose entries the module's branch walks} for a search of ``query``.
 
-    A two-character query is its own gram.  A longer one: the gram with the fewest entries,
-    counted up to :data:`GRAM_PROBE` each (an index-only count, one query), so that a common
-    gram of a rare phrase does not make a module walk thousands of entries.
+    A module left out cannot match (one of the query's grams is in none of its entries).  The
+    gram is None when the query has none (every word a single character: the branch walks the
+    module's entries).  A two-character query is its own gram.  A longer one: per module, the
+    gram with the fewest of the module's entries, counted up to :data:`GRAM_PROBE` (index-only
+    counts, one query), so that a gram common in a module (00 in every booking reference) does
+    not drive a rare phrase there (ZL000012).
     """
     found = sorted(grams(query))
     if len(query) == 2 or len(found) <= 1:
-        return found[0] if found else None
+        return dict.fromkeys(keys, found[0] if found else None)
     found = found[:QUERY_GRAMS]
-    row = db.session.execute(_gram_counts(len(found)),
+    row = db.session.execute(_gram_counts(keys, len(found)),
                              {f"gram_{n}": gram for n, gram in enumerate(found)}).one()
-    count, gram = min(zip(row, found, strict=True))
-    return "" if count == 0 else gram
+    chosen = {}
+    for index, key in enumerate(keys):
+        counts = row[index * len(found):(index + 1) * len(found)]
+        count, gram = min(zip(counts, found, strict=True))
+        if count:
+            chosen[key] = gram
+    return chosen
 
 
 def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: bool,
@@ -279,7 +288,7 @@ def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: boo
         # (LATERAL), which stops at the limit.  Left to itself, the planner hashes a small
         # module's matches and sorts them all (1,000 meetings: 3 ms instead of 0.1).
         walk = (sa.select(SearchGram.object_id)
-                .where(SearchGram.gram == sa.bindparam("gram", type_=sa.String),
+                .where(SearchGram.gram == sa.bindparam(f"gram_{source.key}", type_=sa.String),
                        SearchGram.module == key)
                 .order_by(SearchGram.object_id.desc()).subquery("walk"))
         hit = (sa.select(SearchEntry.object_id, SearchEntry.title, SearchEntry.detail)
@@ -295,7 +304,7 @@ def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: boo
         stmt = (sa.select(*columns).select_from(SearchGram)
                 .join(SearchEntry, sa.and_(SearchEntry.module == SearchGram.module,
                                            SearchEntry.object_id == SearchGram.object_id))
-                .where(SearchGram.gram == sa.bindparam("gram", type_=sa.String),
+                .where(SearchGram.gram == sa.bindparam(f"gram_{source.key}", type_=sa.String),
                        SearchGram.module == key))
         newest = SearchGram.object_id.desc()
     else:
@@ -354,13 +363,16 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
     sources = [source for source in sources if source.key not in hidden]
     if not sources:
         return []
-    gram = driving_gram(query)
-    if gram == "":
+    chosen = driving_grams(query, tuple(source.key for source in sources))
+    sources = [source for source in sources if source.key in chosen]
+    if not sources:
         return []
+    gram = chosen[sources[0].key]
     dialect = db.session.get_bind().dialect.name
     stmt = _statement(user.role, tuple(source.key for source in sources), dialect,
                       gram is not None, gram is None or len(query) > 2, limit + 1)
-    params = {"gram": gram, "query": query, "reader_id": user.id,
+    params = {**{f"gram_{key}": value for key, value in chosen.items()},
+              "query": query, "reader_id": user.id,
               "offset": (max(page, 1) - 1) * limit if module else 0}
     rows = defaultdict(list)
     for row in db.session.execute(stmt, params):

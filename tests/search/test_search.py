@@ -374,23 +374,36 @@ def test_the_feedback_location_is_searchable(app):
 # --- the index serves the queries ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["保洁", "大楼保洁", "zl000012"])
-def test_each_module_is_read_from_the_gram_index(app, world, text):
+@pytest.mark.parametrize(("text", "module"), [("保洁", "feedback"), ("大楼保洁", "feedback"),
+                                              ("zl00000", "leases"), ("保洁租户", "tenants")])
+def test_each_module_is_read_from_the_gram_index(app, world, text, module):
     """Every module's branch starts from search_gram's primary key (gram, module, object_id),
     which gives its entries newest first, so the scan stops at the first hits."""
     with app.test_request_context():
         user = db.session.get(User, world["staff"].id)
-        gram = services.driving_gram(text)
+        gram = services.driving_grams(text, (module, "suppliers"))[module]
         assert gram in services.grams(text)
         dialect = db.session.get_bind().dialect.name
-        stmt = services._branch(BY_KEY["feedback"], services._Reader(user.role), dialect,
+        stmt = services._branch(BY_KEY[module], services._Reader(user.role), dialect,
                                 True, len(text) > 2, 11).params(
-            gram=gram, query=text, reader_id=user.id, offset=0)
+            **{f"gram_{module}": gram}, query=text, reader_id=user.id, offset=0)
         compiled = stmt.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True})
         plan = " ".join(str(row[-1]) for row in db.session.execute(sa.text(
             ("EXPLAIN " if dialect == "postgresql" else "EXPLAIN QUERY PLAN ")
             + str(compiled))))
         assert "pk_search_gram" in plan or "search_gram USING PRIMARY KEY" in plan, plan
+
+
+def test_modules_lacking_a_gram_of_the_query_are_left_out(app, world):
+    """保洁租户 is in the tenants' entries and their leases' only: no other module can match
+    (some gram of it is in none of their entries), and the phrase's rarest gram drives."""
+    with app.test_request_context():
+        chosen = services.driving_grams("保洁租户", tuple(BY_KEY))
+    assert set(chosen) == {"tenants", "leases"}
+    assert chosen["tenants"] in services.grams("保洁租户")
+    assert found(app, world["staff"].id, "保洁租户") == {
+        "tenants": sorted(world["tenants"], reverse=True),
+        "leases": sorted(world["leases"], reverse=True)}
 
 
 def test_a_query_whose_gram_is_nowhere_runs_no_search(app, world, login_as, count_queries):
