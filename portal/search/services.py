@@ -249,18 +249,20 @@ def driving_grams(query: str, keys: tuple[str, ...]) -> dict[str, str | None]:
     counts, one query), so that a gram common in a module (00 in every booking reference) does
     not drive a rare phrase there (ZL000012).
     """
-    found = sorted(grams(query))
+    found = grams(query)
     if len(query) == 2 or len(found) <= 1:
-        return dict.fromkeys(keys, found[0] if found else None)
-    found = found[:QUERY_GRAMS]
+        return dict.fromkeys(keys, next(iter(found), None))
+    # The last grams of the query first: on a tie (every gram common in the module) the
+    # latest wins, as a reference ends with its most specific digits (ZL000012: 12, not 00).
+    found = sorted(found, key=query.rindex, reverse=True)[:QUERY_GRAMS]
     row = db.session.execute(_gram_counts(keys, len(found)),
                              {f"gram_{n}": gram for n, gram in enumerate(found)}).one()
     chosen = {}
     for index, key in enumerate(keys):
         counts = row[index * len(found):(index + 1) * len(found)]
-        count, gram = min(zip(counts, found, strict=True))
+        count, position = min((count, position) for position, count in enumerate(counts))
         if count:
-            chosen[key] = gram
+            chosen[key] = found[position]
     return chosen
 
 
