@@ -427,9 +427,9 @@ def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
         ("feedback dashboard (half-year)",
          f"/feedback/dashboard?{urlencode({'period': half})}", "staff", True),
         *meeting_endpoints(state.get("meetings") or {}, half),
-        # Global search over every dataset: 会议 is in most booking titles, the meetings and a
-        # tenth of the feedback (two characters: the grams column); 电梯运行 in a tenth of the
-        # feedback (four: the trigram index).
+        # Global search over every dataset: 会议 is in a fifth of the booking titles, the
+        # meetings and a tenth of the feedback (two characters: one gram); 电梯运行 in a tenth
+        # of the feedback (four: its rarest gram per module, and the text).
         ("global search, two characters (会议), results page", "/search?" + urlencode(
             {"q": "会议"}), "staff", True),
         ("global search, four characters (电梯运行), results page", "/search?" + urlencode(
