@@ -142,8 +142,8 @@ def render_migration_item(type_, obj, autogen_context):
 
 
 def include_migration_name(name, type_, parent_names) -> bool:
-    """Autogenerate and the model comparison skip what the models cannot declare: the search
-    index's FTS5 table (and its shadow tables) on SQLite and its pg_trgm indexes."""
+    """Autogenerate and the model comparison skip what the models cannot declare (the search
+    index's raw objects: none since migration 0020, see portal/search/models.py)."""
     from .search.models import is_raw_object
 
     return not is_raw_object(name, type_)

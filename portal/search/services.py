@@ -228,7 +228,7 @@ def _contains(dialect: str):
     return find(SearchEntry.text, sa.bindparam("query", type_=sa.Text)) > 0
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _gram_counts(keys: tuple[str, ...], size: int):
     """SQL: how many entries of each module of ``keys`` hold each of ``size`` grams (bound as
     gram_0…), up to :data:`GRAM_PROBE` each: index-only scans of search_gram's primary key."""
