@@ -142,8 +142,8 @@ def render_migration_item(type_, obj, autogen_context):
 
 
 # Database objects that the models cannot declare, each recognised by a predicate
-# ``(name, type_) -> bool`` that the module owning them registers (the search index's FTS5
-# table and its shadow tables on SQLite, its pg_trgm indexes: portal.search.models).
+# ``(name, type_) -> bool`` that the module owning them registers (none since migration 0020
+# replaced the search index's FTS5 table and pg_trgm indexes by plain tables).
 _raw_objects: list[Callable[[str | None, str], bool]] = []
 
 

@@ -286,3 +286,16 @@ def test_create_app_registers_every_module_from_the_one_list():
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
              and getattr(node.func, "attr", None) == "register_blueprint"]
     assert len(calls) == 1, "create_app registers blueprints only in its MODULES loop"
+
+
+@pytest.mark.parametrize("package", sorted(INFRASTRUCTURE_PACKAGES) + list(MODULE_LAYERS))
+def test_each_package_imports_on_its_own_first(package):
+    """A model may name a higher module's model by string (a category's contract): the mappers
+    can only be configured once every module is imported, so no module may build loader
+    options or queries at import time.  Importing any package first, alone, must work."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", f"import portal.{package}"],
+                          capture_output=True, text=True, cwd=Path(portal.__file__).parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -52,15 +52,18 @@ nav_item("feedback.queue", _l("Feedback"), Role.BUREAU, order=30)
 STATUS_BADGE = {S.SUBMITTED: "warning", S.ACCEPTED: "", S.IN_PROGRESS: "", S.RESOLVED: "good",
                 S.CLOSED: "good", S.REJECTED: "danger", S.DUPLICATE: ""}
 URGENCY_BADGE = {"normal": "", "urgent": "warning", "critical": "danger"}
-ITEM_PAGE = (
-    selectinload(Feedback.category).selectinload(ServiceCategory.contract),
-    selectinload(Feedback.supervisor), selectinload(Feedback.assignee),
-    selectinload(Feedback.appointment), selectinload(Feedback.building),
-    selectinload(Feedback.room), selectinload(Feedback.supplier),
-    selectinload(Feedback.contract), selectinload(Feedback.duplicate_of),
-    selectinload(Feedback.photos),
-    selectinload(Feedback.events).selectinload(FeedbackEvent.actor),
-)
+def item_page_options() -> tuple:
+    """What one item's page shows, loaded with it (a function: loader options configure the
+    mappers, which must wait until every module's models are imported)."""
+    return (
+        selectinload(Feedback.category).selectinload(ServiceCategory.contract),
+        selectinload(Feedback.supervisor), selectinload(Feedback.assignee),
+        selectinload(Feedback.appointment), selectinload(Feedback.building),
+        selectinload(Feedback.room), selectinload(Feedback.supplier),
+        selectinload(Feedback.contract), selectinload(Feedback.duplicate_of),
+        selectinload(Feedback.photos),
+        selectinload(Feedback.events).selectinload(FeedbackEvent.actor),
+    )
 
 
 def _user():
@@ -271,7 +274,7 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
 @role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
 @cached_page("feedback", "suppliers", "rentals", "people", "meetings")
 def item_page(feedback_id: int):
-    item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
+    item = visible_or_404(Feedback, feedback_id, *item_page_options())
     return render("feedback/item.html", **_item_context(item))
 
 
@@ -312,7 +315,7 @@ def act(feedback_id: int, action: str):
                 flash(item.notice, "warning")
             return redirect_to(url_for("feedback.item", feedback_id=feedback_id))
     db.session.rollback()
-    item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
+    item = visible_or_404(Feedback, feedback_id, *item_page_options())
     response = render("feedback/item.html", "actions", status=status,
                       **_item_context(item, form, action))
     if status == 409 and is_htmx():  # the current actions, with the message, in place

@@ -65,15 +65,20 @@ STATUS_BADGE = {L.DRAFT: "", L.PENDING: "warning", L.ACTIVE: "good", L.ENDED: ""
 ROOM_BADGE = {RoomStatus.LEASED: "good", RoomStatus.IDLE: "warning",
               RoomStatus.RESERVED_FOR_OFFICE: "", RoomStatus.UNDER_RENOVATION: "",
               RoomStatus.DISPOSED: "danger"}
-# Everything one lease page shows, loaded with the lease in a fixed number of queries.
-LEASE_PAGE = (
-    selectinload(Lease.tenant),
-    selectinload(Lease.rooms).selectinload(LeaseRoom.room).selectinload(Room.building),
-    selectinload(Lease.periods),
-    selectinload(Lease.payments).selectinload(Payment.allocations)
-    .selectinload(PaymentAllocation.period),
-    selectinload(Lease.predecessor),
-)
+
+
+def lease_page_options() -> tuple:
+    """Everything one lease page shows, loaded with the lease in a fixed number of queries.
+    (A function: building loader options configures the mappers, which must wait until every
+    module's models are imported.)"""
+    return (
+        selectinload(Lease.tenant),
+        selectinload(Lease.rooms).selectinload(LeaseRoom.room).selectinload(Room.building),
+        selectinload(Lease.periods),
+        selectinload(Lease.payments).selectinload(Payment.allocations)
+        .selectinload(PaymentAllocation.period),
+        selectinload(Lease.predecessor),
+    )
 OPEN = (L.DRAFT, L.PENDING, L.ACTIVE)
 # The leases list's "needs attention" filter (services.attention_conditions).
 NEEDS = {"expiring": _l("Expiring, not being renewed"), "overdue": _l("Rent overdue"),
@@ -337,7 +342,7 @@ def _refused(lease_id: int, error: ServiceError, form) -> tuple[Lease, int]:
     for a value beside its field."""
     apply_to_form(form, error)
     db.session.rollback()
-    lease = visible_or_404(Lease, lease_id, *LEASE_PAGE)
+    lease = visible_or_404(Lease, lease_id, *lease_page_options())
     status = 409 if isinstance(error, StaleRecord) or error.field is None else 422
     return lease, status
 
@@ -369,7 +374,7 @@ def _saved(lease: Lease, block: str, message: str, event: str):
 @bp.route("/leases/<int:lease_id>", endpoint="lease")
 @role_required(Role.CLIENT, Role.STAFF, Role.ADMIN)
 def lease_page(lease_id: int):
-    lease = visible_or_404(Lease, lease_id, *LEASE_PAGE)
+    lease = visible_or_404(Lease, lease_id, *lease_page_options())
     return render("rentals/lease.html", **_lease_context(lease))
 
 
@@ -411,7 +416,7 @@ def lease_renew(lease_id: int):
         except ServiceError as error:
             apply_to_form(form, error)
             db.session.rollback()
-            lease = visible_or_404(Lease, lease_id, *LEASE_PAGE)
+            lease = visible_or_404(Lease, lease_id, *lease_page_options())
         else:
             flash(_("Renewal %(ref)s is drafted; check it and submit it for approval.",
                     ref=successor.reference), "success")
@@ -477,7 +482,7 @@ def record_payment(lease_id: int):
         except ServiceError as error:
             apply_to_form(form, error)
             db.session.rollback()
-            lease = visible_or_404(Lease, lease_id, *LEASE_PAGE)
+            lease = visible_or_404(Lease, lease_id, *lease_page_options())
         else:
             message = (_("A payment of %(amount)s is recorded.", amount=money(payment.amount_fen))
                        if created else _("This payment was recorded already; it is counted "

@@ -1,22 +1,26 @@
 """The search index and the search itself.
 
-* The index (:class:`SearchEntry`) is kept in step by one ``after_flush`` hook, in the same
-  transaction as the change (like the audit trail): the hook collects the records whose
-  documents a flush made stale (each source's :class:`~.sources.Watch` list) and rewrites
-  their entries from the database with the source's loader.  ``flask search reindex`` and
-  migration 0016 rebuild it with the same loaders.
-* A search runs one query: for each module the user may open, the matching entries joined
-  back to the module's table under the model's own ``visible_to`` predicate, newest first and
-  capped (``UNION ALL`` of one capped branch per module).
-* Matching is literal substring matching on the normalised text.  Three characters or more:
-  ``text`` (PostgreSQL: ``LIKE`` with escaped wildcards, served by a pg_trgm GIN index;
-  SQLite: an FTS5 trigram phrase, quoted).  Two characters, shorter than a trigram: the
-  ``grams`` column, where every two-character substring of the text is a word between spaces,
-  so the query becomes a four-character pattern `` xy `` the same indexes serve.
+* The index (:class:`SearchEntry`, with its grams :class:`SearchGram`) is kept in step by one
+  ``after_flush`` hook, in the same transaction as the change (like the audit trail): the hook
+  collects the records whose documents a flush made stale (each source's
+  :class:`~.sources.Watch` list) and rewrites their entries from the database with the
+  source's loader.  ``flask search reindex`` and migration 0020 rebuild it with the same
+  loaders.
+* A search runs one query (two for a query of three characters or more): for each module the
+  user may open, the module's entries holding a gram of the query, newest first — a range
+  scan of ``search_gram``'s primary key that stops at the first hits —, joined back to the
+  module's table under the model's own ``visible_to`` predicate and capped (``UNION ALL`` of
+  one capped branch per module).  Modules the user can see nothing of are left out.
+* Matching is literal substring matching on the normalised text.  Two characters: the query is
+  a gram, and the gram's entries are exactly the matches.  Three or more: per module, the gram
+  of the query with the fewest of the module's entries (counted up to :data:`GRAM_PROBE`, one
+  small query; a module lacking one of the grams is left out) drives, and ``strpos`` /
+  ``instr`` on the text, which know no wildcards, keeps the exact matches.
 """
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,16 +31,16 @@ from sqlalchemy import event, inspect
 
 from ..database import PortalSession
 from ..extensions import db
-from .models import SearchEntry
-from .sources import SOURCES, Doc, Source
+from .models import SearchEntry, SearchGram
+from .sources import BY_KEY, SOURCES, Doc, Source
 
 MIN_LENGTH = 2  # one character would match most of the index
 SUGGEST_LIMIT = 5  # per module, as you type
 PAGE_LIMIT = 10  # per module, on the results page
 MODULE_PAGE = 20  # one module's results, paginated
 BATCH = 1000  # records per loader query when the whole index is rebuilt
-RECENT = 2000  # a module's newest entries searched first (PostgreSQL; see _branch)
-FEW_HITS = 5000  # SQLite: up to this many matches, the search starts from them
+GRAM_PROBE = 500  # a query's grams are counted up to this many entries per module
+QUERY_GRAMS = 6  # at most this many of a long query's grams are counted
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -51,16 +55,33 @@ def normalise(text: str | None) -> str:
     return " ".join(text.split()).lower()
 
 
-def grams(text: str) -> str:
-    """Every two-character substring of each word, once, as words between spaces."""
-    found = {word[i:i + 2] for word in text.split(" ") for i in range(len(word) - 1)}
-    return f" {' '.join(sorted(found))} " if found else ""
+def grams(text: str) -> set[str]:
+    """Every two-character substring of each word (words are separated by single spaces)."""
+    return {word[i:i + 2] for word in text.split(" ") for i in range(len(word) - 1)}
 
 
 def _entry(source: Source, doc: Doc) -> dict:
     text = normalise(" ".join(part for part in doc.parts if part))
     return {"module": source.key, "object_id": doc.object_id, "title": doc.title[:300],
-            "detail": (doc.detail or "")[:300], "text": text, "grams": grams(text)}
+            "detail": (doc.detail or "")[:300], "text": text}
+
+
+def _insert(conn: sa.Connection, rows: list[dict]) -> None:
+    """Insert entries and their grams."""
+    if not rows:
+        return
+    conn.execute(sa.insert(SearchEntry), rows)
+    gram_rows = [{"gram": gram, "module": row["module"], "object_id": row["object_id"]}
+                 for row in rows for gram in grams(row["text"])]
+    if gram_rows:
+        conn.execute(sa.insert(SearchGram), gram_rows)
+
+
+def _delete(conn: sa.Connection, module: str, ids=None) -> None:
+    """Delete a module's entries and their grams (those of ``ids``, or all)."""
+    for model in (SearchGram, SearchEntry):
+        stmt = sa.delete(model).where(model.module == module)
+        conn.execute(stmt if ids is None else stmt.where(model.object_id.in_(ids)))
 
 
 # --- keeping the index in step --------------------------------------------------------------
@@ -68,11 +89,9 @@ def _entry(source: Source, doc: Doc) -> dict:
 
 def refresh(conn: sa.Connection, source: Source, ids) -> None:
     """Rewrite the entries of ``ids`` (a list, or a SELECT of ids) from the database."""
-    conn.execute(sa.delete(SearchEntry).where(SearchEntry.module == source.key,
-                                              SearchEntry.object_id.in_(ids)))
-    rows = [_entry(source, doc) for doc in source.load(conn, lambda column: column.in_(ids))]
-    if rows:
-        conn.execute(sa.insert(SearchEntry), rows)
+    _delete(conn, source.key, ids)
+    _insert(conn, [_entry(source, doc)
+                   for doc in source.load(conn, lambda column: column.in_(ids))])
 
 
 def stale_sources(conn: sa.Connection) -> list[Source]:
@@ -93,7 +112,7 @@ def reindex(conn: sa.Connection, sources=SOURCES) -> dict[str, int]:
     """Rebuild the index of ``sources`` from scratch; returns the entries per module."""
     counts = {}
     for source in sources:
-        conn.execute(sa.delete(SearchEntry).where(SearchEntry.module == source.key))
+        _delete(conn, source.key)
         ids = list(conn.execute(sa.select(source.model.id).order_by(source.model.id)).scalars())
         counts[source.key] = 0
         for start in range(0, len(ids), BATCH):
@@ -101,8 +120,7 @@ def reindex(conn: sa.Connection, sources=SOURCES) -> dict[str, int]:
             rows = [_entry(source, doc) for doc in
                     source.load(conn, lambda column, low=low, high=high:
                                 column.between(low, high))]
-            if rows:
-                conn.execute(sa.insert(SearchEntry), rows)
+            _insert(conn, rows)
             counts[source.key] += len(rows)
     return counts
 
@@ -185,83 +203,147 @@ def sources_for(user) -> list[Source]:
     return found
 
 
-def _is_sqlite() -> bool:
-    return db.session.get_bind().dialect.name == "sqlite"
+class _Reader:
+    """The reader as the models' ``visible_to`` rules see it while a statement is built: the
+    role, which decides a rule's shape, and the id as a bound parameter, so that one statement
+    serves every reader of a role (building ten branches per request cost more than running
+    them).  A rule that needs another attribute of the user fails here, loudly."""
+
+    is_authenticated = True
+    id = sa.bindparam("reader_id", type_=sa.Integer)
+
+    def __init__(self, role: str):
+        self.role = role
 
 
-def _fts_phrase(query: str) -> str:
-    """SQLite: the query as one quoted FTS5 phrase (``"`` doubled), on text or grams."""
-    quoted = query.replace('"', '""')
-    return f'text : "{quoted}"' if len(query) > 2 else f'grams : " {quoted} "'
-
-
-def _fts_rowids(query: str):
-    return sa.select(sa.column("rowid").label("id")).select_from(
-        sa.table("search_entry_fts")).where(
-        sa.text("search_entry_fts MATCH :phrase").bindparams(phrase=_fts_phrase(query)))
-
-
-def match(query: str):
-    """SQL: entries whose text holds ``query`` (normalised, at least two characters)."""
-    if _is_sqlite():
-        # Materialised once for every module's branch of the search.
-        hits = _fts_rowids(query).cte("fts_hits").prefix_with("MATERIALIZED", dialect="sqlite")
-        return SearchEntry.id.in_(sa.select(hits.c.id))
-    literal = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    if len(query) > 2:
-        return SearchEntry.text.like(f"%{literal}%", escape="\\")
-    return SearchEntry.grams.like(f"% {literal} %", escape="\\")
-
-
-def _few_fts_hits(query: str) -> bool:
-    """SQLite: whether the FTS5 table holds at most :data:`FEW_HITS` matches.
-
-    Few: the branches start from the matches (``+module`` keeps SQLite off the module index);
-    many: they walk each module's entries newest first and stop at the first hits.
-    """
-    capped = _fts_rowids(query).limit(FEW_HITS + 1).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(capped)) <= FEW_HITS
-
-
-def _hits(source: Source, user, condition, from_matches: bool = False):
-    module = sa.literal_column("+search_entry.module") if from_matches else SearchEntry.module
-    stmt = (
-        sa.select(sa.literal(source.key).label("module"), SearchEntry.object_id,
-                  SearchEntry.title, SearchEntry.detail)
-        .join(source.model, source.model.id == SearchEntry.object_id)
-        .where(module == source.key, condition)
-    )
+def _visible(source: Source, user):
+    """The module's own rule, as on its page (None: every record)."""
     visible_to = getattr(source.model, "visible_to", None)
-    if visible_to is not None:
-        stmt = stmt.where(visible_to(user))  # the module's own rule, as on its page
-    return stmt
+    return visible_to(user) if visible_to is not None else None
 
 
-def _branch(source: Source, user, condition, limit: int, offset: int = 0,
-            from_matches: bool = False):
-    """One module's newest ``limit`` hits (after ``offset``).
+def _contains(dialect: str):
+    """SQL: the entry's text holds the query literally (no wildcards, no escaping)."""
+    find = sa.func.instr if dialect == "sqlite" else sa.func.strpos
+    return find(SearchEntry.text, sa.bindparam("query", type_=sa.Text)) > 0
 
-    PostgreSQL estimates a LIKE's selectivity over the whole table, so a term common in one
-    module looks common in all: walking a module's entries newest first (ideal for a common
-    term) could read all 200,000 bookings for a word only feedback holds.  So the walk is
-    bounded to the module's newest :data:`RECENT` entries; only when they hold fewer hits than
-    wanted does the second part run (its one-time filter), driven by the trigram index and
-    sorted (``object_id + 0`` keeps the planner off the ordered walk), which is cheap because
-    the term is then rare in the module.  SQLite's FTS5 query is one materialised list
-    (see :func:`_few_fts_hits`).
+
+@functools.lru_cache(maxsize=256)
+def _gram_counts(keys: tuple[str, ...], size: int):
+    """SQL: how many entries of each module of ``keys`` hold each of ``size`` grams (bound as
+    gram_0…), up to :data:`GRAM_PROBE` each: index-only scans of search_gram's primary key."""
+    return sa.select(*[sa.select(sa.func.count()).select_from(
+        sa.select(sa.literal(1)).where(SearchGram.gram == sa.bindparam(f"gram_{n}"),
+                                       SearchGram.module == sa.literal_column(f"'{key}'"))
+        .limit(GRAM_PROBE).subquery()).scalar_subquery()
+        for key in keys for n in range(size)])
+
+
+def driving_grams(query: str, keys: tuple[str, ...]) -> dict[str, str | None]:
+    """{module: the gram whose entries the module's branch walks} for a search of ``query``.
+
+    A module left out cannot match (one of the query's grams is in none of its entries).  The
+    gram is None when the query has none (every word a single character: the branch walks the
+    module's entries).  A two-character query is its own gram.  A longer one: per module, the
+    gram with the fewest of the module's entries, counted up to :data:`GRAM_PROBE` (index-only
+    counts, one query), so that a gram common in a module (00 in every booking reference) does
+    not drive a rare phrase there (ZL000012).
     """
-    hits = _hits(source, user, condition, from_matches)
-    if _is_sqlite() or offset:
-        return hits.order_by(SearchEntry.object_id.desc()).limit(limit).offset(offset)
-    floor = (sa.select(SearchEntry.object_id).where(SearchEntry.module == source.key)
-             .order_by(SearchEntry.object_id.desc()).offset(RECENT).limit(1).scalar_subquery())
-    recent = (hits.where(SearchEntry.object_id >= sa.func.coalesce(floor, 0))
-              .order_by(SearchEntry.object_id.desc()).limit(limit)
-              .cte(f"recent_{source.key}").prefix_with("MATERIALIZED", dialect="postgresql"))
-    enough = sa.select(sa.func.count()).select_from(recent).scalar_subquery() >= limit
-    older = hits.order_by((SearchEntry.object_id + 0).desc()).limit(limit).subquery()
-    return sa.union_all(sa.select(recent).where(enough),
-                        sa.select(older).where(sa.not_(enough)))
+    found = grams(query)
+    if len(query) == 2 or len(found) <= 1:
+        return dict.fromkeys(keys, next(iter(found), None))
+    # The last grams of the query first: on a tie (every gram common in the module) the
+    # latest wins, as a reference ends with its most specific digits (ZL000012: 12, not 00).
+    found = sorted(found, key=query.rindex, reverse=True)[:QUERY_GRAMS]
+    row = db.session.execute(_gram_counts(keys, len(found)),
+                             {f"gram_{n}": gram for n, gram in enumerate(found)}).one()
+    chosen = {}
+    for index, key in enumerate(keys):
+        counts = row[index * len(found):(index + 1) * len(found)]
+        count, position = min((count, position) for position, count in enumerate(counts))
+        if count:
+            chosen[key] = found[position]
+    return chosen
+
+
+def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: bool,
+            limit: int):
+    """One module's newest ``limit`` hits (after the bound ``offset``).
+
+    With a gram (bound as ``gram``): the primary key of ``search_gram`` lists the module's
+    entries holding it newest first, so the scan stops after the first ``limit`` visible
+    matches however common the gram is.
+    """
+    # The module and the limit are constants of the statement, written into it, so that the
+    # plan PostgreSQL keeps for the prepared statement knows them.
+    key = sa.literal_column(f"'{source.key}'", sa.String)
+    limit = sa.literal_column(str(int(limit)), sa.Integer)
+    offset = sa.bindparam("offset", type_=sa.Integer)
+    visible = _visible(source, reader)
+    conditions = [SearchEntry.module == key]
+    if check_text:
+        conditions.append(_contains(dialect))
+    if visible is not None and not isinstance(visible, sa.sql.elements.True_):
+        conditions.append(visible)
+    elif by_gram and dialect == "postgresql":
+        # Every entry is visible: walk the gram's entries newest first and look each up
+        # (LATERAL), which stops at the limit.  Left to itself, the planner hashes a small
+        # module's matches and sorts them all (1,000 meetings: 3 ms instead of 0.1).
+        walk = (sa.select(SearchGram.object_id)
+                .where(SearchGram.gram == sa.bindparam(f"gram_{source.key}", type_=sa.String),
+                       SearchGram.module == key)
+                .order_by(SearchGram.object_id.desc()).subquery("walk"))
+        hit = (sa.select(SearchEntry.object_id, SearchEntry.title, SearchEntry.detail)
+               .join(source.model, source.model.id == SearchEntry.object_id)
+               .where(SearchEntry.object_id == walk.c.object_id, *conditions)
+               .limit(1).lateral("hit"))
+        return (sa.select(key.label("module"), hit.c.object_id, hit.c.title, hit.c.detail)
+                .select_from(walk).join(hit, sa.true())
+                .order_by(walk.c.object_id.desc()).limit(limit).offset(offset))
+    columns = (key.label("module"), SearchEntry.object_id, SearchEntry.title,
+               SearchEntry.detail)
+    if by_gram:
+        stmt = (sa.select(*columns).select_from(SearchGram)
+                .join(SearchEntry, sa.and_(SearchEntry.module == SearchGram.module,
+                                           SearchEntry.object_id == SearchGram.object_id))
+                .where(SearchGram.gram == sa.bindparam(f"gram_{source.key}", type_=sa.String),
+                       SearchGram.module == key))
+        newest = SearchGram.object_id.desc()
+    else:
+        stmt = sa.select(*columns)
+        newest = SearchEntry.object_id.desc()
+    stmt = stmt.join(source.model, source.model.id == SearchEntry.object_id).where(*conditions)
+    return stmt.order_by(newest).limit(limit).offset(offset)
+
+
+@functools.cache
+def _hidden_from(role: str) -> frozenset[str]:
+    """The modules whose rule hides every record from the role (feedback from a client): left
+    out of the statement rather than joined for nothing."""
+    reader = _Reader(role)
+    return frozenset(source.key for source in SOURCES
+                     if isinstance(_visible(source, reader), sa.sql.elements.False_))
+
+
+_SAMPLE_ID = 987654321
+
+
+def _link(source: Source):
+    """object_id -> the record's URL: one ``url_for`` per module rather than one per hit."""
+    head, _, tail = url_for(source.endpoint, **{source.id_arg: _SAMPLE_ID}).partition(
+        str(_SAMPLE_ID))
+    return lambda object_id: f"{head}{object_id}{tail}"
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(role: str, keys: tuple[str, ...], dialect: str, by_gram: bool,
+               check_text: bool, limit: int):
+    """The search statement of a role over modules ``keys``, built once: ``UNION ALL`` of one
+    branch per module, with the gram, the query, the reader's id and the offset bound."""
+    reader = _Reader(role)
+    branches = [_branch(BY_KEY[key], reader, dialect, by_gram, check_text, limit)
+                .subquery().select() for key in keys]
+    return branches[0] if len(branches) == 1 else sa.union_all(*branches)
 
 
 def search(user, text: str | None, module: str | None = None, limit: int = PAGE_LIMIT,
@@ -279,18 +361,23 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
         sources = [source for source in sources if source.key == module]
     if not sources:
         return []
-    condition = match(query)
-    from_matches = _is_sqlite() and _few_fts_hits(query)
-    offset = (max(page, 1) - 1) * limit
-    branches = [_branch(source, user, condition, limit + 1, offset if module else 0,
-                        from_matches).subquery().select() for source in sources]
-    stmt = branches[0] if len(branches) == 1 else sa.union_all(*branches)
-    if not _is_sqlite():
-        # Each branch reads a few index pages; starting parallel workers costs more (and the
-        # app's requests are the parallelism).  SET LOCAL: this transaction only.
-        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    hidden = _hidden_from(user.role)
+    sources = [source for source in sources if source.key not in hidden]
+    if not sources:
+        return []
+    chosen = driving_grams(query, tuple(source.key for source in sources))
+    sources = [source for source in sources if source.key in chosen]
+    if not sources:
+        return []
+    gram = chosen[sources[0].key]
+    dialect = db.session.get_bind().dialect.name
+    stmt = _statement(user.role, tuple(source.key for source in sources), dialect,
+                      gram is not None, gram is None or len(query) > 2, limit + 1)
+    params = {**{f"gram_{key}": value for key, value in chosen.items()},
+              "query": query, "reader_id": user.id,
+              "offset": (max(page, 1) - 1) * limit if module else 0}
     rows = defaultdict(list)
-    for row in db.session.execute(stmt):
+    for row in db.session.execute(stmt, params):
         rows[row.module].append(row)
     groups = []
     for source in sources:
@@ -298,10 +385,9 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
         if not found:
             continue
         roles = _page_roles(source)
-        linked = roles is None or user.role in roles
+        link = _link(source) if roles is None or user.role in roles else None
         hits = [Hit(row.object_id, row.title, row.detail,
-                    url_for(source.endpoint, **{source.id_arg: row.object_id})
-                    if linked else None)
+                    link(row.object_id) if link else None)
                 for row in found[:limit]]
         groups.append(Group(source, hits, len(found) > limit))
     return groups

@@ -50,7 +50,7 @@ from portal.meetings.models import (
 from portal.page_cache import scope_of_model
 from portal.rentals.models import Building, Lease, LeaseRoom, Payment, RentPeriod, Room, Tenant
 from portal.rentals.reports import REPORTS
-from portal.search.models import SearchEntry
+from portal.search.models import SearchEntry, SearchGram
 from portal.suppliers.models import ServiceContract, Supplier, SupplierContact
 from portal.surveys import services as surveys
 from portal.surveys.models import (
@@ -145,8 +145,10 @@ PAGES = [
          Supplier, SATISFACTION),
     page("surveys.trend", "staff", "/surveys/trend", ServiceCategory, Supplier, SATISFACTION),
     page("surveys.rounds", "staff", "/surveys/", SATISFACTION - {RoundCategory}),
-    *(page(endpoint, "staff", f"/search{path}?q=华晨科技", SearchEntry, Booking, Feedback,
-           Lease, Meeting, Room, ServiceContract, Supplier, Tenant, User, Venue)
+    # Two characters: every module is read (a longer query leaves out the modules that lack
+    # one of its grams).
+    *(page(endpoint, "staff", f"/search{path}?q=华晨", SearchEntry, SearchGram, Booking,
+           Feedback, Lease, Meeting, Room, ServiceContract, Supplier, Tenant, User, Venue)
       for endpoint, path in (("search.index", ""), ("search.suggest", "/suggest"))),
     page("suppliers.scorecard_page", "staff", "/suppliers/{supplier_id}/scorecard",
          ActionItem, Feedback, Meeting, ServiceCategory, ServiceContract, Supplier,

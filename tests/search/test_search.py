@@ -14,7 +14,8 @@ from portal.feedback.models import Feedback
 from portal.meetings.models import AgendaItem
 from portal.rentals.models import Building, Tenant
 from portal.search import services
-from portal.search.models import SearchEntry
+from portal.search.models import SearchEntry, SearchGram
+from portal.search.sources import BY_KEY
 from portal.suppliers.models import Supplier
 from tests.bookings.factories import make_booking, make_venue
 from tests.conftest import make_user
@@ -48,8 +49,14 @@ def entry(app, module: str, object_id: int) -> SearchEntry | None:
 
 def test_normalise_and_grams():
     assert services.normalise("  ＺＬ000012\n 大楼  保洁 ") == "zl000012 大楼 保洁"
-    assert services.grams("大楼保洁 ab") == " ab 保洁 大楼 楼保 "
-    assert services.grams("a") == ""
+    assert services.grams("大楼保洁 ab") == {"ab", "保洁", "大楼", "楼保"}
+    assert services.grams("a b") == set()
+
+
+def grams_of(app, module: str, object_id: int) -> set[str]:
+    with app.app_context():
+        return set(db.session.scalars(sa.select(SearchGram.gram).where(
+            SearchGram.module == module, SearchGram.object_id == object_id)))
 
 
 # --- the index follows the records ----------------------------------------------------------
@@ -61,10 +68,12 @@ def test_the_index_follows_creates_updates_and_deletes(app):
     with app.test_request_context(), write_transaction():
         db.session.get(Supplier, supplier_id).name = "东方绿化养护有限公司"
     assert "绿化" in entry(app, "suppliers", supplier_id).text
-    assert "保洁" not in entry(app, "suppliers", supplier_id).grams
+    assert "保洁" not in grams_of(app, "suppliers", supplier_id)
+    assert "绿化" in grams_of(app, "suppliers", supplier_id)
     with app.test_request_context(), write_transaction():
         db.session.delete(db.session.get(Supplier, supplier_id))
     assert entry(app, "suppliers", supplier_id) is None
+    assert grams_of(app, "suppliers", supplier_id) == set()
 
 
 def test_dependent_documents_follow_renames(app):
@@ -333,8 +342,8 @@ def test_query_count_does_not_grow_with_the_data(app, login_as, count_queries):
             with count_queries() as queries:
                 assert staff.get(path).status_code == 200
             # the session's savepoint and its release (tests only), the user, the page
-            # cache's tokens, one search (on PostgreSQL after a SET LOCAL; on SQLite after
-            # counting the FTS5 matches), and the unread badge's count (full pages)
+            # cache's tokens, one search (for three characters or more after counting the
+            # query's grams), and the unread badge's count (full pages)
             counts.append(len(queries))
             assert len([q for q in queries if "search_entry." in q]) == 1
         return counts
@@ -362,41 +371,44 @@ def test_the_feedback_location_is_searchable(app):
         assert db.session.get(Feedback, item).location_detail == "西侧走廊"
 
 
-# --- the indexes serve the queries ----------------------------------------------------------
+# --- the index serves the queries ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "column"), [("保洁", "grams"), ("大楼保洁", "text"),
-                                             ("zl000012", "text")])
-def test_the_match_is_served_by_an_index(app, is_postgres, text, column):
-    """PostgreSQL: the module's partial trigram index on text (three characters or more) or
-    grams (two); SQLite: the FTS5 table."""
+@pytest.mark.parametrize(("text", "module"), [("保洁", "feedback"), ("大楼保洁", "feedback"),
+                                              ("zl00000", "leases"), ("保洁租户", "tenants")])
+def test_each_module_is_read_from_the_gram_index(app, world, text, module):
+    """Every module's branch starts from search_gram's primary key (gram, module, object_id),
+    which gives its entries newest first, so the scan stops at the first hits."""
     with app.test_request_context():
-        stmt = sa.select(SearchEntry.id).where(SearchEntry.module == "feedback",
-                                               services.match(text))
+        user = db.session.get(User, world["staff"].id)
+        gram = services.driving_grams(text, (module, "suppliers"))[module]
+        assert gram in services.grams(text)
+        dialect = db.session.get_bind().dialect.name
+        stmt = services._branch(BY_KEY[module], services._Reader(user.role), dialect,
+                                True, len(text) > 2, 11).params(
+            **{f"gram_{module}": gram}, query=text, reader_id=user.id, offset=0)
         compiled = stmt.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True})
-        if is_postgres:
-            # On a small table the planner rightly prefers the btree; what the bench's plans
-            # use (README) is this partial index, whose column and predicate match the query.
-            definition = db.session.execute(sa.text(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
-                {"name": f"ix_search_entry_feedback_{column}_trgm"}).scalar()
-            assert f"gin ({column} gin_trgm_ops) WHERE ((module)::text = 'feedback'::text)" \
-                in definition, definition
-            like = "LIKE '%%" + (" " if column == "grams" else "")
-            assert f"{column} {like}" in str(compiled), compiled
-        else:
-            plan = " ".join(str(row[-1]) for row in
-                            db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")))
-            assert "VIRTUAL TABLE INDEX" in plan and "search_entry_fts" in plan, plan
+        plan = " ".join(str(row[-1]) for row in db.session.execute(sa.text(
+            ("EXPLAIN " if dialect == "postgresql" else "EXPLAIN QUERY PLAN ")
+            + str(compiled))))
+        assert "pk_search_gram" in plan or "search_gram USING PRIMARY KEY" in plan, plan
 
 
-def test_pg_trgm_sees_chinese_characters_as_letters(app, is_postgres):
-    """pg_trgm splits words by the database's LC_CTYPE: with C it extracts no trigram from
-    Chinese text and the index could serve nothing (see the README)."""
-    with app.app_context():
-        if is_postgres:
-            trigrams = db.session.execute(sa.text("SELECT show_trgm('大楼保洁')")).scalar()
-            assert len(trigrams) == 5, trigrams  # "  大", " 大楼", 大楼保, 楼保洁, "保洁 "
-        else:
-            options = db.session.execute(sa.text("PRAGMA compile_options")).scalars()
-            assert "ENABLE_FTS5" in set(options)
+def test_modules_lacking_a_gram_of_the_query_are_left_out(app, world):
+    """保洁租户 is in the tenants' entries and their leases' only: no other module can match
+    (some gram of it is in none of their entries), and the phrase's rarest gram drives."""
+    with app.test_request_context():
+        chosen = services.driving_grams("保洁租户", tuple(BY_KEY))
+    assert set(chosen) == {"tenants", "leases"}
+    assert chosen["tenants"] in services.grams("保洁租户")
+    assert found(app, world["staff"].id, "保洁租户") == {
+        "tenants": sorted(world["tenants"], reverse=True),
+        "leases": sorted(world["leases"], reverse=True)}
+
+
+def test_a_query_whose_gram_is_nowhere_runs_no_search(app, world, login_as, count_queries):
+    staff = login_as("staff")
+    with count_queries() as queries:
+        html = staff.get("/search?q=保洁不存在的词").get_data(as_text=True)
+    assert "没有找到" in html or "Nothing found" in html
+    assert not [query for query in queries if "search_entry." in query]
