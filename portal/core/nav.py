@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -98,9 +98,11 @@ def menu_for(role: str, endpoint: str | None) -> list[dict]:
 def init_nav(app: Flask) -> None:
     @app.context_processor
     def navigation():
-        role = current_user.role if current_user.is_authenticated else ANONYMOUS
-        return {"nav_menu": menu_for(role, request.endpoint), "role_label": role_label,
-                "lang_url": lang_url}
+        # Once per request, however many templates it renders (a page and its partials).
+        if "nav_menu" not in g:
+            role = current_user.role if current_user.is_authenticated else ANONYMOUS
+            g.nav_menu = menu_for(role, request.endpoint)
+        return {"nav_menu": g.nav_menu, "role_label": role_label, "lang_url": lang_url}
 
 
 def lang_url(code: str) -> str:

@@ -7,7 +7,7 @@ response, cached or not, with the reader's count (one query).  With JavaScript t
 refreshes itself every minute (``notifications.badge``).
 """
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -26,10 +26,16 @@ def notification_helpers():
             "notification_kind_label": kind_label}
 
 
+def _render(template: str, unread: int | None) -> str:
+    """A badge partial, rendered without the context processors (the menu, the user): it
+    runs on every page, and needs only the count, ``url_for`` and gettext."""
+    return current_app.jinja_env.get_template(template).render(unread=unread)
+
+
 def render_badge() -> str:
     from .services import unread_count
 
-    return render_template("notifications/_unread.html", unread=unread_count(current_user.id))
+    return _render("notifications/_unread.html", unread_count(current_user.id))
 
 
 @bp.after_app_request
@@ -43,8 +49,8 @@ def fill_unread_badge(response):
 
         # An error page shows the link without a count (the session may be unusable).
         unread = unread_count(current_user.id) if response.status_code < 500 else None
-        badge = render_template("notifications/_unread.html", unread=unread)
-        menu = render_template("notifications/_menu_count.html", unread=unread)
+        badge = _render("notifications/_unread.html", unread)
+        menu = _render("notifications/_menu_count.html", unread)
         response.set_data(body.replace(UNREAD_MARK, badge, 1).replace(MENU_MARK, menu, 1))
     return response
 
