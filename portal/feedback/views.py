@@ -322,7 +322,7 @@ def act(feedback_id: int, action: str):
 
 
 @bp.route("/<int:feedback_id>/photos/<name>")
-@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
+@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN, Role.SUPPLIER)
 def photo(feedback_id: int, name: str):
     item = visible_or_404(Feedback, feedback_id)
     if db.session.scalar(sa.select(FeedbackPhoto.id).where(
