@@ -36,7 +36,7 @@ nav_item("partners.feedback", _l("Transferred feedback"), (SUPPLIER,), order=30)
 nav_item("partners.actions", _l("Our action items"), (SUPPLIER,), order=31)
 nav_item("partners.contracts", _l("Our contracts"), (SUPPLIER,), order=32)
 nav_item("partners.meetings", _l("Joint meeting minutes"), (SUPPLIER,), order=33)
-nav_item("partners.scorecard", _l("Our scorecard"), (SUPPLIER,), order=34)
+nav_item("partners.scorecard_page", _l("Our scorecard"), (SUPPLIER,), order=34)
 
 
 def _user():
