@@ -46,6 +46,7 @@ class ActionDoneForm(FlaskForm):
 describe(SupplierNote, _l("Supplier's note"), NoteForm, DecisionForm, labels={
     "status": _l("Status"), "decision_note": _l("Bureau's note"),
     "decided_at": _l("Decided"), "decided_by_id": _l("Decided by"),
+    "feedback_id": _l("Feedback"), "supplier_id": _l("Supplier"), "author_id": _l("Author"),
 }, choices={"kind": NoteKind.LABELS, "status": ProposalStatus.LABELS})
 describe(ActionItemPhoto, _l("Action item photo"), labels={"action_item_id": _l("Action item")},
          display=lambda photo: f"#{photo.id}", hidden=("file_name",))
