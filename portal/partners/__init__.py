@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("partners", __name__, url_prefix="/partner")
 
-from . import models, tiles, views  # noqa: E402,F401
+from . import demo, models, tiles, views  # noqa: E402,F401

@@ -96,5 +96,10 @@ class ActionItemPhoto(Audited, PhotoColumns, db.Model):
     action_item_id: Mapped[int] = mapped_column(
         sa.ForeignKey("action_item.id", ondelete="CASCADE"), index=True)
 
+    @property
+    def action_id(self) -> int:
+        """The action item, as its photo's URL names it."""
+        return self.action_item_id
+
 
 cache_scope("partners", SupplierNote, ActionItemPhoto)
