@@ -269,7 +269,7 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
 
 @bp.route("/<int:feedback_id>", endpoint="item")
 @role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
-@cached_page("feedback", "suppliers", "rentals", "people", "meetings")
+@cached_page("feedback", "suppliers", "rentals", "people", "meetings", "partners")
 def item_page(feedback_id: int):
     item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
     return render("feedback/item.html", **_item_context(item))

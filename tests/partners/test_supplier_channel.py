@@ -368,3 +368,13 @@ def test_list_pages_run_a_bounded_number_of_queries(app, ctx, world, count_queri
         counts.append(len(queries))
     assert counts[0] == counts[1]
 
+
+
+def test_the_staffs_cached_item_page_shows_a_new_answer(app, ctx, world):
+    item = accept(app, ctx, world, "a")
+    staff = client_of(app, world["staff"])
+    assert "已安排保洁员" not in staff.get(f"/feedback/{item}").get_data(as_text=True)
+    a = client_of(app, world["a"]["account"])
+    page = f"/partner/feedback/{item}"
+    post(a, f"{page}/notes", {"kind": "progress", "body": "已安排保洁员"}, page)
+    assert "已安排保洁员" in staff.get(f"/feedback/{item}").get_data(as_text=True)
