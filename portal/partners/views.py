@@ -109,26 +109,38 @@ def post_note(feedback_id: int):
 @bp.route("/proposals/<int:note_id>/<action>", methods=["POST"])
 @staff_required
 def decide(note_id: int, action: str):
-    """Staff confirm (the feedback is resolved) or decline a supplier's proposed resolution."""
+    """Staff confirm (the feedback is resolved) or decline a supplier's proposed resolution.
+    A refusal beside its field (a decline without reason) is the item's page again, 422; a
+    step no longer possible (someone decided meanwhile) is 409 with the message."""
     note = visible_or_404(SupplierNote, note_id)
     if action not in services.PROPOSAL_FLOW.transitions:
         abort(404)
     form = DecisionForm(prefix=f"proposal-{note_id}")
-    back = url_for("feedback.item", feedback_id=note.feedback_id) + "#supplier-notes"
     if form.validate_on_submit():
         try:
             services.decide_proposal(note, action, _user(), reason=form.reason.data or "",
                                      response=form.response.data or "",
                                      expected=form.expected_status.data or None)
         except ServiceError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            return redirect_to(back)
-        flash(_("The proposed resolution is %(status)s.",
-                status=ProposalStatus.LABELS[note.status]), "success")
-        return redirect_to(back)
-    flash(_("Please give a reason."), "error")
-    return redirect_to(back)
+            apply_to_form(form, error)
+            status = 409 if isinstance(error, StaleRecord) or error.field is None else 422
+        else:
+            flash(_("The proposed resolution is %(status)s.",
+                    status=ProposalStatus.LABELS[note.status]), "success")
+            return redirect_to(url_for("feedback.item", feedback_id=note.feedback_id)
+                               + "#supplier-notes")
+    else:
+        status = 422
+    db.session.rollback()
+    from ..feedback import views as feedback_views
+
+    item = visible_or_404(Feedback, note.feedback_id, *feedback_views.ITEM_PAGE)
+    context = feedback_views._item_context(item)
+    context["decision_problems"] = {note_id: [str(e) for e in form.form_errors]}
+    if status == 422:
+        form.expected_status.data = ProposalStatus.PENDING
+        context["decision_forms"] = {**context.get("decision_forms", {}), note_id: form}
+    return render("feedback/item.html", status=status, **context)
 
 
 @page_section("feedback.item")

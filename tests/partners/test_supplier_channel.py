@@ -378,3 +378,24 @@ def test_the_staffs_cached_item_page_shows_a_new_answer(app, ctx, world):
     page = f"/partner/feedback/{item}"
     post(a, f"{page}/notes", {"kind": "progress", "body": "已安排保洁员"}, page)
     assert "已安排保洁员" in staff.get(f"/feedback/{item}").get_data(as_text=True)
+
+
+def test_a_decline_without_reason_is_refused_beside_the_field(app, ctx, world):
+    item = accept(app, ctx, world, "a")
+    with ctx(world["a"]["account"].id):
+        user = db.session.get(User, world["a"]["account"].id)
+        note_id = services.post_note(user, db.session.get(Feedback, item),
+                                     services.NoteInput("proposal", "已处理")).id
+    staff = client_of(app, world["staff"])
+    url = f"/partner/proposals/{note_id}/decline"
+    data = {f"proposal-{note_id}-expected_status": "pending"}
+    refused = post(staff, url, data, f"/feedback/{item}")
+    assert refused.status_code == 422
+    assert f'id="proposal-{note_id}-reason-error"' in refused.get_data(as_text=True)
+    post(staff, url, {**data, f"proposal-{note_id}-reason": "现场仍有垃圾"}, f"/feedback/{item}")
+    # Decided already: a second decision is refused with who decided (409), nothing changes.
+    again = post(staff, f"/partner/proposals/{note_id}/confirm", data, f"/feedback/{item}")
+    assert again.status_code == 409
+    with app.app_context():
+        assert db.session.get(SupplierNote, note_id).status == ProposalStatus.DECLINED
+        assert db.session.get(Feedback, item).status == FeedbackStatus.ACCEPTED
