@@ -399,3 +399,22 @@ def test_a_decline_without_reason_is_refused_beside_the_field(app, ctx, world):
     with app.app_context():
         assert db.session.get(SupplierNote, note_id).status == ProposalStatus.DECLINED
         assert db.session.get(Feedback, item).status == FeedbackStatus.ACCEPTED
+
+
+def test_a_supplier_sees_the_photos_of_its_transferred_items_only(app, ctx, world):
+    from portal import uploads
+    from portal.feedback.models import FeedbackPhoto
+
+    items = {key: accept(app, ctx, world, key) for key in ("a", "b")}
+    names = {}
+    with ctx(), write_transaction():
+        for key, item in items.items():
+            image = uploads.store_image(png(), feedback_services.PHOTO_FOLDER)
+            db.session.add(FeedbackPhoto(feedback_id=item, file_name=image.name,
+                                         width=image.width, height=image.height))
+            names[key] = image.name
+    a = client_of(app, world["a"]["account"])
+    assert names["a"] in a.get(f"/partner/feedback/{items['a']}").get_data(as_text=True)
+    for key, status in (("a", 200), ("b", 404)):
+        with a.get(f"/feedback/{items[key]}/photos/{names[key]}") as response:
+            assert response.status_code == status
