@@ -36,7 +36,9 @@ from tests.meetings.factories import make_action, make_agenda_item, make_meeting
 from tests.rentals.factories import make_lease, make_room, make_tenant
 from tests.surveys.factories import invite, make_questionnaire, make_round, questions_of
 
-ROLES = ("anonymous", "client", "supervisor", "staff", "admin")
+# "supplier": an account of a second supplier, so the sample records (the first supplier's)
+# are another supplier's: 404 where the page exists for suppliers, 403 where it is internal.
+ROLES = ("anonymous", "client", "supervisor", "staff", "admin", "supplier")
 LOGIN = 302  # anonymous users are sent to the login page
 
 
@@ -45,11 +47,33 @@ def everyone(status):
 
 
 def admin_only():
-    return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 403, "admin": 200}
+    return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 403, "admin": 200,
+            "supplier": 403}
 
 
 def staff_only():
-    return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 200, "admin": 200}
+    return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 200, "admin": 200,
+            "supplier": 403}
+
+
+def supplier_only(status=200):
+    return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 403, "admin": 403,
+            "supplier": status}
+
+
+def expected_status(expected: dict, role: str) -> int:
+    """A supplier's account gets 403 on internal pages unless an entry says otherwise."""
+    return expected.get(role, 403)
+
+
+def account(app, role):
+    """A new account of ``role``; a supplier's belongs to a second supplier (with a contract
+    in force), not the sample records' supplier."""
+    if role != "supplier":
+        return make_user(app, role)
+    from tests.partners.factories import make_supplier_account
+
+    return make_supplier_account(app)
 
 
 def logged_in(status=200):
@@ -99,7 +123,7 @@ EXPECTED = {
     # Another client's booking: 404 for clients and supervisors, as if it did not exist.
     "bookings.detail": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN, "client": 404,
                                                          "supervisor": 404, "staff": 200,
-                                                         "admin": 200}),
+                                                         "admin": 200, "supplier": 404}),
     "bookings.act": ({"booking_id": "{booking_id}", "action": "approve"}, everyone(405)),
     "bookings.mine": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403, "staff": 403,
                            "admin": 403}),
@@ -124,12 +148,13 @@ EXPECTED = {
     "bookings.reports_export": ({}, staff_only()),
     "bookings.booking_ics": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN, "client": 404,
                                                               "supervisor": 404, "staff": 200,
-                                                              "admin": 200}),
+                                                              "admin": 200, "supplier": 404}),
     # not approved yet: a message and back to the booking (the PDF exists once approved)
     "bookings.confirmation_pdf": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN,
                                                                    "client": 404,
                                                                    "supervisor": 404,
-                                                                   "staff": 303, "admin": 303}),
+                                                                   "staff": 303, "admin": 303,
+                                                                   "supplier": 404}),
     "bookings.feed": ({"token": "not-a-token"}, everyone(404)),  # no login: the token is the key
     "bookings.create_feed": ({}, everyone(405)),
     "bookings.revoke_feed": ({"feed_id": "{feed_id}"}, everyone(405)),
@@ -194,7 +219,8 @@ EXPECTED = {
     # Feedback: a supervisor's own pages; staff handle; another supervisor's item is a 404.
     "feedback.submit": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
                              "admin": 403}),
-    "feedback.rooms": ({"building_id": "{building_id}"}, {**logged_in(), "client": 403}),
+    "feedback.rooms": ({"building_id": "{building_id}"}, {**logged_in(), "client": 403,
+                                                          "supplier": 403}),
     "feedback.mine": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
                            "admin": 403}),
     "feedback.queue": ({}, staff_only()),
@@ -204,7 +230,7 @@ EXPECTED = {
     "feedback.act": ({"feedback_id": "{feedback_id}", "action": "close"}, everyone(405)),
     "feedback.photo": ({"feedback_id": "{feedback_id}", "name": "{feedback_photo_name}"},
                        {"anonymous": LOGIN, "client": 403, "supervisor": 404, "staff": 200,
-                        "admin": 200}),
+                        "admin": 200, "supplier": 404}),
     "feedback.roster": ({}, staff_only()),
     "feedback.appoint": ({}, staff_only()),
     "feedback.appointment": ({"appointment_id": "{appointment_id}"}, staff_only()),
@@ -281,6 +307,21 @@ EXPECTED = {
     "meetings.minutes_pdf": ({"meeting_id": "{meeting_id}"}, staff_only()),
     "meetings.minutes_docx_download": ({"meeting_id": "{meeting_id}"}, staff_only()),
     "meetings.invitation_ics": ({"meeting_id": "{meeting_id}"}, staff_only()),
+    # The supplier channel: the walking supplier is another supplier than the samples'.
+    "partners.feedback": ({}, supplier_only()),
+    "partners.feedback_item": ({"feedback_id": "{meeting_feedback_id}"}, supplier_only(404)),
+    "partners.post_note": ({"feedback_id": "{meeting_feedback_id}"}, everyone(405)),
+    "partners.decide": ({"note_id": "999999", "action": "confirm"}, everyone(405)),
+    "partners.actions": ({}, supplier_only()),
+    "partners.action": ({"action_id": "{action_id}"},
+                        {**staff_only(), "supplier": 404}),
+    "partners.action_photo": ({"action_id": "{action_id}", "name": "none.jpg"},
+                              {**staff_only(), "staff": 404, "admin": 404, "supplier": 404}),
+    "partners.contracts": ({}, supplier_only()),
+    "partners.meetings": ({}, supplier_only()),
+    "partners.meeting": ({"meeting_id": "{meeting_id}"}, supplier_only(404)),
+    "partners.scorecard_page": ({}, supplier_only()),
+    "partners.invite": ({"contact_id": "{contact_id}"}, everyone(405)),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -311,7 +352,7 @@ POST_EXPECTED = {
                             "admin": 200}),
     "bookings.act": ({"booking_id": "{booking_id}", "action": "approve"},
                      {"anonymous": LOGIN, "client": 404, "supervisor": 404, "staff": 303,
-                      "admin": 303}),
+                      "admin": 303, "supplier": 404}),
     "bookings.bulk_approve": ({}, {**staff_only(), "staff": 303, "admin": 303}),
     "bookings.blackouts": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "bookings.edit": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN, "client": 404,
@@ -458,6 +499,15 @@ POST_EXPECTED = {
                                   {**staff_only(), "staff": 422, "admin": 422}),
     "meetings.action_delete": ({"action_id": "{action_id}"},
                                {**staff_only(), "staff": 303, "admin": 303}),
+    # another supplier's item or action item: 404 (staff: the sample action item and contact
+    # were deleted by the meetings' and suppliers' POSTs above, so 404 too)
+    "partners.post_note": ({"feedback_id": "{meeting_feedback_id}"}, supplier_only(404)),
+    "partners.decide": ({"note_id": "999999", "action": "confirm"},
+                        {**staff_only(), "staff": 404, "admin": 404}),
+    "partners.action": ({"action_id": "{action_id}"},
+                        {**staff_only(), "staff": 404, "admin": 404, "supplier": 404}),
+    "partners.invite": ({"contact_id": "{contact_id}"},
+                        {**staff_only(), "staff": 404, "admin": 404}),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -545,7 +595,7 @@ def test_every_route_has_an_expectation(app):
 def test_every_route_answers_as_expected(app, role, sample_ids):
     client = app.test_client()
     if role != "anonymous":
-        assert login(client, make_user(app, role)).status_code == 303
+        assert login(client, account(app, role)).status_code == 303
     failures = []
     for endpoint, (values, expected) in EXPECTED.items():
         values = {key: str(value).format(**sample_ids) for key, value in values.items()}
@@ -557,8 +607,9 @@ def test_every_route_answers_as_expected(app, role, sample_ids):
                 inline = INLINE.findall(response.get_data(as_text=True))
                 if inline:
                     failures.append(f"{endpoint}: inline script or style {inline[:3]}")
-        if status != expected[role]:
-            failures.append(f"{endpoint} {url}: {status}, expected {expected[role]}")
+        if status != expected_status(expected, role):
+            failures.append(f"{endpoint} {url}: {status}, expected "
+                            f"{expected_status(expected, role)}")
     assert failures == []
 
 
@@ -571,7 +622,7 @@ def test_every_post_route_has_an_expectation(app):
 def test_every_post_route_checks_who_may_post(app, role, sample_ids):
     client = app.test_client()
     if role != "anonymous":
-        assert login(client, make_user(app, role)).status_code == 303
+        assert login(client, account(app, role)).status_code == 303
     failures = []
     for endpoint, (values, expected) in POST_EXPECTED.items():
         values = {key: str(value).format(**sample_ids) for key, value in values.items()}
@@ -579,6 +630,7 @@ def test_every_post_route_checks_who_may_post(app, role, sample_ids):
             url = url_for(endpoint, **values)
         token = csrf_token(client, "/auth/reset")
         status = client.post(url, data={"csrf_token": token}).status_code
-        if status != expected[role]:
-            failures.append(f"POST {endpoint} {url}: {status}, expected {expected[role]}")
+        if status != expected_status(expected, role):
+            failures.append(f"POST {endpoint} {url}: {status}, expected "
+                            f"{expected_status(expected, role)}")
     assert failures == []

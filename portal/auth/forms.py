@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from ..audit.vocabulary import describe
 from ..forms import ChinesePhone, max_length, select_choices, strip_filter
 from ..i18n import LANGUAGE_NAMES
-from .models import User, role_choices
+from .models import User, assignable_role_choices, role_choices
 from .passwords import MAX_LENGTH
 
 _required = DataRequired(message=_l("This field is required."))
@@ -88,7 +88,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class AccountCreateForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=lambda: select_choices(role_choices()))
+    role = SelectField(_l("Role"), choices=lambda: select_choices(assignable_role_choices()))
     name = StringField(lazy_pgettext("person", "Name"),
                        validators=[_required, Length(max=100)], filters=[strip_filter])
     email = EmailField(_l("Email"), validators=[_required, _email, Length(max=254)],
@@ -108,5 +108,6 @@ describe(User, _l("Account"), AccountCreateForm, AccountEditForm, ProfileForm, l
     "email_verified_at": _l("Email verified"), "password_hash": _l("Password"),
     "session_epoch": _l("Sessions ended"), "last_login_at": _l("Last signed in"),
     "organisation": AccountCreateForm.organisation,
+    "supplier_id": _l("Supplier"), "supplier_contact_id": _l("Supplier contact"),
 }, choices={"role": dict(role_choices()), "locale": LANGUAGE_NAMES},
     routine=("last_login_at", "session_epoch", "password_hash"))

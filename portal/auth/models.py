@@ -10,7 +10,12 @@ from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..page_cache import cache_scope
-from ..roles import Role, role_choices, role_label  # noqa: F401  (re-exported)
+from ..roles import (  # noqa: F401  (re-exported)
+    Role,
+    assignable_role_choices,
+    role_choices,
+    role_label,
+)
 
 
 class TokenPurpose:
@@ -24,7 +29,12 @@ class User(Audited, UserMixin, db.Model):
     __tablename__ = "user_account"
     __audit_redact__ = frozenset({"password_hash"})
     __table_args__ = (
-        sa.CheckConstraint("role IN ('admin', 'staff', 'supervisor', 'client')", name="role_known"),
+        sa.CheckConstraint("role IN ('admin', 'staff', 'supervisor', 'client', 'supplier')",
+                           name="role_known"),
+        # A supplier's account belongs to exactly one supplier; no other account to any.
+        sa.CheckConstraint("(role = 'supplier' AND supplier_id IS NOT NULL) OR "
+                           "(role != 'supplier' AND supplier_id IS NULL)",
+                           name="supplier_account_has_supplier"),
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
         sa.CheckConstraint("locale IS NULL OR locale IN ('zh_Hans_CN', 'en')", name="locale_known"),
     )
@@ -43,6 +53,12 @@ class User(Audited, UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A supplier account: its supplier, and the contact person it was created from (removing
+    # the contact sets it to NULL: the account may still read its history but no longer act).
+    supplier_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("supplier.id", ondelete="RESTRICT"), index=True)
+    supplier_contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("supplier_contact.id", ondelete="SET NULL"), unique=True)
 
     tokens: Mapped[list[UserToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

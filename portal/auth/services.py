@@ -273,11 +273,18 @@ def reset_password(raw: str, password: str) -> User:
 
 def create_account(
     *, role: str, email: str, name: str, organisation: str = "", phone: str = "",
-    password: str | None = None,
+    password: str | None = None, supplier_id: int | None = None,
+    supplier_contact_id: int | None = None,
 ) -> User:
-    """An admin (or the CLI) creates an account; without a password an invitation is sent."""
+    """An admin (or the CLI) creates an account; without a password an invitation is sent.
+
+    A supplier account (``supplier_id``, and the contact it is made for) is created by staff
+    from the supplier's contact (:func:`portal.partners.services.invite_contact`)."""
     if role not in Role.ALL:
         raise ServiceError(_l("Unknown role."), field="role")
+    if (role in Role.FROM_CONTACT) != (supplier_id is not None):
+        raise ServiceError(_l("Supplier accounts are created from a contact on the "
+                              "supplier's page."), field="role")
     email = normalise_email(email)
     try:
         validate_email(email, check_deliverability=False)
@@ -290,7 +297,8 @@ def create_account(
         user = User(
             email=email, name=name.strip(), organisation=organisation.strip(),
             phone=phone.strip(), role=role, password_hash=password_hash,
-            email_verified_at=utcnow() if password else None,
+            email_verified_at=utcnow() if password else None, supplier_id=supplier_id,
+            supplier_contact_id=supplier_contact_id,
         )
         db.session.add(user)
         if password is None:
@@ -309,6 +317,9 @@ def update_account(user: User, *, role: str, active: bool, acting_user: User) ->
         raise ServiceError(_l("Unknown role."), field="role")
     if user.id == acting_user.id and (not active or role != user.role):
         raise ServiceError(_l("You cannot demote or deactivate yourself."), field="role")
+    if role != user.role and Role.SUPPLIER in (role, user.role):
+        raise ServiceError(_l("Supplier accounts are created from a contact on the "
+                              "supplier's page."), field="role")
     with write_transaction():
         ended = (user.active and not active) or role != user.role
         user.role = role

@@ -6,6 +6,7 @@ from .nav import nav_item
 
 bp = Blueprint("core", __name__)
 
-nav_item("core.home", _l("Home"), ("anonymous", "client", "supervisor", "staff", "admin"), order=0)
+nav_item("core.home", _l("Home"),
+         ("anonymous", "client", "supervisor", "staff", "admin", "supplier"), order=0)
 
 from . import views  # noqa: E402,F401

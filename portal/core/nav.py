@@ -34,6 +34,7 @@ GROUPS = (
     NavGroup("rentals", _l("Room rentals"), ("rentals",)),
     NavGroup("supervision", _l("Service supervision"), ("feedback", "catalogue", "surveys")),
     NavGroup("suppliers", _l("Suppliers and joint meetings"), ("suppliers", "meetings")),
+    NavGroup("partner", _l("Our work with the bureau"), ("partners",)),
     NavGroup("system", _l("System administration"), ("admin", "audit", "outbox")),
 )
 GROUP_ORDER = {group.key: position for position, group in enumerate(GROUPS)}

@@ -261,11 +261,14 @@ class Feedback(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        """Staff and admins see every item; a supervisor only their own; clients none."""
+        """Staff and admins see every item; a supervisor only their own; a supplier's account
+        the items transferred to its supplier; clients none."""
         if user.role in Role.BUREAU:
             return sa.true()
         if user.role == Role.SUPERVISOR:
             return cls.supervisor_id == user.id
+        if user.role == Role.SUPPLIER:
+            return cls.supplier_id == user.supplier_id
         return sa.false()
 
 

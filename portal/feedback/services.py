@@ -97,6 +97,17 @@ def today() -> date:
     return local_today()
 
 
+# Higher modules' reactions to a step, run in its transaction once the timeline event is
+# written (the supplier channel tells a supplier that an item was transferred to it):
+# ``func(item, name, actor)``.
+_transition_listeners: list = []
+
+
+def on_transition(func):
+    _transition_listeners.append(func)
+    return func
+
+
 # --- roster ------------------------------------------------------------------------------------
 
 
@@ -431,6 +442,8 @@ def apply_transition(item: Feedback | int, name: str, actor: User | None, *,
                                      actor_id=actor.id if actor is not None else None, at=now))
         db.session.flush()
         _notify(item, name, actor)
+        for listener in _transition_listeners:
+            listener(item, name, actor)
         if name == "reopen" and item.reopen_count >= ESCALATE_AFTER_REOPENS:
             escalate(item, ESCALATE_REOPENED, actor)
 

@@ -272,7 +272,7 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
 
 @bp.route("/<int:feedback_id>", endpoint="item")
 @role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
-@cached_page("feedback", "suppliers", "rentals", "people", "meetings")
+@cached_page("feedback", "suppliers", "rentals", "people", "meetings", "partners")
 def item_page(feedback_id: int):
     item = visible_or_404(Feedback, feedback_id, *item_page_options())
     return render("feedback/item.html", **_item_context(item))
@@ -325,7 +325,7 @@ def act(feedback_id: int, action: str):
 
 
 @bp.route("/<int:feedback_id>/photos/<name>")
-@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
+@role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN, Role.SUPPLIER)
 def photo(feedback_id: int, name: str):
     item = visible_or_404(Feedback, feedback_id)
     if db.session.scalar(sa.select(FeedbackPhoto.id).where(

@@ -104,12 +104,15 @@ def _meeting_under_way(action, actor, details) -> None:
 
 
 ACTION_FLOW = Workflow(A.ALL, [
-    Transition("complete", (A.OPEN,), A.DONE, STAFF, _l("Mark as done"),
-               rule=_meeting_under_way),
+    # A supplier's account marks its own supplier's items done (portal.partners).
+    Transition("complete", (A.OPEN,), A.DONE, (*STAFF, Role.SUPPLIER), _l("Mark as done"),
+               rule=_meeting_under_way, owner_only=(Role.SUPPLIER,)),
     Transition("verify", (A.DONE,), A.VERIFIED, STAFF, _l("Verify"), rule=_meeting_under_way),
     Transition("reopen", (A.DONE, A.VERIFIED), A.OPEN, STAFF, _l("Reopen"), needs_reason=True,
                rule=_meeting_under_way),
-], labels=A.LABELS, noun=_l("This action item"))
+], labels=A.LABELS, noun=_l("This action item"),
+    owner=lambda action, actor: action.supplier_id is not None
+    and action.supplier_id == actor.supplier_id)
 
 
 class AgendaKind:
@@ -212,7 +215,15 @@ class Meeting(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        return sa.true() if user.role in STAFF else sa.false()
+        """Staff see every meeting; a supplier's account the published minutes of the
+        meetings its supplier took part in."""
+        if user.role in STAFF:
+            return sa.true()
+        if user.role == Role.SUPPLIER:
+            return sa.and_(cls.status == MeetingStatus.PUBLISHED, sa.exists().where(
+                meeting_supplier.c.meeting_id == cls.id,
+                meeting_supplier.c.supplier_id == user.supplier_id))
+        return sa.false()
 
 
 class MeetingAttendee(Audited, db.Model):
@@ -348,7 +359,15 @@ class ActionItem(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        return sa.true() if user.role in STAFF else sa.false()
+        """Staff see every action item; a supplier's account its own supplier's, once their
+        meeting is held (never a planned or cancelled meeting's)."""
+        if user.role in STAFF:
+            return sa.true()
+        if user.role == Role.SUPPLIER:
+            return sa.and_(cls.supplier_id == user.supplier_id, sa.exists().where(
+                Meeting.id == cls.meeting_id,
+                Meeting.status.in_((MeetingStatus.HELD, MeetingStatus.PUBLISHED))))
+        return sa.false()
 
 
 class MinutesRevision(db.Model):

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from ..roles import Role
 
 BUREAU = Role.BUREAU
-CLIENT, SUPERVISOR, ADMIN = Role.CLIENT, Role.SUPERVISOR, Role.ADMIN
+CLIENT, SUPERVISOR, ADMIN, SUPPLIER = Role.CLIENT, Role.SUPERVISOR, Role.ADMIN, Role.SUPPLIER
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("feedback_escalated", _l("Feedback: escalations to the leadership"), (ADMIN,)),
     Kind("meeting_status", _l("Joint meetings: status and action items"),
          (SUPERVISOR, *BUREAU)),
-    Kind("action_status", _l("Action items: verified or reopened"), (CLIENT,)),
+    Kind("action_status", _l("Action items: verified or reopened"), (CLIENT, SUPPLIER)),
+    Kind("feedback_transferred", _l("Feedback transferred to your company"), (SUPPLIER,)),
+    Kind("proposal_decided", _l("Your proposed resolutions: confirmed or declined"),
+         (SUPPLIER,)),
+    Kind("supplier_note", _l("Feedback: suppliers' progress notes and proposals"), BUREAU),
     Kind("contract_expiring", _l("Service contracts: expiry warnings"), BUREAU),
 )
 BY_TEMPLATE = {kind.template: kind for kind in KINDS}

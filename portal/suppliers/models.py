@@ -66,7 +66,12 @@ class Supplier(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        return sa.true() if user.role in Role.BUREAU else sa.false()
+        """Staff see every supplier; a supplier's account only its own."""
+        if user.role in Role.BUREAU:
+            return sa.true()
+        if user.role == Role.SUPPLIER:
+            return cls.id == user.supplier_id
+        return sa.false()
 
 
 class SupplierContact(Audited, db.Model):
@@ -150,7 +155,17 @@ class ServiceContract(Audited, db.Model):
 
     @classmethod
     def visible_to(cls, user):
-        return sa.true() if user.role in Role.BUREAU else sa.false()
+        """Staff see every contract; a supplier's account only its own supplier's."""
+        if user.role in Role.BUREAU:
+            return sa.true()
+        if user.role == Role.SUPPLIER:
+            return cls.supplier_id == user.supplier_id
+        return sa.false()
+
+    @classmethod
+    def in_force(cls, on: date):
+        """SQL: the contract covers ``on`` (whatever its renewal: the supplier still serves)."""
+        return sa.and_(cls.starts_on <= on, cls.ends_on >= on)
 
     def state(self, today: date) -> str:
         if self.successor_id is not None:

@@ -55,9 +55,23 @@ def test_a_group_of_one_link_is_that_link_and_the_current_module_is_marked(login
 
 def test_group_labels_are_translated(login_as):
     html = login_as("admin").get("/?lang=en").get_data(as_text=True)
-    assert list(_groups(html)) == [str(group.label) for group in GROUPS] == [
+    bureau_groups = [str(group.label) for group in GROUPS if group.key != "partner"]
+    assert list(_groups(html)) == bureau_groups == [
         "Conference center bookings", "Room rentals", "Service supervision",
         "Suppliers and joint meetings", "System administration"]
+
+
+def test_a_supplier_account_sees_its_own_menu_only(app, login_as):
+    from tests.conftest import login
+    from tests.partners.factories import make_supplier_account
+
+    client = app.test_client()
+    assert login(client, make_supplier_account(app)).status_code == 303
+    groups = _groups(client.get("/?lang=en").get_data(as_text=True))
+    assert list(groups) == ["Our work with the bureau"]
+    assert groups["Our work with the bureau"] == [
+        "/partner/feedback", "/partner/actions", "/partner/contracts", "/partner/meetings",
+        "/partner/scorecard"]
 
 
 def test_the_language_switch_keeps_the_query_string(login_as):

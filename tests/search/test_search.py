@@ -179,6 +179,14 @@ def test_each_role_finds_only_what_it_may_open(app, world):
     assert set(found(app, world["admin"].id, "保洁")) == set(staff)
 
 
+def test_a_supplier_account_finds_nothing_internal(app, world):
+    """Even its own supplier, contract and meeting: their pages are internal (403 for it)."""
+    from tests.partners.factories import make_supplier_account
+
+    account = make_supplier_account(app, world["supplier"])
+    assert found(app, account.id, "保洁") == {"venues": [world["venue"]]}
+
+
 def test_a_lease_reference_and_a_booking_reference_are_found(app, world):
     lease = world["leases"][0]
     booking = world["bookings"][1]

@@ -41,7 +41,10 @@ from portal.extensions import db  # noqa: E402
 from portal.feedback.models import Feedback, FeedbackPhoto, SupervisorAppointment  # noqa: E402
 from portal.meetings.models import ActionItem, AgendaItem, Meeting  # noqa: E402
 from portal.outbox.models import OutboxMessage  # noqa: E402
+from portal.partners.demo import DEMO_SUPPLIER_EMAIL  # noqa: E402
+from portal.partners.models import ActionItemPhoto  # noqa: E402
 from portal.rentals.models import Lease, Room, RoomPhoto, Tenant  # noqa: E402
+from portal.roles import Role  # noqa: E402
 from portal.suppliers.models import ServiceContract, Supplier  # noqa: E402
 from portal.surveys.models import Questionnaire, SurveyInvitation, SurveyRound  # noqa: E402
 from tests.helpers import hand_written_pdf  # noqa: E402  (runtime packages only)
@@ -62,7 +65,8 @@ ID_ARGUMENTS = {
 # Stored photos: their URL names the record and the file together.
 PHOTO_ROUTES = {"bookings.photo": (VenuePhoto, "venue_id"),
                 "rentals.room_photo": (RoomPhoto, "room_id"),
-                "feedback.photo": (FeedbackPhoto, "feedback_id")}
+                "feedback.photo": (FeedbackPhoto, "feedback_id"),
+                "partners.action_photo": (ActionItemPhoto, "action_id")}
 OTHER_VALUES = {"filename": ["css/portal.css"], "token": ["not-a-token"]}
 
 
@@ -222,7 +226,7 @@ def main() -> None:
     uploads(app, staff)
     values = route_values(app)
     roles = {"anonymous": Browser(app), f"staff ({os.environ['SMOKE_STAFF_EMAIL']})": staff}
-    for role, email, *_ in DEMO_ACCOUNTS:  # one demo login per role
+    for role, email, *_ in [*DEMO_ACCOUNTS, (Role.SUPPLIER, DEMO_SUPPLIER_EMAIL)]:  # per role
         if not any(who.startswith(f"{role} ") for who in roles):
             roles[f"{role} ({email})"] = Browser(app)
             roles[f"{role} ({email})"].login(email, DEMO_PASSWORD)
