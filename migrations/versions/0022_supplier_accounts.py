@@ -3,7 +3,7 @@ for); suppliers' notes and proposed resolutions on transferred feedback; photos 
 items a supplier marked done
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-06 23:45:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022'
-down_revision = '0018'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

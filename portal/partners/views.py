@@ -72,15 +72,17 @@ def _item_context(item: Feedback, form: NoteForm | None = None) -> dict:
             "answerable": item.status in services.ANSWERABLE, **_labels()}
 
 
-ITEM_PAGE = (selectinload(Feedback.category), selectinload(Feedback.photos),
-             selectinload(Feedback.contract), selectinload(Feedback.room),
-             selectinload(Feedback.building))
+def item_page_options() -> tuple:
+    """What a supplier's item page shows (built on call, as the feedback pages' options)."""
+    return (selectinload(Feedback.category), selectinload(Feedback.photos),
+            selectinload(Feedback.contract), selectinload(Feedback.room),
+            selectinload(Feedback.building))
 
 
 @bp.route("/feedback/<int:feedback_id>")
 @role_required(SUPPLIER)
 def feedback_item(feedback_id: int):
-    item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
+    item = visible_or_404(Feedback, feedback_id, *item_page_options())
     return render("partners/feedback_item.html", **_item_context(item))
 
 
@@ -101,7 +103,7 @@ def post_note(feedback_id: int):
             flash(_("Posted: %(kind)s.", kind=NoteKind.LABELS[note.kind]), "success")
             return redirect_to(url_for("partners.feedback_item", feedback_id=feedback_id))
     db.session.rollback()
-    item = visible_or_404(Feedback, feedback_id, *ITEM_PAGE)
+    item = visible_or_404(Feedback, feedback_id, *item_page_options())
     return render("partners/feedback_item.html", "note_form", status=422,
                   **_item_context(item, form))
 
@@ -134,7 +136,7 @@ def decide(note_id: int, action: str):
     db.session.rollback()
     from ..feedback import views as feedback_views
 
-    item = visible_or_404(Feedback, note.feedback_id, *feedback_views.ITEM_PAGE)
+    item = visible_or_404(Feedback, note.feedback_id, *feedback_views.item_page_options())
     context = feedback_views._item_context(item)
     context["decision_problems"] = {note_id: [str(e) for e in form.form_errors]}
     if status == 422:

@@ -211,6 +211,7 @@ class _Reader:
 
     is_authenticated = True
     id = sa.bindparam("reader_id", type_=sa.Integer)
+    supplier_id = sa.bindparam("reader_supplier_id", type_=sa.Integer)  # a supplier's account
 
     def __init__(self, role: str):
         self.role = role
@@ -375,6 +376,7 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
                       gram is not None, gram is None or len(query) > 2, limit + 1)
     params = {**{f"gram_{key}": value for key, value in chosen.items()},
               "query": query, "reader_id": user.id,
+              "reader_supplier_id": getattr(user, "supplier_id", None),
               "offset": (max(page, 1) - 1) * limit if module else 0}
     rows = defaultdict(list)
     for row in db.session.execute(stmt, params):
