@@ -7,6 +7,7 @@ from . import (  # noqa: E402,F401
     dashboard,
     demo,
     models,
+    qr,
     roster,
     scorecard,
     tasks,

@@ -118,3 +118,32 @@ describe(FeedbackPhoto, _l("Feedback photo"), labels={"feedback_id": _l("Feedbac
 describe(SupervisorAppointment, _l("Supervisor appointment"), AppointmentForm, EndTermForm,
          labels={"end_reason": EndTermForm.reason, "replaces_id": _l("Replaces")},
          display=lambda appointment: appointment.letter_number)
+
+
+class PublicForm(FlaskForm):
+    """The QR code's phone page (no login): the supervisor form's fields and messages where
+    they agree, an optional contact, and two hidden guards (:mod:`portal.feedback.public`):
+    ``website`` is a honeypot people never see, ``started`` the signed time the page was
+    served (the minimum fill time)."""
+
+    category_id = FeedbackForm.category_id
+    description = FeedbackForm.description
+    photos = MultipleFileField(_l("Photos (up to 3)"),
+                               description=_l("JPEG, PNG, WebP or GIF images."))
+    service_rating = FeedbackForm.service_rating
+    contact = StringField(_l("Your phone or email (optional)"), filters=[strip_filter],
+                          validators=[Optional(), max_length(200)],
+                          description=_l("Only to tell you the outcome; leave it empty to stay "
+                                         "anonymous."))
+    website = StringField(_l("Leave this field empty"))
+    started = HiddenField()
+
+
+class FollowForm(FlaskForm):
+    """The reporter's step on the follow page: confirm (with a rating) or reopen."""
+
+    action = HiddenField()
+    expected_status = HiddenField()
+    handling_rating = ActionForm.handling_rating
+    comment = ActionForm.comment
+    reason = ActionForm.reason

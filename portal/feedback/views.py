@@ -50,7 +50,7 @@ nav_item("feedback.mine", _l("My feedback"), (Role.SUPERVISOR,), order=31)
 nav_item("feedback.queue", _l("Feedback"), Role.BUREAU, order=30)
 
 STATUS_BADGE = {S.SUBMITTED: "warning", S.ACCEPTED: "", S.IN_PROGRESS: "", S.RESOLVED: "good",
-                S.CLOSED: "good", S.REJECTED: "danger", S.DUPLICATE: ""}
+                S.CLOSED: "good", S.REJECTED: "danger", S.DUPLICATE: "", S.SPAM: "danger"}
 URGENCY_BADGE = {"normal": "", "urgent": "warning", "critical": "danger"}
 ITEM_PAGE = (
     selectinload(Feedback.category).selectinload(ServiceCategory.contract),
