@@ -17,6 +17,7 @@ from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
+from ..bookings.models import Venue
 from ..catalogue.models import ServiceCategory
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
@@ -215,7 +216,7 @@ class Feedback(Audited, db.Model):
     category: Mapped[ServiceCategory] = relationship()
     building = relationship("Building")
     room = relationship("Room")
-    venue = relationship("Venue")
+    venue: Mapped[Venue | None] = relationship()
     assignee = relationship("User", foreign_keys=[assignee_id])
     supplier: Mapped[Supplier | None] = relationship()
     contract: Mapped[ServiceContract | None] = relationship()
