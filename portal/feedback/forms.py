@@ -135,7 +135,7 @@ class PublicForm(FlaskForm):
                           validators=[Optional(), max_length(200)],
                           description=_l("Only to tell you the outcome; leave it empty to stay "
                                          "anonymous."))
-    website = StringField(_l("Leave this field empty"))
+    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
     started = HiddenField()
 
 
