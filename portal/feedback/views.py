@@ -40,6 +40,7 @@ from .models import (
     Feedback,
     FeedbackEvent,
     FeedbackPhoto,
+    FeedbackSource,
     FeedbackStatus,
     Urgency,
 )
@@ -223,14 +224,18 @@ def queue():
     assignee = request.args.get("assignee", "")
     if not (assignee in ("", "me", "none") or assignee.isdigit()):
         assignee = ""
+    source = request.args.get("source", "")  # supervisors, or the public through QR codes
+    if source not in FeedbackSource.ALL:
+        source = ""
     place = places.PlaceFilter.from_args(request.args)  # building, room, dates
     pager = paginate(place.apply(services.items_stmt(
         user, status=status, category_id=category_id, overdue=overdue, assignee=assignee,
-        escalated=escalated)))
+        escalated=escalated, source=source)))
     staff = [(user.id, user.name) for user in staff_accounts()]
     filters = {"status": status, "category_id": category_id, "overdue": overdue,
-               "escalated": escalated, "assignee": assignee}
+               "escalated": escalated, "assignee": assignee, "source": source}
     return render("feedback/queue.html", "results", pager=pager, filters=filters,
+                  source_labels=FeedbackSource.LABELS,
                   categories=_categories(), staff=staff, **_labels(),
                   **places.filter_context(place))
 

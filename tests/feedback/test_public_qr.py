@@ -105,6 +105,10 @@ def test_a_diner_reports_with_a_photo_without_login_and_follows_it(app, client, 
     staff = login_as("staff")
     queue = staff.get("/feedback/?status=all").get_data(as_text=True)
     assert f"/feedback/{item_id}" in queue
+    assert f"/feedback/{item_id}\"" in staff.get("/feedback/?status=all&source=public").get_data(
+        as_text=True)
+    assert f"/feedback/{item_id}\"" not in staff.get(
+        "/feedback/?status=all&source=supervisor").get_data(as_text=True)
     item_page = staff.get(f"/feedback/{item_id}").get_data(as_text=True)
     assert 'id="feedback-source"' in item_page and "diner@example.com" in item_page
     # A made-up follow token is a 404.
