@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from ..authz import staff_required
 from ..catalogue.models import ServiceCategory
@@ -164,6 +165,17 @@ def public_form_page(token: str):
     except ServiceError as problem:
         apply_to_form(form, problem)
     return _form_page(place, form, status=422)
+
+
+def too_large(message: str):
+    """A report larger than the request cap: the form again (empty: the body was not read)
+    with the reason beside the photos field, as the supervisor form does."""
+    place, gone = _place_or_gone(request.view_args.get("token", ""))
+    if gone is not None:
+        return gone
+    form = public_form(place, formdata=MultiDict())
+    form.photos.errors = [message + " " + _("Please fill in the form again.")]
+    return _form_page(place, form, status=413)
 
 
 # --- the reporter's follow page ----------------------------------------------------------------

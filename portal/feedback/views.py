@@ -126,6 +126,12 @@ def request_too_large(error):
     field is replaced, out of band, and the reason shown); without it the form comes back
     empty and says so.  Other feedback pages get the portal's usual 413 page."""
     user = _user()
+    if request.endpoint == "feedback.public_form":  # the QR code's phone page
+        from .qr import too_large
+
+        return too_large(_("The photos together are larger than the %(mb)d MB one submission "
+                           "can carry, so nothing was received. Choose fewer or smaller photos "
+                           "and submit again.", mb=_megabytes("MAX_CONTENT_LENGTH")))
     if request.endpoint != "feedback.submit" or not user.is_authenticated or \
             user.role != Role.SUPERVISOR:  # the view's own checks did not run
         return _render_error(413)

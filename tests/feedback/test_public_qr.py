@@ -219,6 +219,18 @@ def test_oversized_photo_and_too_many_photos(app, client, place, monkeypatch):
         assert _count() == 0 and _count(FeedbackPhoto) == 0
 
 
+def test_a_report_over_the_request_cap_comes_back_with_the_reason_beside_the_photos(
+        app, client, place, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2000)
+    response = _post(client, app, place["path"], category_id=str(place["canteen"]),
+                     photos=[(io.BytesIO(jpeg_bytes((400, 400))), "a.jpg", "image/jpeg")])
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert 'id="photos-error"' in html and 'id="public-feedback-form"' in html
+    with app.app_context():
+        assert _count() == 0
+
+
 def test_the_honeypot_keeps_nothing(app, client, place):
     response = _post(client, app, place["path"], category_id=str(place["canteen"]),
                      website="http://spam.example")
@@ -381,4 +393,18 @@ def test_the_public_page_runs_a_bounded_number_of_queries(app, client, place, co
         make_category(app, code=f"extra{n}")
     with count_queries() as large:
         client.get(place["path"])
+    assert len(large) == len(small)
+
+
+def test_the_qr_sheet_runs_a_bounded_number_of_queries(app, login_as, count_queries):
+    building = make_building(app, name="三号楼")
+    make_room(app, building_id=building, code="101")
+    staff = login_as("staff")
+    with count_queries() as small:
+        assert staff.get("/feedback/qr?building=三号楼").status_code == 200
+    for n in range(12):
+        make_room(app, building_id=building, code=f"2{n:02d}")
+    with count_queries() as large:
+        page = staff.get("/feedback/qr?building=三号楼").get_data(as_text=True)
+    assert page.count("<svg") == 13
     assert len(large) == len(small)
