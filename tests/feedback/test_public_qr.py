@@ -408,3 +408,26 @@ def test_the_qr_sheet_runs_a_bounded_number_of_queries(app, login_as, count_quer
         page = staff.get("/feedback/qr?building=三号楼").get_data(as_text=True)
     assert page.count("<svg") == 13
     assert len(large) == len(small)
+
+
+def test_spam_is_left_out_of_a_rooms_history_and_the_by_place_counts(app, client, login_as):
+    category = make_category(app, code="cleaning")
+    building = make_building(app, name="四号楼")
+    room = make_room(app, building_id=building, code="401")
+    with app.test_request_context():
+        path = f"/feedback/q/{public.sign_place(public.ROOM, room)}"
+    for text in ("走廊很脏", "广告广告"):
+        assert _post(client, app, path, category_id=str(category), description=text,
+                     address="10.9.9.9").status_code == 302
+    staff = login_as("staff")
+    with app.app_context():
+        advert = db.session.scalar(sa.select(Feedback.id).where(
+            Feedback.description == "广告广告"))
+    staff.post(f"/feedback/{advert}/mark_spam",
+               data={"csrf_token": csrf_token(staff, f"/feedback/{advert}")})
+    history = staff.get(f"/feedback/rooms/{room}/history").get_data(as_text=True)
+    assert "走廊很脏" in history and "广告广告" not in history
+    with app.test_request_context():
+        from portal.feedback.places import room_counts
+
+        assert [n for _c, n in room_counts(room)] == [1]
