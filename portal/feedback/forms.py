@@ -23,6 +23,7 @@ from ..forms import max_length, select_choices, strip_filter
 from .models import (
     Feedback,
     FeedbackPhoto,
+    FeedbackSource,
     FeedbackStatus,
     SupervisorAppointment,
     Urgency,
@@ -111,7 +112,11 @@ describe(Feedback, _l("Feedback"), FeedbackForm, ActionForm, labels={
     "response_due_on": _l("First response due"),
     "resolution_due_on": _l("Resolution due"), "responded_late": _l("First response late"),
     "resolved_late": _l("Resolved late"),
-}, choices={"status": FeedbackStatus.LABELS, "urgency": Urgency.LABELS},
+    "source": _l("Source"), "venue_id": _l("Venue"), "place_label": _l("QR code of"),
+    "reporter_contact": _l("Reporter's contact"),
+}, choices={"status": FeedbackStatus.LABELS, "urgency": Urgency.LABELS,
+            "source": FeedbackSource.LABELS},
+    hidden=("follow_token_hash", "reporter_address_hash"),
     display=lambda item: _l("No. %(id)d", id=item.id))
 describe(FeedbackPhoto, _l("Feedback photo"), labels={"feedback_id": _l("Feedback")},
          display=lambda photo: f"#{photo.id}", hidden=("file_name",))
