@@ -255,6 +255,11 @@ EXPECTED = {
     "feedback.by_place_export": ({}, staff_only()),
     "feedback.room_history": ({"room_id": "{room_id}"}, staff_only()),
     "feedback.queue_rooms": ({"building_id": "{building_id}"}, staff_only()),
+    # the QR channel: the staff's sheet of codes; the public form and follow page need no login
+    "feedback.qr_sheet": ({"building": "会议中心"}, staff_only()),
+    "feedback.qr_sheet_pdf": ({"building": "会议中心"}, staff_only()),
+    "feedback.public_form": ({"token": "{qr_token}"}, everyone(200)),
+    "feedback.follow": ({"token": "not-a-token"}, everyone(404)),
     "suppliers.suppliers": ({}, staff_only()),
     "suppliers.supplier_new": ({}, staff_only()),
     "suppliers.supplier_edit": ({"supplier_id": "{supplier_id}"}, staff_only()),
@@ -429,6 +434,9 @@ POST_EXPECTED = {
                                "direction": "up"}, {**staff_only(), "staff": 422, "admin": 422}),
     # an empty answer form: every question must be answered, nothing is saved
     "surveys.answer": ({"token": "{survey_token}"}, everyone(422)),
+    # an empty public report: refused beside the fields, nothing saved; a made-up follow link
+    "feedback.public_form": ({"token": "{qr_token}"}, everyone(422)),
+    "feedback.follow": ({"token": "not-a-token"}, everyone(404)),
     # a new supervisor without a term: refused beside the form
     "feedback.submit": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 422,
                              "staff": 403, "admin": 403}),
@@ -571,7 +579,11 @@ def sample_ids(app, ctx):
 
         contact_id = db.session.scalar(sa.select(SupplierContact.id).where(
             SupplierContact.supplier_id == supplier_id))
-    return {**feedback_ids, "questionnaire_id": questionnaire_id,
+    with ctx():
+        from portal.feedback.public import VENUE, sign_place
+
+        qr_token = sign_place(VENUE, venue_id)
+    return {**feedback_ids, "questionnaire_id": questionnaire_id, "qr_token": qr_token,
             "survey_round_id": survey_round_id, "survey_token": survey_token,
             "question_id": question_id, "supplier_id": supplier_id, "contract_id": contract_id,
             "meeting_id": meeting_id,

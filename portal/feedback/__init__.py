@@ -9,6 +9,7 @@ from . import (  # noqa: E402,F401
     by_place,
     dashboard,
     demo,
+    qr,
     roster,
     scorecard,
     tasks,

@@ -62,9 +62,11 @@ TEXTS = ["卫生间地面有积水", "会议室空调不制冷", "电梯运行�
          "通勤车晚点", "外墙玻璃积灰", "投影仪无法连接", "走廊灯不亮", "消防通道堆放杂物"]
 # The latest step of an item in each state (its timeline shows the submission and this).
 LAST_STEP = {S.ACCEPTED: "accept", S.IN_PROGRESS: "start", S.RESOLVED: "resolve",
-             S.CLOSED: "close", S.REJECTED: "reject", S.DUPLICATE: "mark_duplicate"}
+             S.CLOSED: "close", S.REJECTED: "reject", S.DUPLICATE: "mark_duplicate",
+             S.SPAM: "mark_spam"}
 STATES = [(S.CLOSED, 55), (S.RESOLVED, 8), (S.IN_PROGRESS, 8), (S.ACCEPTED, 6),
-          (S.SUBMITTED, 8), (S.REJECTED, 8), (S.DUPLICATE, 7)]
+          (S.SUBMITTED, 8), (S.REJECTED, 8), (S.DUPLICATE, 7), (S.SPAM, 1)]
+PUBLIC_EVERY = 10  # one item in ten comes through a QR code (and every spam item)
 
 
 def supervisor_email(number: int) -> str:
@@ -174,9 +176,13 @@ def seed(items: int, supervisors: int, echo=click.echo) -> dict:
                 resolved = responded + timedelta(hours=rng.choice([3, 10, 26, 50, 90, 200]))
             if status == S.CLOSED:
                 closed = resolved + timedelta(hours=rng.choice([2, 12, 30]))
-            refused = status in (S.REJECTED, S.DUPLICATE)
+            refused = status in (S.REJECTED, S.DUPLICATE, S.SPAM)
+            public = status == S.SPAM or n % PUBLIC_EVERY == PUBLIC_EVERY - 1
             rows.append({
-                "supervisor_id": user_ids[who], "appointment_id": appointment_ids[who],
+                "source": "public" if public else "supervisor",
+                "place_label": "第一食堂大厅" if public else "",
+                "supervisor_id": None if public else user_ids[who],
+                "appointment_id": None if public else appointment_ids[who],
                 "category_id": category, "building_id": None, "room_id": None,
                 "location_detail": "", "description": rng.choice(TEXTS),
                 "service_rating": rng.randrange(1, 6), "urgency": "normal",

@@ -66,7 +66,8 @@ def by_place_export():
 def room_history(room_id: int):
     """The feedback about one room, newest first, with its counts per service on top."""
     room = visible_or_404(Room, room_id, selectinload(Room.building))
-    stmt = (sa.select(Feedback).where(Feedback.room_id == room.id)
+    stmt = (sa.select(Feedback).where(Feedback.room_id == room.id,
+                                      Feedback.status != FeedbackStatus.SPAM)
             .options(selectinload(Feedback.category), selectinload(Feedback.supervisor))
             .order_by(Feedback.submitted_at.desc(), Feedback.id.desc()))
     return render("feedback/room_history.html", "results", room=room, pager=paginate(stmt),

@@ -32,6 +32,7 @@ from ..page_cache import cached_page
 from ..reporting import half_year_choices, period_from_request
 from ..roles import Role
 from . import bp, reports
+from .models import FeedbackSource
 
 nav_item("feedback.dashboard", _l("Feedback dashboard"), Role.BUREAU, order=34)
 SLA_TARGET = 90  # per cent of decided items resolved in time
@@ -70,14 +71,23 @@ def _row(label: str, f: reports.Figures) -> list:
             f.avg_service_rating, f.avg_handling_rating]
 
 
+def _source() -> str:
+    """The figures' items: the supervisors' only, unless staff choose to include the public's
+    (``public=1``, the dashboard's toggle)."""
+    return reports.ALL_SOURCES if request.args.get("public") == "1" else \
+        reports.SUPERVISORS_ONLY
+
+
 def _tables(period, category):
     """The rows per service (one when a service is chosen), the total, the months."""
-    by_category, total = reports.figures_with_total(period.first, period.end)
+    source = _source()
+    by_category, total = reports.figures_with_total(period.first, period.end, source=source)
     if category is not None:  # its one row is the total
         by_category = [(c, f) for c, f in by_category if c.id == category.id]
         total = by_category[0][1] if by_category else reports.Figures()
     months = reports.volume_by_month(period.first, period.end,
-                                     category_id=category.id if category else None)
+                                     category_id=category.id if category else None,
+                                     source=source)
     return by_category, total, months
 
 
@@ -123,7 +133,11 @@ def dashboard():
                          notes=[_("decided: %(n)d", n=f.sla_decided) for _c, f in by_category]),
     }
     categories = _all_categories()
+    by_source = reports.figures_by_source(period.first, period.end,
+                                          category_id=category.id if category else None)
     return render("feedback/dashboard.html", "report", period=period, period_error=error,
+                  by_source=by_source, source_labels=FeedbackSource.LABELS,
+                  include_public=_source() == reports.ALL_SOURCES,
                   half_years=half_year_choices(period), figures=figures, charts=charts,
                   by_category=by_category, months=months, category=category,
                   categories=categories, sla_target=SLA_TARGET, cell=cell, Kind=Kind,
@@ -140,8 +154,8 @@ def _all_categories():
 def dashboard_export():
     fmt = requested_format()
     report = request.args.get("report", "categories")
-    if report not in ("categories", "months"):
-        abort(400, description="report must be categories or months")
+    if report not in ("categories", "months", "sources"):
+        abort(400, description="report must be categories, months or sources")
     period, error = period_from_request()
     if error:
         abort(400, description=error)
@@ -152,6 +166,12 @@ def dashboard_export():
         rows = [[f"{m.year}-{m.month:02d}", n] for m, n in months]
         return export_response(f"{_('feedback-volume')}-{period.key}", columns, rows,
                                totals=[_("Total"), sum(n for _m, n in months)], fmt=fmt)
+    if report == "sources":
+        by_source = reports.figures_by_source(period.first, period.end,
+                                              category_id=category.id if category else None)
+        rows = [_row(str(FeedbackSource.LABELS[s]), f) for s, f in by_source]
+        return export_response(f"{_('feedback-by-source')}-{period.key}", _columns(), rows,
+                               fmt=fmt)
     rows = [_row(c.label, f) for c, f in by_category]
     return export_response(f"{_('feedback-by-service')}-{period.key}", _columns(), rows,
                            totals=_row(_("Total"), total), fmt=fmt)

@@ -271,4 +271,21 @@ def load_feedback(context: dict) -> None:
     step(tea, "resolve", staff, response="已更换整套无线话筒")
     step(tea, "close", wu, handling_rating=3, comment="第二次才解决")
     _backdate(tea, 25, respond_hours=2, resolve_hours=50, close_hours=80)
+    # Through a canteen hall's QR code: a diner's report, resolved and waiting for the
+    # diner's confirmation through the follow link; and an advertisement marked as spam.
+    from ..bookings.models import Venue
+    from . import public
+
+    hall = db.session.scalar(sa.select(Venue).where(Venue.kind == "banquet_hall")
+                             .order_by(Venue.id).limit(1))
+    if hall is not None:
+        place = public.Place(public.VENUE, hall.id, hall.name, venue_id=hall.id)
+        tray = public.submit_public(place, public.PublicInput(
+            categories["canteen"], "餐盘回收区地面有汤水，比较脏", 2, contact="diner@example.com",
+            photos=[_photo()]), "192.0.2.10")[0].id
+        step(tray, "accept", staff)
+        step(tray, "resolve", staff, response="已安排保洁人员清理餐盘回收区，并增加午餐高峰巡查")
+        advert = public.submit_public(place, public.PublicInput(
+            categories["canteen"], "低价代开各类发票，详询微信", 1), "192.0.2.99")[0].id
+        step(advert, "mark_spam", staff)
     context.setdefault("feedback", {}).update(water=water, escalated=bus)

@@ -23,6 +23,7 @@ from ..forms import max_length, select_choices, strip_filter
 from .models import (
     Feedback,
     FeedbackPhoto,
+    FeedbackSource,
     FeedbackStatus,
     SupervisorAppointment,
     Urgency,
@@ -111,10 +112,43 @@ describe(Feedback, _l("Feedback"), FeedbackForm, ActionForm, labels={
     "response_due_on": _l("First response due"),
     "resolution_due_on": _l("Resolution due"), "responded_late": _l("First response late"),
     "resolved_late": _l("Resolved late"),
-}, choices={"status": FeedbackStatus.LABELS, "urgency": Urgency.LABELS},
+    "source": _l("Source"), "venue_id": _l("Venue"), "place_label": _l("QR code of"),
+    "reporter_contact": _l("Reporter's contact"),
+}, choices={"status": FeedbackStatus.LABELS, "urgency": Urgency.LABELS,
+            "source": FeedbackSource.LABELS},
+    hidden=("follow_token_hash", "reporter_address_hash"),
     display=lambda item: _l("No. %(id)d", id=item.id))
 describe(FeedbackPhoto, _l("Feedback photo"), labels={"feedback_id": _l("Feedback")},
          display=lambda photo: f"#{photo.id}", hidden=("file_name",))
 describe(SupervisorAppointment, _l("Supervisor appointment"), AppointmentForm, EndTermForm,
          labels={"end_reason": EndTermForm.reason, "replaces_id": _l("Replaces")},
          display=lambda appointment: appointment.letter_number)
+
+
+class PublicForm(FlaskForm):
+    """The QR code's phone page (no login): the supervisor form's fields and messages where
+    they agree, an optional contact, and two hidden guards (:mod:`portal.feedback.public`):
+    ``website`` is a honeypot people never see, ``started`` the signed time the page was
+    served (the minimum fill time)."""
+
+    category_id = FeedbackForm.category_id
+    description = FeedbackForm.description
+    photos = MultipleFileField(_l("Photos (up to 3)"),
+                               description=_l("JPEG, PNG, WebP or GIF images."))
+    service_rating = FeedbackForm.service_rating
+    contact = StringField(_l("Your phone or email (optional)"), filters=[strip_filter],
+                          validators=[Optional(), max_length(200)],
+                          description=_l("Only to tell you the outcome; leave it empty to stay "
+                                         "anonymous."))
+    website = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
+    started = HiddenField()
+
+
+class FollowForm(FlaskForm):
+    """The reporter's step on the follow page: confirm (with a rating) or reopen."""
+
+    action = HiddenField()
+    expected_status = HiddenField()
+    handling_rating = ActionForm.handling_rating
+    comment = ActionForm.comment
+    reason = ActionForm.reason

@@ -17,6 +17,7 @@ from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
+from ..bookings.models import Venue
 from ..catalogue.models import ServiceCategory
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
@@ -76,9 +77,10 @@ class FeedbackStatus:
     CLOSED = "closed"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
-    ALL = (SUBMITTED, ACCEPTED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, DUPLICATE)
+    SPAM = "spam"  # a public (QR) item staff marked as spam: hidden from lists and figures
+    ALL = (SUBMITTED, ACCEPTED, IN_PROGRESS, RESOLVED, CLOSED, REJECTED, DUPLICATE, SPAM)
     OPEN = (SUBMITTED, ACCEPTED, IN_PROGRESS)  # waiting for the bureau
-    FINAL = (CLOSED, REJECTED, DUPLICATE)
+    FINAL = (CLOSED, REJECTED, DUPLICATE, SPAM)
     LABELS = {
         SUBMITTED: lazy_pgettext("feedback status", "Submitted"),
         ACCEPTED: lazy_pgettext("feedback status", "Accepted"),
@@ -87,7 +89,17 @@ class FeedbackStatus:
         CLOSED: lazy_pgettext("feedback status", "Closed"),
         REJECTED: lazy_pgettext("feedback status", "Rejected"),
         DUPLICATE: lazy_pgettext("feedback status", "Duplicate"),
+        SPAM: lazy_pgettext("feedback status", "Spam"),
     }
+
+
+class FeedbackSource:
+    """Who reported an item: an appointed supervisor, or anyone through a place's QR code."""
+
+    SUPERVISOR = "supervisor"
+    PUBLIC = "public"
+    ALL = (SUPERVISOR, PUBLIC)
+    LABELS = {SUPERVISOR: _l("Supervisors"), PUBLIC: _l("Public (QR code)")}
 
 
 class Urgency:
@@ -100,7 +112,12 @@ class Feedback(Audited, db.Model):
     __table_args__ = (
         sa.CheckConstraint(
             "status IN ('submitted', 'accepted', 'in_progress', 'resolved', 'closed', "
-            "'rejected', 'duplicate')", name="status_known"),
+            "'rejected', 'duplicate', 'spam')", name="status_known"),
+        sa.CheckConstraint("source IN ('supervisor', 'public')", name="source_known"),
+        # A supervisor's item names the supervisor and the term; a public one need not.
+        sa.CheckConstraint("source != 'supervisor' OR (supervisor_id IS NOT NULL "
+                           "AND appointment_id IS NOT NULL)", name="supervisor_item_signed"),
+        sa.CheckConstraint("source != 'public' OR place_label != ''", name="public_item_placed"),
         sa.CheckConstraint("urgency IN ('normal', 'urgent', 'critical')", name="urgency_known"),
         sa.CheckConstraint("service_rating BETWEEN 1 AND 5", name="service_rating_range"),
         sa.CheckConstraint("handling_rating IS NULL OR handling_rating BETWEEN 1 AND 5",
@@ -124,17 +141,32 @@ class Feedback(Audited, db.Model):
         # Feedback by place: a room's history, the queue filtered by building or room.
         sa.Index("ix_feedback_building_submitted", "building_id", "submitted_at"),
         sa.Index("ix_feedback_room_submitted", "room_id", "submitted_at"),
+        # Figures by source; the spam throttle counts an address's spam.
+        sa.Index("ix_feedback_source_submitted", "source", "submitted_at"),
+        sa.Index("ix_feedback_reporter_status", "reporter_address_hash", "status"),
     )
 
     MAX_DESCRIPTION = 4000  # characters: the form, the service and the page's counter
     MAX_LOCATION = 200
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    supervisor_id: Mapped[int] = mapped_column(
+    # Who reported it: a supervisor (with their account and term) or the public through a
+    # place's QR code (no account: the place, an optional contact and a follow link).
+    source: Mapped[str] = mapped_column(sa.String(12), default=FeedbackSource.SUPERVISOR)
+    supervisor_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="RESTRICT"))
     # The term under which it was submitted (only active terms may submit).
-    appointment_id: Mapped[int] = mapped_column(
+    appointment_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("supervisor_appointment.id", ondelete="RESTRICT"), index=True)
+    # A public item: the venue or canteen hall of its QR code (rooms use room_id), the
+    # place's name when reported (kept if the place goes), the reporter's optional phone or
+    # email, the SHA-256 of the follow link's token and of the reporter's address (spam).
+    venue_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("venue.id", ondelete="SET NULL"), index=True)
+    place_label: Mapped[str] = mapped_column(sa.String(200), default="")
+    reporter_contact: Mapped[str] = mapped_column(sa.String(200), default="")
+    follow_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    reporter_address_hash: Mapped[str | None] = mapped_column(sa.String(64))
     category_id: Mapped[int] = mapped_column(
         sa.ForeignKey("service_category.id", ondelete="RESTRICT"))
     building_id: Mapped[int | None] = mapped_column(
@@ -184,6 +216,7 @@ class Feedback(Audited, db.Model):
     category: Mapped[ServiceCategory] = relationship()
     building = relationship("Building")
     room = relationship("Room")
+    venue: Mapped[Venue | None] = relationship()
     assignee = relationship("User", foreign_keys=[assignee_id])
     supplier: Mapped[Supplier | None] = relationship()
     contract: Mapped[ServiceContract | None] = relationship()
@@ -258,6 +291,16 @@ class Feedback(Audited, db.Model):
     def is_overdue(self, today: date) -> bool:
         """:meth:`overdue` for one loaded item: either deadline missed."""
         return bool(self.overdue_kinds(today))
+
+    @property
+    def is_public(self) -> bool:
+        return self.source == FeedbackSource.PUBLIC
+
+    @property
+    def reporter_email(self) -> str:
+        """The public reporter's contact when it is an email address (told the outcome)."""
+        contact = self.reporter_contact or ""
+        return contact if "@" in contact else ""
 
     @classmethod
     def visible_to(cls, user):

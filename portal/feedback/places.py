@@ -26,7 +26,7 @@ from ..extensions import db
 from ..i18n import local_zone
 from ..rentals.models import Building, Room
 from ..reporting import FIRST_YEAR, LAST_YEAR
-from .models import Feedback
+from .models import Feedback, FeedbackStatus
 
 NO_BUILDING = "none"  # the ?building_id= of the items that name no building
 STANDOUT_MIN = 2
@@ -162,7 +162,7 @@ def matrix(period) -> Matrix:
     found = db.session.execute(
         sa.select(Feedback.building_id, Feedback.category_id, sa.func.count(Feedback.id))
         .where(Feedback.submitted_at >= period.starts_at(),
-               Feedback.submitted_at < period.ends_at())
+               Feedback.submitted_at < period.ends_at(), Feedback.status != FeedbackStatus.SPAM)
         .group_by(Feedback.building_id, Feedback.category_id)).all()
     counts = {(NO_BUILDING if building_id is None else building_id, category_id): int(n)
               for building_id, category_id, n in found}
@@ -192,7 +192,8 @@ def room_counts(room_id: int) -> list[tuple[ServiceCategory, int]]:
     """How many items about the room per service, most first (two queries)."""
     rows = db.session.execute(
         sa.select(Feedback.category_id, sa.func.count(Feedback.id))
-        .where(Feedback.room_id == room_id).group_by(Feedback.category_id)).all()
+        .where(Feedback.room_id == room_id, Feedback.status != FeedbackStatus.SPAM)
+        .group_by(Feedback.category_id)).all()
     found = dict(rows)
     if not found:
         return []

@@ -37,7 +37,7 @@ from ..catalogue.models import ServiceCategory
 from ..extensions import db
 from ..i18n import local_today, local_zone
 from ..reporting import months_of
-from .models import Feedback, FeedbackStatus
+from .models import Feedback, FeedbackSource, FeedbackStatus
 
 
 @dataclass
@@ -103,8 +103,18 @@ def _bound(day: date | datetime) -> datetime:
     return datetime.combine(day, time.min, tzinfo=local_zone())
 
 
-def _filters(start, end, supplier_id=None, category_id=None) -> list:
-    conditions = [Feedback.submitted_at >= _bound(start), Feedback.submitted_at < _bound(end)]
+SUPERVISORS_ONLY, ALL_SOURCES = FeedbackSource.SUPERVISOR, "all"
+
+
+def _filters(start, end, supplier_id=None, category_id=None,
+             source: str = SUPERVISORS_ONLY) -> list:
+    """The items of a report.  ``source``: the supervisors' items only (the default: public
+    ratings never enter the supervisors' satisfaction figures unless staff choose), the
+    public's (``"public"``), or both (:data:`ALL_SOURCES`).  Spam is never counted."""
+    conditions = [Feedback.submitted_at >= _bound(start), Feedback.submitted_at < _bound(end),
+                  Feedback.status != FeedbackStatus.SPAM]
+    if source in FeedbackSource.ALL:
+        conditions.append(Feedback.source == source)
     if supplier_id is not None:
         conditions.append(Feedback.supplier_id == supplier_id)
     if category_id is not None:
@@ -182,9 +192,9 @@ def _figures_from(row) -> Figures:
 
 
 def feedback_figures(start, end, supplier_id: int | None = None,
-                     category_id: int | None = None) -> Figures:
+                     category_id: int | None = None, source: str = SUPERVISORS_ONLY) -> Figures:
     """The figures of the feedback submitted in ``[start, end)`` (2 queries)."""
-    conditions = _filters(start, end, supplier_id, category_id)
+    conditions = _filters(start, end, supplier_id, category_id, source)
     figures = _figures_from(db.session.execute(sa.select(*_counts()).where(*conditions)).one())
     medians = _medians(conditions)
     figures.median_response_hours = medians.get((RESPONSE, OVERALL))
@@ -198,14 +208,25 @@ def figures_by_category(start, end, supplier_id: int | None = None
     return _by_category(start, end, supplier_id, with_total=False)[0]
 
 
-def figures_with_total(start, end, supplier_id: int | None = None
+def figures_with_total(start, end, supplier_id: int | None = None,
+                       source: str = SUPERVISORS_ONLY
                        ) -> tuple[list[tuple[ServiceCategory, Figures]], Figures]:
     """:func:`figures_by_category` and the overall :class:`Figures` (3 queries)."""
-    return _by_category(start, end, supplier_id, with_total=True)
+    return _by_category(start, end, supplier_id, with_total=True, source=source)
 
 
-def _by_category(start, end, supplier_id, with_total: bool):
-    conditions = _filters(start, end, supplier_id)
+def figures_by_source(start, end, category_id: int | None = None
+                      ) -> list[tuple[str, Figures]]:
+    """The figures of each source side by side, supervisors first (one query, no medians)."""
+    rows = db.session.execute(sa.select(*_counts(Feedback.source)).where(
+        *_filters(start, end, category_id=category_id, source=ALL_SOURCES))
+        .group_by(Feedback.source)).all()
+    found = {row[0]: _figures_from(row[1:]) for row in rows}
+    return [(source, found.get(source, Figures())) for source in FeedbackSource.ALL]
+
+
+def _by_category(start, end, supplier_id, with_total: bool, source: str = SUPERVISORS_ONLY):
+    conditions = _filters(start, end, supplier_id, source=source)
     rows = db.session.execute(sa.select(*_counts(Feedback.category_id)).where(*conditions)
                               .group_by(Feedback.category_id)).all()
     found = {row[0]: _figures_from(row[1:]) for row in rows}
@@ -234,7 +255,8 @@ def _by_category(start, end, supplier_id, with_total: bool):
 
 
 def volume_by_month(start: date, end: date, supplier_id: int | None = None,
-                    category_id: int | None = None) -> list[tuple[date, int]]:
+                    category_id: int | None = None,
+                    source: str = SUPERVISORS_ONLY) -> list[tuple[date, int]]:
     """Items submitted per calendar month of ``[start, end)`` (one query)."""
     months = months_of(start, end)
     if not months:
@@ -243,5 +265,5 @@ def volume_by_month(start: date, end: date, supplier_id: int | None = None,
         (sa.and_(Feedback.submitted_at >= _bound(m.first), Feedback.submitted_at < _bound(m.end)),
          1), else_=0)), 0) for m in months]
     row = db.session.execute(sa.select(*columns).where(
-        *_filters(start, end, supplier_id, category_id))).one()
+        *_filters(start, end, supplier_id, category_id, source))).one()
     return [(m.first, int(value or 0)) for m, value in zip(months, row, strict=True)]

@@ -44,6 +44,7 @@ from .models import (
     Feedback,
     FeedbackEvent,
     FeedbackPhoto,
+    FeedbackSource,
     FeedbackStatus,
     SupervisorAppointment,
     Urgency,
@@ -52,12 +53,27 @@ from .models import (
 S = FeedbackStatus
 STAFF = Role.BUREAU
 SUPERVISOR = (Role.SUPERVISOR,)
+REPORTER = "reporter"  # a public (QR) item's reporter, acting through the item's follow link
+CONFIRMERS = (Role.SUPERVISOR, REPORTER)  # who confirms (closes) or reopens their own item
 PHOTO_FOLDER = "feedback"
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = Feedback.MAX_DESCRIPTION
 MAX_LOCATION = Feedback.MAX_LOCATION
 ESCALATE_AFTER_REOPENS = 2
 HANDLING = (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS)  # what staff may still refuse
+
+def _public_only(item: Feedback, actor, details: dict) -> None:
+    if not item.is_public:
+        raise NotAllowed(_l("Only reports through a QR code can be marked as spam."))
+
+
+def _is_owner(item: Feedback, actor) -> bool:
+    """A supervisor owns their own items; a public reporter (through the follow link) the one
+    item of that link."""
+    if actor.role == REPORTER:
+        return item.is_public and actor.feedback_id == item.id
+    return item.supervisor_id is not None and item.supervisor_id == actor.id
+
 
 # The one table of who may do what in which state.
 WORKFLOW = Workflow(
@@ -67,17 +83,21 @@ WORKFLOW = Workflow(
         Transition("start", (S.ACCEPTED,), S.IN_PROGRESS, STAFF, _l("Start work")),
         Transition("resolve", (S.ACCEPTED, S.IN_PROGRESS), S.RESOLVED, STAFF,
                    _l("Record as resolved")),
-        Transition("close", (S.RESOLVED,), S.CLOSED, SUPERVISOR, _l("Confirm and close"),
-                   owner_only=SUPERVISOR),
-        Transition("reopen", (S.RESOLVED,), S.IN_PROGRESS, SUPERVISOR, _l("Reopen"),
-                   needs_reason=True, owner_only=SUPERVISOR),
+        Transition("close", (S.RESOLVED,), S.CLOSED, CONFIRMERS, _l("Confirm and close"),
+                   owner_only=CONFIRMERS),
+        Transition("reopen", (S.RESOLVED,), S.IN_PROGRESS, CONFIRMERS, _l("Reopen"),
+                   needs_reason=True, owner_only=CONFIRMERS),
         Transition("reject", HANDLING, S.REJECTED, STAFF, lazy_pgettext("feedback", "Reject"),
                    needs_reason=True),
         Transition("mark_duplicate", HANDLING, S.DUPLICATE, STAFF, _l("Mark as duplicate"),
                    needs_reason=True),
+        # Public (QR) items only: hides the item from the queue and the figures, and counts
+        # against its address (portal.feedback.public's throttle).
+        Transition("mark_spam", (*HANDLING, S.RESOLVED), S.SPAM, STAFF, _l("Mark as spam"),
+                   rule=_public_only),
     ],
     labels=S.LABELS, noun=_l("This feedback"),
-    owner=lambda item, actor: item.supervisor_id == actor.id,
+    owner=_is_owner,
 )
 # What each step is called on the timeline.
 EVENT_LABELS = {
@@ -90,6 +110,7 @@ EVENT_LABELS = {
     "reject": lazy_pgettext("feedback event", "Rejected"),
     "mark_duplicate": lazy_pgettext("feedback event", "Marked as duplicate"),
     "escalate": lazy_pgettext("feedback event", "Escalated to the leadership"),
+    "mark_spam": lazy_pgettext("feedback event", "Marked as spam"),
 }
 
 
@@ -487,6 +508,9 @@ def _notify(item: Feedback, name: str, actor) -> None:
         _notify_staff(item, category, "feedback_supervisor_step", action=name,
                       action_label=EVENT_LABELS[name], actor=actor)
         return
+    if item.is_public:
+        _notify_reporter(item, name)
+        return
     supervisor = item.supervisor
     if supervisor is None or not supervisor.active:
         return
@@ -495,6 +519,18 @@ def _notify(item: Feedback, name: str, actor) -> None:
                 category=category, action=name, action_label=EVENT_LABELS[name],
                 status_label=S.LABELS[item.status], supplier=supplier,
                 link=feedback_link(item.id))
+
+
+def _notify_reporter(item: Feedback, name: str) -> None:
+    """A public reporter who left an email hears of the resolution (the closing message, with
+    the follow link to confirm or reopen) and of a refusal; nothing else, and no spam."""
+    if name not in ("resolve", "reject", "mark_duplicate") or not item.reporter_email:
+        return
+    from .public import follow_link, follow_token
+
+    queue_email(item.reporter_email, "feedback_public_outcome", item=item,
+                category=item.category, action=name, action_label=EVENT_LABELS[name],
+                status_label=S.LABELS[item.status], link=follow_link(follow_token(item.id)))
 
 
 def _admins() -> list[tuple[str, str | None]]:
@@ -535,7 +571,7 @@ def escalate(item: Feedback, why: str, actor=None) -> bool:
 
 def items_stmt(user, *, status: str = "", category_id: int | None = None,
                overdue: bool | str = False, assignee: str = "", escalated: bool = False,
-               on: date | None = None):
+               on: date | None = None, source: str = ""):
     """Feedback the user may see, newest first, with what a list row shows.  ``overdue``:
     either deadline missed (true), or one kind (``Feedback.OVERDUE_LABELS``' keys)."""
     on = on or today()
@@ -547,6 +583,10 @@ def items_stmt(user, *, status: str = "", category_id: int | None = None,
         stmt = stmt.where(Feedback.status.in_(S.OPEN))
     elif status in S.ALL:
         stmt = stmt.where(Feedback.status == status)
+    else:  # "all": every state but spam, which only its own filter shows
+        stmt = stmt.where(Feedback.status != S.SPAM)
+    if source in FeedbackSource.ALL:
+        stmt = stmt.where(Feedback.source == source)
     if category_id:
         stmt = stmt.where(Feedback.category_id == category_id)
     if overdue == Feedback.OVERDUE_RESPONSE:

@@ -40,6 +40,7 @@ from .models import (
     Feedback,
     FeedbackEvent,
     FeedbackPhoto,
+    FeedbackSource,
     FeedbackStatus,
     Urgency,
 )
@@ -50,7 +51,7 @@ nav_item("feedback.mine", _l("My feedback"), (Role.SUPERVISOR,), order=31)
 nav_item("feedback.queue", _l("Feedback"), Role.BUREAU, order=30)
 
 STATUS_BADGE = {S.SUBMITTED: "warning", S.ACCEPTED: "", S.IN_PROGRESS: "", S.RESOLVED: "good",
-                S.CLOSED: "good", S.REJECTED: "danger", S.DUPLICATE: ""}
+                S.CLOSED: "good", S.REJECTED: "danger", S.DUPLICATE: "", S.SPAM: "danger"}
 URGENCY_BADGE = {"normal": "", "urgent": "warning", "critical": "danger"}
 def item_page_options() -> tuple:
     """What one item's page shows, loaded with it (a function: loader options configure the
@@ -128,6 +129,12 @@ def request_too_large(error):
     field is replaced, out of band, and the reason shown); without it the form comes back
     empty and says so.  Other feedback pages get the portal's usual 413 page."""
     user = _user()
+    if request.endpoint == "feedback.public_form":  # the QR code's phone page
+        from .qr import too_large
+
+        return too_large(_("The photos together are larger than the %(mb)d MB one submission "
+                           "can carry, so nothing was received. Choose fewer or smaller photos "
+                           "and submit again.", mb=_megabytes("MAX_CONTENT_LENGTH")))
     if request.endpoint != "feedback.submit" or not user.is_authenticated or \
             user.role != Role.SUPERVISOR:  # the view's own checks did not run
         return _render_error(413)
@@ -226,14 +233,18 @@ def queue():
     assignee = request.args.get("assignee", "")
     if not (assignee in ("", "me", "none") or assignee.isdigit()):
         assignee = ""
+    source = request.args.get("source", "")  # supervisors, or the public through QR codes
+    if source not in FeedbackSource.ALL:
+        source = ""
     place = places.PlaceFilter.from_args(request.args)  # building, room, dates
     pager = paginate(place.apply(services.items_stmt(
         user, status=status, category_id=category_id, overdue=overdue, assignee=assignee,
-        escalated=escalated)))
+        escalated=escalated, source=source)))
     staff = [(user.id, user.name) for user in staff_accounts()]
     filters = {"status": status, "category_id": category_id, "overdue": overdue,
-               "escalated": escalated, "assignee": assignee}
+               "escalated": escalated, "assignee": assignee, "source": source}
     return render("feedback/queue.html", "results", pager=pager, filters=filters,
+                  source_labels=FeedbackSource.LABELS,
                   categories=_categories(), staff=staff, **_labels(),
                   **places.filter_context(place))
 

@@ -51,9 +51,11 @@ KINDS: tuple[Kind, ...] = (
 BY_TEMPLATE = {kind.template: kind for kind in KINDS}
 
 # Password reset, email verification and invitations, and the surveys' personal answer links:
-# each carries a link that works once without logging in.
+# each carries a link that works once without logging in; so do the follow links of public
+# (QR) feedback, whose reporters have no account.
 EMAIL_ONLY = frozenset({"reset_password", "verify_email", "invitation", "survey_invitation",
-                        "survey_reminder"})
+                        "survey_reminder", "feedback_public_received",
+                        "feedback_public_outcome"})
 
 
 def kinds_for(role: str) -> list[Kind]:

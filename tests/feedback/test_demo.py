@@ -33,7 +33,10 @@ def test_demo_adds_catalogue_roster_and_feedback_in_every_state(app):
             Feedback.escalated_at.is_not(None))) >= 1
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Feedback).where(
             Feedback.resolution_overdue(today))) >= 1
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(FeedbackPhoto)) == 1
+        # the supervisor's water on the floor and the diner's tray area (QR code)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(FeedbackPhoto)) == 2
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Feedback).where(
+            Feedback.source == "public")) == 2
         months = {item.submitted_at.strftime("%Y-%m") for item in
                   db.session.scalars(sa.select(Feedback))}
         assert len(months) >= 3  # a history for the dashboard

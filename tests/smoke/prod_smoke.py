@@ -162,6 +162,16 @@ def route_values(app) -> dict[str, list[dict]]:
                for argument, model in ID_ARGUMENTS.items()}
         salt = db.session.scalar(sa.select(SurveyInvitation.salt).order_by(SurveyInvitation.id))
         tokens = OTHER_VALUES["token"] + ([invitation_token(salt)] if salt else [])
+        # a QR code's signed place (the first venue) and the demo diner's follow link
+        from portal.bookings.models import Venue
+        from portal.feedback.models import Feedback
+        from portal.feedback.public import VENUE, follow_token, sign_place
+
+        venue = db.session.scalar(sa.select(Venue.id).order_by(Venue.id).limit(1))
+        public_item = db.session.scalar(sa.select(Feedback.id).where(
+            Feedback.source == "public").order_by(Feedback.id).limit(1))
+        tokens += ([sign_place(VENUE, venue)] if venue else []) + (
+            [follow_token(public_item)] if public_item else [])
         photos = {endpoint: [{owner: getattr(photo, owner), "name": photo.file_name}
                              for photo in db.session.scalars(sa.select(model).limit(2))]
                   for endpoint, (model, owner) in PHOTO_ROUTES.items()}
