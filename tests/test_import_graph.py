@@ -18,7 +18,8 @@ The layers, from the bottom:
 2. **Modules**, the vertical slices (:data:`MODULE_LAYERS`, lowest first): each may import the
    infrastructure and **only the modules listed before it**, so no cycle can form::
 
-       admin, bookings, rentals, catalogue, suppliers, feedback, surveys, meetings, search
+       admin, bookings, rentals, catalogue, suppliers, feedback, surveys, meetings, search,
+       workreport
 
    The catalogue (service categories) sits below everything that names a category; suppliers
    below feedback (an item is routed to a supplier's contract); feedback below surveys (rounds
@@ -49,7 +50,7 @@ ROOT = "portal"  # the package itself: create_app and MODULES
 ASSEMBLY = frozenset({ROOT, "cli"})
 INFRASTRUCTURE_PACKAGES = frozenset({"core", "auth", "audit", "outbox", "notifications"})
 MODULE_LAYERS = ("admin", "bookings", "rentals", "catalogue", "suppliers", "feedback", "surveys",
-                 "meetings", "search")
+                 "meetings", "search", "workreport")
 
 
 def _top_level_names() -> tuple[set[str], set[str]]:
