@@ -13,8 +13,13 @@ from portal.workreport import periods
 from portal.workreport.figures import FIGURES, compute
 from portal.workreport.narrative import sentences
 from tests.conftest import make_user
-from tests.feedback.factories import make_appointment, make_category, make_contract, \
-    make_feedback, make_supplier
+from tests.feedback.factories import (
+    make_appointment,
+    make_category,
+    make_contract,
+    make_feedback,
+    make_supplier,
+)
 from tests.rentals.factories import make_lease, make_room, make_tenant
 
 
