@@ -178,3 +178,11 @@ def choices() -> list[ReportPeriod]:
 
 
 __all__ = ["CUSTOM", "HALF", "YEAR", "ReportPeriod", "ServiceError", "choices", "parse"]
+
+
+def from_key(key: str) -> ReportPeriod:
+    """The period a stored report names (``2026-H1``, ``2026`` or ``first..last``)."""
+    if ".." in key:
+        first, last = key.split("..", 1)
+        return parse(start=first, end=last)
+    return parse(period=key)
