@@ -15,4 +15,4 @@ bp = Blueprint("workreport", __name__, url_prefix="/work-report")
 
 nav_item("workreport.report", _l("Work report"), ("staff", "admin"), order=90)
 
-from . import exports, models, views  # noqa: E402,F401
+from . import demo, exports, models, views  # noqa: E402,F401

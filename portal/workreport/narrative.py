@@ -120,10 +120,12 @@ def _suppliers(f: Figures, when: str) -> list[str]:
     categories = join_names([label for label, _n in f.sources.contracts.by_category])
     return [
         _("%(period)s, %(contracts)s service contracts were in force (%(categories)s); "
-          "%(new)s were signed and %(renewed)s renewed.",
+          "%(new)s were signed and %(renewed)s renewed, and %(integrity)s integrity agreements "
+          "were signed with the contractors.",
           period=when, contracts=number(f["contracts"].current),
           categories=categories or _("none"), new=number(f["contracts_new"].current),
-          renewed=number(f["contracts_renewed"].current)),
+          renewed=number(f["contracts_renewed"].current),
+          integrity=number(f["integrity_agreements"].current)),
         _("%(meetings)s joint meetings on service quality were held with the contractors, "
           "agreeing %(opened)s action items; %(verified)s were verified and %(overdue)s are "
           "overdue.", meetings=number(f["joint_meetings"].current),
