@@ -1,5 +1,5 @@
 """work reports: versions of a period's report (draft / issued, frozen figures) and the
-revisions of their narratives
+revisions of their narratives; a booking's category (government sessions: 人代会, 政协会)
 
 Revision ID: 0021
 Revises: 0018
@@ -18,6 +18,12 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('booking', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('category', sa.String(length=20), server_default='',
+                                      nullable=False))
+        batch_op.create_check_constraint(op.f('ck_booking_category_known'),
+                                         "category IN ('', 'government_session')")
+
     op.create_table('work_report',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('period_key', sa.String(length=40), nullable=False),
@@ -63,3 +69,6 @@ def downgrade():
     with op.batch_alter_table('work_report', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_work_report_period_key'))
     op.drop_table('work_report')
+    with op.batch_alter_table('booking', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_booking_category_known'), type_='check')
+        batch_op.drop_column('category')

@@ -153,6 +153,8 @@ FIGURES: tuple[FigureDef, ...] = (
               lambda s: s.venues.total.internal_meetings, _link("bookings.reports")),
     FigureDef("meetings_external", VENUES, _l("External meetings"), COUNT,
               lambda s: s.venues.total.external_meetings, _link("bookings.reports")),
+    FigureDef("government_sessions", VENUES, _l("Government sessions served"), COUNT,
+              lambda s: s.venues.total.government_sessions, _link("bookings.reports")),
     FigureDef("venue_utilisation", VENUES, _l("Venue utilisation"), PERCENT,
               lambda s: _rate(s.venues.total.utilisation), _link("bookings.reports")),
     FigureDef("meals", VENUES, _l("Meals served"), COUNT, _catering("meal"),

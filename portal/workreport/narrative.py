@@ -63,6 +63,8 @@ def _venues(f: Figures, when: str) -> list[str]:
           internal=number(f["meetings_internal"].current),
           external=number(f["meetings_external"].current),
           change=year_on_year(f["meetings_total"])),
+        _("Of them, %(sessions)s were government sessions such as the people's congress and "
+          "the CPPCC.", sessions=number(f["government_sessions"].current)),
         _("The canteen served %(meals)s meals and %(banquets)s banquet tables; the venues "
           "were in use for %(utilisation)s of their opening hours.",
           meals=number(f["meals"].current), banquets=number(f["banquet_tables"].current),

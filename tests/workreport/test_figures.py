@@ -160,3 +160,40 @@ def test_custom_and_year_periods(app):
         assert custom.year_before().first == date(2024, 3, 1)
         assert periods.parse("2025").previous() == periods.year(2024)
         assert periods.parse("2026-H1").previous() == periods.half(2025, 2)
+
+
+def test_meetings_and_government_sessions_by_hand(app):
+    """Two internal meetings (one a government session) and an external one in the first
+    half of 2025, one external a year before; income from the external ones."""
+    from portal.bookings.models import Booking
+    from portal.bookings.models import BookingStatus as S
+    from portal.database import write_transaction
+    from portal.extensions import db
+    from tests.bookings.test_reports import add_booking, add_venue
+
+    client = make_user(app, "client").id
+    hall = add_venue(app, "W-A", "大礼堂")
+
+    def at(day: date, hour: int) -> datetime:
+        with app.app_context():
+            return datetime.combine(day, time(hour), tzinfo=local_zone())
+
+    def meeting(day: date, **kwargs) -> int:
+        return add_booking(app, [(hall, at(day, 9), at(day, 12))], S.COMPLETED, **kwargs)
+
+    congress = meeting(date(2025, 1, 10))
+    meeting(date(2025, 3, 3))
+    meeting(date(2025, 5, 5), client_id=client, approved_total=100_000, final_total=120_000)
+    meeting(date(2024, 4, 4), client_id=client, approved_total=50_000, final_total=60_000)
+    with app.test_request_context(), write_transaction():
+        db.session.get(Booking, congress).category = "government_session"
+    with app.test_request_context():
+        figures = compute(periods.half(2025, 1))
+    assert (figures["meetings_total"].current, figures["meetings_internal"].current,
+            figures["meetings_external"].current) == (3, 2, 1)
+    assert figures["government_sessions"].current == 1
+    assert figures["meetings_total"].year_ago == 1
+    assert figures["meetings_total"].vs_year_ago == Decimal("200.0")
+    assert figures["income_venues"].current == 120_000
+    assert figures["income_total"].current == 120_000
+    assert figures["income_total"].vs_year_ago == Decimal("100.0")
