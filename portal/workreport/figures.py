@@ -19,7 +19,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from ..bookings.reports import venue_report
-from ..feedback.reports import feedback_figures, roster_figures
+from ..feedback.reports import feedback_figures, figures_by_category, roster_figures
 from ..meetings.reports import meeting_figures
 from ..rentals.reports import income_table, lease_movements
 from ..rentals.services import arrears
@@ -65,6 +65,15 @@ class Sources:
     @cached_property
     def feedback(self):
         return feedback_figures(self.period.first, self.period.end)
+
+    @cached_property
+    def feedback_by_service(self):
+        return figures_by_category(self.period.first, self.period.end)
+
+    @cached_property
+    def rent_months(self):
+        """(month label, rent collected in fen) per month of the period."""
+        return [(row[0], row[2]) for row in income_table(self.period).rows]
 
     @cached_property
     def roster(self):

@@ -43,7 +43,20 @@ def build(figures: Figures) -> dict:
         sections.append({"key": key, "title": str(title), "sentences": lines[key],
                          "figures": rows})
     return {"period_key": figures.period.key, "period": figures.period.label,
-            "empty": figures.empty, "sections": sections}
+            "empty": figures.empty, "sections": sections, "charts": chart_data(figures)}
+
+
+def chart_data(figures: Figures) -> dict:
+    """The series the charts draw (frozen with the figures): the satisfaction rate of the
+    last rounds up to the period's end, feedback by service, rent collected by month."""
+    sources = figures.sources
+    rounds = [point for point in sources.trend if point.closes_on < sources.period.end][-8:]
+    return {
+        "satisfaction": [[point.title, point.rate] for point in rounds],
+        "feedback_by_service": [[category.label, item.volume]
+                                for category, item in sources.feedback_by_service],
+        "rent_by_month": [[label, round(fen / 100, 2)] for label, fen in sources.rent_months],
+    }
 
 
 def _raw(value):
@@ -61,3 +74,29 @@ def freeze(period: ReportPeriod) -> dict:
         with force_locale(locale):
             frozen[locale] = live(period)
     return frozen
+
+
+def charts(snapshot: dict) -> dict:
+    """The charts of a snapshot, drawn by ``templates/_chart.html`` (portal.charts), per
+    section: ``{section: [(chart, title, label heading, value heading, id)]}``."""
+    from flask_babel import gettext as _
+
+    from ..charts import bar_chart, line_chart
+
+    data = snapshot.get("charts") or {}
+    drawn: dict[str, list] = {}
+    if data.get("satisfaction"):
+        drawn.setdefault("supervision", []).append((
+            line_chart([tuple(point) for point in data["satisfaction"]], unit="%"),
+            _("Satisfaction rate per survey round"), _("Survey round"), _("Satisfaction rate"),
+            "chart-satisfaction"))
+    if data.get("feedback_by_service"):
+        drawn.setdefault("supervision", []).append((
+            bar_chart([tuple(point) for point in data["feedback_by_service"]]),
+            _("Feedback received per service"), _("Service"), _("Items"), "chart-feedback"))
+    if data.get("rent_by_month"):
+        drawn.setdefault("income", []).append((
+            bar_chart([tuple(point) for point in data["rent_by_month"]]),
+            _("Rent collected per month (yuan)"), _("Month"), _("Rent collected"),
+            "chart-rent"))
+    return drawn

@@ -14,7 +14,7 @@ from ..htmx import render
 from . import bp, periods, services
 from .figures import SECTIONS
 from .models import REPORT_FLOW, ReportStatus, WorkReport
-from .snapshot import LOCALES, live
+from .snapshot import LOCALES, charts, live
 
 CHINESE_NUMERALS = "一二三四五六七八九十"
 
@@ -34,7 +34,8 @@ def asked_period(values=None):
 
 def _common() -> dict:
     return {"section_number": section_number, "choices": periods.choices(),
-            "statuses": ReportStatus.LABELS, "section_titles": SECTIONS}
+            "statuses": ReportStatus.LABELS, "section_titles": SECTIONS,
+            "report_charts": charts}
 
 
 @bp.route("/")

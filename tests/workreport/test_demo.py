@@ -25,3 +25,6 @@ def test_demo_gives_a_report(app, login_as):
         re.search(r"上半年共完成各类会议服务\d+批", text), text[:3000]
     assert "服务质量联席会议" in text and "共实现创收" in text
     assert 'id="no-data"' not in text
+    # charts as the dashboards draw them (portal/charts.py), each with its table
+    assert 'id="chart-satisfaction-title"' in text and 'id="chart-feedback-title"' in text
+    assert 'id="chart-rent-title"' in text
