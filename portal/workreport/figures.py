@@ -55,8 +55,12 @@ class Sources:
         return venue_report(self.period)
 
     @cached_property
+    def rent_table(self):
+        return income_table(self.period)
+
+    @cached_property
     def rent(self):
-        return income_table(self.period).totals
+        return self.rent_table.totals
 
     @cached_property
     def leases(self):
@@ -73,7 +77,7 @@ class Sources:
     @cached_property
     def rent_months(self):
         """(month label, rent collected in fen) per month of the period."""
-        return [(row[0], row[2]) for row in income_table(self.period).rows]
+        return [(row[0], row[2]) for row in self.rent_table.rows]
 
     @cached_property
     def roster(self):
