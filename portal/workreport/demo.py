@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import sqlalchemy as sa
+
+from ..bookings.models import Booking
+from ..database import write_transaction
 from ..demo import demo_loader
+from ..extensions import db
 from ..i18n import local_today
 from ..roles import Role
 from . import periods, services
@@ -21,11 +26,18 @@ NARRATIVES = {
 }
 
 
+GOVERNMENT_SESSIONS = ("区人大常委会会议", "区政协常委会议")
+
+
 @demo_loader(order=90)  # after every module's data
 def load_work_report(context: dict) -> None:
     users = context.get("users", {})
     staff = next((u for u in users.values() if u.role == Role.STAFF), None)
     actor = staff or SimpleNamespace(id=None, role=Role.STAFF)
+    with write_transaction():  # the people's congress and CPPCC sessions of the demo
+        for booking in db.session.scalars(sa.select(Booking).where(
+                Booking.title.in_(GOVERNMENT_SESSIONS), Booking.client_id.is_(None))):
+            booking.category = "government_session"
     day = local_today()
     period = periods.half(day.year, 1 if day.month <= 6 else 2)
     report = services.open_draft(period, actor)

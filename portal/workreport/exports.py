@@ -57,7 +57,9 @@ def report_document(report: WorkReport) -> Document:
             _("There is no data for this period: every figure is zero."))),)))
     for section in snapshot["sections"]:
         blocks = [Paragraph(runs(sentence)) for sentence in section["sentences"]]
-        blocks += markdown_blocks(narratives.get(section["key"], ""), level=2)
+        # One point a line, as the text area asks: each line its own paragraph.
+        blocks += markdown_blocks(narratives.get(section["key"], "").replace("\n", "\n\n"),
+                                  level=2)
         blocks.append(Table(tuple(runs(h) for h in _headings(snapshot)),
                             tuple(tuple(runs(cell) for cell in _row(row))
                                   for row in section["figures"]),
