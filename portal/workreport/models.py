@@ -12,6 +12,7 @@ from flask_babel import lazy_pgettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.services import Audited
+from ..audit.vocabulary import describe
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..page_cache import cache_scope
@@ -91,3 +92,11 @@ class WorkReportRevision(db.Model):
 
 
 cache_scope("workreport", WorkReport, WorkReportRevision)
+
+
+describe(WorkReport, _l("Work report"), labels={
+    "period_key": _l("Report period"), "version": _l("Report version"),
+    "narratives": _l("Narrative text"), "issued_at": _l("Issued on"),
+    "issued_by_id": _l("Issued by")},
+    choices={"status": ReportStatus.LABELS}, hidden=("frozen",),
+    display=lambda report: f"{report.period_key} v{report.version}")
