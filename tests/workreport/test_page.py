@@ -12,4 +12,3 @@ def test_demo_report_page_shows_every_section(app, login_as):
     text = page.text
     for key in ("venues", "rentals", "supervision", "suppliers", "income"):
         assert f'id="section-{key}"' in text
-    print(text[text.find("work-report"):][:6000])
