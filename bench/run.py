@@ -427,6 +427,10 @@ def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
         ("feedback dashboard (half-year)",
          f"/feedback/dashboard?{urlencode({'period': half})}", "staff", True),
         *meeting_endpoints(state.get("meetings") or {}, half),
+        # The work report: every figure of the half-year, the previous one and a year before
+        # (bench/workreport_inprocess.py times the figures and the DOCX in-process).
+        ("work report, all figures of the half-year (workreport)",
+         f"/work-report/?{urlencode({'period': half})}", "staff", True),
         # Global search over every dataset: 会议 is in a fifth of the booking titles, the
         # meetings and a tenth of the feedback (two characters: one gram); 电梯运行 in a tenth
         # of the feedback (four: its rarest gram per module, and the text).

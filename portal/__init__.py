@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES = (
     "core", "auth", "audit", "outbox", "notifications",
     "admin", "bookings", "rentals", "catalogue", "suppliers", "feedback", "surveys", "meetings",
-    "partners", "search",
+    "partners", "search", "workreport",
 )
 
 

@@ -174,8 +174,21 @@ def sheet_title(text: str) -> str:
 def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence], totals=None,
             title: str = "") -> bytes:
     """The table as an Excel workbook: bold frozen header, sized columns, typed numbers."""
-    rows = list(rows)
+    return to_xlsx_sheets([(title, columns, rows, totals)])
+
+
+def to_xlsx_sheets(sheets: Iterable[tuple[str, Sequence[Column], Iterable[Sequence],
+                                          Sequence | None]]) -> bytes:
+    """Several tables as one workbook, a sheet each: (title, columns, rows, totals)."""
     workbook = Workbook(write_only=True)
+    for title, columns, rows, totals in sheets:
+        _write_sheet(workbook, columns, list(rows), totals, title)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(workbook, columns: Sequence[Column], rows: list, totals, title: str) -> None:
     sheet = workbook.create_sheet(sheet_title(title))
     bold = Font(bold=True)
     widths = [_display_width(str(column.heading)) for column in columns]
@@ -218,9 +231,6 @@ def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence], totals=None,
         sheet.append(cells(row))
     if totals is not None:
         sheet.append(cells(totals, bold))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def safe_stem(stem: str) -> str:

@@ -19,7 +19,7 @@ The layers, from the bottom:
    infrastructure and **only the modules listed before it**, so no cycle can form::
 
        admin, bookings, rentals, catalogue, suppliers, feedback, surveys, meetings, partners,
-       search
+       search, workreport
 
    The catalogue (service categories) sits below everything that names a category; suppliers
    below feedback (an item is routed to a supplier's contract); feedback below surveys (rounds
@@ -50,7 +50,7 @@ ROOT = "portal"  # the package itself: create_app and MODULES
 ASSEMBLY = frozenset({ROOT, "cli"})
 INFRASTRUCTURE_PACKAGES = frozenset({"core", "auth", "audit", "outbox", "notifications"})
 MODULE_LAYERS = ("admin", "bookings", "rentals", "catalogue", "suppliers", "feedback", "surveys",
-                 "meetings", "partners", "search")
+                 "meetings", "partners", "search", "workreport")
 
 
 def _top_level_names() -> tuple[set[str], set[str]]:

@@ -327,6 +327,15 @@ EXPECTED = {
     "partners.meeting": ({"meeting_id": "{meeting_id}"}, supplier_only(404)),
     "partners.scorecard_page": ({}, supplier_only()),
     "partners.invite": ({"contact_id": "{contact_id}"}, everyone(405)),
+    "workreport.report": ({}, staff_only()),
+    "workreport.document": ({"report_id": "{work_report_id}"}, staff_only()),
+    "workreport.document_pdf": ({"report_id": "{work_report_id}"}, staff_only()),
+    "workreport.document_docx": ({"report_id": "{work_report_id}"}, staff_only()),
+    "workreport.figures_xlsx": ({"report_id": "{work_report_id}"}, staff_only()),
+    "workreport.draft": ({}, everyone(405)),
+    "workreport.save_section": ({"report_id": "{work_report_id}", "section": "venues"},
+                                everyone(405)),
+    "workreport.issue": ({"report_id": "{work_report_id}"}, everyone(405)),
 }
 
 # POST with a valid CSRF token and an empty form: who gets through, and what they get.
@@ -516,6 +525,12 @@ POST_EXPECTED = {
                         {**staff_only(), "staff": 404, "admin": 404, "supplier": 404}),
     "partners.invite": ({"contact_id": "{contact_id}"},
                         {**staff_only(), "staff": 404, "admin": 404}),
+    # the default period's draft (the one sampled, or a new one)
+    "workreport.draft": ({}, {**staff_only(), "staff": 302, "admin": 302}),
+    "workreport.save_section": ({"report_id": "{work_report_id}", "section": "venues"},
+                                {**staff_only(), "staff": 302, "admin": 302}),
+    # staff may not issue; an admin issues the draft
+    "workreport.issue": ({"report_id": "{work_report_id}"}, {**admin_only(), "admin": 302}),
     "auth.logout": ({}, logged_in(303)),  # last: it ends the session
 }
 # Pages are served under a CSP without 'unsafe-inline': nothing inline may appear in them.
@@ -581,8 +596,11 @@ def sample_ids(app, ctx):
             SupplierContact.supplier_id == supplier_id))
     with ctx():
         from portal.feedback.public import VENUE, sign_place
+        from portal.workreport import periods as report_periods
+        from portal.workreport import services as report_services
 
         qr_token = sign_place(VENUE, venue_id)
+        work_report_id = report_services.open_draft(report_periods.default_period(), staff).id
     return {**feedback_ids, "questionnaire_id": questionnaire_id, "qr_token": qr_token,
             "survey_round_id": survey_round_id, "survey_token": survey_token,
             "question_id": question_id, "supplier_id": supplier_id, "contract_id": contract_id,
@@ -594,7 +612,8 @@ def sample_ids(app, ctx):
             "user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,
-            "booking_id": booking_id, "series_id": series_id}
+            "booking_id": booking_id, "series_id": series_id,
+            "work_report_id": work_report_id}
 
 
 def test_every_route_has_an_expectation(app):

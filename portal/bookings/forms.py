@@ -153,6 +153,10 @@ class StaffBookingForm(BookingForm):
         (pricing.RateKind.INTERNAL, _l("Internal rate")),
         (pricing.RateKind.FREE, _l("Free of charge")),
     ]), default=pricing.RateKind.INTERNAL)
+    category = SelectField(_l("Kind of meeting"), choices=lambda: [
+        ("", _l("Ordinary meeting")),
+        ("government_session", _l("Government session (people's congress, CPPCC)")),
+    ], default="")
 
 
 class DecisionForm(FlaskForm):

@@ -269,6 +269,7 @@ class Booking(Audited, db.Model):
         ),
         sa.CheckConstraint("rate_kind IN ('external', 'internal', 'free')", name="rate_known"),
         sa.CheckConstraint("client_id IS NOT NULL OR department != ''", name="has_customer"),
+        sa.CheckConstraint("category IN ('', 'government_session')", name="category_known"),
         sa.Index("ix_booking_status_starts", "status", "starts_at"),
         # The queue's and "my bookings" order (newest first) straight from an index.
         sa.Index("ix_booking_starts_id", "starts_at", "id"),
@@ -283,6 +284,8 @@ class Booking(Audited, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     status: Mapped[str] = mapped_column(sa.String(20), default=BookingStatus.REQUESTED)
     rate_kind: Mapped[str] = mapped_column(sa.String(10), default="external")
+    # Set by staff: a government session (人代会, 政协会…) that the work report counts apart.
+    category: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
     title: Mapped[str] = mapped_column(sa.String(200))
     purpose: Mapped[str] = mapped_column(sa.Text, default="")
     headcount: Mapped[int]

@@ -8,7 +8,8 @@ Per venue and period (a month, or a half-year: H1 January-June, H2 July-December
 * **external income**: what outside clients pay for approved bookings (the price frozen at
   approval) and completed ones (the final bill);
 * **meetings served**: approved or completed bookings, internal (booked by staff for a
-  government department, ``client_id IS NULL``) and external;
+  government department, ``client_id IS NULL``) and external; of them the **government
+  sessions** (人代会, 政协会: the category staff set on the booking);
 * **catering served** (on the page), by kind: the servings (meals, tea-break servings,
   banquet tables) and their amount at the prices ordered, counting each day of a served
   booking within the period once: an "every day" line on each of those days, a dated line
@@ -54,6 +55,7 @@ from .pricing import CateringKind
 nav_item("bookings.reports", _l("Reports"), ("staff", "admin"), order=13)
 
 SERVED = (BookingStatus.APPROVED, BookingStatus.COMPLETED)
+GOVERNMENT_SESSION = "government_session"  # Booking.category
 # --- figures ---------------------------------------------------------------------------------
 
 
@@ -68,6 +70,7 @@ class VenueFigures:
     booked_seconds: int = 0
     internal_ids: set[int] = field(default_factory=set)
     external_ids: set[int] = field(default_factory=set)
+    government_ids: set[int] = field(default_factory=set)  # government sessions (人代会…)
     income: Fraction = Fraction(0)  # fen, exact until shown
 
     @property
@@ -92,6 +95,10 @@ class VenueFigures:
     @property
     def external_meetings(self) -> int:
         return len(self.external_ids)
+
+    @property
+    def government_sessions(self) -> int:
+        return len(self.government_ids)
 
     @property
     def income_fen(self) -> int:
@@ -148,7 +155,7 @@ def served_slots(start: datetime, end: datetime):
         sa.select(VenueSlot.booking_id, VenueSlot.venue_id, VenueSlot.starts_at,
                   VenueSlot.ends_at, Booking.client_id, Booking.status, Booking.final_total_fen,
                   Booking.approved_quote["total_fen"].as_integer().label("approved_total_fen"),
-                  Booking.quote_total_fen)
+                  Booking.quote_total_fen, Booking.category)
         .join(Booking, VenueSlot.booking_id == Booking.id)
         .where(Booking.status.in_(SERVED), VenueSlot.booking_id.in_(_meeting(start, end)))
     ).all()
@@ -214,6 +221,8 @@ def venue_report(period: Period, catering: bool = True) -> VenueReport:
             for item in (venue, total):
                 (item.internal_ids if first.client_id is None else item.external_ids).add(
                     booking_id)
+                if first.category == GOVERNMENT_SESSION:
+                    item.government_ids.add(booking_id)
             if income:
                 share = Fraction(income * inside, booking_seconds)
                 venue.income += share

@@ -129,6 +129,7 @@ class BookingInput:
     contact_phone: str = ""
     rate_kind: str = pricing.RateKind.EXTERNAL
     department: str = ""  # staff bookings for a government department
+    category: str = ""  # staff only: "government_session" (人代会, 政协会) or ""
 
 
 @dataclass
@@ -441,6 +442,7 @@ def request_booking(user, data: BookingInput, series_id: int | None = None,
             booking = Booking(
                 client_id=client_id, department=department, created_by_id=user.id,
                 status=S.REQUESTED, rate_kind=data.rate_kind, series_id=series_id,
+                category=data.category if user.role in STAFF else "",
                 expires_at=utcnow() + timedelta(hours=current_app.config["BOOKING_EXPIRY_HOURS"]),
             )
             db.session.add(booking)
@@ -519,6 +521,8 @@ def change_booking(user, booking: Booking, data: BookingInput) -> Booking:
             if details:
                 raise BookingConflict(details)
             _replace_slots_and_details(booking, data, venues, quote, catering)
+            if user.role in STAFF:
+                booking.category = data.category
             if user.role not in STAFF and booking.status == S.APPROVED:
                 transition(booking, "resubmit", user, notify=False)  # the agreed price lapses
             _notify(booking)
@@ -544,7 +548,7 @@ def booking_input(booking: Booking) -> BookingInput:
         catering=[CateringInput(item.option_id, item.quantity, item.times, item.day)
                   for item in booking.catering if item.option_id],
         notes=booking.notes, contact_phone=booking.contact_phone, rate_kind=booking.rate_kind,
-        department=booking.department)
+        department=booking.department, category=booking.category)
 
 
 # --- weekly series (internal meetings) --------------------------------------------------------

@@ -31,7 +31,7 @@ from .forms import (
 from .models import Booking, BookingSeries, BookingStatus, Equipment, Layout, Venue
 
 # What a client's form never carries; sending it anyway is refused, not ignored.
-STAFF_ONLY_FIELDS = ("rate_kind", "department", "status", "quote_total_fen", "price",
+STAFF_ONLY_FIELDS = ("rate_kind", "department", "category", "status", "quote_total_fen", "price",
                      "final_total_fen", "approved_quote")
 
 
@@ -198,6 +198,7 @@ def _to_input(form) -> services.BookingInput:
     if isinstance(form, StaffBookingForm):
         data.rate_kind = form.rate_kind.data
         data.department = form.department.data or ""
+        data.category = form.category.data or ""
     return data
 
 
@@ -265,6 +266,7 @@ def _fill_form(form, booking: Booking) -> None:
         form.banquet_day.data = kinds["banquet"].day
     if isinstance(form, StaffBookingForm):
         form.department.data, form.rate_kind.data = booking.department, booking.rate_kind
+        form.category.data = booking.category
 
 
 def _booking_page(booking: Booking | None):

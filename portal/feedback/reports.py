@@ -38,6 +38,7 @@ from ..extensions import db
 from ..i18n import local_today, local_zone
 from ..reporting import months_of
 from .models import Feedback, FeedbackSource, FeedbackStatus
+from .models import SupervisorAppointment as Appointment
 
 
 @dataclass
@@ -267,3 +268,26 @@ def volume_by_month(start: date, end: date, supplier_id: int | None = None,
     row = db.session.execute(sa.select(*columns).where(
         *_filters(start, end, supplier_id, category_id, source))).one()
     return [(m.first, int(value or 0)) for m, value in zip(months, row, strict=True)]
+
+
+@dataclass
+class RosterFigures:
+    in_office: int = 0  # appointments whose term meets the span
+    appointed: int = 0  # terms starting in the span
+    ended: int = 0  # terms whose last day (ended early or not) falls in the span
+
+
+def roster_figures(first: date, end: date) -> RosterFigures:
+    """Service-quality supervisors in office, appointed and ended in ``[first, end)``
+    (one query)."""
+    A = Appointment  # noqa: N806
+    last_day = sa.func.coalesce(A.ended_on, A.term_end)
+
+    def count_if(condition):
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    row = db.session.execute(sa.select(
+        count_if(sa.and_(A.term_start < end, last_day >= first)),
+        count_if(sa.and_(A.term_start >= first, A.term_start < end)),
+        count_if(sa.and_(last_day >= first, last_day < end)))).one()
+    return RosterFigures(*(int(value) for value in row))

@@ -295,3 +295,39 @@ def reports_export():
     when = services.today().isoformat() if key in ("occupancy", "arrears") else period.key
     stem = f"{table.title}-{when}"
     return export_response(stem, table.columns, table.rows, totals=table.totals, fmt=fmt)
+
+
+# --- lease movements (for the work report) ---------------------------------------------------
+
+
+@dataclass
+class LeaseMovements:
+    new: int = 0  # leases (not renewals) starting in the period
+    renewed: int = 0  # renewals (a lease with a predecessor) starting in the period
+    terminated: int = 0  # leases terminated early within the period
+    rooms_leased: int = 0  # rooms held by a lease on some day of the period
+    area_leased: Decimal = Decimal(0)
+
+
+def lease_movements(period: Period) -> LeaseMovements:
+    """New leases, renewals and terminations in the period, and the rooms and area held by a
+    lease during it (2 queries)."""
+    holding = Lease.status.in_(BILLED)
+    starts = _in(Lease.start_date, period)
+    new, renewed, terminated = db.session.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(holding, starts,
+                                                        Lease.predecessor_id.is_(None)), 1),
+                                             else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(holding, starts,
+                                                        Lease.predecessor_id.is_not(None)), 1),
+                                             else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((_in(Lease.terminated_on, period), 1),
+                                             else_=0)), 0))).one()
+    rooms = (sa.select(Room.id, Room.area_m2).join(LeaseRoom, LeaseRoom.room_id == Room.id)
+             .join(Lease, Lease.id == LeaseRoom.lease_id)
+             .where(holding, Lease.start_date < period.end, Lease.end_date >= period.first)
+             .distinct().subquery())
+    count, area = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(rooms.c.area_m2), 0))).one()
+    return LeaseMovements(int(new), int(renewed), int(terminated), int(count),
+                          Decimal(area or 0))

@@ -47,6 +47,7 @@ from portal.rentals.models import Lease, Room, RoomPhoto, Tenant  # noqa: E402
 from portal.roles import Role  # noqa: E402
 from portal.suppliers.models import ServiceContract, Supplier  # noqa: E402
 from portal.surveys.models import Questionnaire, SurveyInvitation, SurveyRound  # noqa: E402
+from portal.workreport.models import WorkReport  # noqa: E402
 from tests.helpers import hand_written_pdf  # noqa: E402  (runtime packages only)
 
 BASE_URL = "https://portal.localhost"  # production cookies are Secure
@@ -60,7 +61,7 @@ ID_ARGUMENTS = {
     "supplier_id": Supplier, "contract_id": ServiceContract, "feedback_id": Feedback,
     "category_id": ServiceCategory, "appointment_id": SupervisorAppointment,
     "round_id": SurveyRound, "questionnaire_id": Questionnaire, "meeting_id": Meeting,
-    "item_id": AgendaItem, "action_id": ActionItem,
+    "item_id": AgendaItem, "action_id": ActionItem, "report_id": WorkReport,
 }
 # Stored photos: their URL names the record and the file together.
 PHOTO_ROUTES = {"bookings.photo": (VenuePhoto, "venue_id"),

@@ -1,0 +1,81 @@
+"""In-process timing of the work report on the bench database (issue 14: all figures of a
+half-year < 300 ms on PostgreSQL, the DOCX export < 2 s).
+
+``PORTAL_DATABASE_URL=... .venv/bin/python bench/workreport_inprocess.py [2026-H1 ...]`` after
+``make bench`` has seeded the database: the median and worst of 10 runs of
+``workreport.figures.compute`` (every figure for the period, the previous period and the same
+period a year before, through the modules' report functions), with the number of SQL
+statements, and of the DOCX of a draft of that period (built in memory, nothing written).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+
+import sqlalchemy as sa
+
+from portal import create_app
+from portal.documents import render_docx
+from portal.extensions import db
+from portal.i18n import local_today
+from portal.workreport import periods
+from portal.workreport.exports import report_document
+from portal.workreport.figures import compute
+from portal.workreport.models import WorkReport
+
+RUNS = 10
+
+
+def timed(call) -> tuple[float, float]:
+    call()  # warm-up
+    samples = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), max(samples)
+
+
+def statements_of(call) -> int:
+    """The SQL statements one call sends."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        call()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def measure(key: str) -> None:
+    period = periods.parse(key)
+    queries = statements_of(lambda: compute(period))
+    median, worst = timed(lambda: compute(period))
+    print(f"| all figures (this, previous, a year before) | {key} | {median:.0f} | "
+          f"{worst:.0f} | {queries} | < 300 ms |")
+    draft = WorkReport(period_key=period.key, version=1, status="draft", narratives={})
+    median, worst = timed(lambda: render_docx(report_document(draft)))
+    print(f"| DOCX export (figures computed and rendered) | {key} | {median:.0f} | "
+          f"{worst:.0f} | | < 2000 ms |")
+
+
+def main() -> None:
+    app = create_app({"SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    assert "bench" in os.environ.get("PORTAL_DATABASE_URL", ""), "point it at a bench database"
+    with app.test_request_context():
+        today = local_today()
+        keys = sys.argv[1:] or [f"{today.year}-H{1 if today.month <= 6 else 2}"]
+        print("| what | period | median ms | worst ms | SQL statements | goal |")
+        print("|---|---|---:|---:|---:|---|")
+        for key in keys:
+            measure(key)
+
+
+if __name__ == "__main__":
+    main()
