@@ -90,3 +90,26 @@ def test_force_locale_and_refresh_still_switch_the_catalog(app):
         get_locale()
         refresh()
         assert gettext("Log out") == chinese
+
+
+def test_the_unread_badge_is_rendered_once_per_count_and_language(app, login_as, monkeypatch):
+    from portal.notifications import BADGE_CACHE
+
+    staff = login_as("staff")
+    app.extensions.pop(BADGE_CACHE, None)
+    renders = []
+    get_template = app.jinja_env.get_template
+
+    def counted(name, *args, **kwargs):
+        if name in ("notifications/_unread.html", "notifications/_menu_count.html"):
+            renders.append(name)
+        return get_template(name, *args, **kwargs)
+
+    monkeypatch.setattr(app.jinja_env, "get_template", counted)
+    first = staff.get("/feedback/").get_data(as_text=True)
+    assert sorted(renders) == ["notifications/_menu_count.html", "notifications/_unread.html"]
+    again = staff.get("/feedback/").get_data(as_text=True)
+    assert len(renders) == 2 and 'id="unread-count">0</span>' in first and \
+        first.count("unread-count") == again.count("unread-count")
+    english = staff.get("/feedback/?lang=en").get_data(as_text=True)
+    assert len(renders) == 4 and ">Messages <span" in english
