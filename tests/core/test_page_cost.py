@@ -90,6 +90,12 @@ def test_force_locale_and_refresh_still_switch_the_catalog(app):
         get_locale()
         refresh()
         assert gettext("Log out") == chinese
+        # Whatever sets another locale for the request is followed at the next string.
+        from babel import Locale
+        from flask import g
+
+        g._flask_babel.babel_locale = Locale.parse("en")
+        assert gettext("Log out") == str(label) == "Log out"
 
 
 def test_the_unread_badge_is_rendered_once_per_count_and_language(app, login_as, monkeypatch):
