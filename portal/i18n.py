@@ -7,13 +7,58 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
-from flask_babel import format_currency, format_date, get_locale
+from flask_babel import Domain, format_currency, format_date, get_locale
 from flask_login import current_user
 
 LANG_COOKIE = "portal_lang"
 # What a user may pass as ?lang= and what it selects.
 LANG_ALIASES = {"zh": "zh_Hans_CN", "zh_Hans_CN": "zh_Hans_CN", "zh-CN": "zh_Hans_CN", "en": "en"}
 LANGUAGE_NAMES = {"zh_Hans_CN": "简体中文", "en": "English"}
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, its translations looked up once per request.
+
+    Flask-Babel finds a string's catalog anew for every string (three context lookups and the
+    locale's name each time; a page has some fifty strings).  Here the catalog found first is
+    kept beside the request's locale and reused while that locale holds: ``force_locale``
+    (a mail in its reader's language) sets another locale object, and ``refresh`` drops it,
+    so either finds its own catalog.
+    """
+
+    def get_translations(self):
+        try:
+            ctx = g._flask_babel
+            locale, translations = ctx.portal_translations
+            if locale is ctx.babel_locale:
+                return translations
+        except (AttributeError, RuntimeError):  # first string, or no request
+            pass
+        translations = super().get_translations()
+        ctx = g.get("_flask_babel") if g else None
+        if ctx is not None and getattr(ctx, "babel_locale", None) is not None:
+            ctx.portal_translations = (ctx.babel_locale, translations)
+        return translations
+
+
+_DOMAINS: dict[str, RequestDomain] = {}
+
+
+def install_domain(app: Flask) -> None:
+    """Every gettext of the app (Python, lazy strings, templates) through one
+    :class:`RequestDomain`."""
+    config = app.extensions["babel"]
+    name = config.default_domain
+    # One per domain name, as Flask-Babel keeps one (on its shared ``Babel`` object).
+    domain = _DOMAINS.setdefault(name, RequestDomain(domain=name))
+    config.instance.domain_instance = domain
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
+    )
 
 
 def select_locale() -> str:
@@ -105,6 +150,7 @@ def html_lang() -> str:
 
 
 def init_i18n(app: Flask) -> None:
+    install_domain(app)
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["datetime"] = format_datetime_local
     app.jinja_env.filters["time"] = format_time_24

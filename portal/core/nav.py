@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -96,13 +96,35 @@ def menu_for(role: str, endpoint: str | None) -> list[dict]:
     return singles + sorted(groups.values(), key=lambda group: GROUP_ORDER[group["key"]])
 
 
+MENU_CACHE = "portal.nav_menus"  # app.extensions key: the menus built so far
+MENU_CACHE_SIZE = 2000  # far above roles × endpoints; a bound all the same
+
+
+def cached_menu(role: str, endpoint: str | None) -> list[dict]:
+    """:func:`menu_for`, built once per process for each (role, page endpoint, script root).
+
+    A menu depends on nothing else: its labels are lazy strings (translated when shown, in
+    the reader's language) and its links are fixed paths under the script root.  Every page
+    shows it, so without this each page would build a dozen URLs.  Shared between requests:
+    read it, never change it.
+    """
+    menus = current_app.extensions.setdefault(MENU_CACHE, {})
+    key = (role, endpoint, request.script_root)
+    menu = menus.get(key)
+    if menu is None:
+        if len(menus) >= MENU_CACHE_SIZE:
+            menus.clear()
+        menu = menus[key] = menu_for(role, endpoint)
+    return menu
+
+
 def init_nav(app: Flask) -> None:
     @app.context_processor
     def navigation():
         # Once per request, however many templates it renders (a page and its partials).
         if "nav_menu" not in g:
             role = current_user.role if current_user.is_authenticated else ANONYMOUS
-            g.nav_menu = menu_for(role, request.endpoint)
+            g.nav_menu = cached_menu(role, request.endpoint)
         return {"nav_menu": g.nav_menu, "role_label": role_label, "lang_url": lang_url}
 
 

@@ -7,7 +7,8 @@ response, cached or not, with the reader's count (one query).  With JavaScript t
 refreshes itself every minute (``notifications.badge``).
 """
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -26,10 +27,26 @@ def notification_helpers():
             "notification_kind_label": kind_label}
 
 
+BADGE_CACHE = "portal.unread_badges"  # app.extensions key: badges rendered so far
+BADGE_CACHE_SIZE = 1000
+
+
 def _render(template: str, unread: int | None) -> str:
     """A badge partial, rendered without the context processors (the menu, the user): it
-    runs on every page, and needs only the count, ``url_for`` and gettext."""
-    return current_app.jinja_env.get_template(template).render(unread=unread)
+    runs on every page, and needs only the count, ``url_for`` and gettext.  So its text
+    depends only on the count, the language and the script root: each is rendered once per
+    process (unless templates reload, as in debug)."""
+    env = current_app.jinja_env
+    if env.auto_reload:
+        return env.get_template(template).render(unread=unread)
+    badges = current_app.extensions.setdefault(BADGE_CACHE, {})
+    key = (template, unread, str(get_locale()), request.script_root)
+    html = badges.get(key)
+    if html is None:
+        if len(badges) >= BADGE_CACHE_SIZE:
+            badges.clear()
+        html = badges[key] = env.get_template(template).render(unread=unread)
+    return html
 
 
 def render_badge() -> str:

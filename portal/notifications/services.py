@@ -69,10 +69,14 @@ def record_mail(recipient: str, template: str, subject: str, body_text: str,
 # --- reading ---------------------------------------------------------------------------------
 
 
+# Built once: every page's badge runs it, and building the statement cost more than running it.
+_UNREAD_COUNT = (
+    sa.select(sa.func.count()).select_from(Notification)
+    .where(Notification.user_id == sa.bindparam("user_id"), Notification.read_at.is_(None)))
+
+
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(_UNREAD_COUNT, {"user_id": user_id}) or 0
 
 
 def list_stmt(user):

@@ -1,0 +1,121 @@
+"""What every page pays, kept small: the menu's URLs built once per process, a request's
+translations looked up once (issue 17, "fast without the page cache").  The counts here fail
+when the fixed cost of a page comes back; no timings."""
+
+from __future__ import annotations
+
+from flask_babel import Domain, force_locale, gettext, lazy_gettext, refresh
+
+from portal.core import nav
+from portal.core.nav import MENU_CACHE, cached_menu, menu_for
+from tests.conftest import request_context
+
+
+def _counting(monkeypatch, owner, name: str) -> list:
+    calls: list = []
+    original = getattr(owner, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def _menu(html: str) -> str:
+    return html.split('<ul class="nav nav-main">')[1].split("</ul>\n          <ul")[0]
+
+
+def test_the_menu_builds_no_url_on_a_page_seen_before(app, login_as, monkeypatch):
+    staff, client = login_as("staff"), login_as("client")
+    app.extensions.pop(MENU_CACHE, None)
+    urls = _counting(monkeypatch, nav, "url_for")
+    first = staff.get("/feedback/").get_data(as_text=True)
+    built = len(urls)
+    assert built > 5  # the staff menu's links
+    again = staff.get("/feedback/").get_data(as_text=True)
+    assert len(urls) == built  # the second view took its menu from the cache
+    assert _menu(again) == _menu(first) and 'href="/feedback/" aria-current="page"' in first
+    # Another role or another page: a menu of its own (its own links, its own current entry).
+    client.get("/")
+    staff.get("/venues/queue")
+    assert len(urls) > built
+    before = len(urls)
+    client.get("/")
+    staff.get("/venues/queue")
+    assert len(urls) == before
+
+
+def test_a_cached_menu_is_keyed_by_role_page_and_script_root(app):
+    with request_context(app):
+        staff = cached_menu("staff", "feedback.index")
+        assert cached_menu("staff", "feedback.index") is staff
+        assert staff == menu_for("staff", "feedback.index")
+        assert cached_menu("client", "feedback.index") is not staff
+        assert cached_menu("staff", "core.home") != staff  # another entry is active
+        assert ("staff", "feedback.index", "") in app.extensions[MENU_CACHE]
+    with app.test_request_context("/", base_url="http://localhost/portal/"):
+        prefixed = cached_menu("staff", "feedback.index")
+        assert prefixed is not staff
+        assert prefixed[0]["entries"][0]["url"] == "/portal/"
+
+
+def test_the_menu_labels_follow_the_reader_language(login_as):
+    staff = login_as("staff")
+    assert "会场预订" in staff.get("/feedback/?lang=zh").get_data(as_text=True)
+    english = staff.get("/feedback/?lang=en").get_data(as_text=True)
+    assert "Conference center bookings" in english and "会场预订" not in english
+
+
+def test_a_page_looks_its_translations_up_once(login_as, monkeypatch):
+    staff = login_as("staff")
+    staff.get("/search?q=会议")
+    lookups = _counting(monkeypatch, Domain, "get_translations")
+    html = staff.get("/search?q=会议").get_data(as_text=True)
+    assert "机关事务服务门户" in html  # some fifty strings, every one translated
+    assert len(lookups) <= 2  # was one per string (with three context lookups each)
+
+
+def test_force_locale_and_refresh_still_switch_the_catalog(app):
+    with request_context(app):
+        chinese = gettext("Log out")
+        label = lazy_gettext("Log out")
+        assert str(label) == chinese != "Log out"
+        with force_locale("en"):
+            assert gettext("Log out") == str(label) == "Log out"
+        assert gettext("Log out") == chinese
+        from flask_babel import get_locale
+
+        get_locale()
+        refresh()
+        assert gettext("Log out") == chinese
+        # Whatever sets another locale for the request is followed at the next string.
+        from babel import Locale
+        from flask import g
+
+        g._flask_babel.babel_locale = Locale.parse("en")
+        assert gettext("Log out") == str(label) == "Log out"
+
+
+def test_the_unread_badge_is_rendered_once_per_count_and_language(app, login_as, monkeypatch):
+    from portal.notifications import BADGE_CACHE
+
+    staff = login_as("staff")
+    app.extensions.pop(BADGE_CACHE, None)
+    renders = []
+    get_template = app.jinja_env.get_template
+
+    def counted(name, *args, **kwargs):
+        if name in ("notifications/_unread.html", "notifications/_menu_count.html"):
+            renders.append(name)
+        return get_template(name, *args, **kwargs)
+
+    monkeypatch.setattr(app.jinja_env, "get_template", counted)
+    first = staff.get("/feedback/").get_data(as_text=True)
+    assert sorted(renders) == ["notifications/_menu_count.html", "notifications/_unread.html"]
+    again = staff.get("/feedback/").get_data(as_text=True)
+    assert len(renders) == 2 and 'id="unread-count">0</span>' in first and \
+        first.count("unread-count") == again.count("unread-count")
+    english = staff.get("/feedback/?lang=en").get_data(as_text=True)
+    assert len(renders) == 4 and ">Messages <span" in english
