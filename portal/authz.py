@@ -1,7 +1,8 @@
 """The one authorization layer every module uses.
 
 * :func:`role_required` guards a view by role: anonymous users are sent to log in, a logged-in
-  user of another role gets 403.
+  user of another role gets 403, except a supplier's account, which gets 404: to a supplier
+  everything internal is indistinguishable from a page that does not exist (issue 15).
 * Per-object checks answer 404 for records the user may not see, so another client's booking
   is indistinguishable from one that does not exist.  Models that hold users' records define
   ``visible_to(user)``: a SQL condition, so the check is part of the one query that loads it.
@@ -42,13 +43,19 @@ def role_required(*roles: str):
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
                 log_denied(f"role {current_user.role} not in {roles}")
-                abort(403)
+                abort(denied_status(current_user))
             return view(*args, **kwargs)
 
         wrapped.portal_roles = roles  # read by the route-walk test
         return wrapped
 
     return decorator
+
+
+def denied_status(user) -> int:
+    """What a logged-in user refused by a role guard gets: 404 for a supplier's account (it
+    must not learn which internal pages exist), 403 for every other role."""
+    return 404 if user.role == Role.SUPPLIER else 403
 
 
 staff_required = role_required(*Role.BUREAU)

@@ -37,7 +37,8 @@ from tests.rentals.factories import make_lease, make_room, make_tenant
 from tests.surveys.factories import invite, make_questionnaire, make_round, questions_of
 
 # "supplier": an account of a second supplier, so the sample records (the first supplier's)
-# are another supplier's: 404 where the page exists for suppliers, 403 where it is internal.
+# are another supplier's: 404 where the page exists for suppliers, and 404 where it is internal
+# too (role guards answer 404 to a supplier, see portal/authz.py denied_status).
 ROLES = ("anonymous", "client", "supervisor", "staff", "admin", "supplier")
 LOGIN = 302  # anonymous users are sent to the login page
 
@@ -48,12 +49,12 @@ def everyone(status):
 
 def admin_only():
     return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 403, "admin": 200,
-            "supplier": 403}
+            "supplier": 404}
 
 
 def staff_only():
     return {"anonymous": LOGIN, "client": 403, "supervisor": 403, "staff": 200, "admin": 200,
-            "supplier": 403}
+            "supplier": 404}
 
 
 def supplier_only(status=200):
@@ -62,8 +63,9 @@ def supplier_only(status=200):
 
 
 def expected_status(expected: dict, role: str) -> int:
-    """A supplier's account gets 403 on internal pages unless an entry says otherwise."""
-    return expected.get(role, 403)
+    """The expected status of ``role``; a supplier's account gets 404 wherever another role
+    would be refused (403): internal pages do not exist for it (issue 15)."""
+    return expected.get(role, 404 if role == "supplier" else 403)
 
 
 def account(app, role):
@@ -220,7 +222,7 @@ EXPECTED = {
     "feedback.submit": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
                              "admin": 403}),
     "feedback.rooms": ({"building_id": "{building_id}"}, {**logged_in(), "client": 403,
-                                                          "supplier": 403}),
+                                                          "supplier": 404}),
     "feedback.mine": ({}, {"anonymous": LOGIN, "client": 403, "supervisor": 200, "staff": 403,
                            "admin": 403}),
     "feedback.queue": ({}, staff_only()),

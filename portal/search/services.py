@@ -188,16 +188,19 @@ class Group:
         return self.source.label
 
 
-def _page_roles(source: Source) -> tuple[str, ...] | None:
-    """The roles the record's page admits (its role decorator); None: any signed-in user."""
-    return getattr(current_app.view_functions[source.endpoint], "portal_roles", None)
+def _page_roles(source: Source, role: str) -> tuple[str, ...] | None:
+    """The roles the page that shows ``role`` the record admits (its role decorator); None:
+    any signed-in user."""
+    endpoint = source.page(role).endpoint
+    return getattr(current_app.view_functions[endpoint], "portal_roles", None)
 
 
 def sources_for(user) -> list[Source]:
-    """The modules whose records ``user`` may find: those whose pages the role may open."""
+    """The modules whose records ``user`` may find: those whose pages the role may open (a
+    supplier's account: its partners pages, so modules it has no page for are left out)."""
     found = []
     for source in SOURCES:
-        roles = source.roles or _page_roles(source)
+        roles = source.roles or _page_roles(source, user.role)
         if roles is None or user.role in roles:
             found.append(source)
     return found
@@ -329,9 +332,14 @@ def _hidden_from(role: str) -> frozenset[str]:
 _SAMPLE_ID = 987654321
 
 
-def _link(source: Source):
-    """object_id -> the record's URL: one ``url_for`` per module rather than one per hit."""
-    head, _, tail = url_for(source.endpoint, **{source.id_arg: _SAMPLE_ID}).partition(
+def _link(source: Source, role: str):
+    """object_id -> the record's URL for ``role``: one ``url_for`` per module rather than one
+    per hit."""
+    page = source.page(role)
+    if page.id_arg is None:  # the record's row on a list page
+        head = f"{url_for(page.endpoint)}#{page.anchor}-"
+        return lambda object_id: f"{head}{object_id}"
+    head, _, tail = url_for(page.endpoint, **{page.id_arg: _SAMPLE_ID}).partition(
         str(_SAMPLE_ID))
     return lambda object_id: f"{head}{object_id}{tail}"
 
@@ -386,8 +394,8 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
         found = sorted(rows.get(source.key, ()), key=lambda row: row.object_id, reverse=True)
         if not found:
             continue
-        roles = _page_roles(source)
-        link = _link(source) if roles is None or user.role in roles else None
+        roles = _page_roles(source, user.role)
+        link = _link(source, user.role) if roles is None or user.role in roles else None
         hits = [Hit(row.object_id, row.title, row.detail,
                     link(row.object_id) if link else None)
                 for row in found[:limit]]

@@ -51,6 +51,17 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class Page:
+    """Where a role other than staff opens a record: ``endpoint`` with the record's id as
+    ``id_arg``, or (``id_arg`` None) the list page ``endpoint`` at the record's row
+    ``#{anchor}-{id}``."""
+
+    endpoint: str
+    id_arg: str | None = None
+    anchor: str | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     key: str
     label: object
@@ -64,6 +75,15 @@ class Source:
     roles: tuple[str, ...] | None = None
     # Which records of ``model`` have a document (None: all of them).
     scope: Callable[[], sa.ColumnElement[bool]] | None = None
+    # A supplier's account opens its own records on its partners pages, not on the staff
+    # page of ``endpoint`` (None: the supplier has no page for the module's records).
+    supplier_page: Page | None = None
+
+    def page(self, role: str) -> Page:
+        """The page that shows a record of this source to ``role``."""
+        if role == Role.SUPPLIER and self.supplier_page is not None:
+            return self.supplier_page
+        return Page(self.endpoint, self.id_arg)
 
 
 def _fields(*names: str) -> frozenset[str]:
@@ -199,7 +219,7 @@ SOURCES: tuple[Source, ...] = (
         Watch(Feedback, _fields("description", "location_detail", "building_id", "room_id")),
         Watch(Building, _fields("name"), _dependents(Feedback, "building_id"), created=False),
         Watch(Room, _fields("code"), _dependents(Feedback, "room_id"), created=False),
-    )),
+    ), supplier_page=Page("partners.feedback_item", "feedback_id")),
     Source("suppliers", _l("Suppliers"), Supplier, "suppliers.supplier", "supplier_id",
            _suppliers, (Watch(Supplier, _fields("name", "uscc")),)),
     Source("contracts", _l("Service contracts"), ServiceContract, "suppliers.contract",
@@ -207,7 +227,7 @@ SOURCES: tuple[Source, ...] = (
                Watch(ServiceContract, _fields("number", "title", "supplier_id")),
                Watch(Supplier, _fields("name"), _dependents(ServiceContract, "supplier_id"),
                      created=False),
-           )),
+           ), supplier_page=Page("partners.contracts", anchor="contract")),
     Source("tenants", _l("Tenants"), Tenant, "rentals.tenant", "tenant_id", _tenants, (
         Watch(Tenant, _fields("name", "uscc", "id_number")),
     )),
@@ -225,7 +245,7 @@ SOURCES: tuple[Source, ...] = (
                Watch(AgendaItem, _fields("title", "discussion", "decisions", "meeting_id"),
                      _meeting_of),
                Watch(ActionItem, _fields("description", "meeting_id"), _meeting_of),
-           )),
+           ), supplier_page=Page("partners.meeting", "meeting_id")),
     Source("people", _l("Staff directory"), User, "admin.user_detail", "user_id", _people, (
         Watch(User, _fields("name", "email", "organisation", "role")),
     ), roles=Role.BUREAU, scope=_internal),

@@ -148,6 +148,12 @@ def test_staff_resolve_and_only_the_reporter_confirms_through_the_link(app, clie
     with app.app_context():
         item = db.session.get(Feedback, item_id)
         assert (item.status, item.handling_rating) == (S.CLOSED, 5)
+        # Staff are told the public reporter confirmed, not "the supervisor" (issue 15).
+        step = db.session.scalar(sa.select(OutboxMessage).where(
+            OutboxMessage.template == "feedback_supervisor_step"))
+        assert step is not None
+        assert "扫码反映人" in step.subject and "监督员" not in step.subject
+        assert "扫码反映人通过跟踪链接确认了" in step.body_text and "5 / 5" in step.body_text
 
 
 def test_staff_cannot_close_a_public_item(app, client, place, login_as):
@@ -167,6 +173,39 @@ def test_staff_cannot_close_a_public_item(app, client, place, login_as):
         other = public.Reporter(item.id + 1000)  # another item's reporter
         with pytest.raises(NotAllowed):
             services.apply_transition(item, "close", other, handling_rating=5)
+
+
+def test_the_staff_mail_of_a_reopening_names_the_public_reporter(app, client, place, login_as):
+    """Issue 15: a QR item reopened through its follow link is announced to staff as the
+    public reporter's step, in both languages (never "by the supervisor")."""
+    from flask_babel import force_locale
+    from jinja2_fragments.flask import render_block
+
+    _post(client, app, place["path"], category_id=str(place["canteen"]))
+    staff = login_as("staff")
+    with app.test_request_context():
+        from portal.auth.models import User
+        from portal.feedback import services
+
+        item = db.session.scalar(sa.select(Feedback))
+        actor = db.session.get(User, staff.account.id)
+        services.apply_transition(item, "accept", actor)
+        services.apply_transition(item, "resolve", actor, response="已处理")
+        services.apply_transition(item, "reopen", public.Reporter(item.id), reason="仍然很脏")
+        step = db.session.scalar(sa.select(OutboxMessage).where(
+            OutboxMessage.template == "feedback_supervisor_step"))
+        assert step is not None
+        assert "扫码反映人" in step.subject and "监督员" not in step.subject
+        assert "扫码反映人通过跟踪链接重新打开了" in step.body_text
+        item = db.session.get(Feedback, item.id)
+        context = {"item": item, "action": "reopen", "link": "/x",
+                   "actor": public.Reporter(item.id),
+                   "action_label": services.EVENT_LABELS["reopen"]}
+        with force_locale("en"):
+            subject = render_block("emails/feedback_supervisor_step.txt", "subject", **context)
+            body = render_block("emails/feedback_supervisor_step.txt", "body", **context)
+        assert "by the public reporter (QR code)" in subject and "supervisor" not in subject
+        assert body.startswith("The public reporter (QR code) reopened feedback No.")
 
 
 @pytest.mark.parametrize(("fields", "field", "message"), [

@@ -123,11 +123,11 @@ def test_a_supplier_sees_its_own_transferred_items_and_never_the_others(app, ctx
     assert a.get(f"/partner/feedback/{mine}").status_code == 200
     assert a.get(f"/partner/feedback/{theirs}").status_code == 404
     assert a.get(f"/partner/feedback/{submitted}").status_code == 404
-    # Internal pages and the supervisor's and staff's views stay closed.
-    assert a.get(f"/feedback/{mine}").status_code == 403
-    assert a.get("/feedback/").status_code == 403
-    assert a.get(f"/suppliers/{world['a']['supplier']}").status_code == 403
-    assert a.get(f"/suppliers/contracts/{world['a']['contract']}").status_code == 403
+    # Internal pages and the supervisor's and staff's views do not exist for it: 404.
+    assert a.get(f"/feedback/{mine}").status_code == 404
+    assert a.get("/feedback/").status_code == 404
+    assert a.get(f"/suppliers/{world['a']['supplier']}").status_code == 404
+    assert a.get(f"/suppliers/contracts/{world['a']['contract']}").status_code == 404
     with app.test_request_context():
         a_user = db.session.get(User, world["a"]["account"].id)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Feedback).where(
@@ -153,26 +153,62 @@ def test_contracts_minutes_action_items_and_scorecard_are_the_suppliers_own(app,
     assert a.get(f"/partner/meetings/{a_meeting}").status_code == 200
     assert a.get(f"/partner/meetings/{b_meeting}").status_code == 404
     assert a.get(f"/partner/meetings/{planned}").status_code == 404
-    assert a.get(f"/meetings/{a_meeting}").status_code == 403
+    assert a.get(f"/meetings/{a_meeting}").status_code == 404
     actions = a.get("/partner/actions?state=all").get_data(as_text=True)
     assert "A 加强巡查" in actions and "B 加强巡查" not in actions
     assert a.get(f"/partner/actions/{a_action}").status_code == 200
     assert a.get(f"/partner/actions/{b_action}").status_code == 404
     assert a.get("/partner/scorecard").status_code == 200
-    assert a.get(f"/suppliers/{world['b']['supplier']}/scorecard").status_code == 403
+    assert a.get(f"/suppliers/{world['b']['supplier']}/scorecard").status_code == 404
 
 
-def test_search_finds_nothing_internal_for_a_supplier(app, ctx, world):
+def test_search_finds_the_suppliers_own_records_on_its_pages_and_never_the_others(
+        app, ctx, world):
+    """Issue 13: a supplier's account finds its own transferred items, contracts and
+    published minutes, linked to its partners pages; never another supplier's, nothing
+    internal (on both engines: the statement is the engine's own)."""
     from portal.search import services as search
 
-    accept(app, ctx, world, "a")
-    accept(app, ctx, world, "b")
-    with ctx():
+    mine, theirs = accept(app, ctx, world, "a"), accept(app, ctx, world, "b")
+    submitted = make_feedback(app, world["supervisor"].id, world["a"]["category"],
+                              description="a 走廊垃圾未清 未受理")
+    a_meeting = make_meeting(app, [world["a"]["supplier"]], status=MeetingStatus.PUBLISHED,
+                             title="A 保洁联席会议")
+    b_meeting = make_meeting(app, [world["b"]["supplier"]], status=MeetingStatus.PUBLISHED,
+                             title="B 保洁联席会议")
+    planned = make_meeting(app, [world["a"]["supplier"]], title="A 保洁联席会议（计划）")
+
+    def found(account, text):
+        with app.test_request_context():
+            user = db.session.get(User, account.id)
+            return {group.key: {hit.object_id: hit.url for hit in group.hits}
+                    for group in search.search(user, text)}
+
+    a_found = found(world["a"]["account"], "走廊垃圾")
+    assert a_found == {"feedback": {mine: f"/partner/feedback/{mine}"}}
+    assert theirs not in a_found["feedback"] and submitted not in a_found["feedback"]
+    assert found(world["b"]["account"], "走廊垃圾") == {
+        "feedback": {theirs: f"/partner/feedback/{theirs}"}}
+    contract = world["a"]["contract"]
+    assert found(world["a"]["account"], "保洁服务合同") == {
+        "contracts": {contract: f"/partner/contracts#contract-{contract}"}}
+    assert found(world["a"]["account"], "保洁联席会议") == {
+        "meetings": {a_meeting: f"/partner/meetings/{a_meeting}"}}
+    assert b_meeting not in found(world["a"]["account"], "B 保洁联席会议").get("meetings", {})
+    assert planned not in found(world["a"]["account"], "计划").get("meetings", {})
+    # Modules it has no page for are left out (its supplier, rooms, the staff directory).
+    with app.test_request_context():
         user = db.session.get(User, world["a"]["account"].id)
-        groups = {group.key for group in search.search(user, "走廊垃圾未清")}
-        assert groups == set()
-        assert not {group.key for group in search.search(user, "保洁")} & {
-            "feedback", "suppliers", "contracts", "meetings", "people"}
+        assert not {source.key for source in search.sources_for(user)} & {
+            "suppliers", "tenants", "rooms", "people"}
+    # The results page links to the supplier's own pages, which open.
+    a = client_of(app, world["a"]["account"])
+    html = a.get("/search?q=走廊垃圾").get_data(as_text=True)
+    assert f'href="/partner/feedback/{mine}"' in html
+    assert f"/feedback/{theirs}" not in html and f'href="/feedback/{mine}"' not in html
+    assert a.get(f"/partner/feedback/{mine}").status_code == 200
+    assert a.get(f"/partner/meetings/{a_meeting}").status_code == 200
+    assert f'id="contract-{contract}"' in a.get("/partner/contracts").get_data(as_text=True)
 
 
 # --- transfer, notes, proposals ----------------------------------------------------------------

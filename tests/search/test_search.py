@@ -179,12 +179,14 @@ def test_each_role_finds_only_what_it_may_open(app, world):
     assert set(found(app, world["admin"].id, "保洁")) == set(staff)
 
 
-def test_a_supplier_account_finds_nothing_internal(app, world):
-    """Even its own supplier, contract and meeting: their pages are internal (403 for it)."""
+def test_a_supplier_account_finds_its_own_records_and_nothing_internal(app, world):
+    """Its own contract (on its partners page), not its supplier's staff page, not the items
+    not transferred to it, not a meeting whose minutes are not published (issue 13)."""
     from tests.partners.factories import make_supplier_account
 
     account = make_supplier_account(app, world["supplier"])
-    assert found(app, account.id, "保洁") == {"venues": [world["venue"]]}
+    assert found(app, account.id, "保洁") == {"venues": [world["venue"]],
+                                             "contracts": [world["contract"]]}
 
 
 def test_a_lease_reference_and_a_booking_reference_are_found(app, world):
