@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import sqlalchemy as sa
 from babel.dates import format_skeleton
 from flask import request
 from flask_babel import get_locale
@@ -141,3 +142,8 @@ def half_year_choices(shown: Period) -> list[Period]:
     if shown.half and shown not in options:
         options.append(shown)
     return sorted(options, key=lambda option: option.first, reverse=True)
+
+
+def count_when(condition):
+    """SQL: how many rows meet ``condition`` (0 for none): the reports' conditional count."""
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from ..catalogue.models import ServiceCategory
 from ..extensions import db
 from ..i18n import local_today, local_zone
-from ..reporting import months_of
+from ..reporting import count_when, months_of
 from .models import Feedback, FeedbackSource, FeedbackStatus
 from .models import SupervisorAppointment as Appointment
 
@@ -133,19 +133,16 @@ def _hours(later, earlier):
 def _counts(group=None):
     today = local_today()
 
-    def count_if(condition):
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
     columns = [
         sa.func.count(Feedback.id),
-        count_if(Feedback.overdue(today)),
-        count_if(Feedback.sla_decided(today)),
-        count_if(Feedback.sla_missed(today)),
-        count_if(Feedback.response_decided(today)),
-        count_if(Feedback.response_missed(today)),
-        count_if(sa.or_(Feedback.resolved_at.is_not(None), Feedback.reopen_count > 0)),
-        count_if(Feedback.reopen_count > 0),
-        count_if(Feedback.status == FeedbackStatus.CLOSED),
+        count_when(Feedback.overdue(today)),
+        count_when(Feedback.sla_decided(today)),
+        count_when(Feedback.sla_missed(today)),
+        count_when(Feedback.response_decided(today)),
+        count_when(Feedback.response_missed(today)),
+        count_when(sa.or_(Feedback.resolved_at.is_not(None), Feedback.reopen_count > 0)),
+        count_when(Feedback.reopen_count > 0),
+        count_when(Feedback.status == FeedbackStatus.CLOSED),
         sa.func.coalesce(sa.func.sum(Feedback.service_rating), 0),
         sa.func.coalesce(sa.func.sum(Feedback.handling_rating), 0),
     ]
@@ -283,11 +280,8 @@ def roster_figures(first: date, end: date) -> RosterFigures:
     A = Appointment  # noqa: N806
     last_day = sa.func.coalesce(A.ended_on, A.term_end)
 
-    def count_if(condition):
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
     row = db.session.execute(sa.select(
-        count_if(sa.and_(A.term_start < end, last_day >= first)),
-        count_if(sa.and_(A.term_start >= first, A.term_start < end)),
-        count_if(sa.and_(last_day >= first, last_day < end)))).one()
+        count_when(sa.and_(A.term_start < end, last_day >= first)),
+        count_when(sa.and_(A.term_start >= first, A.term_start < end)),
+        count_when(sa.and_(last_day >= first, last_day < end)))).one()
     return RosterFigures(*(int(value) for value in row))

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..reporting import count_when
 from ..suppliers.models import ServiceContract, Supplier
-from ..suppliers.scorecard import ContractRow, count_when, scorecard_section
+from ..suppliers.scorecard import ContractRow, scorecard_section
 from .models import Feedback, FeedbackStatus
 from .reports import figures_with_total
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..i18n import local_today, local_zone
+from ..reporting import count_when
 from .models import ActionItem, ActionStatus, Meeting, MeetingStatus
 
 
@@ -38,14 +39,11 @@ def meeting_figures(first: date, end: date) -> MeetingFigures:
             .where(Meeting.status.in_((MeetingStatus.HELD, MeetingStatus.PUBLISHED)),
                    Meeting.starts_at >= start, Meeting.starts_at < stop).scalar_subquery())
 
-    def count_if(condition):
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
     overdue = sa.and_(ActionItem.due_on < on, ActionItem.created_at < stop, sa.or_(
         ActionItem.status == ActionStatus.OPEN, ActionItem.done_at >= _moment(on)))
     row = db.session.execute(sa.select(
         held,
-        count_if(sa.and_(ActionItem.created_at >= start, ActionItem.created_at < stop)),
-        count_if(sa.and_(ActionItem.verified_at >= start, ActionItem.verified_at < stop)),
-        count_if(overdue)).select_from(ActionItem)).one()
+        count_when(sa.and_(ActionItem.created_at >= start, ActionItem.created_at < stop)),
+        count_when(sa.and_(ActionItem.verified_at >= start, ActionItem.verified_at < stop)),
+        count_when(overdue)).select_from(ActionItem)).one()
     return MeetingFigures(*(int(value or 0) for value in row))

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..reporting import count_when
 from ..suppliers.models import Supplier
-from ..suppliers.scorecard import count_when, scorecard_section
+from ..suppliers.scorecard import scorecard_section
 from . import satisfaction
 from .models import ActionItem, ActionStatus, Meeting, MeetingStatus
 

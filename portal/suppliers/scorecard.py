@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -46,11 +45,6 @@ class ContractRow:
         if not self.decided:
             return None
         return Decimal(self.decided - self.missed) / Decimal(self.decided)
-
-
-def count_when(condition):
-    """SQL: how many rows meet ``condition`` (0 for none)."""
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
 # Each module that holds figures about a supplier adds its part of the scorecard: a function
