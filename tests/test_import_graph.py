@@ -30,7 +30,7 @@ The layers, from the bottom:
 
 A lower package that needs something from a higher one exposes a hook the higher one fills in
 (like ``portal.core.dashboard``'s tile providers: ``catalogue.services.contract_source``,
-``suppliers.scorecard.scorecard_section``, ``feedback.dashboard.dashboard_context``,
+``pages.page_section`` for another module's page, scorecard or dashboard,
 ``database.raw_objects``).  Hiding the import inside a function does not help: it counts here.
 A new package must be placed in one of the lists (:func:`test_every_package_has_its_place`).
 """

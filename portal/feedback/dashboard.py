@@ -8,12 +8,10 @@ whatever the data size.  ``{% block satisfaction_section %}`` shows the satisfac
 trend and latest round (:func:`portal.surveys.reports.satisfaction_section_context`): the
 issue's one dashboard, complaints and satisfaction side by side.  The surveys module sits above
 feedback (its rounds go to the supervisors of the roster), so it adds that context itself
-through :func:`dashboard_context`; this module imports none of it.
+through ``page_section(DASHBOARD)`` (portal/pages.py); this module imports none of it.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import abort, request
@@ -29,6 +27,7 @@ from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
 from ..page_cache import cached_page
+from ..pages import sections_for
 from ..reporting import half_year_choices, period_from_request
 from ..roles import Role
 from . import bp, reports
@@ -102,20 +101,9 @@ def cell(value, kind: str = Kind.DECIMAL) -> str:
     return format_decimal(value, "#,##0.0")
 
 
-# Context that other modules add to the dashboard page (each a fixed number of queries).
-_context_providers: list[Callable[[], dict]] = []
-
-
-def dashboard_context(func: Callable[[], dict]) -> Callable[[], dict]:
-    _context_providers.append(func)
-    return func
-
-
-def _more_context() -> dict:
-    context: dict = {}
-    for provider in _context_providers:
-        context.update(provider())
-    return context
+# Context that other modules add to the dashboard page: ``page_section(DASHBOARD)``
+# functions of no arguments (each a fixed number of queries).
+DASHBOARD = "feedback.dashboard"
 
 
 @bp.route("/dashboard")
@@ -141,7 +129,7 @@ def dashboard():
                   half_years=half_year_choices(period), figures=figures, charts=charts,
                   by_category=by_category, months=months, category=category,
                   categories=categories, sla_target=SLA_TARGET, cell=cell, Kind=Kind,
-                  percent=_percent, **_more_context())
+                  percent=_percent, **sections_for(DASHBOARD))
 
 
 def _all_categories():

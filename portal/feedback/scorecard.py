@@ -11,14 +11,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..pages import page_section
 from ..reporting import count_when
 from ..suppliers.models import ServiceContract, Supplier
-from ..suppliers.scorecard import ContractRow, scorecard_section
+from ..suppliers.scorecard import SCORECARD, ContractRow
 from .models import Feedback, FeedbackStatus
 from .reports import figures_with_total
 
 
-@scorecard_section
+@page_section(SCORECARD)
 def feedback_section(supplier: Supplier, period, on: date) -> dict:
     in_period = sa.and_(Feedback.supplier_id == supplier.id,
                         Feedback.submitted_at >= period.starts_at(),

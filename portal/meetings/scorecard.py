@@ -10,14 +10,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..pages import page_section
 from ..reporting import count_when
 from ..suppliers.models import Supplier
-from ..suppliers.scorecard import scorecard_section
+from ..suppliers.scorecard import SCORECARD
 from . import satisfaction
 from .models import ActionItem, ActionStatus, Meeting, MeetingStatus
 
 
-@scorecard_section
+@page_section(SCORECARD)
 def meetings_section(supplier: Supplier, period, on: date) -> dict:
     live = sa.and_(ActionItem.supplier_id == supplier.id,
                    Meeting.status != MeetingStatus.CANCELLED)

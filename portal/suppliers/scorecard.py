@@ -10,15 +10,13 @@ satisfaction by category over its latest survey rounds (through the meetings mod
 adapter). A fixed number of queries; CSV/XLSX export of the contract table.
 
 The figures come from the modules that own them, which sit above suppliers: each registers its
-section (:func:`scorecard_section`; :mod:`portal.feedback.scorecard`,
+section (``page_section(SCORECARD)``; :mod:`portal.feedback.scorecard`,
 :mod:`portal.meetings.scorecard`); this module keeps the page, the export and the contract row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -27,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from ..authz import staff_required, visible_or_404
 from ..exports import Column, Kind, export_response
 from ..page_cache import cached_page
+from ..pages import sections_for
 from ..reporting import half_year_choices, period_from_request
 from . import bp, services
 from .models import ContractState, ServiceContract, Supplier
@@ -48,23 +47,17 @@ class ContractRow:
 
 
 # Each module that holds figures about a supplier adds its part of the scorecard: a function
-# ``(supplier, period, on) -> dict`` of the page's context, registered with
-# :func:`scorecard_section` (feedback: the contract table and the figures by category; meetings:
-# the action items and satisfaction).  This module sits below them and imports none.
-_sections: list[Callable[[Supplier, object, date], dict]] = []
-
-
-def scorecard_section(func: Callable[[Supplier, object, date], dict]) -> Callable:
-    _sections.append(func)
-    return func
+# ``(supplier, period, on) -> dict`` of the page's context, registered as
+# ``page_section(SCORECARD)`` (feedback: the contract table and the figures by category;
+# meetings: the action items and satisfaction).  This module sits below them and imports none.
+SCORECARD = "suppliers.scorecard"
 
 
 def scorecard(supplier: Supplier, period, on=None) -> dict:
     """The scorecard's figures: every registered section's (each a fixed number of queries)."""
     on = on or services.today()
     figures: dict = {"today": on}
-    for section in _sections:
-        figures.update(section(supplier, period, on))
+    figures.update(sections_for(SCORECARD, supplier, period, on))
     return figures
 
 

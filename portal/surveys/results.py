@@ -19,9 +19,10 @@ from ..authz import staff_required, visible_or_404
 from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
-from ..feedback.dashboard import dashboard_context
+from ..feedback.dashboard import DASHBOARD
 from ..htmx import render
 from ..page_cache import cached_page
+from ..pages import page_section
 from . import bp, reports
 from .models import (
     Question,
@@ -224,4 +225,4 @@ def trend_export():
 
 
 # The feedback dashboard shows the satisfaction section beside the complaints.
-dashboard_context(reports.satisfaction_section_context)
+page_section(DASHBOARD)(reports.satisfaction_section_context)
