@@ -17,6 +17,7 @@ from flask import request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from .extensions import db
 from .i18n import local_today, local_zone
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -147,3 +148,35 @@ def half_year_choices(shown: Period) -> list[Period]:
 def count_when(condition):
     """SQL: how many rows meet ``condition`` (0 for none): the reports' conditional count."""
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+# --- time arithmetic in SQL, on either engine ------------------------------------------------
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def seconds_between(later, earlier):
+    """SQL: whole seconds from ``earlier`` to ``later`` (timestamps; negative if before)."""
+    if _dialect() == "postgresql":
+        return sa.cast(sa.func.round(sa.extract("epoch", later - earlier)), sa.BigInteger)
+    return sa.cast(sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier))
+                                 * 86400), sa.Integer)
+
+
+def hours_between(later, earlier):
+    """SQL: calendar hours from ``earlier`` to ``later`` (a fraction)."""
+    if _dialect() == "postgresql":
+        return sa.extract("epoch", later - earlier) / 3600.0
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 24.0
+
+
+def latest(*values):
+    """SQL: the greatest of the values (GREATEST on PostgreSQL, the scalar MAX on SQLite)."""
+    return (sa.func.greatest if _dialect() == "postgresql" else sa.func.max)(*values)
+
+
+def earliest(*values):
+    """SQL: the least of the values (LEAST on PostgreSQL, the scalar MIN on SQLite)."""
+    return (sa.func.least if _dialect() == "postgresql" else sa.func.min)(*values)

@@ -406,8 +406,7 @@ class BookingCatering(db.Model):
 
     @property
     def servings(self) -> int:
-        """What is served on each day the line counts: meals or breaks, or banquet tables."""
-        return self.quantity * self.times  # a banquet's times is 1
+        return self.pricing_request().servings
 
     def pricing_request(self) -> pricing.CateringRequest:
         return pricing.CateringRequest(self.kind, self.label, self.unit_price_fen,

@@ -73,6 +73,11 @@ class CateringRequest:
     times: int = 1  # meals or breaks per person; 1 for a banquet
     day: date | None = None  # the one day it is served on; None: every day of the booking
 
+    @property
+    def servings(self) -> int:
+        """What is served on each day the line counts: meals or breaks, or banquet tables."""
+        return self.quantity * self.times  # a banquet's times is 1
+
 
 @dataclass(frozen=True)
 class QuoteLine:

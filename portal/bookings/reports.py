@@ -22,17 +22,16 @@ fen, give or take rounding). A meeting counts once for each venue (and period) i
 total counts it once.
 
 The page and its export run a fixed number of queries whatever the data size: the venues,
-one query for the slots of the bookings that meet the period (with the booking's figures) and
-one for their catering (on the page); clipping and sums are done in Python.
+one query that clips, shares and sums in the database (per venue and in total; integer
+arithmetic on both engines), and on the page two for the catering (its lines, and the days
+of the bookings that have any).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from fractions import Fraction
 
 import sqlalchemy as sa
 from flask import abort
@@ -47,10 +46,17 @@ from ..extensions import db
 from ..htmx import render
 from ..i18n import local_zone
 from ..periods import overlaps
-from ..reporting import Period, half_year_choices, period_from_request
+from ..reporting import (
+    Period,
+    earliest,
+    half_year_choices,
+    latest,
+    period_from_request,
+    seconds_between,
+)
 from . import bp
 from .models import Booking, BookingCatering, BookingStatus, Venue, VenueSlot
-from .pricing import CateringKind
+from .pricing import CateringKind, CateringRequest, catering_charge
 
 nav_item("bookings.reports", _l("Reports"), ("staff", "admin"), order=13)
 
@@ -68,10 +74,10 @@ class VenueFigures:
     venue: Venue | None  # None for the totals row
     open_seconds: int = 0
     booked_seconds: int = 0
-    internal_ids: set[int] = field(default_factory=set)
-    external_ids: set[int] = field(default_factory=set)
-    government_ids: set[int] = field(default_factory=set)  # government sessions (人代会…)
-    income: Fraction = Fraction(0)  # fen, exact until shown
+    internal_meetings: int = 0
+    external_meetings: int = 0
+    government_sessions: int = 0  # of them, government sessions (人代会…)
+    income_fen: int = 0  # external income: the sum of the bookings' whole-fen shares
 
     @property
     def open_hours(self) -> Decimal:
@@ -89,25 +95,9 @@ class VenueFigures:
         return Decimal(self.booked_seconds) / Decimal(self.open_seconds)
 
     @property
-    def internal_meetings(self) -> int:
-        return len(self.internal_ids)
-
-    @property
-    def external_meetings(self) -> int:
-        return len(self.external_ids)
-
-    @property
-    def government_sessions(self) -> int:
-        return len(self.government_ids)
-
-    @property
-    def income_fen(self) -> int:
-        return math.floor(self.income + Fraction(1, 2))  # half up (amounts are not negative)
-
-    @property
     def has_activity(self) -> bool:
-        return bool(self.booked_seconds or self.internal_ids or self.external_ids
-                    or self.income)
+        return bool(self.booked_seconds or self.internal_meetings or self.external_meetings
+                    or self.income_fen)
 
 
 @dataclass
@@ -132,33 +122,76 @@ def _daily_open_seconds(venue: Venue) -> int:
     return max(int((closes - opens).total_seconds()), 0)
 
 
-def _booking_income(client_id, status, final_total_fen, approved_total_fen,
-                    quote_total_fen) -> int:
-    """What an outside client pays for a served booking: the final bill once held, else the
-    price frozen at approval (the live quote only for rows approved before it was frozen)."""
-    if client_id is None:
-        return 0  # internal: a department's booking is not income
-    if status == BookingStatus.COMPLETED and final_total_fen is not None:
-        return final_total_fen
-    if approved_total_fen is not None:
-        return approved_total_fen
-    return quote_total_fen or 0
+def _income_fen():
+    """SQL: what an outside client pays for a served booking: the final bill once held, else
+    the price frozen at approval (the live quote only for rows approved before it was
+    frozen); an internal booking (a department's) is no income."""
+    approved = Booking.approved_quote["total_fen"].as_integer()
+    return sa.case(
+        (Booking.client_id.is_(None), 0),
+        (sa.and_(Booking.status == BookingStatus.COMPLETED, Booking.final_total_fen.is_not(None)),
+         Booking.final_total_fen),
+        (approved.is_not(None), approved),
+        else_=sa.func.coalesce(Booking.quote_total_fen, 0))
 
 
-def served_slots(start: datetime, end: datetime):
-    """Every slot of the served bookings that meet [start, end), with the booking's figures.
+def _served_figures(start: datetime, end: datetime):
+    """Per venue (``venue_id``) and for all venues together (``venue_id`` NULL): the booked
+    seconds within [start, end), the meetings internal / external / government sessions (a
+    booking counts once per venue and once in the total) and the income shares. One query.
 
-    One query. All the slots of such a booking are read (also those outside the period) so
-    that its income can be shared out over its hours.
+    A booking's income is shared over its slots by their seconds (all its slots, also those
+    outside the period), each slot's share within the period rounded half up to the fen, in
+    integer arithmetic on both engines.
     """
-    return db.session.execute(
-        sa.select(VenueSlot.booking_id, VenueSlot.venue_id, VenueSlot.starts_at,
-                  VenueSlot.ends_at, Booking.client_id, Booking.status, Booking.final_total_fen,
-                  Booking.approved_quote["total_fen"].as_integer().label("approved_total_fen"),
-                  Booking.quote_total_fen, Booking.category)
+    moment = VenueSlot.starts_at.type  # the bounds bound as the columns are (UTC)
+    inside = sa.case((overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end),
+                      seconds_between(earliest(VenueSlot.ends_at, sa.literal(end, moment)),
+                                      latest(VenueSlot.starts_at, sa.literal(start, moment)))),
+                     else_=0)
+    # Every slot of the bookings that meet the period, with its seconds inside the period and
+    # the seconds of all its booking's slots (a window: one pass, no second look-up).
+    slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id, inside.label("inside"),
+                       # cast: PostgreSQL sums bigints as numeric, which divides exactly
+                       sa.cast(sa.func.sum(seconds_between(VenueSlot.ends_at,
+                                                           VenueSlot.starts_at))
+                               .over(partition_by=VenueSlot.booking_id), sa.BigInteger)
+                       .label("seconds"))
+             .where(VenueSlot.booking_id.in_(_meeting(start, end))).subquery("slots"))
+    share = sa.case((slots.c.seconds > 0,
+                     (2 * _income_fen() * slots.c.inside + slots.c.seconds)
+                     // (2 * slots.c.seconds)), else_=0)
+    shares = (sa.select(slots.c.venue_id, slots.c.booking_id, slots.c.inside, Booking.client_id,
+                        Booking.category, share.label("share"))
+              .join(Booking, Booking.id == slots.c.booking_id)
+              .where(Booking.status.in_(SERVED), slots.c.inside > 0).cte("shares"))
+
+    def booking_count(condition):
+        return sa.func.count(sa.distinct(sa.case((condition, shares.c.booking_id))))
+
+    figures = [sa.func.coalesce(sa.func.sum(shares.c.inside), 0).label("booked_seconds"),
+               booking_count(shares.c.client_id.is_(None)).label("internal_meetings"),
+               booking_count(shares.c.client_id.is_not(None)).label("external_meetings"),
+               booking_count(shares.c.category == GOVERNMENT_SESSION)
+               .label("government_sessions"),
+               sa.func.coalesce(sa.func.sum(shares.c.share), 0).label("income_fen")]
+    per_venue = sa.select(shares.c.venue_id, *figures).group_by(shares.c.venue_id)
+    all_venues = sa.select(sa.null().label("venue_id"), *figures)
+    return db.session.execute(sa.union_all(per_venue, all_venues)).all()
+
+
+def _catering_days(start: datetime, end: datetime) -> dict[int, set[date]]:
+    """Each served booking with catering: its (local) days within the period (one query)."""
+    days: dict[int, set[date]] = {}
+    zone = local_zone()
+    rows = db.session.execute(
+        sa.select(VenueSlot.booking_id, VenueSlot.starts_at)
         .join(Booking, VenueSlot.booking_id == Booking.id)
-        .where(Booking.status.in_(SERVED), VenueSlot.booking_id.in_(_meeting(start, end)))
-    ).all()
+        .where(Booking.status.in_(SERVED), VenueSlot.starts_at >= start, VenueSlot.starts_at < end,
+               VenueSlot.booking_id.in_(sa.select(BookingCatering.booking_id))))
+    for booking_id, starts_at in rows:
+        days.setdefault(booking_id, set()).add(starts_at.astimezone(zone).date())
+    return days
 
 
 def _meeting(start: datetime, end: datetime):
@@ -168,69 +201,55 @@ def _meeting(start: datetime, end: datetime):
                    overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end)))
 
 
-def served_catering(start: datetime, end: datetime) -> list[BookingCatering]:
-    """The catering lines of the served bookings that meet [start, end) (one query)."""
-    return list(db.session.scalars(
-        sa.select(BookingCatering).join(Booking, BookingCatering.booking_id == Booking.id)
+def served_catering(start: datetime, end: datetime) -> list[CateringRequest]:
+    """The catering lines of the served bookings that meet [start, end), each with its
+    ``booking_id`` (one query; plain rows: thousands of them in a half-year)."""
+    rows = db.session.execute(
+        sa.select(BookingCatering.booking_id, BookingCatering.kind, BookingCatering.label,
+                  BookingCatering.unit_price_fen, BookingCatering.quantity,
+                  BookingCatering.times, BookingCatering.day)
+        .join(Booking, BookingCatering.booking_id == Booking.id)
         .where(Booking.status.in_(SERVED),
-               BookingCatering.booking_id.in_(_meeting(start, end)))))
+               BookingCatering.booking_id.in_(_meeting(start, end))))
+    return [(row.booking_id, CateringRequest(*row[1:])) for row in rows]
 
 
-def catering_figures(lines: list[BookingCatering],
+def catering_figures(lines: list[tuple[int, CateringRequest]],
                      days: dict[int, set[date]]) -> list[CateringFigures]:
     """Catering served by kind, given each booking's days within the period: an "every day"
     line counts on each of them, a dated line on its day only."""
     figures = {kind: CateringFigures(kind) for kind in CateringKind.ALL}
-    for line in lines:
-        booking_days = days.get(line.booking_id, set())
+    for booking_id, line in lines:
+        booking_days = days.get(booking_id, set())
         count = len(booking_days) if line.day is None else int(line.day in booking_days)
         item = figures[line.kind]
         item.servings += line.servings * count
-        item.amount_fen += line.day_amount_fen * count
+        item.amount_fen += catering_charge(line, days=1) * count
     return list(figures.values())
 
 
 def venue_report(period: Period, catering: bool = True) -> VenueReport:
-    """The figures of every venue for the period, and the totals (two queries), and the
-    catering served (a third query; the export leaves it out)."""
+    """The figures of every venue for the period, and the totals (two queries: the venues and
+    their sums), and the catering served (two more; the export leaves it out)."""
     start, end = period.starts_at(), period.ends_at()
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
     figures = {venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
                                       * period.days) for venue in venues}
     total = VenueFigures(None)
-    bookings: dict[int, list] = {}
-    days: dict[int, set[date]] = {}  # each booking's (local) days within the period
-    zone = local_zone()
-    for row in served_slots(start, end):
-        bookings.setdefault(row.booking_id, []).append(row)
-        if start <= row.starts_at < end:
-            days.setdefault(row.booking_id, set()).add(row.starts_at.astimezone(zone).date())
-    second = timedelta(seconds=1)
-    for booking_id, slots in bookings.items():
-        first = slots[0]
-        income = _booking_income(first.client_id, first.status, first.final_total_fen,
-                                 first.approved_total_fen, first.quote_total_fen)
-        booking_seconds = sum((slot.ends_at - slot.starts_at) // second for slot in slots)
-        for slot in slots:
-            inside = (min(slot.ends_at, end) - max(slot.starts_at, start)) // second
-            if inside <= 0 or slot.venue_id not in figures:
-                continue
-            venue = figures[slot.venue_id]
-            venue.booked_seconds += inside
-            total.booked_seconds += inside
-            for item in (venue, total):
-                (item.internal_ids if first.client_id is None else item.external_ids).add(
-                    booking_id)
-                if first.category == GOVERNMENT_SESSION:
-                    item.government_ids.add(booking_id)
-            if income:
-                share = Fraction(income * inside, booking_seconds)
-                venue.income += share
-                total.income += share
+    for row in _served_figures(start, end):
+        item = total if row.venue_id is None else figures.get(row.venue_id)
+        if item is None:
+            continue
+        item.booked_seconds = int(row.booked_seconds)
+        item.internal_meetings = row.internal_meetings
+        item.external_meetings = row.external_meetings
+        item.government_sessions = row.government_sessions
+        item.income_fen = int(row.income_fen)
     rows = [item for item in figures.values() if item.venue.active or item.has_activity]
     total.open_seconds = sum(item.open_seconds for item in rows)
     return VenueReport(period, rows, total, sum(item.income_fen for item in rows),
-                       catering_figures(served_catering(start, end), days) if catering else [])
+                       catering_figures(served_catering(start, end), _catering_days(start, end))
+                       if catering else [])
 
 
 # --- the table, on the page and in the exports -------------------------------------------------

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from ..catalogue.models import ServiceCategory
 from ..extensions import db
 from ..i18n import local_today, local_zone
-from ..reporting import count_when, months_of
+from ..reporting import count_when, hours_between, months_of
 from .models import Feedback, FeedbackSource, FeedbackStatus
 from .models import SupervisorAppointment as Appointment
 
@@ -123,13 +123,6 @@ def _filters(start, end, supplier_id=None, category_id=None,
     return conditions
 
 
-def _hours(later, earlier):
-    """Calendar hours between two timestamps, in SQL (PostgreSQL or SQLite)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return sa.extract("epoch", later - earlier) / 3600.0
-    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 24.0
-
-
 def _counts(group=None):
     today = local_today()
 
@@ -160,8 +153,10 @@ def _medians(conditions, per_category: bool = False, overall: bool = True) -> di
     The rows are read once (a CTE); each median is the average of the one or two middle
     values of its group, found with window functions (both engines)."""
     base = (sa.select(Feedback.category_id.label("g"),
-                      _hours(Feedback.first_response_at, Feedback.submitted_at).label(RESPONSE),
-                      _hours(Feedback.resolved_at, Feedback.submitted_at).label(RESOLUTION))
+                      hours_between(Feedback.first_response_at,
+                                    Feedback.submitted_at).label(RESPONSE),
+                      hours_between(Feedback.resolved_at,
+                                    Feedback.submitted_at).label(RESOLUTION))
             .where(*conditions).cte("timed"))
     branches = []
     for metric in (RESPONSE, RESOLUTION):
