@@ -99,7 +99,7 @@ def _png(chart, app, scale=2, **kw):
 
 
 def _hex(rgb) -> str:
-    return "#%02x%02x%02x" % rgb
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def test_png_draws_the_bars_at_the_charts_coordinates(app):
@@ -169,5 +169,5 @@ def test_rows_are_the_table_of_the_page_and_of_documents(app):
     chart = line_chart([("a", 82.5), ("b", None)], unit="%", target=90,
                        notes=["n = 4", ""])
     with app.test_request_context():
-        assert chart.rows() == [("a", "82.5%", "n = 4"), ("b", "—", ""), ("目标", "90%", "")]  # Chinese first
+        assert chart.rows() == [("a", "82.5%", "n = 4"), ("b", "—", ""), ("目标", "90%", "")]
     assert chart.has_notes and not bar_chart([("a", 1)]).has_notes
