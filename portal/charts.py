@@ -188,21 +188,27 @@ def line_chart(data: list[tuple[str, float | None]], *, unit: str = "", target: 
 def bar_chart(data: list[tuple[str, float | None]], *, unit: str = "",
               target: float | None = None, y_max: float | None = None,
               notes: list[str] | None = None) -> Chart:
-    """Vertical bars over labelled values (e.g. rate by category, items per month)."""
+    """Vertical bars over labelled values (e.g. rate by category, items per month).
+
+    With many bars (twelve services) their labels would overlap under the axis: only every
+    n-th bar is labelled, from the first; each bar keeps its label as a tooltip and the table
+    lists every figure."""
     values = [v for _, v in data if v is not None]
     top = y_max if y_max is not None else _nice_max(max([*values, target or 0, 0]))
     to_y = _scale(0, top, HEIGHT)
     inner_width = WIDTH - PAD_LEFT - PAD_RIGHT
     slot = inner_width / max(len(data), 1)
+    cut = [_cut(label, BAR_LABEL_CHARS) for label, _value in data]
+    label_step = _label_step(cut, slot)
     points = [
         ChartPoint(label, value, round(PAD_LEFT + slot * index + slot * 0.15, 1),
                    None if value is None else to_y(value), (notes or [""] * len(data))[index],
-                   _cut(label, BAR_LABEL_CHARS))
+                   cut[index], show_label=index % label_step == 0)
         for index, (label, value) in enumerate(data)
     ]
     return Chart(kind="bar", points=points, y_ticks=_ticks(0, top, to_y, unit), unit=unit,
                  target=target, target_y=None if target is None else to_y(target),
-                 bar_width=round(slot * 0.7, 1))
+                 bar_width=round(slot * 0.7, 1), label_step=label_step)
 
 
 # --- PNG (documents) --------------------------------------------------------------------------
@@ -270,8 +276,9 @@ def render_png(chart: Chart, scale: int = 2, empty_text: str | None = None) -> b
                 draw.rectangle([at(point.x), at(point.y),
                                 at(point.x + chart.bar_width) - 1, baseline - 1],
                                fill=COLOURS["bar"])
-            draw.text((at(point.x + chart.bar_width / 2), at(chart.baseline + 16)),
-                      point.short_label, font=font, fill=COLOURS["text"], anchor="ms")
+            if point.show_label:
+                draw.text((at(point.x + chart.bar_width / 2), at(chart.baseline + 16)),
+                          point.short_label, font=font, fill=COLOURS["text"], anchor="ms")
     else:
         for segment in chart.segments:
             if len(segment) > 1:

@@ -85,6 +85,22 @@ def test_a_line_chart_of_few_rounds_labels_every_point(app):
     assert _axis_labels(_draw(app, chart)) == ["2025-06", "2025-12", "2026-06"]
 
 
+def test_a_bar_chart_of_many_services_labels_every_nth_bar_without_overlap(app):
+    services = ["食堂餐饮", "会议服务", "大楼保洁", "外墙清洗", "绿化养护", "电梯",
+                "消防监控", "智能化会议室", "空调机组维护", "车辆及通勤车", "房屋维修", "其他"]
+    chart = bar_chart([(name, n) for n, name in enumerate(services)])
+    shown = _axis_labels(_draw(app, chart))
+    assert chart.label_step > 1 and shown[0] == "食堂餐饮"
+    assert shown == [p.short_label for p in chart.points][::chart.label_step]
+    labelled = [p for p in chart.points if p.show_label]
+    for left, right in itertools.pairwise(labelled):
+        assert right.x - left.x >= (label_width(left.short_label)
+                                    + label_width(right.short_label)) / 2
+    assert [row[0] for row in chart.rows()] == services  # the table has them all
+    few = bar_chart([("1月", 1), ("2月", 2)])
+    assert few.label_step == 1 and all(p.show_label for p in few.points)
+
+
 # --- the same chart drawn as PNG (documents) ---------------------------------------------------
 
 def _png(chart, app, scale=2, **kw):
