@@ -306,5 +306,5 @@ def render_png(chart: Chart, scale: int = 2, empty_text: str | None = None) -> b
 
 def _png(image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
