@@ -144,3 +144,17 @@ def test_an_issued_reports_charts_do_not_change_with_the_data(app, login_as):
     _feedback_in_h1(app)  # an item for a new service, after issue
     assert images(report_id) == before
     assert images(draft_id) != draft_before
+
+
+def test_charts_frozen_before_notes_still_draw(app):
+    """A report issued before the satisfaction series carried notes and a target
+    ([title, rate] pairs) draws the same chart, without them."""
+    from portal.workreport.snapshot import charts
+
+    with app.test_request_context("/?lang=zh"):
+        drawn = charts({"charts": {"satisfaction": [["第一轮", 80.0], ["第二轮", None]],
+                                   "feedback_by_service": [], "rent_by_month": []}})
+    (line, *_titles), (bars, *_rest) = drawn["supervision"]
+    assert [(p.label, p.value) for p in line.points] == [("第一轮", 80.0), ("第二轮", None)]
+    assert not line.has_notes and line.target is None
+    assert bars.empty and drawn["income"][0][0].empty  # no data: the charts say so
