@@ -33,6 +33,7 @@ fetcher that refuses every URL: rendering never reads a file or the network.
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import re
@@ -169,7 +170,45 @@ class Table:
         return (self.align[column] if self.align and column < len(self.align) else "") or "left"
 
 
-Block = Heading | Paragraph | ListBlock | Table
+@dataclass(frozen=True)
+class Figure:
+    """An image (PNG, e.g. a chart drawn by :func:`portal.charts.render_png`) across the text
+    block, its caption below it (图1 …, Figure 1 …, numbered when the document is) and the
+    table of its figures."""
+    kind: ClassVar[str] = "figure"
+    image: bytes
+    caption: str
+    table: Table | None = None
+    label: str = ""  # "图1" / "Figure 1", filled in when the document is numbered
+
+    @property
+    def data_uri(self) -> str:
+        """The image inline (the PDF's renderer fetches nothing, ``data:`` included)."""
+        return "data:image/png;base64," + base64.b64encode(self.image).decode("ascii")
+
+    def caption_text(self, lang: str) -> str:
+        if not self.label:
+            return self.caption
+        return f"{self.label}\u3000{self.caption}" if lang == "zh" else \
+            f"{self.label}. {self.caption}"
+
+
+def chart_figure(chart, caption: str, label_heading: str, value_heading: str) -> Figure:
+    """A chart of :mod:`portal.charts` as a figure: the same chart the pages draw as SVG,
+    drawn as PNG, with the same table (label, value, and the notes when there are any)."""
+    from .charts import render_png
+
+    notes = chart.has_notes
+    header = (label_heading, value_heading) + ((_("Note"),) if notes else ())
+    rows = tuple(tuple(runs(cell) for cell in (row if notes else row[:2]))
+                 for row in chart.rows())
+    return Figure(render_png(chart), caption,
+                  Table(tuple(runs(cell) for cell in header), rows,
+                        widths=(3, 2, 3) if notes else (3, 2),
+                        align=("left", "right", "left") if notes else ("left", "right")))
+
+
+Block = Heading | Paragraph | ListBlock | Table | Figure
 
 
 @dataclass(frozen=True)
@@ -248,8 +287,14 @@ def heading_label(counters: Sequence[int], lang: str) -> str:
     return ".".join(str(c) for c in counters) + ("." if level == 1 else "")
 
 
+def figure_label(n: int, lang: str) -> str:
+    """图1 in Chinese, Figure 1 in English (figures are numbered through the document)."""
+    return f"图{n}" if lang == "zh" else f"Figure {n}"
+
+
 def numbered(document: Document) -> Document:
-    """The document with its section and heading labels filled in (the same in PDF and Word).
+    """The document with its section, heading and figure labels filled in (the same in PDF
+    and Word).
 
     A heading the writer numbered already ("一、概况") keeps its own number and is not counted.
     """
@@ -264,11 +309,19 @@ def numbered(document: Document) -> Document:
         return heading_label([max(c, 1) for c in counters[:level - 1]] + [counters[level - 1]],
                              document.lang)
 
+    figures = iter(range(1, 10_000))
+
+    def numbered_block(block: Block) -> Block:
+        if isinstance(block, Heading):
+            return replace(block, label=label(block.text, block.level))
+        if isinstance(block, Figure):
+            return replace(block, label=figure_label(next(figures), document.lang))
+        return block
+
     sections = []
     for section in document.sections:
         section_label = label(section.heading, 1) if section.heading else ""
-        blocks = tuple(replace(block, label=label(block.text, block.level))
-                       if isinstance(block, Heading) else block for block in section.blocks)
+        blocks = tuple(numbered_block(block) for block in section.blocks)
         sections.append(replace(section, label=section_label, blocks=blocks))
     return replace(document, sections=tuple(sections))
 
@@ -407,8 +460,16 @@ def _no_fetching():
     from weasyprint.urls import URLFetcher
 
     class NoFetching(URLFetcher):
+        """Refuses every URL but a ``data:`` one (a figure's image inline in the HTML), which
+        reads neither a file nor the network."""
+
+        def __init__(self):
+            super().__init__(allowed_protocols=("data",), allow_redirects=False)
+
         def fetch(self, url, headers=None):
-            raise ValueError(f"documents load no external resource ({url})")
+            if not url.startswith("data:"):
+                raise ValueError(f"documents load no external resource ({url})")
+            return super().fetch(url, headers)
 
     return NoFetching
 
@@ -782,6 +843,31 @@ class _WordBuilder:
             column.width = width
         spacer = self.word.add_paragraph()  # Word joins adjacent tables; keep them apart
         spacer.paragraph_format.line_spacing = Pt(TABLE_PT)
+
+    def _figure(self, block: Figure) -> None:
+        """The image across the text block, its caption centred below it, then its table."""
+        from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+        from docx.oxml import parse_xml
+        from docx.oxml.ns import nsdecls
+        from docx.shared import Pt
+
+        picture = self.word.add_paragraph()
+        fmt = picture.paragraph_format
+        fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        fmt.first_line_indent = Pt(0)
+        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE  # an exact line would clip the image
+        fmt.space_before = Pt(LINE_PITCH / 2)
+        fmt.keep_with_next = True
+        picture._p.get_or_add_pPr().append(parse_xml(f'<w:snapToGrid {nsdecls("w")} w:val="0"/>'))
+        picture.add_run().add_picture(io.BytesIO(block.image), width=Pt(TEXT_WIDTH_PT))
+        caption = self.word.add_paragraph()
+        fmt = caption.paragraph_format
+        fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        fmt.first_line_indent = Pt(0)
+        fmt.keep_with_next = block.table is not None
+        self._add_runs(caption, runs(block.caption_text(self.doc.lang)), "hei", TABLE_PT)
+        if block.table is not None:
+            self._table(block.table)
 
     def _signature(self, signature: Signature) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH

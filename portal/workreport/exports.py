@@ -20,6 +20,7 @@ from ..documents import (
     Signature,
     Table,
     bureau_name,
+    chart_figure,
     document_response,
     markdown_blocks,
     runs,
@@ -29,6 +30,7 @@ from ..extensions import limiter
 from ..i18n import local_today, to_local
 from . import bp
 from .models import WorkReport
+from .snapshot import charts
 from .views import snapshot_of
 
 FIGURE_WIDTHS = (3.2, 1.6, 1.6, 1.1, 1.6, 1.1)
@@ -48,9 +50,11 @@ def _row(row: dict) -> tuple:
 
 def report_document(report: WorkReport) -> Document:
     """The report in 公文 layout: a section per part (一、…), its generated sentences, the
-    staff's narrative and the table of its figures."""
+    staff's narrative, the table of its figures and its charts (the page's, as images with
+    their tables, numbered 图1 …)."""
     snapshot = snapshot_of(report)
     narratives = report.narratives or {}
+    drawn = charts(snapshot)
     sections = []
     if snapshot["empty"]:
         sections.append(Section(None, (Paragraph(runs(
@@ -64,6 +68,10 @@ def report_document(report: WorkReport) -> Document:
                             tuple(tuple(runs(cell) for cell in _row(row))
                                   for row in section["figures"]),
                             widths=FIGURE_WIDTHS, align=FIGURE_ALIGN))
+        # the page's charts, drawn as images, each with its table
+        blocks += [chart_figure(chart, title, label_heading, value_heading)
+                   for chart, title, label_heading, value_heading, _id
+                   in drawn.get(section["key"], [])]
         sections.append(Section(section["title"], tuple(blocks)))
     on = to_local(report.issued_at).date() if report.issued_at else local_today()
     return Document(title=_("Work report: %(period)s", period=snapshot["period"]),

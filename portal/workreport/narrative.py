@@ -12,6 +12,7 @@ from decimal import Decimal
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from ..i18n import html_lang
 from ..lists import join_names
 from .figures import INCOME, RENTALS, SUPERVISION, SUPPLIERS, VENUES, Figures, Value
 
@@ -22,6 +23,19 @@ def number(value) -> str:
 
 def yuan(fen) -> str:
     return format_decimal(Decimal(fen or 0) / 100, "#,##0.00")
+
+
+TEN_THOUSAND_YUAN = 1_000_000  # fen
+
+
+def amount(fen) -> str:
+    """A sum as a sentence says it: in Chinese from 1万元 up in 万元 (186,832.50 yuan is
+    18.68万元, as a work report writes it; the tables keep the exact yuan), else in yuan."""
+    fen = fen or 0
+    if html_lang() == "zh-CN" and abs(fen) >= TEN_THOUSAND_YUAN:
+        return _("%(amount)s ten thousand yuan",
+                 amount=format_decimal(Decimal(fen) / TEN_THOUSAND_YUAN, "#,##0.00"))
+    return _("%(amount)s yuan", amount=yuan(fen))
 
 
 def percent(value) -> str:
@@ -56,20 +70,32 @@ def year_on_year(value: Value) -> str:
 
 
 def _venues(f: Figures, when: str) -> list[str]:
-    return [
-        _("%(period)s, the conference center served %(total)s meetings of all kinds, "
-          "%(internal)s of them internal and %(external)s external; %(change)s.",
-          period=when, total=number(f["meetings_total"].current),
-          internal=number(f["meetings_internal"].current),
-          external=number(f["meetings_external"].current),
-          change=year_on_year(f["meetings_total"])),
-        _("Of them, %(sessions)s were government sessions such as the people's congress and "
-          "the CPPCC.", sessions=number(f["government_sessions"].current)),
-        _("The canteen served %(meals)s meals and %(banquets)s banquet tables; the venues "
-          "were in use for %(utilisation)s of their opening hours.",
-          meals=number(f["meals"].current), banquets=number(f["banquet_tables"].current),
-          utilisation=percent(f["venue_utilisation"].current)),
-    ]
+    """Meetings (said plainly when there were none; government sessions only when there were
+    any: "其中…重要会议0批" reads as a slip), then the canteen."""
+    if not f["meetings_total"].current:
+        lines = [_("%(period)s, the conference center served no meetings; %(change)s.",
+                   period=when, change=year_on_year(f["meetings_total"]))]
+    else:
+        lines = [_("%(period)s, the conference center served %(total)s meetings of all kinds, "
+                   "%(internal)s of them internal and %(external)s external; %(change)s.",
+                   period=when, total=number(f["meetings_total"].current),
+                   internal=number(f["meetings_internal"].current),
+                   external=number(f["meetings_external"].current),
+                   change=year_on_year(f["meetings_total"]))]
+    if f["government_sessions"].current:
+        lines.append(_("Of them, %(sessions)s were government sessions such as the people's "
+                       "congress and the CPPCC.",
+                       sessions=number(f["government_sessions"].current)))
+    meals, banquets = number(f["meals"].current), number(f["banquet_tables"].current)
+    if f["venue_utilisation"].current is None:  # no opening hours: no rate to give ("为—")
+        lines.append(_("The canteen served %(meals)s meals and %(banquets)s banquet tables.",
+                       meals=meals, banquets=banquets))
+    else:
+        lines.append(_("The canteen served %(meals)s meals and %(banquets)s banquet tables; "
+                       "the venues were in use for %(utilisation)s of their opening hours.",
+                       meals=meals, banquets=banquets,
+                       utilisation=percent(f["venue_utilisation"].current)))
+    return lines
 
 
 def _rentals(f: Figures, when: str) -> list[str]:
@@ -79,10 +105,10 @@ def _rentals(f: Figures, when: str) -> list[str]:
           period=when, rooms=number(f["rooms_leased"].current),
           area=number(f["area_leased"].current), new=number(f["new_leases"].current),
           renewed=number(f["renewals"].current), terminated=number(f["terminations"].current)),
-        _("Rent due came to %(due)s yuan, of which %(collected)s yuan was collected "
-          "(%(rate)s); %(arrears)s yuan is overdue today.",
-          due=yuan(f["rent_due"].current), collected=yuan(f["rent_collected"].current),
-          rate=percent(f["collection_rate"].current), arrears=yuan(f["arrears"].current)),
+        _("Rent due came to %(due)s, of which %(collected)s was collected (%(rate)s); "
+          "%(arrears)s is overdue today.",
+          due=amount(f["rent_due"].current), collected=amount(f["rent_collected"].current),
+          rate=percent(f["collection_rate"].current), arrears=amount(f["arrears"].current)),
     ]
 
 
@@ -100,6 +126,12 @@ def satisfaction_sentence(f: Figures) -> str:
     if latest.rate > before.rate:
         return _("The satisfaction survey “%(round)s” found %(rate)s satisfied, up from "
                  "%(before)s in the round before.", round=latest.title, rate=rate,
+                 before=percent(before.rate))
+    if latest.rate < before.rate:  # fell: by how much, in percentage points
+        points = format_decimal(Decimal(str(before.rate)) - Decimal(str(latest.rate)), "0.0")
+        return _("The satisfaction survey “%(round)s” found %(rate)s satisfied, "
+                 "%(points)s percentage points down on the %(before)s of the round before: "
+                 "satisfaction did not rise.", round=latest.title, rate=rate, points=points,
                  before=percent(before.rate))
     return _("The satisfaction survey “%(round)s” found %(rate)s satisfied: it did not rise "
              "on the %(before)s of the round before.", round=latest.title, rate=rate,
@@ -139,10 +171,11 @@ def _suppliers(f: Figures, when: str) -> list[str]:
 
 def _income(f: Figures, when: str) -> list[str]:
     return [
-        _("%(period)s, the income generated came to %(total)s yuan: %(venues)s yuan from the "
-          "conference center and canteen and %(rentals)s yuan in rent; %(change)s.",
-          period=when, total=yuan(f["income_total"].current),
-          venues=yuan(f["income_venues"].current), rentals=yuan(f["income_rentals"].current),
+        _("%(period)s, the income generated came to %(total)s: %(venues)s from the "
+          "conference center and canteen and %(rentals)s in rent; %(change)s.",
+          period=when, total=amount(f["income_total"].current),
+          venues=amount(f["income_venues"].current),
+          rentals=amount(f["income_rentals"].current),
           change=year_on_year(f["income_total"])),
     ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask_babel import force_locale
 
+from ..surveys.reports import trend_chart
 from .figures import SECTIONS, Figures, compute
 from .narrative import percent, sentences, shown
 from .periods import ReportPeriod
@@ -48,11 +49,15 @@ def build(figures: Figures) -> dict:
 
 def chart_data(figures: Figures) -> dict:
     """The series the charts draw (frozen with the figures): the satisfaction rate of the
-    last rounds up to the period's end, feedback by service, rent collected by month."""
+    last rounds up to the period's end as the surveys' trend chart labels them (closing month;
+    title, sample and response rate as the note; the latest round's target), feedback by
+    service, rent collected by month."""
     sources = figures.sources
     rounds = [point for point in sources.trend if point.closes_on < sources.period.end][-8:]
+    trend = trend_chart(rounds)
     return {
-        "satisfaction": [[point.title, point.rate] for point in rounds],
+        "satisfaction": [[point.label, point.value, point.note] for point in trend.points],
+        "satisfaction_target": trend.target,
         "feedback_by_service": [[category.label, item.volume]
                                 for category, item in sources.feedback_by_service],
         "rent_by_month": [[label, round(fen / 100, 2)] for label, fen in sources.rent_months],
@@ -85,16 +90,20 @@ def charts(snapshot: dict) -> dict:
 
     data = snapshot.get("charts") or {}
     drawn: dict[str, list] = {}
-    if data.get("satisfaction"):
+    # A period without data still has its charts, which say so ("No data yet.").
+    if "satisfaction" in data:
+        points = data["satisfaction"]  # [label, rate, note]; [title, rate] before notes
         drawn.setdefault("supervision", []).append((
-            line_chart([tuple(point) for point in data["satisfaction"]], unit="%"),
+            line_chart([(point[0], point[1]) for point in points], unit="%", y_max=100,
+                       target=data.get("satisfaction_target"),
+                       notes=[point[2] if len(point) > 2 else "" for point in points]),
             _("Satisfaction rate per survey round"), _("Survey round"), _("Satisfaction rate"),
             "chart-satisfaction"))
-    if data.get("feedback_by_service"):
+    if "feedback_by_service" in data:
         drawn.setdefault("supervision", []).append((
             bar_chart([tuple(point) for point in data["feedback_by_service"]]),
             _("Feedback received per service"), _("Service"), _("Items"), "chart-feedback"))
-    if data.get("rent_by_month"):
+    if "rent_by_month" in data:
         drawn.setdefault("income", []).append((
             bar_chart([tuple(point) for point in data["rent_by_month"]]),
             _("Rent collected per month (yuan)"), _("Month"), _("Rent collected"),

@@ -83,3 +83,107 @@ def test_a_line_chart_of_few_rounds_labels_every_point(app):
     chart = line_chart(data, unit="%")
     assert chart.label_step == 1
     assert _axis_labels(_draw(app, chart)) == ["2025-06", "2025-12", "2026-06"]
+
+
+def test_a_bar_chart_of_many_services_labels_every_nth_bar_without_overlap(app):
+    services = ["食堂餐饮", "会议服务", "大楼保洁", "外墙清洗", "绿化养护", "电梯",
+                "消防监控", "智能化会议室", "空调机组维护", "车辆及通勤车", "房屋维修", "其他"]
+    chart = bar_chart([(name, n) for n, name in enumerate(services)])
+    shown = _axis_labels(_draw(app, chart))
+    assert chart.label_step > 1 and shown[0] == "食堂餐饮"
+    assert shown == [p.short_label for p in chart.points][::chart.label_step]
+    labelled = [p for p in chart.points if p.show_label]
+    for left, right in itertools.pairwise(labelled):
+        assert right.x - left.x >= (label_width(left.short_label)
+                                    + label_width(right.short_label)) / 2
+    assert [row[0] for row in chart.rows()] == services  # the table has them all
+    few = bar_chart([("1月", 1), ("2月", 2)])
+    assert few.label_step == 1 and all(p.show_label for p in few.points)
+
+
+# --- the same chart drawn as PNG (documents) ---------------------------------------------------
+
+def _png(chart, app, scale=2, **kw):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from portal.charts import render_png
+
+    with app.test_request_context():
+        return Image.open(BytesIO(render_png(chart, scale=scale, **kw))).convert("RGB")
+
+
+def _hex(rgb) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def test_png_draws_the_bars_at_the_charts_coordinates(app):
+    from portal.charts import COLOURS
+
+    chart = bar_chart([("保洁", 10), ("餐饮", 20), ("绿化", None)], y_max=20)
+    image = _png(chart, app)
+    assert image.size == (chart.width * 2, chart.height * 2)
+    a, b, gap = chart.points
+    # the middle of each bar is the bar's colour (portal.css's --red), scaled 2×
+    for point in (a, b):
+        middle = (round((point.x + chart.bar_width / 2) * 2),
+                  round((point.y + chart.baseline) / 2 * 2))
+        assert _hex(image.getpixel(middle)) == COLOURS["bar"]
+    # above the shorter bar, inside its column, the background shows
+    assert _hex(image.getpixel((round((a.x + chart.bar_width / 2) * 2),
+                                round((a.y - 10) * 2)))) == COLOURS["background"]
+    # no bar where there is no value; the bar area has many drawn pixels
+    column = image.crop((round(gap.x * 2) + 4, round(16 * 2) + 4,
+                         round((gap.x + chart.bar_width) * 2) - 4, round(chart.baseline * 2) - 4))
+    assert COLOURS["bar"] not in {_hex(colour) for _n, colour in column.getcolors(1 << 20)}
+    plot = image.crop((round(chart.plot_left * 2), 0, round(chart.plot_right * 2),
+                       round(chart.baseline * 2)))
+    bar_pixels = sum(n for n, colour in plot.getcolors(1 << 20)
+                     if _hex(colour) == COLOURS["bar"])
+    assert bar_pixels > 0.2 * plot.width * plot.height / 3
+
+
+def test_png_draws_a_line_dots_target_and_labels(app):
+    from portal.charts import COLOURS
+
+    chart = line_chart([("2025-06", 80.0), ("2025-12", None), ("2026-06", 95.0)], unit="%",
+                       target=90, y_max=100)
+    image = _png(chart, app, scale=1)
+    assert image.size == (chart.width, chart.height)
+    first = chart.points[0]
+    assert _hex(image.getpixel((round(first.x), round(first.y)))) == COLOURS["bar"]  # the dot
+    target = image.crop((round(chart.plot_left), round(chart.target_y) - 1,
+                         round(chart.plot_right), round(chart.target_y) + 1))
+    assert any(_hex(colour) == COLOURS["target"] for _n, colour in target.getcolors(1 << 16))
+    # labels under the axis: dark (anti-aliased) text pixels below the baseline
+    below = image.crop((0, round(chart.baseline) + 2, chart.width, chart.height))
+    assert sum(n for n, (r, g, b) in below.getcolors(1 << 16) if r + g + b < 500) > 50
+
+
+def test_png_of_an_empty_chart_says_no_data(app):
+    from portal.charts import COLOURS
+
+    chart = bar_chart([])
+    image = _png(chart, app)
+    middle = image.crop((image.width // 4, image.height // 4,
+                         3 * image.width // 4, 3 * image.height // 4))
+    colours = {_hex(colour) for _n, colour in middle.getcolors(1 << 20)}
+    assert COLOURS["bar"] not in colours and len(colours) > 2  # text, no bars
+
+
+def test_the_cjk_font_is_found():
+    from pathlib import Path
+
+    from portal.charts import cjk_font_file
+
+    path, index = cjk_font_file()
+    assert Path(path).exists() and index >= 0 and "CJK" in path
+
+
+def test_rows_are_the_table_of_the_page_and_of_documents(app):
+    chart = line_chart([("a", 82.5), ("b", None)], unit="%", target=90,
+                       notes=["n = 4", ""])
+    with app.test_request_context():
+        assert chart.rows() == [("a", "82.5%", "n = 4"), ("b", "—", ""), ("目标", "90%", "")]
+    assert chart.has_notes and not bar_chart([("a", 1)]).has_notes

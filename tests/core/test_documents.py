@@ -3,6 +3,7 @@ numbering, and one document rendered to PDF and Word in the GB/T layout."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -250,3 +251,53 @@ def test_word_fonts_sizes_grid_and_page_numbers(app):
         assert footer.paragraphs[0].text == "— 1 —"
     assert section.footer.paragraphs[0].alignment == 2  # right
     assert section.even_page_footer.paragraphs[0].alignment == 0  # left
+
+
+@pytest.mark.parametrize("lang, caption", [("zh", "图2\u3000每月收缴租金"),
+                                           ("en", "Figure 2. 每月收缴租金")])
+def test_figures_are_images_with_numbered_captions_and_tables_in_word_and_pdf(
+        app, tmp_path, lang, caption):
+    import subprocess
+
+    from docx.shared import Pt
+
+    from portal.charts import bar_chart, line_chart
+    from portal.documents import TEXT_WIDTH_PT, chart_figure
+
+    with app.test_request_context(f"/?lang={lang}"):
+        figures = (chart_figure(line_chart([("2026-03", 91.5)], unit="%"), "满意率",
+                                "轮次", "满意率"),
+                   chart_figure(bar_chart([("1月", 1200), ("2月", 800)]), "每月收缴租金",
+                                "月份", "租金（元）"))
+        document = Document(title="图表", sections=(Section("一", (figures[0],)),
+                                                    Section("二", (figures[1],))))
+        docx = word(render_docx(document))
+        pdf = render_pdf(document)
+    # Word: two pictures across the text block, their captions, each followed by its table
+    assert len(docx.inline_shapes) == 2
+    assert all(abs(shape.width - Pt(TEXT_WIDTH_PT)) < Pt(1) for shape in docx.inline_shapes)
+    assert caption in [p.text for p in docx.paragraphs]
+    assert [[cell.text for cell in row.cells] for row in docx.tables[1].rows] == [
+        ["月份", "租金（元）"], ["1月", "1200"], ["2月", "800"]]
+    # PDF: the two images embedded (WeasyPrint fetched the data: URIs), the caption as text
+    source = tmp_path / "figures.pdf"
+    source.write_bytes(pdf)
+    images = subprocess.run(["pdfimages", "-list", str(source)], capture_output=True,
+                            text=True, check=True).stdout.splitlines()[2:]
+    assert len(images) == 2 and all(" 1280 " in line and " 480 " in line for line in images)
+    text = subprocess.run(["pdftotext", str(source), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    def flat(value: str) -> str:
+        return re.sub(r"[\s\u3000]", "", value)
+    assert flat(caption) in flat(text)
+    assert "1200" in text
+
+
+def test_rendering_reads_data_uris_only(app):
+    from portal import documents as portal_documents
+
+    fetcher = portal_documents._no_fetching()()
+    assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
+    for url in ("file:///etc/passwd", "http://169.254.169.254/", "DATA:x;file:///etc/passwd"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
