@@ -253,3 +253,103 @@ def test_past_entries_lapse_in_the_tick(app, taken):
         assert entry(app, one).status == WaitlistStatus.LAPSED
         assert db.session.scalar(sa.select(sa.func.count()).select_from(VenueSlot).where(
             VenueSlot.venue_id == venue_id, VenueSlot.active)) == 1
+
+
+# --- the pages -------------------------------------------------------------------------------
+
+
+def _join_form(client, venue_id, day=None, session="morning", headcount="40", **extra):
+    return {"csrf_token": csrf_token(client, "/venues/waitlist/join"), "venue_id": str(venue_id),
+            "day": (day or future_day()).isoformat(), "session": session,
+            "headcount": headcount, "title": "", **extra}
+
+
+def test_the_conflict_answer_and_the_venue_day_link_to_the_waitlist(app, login_as, taken):
+    venue_id = taken[0]
+    customer = login_as("client")
+    response = customer.post("/venues/book", data={
+        "csrf_token": csrf_token(customer, "/venues/book"), "title": "培训", "headcount": "20",
+        "layout": "theatre", "slots-0-venue_id": str(venue_id),
+        "slots-0-day": future_day().isoformat(), "slots-0-session": "morning",
+        "meal_option": "0", "meals": "0", "tea_option": "0", "tea_breaks": "0",
+        "banquet_option": "0", "banquet_tables": "0"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"/venues/waitlist/join?venue_id={venue_id}" in html and "headcount=20" in html
+    day_view = customer.get(f"/venues/{venue_id}?view=day&date={future_day().isoformat()}")
+    assert f"/venues/waitlist/join?venue_id={venue_id}" in day_view.get_data(as_text=True)
+    form = customer.get(f"/venues/waitlist/join?venue_id={venue_id}&day="
+                        f"{future_day().isoformat()}&session=morning&headcount=20")
+    assert form.status_code == 200 and 'value="20"' in form.get_data(as_text=True)
+
+
+def test_joining_through_the_form_and_its_refusals(app, login_as, taken):
+    venue_id = taken[0]
+    customer = login_as("client")
+    free = customer.post("/venues/waitlist/join", data=_join_form(customer, venue_id,
+                                                                  session="evening"))
+    html = free.get_data(as_text=True)
+    assert free.status_code == 422 and "该时段空闲" in html and "/venues/book?" in html
+    joined = customer.post("/venues/waitlist/join", data=_join_form(customer, venue_id))
+    assert joined.status_code == 303
+    again = customer.post("/venues/waitlist/join", data=_join_form(customer, venue_id))
+    html = again.get_data(as_text=True)
+    assert again.status_code == 422 and "您已在该会场重叠时段的候补名单中" in html
+    assert 'id="session-error"' in html  # beside the field
+    mine = customer.get("/venues/waitlist").get_data(as_text=True)
+    assert "第二会议室" in mine and "第 1 位" in mine
+
+
+def test_another_clients_entry_is_404_and_staff_remove_with_a_reason(app, login_as, taken):
+    venue_id = taken[0]
+    owner = make_user(app, "client", name="候补甲")
+    entry_id = join(app, owner.id, venue_id)
+    stranger = login_as("client")
+    data = {"csrf_token": csrf_token(stranger, "/venues/waitlist"),
+            "expected_status": "waiting"}
+    assert stranger.post(f"/venues/waitlist/{entry_id}/leave", data=data).status_code == 404
+    assert stranger.get(f"/venues/{venue_id}/waitlist").status_code in (403, 404)
+    staff = login_as("staff")
+    page = staff.get(f"/venues/{venue_id}/waitlist").get_data(as_text=True)
+    assert "候补甲" in page and "第 1 位" in page
+    token = csrf_token(staff, f"/venues/{venue_id}/waitlist")
+    no_reason = staff.post(f"/venues/waitlist/{entry_id}/remove",
+                           data={"csrf_token": token, "expected_status": "waiting"})
+    assert no_reason.status_code == 422
+    removed = staff.post(f"/venues/waitlist/{entry_id}/remove",
+                         data={"csrf_token": token, "expected_status": "waiting",
+                               "reason": "时段改作内部会议"})
+    assert removed.status_code == 303
+    stale = staff.post(f"/venues/waitlist/{entry_id}/remove",
+                       data={"csrf_token": token, "expected_status": "waiting",
+                             "reason": "再次"})
+    assert stale.status_code == 409 and "刚刚被" in stale.get_data(as_text=True)
+    with app.app_context():
+        assert entry(app, entry_id).status == WaitlistStatus.REMOVED
+
+
+def test_waitlist_pages_run_a_fixed_number_of_queries(app, login_as, count_queries, taken):
+    venue_id = taken[0]
+    customer = login_as("client")
+    staff = login_as("staff")
+    pages = [(customer, "/venues/waitlist"), (staff, f"/venues/{venue_id}/waitlist"),
+             (staff, f"/venues/{venue_id}/waitlist?all=1")]
+
+    def counts():
+        result = []
+        for who, path in pages:
+            with count_queries() as queries:
+                assert who.get(path).status_code == 200
+            result.append(len(queries))
+        return result
+
+    join(app, customer.account.id, venue_id)
+    few = counts()
+    holder = taken[2]
+    for offset in range(1, 7):
+        make_booking(app, holder.id, venue_id, day=future_day(offset), session="evening")
+        join(app, customer.account.id, venue_id, day=future_day(offset), session="evening")
+        join(app, make_user(app, "client").id, venue_id, day=future_day(offset),
+             session="evening")
+    many = counts()
+    assert many == few
