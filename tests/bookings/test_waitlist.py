@@ -353,3 +353,28 @@ def test_waitlist_pages_run_a_fixed_number_of_queries(app, login_as, count_queri
              session="evening")
     many = counts()
     assert many == few
+
+
+def test_a_declined_offer_goes_to_the_next_client(app, taken):
+    venue_id, booking_id, holder, staff = taken
+    first, second = make_user(app, "client"), make_user(app, "client")
+    one, two = join(app, first.id, venue_id), join(app, second.id, venue_id)
+    cancel(app, booking_id, staff.id)
+    with app.test_request_context():
+        hold = entry(app, one).booking
+        # Declining (cancelling the hold) is possible whatever the cancellation cutoff.
+        declined = services.transition(hold, "cancel", db.session.get(User, first.id))
+        assert declined.status == BookingStatus.CANCELLED
+    with app.app_context():
+        assert entry(app, one).status == WaitlistStatus.LAPSED
+        assert entry(app, two).status == WaitlistStatus.OFFERED
+
+
+def test_the_waitlist_pages_in_english(app, login_as, taken):
+    venue_id = taken[0]
+    customer = login_as("client")
+    join(app, customer.account.id, venue_id)
+    html = customer.get("/venues/waitlist?lang=en").get_data(as_text=True)
+    assert "Place in the queue" in html and "No. 1" in html and "Leave the waitlist" in html
+    form = customer.get("/venues/waitlist/join").get_data(as_text=True)
+    assert "Join the waitlist" in form and "24 hours" in form
