@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased, selectinload, with_expression
 from ..database import is_unique_violation, utcnow, write_transaction
 from ..errors import NotAllowed, Problems, ServiceError
 from ..extensions import db
-from ..i18n import format_time_24
+from ..i18n import format_time_24, local_zone
 from ..outbox.services import queue_email
 from ..periods import overlaps, violates
 from ..roles import Role
@@ -56,6 +56,7 @@ from .services import (
     BookingInput,
     SlotError,
     SlotInput,
+    _replace_slots_and_details,
     busy_slots,
     check_times,
     price,
@@ -144,7 +145,9 @@ def join(user, data: WaitlistInput) -> WaitlistEntry:
                             "session" if data.session in pricing.SESSIONS else "start")
     except SlotError as error:
         problems.add(error.message, error.part)
-    if not _fits(venue, data.headcount):
+    if not data.headcount or data.headcount < 1:
+        problems.add(_l("Enter the number of people."), "headcount")
+    elif not _fits(venue, data.headcount):
         problems.add(_l("%(venue)s seats at most %(n)d people.", venue=venue.name,
                         n=venue.max_capacity), "headcount")
     problems.raise_any()
@@ -239,8 +242,6 @@ def _offer(entry_id: int) -> bool:
                 rate_kind=pricing.RateKind.EXTERNAL,
                 expires_at=utcnow() + timedelta(hours=current_app.config["WAITLIST_HOLD_HOURS"]))
             db.session.add(booking)
-            from .services import _replace_slots_and_details
-
             _replace_slots_and_details(booking, data, {venue.id: venue},
                                        price(data, {venue.id: venue}), [])
             db.session.flush()
@@ -264,8 +265,6 @@ def _offer(entry_id: int) -> bool:
 def entry_input(entry: WaitlistEntry, venue: Venue) -> BookingInput:
     """The request a hold is made of: the entry's period, headcount and title, in the
     venue's largest layout (the client may change it once they take the offer)."""
-    from ..i18n import local_zone
-
     zone = local_zone()
     start, end = entry.starts_at.astimezone(zone), entry.ends_at.astimezone(zone)
     layout = max(venue.layouts, key=lambda item: item.capacity).layout
