@@ -139,6 +139,8 @@ def load_config(instance_path: str) -> dict:
         "BOOKING_HORIZON_DAYS": _env_int("BOOKING_HORIZON_DAYS", 180),
         "BOOKING_EXPIRY_HOURS": _env_int("BOOKING_EXPIRY_HOURS", 72),
         "BOOKING_CANCEL_CUTOFF_HOURS": _env_int("BOOKING_CANCEL_CUTOFF_HOURS", 48),
+        # A slot freed for the first client on its waitlist is held for them this long.
+        "WAITLIST_HOLD_HOURS": _env_int("WAITLIST_HOLD_HOURS", 24),
         # A deposit asked for at approval is due this many days later unless staff say when.
         "BOOKING_DEPOSIT_DUE_DAYS": _env_int("BOOKING_DEPOSIT_DUE_DAYS", 7),
         "BOOKINGS_DESK_EMAIL": _env("BOOKINGS_DESK_EMAIL", "huiyi@jgj.example.gov.cn"),

@@ -31,6 +31,9 @@ class PeriodGuard:
     end: str
     active: str  # a boolean column: only active rows take part
     range_type: str = "tstzrange"  # daterange for whole days
+    # Further columns that must be equal for two periods to clash (a client's waitlist
+    # entries: the same client and the same venue).
+    scope: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -40,7 +43,8 @@ class PeriodGuard:
         return [
             "CREATE EXTENSION IF NOT EXISTS btree_gist",
             f"ALTER TABLE {self.table} ADD CONSTRAINT {self.name} EXCLUDE USING gist "
-            f"({self.resource} WITH =, {self.range_type}({self.start}, {self.end}, '[)') WITH &&)"
+            f"({''.join(f'{column} WITH =, ' for column in self.scope)}"
+            f"{self.resource} WITH =, {self.range_type}({self.start}, {self.end}, '[)') WITH &&)"
             f" WHERE ({self.active})",
         ]
 
@@ -49,13 +53,15 @@ class PeriodGuard:
         clash = (
             f"SELECT RAISE(ABORT, '{SQLITE_MESSAGE}: {self.table}') WHERE EXISTS ("  # noqa: S608
             f"SELECT 1 FROM {self.table} AS other WHERE other.{self.resource} = NEW.{self.resource}"
+            + "".join(f" AND other.{column} = NEW.{column}" for column in self.scope) +
             f" AND other.{self.active} AND other.{self.start} < NEW.{self.end}"
             f" AND NEW.{self.start} < other.{self.end}"
         )
         return [
             f"CREATE TRIGGER {self.name}_insert BEFORE INSERT ON {self.table} "
             f"WHEN NEW.{self.active} BEGIN {clash}); END",
-            f"CREATE TRIGGER {self.name}_update BEFORE UPDATE OF {self.resource}, {self.start}, "
+            f"CREATE TRIGGER {self.name}_update BEFORE UPDATE OF "
+            f"{''.join(f'{column}, ' for column in self.scope)}{self.resource}, {self.start}, "
             f"{self.end}, {self.active} ON {self.table} WHEN NEW.{self.active} "
             f"BEGIN {clash} AND other.id != NEW.id); END",
         ]
@@ -87,3 +93,11 @@ def is_overlap_violation(error: sa.exc.DBAPIError) -> bool:
     if getattr(orig, "sqlstate", None) == "23P01":  # exclusion_violation
         return True
     return SQLITE_MESSAGE in str(orig)
+
+
+def violates(error: sa.exc.DBAPIError, guard: PeriodGuard) -> bool:
+    """True when the refusal is this guard's (a table may be written next to another guarded
+    table in one transaction)."""
+    text = str(getattr(error, "orig", ""))
+    return is_overlap_violation(error) and (guard.name in text
+                                            or f"{SQLITE_MESSAGE}: {guard.table}" in text)

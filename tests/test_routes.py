@@ -130,6 +130,13 @@ EXPECTED = {
     "bookings.mine": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403, "staff": 403,
                            "admin": 403}),
     "bookings.queue": ({}, staff_only()),
+    "bookings.waitlist_join": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403,
+                                    "staff": 403, "admin": 403}),
+    "bookings.waitlist_mine": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403,
+                                    "staff": 403, "admin": 403}),
+    "bookings.waitlist_step": ({"entry_id": "{waitlist_entry_id}", "action": "remove"},
+                               everyone(405)),
+    "bookings.waitlist_venue": ({"venue_id": "{venue_id}"}, staff_only()),
     "bookings.bulk_approve": ({}, everyone(405)),
     "bookings.blackouts": ({}, staff_only()),
     "bookings.edit": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN, "client": 404,
@@ -370,6 +377,12 @@ POST_EXPECTED = {
                      {"anonymous": LOGIN, "client": 404, "supervisor": 404, "staff": 303,
                       "admin": 303, "supplier": 404}),
     "bookings.bulk_approve": ({}, {**staff_only(), "staff": 303, "admin": 303}),
+    "bookings.waitlist_join": ({}, {"anonymous": LOGIN, "client": 422, "supervisor": 403,
+                                    "staff": 403, "admin": 403}),
+    # another client's entry: as if it did not exist; staff must give a reason
+    "bookings.waitlist_step": ({"entry_id": "{waitlist_entry_id}", "action": "remove"},
+                               {"anonymous": LOGIN, "client": 404, "supervisor": 403,
+                                "staff": 422, "admin": 422}),
     "bookings.blackouts": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "bookings.edit": ({"booking_id": "{booking_id}"}, {"anonymous": LOGIN, "client": 404,
                                                       "supervisor": 403, "staff": 422,
@@ -546,6 +559,14 @@ def sample_ids(app, ctx):
     owner = make_user(app, "client")
     venue_id = make_venue(app)
     booking_id = make_booking(app, owner.id, venue_id)
+    waiting = make_user(app, "client")
+    with ctx(waiting.id):
+        from portal.bookings import waitlist
+
+        waitlist_entry_id = waitlist.join(current_user._get_current_object(),
+                                          waitlist.WaitlistInput(
+                                              venue_id, future_day(), "morning",
+                                              *services.pricing.SESSIONS["morning"], 10)).id
     with ctx(staff.id):
         series = services.create_series(current_user._get_current_object(), services.SeriesInput(
             title="周例会", department="区财政局", venue_id=venue_id, weekday=0,
@@ -615,6 +636,7 @@ def sample_ids(app, ctx):
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,
             "booking_id": booking_id, "series_id": series_id,
+            "waitlist_entry_id": waitlist_entry_id,
             "work_report_id": work_report_id}
 
 

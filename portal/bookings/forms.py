@@ -294,3 +294,30 @@ describe(Blackout, _l("Closure"), BlackoutForm, labels={
     display=lambda blackout: blackout.reason)
 describe(BookingSeries, _l("Weekly meeting"), SeriesForm, labels={
     "starts_at_time": SeriesForm.start, "ends_at_time": SeriesForm.end})
+
+
+class WaitlistForm(FlaskForm):
+    """Join the waitlist of a taken period: venue, day, session or times, people."""
+
+    venue_id = SelectField(_l("Venue"), coerce=int, validate_choice=False)
+    day = DateField(_l("Date"), validators=[InputRequired(message=_l("Choose a date."))])
+    session = SelectField(_l("Session"), choices=session_choices, default="morning")
+    start = TimeField(lazy_pgettext("time", "From"), validators=[Optional()])
+    end = TimeField(lazy_pgettext("time", "To"), validators=[Optional()])
+    headcount = IntegerField(_l("Number of people"), validators=[
+        InputRequired(message=_l("Enter the number of people.")),
+        NumberRange(min=1, max=5000, message=_l("Enter a number from 1 to 5000."))])
+    title = StringField(_l("Event name"), validators=[Optional(), Length(max=200)],
+                        filters=[strip_filter])
+
+    def times(self):
+        if self.session.data in pricing.SESSIONS:
+            return pricing.SESSIONS[self.session.data]
+        return self.start.data, self.end.data
+
+
+class WaitlistStepForm(FlaskForm):
+    """Leave a waitlist (the client) or remove an entry (staff, with a reason)."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
+    expected_status = HiddenField()

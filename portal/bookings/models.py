@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
@@ -68,6 +68,9 @@ class VenueKind:
 
 
 class BookingStatus:
+    # A slot freed for the first client on its waitlist, held in their name until they take
+    # it (it then becomes a request) or the hold lapses.
+    OFFERED = "offered"
     REQUESTED = "requested"
     APPROVED = "approved"
     COMPLETED = "completed"
@@ -75,11 +78,12 @@ class BookingStatus:
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     NO_SHOW = "no_show"
-    ALL = (REQUESTED, APPROVED, COMPLETED, REJECTED, CANCELLED, EXPIRED, NO_SHOW)
-    ACTIVE = (REQUESTED, APPROVED)  # still to take place: these hold their slots
+    ALL = (OFFERED, REQUESTED, APPROVED, COMPLETED, REJECTED, CANCELLED, EXPIRED, NO_SHOW)
+    ACTIVE = (OFFERED, REQUESTED, APPROVED)  # still to take place: these hold their slots
     # Ending here frees the slots that have not begun; a held booking keeps its periods.
     RELEASES_SLOTS = (REJECTED, CANCELLED, EXPIRED, NO_SHOW)
     LABELS = {
+        OFFERED: lazy_pgettext("booking status", "Offered from the waitlist"),
         REQUESTED: lazy_pgettext("booking status", "Requested"),
         APPROVED: lazy_pgettext("booking status", "Approved"),
         COMPLETED: lazy_pgettext("booking status", "Completed"),
@@ -264,8 +268,8 @@ class Booking(Audited, db.Model):
     __table_args__ = (
         sa.CheckConstraint("headcount > 0", name="headcount_positive"),
         sa.CheckConstraint(
-            "status IN ('requested', 'approved', 'completed', 'rejected', 'cancelled', "
-            "'expired', 'no_show')", name="status_known",
+            "status IN ('offered', 'requested', 'approved', 'completed', 'rejected', "
+            "'cancelled', 'expired', 'no_show')", name="status_known",
         ),
         sa.CheckConstraint("rate_kind IN ('external', 'internal', 'free')", name="rate_known"),
         sa.CheckConstraint("client_id IS NOT NULL OR department != ''", name="has_customer"),
@@ -296,7 +300,7 @@ class Booking(Audited, db.Model):
     # First slot's start, kept for sorting and the queue's date filter.
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # while requested
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # while offered/requested
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(sa.Text, default="")  # rejection or cancellation
     deposit_due_on: Mapped[date | None] = mapped_column(sa.Date)
@@ -440,6 +444,86 @@ class CalendarFeed(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+WAITLIST_GUARD = PeriodGuard(
+    table="waitlist_entry", resource="venue_id", start="starts_at", end="ends_at",
+    active="active", scope=("client_id",),
+)
+
+
+class WaitlistStatus:
+    WAITING = "waiting"
+    OFFERED = "offered"  # a hold (an offered booking) is theirs to take
+    BOOKED = "booked"  # they took it: the hold became a request
+    LAPSED = "lapsed"  # the offer was not taken in time, or the time passed
+    LEFT = "left"  # the client left the queue
+    REMOVED = "removed"  # staff removed the entry (with a reason)
+    ALL = (WAITING, OFFERED, BOOKED, LAPSED, LEFT, REMOVED)
+    ACTIVE = (WAITING, OFFERED)  # in the queue: one per client, venue and time
+    LABELS = {
+        WAITING: lazy_pgettext("waitlist", "Waiting"),
+        OFFERED: lazy_pgettext("waitlist", "Offered"),
+        BOOKED: lazy_pgettext("waitlist", "Booked"),
+        LAPSED: lazy_pgettext("waitlist", "Lapsed"),
+        LEFT: lazy_pgettext("waitlist", "Left the waitlist"),
+        REMOVED: lazy_pgettext("waitlist", "Removed by staff"),
+    }
+
+
+class WaitlistEntry(Audited, db.Model):
+    """A client waiting for a taken period of one venue; served first come, first served.
+
+    :data:`WAITLIST_GUARD` refuses a second active entry of the same client for an
+    overlapping period of the same venue; the unique ``booking_id`` makes an offered hold the
+    offer of one entry only.
+    """
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        sa.CheckConstraint("starts_at < ends_at", name="period"),
+        sa.CheckConstraint("headcount > 0", name="headcount_positive"),
+        sa.CheckConstraint(
+            "status IN ('waiting', 'offered', 'booked', 'lapsed', 'left', 'removed')",
+            name="status_known"),
+        sa.CheckConstraint("active = (status IN ('waiting', 'offered'))", name="active_status"),
+        sa.CheckConstraint("status != 'offered' OR booking_id IS NOT NULL",
+                           name="offer_has_hold"),
+        # The queue of a venue in order, and a client's own entries.
+        sa.Index("ix_waitlist_entry_venue_queue", "venue_id", "status", "created_at", "id"),
+        sa.Index("ix_waitlist_entry_client", "client_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    venue_id: Mapped[int] = mapped_column(sa.ForeignKey("venue.id", ondelete="CASCADE"))
+    session: Mapped[str] = mapped_column(sa.String(20), default="custom")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    headcount: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default=WaitlistStatus.WAITING)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The hold offered (a booking in status "offered"): one entry's offer, never two.
+    booking_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("booking.id", ondelete="RESTRICT"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # staff's, when removed
+    # Waiting entries ahead of this one in its queue, when a list asks for it.
+    ahead: Mapped[int | None] = query_expression()
+
+    client = relationship("User", foreign_keys=[client_id])
+    venue: Mapped[Venue] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+
+    @classmethod
+    def visible_to(cls, user):
+        """Staff see every entry; a client only their own."""
+        if user.role in Role.BUREAU:
+            return sa.true()
+        return cls.client_id == user.id
+
+
 # Cached pages drawn from these models are rendered afresh after any change to them.
 cache_scope("bookings", Venue, VenuePhoto, VenueLayout, VenueEquipment, CateringOption, Blackout,
-            BookingSeries, Booking, VenueSlot, BookingCatering, CalendarFeed)
+            BookingSeries, Booking, VenueSlot, BookingCatering, CalendarFeed, WaitlistEntry)

@@ -47,6 +47,8 @@ STAFF = Role.BUREAU
 
 
 def _client_cancels_in_time(booking, actor, details) -> None:
+    if booking.status == S.OFFERED:
+        return  # declining a hold offered from the waitlist is always possible
     if actor is not None and actor.role == Role.CLIENT and not cancellable_by_client(booking):
         raise NotAllowed(_l("Bookings can be cancelled online until %(hours)d hours before "
                             "they start; please call the conference center.",
@@ -79,9 +81,13 @@ WORKFLOW = Workflow(
                    rule=_deposit_due_after_approval),
         Transition("reject", (S.REQUESTED,), S.REJECTED, STAFF,
                    lazy_pgettext("booking", "Reject"), needs_reason=True),
-        Transition("cancel", (S.REQUESTED, S.APPROVED), S.CANCELLED, (*STAFF, Role.CLIENT),
-                   _l("Cancel"), owner_only=(Role.CLIENT,), rule=_client_cancels_in_time),
-        Transition("expire", (S.REQUESTED,), S.EXPIRED, (SYSTEM,), _l("Expire")),
+        Transition("cancel", (S.OFFERED, S.REQUESTED, S.APPROVED), S.CANCELLED,
+                   (*STAFF, Role.CLIENT), _l("Cancel"), owner_only=(Role.CLIENT,),
+                   rule=_client_cancels_in_time),
+        Transition("expire", (S.OFFERED, S.REQUESTED), S.EXPIRED, (SYSTEM,), _l("Expire")),
+        # The client takes a hold offered from the waitlist: it becomes an ordinary request.
+        Transition("take_offer", (S.OFFERED,), S.REQUESTED, (Role.CLIENT,),
+                   _l("Take the offer"), owner_only=(Role.CLIENT,)),
         Transition("complete", (S.APPROVED,), S.COMPLETED, STAFF, _l("Record as held"),
                    rule=_event_has_begun),
         Transition("no_show", (S.APPROVED,), S.NO_SHOW, STAFF, _l("Record a no-show"),
@@ -493,6 +499,8 @@ def can_change(user, booking: Booking) -> bool:
     """Staff change any active booking; a client its own, until the cancellation cutoff."""
     if booking.status not in S.ACTIVE:
         return False
+    if booking.status == S.OFFERED:
+        return False  # an offered hold is taken (or declined) as it is, then changed
     if user.role in STAFF:
         return True
     return booking.client_id == user.id and cancellable_by_client(booking)
@@ -520,6 +528,7 @@ def change_booking(user, booking: Booking, data: BookingInput) -> Booking:
             details = _explain_conflicts(user, data, venues, exclude_booking=booking.id)
             if details:
                 raise BookingConflict(details)
+            moved_from = {slot.venue_id for slot in booking.slots}
             _replace_slots_and_details(booking, data, venues, quote, catering)
             if user.role in STAFF:
                 booking.category = data.category
@@ -531,6 +540,7 @@ def change_booking(user, booking: Booking, data: BookingInput) -> Booking:
             raise BookingConflict(
                 _explain_conflicts(user, data, venues, exclude_booking=booking.id)) from None
         raise
+    _after_slots_freed(moved_from)  # a booking moved may have freed its old time
     return booking
 
 
@@ -750,7 +760,7 @@ def transition(booking: Booking, name: str, user=None, reason: str = "", notify:
             booking.deposit_fen = details.get("deposit_fen", 0)
             booking.deposit_due_on = details.get("deposit_due_on") or (
                 default_deposit_due() if booking.deposit_fen else None)
-        if name == "resubmit":
+        if name in ("resubmit", "take_offer"):
             booking.approved_quote = None
             booking.expires_at = utcnow() + timedelta(
                 hours=current_app.config["BOOKING_EXPIRY_HOURS"])
@@ -761,11 +771,32 @@ def transition(booking: Booking, name: str, user=None, reason: str = "", notify:
             booking.final_total_fen = frozen["total_fen"] + booking.extras_fen
 
     def after(booking: Booking, step: Transition, before: str) -> None:
+        if before == S.OFFERED:
+            from .waitlist import offer_settled
+
+            offer_settled(booking, user)  # the waitlist entry: booked, or its offer lapsed
         if notify:
             _notify(booking)
 
-    return WORKFLOW.apply(booking, name, user, reason=reason, expected=expected, change=change,
-                          after=after, **details)
+    booking = WORKFLOW.apply(booking, name, user, reason=reason, expected=expected,
+                             change=change, after=after, **details)
+    if WORKFLOW.transitions[name].target in S.RELEASES_SLOTS:
+        _after_slots_freed([slot.venue_id for slot in booking.slots])
+    return booking
+
+
+def _after_slots_freed(venue_ids) -> None:
+    """Time was freed: once it is committed, offer it to the waitlists of those venues (the
+    tick does the same for whatever this misses, so no failure here loses an offer)."""
+    if db.session.info.get("portal_write"):
+        return  # inside a caller's transaction: not committed yet; the tick offers it
+    from .waitlist import offer_freed_time
+
+    try:
+        offer_freed_time(sorted(set(venue_ids)))
+    except Exception:  # noqa: BLE001 - the step is committed; the next tick offers instead
+        db.session.rollback()
+        log.exception("waitlist offers after freed time failed; the tick will retry")
 
 
 def _current_quote(booking: Booking) -> pricing.Quote:
@@ -814,7 +845,7 @@ def expire_stale_requests() -> int:
     """Requests nobody acted on in time release their slots (run by ``tick``)."""
     count = 0
     stale = db.session.scalars(sa.select(Booking.id).where(
-        Booking.status == S.REQUESTED, Booking.expires_at <= utcnow())).all()
+        Booking.status.in_((S.OFFERED, S.REQUESTED)), Booking.expires_at <= utcnow())).all()
     for booking_id in stale:
         booking = db.session.get(Booking, booking_id)
         try:

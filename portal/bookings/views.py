@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import calendar
+import contextlib
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -215,6 +216,10 @@ def _prefill(form) -> None:
     session = request.args.get("session")
     if session in pricing.SESSION_LABELS:
         entry.session.data = session
+    for field, name in ((entry.start, "start"), (entry.end, "end")):
+        # Custom hours, e.g. the waitlist's "book it now" for a free time.
+        with contextlib.suppress(ValueError):
+            field.data = time.fromisoformat(request.args.get(name, ""))
     if request.args.get("headcount", type=int):
         form.headcount.data = request.args.get("headcount", type=int)
 

@@ -1,8 +1,9 @@
 """Bookings on the home page's work list ("My work").
 
 Staff and admins: requests to decide (the oldest first), holds about to end (the queue's
-``expiring=1`` filter) and today's run sheet.  A client: their own requests waiting for a
-decision and their approved bookings still to come.  One query per line.
+``expiring=1`` filter) and today's run sheet.  A client: holds offered to them from a
+waitlist, their own requests waiting for a decision and their approved bookings still to
+come.  One query per line.
 """
 
 from __future__ import annotations
@@ -69,14 +70,22 @@ def _staff_work(user) -> list[WorkItem]:
 
 
 def _client_work(user) -> list[WorkItem]:
+    count, first = _bookings(user, Booking.status == BookingStatus.OFFERED,
+                             Booking.expires_at, Booking.expires_at)
+    items = [WorkItem(
+        ngettext("%(num)d freed slot held for you from a waitlist",
+                 "%(num)d freed slots held for you from waitlists", count),
+        count, url_for("bookings.waitlist_mine"),
+        gettext("Take it by %(when)s: %(what)s", when=format_datetime_local(first.when),
+                what=_what(first)) if first else "", "warning", "bookings")]
     count, first = _bookings(user, Booking.status == BookingStatus.REQUESTED,
                              Booking.created_at, Booking.created_at)
-    items = [WorkItem(
+    items.append(WorkItem(
         ngettext("%(num)d booking request waiting for a decision",
                  "%(num)d booking requests waiting for a decision", count),
         count, url_for("bookings.mine", status=BookingStatus.REQUESTED),
         gettext("Oldest submitted %(ago)s: %(what)s", ago=days_ago(first.when),
-                what=_what(first)) if first else "", "neutral", "bookings")]
+                what=_what(first)) if first else "", "neutral", "bookings"))
     count, first = _bookings(user, upcoming_condition(utcnow()), Booking.starts_at,
                              Booking.starts_at)
     items.append(WorkItem(

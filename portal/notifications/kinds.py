@@ -30,6 +30,7 @@ class Kind:
 KINDS: tuple[Kind, ...] = (
     Kind("booking_status", _l("Bookings: requests, approvals and other steps"),
          (CLIENT, *BUREAU)),
+    Kind("waitlist_offer", _l("Waitlists: a freed slot held for you"), (CLIENT,)),
     Kind("lease_status", _l("Leases: approval and termination"), (CLIENT, *BUREAU)),
     Kind("lease_expiring", _l("Leases: expiry warnings"), (CLIENT, *BUREAU)),
     Kind("rent_overdue", _l("Rent: overdue reminders"), (CLIENT, *BUREAU)),
