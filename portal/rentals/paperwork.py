@@ -107,7 +107,7 @@ def notice_number(lease: Lease, period: RentPeriod) -> str:
 
 def notice_paper(lease: Lease, period: RentPeriod) -> Paper:
     rows = [(_("Tenant"), lease.tenant.name), (_("Lease"), lease.reference),
-            (_("Rooms"), _rooms(lease)), (_("Rent period"), _period_text(period)),
+            (_("Leased rooms"), _rooms(lease)), (_("Rent period"), _period_text(period)),
             (_("Amount of the period"), money(period.amount_fen)),
             (_("Paid so far"), money(period.paid_fen)),
             (_("Amount to pay"), money(period.open_fen)),
@@ -139,7 +139,7 @@ def receipt_paper(payment: Payment) -> Paper:
         paid_for.append(_("Credit for later periods: %(amount)s",
                           amount=money(payment.credit_fen)))
     rows = [(_("Received from"), lease.tenant.name), (_("Lease"), lease.reference),
-            (_("Rooms"), _rooms(lease)), (_("Amount"), money(payment.amount_fen)),
+            (_("Leased rooms"), _rooms(lease)), (_("Amount"), money(payment.amount_fen)),
             (_("Amount in capitals"), _capitals(payment.amount_fen)),
             (_("Paid for"), "\n".join(paid_for) or "—"),
             (_("Method"), str(PaymentMethod.LABELS[payment.method])),
