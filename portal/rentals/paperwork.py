@@ -71,7 +71,8 @@ class Paper:
     voided: bool = False
 
     def document(self) -> Document:
-        blocks = [Paragraph(runs(self.addressee), indent=False), Paragraph(runs(self.intro)),
+        blocks = [Paragraph(runs(self.addressee), indent=False)] if self.addressee else []
+        blocks += [Paragraph(runs(self.intro)),
                   Table((runs(_("Item")), runs(_("Details"))),
                         tuple((runs(label), runs(value)) for label, value in self.rows),
                         widths=(1, 2.6))]
@@ -108,8 +109,8 @@ def notice_number(lease: Lease, period: RentPeriod) -> str:
 def notice_paper(lease: Lease, period: RentPeriod) -> Paper:
     rows = [(_("Tenant"), lease.tenant.name), (_("Lease"), lease.reference),
             (_("Leased rooms"), _rooms(lease)), (_("Rent period"), _period_text(period)),
-            (_("Amount of the period"), money(period.amount_fen)),
-            (_("Paid so far"), money(period.paid_fen)),
+            *([(_("Amount of the period"), money(period.amount_fen)),
+               (_("Paid so far"), money(period.paid_fen))] if period.paid_fen else []),
             (_("Amount to pay"), money(period.open_fen)),
             (_("Amount in capitals"), _capitals(period.open_fen)),
             (_("Due on"), format_date(period.due_on, "long")),
@@ -153,8 +154,7 @@ def receipt_paper(payment: Payment) -> Paper:
                                     reason=payment.void_reason)))
         notes.append(_("This receipt is void. Its number is not issued again."))
     title = _("Receipt (void)") if payment.voided else _("Receipt")
-    return Paper(title=title, number=payment.receipt_code,
-                 addressee=_("%(name)s:", name=lease.tenant.name),
+    return Paper(title=title, number=payment.receipt_code, addressee="",
                  intro=_("The bureau has received the payment below."), rows=tuple(rows),
                  notes=tuple(notes), issued_on=to_local(payment.created_at).date(),
                  voided=payment.voided)

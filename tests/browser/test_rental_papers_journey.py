@@ -48,7 +48,7 @@ def test_a_tenant_downloads_a_notice_and_a_receipt_with_the_amount_in_capitals(
     page.wait_for_url(re.compile(r"/periods/\d+/notice$"))
     expect(page.locator("h1")).to_have_text("缴费通知单")
     expect(page.locator("#paper-table")).to_contain_text("金山商贸有限公司")
-    notice_pdf = page.context.request.get(page.locator("#paper-pdf").get_attribute("href"))
+    notice_pdf = page.context.request.get(base + page.locator("#paper-pdf").get_attribute("href"))
     assert notice_pdf.ok and notice_pdf.headers["content-type"] == "application/pdf"
     notice_text = _pdf_text(notice_pdf.body(), tmp_path, "notice.pdf")
     assert "缴费通知单" in notice_text and "金山商贸有限公司" in notice_text
@@ -61,7 +61,7 @@ def test_a_tenant_downloads_a_notice_and_a_receipt_with_the_amount_in_capitals(
     receipt_link.click()
     page.wait_for_url(re.compile(r"/receipt$"))
     expect(page.locator("#paper-table")).to_contain_text("壹万贰仟叁佰肆拾伍元陆角柒分")
-    receipt_pdf = page.context.request.get(page.locator("#paper-pdf").get_attribute("href"))
+    receipt_pdf = page.context.request.get(base + page.locator("#paper-pdf").get_attribute("href"))
     assert receipt_pdf.ok and receipt_pdf.headers["content-type"] == "application/pdf"
     receipt_text = _pdf_text(receipt_pdf.body(), tmp_path, "receipt.pdf")
     assert "收据" in receipt_text and code in receipt_text
