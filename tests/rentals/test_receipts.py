@@ -368,3 +368,30 @@ def test_the_migration_numbers_the_payments_recorded_before(tmp_path):
             (3, "2025-000002", "SJ-3", "issued"), (4, "2026-000001", "SJ-4", "issued")]
         assert [tuple(row) for row in counters] == [(2025, 2), (2026, 2)]
         db.engine.dispose()
+
+
+# --- bounded queries -------------------------------------------------------------------------
+
+
+def test_the_pages_run_a_fixed_number_of_queries(app, login_as, count_queries):
+    staff = login_as("staff")
+    few = _active_lease(app, days_ago=200)
+    many = _active_lease(app, days_ago=200)
+    small, _ = _pay(app, few, 100_000)  # pays one or two periods
+    big, _ = _pay(app, many, 2_000_000)  # pays every period due, and keeps credit
+    for _ in range(5):
+        _pay(app, many, 100)
+
+    def selects(url):
+        with count_queries() as queries:
+            assert staff.get(url).status_code == 200
+        return len([q for q in queries if q.startswith("SELECT")])
+
+    assert selects(f"/rentals/leases/{few}/payments/{small}/receipt") == selects(
+        f"/rentals/leases/{many}/payments/{big}/receipt")
+    assert selects(f"/rentals/leases/{few}") == selects(f"/rentals/leases/{many}")
+    with app.app_context():
+        periods = db.session.scalars(sa.select(RentPeriod.id).where(
+            RentPeriod.lease_id == many).order_by(RentPeriod.starts_on)).all()
+    assert selects(f"/rentals/leases/{many}/periods/{periods[0]}/notice") == selects(
+        f"/rentals/leases/{many}/periods/{periods[-1]}/notice")
