@@ -142,28 +142,6 @@ def send_expiry_alerts(on: date | None = None) -> int:
     return send_expiry_warnings(EXPIRING, "lease", "lease_expiring", candidates, on)
 
 
-def send_overdue_alerts(on: date | None = None) -> int:
-    """One alert per rent period once it is overdue; the number sent."""
-    on = on or services.today()
-    stmt = _with_contact(
-        sa.select(RentPeriod, Lease)
-        .join(Lease, Lease.id == RentPeriod.lease_id)
-        .where(overdue_condition(on),
-               _not_sent(OVERDUE, RentPeriod.lease_id, sa.cast(RentPeriod.due_on, sa.String)))
-        .order_by(RentPeriod.due_on, RentPeriod.id))
-    count = 0
-    for period, lease, tenant_name, tenant_email, user_email, user_locale in \
-            db.session.execute(stmt).all():
-        # The mark is the due date: the prefilter above only saves work, send_once decides.
-        count += send_once(
-            OVERDUE, "lease", lease.id, period.due_on.isoformat(),
-            recipients(tenant_email, user_email, user_locale), "rent_overdue",
-            lease=lease, tenant_name=tenant_name, period=period,
-            days=(on - period.due_on).days, link=lease_link(lease.id),
-            **notice_links(lease.id, period.id))
-    return count
-
-
 def notice_links(lease_id: int, period_id: int) -> dict:
     """The payment notice of a period: its page and its PDF (absolute, for mails)."""
     base = current_app.config["BASE_URL"]
@@ -173,6 +151,35 @@ def notice_links(lease_id: int, period_id: int) -> dict:
                                          period_id=period_id)}
 
 
+def _send_per_period(kind: str, condition, **extra) -> int:
+    """Mail ``kind`` (its template too) once per rent period meeting ``condition``, with the
+    period's notice links; ``extra`` maps a context name to a function of the period."""
+    stmt = _with_contact(
+        sa.select(RentPeriod, Lease)
+        .join(Lease, Lease.id == RentPeriod.lease_id)
+        .where(condition,
+               _not_sent(kind, RentPeriod.lease_id, sa.cast(RentPeriod.due_on, sa.String)))
+        .order_by(RentPeriod.due_on, RentPeriod.id))
+    count = 0
+    for period, lease, tenant_name, tenant_email, user_email, user_locale in \
+            db.session.execute(stmt).all():
+        # The mark is the due date: the prefilter above only saves work, send_once decides.
+        count += send_once(
+            kind, "lease", lease.id, period.due_on.isoformat(),
+            recipients(tenant_email, user_email, user_locale), kind,
+            lease=lease, tenant_name=tenant_name, period=period, link=lease_link(lease.id),
+            **notice_links(lease.id, period.id),
+            **{name: value(period) for name, value in extra.items()})
+    return count
+
+
+def send_overdue_alerts(on: date | None = None) -> int:
+    """One alert per rent period once it is overdue; the number sent."""
+    on = on or services.today()
+    return _send_per_period(OVERDUE, overdue_condition(on),
+                            days=lambda period: (on - period.due_on).days)
+
+
 def send_rent_notices(on: date | None = None) -> int:
     """The payment notice (缴费通知单) of each rent period of an active lease that falls due
     within ``RENTALS_NOTICE_DAYS`` and is not paid yet, once per period; the number sent.
@@ -180,22 +187,9 @@ def send_rent_notices(on: date | None = None) -> int:
     rendered text only, and the link always shows what is still open."""
     on = on or services.today()
     ahead = on + timedelta(days=current_app.config.get("RENTALS_NOTICE_DAYS", 7))
-    stmt = _with_contact(
-        sa.select(RentPeriod, Lease)
-        .join(Lease, Lease.id == RentPeriod.lease_id)
-        .where(Lease.status == L.ACTIVE, RentPeriod.due_on >= on, RentPeriod.due_on <= ahead,
-               RentPeriod.paid_fen < RentPeriod.amount_fen,
-               _not_sent(NOTICE, RentPeriod.lease_id, sa.cast(RentPeriod.due_on, sa.String)))
-        .order_by(RentPeriod.due_on, RentPeriod.id))
-    count = 0
-    for period, lease, tenant_name, tenant_email, user_email, user_locale in \
-            db.session.execute(stmt).all():
-        count += send_once(
-            NOTICE, "lease", lease.id, period.due_on.isoformat(),
-            recipients(tenant_email, user_email, user_locale), "rent_notice",
-            lease=lease, tenant_name=tenant_name, period=period, link=lease_link(lease.id),
-            **notice_links(lease.id, period.id))
-    return count
+    return _send_per_period(NOTICE, sa.and_(
+        Lease.status == L.ACTIVE, RentPeriod.due_on >= on, RentPeriod.due_on <= ahead,
+        RentPeriod.paid_fen < RentPeriod.amount_fen))
 
 
 def send_deposit_alerts() -> int:
