@@ -145,6 +145,15 @@ def load_config(instance_path: str) -> dict:
         "BOOKING_DEPOSIT_DUE_DAYS": _env_int("BOOKING_DEPOSIT_DUE_DAYS", 7),
         "BOOKINGS_DESK_EMAIL": _env("BOOKINGS_DESK_EMAIL", "huiyi@jgj.example.gov.cn"),
         "RENTALS_DESK_EMAIL": _env("RENTALS_DESK_EMAIL", "fangchan@jgj.example.gov.cn"),
+        # Rentals: where tenants pay (printed on every payment notice, 缴费通知单), the prefix
+        # of the portal's receipt numbers (收据, e.g. "ZJ" gives ZJ2026-000123) and how many
+        # days before a rent period is due its notice is mailed.
+        "RENTALS_ACCOUNT_NAME": _env("RENTALS_ACCOUNT_NAME", ""),
+        "RENTALS_ACCOUNT_BANK": _env("RENTALS_ACCOUNT_BANK", ""),
+        "RENTALS_ACCOUNT_NUMBER": _env("RENTALS_ACCOUNT_NUMBER", ""),
+        "RENTALS_PAYMENT_INSTRUCTIONS": _env("RENTALS_PAYMENT_INSTRUCTIONS", ""),
+        "RENTALS_RECEIPT_PREFIX": _env("RENTALS_RECEIPT_PREFIX", ""),
+        "RENTALS_NOTICE_DAYS": _env_int("RENTALS_NOTICE_DAYS", 7),
         # Feedback of a service with no default assignee is announced here (else to staff).
         "FEEDBACK_DESK_EMAIL": _env("FEEDBACK_DESK_EMAIL"),
         # Contract expiry warnings go here (else to every active member of staff).

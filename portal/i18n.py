@@ -140,6 +140,63 @@ def money(fen: int | None) -> str:
     return format_currency(Decimal(fen) / 100, "CNY")
 
 
+_CAPITAL_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_CAPITAL_UNITS = ("", "拾", "佰", "仟")
+_CAPITAL_GROUPS = ("", "万", "亿", "万亿")
+MAX_CAPITALS_FEN = 10**18 - 1  # 9999 万亿元 and 99 fen: the largest amount written out
+
+
+def amount_in_capitals(fen: int) -> str:
+    """Integer fen written in Chinese capitals (大写金额) as banks and receipts want it, after
+    the People's Bank's rules for filling in bills (正确填写票据和结算凭证的基本规定):
+
+    * "整" after 元 when there are no 角 and 分 (壹佰元整); none after 角 or 分 (伍角, 伍角伍分);
+    * a run of zeros between two written digits is one 零 (壹仟零肆元整, 壹拾元零伍分), also
+      across 元 (壹仟陆佰捌拾元零叁角贰分, the rules' own example);
+    * a leading ten is 壹拾 (壹拾元零伍分), so that nothing can be written before it;
+    * less than a yuan has no 零元 (伍角), as printed on bank slips; zero is 零元整.
+
+    Negative amounts are refused (a receipt never shows one)."""
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TypeError("amount_in_capitals takes integer fen")
+    if fen < 0:
+        raise ValueError("a negative amount has no capitals")
+    if fen > MAX_CAPITALS_FEN:
+        raise ValueError("amount too large")
+    if fen == 0:
+        return "零元整"
+    yuan, rest = divmod(fen, 100)
+    jiao, cents = divmod(rest, 10)
+    out: list[str] = []
+    zero = False  # a zero is pending: written as one 零 before the next non-zero digit
+    text = str(yuan) if yuan else ""
+    for index, char in enumerate(text):
+        position = len(text) - 1 - index
+        digit = int(char)
+        if digit == 0:
+            zero = True
+        else:
+            if zero:
+                out.append("零")
+                zero = False
+            out.append(_CAPITAL_DIGITS[digit] + _CAPITAL_UNITS[position % 4])
+        if position % 4 == 0 and position and int(text[max(0, index - 3):index + 1]):
+            out.append(_CAPITAL_GROUPS[position // 4])
+    if yuan:
+        out.append("元")
+    for digit, unit in ((jiao, "角"), (cents, "分")):
+        if digit == 0:
+            zero = zero or bool(out)
+            continue
+        if zero and out:
+            out.append("零")
+        zero = False
+        out.append(_CAPITAL_DIGITS[digit] + unit)
+    if not jiao and not cents:
+        out.append("整")
+    return "".join(out)
+
+
 def local_date(value, fmt: str = "medium") -> str:
     """A date in the reader's language (the ``date`` filter); "" for none."""
     return format_date(value, fmt) if value else ""
@@ -152,6 +209,7 @@ def html_lang() -> str:
 def init_i18n(app: Flask) -> None:
     install_domain(app)
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["capitals"] = amount_in_capitals
     app.jinja_env.filters["datetime"] = format_datetime_local
     app.jinja_env.filters["time"] = format_time_24
     app.jinja_env.filters["time_range"] = format_time_range

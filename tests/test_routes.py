@@ -32,7 +32,9 @@ from tests.feedback.factories import (
     make_feedback_samples,
     make_supplier,
 )
+from tests.helpers import bureau_today
 from tests.meetings.factories import make_action, make_agenda_item, make_meeting
+from tests.rentals.alert_factories import pay
 from tests.rentals.factories import make_lease, make_room, make_tenant
 from tests.surveys.factories import invite, make_questionnaire, make_round, questions_of
 
@@ -200,6 +202,21 @@ EXPECTED = {
     "rentals.record_payment": ({"lease_id": "{lease_id}"}, everyone(405)),
     "rentals.my_leases": ({}, {"anonymous": LOGIN, "client": 200, "supervisor": 403,
                                "staff": 403, "admin": 403}),
+    # another tenant's notice or receipt: 404 for a client, as its lease
+    "rentals.payment_notice": ({"lease_id": "{paid_lease_id}", "period_id": "{period_id}"},
+                               {"anonymous": LOGIN, "client": 404, "supervisor": 403,
+                                "staff": 200, "admin": 200}),
+    "rentals.payment_notice_pdf": ({"lease_id": "{paid_lease_id}", "period_id": "{period_id}"},
+                                   {"anonymous": LOGIN, "client": 404, "supervisor": 403,
+                                    "staff": 200, "admin": 200}),
+    "rentals.receipt": ({"lease_id": "{paid_lease_id}", "payment_id": "{payment_id}"},
+                        {"anonymous": LOGIN, "client": 404, "supervisor": 403, "staff": 200,
+                         "admin": 200}),
+    "rentals.receipt_pdf": ({"lease_id": "{paid_lease_id}", "payment_id": "{payment_id}"},
+                            {"anonymous": LOGIN, "client": 404, "supervisor": 403,
+                             "staff": 200, "admin": 200}),
+    "rentals.receipt_void": ({"lease_id": "{paid_lease_id}", "payment_id": "{payment_id}"},
+                             everyone(405)),
     "surveys.rounds": ({}, staff_only()),
     "surveys.round_new": ({}, staff_only()),
     "surveys.round": ({"round_id": "{survey_round_id}"}, staff_only()),
@@ -433,6 +450,9 @@ POST_EXPECTED = {
                                      {**staff_only(), "staff": 422, "admin": 422}),
     "rentals.record_payment": ({"lease_id": "{lease_id}"}, {**staff_only(), "staff": 422,
                                                            "admin": 422}),
+    # an empty form: the reason is missing, said beside the field
+    "rentals.receipt_void": ({"lease_id": "{paid_lease_id}", "payment_id": "{payment_id}"},
+                             {**staff_only(), "staff": 422, "admin": 422}),
     "surveys.round_new": ({}, {**staff_only(), "staff": 422, "admin": 422}),
     "surveys.round_edit": ({"round_id": "{survey_round_id}"}, {**staff_only(), "staff": 422,
                                                               "admin": 422}),
@@ -590,6 +610,13 @@ def sample_ids(app, ctx):
     room_id = make_room(app)
     tenant_id = make_tenant(app)
     lease_id = make_lease(app, tenant_id, [room_id], status="draft")
+    paid_lease_id = make_lease(app, make_tenant(app), [make_room(app)])
+    payment_id = pay(app, paid_lease_id, 10_000, bureau_today(app))
+    with ctx():
+        from portal.rentals.models import RentPeriod
+
+        period_id = db.session.scalar(sa.select(RentPeriod.id).where(
+            RentPeriod.lease_id == paid_lease_id).limit(1))
     option_id = make_catering(app)
     questionnaire_id = make_questionnaire(app)
     survey_round_id = make_round(app, questionnaire_id)
@@ -635,6 +662,7 @@ def sample_ids(app, ctx):
             "user_id": staff.id, "message_id": message_id, "venue_id": venue_id,
             "photo_name": photo_name, "option_id": option_id, "feed_id": feed_id,
             "room_id": room_id, "tenant_id": tenant_id, "lease_id": lease_id,
+            "paid_lease_id": paid_lease_id, "payment_id": payment_id, "period_id": period_id,
             "booking_id": booking_id, "series_id": series_id,
             "waitlist_entry_id": waitlist_entry_id,
             "work_report_id": work_report_id}

@@ -33,6 +33,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("waitlist_offer", _l("Waitlists: a freed slot held for you"), (CLIENT,)),
     Kind("lease_status", _l("Leases: approval and termination"), (CLIENT, *BUREAU)),
     Kind("lease_expiring", _l("Leases: expiry warnings"), (CLIENT, *BUREAU)),
+    Kind("rent_notice", _l("Rent: payment notices before the rent is due"),
+         (CLIENT, *BUREAU)),
     Kind("rent_overdue", _l("Rent: overdue reminders"), (CLIENT, *BUREAU)),
     Kind("deposit_to_return", _l("Deposits to return"), (CLIENT, *BUREAU)),
     Kind("feedback_status", _l("My feedback: each handling step"), (SUPERVISOR,)),

@@ -55,6 +55,7 @@ from .models import (
     LeaseStatus,
     Payment,
     PaymentAllocation,
+    ReceiptCounter,
     RentPeriod,
     Room,
     RoomStatus,
@@ -239,6 +240,7 @@ def seed(rooms: int, leases: int, periods: int, echo=click.echo) -> dict:
         written, payments_written = 0, 0
         batch_periods: list[dict] = []
         batch_plans: list[tuple[int, int, list[int]]] = []  # lease index, first line, paid
+        receipts: dict[int, int] = {}  # the last receipt number issued in each year
 
         def flush() -> None:
             nonlocal written, payments_written
@@ -250,11 +252,14 @@ def seed(rooms: int, leases: int, periods: int, echo=click.echo) -> dict:
                     part = lines[group:group + 3]
                     total = sum(amount for _k, amount in part)
                     due = batch_periods[part[-1][0]]["due_on"]
+                    receipts[due.year] = receipts.get(due.year, 0) + 1
                     payment_rows.append({
                         "lease_id": lease_ids[i], "paid_on": due, "amount_fen": total,
                         "method": "bank_transfer", "receipt_no": "", "credit_fen": 0,
                         "idempotency_key": f"bench-rentals-{lease_ids[i]}-{group // 3}",
-                        "recorded_by_id": staff_id,
+                        "recorded_by_id": staff_id, "receipt_year": due.year,
+                        "receipt_number": receipts[due.year],
+                        "receipt_code": f"{due.year}-{receipts[due.year]:06d}",
                         "created_at": datetime.combine(due, time(3, 0), UTC)})
                     allocation_plan.append([(period_ids[k], amount) for k, amount in part])
             payment_ids = _insert(Payment, payment_rows, returning=True)
@@ -297,6 +302,8 @@ def seed(rooms: int, leases: int, periods: int, echo=click.echo) -> dict:
                 flush()
         if batch_periods:
             flush()
+        _insert(ReceiptCounter, [{"year": year, "last_number": number}
+                                 for year, number in sorted(receipts.items())])
     if db.engine.dialect.name == "postgresql":
         # Planner statistics and a visibility map, as autovacuum would leave them.
         # (VACUUM cannot run in a transaction.)

@@ -23,7 +23,15 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..audit.vocabulary import describe
 from ..forms import select_choices, strip_filter
-from .models import DepositStatus, Lease, LeaseStatus, Payment, PaymentCycle, PaymentMethod
+from .models import (
+    DepositStatus,
+    Lease,
+    LeaseStatus,
+    Payment,
+    PaymentCycle,
+    PaymentMethod,
+    ReceiptStatus,
+)
 
 MAX_YUAN = Decimal("100000000")  # a hundred million yuan: more is a typing error
 
@@ -142,14 +150,23 @@ class PaymentForm(FlaskForm):
     paid_on = DateField(_l("Paid on"), validators=[_date_required()])
     amount = _amount(_l("Amount (yuan)"), required=True)
     method = SelectField(_l("Method"), choices=method_choices, default="bank_transfer")
-    receipt_no = StringField(_l("Receipt no."), validators=[Optional(), Length(max=50)],
-                             filters=[strip_filter])
+    # The portal issues the receipt (收据) and its number; this is the bank's reference of
+    # the transfer or another external one, if any.
+    receipt_no = StringField(_l("Bank or external reference"),
+                             validators=[Optional(), Length(max=50)], filters=[strip_filter])
     # Made when the form is rendered: the same form submitted twice records one payment.
     idempotency_key = HiddenField()
 
 
+class VoidReceiptForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for voiding"),
+                           validators=[DataRequired(), Length(max=1000)],
+                           filters=[strip_filter])
+    expected_status = HiddenField()  # the receipt's state the page showed
+
+
 __all__ = ["DepositForm", "LeaseActionForm", "LeaseForm", "PaymentForm", "RenewForm",
-           "SettleDepositForm", "to_fen", "to_yuan"]
+           "SettleDepositForm", "VoidReceiptForm", "to_fen", "to_yuan"]
 
 
 # How the audit trail reads these records (see portal.audit.vocabulary).
@@ -166,6 +183,10 @@ describe(Lease, _l("Lease"), LeaseForm, LeaseActionForm, labels={
 }, choices={"status": LeaseStatus.LABELS, "deposit_status": DepositStatus.LABELS})
 describe(Payment, _l("Payment"), PaymentForm, labels={
     "lease_id": _l("Lease"), "credit_fen": _l("Kept as credit"),
-    "recorded_by_id": _l("Recorded by")},
-    display=lambda payment: payment.receipt_no or f"#{payment.id}",
+    "recorded_by_id": _l("Recorded by"), "receipt_year": _l("Receipt year"),
+    "receipt_number": _l("Receipt number"), "receipt_code": _l("Receipt no."),
+    "receipt_status": _l("Receipt"), "void_reason": VoidReceiptForm.reason,
+    "voided_at": _l("Voided"), "voided_by_id": _l("Voided by")},
+    choices={"receipt_status": ReceiptStatus.LABELS},
+    display=lambda payment: payment.receipt_code or f"#{payment.id}",
     hidden=("idempotency_key",))

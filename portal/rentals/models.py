@@ -92,6 +92,17 @@ class PaymentCycle:
               "half_yearly": _l("Half-yearly"), "yearly": _l("Yearly")}
 
 
+class ReceiptStatus:
+    """A payment's receipt (收据): issued with the payment, maybe voided later (with a reason);
+    a voided receipt keeps its number, and its number is never issued again."""
+
+    ISSUED = "issued"
+    VOIDED = "voided"
+    ALL = (ISSUED, VOIDED)
+    LABELS = {ISSUED: lazy_pgettext("receipt status", "Issued"),
+              VOIDED: lazy_pgettext("receipt status", "Voided")}
+
+
 class PaymentMethod:
     ALL = ("bank_transfer", "cash", "cheque", "other")
     LABELS = {"bank_transfer": _l("Bank transfer"), "cash": _l("Cash"), "cheque": _l("Cheque"),
@@ -330,14 +341,35 @@ class RentPeriod(db.Model):
         return self.billed_at is not None or self.paid_fen > 0
 
 
+class ReceiptCounter(db.Model):
+    """The last receipt number issued in a year: the row is locked by the payment that takes
+    the next number, in the payment's own transaction, so numbers run without gaps (a payment
+    that rolls back gives its number back with it) and never twice."""
+
+    __tablename__ = "receipt_counter"
+    __table_args__ = (sa.CheckConstraint("last_number >= 0", name="last_not_negative"),)
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
 class Payment(Audited, db.Model):
     __tablename__ = "payment"
+    __audit_status__ = ("receipt_status",)  # the receipt's lifecycle: RECEIPT_FLOW
     __table_args__ = (
         sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
+        sa.CheckConstraint("receipt_number >= 1", name="receipt_number_positive"),
+        sa.CheckConstraint("receipt_status IN ('issued', 'voided')", name="receipt_status_known"),
+        sa.CheckConstraint("receipt_status != 'voided' OR void_reason != ''",
+                           name="void_has_reason"),
+        # The portal's receipt numbers: one per year and number, whatever happens.
+        sa.UniqueConstraint("receipt_year", "receipt_number",
+                            name="uq_payment_receipt_year_number"),
         sa.CheckConstraint("credit_fen >= 0 AND credit_fen <= amount_fen", name="credit_range"),
         sa.CheckConstraint("method IN ('bank_transfer', 'cash', 'cheque', 'other')",
                            name="method_known"),
-        # A receipt number names one payment (a payment without a receipt has "").
+        # The bank's or another external reference (the transfer's serial number, a paper
+        # receipt of before the portal issued them) names one payment ("" when none).
         sa.Index("uq_payment_receipt_no", "receipt_no", unique=True,
                  postgresql_where=sa.text("receipt_no != ''"),
                  sqlite_where=sa.text("receipt_no != ''")),
@@ -349,7 +381,17 @@ class Payment(Audited, db.Model):
     paid_on: Mapped[date] = mapped_column(sa.Date)
     amount_fen: Mapped[int]
     method: Mapped[str] = mapped_column(sa.String(20))
-    receipt_no: Mapped[str] = mapped_column(sa.String(50), default="")
+    receipt_no: Mapped[str] = mapped_column(sa.String(50), default="")  # external reference
+    # The portal's receipt (收据): year, number in that year, and the number as printed
+    # (with the prefix of the time it was issued: a reprint never changes it).
+    receipt_year: Mapped[int]
+    receipt_number: Mapped[int]
+    receipt_code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    receipt_status: Mapped[str] = mapped_column(sa.String(10), default=ReceiptStatus.ISSUED,
+                                                server_default=ReceiptStatus.ISSUED)
+    void_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     # Not yet allocated to any period: a prepayment, used by the next periods that come due.
     credit_fen: Mapped[int] = mapped_column(default=0)
     # A double-submitted form carries the same key: the second submission records nothing.
@@ -358,6 +400,12 @@ class Payment(Audited, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lease: Mapped[Lease] = relationship(back_populates="payments")
+    voided_by = relationship("User", foreign_keys=[voided_by_id])
+
+    @property
+    def voided(self) -> bool:
+        return self.receipt_status == ReceiptStatus.VOIDED
+
     allocations: Mapped[list[PaymentAllocation]] = relationship(
         back_populates="payment", cascade="all, delete-orphan")
 
@@ -379,4 +427,4 @@ class PaymentAllocation(db.Model):
 
 # Cached pages drawn from these models are rendered afresh after any change to them.
 cache_scope("rentals", Building, Room, RoomPhoto, Tenant, Lease, LeaseRoom, RentPeriod, Payment,
-            PaymentAllocation)
+            PaymentAllocation, ReceiptCounter)

@@ -45,7 +45,16 @@ from ..lists import join_names
 from ..page_cache import cached_page
 from ..reporting import Period, half_year_choices, months_of, period_from_request
 from . import bp, services
-from .models import Building, Lease, LeaseRoom, Payment, RentPeriod, Room, Tenant
+from .models import (
+    Building,
+    Lease,
+    LeaseRoom,
+    Payment,
+    ReceiptStatus,
+    RentPeriod,
+    Room,
+    Tenant,
+)
 from .tasks import BILLED
 
 nav_item("rentals.reports", _l("Rental reports"), ("staff", "admin"), order=23)
@@ -101,7 +110,9 @@ def income_table(period: Period) -> Table:
         collected[(day.year, day.month)] += int(paid or 0)
     for day, amount in db.session.execute(
             sa.select(Payment.paid_on, sa.func.sum(Payment.amount_fen))
-            .where(_in(Payment.paid_on, period)).group_by(Payment.paid_on)):
+            .where(_in(Payment.paid_on, period),  # a voided receipt: money not kept
+                   Payment.receipt_status != ReceiptStatus.VOIDED)
+            .group_by(Payment.paid_on)):
         received[(day.year, day.month)] += int(amount or 0)
 
     def cells(d, c, r):

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -38,6 +39,8 @@ from .models import (
     PaymentAllocation,
     PaymentCycle,
     PaymentMethod,
+    ReceiptCounter,
+    ReceiptStatus,
     RentPeriod,
     Room,
     RoomStatus,
@@ -643,8 +646,10 @@ def record_payment(user, lease: Lease, paid_on: date, amount_fen: int, method: s
                 raise NotAllowed(_l("Payments are recorded on active leases only."),
                                  field="amount")
             _check_receipt_free(receipt_no)
+            year, number, code = issue_receipt_number(today().year)
             payment = Payment(lease_id=lease.id, paid_on=paid_on, amount_fen=amount_fen,
-                              method=method, receipt_no=receipt_no,
+                              method=method, receipt_no=receipt_no, receipt_year=year,
+                              receipt_number=number, receipt_code=code,
                               idempotency_key=idempotency_key, recorded_by_id=user.id)
             db.session.add(payment)
             db.session.flush()
@@ -662,6 +667,44 @@ def record_payment(user, lease: Lease, paid_on: date, amount_fen: int, method: s
     return payment, True
 
 
+def receipt_code(year: int, number: int, prefix: str | None = None) -> str:
+    """The receipt number as printed: the prefix from the settings, the year, six digits
+    (ZJ2026-000123; 2026-000123 without a prefix)."""
+    if prefix is None:
+        prefix = current_app.config.get("RENTALS_RECEIPT_PREFIX") or ""
+    return f"{prefix}{year}-{number:06d}"
+
+
+def _counter_insert(year: int):
+    """INSERT the year's counter row unless it exists (both engines' ON CONFLICT DO NOTHING),
+    so two first payments of a year do not both try to create it."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(ReceiptCounter).values(year=year, last_number=0).on_conflict_do_nothing(
+        index_elements=["year"])
+
+
+def issue_receipt_number(year: int) -> tuple[int, int, str]:
+    """The next receipt number of ``year``: (year, number, code as printed).
+
+    Must run inside the write transaction of the payment it numbers: the year's counter row
+    is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's write transactions run one at
+    a time) until that transaction ends, so concurrent payments take consecutive numbers, and
+    a payment that rolls back rolls its number back with it: no gaps, no duplicates (the
+    unique (year, number) constraint guards the rest)."""
+    if not db.session.info.get("portal_write"):
+        raise RuntimeError("issue_receipt_number() belongs inside write_transaction()")
+    db.session.execute(_counter_insert(year))
+    counter = db.session.scalar(
+        sa.select(ReceiptCounter).where(ReceiptCounter.year == year).with_for_update()
+        .execution_options(populate_existing=True))
+    counter.last_number += 1
+    db.session.flush()
+    return year, counter.last_number, receipt_code(year, counter.last_number)
+
+
 def _payment_by_key(idempotency_key: str) -> Payment | None:
     return db.session.scalar(sa.select(Payment).where(
         Payment.idempotency_key == idempotency_key))
@@ -677,6 +720,46 @@ def _check_receipt_free(receipt_no: str) -> None:
         raise Conflict(_l("Receipt %(number)s is already recorded (lease %(ref)s, paid on "
                           "%(date)s).", number=receipt_no, ref=taken.lease.reference,
                           date=format_date(taken.paid_on, "medium")), field="receipt_no")
+
+
+R = ReceiptStatus
+
+# A payment's receipt: issued with it; voided by staff with a reason, keeping its number.
+RECEIPT_FLOW = Workflow(
+    R.ALL,
+    [Transition("void", (R.ISSUED,), R.VOIDED, STAFF, _l("Void the receipt"),
+                needs_reason=True)],
+    labels=R.LABELS, noun=_l("This receipt"), status_attr="receipt_status",
+)
+
+
+def void_receipt(user, payment: Payment, reason: str,
+                 expected: str | None = None) -> Payment:
+    """Void a payment's receipt (staff, with the reason): the payment recorded in error or
+    returned.  The receipt keeps its number (never issued again); the money it had paid
+    towards the rent periods is taken back from them, and its unused credit is dropped, so
+    the lease owes again what the receipt had covered.  A receipt voided a moment ago by
+    someone else is a 409 that says so (:class:`StaleRecord`)."""
+    if len(reason or "") > 2000:
+        raise ServiceError(too_long(2000, len(reason)), field="reason")
+    with write_transaction():
+        # The lease first, as record_payment and the credit run lock it: one order of locks.
+        locked(payment.lease)
+
+        def change(fresh: Payment, step: Transition) -> None:
+            for allocation in fresh.allocations:
+                allocation.period.paid_fen -= allocation.amount_fen
+            fresh.credit_fen = 0
+            fresh.void_reason = reason.strip()
+            fresh.voided_at = utcnow()
+            fresh.voided_by_id = user.id
+
+        return RECEIPT_FLOW.apply(payment, "void", user, reason=reason, expected=expected,
+                                  change=change)
+
+
+def can_void(user, payment: Payment) -> bool:
+    return RECEIPT_FLOW.can(payment, user, "void")
 
 
 def apply_credits(on: date | None = None) -> int:
