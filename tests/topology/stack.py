@@ -264,7 +264,7 @@ class Visitor:
                    **(headers or {})}
         req = urllib.request.Request(  # noqa: S310  (https://127.0.0.1 or http://127.0.0.1)
             (base or self.base) + path, data=data, method=method,
-                                     headers=headers)
+            headers=headers)
         try:
             with self.opener.open(req, timeout=120) as response:
                 return Answer(response.status, response.headers, response.read().decode(),
