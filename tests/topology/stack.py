@@ -25,6 +25,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.run import free_port, stop_group
+
 ROOT = Path(__file__).resolve().parents[2]
 SITE_FILE = ROOT / "deploy" / "nginx.conf"
 BIN = Path(sys.executable).parent  # the venv's bin: gunicorn
@@ -32,12 +34,6 @@ HOST = "127.0.0.1"
 NGINX = os.environ.get("PORTAL_TEST_NGINX", "/usr/sbin/nginx")
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                    r'name="csrf_token" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen, name: str, log: Path,
@@ -52,20 +48,6 @@ def wait_for_port(port: int, process: subprocess.Popen, name: str, log: Path,
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{name} did not listen on {port} within {seconds} s")
-
-
-def stop_process(process: subprocess.Popen | None, sig: int = signal.SIGTERM) -> None:
-    """End a process started in its own session, and its children (the workers)."""
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, sig)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
 
 
 # --- nginx ------------------------------------------------------------------------------------
@@ -156,7 +138,7 @@ class Nginx:
         wait_for_port(self.https_port, self.process, "nginx", self.log)
 
     def stop(self) -> None:
-        stop_process(self.process, signal.SIGQUIT)  # graceful: the master, then its worker
+        stop_group(self.process, signal.SIGQUIT)  # graceful: the master, then its worker
 
     def log_lines(self) -> list[str]:
         return self.access_log.read_text().splitlines() if self.access_log.exists() else []
@@ -207,7 +189,7 @@ class Instance:
         wait_for_port(self.port, self.process, "gunicorn", self.log)
 
     def stop(self) -> None:
-        stop_process(self.process)
+        stop_group(self.process)
 
 
 def app_environment(database_url: str, redis_url: str, uploads: Path, base_url: str) -> dict:

@@ -11,15 +11,13 @@ from functools import cache
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
 from portal.bookings.models import Booking, VenueSlot
 from portal.extensions import db
 from portal.feedback.models import Feedback, FeedbackPhoto
 from tests.bookings.factories import future_day, make_booking, make_venue
 from tests.conftest import make_user
-from tests.feedback.factories import make_appointment, make_category
+from tests.feedback.factories import make_appointment, make_category, photo_submission
 from tests.helpers import all_at_once
 from tests.races import assert_one_step
 from tests.surveys.factories import invite, make_round, questions_of
@@ -193,17 +191,6 @@ def _noise_png(side: int, seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def _multipart(visitor, photos: list[bytes], category_id: int) -> tuple[bytes, str]:
-    values = MultiDict({"csrf_token": visitor.csrf, "category_id": str(category_id),
-                        "description": "食堂餐具清洗不干净", "service_rating": "2",
-                        "urgency": "normal"})
-    for n, data in enumerate(photos):
-        values.add("photos", FileStorage(stream=io.BytesIO(data), filename=f"IMG_{n}.png",
-                                         content_type="image/png"))
-    boundary, body = encode_multipart(values)
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
 def test_a_40_mb_submission_is_accepted_and_a_60_mb_one_gets_the_forms_message(topo):
     app = topo.app
     supervisor = make_user(app, "supervisor")
@@ -215,15 +202,15 @@ def test_a_40_mb_submission_is_accepted_and_a_60_mb_one_gets_the_forms_message(t
     photos = [_noise_png(1660, n) for n in range(5)]
     assert all(len(p) < 8 * MB for p in photos) and sum(map(len, photos)) > 40_000_000
     visitor.get("/feedback/new")
-    body, content_type = _multipart(visitor, photos, category_id)
+    body, content_type = photo_submission(visitor.csrf, category_id, photos, "image/png")
     accepted = visitor.request("POST", "/feedback/new", data=body,
                                headers={"Content-Type": content_type})
     assert accepted.status == 200, accepted.text[:1000]
     assert _count(app, Feedback) == 1 and _count(app, FeedbackPhoto) == 5
 
     visitor.get("/feedback/new")
-    body, content_type = _multipart(visitor, [os.urandom(12 * MB) for _ in range(5)],
-                                    category_id)
+    body, content_type = photo_submission(visitor.csrf, category_id,
+                                          [os.urandom(12 * MB) for _ in range(5)])
     assert 60 * MB < len(body) < 64 * MB  # past the app's 48 MB, within nginx's 64m
     refused = visitor.request("POST", "/feedback/new", data=body,
                               headers={"Content-Type": content_type})
