@@ -5,19 +5,35 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app portal
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres test-browser install install-dev translations \
-        extract-messages lint bench bench-deps browser-deps redis serve-prod smoke-prod clean
+.PHONY: run test test-sqlite test-postgres test-browser test-topology install install-dev \
+        translations extract-messages lint lock bench bench-deps browser-deps proxy-deps redis \
+        serve-prod smoke-prod clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate system-deps
-	$(BIN)/pip install -q -e .
+# Dependencies come from the lock files (exact versions, each file's hashes checked), the portal
+# itself then without dependencies. requirements/runtime.txt: [project].dependencies;
+# requirements/dev.txt: those and the dev extras, at the same versions.
+$(VENV)/.installed: requirements/runtime.txt pyproject.toml | $(BIN)/activate system-deps
+	$(BIN)/pip install -q --require-hashes -r requirements/runtime.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[dev]'
+$(VENV)/.installed-dev: requirements/dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
 	touch $@
+
+# Refresh the lock files from pyproject.toml after changing a dependency or to take new
+# releases within its bounds: dev first (every package, newest allowed versions), then runtime
+# from it (pip-compile keeps the pins already in its output file, so the two agree). Needs
+# the dev install (pip-tools) and PyPI; commit both files.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) --upgrade --extra dev -o requirements/dev.txt pyproject.toml
+	cp requirements/dev.txt requirements/runtime.txt
+	$(PIP_COMPILE) -o requirements/runtime.txt pyproject.toml
 
 install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
@@ -55,10 +71,15 @@ define apt_ensure
 	  fi; \
 	fi
 endef
+# nginx for the topology test (tests/topology: deploy/nginx.conf in front of two instances);
+# the test runs its own nginx master on loopback ports, never the system's service.
+PROXY_PACKAGES := nginx openssl
 system-deps:
 	$(call apt_ensure,$(SYSTEM_PACKAGES))
 browser-deps: system-deps
 	$(call apt_ensure,$(BROWSER_PACKAGES))
+proxy-deps:
+	$(call apt_ensure,$(PROXY_PACKAGES))
 
 # The rate-limit test talks to a real Redis on 127.0.0.1:6379; start one if none answers.
 redis:
@@ -73,7 +94,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 
 # Every test: lint, the suite on SQLite, then on PostgreSQL when PORTAL_TEST_DATABASE_URL is set.
-test: install-dev browser-deps redis lint
+test: install-dev browser-deps proxy-deps redis lint
 	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then \
 	  echo "== again on PostgreSQL ($$PORTAL_TEST_DATABASE_URL)"; \
@@ -96,6 +117,12 @@ test-postgres: install-dev redis
 
 test-browser: install-dev browser-deps
 	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest -m browser
+
+# nginx in front of two gunicorn instances (part of `make test`; alone here): on SQLite, and on
+# PostgreSQL too when PORTAL_TEST_DATABASE_URL is set.
+test-topology: install-dev proxy-deps redis
+	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest -m topology
+	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then $(BIN)/pytest -m topology; fi
 
 # Throughput of the bookings pages next to /healthz: gunicorn on 127.0.0.1 measured with wrk
 # (bench/run.py; settings in its docstring). PostgreSQL database `bench` on 127.0.0.1 by

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of a production install (`make smoke-prod`; .ci/run runs it before `make test`).
 #
-# A fresh virtualenv in a temporary folder gets `pip install .` and nothing else (no extras:
-# only [project].dependencies; pip may use its cache); its pybabel compiles the catalogs; its
+# A fresh virtualenv in a temporary folder gets requirements/runtime.txt (the lock of
+# [project].dependencies, hashes checked), then `pip install --no-deps .`, nothing else (no
+# extras; pip may use its cache); its pybabel compiles the catalogs; its
 # flask migrates a fresh SQLite database, loads the demo data and creates a member of staff;
 # then its Python runs tests/smoke/prod_smoke.py with PORTAL_ENV=production: log in, upload a
 # PDF contract and images, every GET route as each role, no server error. The app runs from
@@ -21,9 +22,11 @@ cleanup() {
 trap cleanup EXIT
 started=$SECONDS
 
-echo "== production install smoke test: pip install . into a fresh venv ($WORK/venv)"
+echo "== production install smoke test: the runtime lock, then pip install . into a fresh venv ($WORK/venv)"
 "$PYTHON" -m venv "$WORK/venv"
-"$WORK/venv/bin/pip" install -q --disable-pip-version-check --no-compile . 2>&1 \
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check --no-compile --require-hashes \
+  -r requirements/runtime.txt 2>&1 | { grep -v "^WARNING: Location '.*' is ignored" || true; }
+"$WORK/venv/bin/pip" install -q --disable-pip-version-check --no-compile --no-deps . 2>&1 \
   | { grep -v "^WARNING: Location '.*' is ignored" || true; }
 "$WORK/venv/bin/pybabel" compile -d portal/translations >"$WORK/pybabel.log" 2>&1 \
   || { cat "$WORK/pybabel.log" >&2; exit 1; }

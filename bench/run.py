@@ -251,6 +251,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def stop_group(process: subprocess.Popen | None, sig: int = signal.SIGTERM) -> bool:
+    """End a process started with ``start_new_session`` and its children (gunicorn's workers,
+    nginx's); True if it was running. tests/topology uses it too."""
+    if process is None or process.poll() is not None:
+        return False
+    try:
+        os.killpg(process.pid, sig)  # the master, then its workers
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    return True
+
+
 class Server:
     """gunicorn in its own process group; :meth:`stop` ends the master and its workers."""
 
@@ -290,16 +306,7 @@ class Server:
         raise BenchError("gunicorn did not answer /healthz within 60 s")
 
     def stop(self) -> None:
-        process = self.process
-        if process is not None and process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)  # the master, then its workers
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        if stop_group(self.process):
             log("gunicorn stopped")
         if self.log_file is not None:
             self.log_file.close()

@@ -129,3 +129,23 @@ def make_feedback_samples(app) -> dict:
     return {"feedback_id": feedback_id, "appointment_id": appointment_id,
             "category_id": category_id, "feedback_photo_name": name,
             "building_id": make_building(app)}
+
+
+def photo_submission(csrf: str, category_id, photos: list[bytes],
+                     content_type: str = "image/jpeg") -> tuple[bytes, str]:
+    """A supervisor's feedback form with ``photos``, encoded as a browser posts it:
+    (body, Content-Type header)."""
+    import io
+
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    values = MultiDict({"csrf_token": csrf, "category_id": str(category_id),
+                        "description": "食堂餐具清洗不干净", "service_rating": "2",
+                        "urgency": "normal"})
+    suffix = content_type.split("/")[1].replace("jpeg", "jpg")
+    for n, data in enumerate(photos):
+        values.add("photos", FileStorage(stream=io.BytesIO(data), filename=f"IMG_{n}.{suffix}",
+                                         content_type=content_type))
+    boundary, body = encode_multipart(values)
+    return body, f"multipart/form-data; boundary={boundary}"

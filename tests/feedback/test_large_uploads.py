@@ -6,15 +6,13 @@ import os
 from functools import cache
 
 import sqlalchemy as sa
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
 from portal.config import load_config
 from portal.extensions import db
 from portal.feedback.models import Feedback, FeedbackPhoto
 from portal.outbox.models import OutboxMessage
-from tests.feedback.factories import make_appointment, make_category
-from tests.helpers import form_data
+from tests.conftest import csrf_token
+from tests.feedback.factories import make_appointment, make_category, photo_submission
 
 MB = 1024 * 1024
 
@@ -32,15 +30,9 @@ def phone_photo(seed: int) -> bytes:
 
 
 def _post(client, category, photos, headers=None):
-    values = MultiDict({**form_data(client, "/feedback/new"), "category_id": str(category),
-                        "description": "食堂餐具清洗不干净", "service_rating": "2",
-                        "urgency": "normal"})
-    for n, data in enumerate(photos):
-        values.add("photos", FileStorage(stream=io.BytesIO(data), filename=f"IMG_{n}.jpg",
-                                         content_type="image/jpeg"))
-    boundary, body = encode_multipart(values)
+    body, content_type = photo_submission(csrf_token(client, "/feedback/new"), category, photos)
     return client.post("/feedback/new", data=body, headers=headers or {},
-                       content_type=f"multipart/form-data; boundary={boundary}")
+                       content_type=content_type)
 
 
 def _counts(app):
