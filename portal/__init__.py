@@ -36,8 +36,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     check_production({**app.config, "DEBUG": app.config.get("DEBUG") or app.debug})
     if not app.config.get("TESTING"):
+        # Every record carries the request id ("-" outside requests): portal/request_log.py.
         logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         )
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -79,6 +81,8 @@ def create_app(config: dict | None = None) -> Flask:
     init_error_handlers(app)
 
     from .cli import init_cli
+    from .request_log import init_request_log
 
     init_cli(app)
+    init_request_log(app)
     return app

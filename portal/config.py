@@ -109,6 +109,8 @@ def load_config(instance_path: str) -> dict:
         "CACHE_KEY_PREFIX": "portal:",
         "CACHE_THRESHOLD": _env_int("PAGE_CACHE_ENTRIES", 2000),
         "CACHE_DEFAULT_TIMEOUT": _env_int("PAGE_CACHE_SECONDS", 60),  # a page's longest life
+        # One JSON line per request (portal/request_log.py): stdout, stderr or off.
+        "ACCESS_LOG": _env("ACCESS_LOG", "stdout"),
         # Behind a load balancer or reverse proxy: trust this many X-Forwarded-* hops.
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         # Mail goes through the outbox table; SMTP is used only when a server is configured.
