@@ -34,6 +34,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+        if "BASE_URL" in config:  # an address given in code is the address
+            app.config["BASE_URL_FROM_REQUEST"] = config.get("BASE_URL_FROM_REQUEST", False)
     check_production({**app.config, "DEBUG": app.config.get("DEBUG") or app.debug})
     if not app.config.get("TESTING"):
         # Every record carries the request id ("-" outside requests): portal/request_log.py.

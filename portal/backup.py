@@ -30,11 +30,11 @@ from importlib import metadata
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy.engine import make_url
 
+from .database import migration_revisions
 from .extensions import db
 from .uploads import upload_root
 
@@ -82,7 +82,7 @@ def _script_directory() -> ScriptDirectory:
 def current_revision() -> str | None:
     """The Alembic revision the configured database is at (None: never migrated)."""
     with db.engine.connect() as connection:
-        heads = MigrationContext.configure(connection).get_current_heads()
+        heads, _script_heads = migration_revisions(connection)
     return ",".join(sorted(heads)) or None
 
 

@@ -72,7 +72,10 @@ def load_config(instance_path: str) -> dict:
             # Audit changes and other JSON stay readable Chinese in the database.
             "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),
         },
+        # The portal's absolute address in links (emails, feeds, QR codes: portal/urls.py).
+        # Unset in development: each request's own address (cron and the CLI use the default).
         "BASE_URL": (_env("BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        "BASE_URL_FROM_REQUEST": not production and _env("BASE_URL") is None,
         # Sessions: signed cookies; the per-user session epoch ends them server-side.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

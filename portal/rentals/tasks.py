@@ -40,6 +40,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..lists import join_names
 from ..tasks import tick_task
+from ..urls import base_url
 from . import services
 from .models import Lease, LeaseRoom, LeaseStatus, Payment, RentPeriod, Room, Tenant
 
@@ -99,7 +100,7 @@ def recipients(tenant_email: str, user_email: str | None,
 
 def lease_link(lease_id: int) -> str:
     """The lease page (the tenant's client account sees its own leases there)."""
-    return current_app.config["BASE_URL"] + url_for("rentals.lease", lease_id=lease_id)
+    return base_url() + url_for("rentals.lease", lease_id=lease_id)
 
 
 def _not_sent(kind: str, object_id, mark=None):
