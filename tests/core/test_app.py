@@ -20,12 +20,13 @@ def test_healthz_reports_the_database(client):
 
 
 @pytest.mark.live  # its own app, not the shared rolled-back connection
-def test_healthz_answers_503_when_the_database_is_unreachable():
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_checks_answer_503_when_the_database_is_unreachable(path):
     broken = create_app({
         "TESTING": True, "SECRET_KEY": "x" * 40,
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
     })
-    response = broken.test_client().get("/healthz")
+    response = broken.test_client().get(path)
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
 
@@ -59,17 +60,6 @@ def test_readyz_answers_503_naming_an_unreachable_redis(client, app, monkeypatch
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "ok", "migrations": "ok",
                                    "redis": "unreachable"}
-
-
-@pytest.mark.live  # its own app, not the shared rolled-back connection
-def test_readyz_answers_503_when_the_database_is_unreachable():
-    broken = create_app({
-        "TESTING": True, "SECRET_KEY": "x" * 40,
-        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
-    })
-    response = broken.test_client().get("/readyz")
-    assert response.status_code == 503
-    assert response.get_json()["database"] == "unreachable"
 
 
 def test_security_headers(client):
