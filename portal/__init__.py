@@ -37,6 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
         if "BASE_URL" in config:  # an address given in code is the address
             app.config["BASE_URL_FROM_REQUEST"] = config.get("BASE_URL_FROM_REQUEST", False)
     check_production({**app.config, "DEBUG": app.config.get("DEBUG") or app.debug})
+    from .request_log import init_request_log, install_record_factory
+
+    install_record_factory()
     if not app.config.get("TESTING"):
         # Every record carries the request id ("-" outside requests): portal/request_log.py.
         logging.basicConfig(
@@ -83,7 +86,6 @@ def create_app(config: dict | None = None) -> Flask:
     init_error_handlers(app)
 
     from .cli import init_cli
-    from .request_log import init_request_log
 
     init_cli(app)
     init_request_log(app)

@@ -168,8 +168,12 @@ def backup(target: Path) -> dict:
     return manifest
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
 def _sqlite_backup(source: Path, destination: Path) -> None:
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = _read_only(source)
     dst = sqlite3.connect(destination)
     try:
         src.backup(dst)  # all pages in one step: one consistent state
@@ -261,7 +265,7 @@ def restore(source: Path, force: bool = False) -> dict:
         _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
               "--dbname", uri, str(database_file)], env)
     else:
-        src = sqlite3.connect(f"file:{database_file}?mode=ro", uri=True)
+        src = _read_only(database_file)
         dst = sqlite3.connect(_sqlite_path())
         try:
             src.backup(dst)

@@ -14,8 +14,10 @@
   one-time link (any route argument named like ``token``: survey links, password reset, email
   verification, QR report forms, feedback follow links, calendar feeds) is replaced by
   ``[redacted]`` in the path, the query string of such a link is dropped, and elsewhere the
-  values of query parameters named like a secret are redacted.  The development server's own
-  request lines (the ``werkzeug`` logger) go through the same redaction.
+  values of query parameters named like a secret are redacted.  Any other record logged during
+  such a request (Flask's "Exception on <path>", a CSRF warning) has the token replaced too,
+  and the development server's own request lines (the ``werkzeug`` logger) go through the
+  same redaction.
 
 Outside tests the access lines go to stdout, one JSON document per line, with nothing before
 it (``PORTAL_ACCESS_LOG=stderr`` or ``off``); everything else goes to stderr with the request
@@ -33,7 +35,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -53,14 +55,26 @@ _secret_routes: dict[str, re.Pattern] = {}
 # --- request ids on every log record --------------------------------------------------------
 
 
-def _install_record_factory() -> None:
+def install_record_factory() -> None:
+    """Give every log record a ``request_id`` (idempotent; create_app runs it before it sets
+    up the log format that prints it)."""
     previous = logging.getLogRecordFactory()
     if getattr(previous, "portal_request_id", False):
         return
 
     def factory(*args, **kwargs):
         record = previous(*args, **kwargs)
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        if not has_request_context():
+            record.request_id = "-"
+            return record
+        record.request_id = g.get("request_id", "-")
+        secrets_of_request = g.get("log_secrets")
+        if secrets_of_request:  # e.g. Flask's "Exception on /surveys/r/<the token> [POST]"
+            message = record.getMessage()
+            if any(secret in message for secret in secrets_of_request):
+                for secret in secrets_of_request:
+                    message = message.replace(secret, REDACTED)
+                record.msg, record.args = message, None
         return record
 
     factory.portal_request_id = True
@@ -147,16 +161,17 @@ class RedactRequestLines(logging.Filter):
 
 def _begin() -> None:
     g.request_started = time.perf_counter()
+    # A one-time link's token (and its query string) never reaches a log record.
+    tokens = [str(value) for name, value in (request.view_args or {}).items()
+              if _SECRET_ARGUMENT.search(name) and str(value)]
+    if tokens and request.query_string:
+        tokens.append(request.query_string.decode("latin-1"))
+    g.log_secrets = tokens
     # A request id set by our own proxy is kept (to follow a request across logs); from the
     # open internet it is not trusted.
-    incoming = request.headers.get("X-Request-ID", "") if _trust_proxy() else ""
+    trusted = current_app.config["PROXY_HOPS"]
+    incoming = request.headers.get("X-Request-ID", "") if trusted else ""
     g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
-
-
-def _trust_proxy() -> bool:
-    from flask import current_app
-
-    return bool(current_app.config["PROXY_HOPS"])
 
 
 def _finish(response):
@@ -202,7 +217,7 @@ def _configure_handlers(app: Flask) -> None:
 
 def init_request_log(app: Flask) -> None:
     """Wire the request id and the access line into ``app`` (after its blueprints)."""
-    _install_record_factory()
+    install_record_factory()
     _remember_secret_routes(app)
     werkzeug_log = logging.getLogger("werkzeug")
     if not any(isinstance(f, RedactRequestLines) for f in werkzeug_log.filters):

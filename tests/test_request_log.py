@@ -96,15 +96,24 @@ def test_error_logs_carry_the_request_id(database_url, logs):
     def boom():
         raise RuntimeError("kaboom")
 
+    @app.route("/once/<token>")
+    def once(token):
+        raise RuntimeError("kaboom")
+
     response = app.test_client().get("/boom")
     assert response.status_code == 500
     errors = [r for r in logs.records if r.levelno >= logging.ERROR]
     assert errors
     assert {r.request_id for r in errors} == {response.headers["X-Request-ID"]}
     assert logs.access()[-1]["status"] == 500
-    outside = logging.LogRecord("x", logging.INFO, __file__, 1, "outside", None, None)
-    assert logging.getLogRecordFactory()("x", logging.INFO, __file__, 1, "m", None, None
-                                         ).request_id == "-" and outside
+    # An error on a one-time link: its error records name the path without the token.
+    logs.records.clear()
+    assert app.test_client().get("/once/tok-55aa66bb77?k=v").status_code == 500
+    errors = [r for r in logs.records if r.levelno >= logging.ERROR]
+    assert errors and any("/once/[redacted]" in r.getMessage() for r in errors)
+    assert "tok-55aa66bb77" not in logs.text() and "k=v" not in logs.text()
+    outside = logging.getLogRecordFactory()("x", logging.INFO, __file__, 1, "m", None, None)
+    assert outside.request_id == "-"
 
 
 def test_no_password_csrf_or_one_time_token_in_any_log_record(app, client, user_factory,
@@ -121,6 +130,7 @@ def test_no_password_csrf_or_one_time_token_in_any_log_record(app, client, user_
     client.post("/auth/reset/reset-tok-9f8e7d6c5b4a",
                 data={"password": "Sup3r-secret-pa55word", "csrf_token": token})
     client.get("/surveys/r/survey-tok-0a1b2c3d4e?lang=en")
+    client.post("/surveys/r/survey-tok-0a1b2c3d4e", data={"csrf_token": "forged"})  # logged
     client.get("/venues/feeds/feed-tok-5f6e7d8c9b.ics")
     client.get("/feedback/q/qr-tok-1234abcd")
     client.get("/feedback/t/follow-tok-3c4d5e6f")
@@ -131,6 +141,7 @@ def test_no_password_csrf_or_one_time_token_in_any_log_record(app, client, user_
                                        "GET /surveys/r/survey-tok-0a1b2c3d4e?x=1 HTTP/1.1",
                                        "200", "-")
     text = logs.text()
+    assert "CSRF failure on POST /surveys/r/[redacted]" in text
     for secret in secrets_sent:
         assert secret not in text, secret
     paths = {line["path"] for line in logs.access()}
