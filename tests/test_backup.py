@@ -44,29 +44,45 @@ def source(database_url, _sqlite_template, tmp_path):
 
 
 @pytest.fixture
-def fresh_target(database_url, tmp_path):
-    """An app on an empty database (nothing migrated) and an empty uploads folder."""
+def fresh_app(database_url, tmp_path):
+    """``fresh_app(name)``: an app on a new empty database (nothing migrated) and an empty
+    uploads folder; PostgreSQL databases ``<test database>_<name>`` are dropped afterwards."""
+    made = []
+    admin = None
     if database_url.startswith("postgresql"):
-        name = f"{make_url(database_url).database}_restore"
         admin = sa.create_engine(make_url(database_url).set(database="postgres"),
                                  isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    else:
-        admin, name = None, None
-        url = f"sqlite:///{tmp_path / 'restored.db'}"
-    app = create_app(_test_config(url, UPLOAD_FOLDER=str(tmp_path / "uploads-restored")))
-    app.database_url = url
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+
+    def make(name: str):
+        if admin is not None:
+            database = f"{make_url(database_url).database}_{name}"
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+            url = make_url(database_url).set(database=database).render_as_string(
+                hide_password=False)
+        else:
+            database, url = None, f"sqlite:///{tmp_path / f'{name}.db'}"
+        app = create_app(_test_config(url, UPLOAD_FOLDER=str(tmp_path / f"uploads-{name}")))
+        app.database_url = url
+        made.append((app, database))
+        return app
+
+    yield make
+    for app, database in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if database is not None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     if admin is not None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_target(fresh_app):
+    return fresh_app("restore")
 
 
 def row_counts(url: str) -> dict[str, int]:
@@ -188,6 +204,32 @@ def test_a_backup_taken_while_writes_run_is_a_state_that_existed(source, fresh_t
     assert 5 <= kept < written
     assert emails == {f"writer{n}@example.com" for n in range(kept)}  # a prefix, no gap
     assert audited == kept  # each account with the audit row of its own transaction
+
+
+def test_restore_migrates_an_older_backup_forward(fresh_app, tmp_path):
+    from flask_migrate import upgrade
+
+    from portal.backup import current_revision
+
+    old = fresh_app("old")
+    with old.app_context():
+        upgrade(revision="0023")
+        db.engine.dispose()
+    result = invoke(old, "backup", str(tmp_path / "backup"))
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "backup" / "manifest.json").read_text()
+                      )["alembic_revision"] == "0023"
+    target = fresh_app("restore")
+    restored = invoke(target, "restore", str(tmp_path / "backup"))
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        assert current_revision() == _head(target) != "0023"
+
+
+def _head(app) -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(app.extensions["migrate"].directory).get_current_head()
 
 
 def test_restore_refuses_a_backup_of_another_engine_and_a_missing_manifest(source, tmp_path):
