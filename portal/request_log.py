@@ -46,7 +46,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _SECRET_ARGUMENT = re.compile(r"token", re.IGNORECASE)
 _SECRET_PARAMETER = re.compile(r"token|password|passwd|secret|csrf|key|code|sig|salt",
                                re.IGNORECASE)
-_REQUEST_LINE = re.compile(r"\b([A-Z]+ )(/\S*)( HTTP/)")
+# (Not anchored at a word boundary: the development server colours the line, "\x1b[33mGET …".)
+_REQUEST_LINE = re.compile(r"([A-Z]+ )(/\S*)( HTTP/)")
 # Paths of one-time links, as regular expressions with the secret parts as groups; filled
 # from the URL maps of the apps made in this process (they are all the same routes).
 _secret_routes: dict[str, re.Pattern] = {}

@@ -138,7 +138,8 @@ def test_no_password_csrf_or_one_time_token_in_any_log_record(app, client, user_
     client.get("/?token=query-tok-abcdef12&csrf_token=q-secret-value-991&page=3")
     # The development server's own request line goes through the same redaction.
     logging.getLogger("werkzeug").info('%s - - [%s] "%s" %s %s', "127.0.0.1", "now",
-                                       "GET /surveys/r/survey-tok-0a1b2c3d4e?x=1 HTTP/1.1",
+                                       "\x1b[33mGET /surveys/r/survey-tok-0a1b2c3d4e?x=1 "
+                                       "HTTP/1.1\x1b[0m",
                                        "200", "-")
     text = logs.text()
     assert "CSRF failure on POST /surveys/r/[redacted]" in text
