@@ -6,8 +6,11 @@ A backup directory holds three things:
   reads everything in one repeatable-read transaction) on PostgreSQL, ``database.sqlite3``
   (SQLite's online backup API, which copies a consistent state while the app keeps writing) on
   SQLite;
-* ``uploads/``: the uploaded files (``UPLOAD_FOLDER``), copied *after* the database snapshot,
-  so every file the snapshot names is there (a file uploaded meanwhile comes along unused);
+* ``uploads/``: the uploaded files (``UPLOAD_FOLDER``), copied before the database snapshot
+  and again after it (the files new since): a file is written before the transaction that
+  names it commits and stored files are never changed, so every file the snapshot names is
+  there, also one deleted while the backup runs (a file uploaded or deleted meanwhile may come
+  along unused; the app never lists files, it follows its rows);
 * ``manifest.json``: the SHA-256 and size of every file above, the Alembic revision of the
   snapshot, the time, the engine and the portal's version.
 
@@ -135,21 +138,27 @@ def backup(target: Path) -> dict:
     revision = current_revision()
     if revision is None:
         raise BackupError("the database has never been migrated: nothing to back up")
+    tool = _tool("pg_dump") if engine == "postgresql" else None
+    created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(UTC)
-    database_file = target / DATABASE_FILES[engine]
-    if engine == "postgresql":
-        uri, env = _libpq_target()
-        _run([_tool("pg_dump"), "--format=custom", "--file", str(database_file),
-              "--dbname", uri], env)
-    else:
-        _sqlite_backup(_sqlite_path(), database_file)
-    # The uploads after the snapshot: every file the snapshot refers to exists by then.
-    uploads = upload_root()
-    if uploads.is_dir():
-        shutil.copytree(uploads, target / UPLOADS)
-    else:
-        (target / UPLOADS).mkdir()
+    try:
+        started = datetime.now(UTC)
+        database_file = target / DATABASE_FILES[engine]
+        uploads = upload_root()
+        _copy_new_files(uploads, target / UPLOADS)
+        if tool is not None:
+            uri, env = _libpq_target()
+            _run([tool, "--format=custom", "--file", str(database_file), "--dbname", uri], env)
+        else:
+            _sqlite_backup(_sqlite_path(), database_file)
+        _copy_new_files(uploads, target / UPLOADS)  # what was stored while the snapshot ran
+    except BaseException:
+        # No half backup is left behind (a directory given empty is left empty).
+        if created:
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            _empty(target)
+        raise
     files = {
         path.relative_to(target).as_posix(): {"sha256": sha256_of(path),
                                               "size": path.stat().st_size}
@@ -166,6 +175,23 @@ def backup(target: Path) -> dict:
     }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return manifest
+
+
+def _copy_new_files(source: Path, destination: Path) -> None:
+    """Copy the files of ``source`` that ``destination`` lacks (a file deleted meanwhile is
+    skipped: the app may remove a photo while we copy)."""
+    destination.mkdir(parents=True, exist_ok=True)
+    if not source.is_dir():
+        return
+    for path in _files_under(source):
+        copy = destination / path.relative_to(source)
+        if copy.exists():
+            continue
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copy2(path, copy)
+        except FileNotFoundError:
+            continue
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
@@ -281,14 +307,18 @@ def restore(source: Path, force: bool = False) -> dict:
     return manifest
 
 
-def _replace_uploads(backup: Path, uploads: Path) -> None:
-    """Make ``uploads`` hold exactly the backed-up files (the folder itself is kept: it may be
-    a mount point)."""
-    uploads.mkdir(parents=True, exist_ok=True)
-    for child in uploads.iterdir():
+def _empty(folder: Path) -> None:
+    """Remove what ``folder`` holds, keeping the folder itself (it may be a mount point)."""
+    for child in folder.iterdir():
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child)
         else:
             child.unlink()
+
+
+def _replace_uploads(backup: Path, uploads: Path) -> None:
+    """Make ``uploads`` hold exactly the backed-up files."""
+    uploads.mkdir(parents=True, exist_ok=True)
+    _empty(uploads)
     if backup.is_dir():
         shutil.copytree(backup, uploads, dirs_exist_ok=True)

@@ -248,6 +248,22 @@ def test_restore_refuses_a_backup_of_another_engine_and_a_missing_manifest(sourc
     assert again.exit_code != 0 and "not empty" in again.output
 
 
+def test_a_failed_backup_leaves_no_half_backup(source, tmp_path, monkeypatch):
+    from portal import backup
+
+    def fail(*args):
+        raise backup.BackupError("the disk is full")
+
+    monkeypatch.setattr(backup, "_run", fail)
+    monkeypatch.setattr(backup, "_sqlite_backup", fail)
+    result = invoke(source, "backup", str(tmp_path / "new"))
+    assert result.exit_code != 0 and "the disk is full" in result.output
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "given").mkdir()
+    assert invoke(source, "backup", str(tmp_path / "given")).exit_code != 0
+    assert (tmp_path / "given").is_dir() and not any((tmp_path / "given").iterdir())
+
+
 def test_a_missing_pg_dump_names_the_debian_package(monkeypatch):
     from portal import backup
 
