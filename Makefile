@@ -51,10 +51,17 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg $(EXTRACT_KEYWORDS) -w 100 -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -w 100 --ignore-obsolete -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
 
+# `make run PORT=5401 HOST=0.0.0.0`: the address served.  Links that leave the page (feeds,
+# emails, QR codes) use PORTAL_BASE_URL when it is set, else http://HOST:PORT; on a wildcard
+# HOST (0.0.0.0, ::) each request's own address instead (see portal/urls.py).
+HOST ?= 127.0.0.1
+PORT ?= 5000
+RUN_BASE_URL := $(if $(filter 0.0.0.0 ::,$(HOST)),,http://$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)):$(PORT))
+
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	PORTAL_BASE_URL="$${PORTAL_BASE_URL:-$(RUN_BASE_URL)}" $(FLASK) run --host $(HOST) --port $(PORT)
 
 # Debian packages: chromium for the browser tests, a CJK font for pages and PDFs, the
 # Pango/HarfBuzz libraries WeasyPrint renders PDFs with, and poppler-utils (pdftoppm,

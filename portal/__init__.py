@@ -34,10 +34,17 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+        if "BASE_URL" in config:  # an address given in code is the address
+            app.config["BASE_URL_FROM_REQUEST"] = config.get("BASE_URL_FROM_REQUEST", False)
     check_production({**app.config, "DEBUG": app.config.get("DEBUG") or app.debug})
+    from .request_log import init_request_log, install_record_factory
+
+    install_record_factory()
     if not app.config.get("TESTING"):
+        # Every record carries the request id ("-" outside requests): portal/request_log.py.
         logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         )
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -81,4 +88,5 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import init_cli
 
     init_cli(app)
+    init_request_log(app)
     return app

@@ -1,12 +1,16 @@
-"""Command-line tools: ``users create``, ``outbox send``, ``tick`` and ``demo``."""
+"""Command-line tools: ``users create``, ``outbox send``, ``tick``, ``demo``, ``backup`` and
+``restore``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from . import backup as backups
 from . import demo as demo_data
 from .audit.services import acting_as
 from .auth import services as accounts
@@ -104,3 +108,29 @@ def init_cli(app: Flask) -> None:
                    f"{demo_data.DEMO_PASSWORD}):")
         for role, email in context["logins"]:
             click.echo(f"  {role:<11} {email}")
+
+    @app.cli.command("backup")
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    def backup(directory):
+        """Back up the database and the uploads into DIRECTORY (new or empty), with a manifest."""
+        try:
+            manifest = backups.backup(directory)
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"backed up the {manifest['engine']} database at migration "
+                   f"{manifest['alembic_revision']} and {len(manifest['files']) - 1} uploaded "
+                   f"files into {directory}")
+
+    @app.cli.command("restore")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True,
+                  help="Replace a database that holds data and a non-empty uploads folder.")
+    def restore(directory, force):
+        """Restore a backup made by ``backup``, then migrate forward."""
+        try:
+            manifest = backups.restore(directory, force=force)
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"restored the backup of {manifest['created_at']} (migration "
+                   f"{manifest['alembic_revision']}); the database is migrated to "
+                   f"{backups.current_revision()}")

@@ -72,7 +72,10 @@ def load_config(instance_path: str) -> dict:
             # Audit changes and other JSON stay readable Chinese in the database.
             "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),
         },
+        # The portal's absolute address in links (emails, feeds, QR codes: portal/urls.py).
+        # Unset in development: each request's own address (cron and the CLI use the default).
         "BASE_URL": (_env("BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        "BASE_URL_FROM_REQUEST": not production and _env("BASE_URL") is None,
         # Sessions: signed cookies; the per-user session epoch ends them server-side.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -109,6 +112,8 @@ def load_config(instance_path: str) -> dict:
         "CACHE_KEY_PREFIX": "portal:",
         "CACHE_THRESHOLD": _env_int("PAGE_CACHE_ENTRIES", 2000),
         "CACHE_DEFAULT_TIMEOUT": _env_int("PAGE_CACHE_SECONDS", 60),  # a page's longest life
+        # One JSON line per request (portal/request_log.py): stdout, stderr or off.
+        "ACCESS_LOG": _env("ACCESS_LOG", "stdout"),
         # Behind a load balancer or reverse proxy: trust this many X-Forwarded-* hops.
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         # Mail goes through the outbox table; SMTP is used only when a server is configured.

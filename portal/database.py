@@ -163,3 +163,20 @@ def include_migration_name(name, type_, parent_names) -> bool:
     """Autogenerate and the model comparison skip what the models cannot declare (the
     registered :func:`raw_objects`)."""
     return not any(is_raw(name, type_) for is_raw in _raw_objects)
+
+
+def migration_revisions(connection) -> tuple[set[str], set[str]]:
+    """(the Alembic revisions the database is at, the head revisions of this code's
+    migrations); the script heads are read once per app."""
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    # Read directly (alembic's MigrationContext would log two lines at every readiness probe).
+    current = (set(connection.scalars(sa.text("SELECT version_num FROM alembic_version")))
+               if sa.inspect(connection).has_table("alembic_version") else set())
+    heads = current_app.extensions.get("portal_migration_heads")
+    if heads is None:
+        directory = current_app.extensions["migrate"].directory
+        heads = current_app.extensions["portal_migration_heads"] = frozenset(
+            ScriptDirectory(directory).get_heads())
+    return current, set(heads)

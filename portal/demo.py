@@ -1,6 +1,6 @@
 """Demo data: ``flask --app portal demo``; each module adds a loader as it lands.
 
-The dataset is drawn from the bureau's half-year summary (shared/seed): district offices as
+The dataset is drawn from the bureau's half-year summary (see docs/DESIGN.md): district offices as
 the supervisors' units, outside clients, and later venues, rooms, suppliers and meetings.
 """
 

@@ -1,12 +1,11 @@
-"""Security headers, request ids and safe redirects, without unmaintained packages."""
+"""Security headers and safe redirects, without unmaintained packages (request ids: see
+:mod:`portal.request_log`)."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -20,7 +19,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "form-action 'self'",
     ]
 )
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -37,13 +35,6 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 def init_security(app: Flask) -> None:
-    @app.before_request
-    def assign_request_id():
-        # A request id set by our own proxy is kept (to follow a request across logs); from
-        # the open internet it is not trusted.
-        incoming = request.headers.get("X-Request-ID", "") if app.config["PROXY_HOPS"] else ""
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
-
     @app.after_request
     def security_headers(response):
         headers = response.headers
@@ -54,7 +45,5 @@ def init_security(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if "request_id" in g:
-            headers["X-Request-ID"] = g.request_id
         response.vary.add("HX-Request")
         return response

@@ -94,6 +94,7 @@ EXPECTED = {
     "static": ({"filename": "css/portal.css"}, everyone(200)),
     "core.home": ({}, everyone(200)),
     "core.healthz": ({}, everyone(200)),
+    "core.readyz": ({}, everyone(200)),
     "auth.login": ({}, anonymous_only()),
     "auth.logout": ({}, everyone(405)),
     "auth.register": ({}, anonymous_only()),

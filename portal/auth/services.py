@@ -21,6 +21,7 @@ from ..database import is_unique_violation, utcnow, write_transaction
 from ..errors import Conflict, ServiceError
 from ..extensions import db
 from ..outbox.services import queue_email
+from ..urls import base_url
 from .models import Role, TokenPurpose, User, UserToken
 from .passwords import dummy_verify, hash_password, needs_rehash, password_problem, verify_password
 
@@ -66,7 +67,7 @@ def _issue_token(user: User, purpose: str) -> str:
 def _link(endpoint: str, **values) -> str:
     """An absolute link for an email (BASE_URL outside requests, e.g. from the CLI)."""
     path = url_for(endpoint, **values)
-    return current_app.config["BASE_URL"] + path
+    return base_url() + path
 
 
 def _valid_token(raw: str, purposes: tuple[str, ...]) -> UserToken | None:

@@ -46,6 +46,7 @@ from ..htmx import redirect_to, render
 from ..ical import ics_response, new_calendar, time_line, uid_domain
 from ..roles import Role
 from ..security import safe_next
+from ..urls import base_url
 from ..workflow import locked
 from . import bp
 from .models import Booking, BookingStatus, CalendarFeed, Layout, Venue, VenueSlot
@@ -71,7 +72,7 @@ def hash_token(raw: str) -> str:
 
 def feed_url(raw: str) -> str:
     """The absolute address a calendar app subscribes to."""
-    return current_app.config["BASE_URL"] + url_for("bookings.feed", token=raw)
+    return base_url() + url_for("bookings.feed", token=raw)
 
 
 def webcal_url(url: str) -> str:
@@ -219,7 +220,7 @@ def _customer(booking: Booking) -> str:
 
 
 def _detail_link(booking: Booking) -> str:
-    return current_app.config["BASE_URL"] + url_for("bookings.detail", booking_id=booking.id)
+    return base_url() + url_for("bookings.detail", booking_id=booking.id)
 
 
 def _event(slot: VenueSlot, venue: Venue, summary: str, description: list[str], status: str,

@@ -26,6 +26,7 @@ from ..i18n import format_datetime_local, format_time_24, local_today, local_zon
 from ..outbox.services import queue_email
 from ..periods import is_overlap_violation, overlaps
 from ..roles import Role
+from ..urls import base_url
 from ..workflow import SYSTEM, Transition, Workflow, locked
 from . import pricing
 from .models import (
@@ -814,7 +815,7 @@ def _current_quote(booking: Booking) -> pricing.Quote:
 
 def _notify(booking: Booking) -> None:
     """Tell the client (and the bookings desk) what happened, through the outbox."""
-    link = current_app.config["BASE_URL"] + url_for("bookings.detail", booking_id=booking.id)
+    link = base_url() + url_for("bookings.detail", booking_id=booking.id)
     context = {"booking": booking, "link": link,
                "status_label": BookingStatus.LABELS[booking.status]}
     if booking.client is not None:

@@ -39,6 +39,7 @@ from ..i18n import format_time_24, local_zone
 from ..outbox.services import queue_email
 from ..periods import overlaps, violates
 from ..roles import Role
+from ..urls import base_url
 from ..workflow import SYSTEM, Transition, Workflow, locked
 from . import pricing
 from .models import (
@@ -277,7 +278,7 @@ def _announce(entry: WaitlistEntry, booking: Booking) -> None:
     """The offer by mail and in-app notification (the outbox makes both), in the same
     transaction as the hold: an offer that loses a race sends nothing."""
     client = entry.client
-    link = current_app.config["BASE_URL"] + url_for("bookings.detail", booking_id=booking.id)
+    link = base_url() + url_for("bookings.detail", booking_id=booking.id)
     queue_email(client.email, "waitlist_offer", locale=client.locale, booking=booking,
                 entry=entry, venue=entry.venue, link=link)
 

@@ -42,6 +42,7 @@ from ..errors import NotAllowed, Problems, ServiceError
 from ..extensions import db
 from ..outbox.services import queue_email
 from ..rentals.models import Building, Room, RoomStatus
+from ..urls import base_url
 from . import services
 from .models import Feedback, FeedbackEvent, FeedbackPhoto, FeedbackSource, FeedbackStatus
 
@@ -119,7 +120,7 @@ def place_for(token: str) -> Place | None:
 
 
 def qr_url(kind: str, place_id: int) -> str:
-    return current_app.config["BASE_URL"] + url_for("feedback.public_form",
+    return base_url() + url_for("feedback.public_form",
                                                     token=sign_place(kind, place_id))
 
 
@@ -252,7 +253,7 @@ def follow_token(item_id: int) -> str:
 
 
 def follow_link(token: str) -> str:
-    return current_app.config["BASE_URL"] + url_for("feedback.follow", token=token)
+    return base_url() + url_for("feedback.follow", token=token)
 
 
 def submit_public(place: Place, data: PublicInput, address: str) -> tuple[Feedback, str]:

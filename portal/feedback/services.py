@@ -39,6 +39,7 @@ from ..i18n import local_today
 from ..outbox.services import queue_email
 from ..roles import Role
 from ..suppliers.models import ServiceContract
+from ..urls import base_url
 from ..workflow import Transition, Workflow, locked
 from .models import (
     Feedback,
@@ -484,7 +485,7 @@ def _first_response(item: Feedback, now, day: date) -> None:
 
 
 def feedback_link(item_id: int) -> str:
-    return current_app.config["BASE_URL"] + url_for("feedback.item", feedback_id=item_id)
+    return base_url() + url_for("feedback.item", feedback_id=item_id)
 
 
 def _notify_staff(item: Feedback, category: ServiceCategory, template: str, **context) -> None:

@@ -4,7 +4,7 @@ response of :mod:`portal.ical`)."""
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from icalendar import Event
 
@@ -27,6 +27,7 @@ from ..extensions import limiter
 from ..i18n import format_time_range, local_zone
 from ..ical import ics_response, new_calendar, time_line, uid_domain
 from ..lists import join_names
+from ..urls import base_url
 from . import bp
 from .models import MeetingStatus
 from .views import _labels, _meeting
@@ -131,7 +132,7 @@ def invitation(meeting) -> bytes:
     event.add("dtend", meeting.ends_at)
     event.add("summary", meeting.title)
     event.add("location", meeting.location)
-    link = current_app.config["BASE_URL"] + url_for("meetings.meeting", meeting_id=meeting.id)
+    link = base_url() + url_for("meetings.meeting", meeting_id=meeting.id)
     lines = [_("Joint service-quality meeting"), time_line(meeting.starts_at, meeting.ends_at),
              _("%(label)s: %(value)s", label=_("Invited suppliers"),
                value=join_names(s.name for s in meeting.suppliers))]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -40,6 +40,7 @@ from ..i18n import local_today, local_zone
 from ..lists import join_names
 from ..outbox.services import queue_email
 from ..suppliers.models import Supplier
+from ..urls import base_url
 from ..workflow import locked
 from .models import (
     ACTION_FLOW,
@@ -424,7 +425,7 @@ def meeting_recipients(meeting: Meeting) -> list[tuple[str, str | None, int | No
 
 def _notify_attendees(meeting: Meeting) -> None:
     """Inside the step's transaction: one mail per recipient (a lost race sends none)."""
-    link = current_app.config["BASE_URL"] + url_for("meetings.meeting", meeting_id=meeting.id)
+    link = base_url() + url_for("meetings.meeting", meeting_id=meeting.id)
     for email, locale, supplier_id in meeting_recipients(meeting):
         actions = [action for action in meeting.actions
                    if supplier_id is None or action.supplier_id == supplier_id]

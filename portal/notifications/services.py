@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
+from ..urls import base_url
 from .kinds import EMAIL_ONLY, kinds_for
 from .models import Notification, NotificationPreference
 
@@ -27,7 +27,7 @@ _SPACE = re.compile(r"\s+")
 
 def local_path(link: str | None) -> str:
     """The path of a link into the portal (``BASE_URL`` + path), else '' (nothing to follow)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = base_url().rstrip("/")
     if not link or not link.startswith(base + "/"):
         return ""
     path = link[len(base):]

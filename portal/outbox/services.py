@@ -25,6 +25,7 @@ from jinja2_fragments.flask import render_block
 from ..database import utcnow, write_transaction
 from ..errors import NotAllowed
 from ..extensions import db
+from ..urls import base_url
 from ..workflow import locked
 from .models import OutboxMessage, OutboxStatus
 
@@ -47,7 +48,7 @@ def queue_email(recipient: str, template: str, locale: str | None = None, **cont
     from ..notifications.services import record_mail
 
     locale = locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-    context.setdefault("base_url", current_app.config["BASE_URL"])
+    context.setdefault("base_url", base_url())
     with force_locale(locale):
         subject = render_block(f"emails/{template}.txt", "subject", **context).strip()
         body_text = render_block(f"emails/{template}.txt", "body", **context).strip() + "\n"

@@ -41,6 +41,7 @@ from ..meetings.models import ACTION_FLOW, ActionItem, ActionStatus, Meeting, Me
 from ..outbox.services import queue_email
 from ..roles import Role
 from ..suppliers.models import ServiceContract, Supplier, SupplierContact
+from ..urls import base_url
 from ..workflow import Transition, Workflow, locked
 from .models import ActionItemPhoto, NoteKind, ProposalStatus, SupplierNote
 
@@ -127,7 +128,7 @@ def invite_contact(contact: SupplierContact) -> User:
 
 
 def _link(endpoint: str, **values) -> str:
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+    return base_url() + url_for(endpoint, **values)
 
 
 def supplier_recipients(supplier_id: int) -> list[tuple[str, str | None]]:

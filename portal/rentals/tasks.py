@@ -44,6 +44,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..lists import join_names
 from ..tasks import tick_task
+from ..urls import base_url
 from . import services
 from .models import Lease, LeaseRoom, LeaseStatus, Payment, RentPeriod, Room, Tenant
 
@@ -104,7 +105,7 @@ def recipients(tenant_email: str, user_email: str | None,
 
 def lease_link(lease_id: int) -> str:
     """The lease page (the tenant's client account sees its own leases there)."""
-    return current_app.config["BASE_URL"] + url_for("rentals.lease", lease_id=lease_id)
+    return base_url() + url_for("rentals.lease", lease_id=lease_id)
 
 
 def _not_sent(kind: str, object_id, mark=None):
@@ -144,7 +145,7 @@ def send_expiry_alerts(on: date | None = None) -> int:
 
 def notice_links(lease_id: int, period_id: int) -> dict:
     """The payment notice of a period: its page and its PDF (absolute, for mails)."""
-    base = current_app.config["BASE_URL"]
+    base = base_url()
     return {"notice_link": base + url_for("rentals.payment_notice", lease_id=lease_id,
                                           period_id=period_id),
             "notice_pdf": base + url_for("rentals.payment_notice_pdf", lease_id=lease_id,

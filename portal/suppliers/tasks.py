@@ -21,6 +21,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..roles import Role
 from ..tasks import tick_task
+from ..urls import base_url
 from . import services
 from .models import ContractState, ServiceContract
 
@@ -46,7 +47,7 @@ def send_contract_expiry_alerts(on: date | None = None) -> int:
     if not contracts:
         return 0
     emails = desk_recipients()
-    base = current_app.config["BASE_URL"]
+    base = base_url()
     candidates = [ExpiryCandidate(
         contract.id, contract.ends_on, emails,
         {"contract": contract, "supplier_name": contract.supplier.name,

@@ -31,6 +31,7 @@ from ..forms import too_long
 from ..i18n import local_today
 from ..outbox.services import queue_email
 from ..roles import Role
+from ..urls import base_url
 from ..workflow import Transition, Workflow, locked
 from .models import (
     InviteeKind,
@@ -312,7 +313,7 @@ def invitation_token(salt: str) -> str:
 
 def invitation_link(invitation: SurveyInvitation) -> str:
     path = url_for("surveys.answer", token=invitation_token(invitation.salt))
-    return current_app.config["BASE_URL"] + path
+    return base_url() + path
 
 
 def _require_open(survey: SurveyRound) -> None:

@@ -20,14 +20,46 @@ def test_healthz_reports_the_database(client):
 
 
 @pytest.mark.live  # its own app, not the shared rolled-back connection
-def test_healthz_answers_503_when_the_database_is_unreachable():
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_checks_answer_503_when_the_database_is_unreachable(path):
     broken = create_app({
         "TESTING": True, "SECRET_KEY": "x" * 40,
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
     })
-    response = broken.test_client().get("/healthz")
+    response = broken.test_client().get(path)
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
+
+
+def test_readyz_when_ready(client, app, monkeypatch):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "migrations": "ok"}
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:6379/0")  # make test runs one
+    assert client.get("/readyz").get_json()["redis"] == "ok"
+
+
+def test_readyz_answers_503_when_migrations_are_behind(client, app):
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    with app.app_context():  # inside the test's transaction, rolled back afterwards
+        db.session.execute(sa.text("UPDATE alembic_version SET version_num = '0023'"))
+        db.session.commit()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "error" and body["database"] == "ok"
+    assert body["migrations"].startswith("at 0023, head is ")
+
+
+def test_readyz_answers_503_naming_an_unreachable_redis(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "ok", "migrations": "ok",
+                                   "redis": "unreachable"}
 
 
 def test_security_headers(client):
