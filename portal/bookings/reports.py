@@ -7,9 +7,14 @@ Per venue and period (a month, or a half-year: H1 January-June, H2 July-December
   hours times the days of the period): the **utilisation**;
 * **external income**: what outside clients pay for approved bookings (the price frozen at
   approval) and completed ones (the final bill);
-* **meetings served**: approved or completed bookings, internal (booked by staff for a
-  government department, ``client_id IS NULL``) and external; of them the **government
-  sessions** (人代会, 政协会: the category staff set on the booking);
+* **meetings served**: the meetings that took place (:func:`was_served`): completed bookings,
+  approved ones whose guests were checked in on the day, and, for the days before check-in
+  existed (``BOOKING_CHECK_IN_SINCE``), approved ones that began (they were never marked a
+  no-show, which is its own state); an approved booking not checked in is not served (yet:
+  staff check it in, complete it or record the no-show), nor is one still to come.  Internal
+  (booked by staff for a government department, ``client_id IS NULL``) and external; of them
+  the **government sessions** (人代会, 政协会: the category staff set on the booking).  Booked
+  hours and income still count every approved booking (what is booked and owed);
 * **catering served** (on the page), by kind: the servings (meals, tea-break servings,
   banquet tables) and their amount at the prices ordered, counting each day of a served
   booking within the period once: an "every day" line on each of those days, a dated line
@@ -30,12 +35,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, current_app
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -145,6 +150,22 @@ def _booking_income(client_id, status, final_total_fen, approved_total_fen,
     return quote_total_fen or 0
 
 
+def check_in_since() -> datetime:
+    """The instant check-in went live: before it, an approved booking that began was served."""
+    day = date.fromisoformat(current_app.config["BOOKING_CHECK_IN_SINCE"])
+    return datetime.combine(day, time.min, tzinfo=local_zone())
+
+
+def was_served(status: str, arrived_at: datetime | None, starts_at: datetime,
+               since: datetime) -> bool:
+    """Did this booking's meeting take place (the reports' "meetings served")?"""
+    if status == BookingStatus.COMPLETED:
+        return True
+    if status != BookingStatus.APPROVED:
+        return False
+    return arrived_at is not None or starts_at < since
+
+
 def served_slots(start: datetime, end: datetime):
     """Every slot of the served bookings that meet [start, end), with the booking's figures.
 
@@ -155,7 +176,8 @@ def served_slots(start: datetime, end: datetime):
         sa.select(VenueSlot.booking_id, VenueSlot.venue_id, VenueSlot.starts_at,
                   VenueSlot.ends_at, Booking.client_id, Booking.status, Booking.final_total_fen,
                   Booking.approved_quote["total_fen"].as_integer().label("approved_total_fen"),
-                  Booking.quote_total_fen, Booking.category)
+                  Booking.quote_total_fen, Booking.category, Booking.arrived_at,
+                  Booking.starts_at.label("booking_starts_at"))
         .join(Booking, VenueSlot.booking_id == Booking.id)
         .where(Booking.status.in_(SERVED), VenueSlot.booking_id.in_(_meeting(start, end)))
     ).all()
@@ -206,8 +228,10 @@ def venue_report(period: Period, catering: bool = True) -> VenueReport:
         if start <= row.starts_at < end:
             days.setdefault(row.booking_id, set()).add(row.starts_at.astimezone(zone).date())
     second = timedelta(seconds=1)
+    since = check_in_since()
     for booking_id, slots in bookings.items():
         first = slots[0]
+        held = was_served(first.status, first.arrived_at, first.booking_starts_at, since)
         income = _booking_income(first.client_id, first.status, first.final_total_fen,
                                  first.approved_total_fen, first.quote_total_fen)
         booking_seconds = sum((slot.ends_at - slot.starts_at) // second for slot in slots)
@@ -218,7 +242,7 @@ def venue_report(period: Period, catering: bool = True) -> VenueReport:
             venue = figures[slot.venue_id]
             venue.booked_seconds += inside
             total.booked_seconds += inside
-            for item in (venue, total):
+            for item in (venue, total) if held else ():
                 (item.internal_ids if first.client_id is None else item.external_ids).add(
                     booking_id)
                 if first.category == GOVERNMENT_SESSION:

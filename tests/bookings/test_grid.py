@@ -225,11 +225,10 @@ def test_the_database_refuses_a_negative_or_half_arrival(app, todays_booking):
                    {"arrived_headcount": 3},
                    {"arrived_at": services.utcnow(), "arrived_headcount": 3,
                     "status": BookingStatus.NO_SHOW}):
-        with app.test_request_context(), pytest.raises(sa.exc.IntegrityError):
-            with write_transaction():
-                table = Booking.__table__
-                db.session.execute(table.update().where(table.c.id == booking_id)
-                                   .values(**values))
+        table = Booking.__table__
+        with (app.test_request_context(), pytest.raises(sa.exc.IntegrityError),
+              write_transaction()):
+            db.session.execute(table.update().where(table.c.id == booking_id).values(**values))
         with app.app_context():
             db.session.rollback()
 
