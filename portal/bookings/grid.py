@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
+from markupsafe import Markup, escape
 
 from ..database import utcnow
 from ..extensions import db
@@ -55,6 +56,7 @@ GRID_PAGE = 20  # venues per page of the grid
 STEP = timedelta(minutes=30)
 WEEK_SESSIONS = ("morning", "afternoon", "evening")  # the week view's columns per day
 VIEWS = ("day", "week")
+SPACE = Markup(" ")
 
 
 @dataclass(frozen=True)
@@ -122,13 +124,32 @@ class Column:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
+    # Computed once per column rather than once per cell (the grid's hot loop, see bench).
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self.starts_at.timestamp(), self.ends_at.timestamp()
+
+    @property
+    def link_tail(self) -> Markup:
+        """The booking form's query arguments after the venue, HTML-escaped."""
+        if self.session:
+            return Markup("&amp;day={}&amp;session={}").format(self.day.isoformat(),
+                                                              self.session)
+        return Markup("&amp;day={}&amp;start={}&amp;end={}").format(
+            self.day.isoformat(), self.start.strftime("%H:%M"), self.end.strftime("%H:%M"))
+
+    @property
+    def text(self) -> str:
+        return f"{self.day.isoformat()} {self.start.strftime('%H:%M')}"
+
 
 @dataclass
 class Cell:
     kind: str  # free, booked, buffer, blackout, closed, past
     span: int = 1
     column: Column | None = None
-    url: str = ""  # a free cell's booking form
+    url: str = ""  # a free cell's booking form (Markup)
+    text: str = ""  # a free cell's label for screen readers (Markup)
     label: str = ""
     detail: str = ""
     status: str = ""  # a booking's status (staff and own bookings)
@@ -218,23 +239,26 @@ def _slots(venue_ids: list[int], start: datetime, end: datetime):
         .order_by(VenueSlot.venue_id, VenueSlot.blocked_from)).all()
 
 
-def _cell_for(column: Column, hours: tuple[datetime, datetime], slots,
-             now: datetime) -> tuple[str, object]:
-    """What one column of one venue is, and the slot that makes it so."""
-    if column.starts_at < hours[0] or column.ends_at > hours[1]:
+def _cell_for(bounds: tuple[float, float], hours: tuple[float, float], slots,
+             now: float) -> tuple[str, object]:
+    """What one column (its bounds in epoch seconds) of one venue is, and the slot that makes
+    it so; ``slots``: (blocked_from, blocked_until, starts_at, ends_at, row) in epoch seconds
+    (comparing aware datetimes costs a time-zone lookup each)."""
+    begin, finish = bounds
+    if begin < hours[0] or finish > hours[1]:
         return "closed", None
     buffer = None
-    for slot in slots:
-        if slot.blocked_from >= column.ends_at or slot.blocked_until <= column.starts_at:
+    for blocked_from, blocked_until, starts, ends, slot in slots:
+        if blocked_from >= finish or blocked_until <= begin:
             continue
         if slot.booking_id is None:
             return "blackout", slot
-        if slot.starts_at < column.ends_at and column.starts_at < slot.ends_at:
+        if starts < finish and begin < ends:
             return "booked", slot
         buffer = slot
     if buffer is not None:
         return "buffer", buffer
-    if column.starts_at < now:
+    if begin < now:
         return "past", None
     return "free", None
 
@@ -257,24 +281,31 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1) -> G
     end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone)
     by_venue: dict[int, list] = {}
     for slot in _slots([v.id for v in venues], start, end):
-        by_venue.setdefault(slot.venue_id, []).append(slot)
+        by_venue.setdefault(slot.venue_id, []).append((
+            slot.blocked_from.timestamp(), slot.blocked_until.timestamp(),
+            slot.starts_at.timestamp(), slot.ends_at.timestamp(), slot))
+    prepared = [(column, column.bounds, column.link_tail, column.text)
+                for column in columns]
     authenticated = getattr(user, "is_authenticated", False)
     is_staff = authenticated and user.role in Role.BUREAU
     may_book = not authenticated or user.role != Role.SUPERVISOR
     own_id = user.id if authenticated and not is_staff else None
     booked, closed = str(_l("Booked")), str(lazy_pgettext("venue blackout", "Closed"))
-    book_url = url_for("bookings.book")
-    now = utcnow()
+    book_url, book_label = url_for("bookings.book"), escape(_l("Book this slot:"))
+    now = utcnow().timestamp()
     today = local_today()
     rows = []
     for venue in venues:
         slots = by_venue.get(venue.id, [])
-        hours = {one: (datetime.combine(one, venue.opens_at, tzinfo=zone),
-                       datetime.combine(one, venue.closes_at, tzinfo=zone)) for one in days}
+        hours = {one: (datetime.combine(one, venue.opens_at, tzinfo=zone).timestamp(),
+                       datetime.combine(one, venue.closes_at, tzinfo=zone).timestamp())
+                 for one in days}
+        link_head = Markup("{}?venue_id={}").format(book_url, venue.id)
+        name = escape(venue.name)
         cells: list[Cell] = []
         previous_key = None
-        for column in columns:
-            kind, slot = _cell_for(column, hours[column.day], slots, now)
+        for column, bounds, tail, text in prepared:
+            kind, slot = _cell_for(bounds, hours[column.day], slots, now)
             key = (kind, slot.id) if slot is not None else None
             if key is not None and key == previous_key and cells[-1].column.day == column.day:
                 cells[-1].span += 1
@@ -282,13 +313,8 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1) -> G
             previous_key = key
             cell = Cell(kind, column=column)
             if kind == "free" and may_book:
-                query = f"venue_id={venue.id}&day={column.day.isoformat()}"
-                if column.session:
-                    query += f"&session={column.session}"
-                else:
-                    query += (f"&start={column.start.strftime('%H:%M')}"
-                              f"&end={column.end.strftime('%H:%M')}")
-                cell.url = f"{book_url}?{query}"
+                cell.url = link_head + tail
+                cell.text = SPACE.join((book_label, name, text))
             elif kind == "booked":
                 if is_staff or (own_id is not None and slot.client_id == own_id):
                     cell.label = Booking.reference_of(slot.booking_id)
