@@ -32,7 +32,6 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from markupsafe import Markup, escape
 
 from ..database import utcnow
 from ..extensions import db
@@ -56,7 +55,6 @@ GRID_PAGE = 20  # venues per page of the grid
 STEP = timedelta(minutes=30)
 WEEK_SESSIONS = ("morning", "afternoon", "evening")  # the week view's columns per day
 VIEWS = ("day", "week")
-SPACE = Markup(" ")
 
 
 @dataclass(frozen=True)
@@ -130,13 +128,12 @@ class Column:
         return self.starts_at.timestamp(), self.ends_at.timestamp()
 
     @property
-    def link_tail(self) -> Markup:
-        """The booking form's query arguments after the venue, HTML-escaped."""
+    def link_tail(self) -> str:
+        """The booking form's query arguments after the venue."""
         if self.session:
-            return Markup("&amp;day={}&amp;session={}").format(self.day.isoformat(),
-                                                              self.session)
-        return Markup("&amp;day={}&amp;start={}&amp;end={}").format(
-            self.day.isoformat(), self.start.strftime("%H:%M"), self.end.strftime("%H:%M"))
+            return f"&day={self.day.isoformat()}&session={self.session}"
+        return (f"&day={self.day.isoformat()}&start={self.start.strftime('%H:%M')}"
+                f"&end={self.end.strftime('%H:%M')}")
 
     @property
     def text(self) -> str:
@@ -148,13 +145,13 @@ class Cell:
     kind: str  # free, booked, buffer, blackout, closed, past
     span: int = 1
     column: Column | None = None
-    url: str = ""  # a free cell's booking form (Markup)
-    text: str = ""  # a free cell's label for screen readers (Markup)
+    url: str = ""  # a free cell's booking form
+    text: str = ""  # a free cell's label for screen readers
     label: str = ""
     detail: str = ""
     status: str = ""  # a booking's status (staff and own bookings)
     booking_id: int | None = None
-    checkin: bool = False  # staff may record the arrival from here
+    checkin: str = ""  # staff: the check-in form's address, when it may be recorded now
     arrived: bool = False
 
 
@@ -162,6 +159,7 @@ class Cell:
 class Row:
     venue: object  # a row: id, name, building, opens_at, closes_at, capacity
     cells: list[Cell] = field(default_factory=list)
+    url: str = ""  # the venue's own calendar of the day
 
 
 @dataclass
@@ -263,7 +261,14 @@ def _cell_for(bounds: tuple[float, float], hours: tuple[float, float], slots,
     return "free", None
 
 
-def build_grid(user, view: str, day: date, filters: Filters, page: int = 1) -> Grid:
+def _prefix(endpoint: str, **args) -> str:
+    """An address with a numeric id to append: ``url_for`` once per page, not per cell."""
+    return url_for(endpoint, **dict.fromkeys(args, 0)).removesuffix("0")
+
+
+def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
+               back: str = "") -> Grid:
+    """The grid; ``back``: the address the check-in form returns to."""
     view = view if view in VIEWS else "day"
     visible = _venues_stmt(user, filters)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(visible.subquery()))
@@ -291,8 +296,13 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1) -> G
     may_book = not authenticated or user.role != Role.SUPERVISOR
     own_id = user.id if authenticated and not is_staff else None
     booked, closed = str(_l("Booked")), str(lazy_pgettext("venue blackout", "Closed"))
-    book_url, book_label = url_for("bookings.book"), escape(_l("Book this slot:"))
+    book_url, book_label = url_for("bookings.book"), str(_l("Book this slot:"))
     now = utcnow().timestamp()
+    detail_url = _prefix("bookings.detail", booking_id=0)
+    checkin_url = url_for("bookings.check_in", booking_id=0, next=back).replace(
+        "/0/", "/{}/", 1)
+    venue_url = _prefix("bookings.venue", venue_id=0)
+    venue_args = f"?view=day&date={day.isoformat()}"
     today = local_today()
     rows = []
     for venue in venues:
@@ -300,8 +310,8 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1) -> G
         hours = {one: (datetime.combine(one, venue.opens_at, tzinfo=zone).timestamp(),
                        datetime.combine(one, venue.closes_at, tzinfo=zone).timestamp())
                  for one in days}
-        link_head = Markup("{}?venue_id={}").format(book_url, venue.id)
-        name = escape(venue.name)
+        link_head = f"{book_url}?venue_id={venue.id}"
+        label = f"{book_label} {venue.name} "
         cells: list[Cell] = []
         previous_key = None
         for column, bounds, tail, text in prepared:
@@ -313,22 +323,23 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1) -> G
             previous_key = key
             cell = Cell(kind, column=column)
             if kind == "free" and may_book:
-                cell.url = link_head + tail
-                cell.text = SPACE.join((book_label, name, text))
+                cell.url, cell.text = link_head + tail, label + text
             elif kind == "booked":
                 if is_staff or (own_id is not None and slot.client_id == own_id):
                     cell.label = Booking.reference_of(slot.booking_id)
                     cell.detail, cell.status = slot.title, slot.status
                     cell.booking_id = slot.booking_id
+                    cell.url = detail_url + str(slot.booking_id)
                 else:
                     cell.label = booked
                 cell.arrived = is_staff and slot.arrived_at is not None
-                cell.checkin = (is_staff and slot.status == BookingStatus.APPROVED
-                                and slot.arrived_at is None
-                                and slot.booking_starts_at.astimezone(zone).date() <= today)
+                if (is_staff and slot.status == BookingStatus.APPROVED
+                        and slot.arrived_at is None
+                        and slot.booking_starts_at.astimezone(zone).date() <= today):
+                    cell.checkin = checkin_url.format(slot.booking_id)
             elif kind == "blackout":
                 cell.label = closed
                 cell.detail = slot.reason if is_staff else ""
             cells.append(cell)
-        rows.append(Row(venue, cells))
+        rows.append(Row(venue, cells, f"{venue_url}{venue.id}{venue_args}"))
     return Grid(view, day, days, columns, rows, page, pages, total, buildings)
