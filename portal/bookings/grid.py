@@ -221,20 +221,30 @@ def _venues_stmt(user, filters: Filters):
     return stmt
 
 
+# A booked slot lies within one day (its buffers around it): one that meets the grid's days
+# began at most this long before them, which bounds the index scan (blackouts may be long and
+# are read apart, there are few of them).
+LONGEST_SLOT = timedelta(days=2)
+
+
 def _slots(venue_ids: list[int], start: datetime, end: datetime):
-    """The active slots of these venues meeting [start, end), with what a cell shows."""
+    """The active slots of these venues meeting [start, end), with what a cell shows (one
+    query; the order does not matter, active slots of a venue never overlap)."""
     if not venue_ids:
         return []
-    return db.session.execute(
-        sa.select(VenueSlot.venue_id, VenueSlot.id, VenueSlot.starts_at, VenueSlot.ends_at,
-                  VenueSlot.blocked_from, VenueSlot.blocked_until, VenueSlot.booking_id,
-                  Booking.title, Booking.status, Booking.client_id, Booking.arrived_at,
-                  Booking.starts_at.label("booking_starts_at"), Blackout.reason)
-        .outerjoin(Booking, Booking.id == VenueSlot.booking_id)
-        .outerjoin(Blackout, Blackout.id == VenueSlot.blackout_id)
-        .where(VenueSlot.venue_id.in_(venue_ids), VenueSlot.active,
-               overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until, start, end))
-        .order_by(VenueSlot.venue_id, VenueSlot.blocked_from)).all()
+    columns = sa.select(
+        VenueSlot.venue_id, VenueSlot.id, VenueSlot.starts_at, VenueSlot.ends_at,
+        VenueSlot.blocked_from, VenueSlot.blocked_until, VenueSlot.booking_id, Booking.title,
+        Booking.status, Booking.client_id, Booking.arrived_at,
+        Booking.starts_at.label("booking_starts_at"), Blackout.reason,
+    ).outerjoin(Booking, Booking.id == VenueSlot.booking_id).outerjoin(
+        Blackout, Blackout.id == VenueSlot.blackout_id).where(
+        VenueSlot.venue_id.in_(venue_ids), VenueSlot.active,
+        overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until, start, end))
+    booked = columns.where(VenueSlot.booking_id.is_not(None),
+                           VenueSlot.blocked_from >= start - LONGEST_SLOT)
+    closed = columns.where(VenueSlot.blackout_id.is_not(None))
+    return db.session.execute(sa.union_all(booked, closed)).all()
 
 
 def _cell_for(bounds: tuple[float, float], hours: tuple[float, float], slots,

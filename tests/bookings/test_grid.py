@@ -66,6 +66,16 @@ def test_blackouts_are_shaded_and_the_week_shows_sessions(app, client):
     html = _grid(client, date=day.isoformat())
     assert 'class="c-blackout" colspan="8">不开放' in html
     assert "设备检修" not in html  # the reason is for staff
+    # A blackout that began days before still closes the day.
+    other = make_venue(app, name="小会议室")
+    with app.test_request_context():
+        zone = services.local_zone()
+        services.create_blackout(other, datetime.combine(day - timedelta(days=4), time(0),
+                                                         tzinfo=zone),
+                                 datetime.combine(day + timedelta(days=1), time(0),
+                                                  tzinfo=zone), "装修")
+    closed = _grid(client, date=day.isoformat(), venue="x")
+    assert closed.count('class="c-blackout"') == 2
     week = _grid(client, date=day.isoformat(), view="week")
     assert week.count('class="session"') == 21
     monday = day - timedelta(days=day.weekday())
