@@ -294,7 +294,8 @@ class CateringOptionForm(FlaskForm):
 
 
 # How the audit trail reads these records (see portal.audit.vocabulary).
-describe(Booking, _l("Booking"), StaffBookingForm, DecisionForm, labels={
+describe(Booking, _l("Booking"), StaffBookingForm, DecisionForm, CheckInForm, labels={
+    "arrived_at": CheckInForm.arrived_time,
     "client_id": _l("Client"), "starts_at": _l("Starts"), "expires_at": _l("Request expires"),
     "decided_at": _l("Decided"), "deposit_fen": DecisionForm.deposit_yuan,
     "quote_total_fen": _l("Quote total"), "extras_fen": DecisionForm.extras_yuan,

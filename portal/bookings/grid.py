@@ -150,6 +150,7 @@ class Cell:
     label: str = ""
     detail: str = ""
     status: str = ""  # a booking's status (staff and own bookings)
+    status_label: str = ""
     booking_id: int | None = None
     checkin: str = ""  # staff: the check-in form's address, when it may be recorded now
     arrived: bool = False
@@ -308,6 +309,7 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
     booked, closed = str(_l("Booked")), str(lazy_pgettext("venue blackout", "Closed"))
     book_url, book_label = url_for("bookings.book"), str(_l("Book this slot:"))
     now = utcnow().timestamp()
+    status_labels = {code: str(label) for code, label in BookingStatus.LABELS.items()}
     detail_url = _prefix("bookings.detail", booking_id=0)
     checkin_url = url_for("bookings.check_in", booking_id=0, next=back).replace(
         "/0/", "/{}/", 1)
@@ -338,6 +340,7 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
                 if is_staff or (own_id is not None and slot.client_id == own_id):
                     cell.label = Booking.reference_of(slot.booking_id)
                     cell.detail, cell.status = slot.title, slot.status
+                    cell.status_label = status_labels[slot.status]
                     cell.booking_id = slot.booking_id
                     cell.url = detail_url + str(slot.booking_id)
                 else:

@@ -271,6 +271,7 @@ def test_staff_check_in_from_the_grid_and_the_run_sheet(app, todays_booking, log
     assert link not in after and "已到场" in after
     detail = staff.get(f"/venues/bookings/{booking_id}").get_data(as_text=True)
     assert "加椅子" in detail and "45" in detail
+    assert "到场时间" in detail and "实到人数" in detail  # the audit trail shows the step
     # The generic action route does not take the step without its form.
     assert staff.post(f"/venues/bookings/{booking_id}/check_in",
                       data=form_data(staff, f"/venues/bookings/{booking_id}")).status_code == 404
