@@ -406,6 +406,13 @@ def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
          f"/venues/{venue}?{urlencode({'view': 'week', 'date': today.isoformat()})}", "", True),
         ("month overview, all venues",
          f"/venues/overview?{urlencode({'month': month})}", "", True),
+        # The day grid of every venue (half hours, the first page of venues) as staff see it:
+        # references, titles, states and check-in links.
+        ("day grid of all venues (grid)",
+         f"/venues/grid?{urlencode({'date': today.isoformat()})}", "staff", True),
+        ("week grid of all venues (grid)",
+         f"/venues/grid?{urlencode({'date': today.isoformat(), 'view': 'week'})}", "staff",
+         True),
         ("month calendar of one venue",
          f"/venues/{venue}?{urlencode({'view': 'month', 'date': today.isoformat()})}", "", True),
         ("free-venue search", "/venues/?" + urlencode({

@@ -148,6 +148,9 @@ def load_config(instance_path: str) -> dict:
         "WAITLIST_HOLD_HOURS": _env_int("WAITLIST_HOLD_HOURS", 24),
         # A deposit asked for at approval is due this many days later unless staff say when.
         "BOOKING_DEPOSIT_DUE_DAYS": _env_int("BOOKING_DEPOSIT_DUE_DAYS", 7),
+        # The day check-in on the day went live (ISO date): an approved booking that began
+        # before it counts as a meeting served without a recorded arrival (see the reports).
+        "BOOKING_CHECK_IN_SINCE": _env("BOOKING_CHECK_IN_SINCE", "2026-12-07"),
         "BOOKINGS_DESK_EMAIL": _env("BOOKINGS_DESK_EMAIL", "huiyi@jgj.example.gov.cn"),
         "RENTALS_DESK_EMAIL": _env("RENTALS_DESK_EMAIL", "fangchan@jgj.example.gov.cn"),
         # Rentals: where tenants pay (printed on every payment notice, 缴费通知单), the prefix

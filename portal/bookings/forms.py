@@ -172,6 +172,22 @@ class DecisionForm(FlaskForm):
     expected_status = HiddenField()
 
 
+class CheckInForm(FlaskForm):
+    """The guests arrived (staff, on the day, often on a phone)."""
+
+    arrived_time = TimeField(_l("Arrival time"),
+                             validators=[InputRequired(message=_l("Enter a time."))])
+    arrived_headcount = IntegerField(_l("People who came"), validators=[
+        InputRequired(message=_l("Enter the number of people who came.")),
+        NumberRange(min=0, max=5000)])
+    arrival_extras = TextAreaField(_l("Extras on the spot"), validators=[Optional(),
+                                                                          Length(max=1000)],
+                                   filters=[strip_filter],
+                                   description=_l("E.g. 10 more tea breaks, a second microphone."))
+    expected_status = HiddenField()
+    next = HiddenField()
+
+
 class BlackoutForm(FlaskForm):
     venue_id = SelectField(_l("Venue"), coerce=int, validate_choice=False,
                            description=_l("Choose none to close the whole center."))
@@ -278,7 +294,8 @@ class CateringOptionForm(FlaskForm):
 
 
 # How the audit trail reads these records (see portal.audit.vocabulary).
-describe(Booking, _l("Booking"), StaffBookingForm, DecisionForm, labels={
+describe(Booking, _l("Booking"), StaffBookingForm, DecisionForm, CheckInForm, labels={
+    "arrived_at": CheckInForm.arrived_time,
     "client_id": _l("Client"), "starts_at": _l("Starts"), "expires_at": _l("Request expires"),
     "decided_at": _l("Decided"), "deposit_fen": DecisionForm.deposit_yuan,
     "quote_total_fen": _l("Quote total"), "extras_fen": DecisionForm.extras_yuan,

@@ -274,6 +274,13 @@ class Booking(Audited, db.Model):
         sa.CheckConstraint("rate_kind IN ('external', 'internal', 'free')", name="rate_known"),
         sa.CheckConstraint("client_id IS NOT NULL OR department != ''", name="has_customer"),
         sa.CheckConstraint("category IN ('', 'government_session')", name="category_known"),
+        # Check-in on the day: all of the arrival or none of it; arrived and no-show exclude
+        # each other.
+        sa.CheckConstraint("arrived_headcount >= 0", name="arrived_headcount_not_negative"),
+        sa.CheckConstraint("(arrived_at IS NULL) = (arrived_headcount IS NULL)",
+                           name="arrival_complete"),
+        sa.CheckConstraint("arrived_at IS NULL OR status != 'no_show'",
+                           name="arrived_or_no_show"),
         sa.Index("ix_booking_status_starts", "status", "starts_at"),
         # The queue's and "my bookings" order (newest first) straight from an index.
         sa.Index("ix_booking_starts_id", "starts_at", "id"),
@@ -310,6 +317,11 @@ class Booking(Audited, db.Model):
     actual_headcount: Mapped[int | None]
     extras_fen: Mapped[int] = mapped_column(default=0)
     final_total_fen: Mapped[int | None]
+    # Checked in on the day (staff, from the grid or the run sheet): when, how many came and
+    # what was added on the spot (extra tea, chairs...).
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_headcount: Mapped[int | None]
+    arrival_extras: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     series_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("booking_series.id", ondelete="SET NULL"), index=True
     )

@@ -7,9 +7,14 @@ Per venue and period (a month, or a half-year: H1 January-June, H2 July-December
   hours times the days of the period): the **utilisation**;
 * **external income**: what outside clients pay for approved bookings (the price frozen at
   approval) and completed ones (the final bill);
-* **meetings served**: approved or completed bookings, internal (booked by staff for a
-  government department, ``client_id IS NULL``) and external; of them the **government
-  sessions** (人代会, 政协会: the category staff set on the booking);
+* **meetings served**: the meetings that took place (:func:`was_served`): completed bookings,
+  approved ones whose guests were checked in on the day, and, for the days before check-in
+  existed (``BOOKING_CHECK_IN_SINCE``), approved ones that began (they were never marked a
+  no-show, which is its own state); an approved booking not checked in is not served (yet:
+  staff check it in, complete it or record the no-show), nor is one still to come.  Internal
+  (booked by staff for a government department, ``client_id IS NULL``) and external; of them
+  the **government sessions** (人代会, 政协会: the category staff set on the booking).  Booked
+  hours and income still count every approved booking (what is booked and owed);
 * **catering served** (on the page), by kind: the servings (meals, tea-break servings,
   banquet tables) and their amount at the prices ordered, counting each day of a served
   booking within the period once: an "every day" line on each of those days, a dated line
@@ -30,11 +35,11 @@ of the bookings that have any).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, current_app
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -135,10 +140,25 @@ def _income_fen():
         else_=sa.func.coalesce(Booking.quote_total_fen, 0))
 
 
+def check_in_since() -> datetime:
+    """The instant check-in went live: before it, an approved booking that began was served."""
+    day = date.fromisoformat(current_app.config["BOOKING_CHECK_IN_SINCE"])
+    return datetime.combine(day, time.min, tzinfo=local_zone())
+
+
+def was_served(status, arrived_at, starts_at, since: datetime):
+    """SQL: did this booking's meeting take place (the reports' "meetings served")? Completed,
+    or approved and checked in, or approved and begun before check-in existed."""
+    return sa.or_(status == BookingStatus.COMPLETED,
+                  sa.and_(status == BookingStatus.APPROVED,
+                          sa.or_(arrived_at.is_not(None), starts_at < since)))
+
+
 def _served_figures(start: datetime, end: datetime):
     """Per venue (``venue_id``) and for all venues together (``venue_id`` NULL): the booked
     seconds within [start, end), the meetings internal / external / government sessions (a
-    booking counts once per venue and once in the total) and the income shares. One query.
+    booking counts once per venue and once in the total; only those held: :func:`was_served`)
+    and the income shares. One query.
 
     A booking's income is shared over its slots by their seconds (all its slots, also those
     outside the period), each slot's share within the period rounded half up to the fen, in
@@ -161,13 +181,16 @@ def _served_figures(start: datetime, end: datetime):
     share = sa.case((slots.c.seconds > 0,
                      (2 * _income_fen() * slots.c.inside + slots.c.seconds)
                      // (2 * slots.c.seconds)), else_=0)
+    held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
+                      sa.literal(check_in_since(), Booking.starts_at.type))
     shares = (sa.select(slots.c.venue_id, slots.c.booking_id, slots.c.inside, Booking.client_id,
-                        Booking.category, share.label("share"))
+                        Booking.category, share.label("share"), held.label("held"))
               .join(Booking, Booking.id == slots.c.booking_id)
               .where(Booking.status.in_(SERVED), slots.c.inside > 0).cte("shares"))
 
     def booking_count(condition):
-        return sa.func.count(sa.distinct(sa.case((condition, shares.c.booking_id))))
+        return sa.func.count(sa.distinct(sa.case((sa.and_(shares.c.held, condition),
+                                                   shares.c.booking_id))))
 
     figures = [sa.func.coalesce(sa.func.sum(shares.c.inside), 0).label("booked_seconds"),
                booking_count(shares.c.client_id.is_(None)).label("internal_meetings"),

@@ -63,6 +63,24 @@ def _event_has_begun(booking, actor, details) -> None:
                             "once it has.", start=format_datetime_local(booking.starts_at)))
 
 
+def _may_check_in(booking, actor, details) -> None:
+    """Arrival is recorded once, on or after the day the booking starts."""
+    if booking.arrived_at is not None:
+        raise NotAllowed(_l("The arrival is already recorded (%(time)s).",
+                            time=format_datetime_local(booking.arrived_at)))
+    first_day = booking.starts_at.astimezone(local_zone()).date()
+    if local_today() < first_day:
+        raise NotAllowed(_l("Arrivals are recorded on the day of the booking (%(day)s).",
+                            day=format_date(first_day, "medium")))
+
+
+def _no_show_after_start(booking, actor, details) -> None:
+    """A no-show only once the event has begun, and never for a booking checked in."""
+    _event_has_begun(booking, actor, details)
+    if booking.arrived_at is not None:
+        raise NotAllowed(_l("The guests are checked in; this booking is not a no-show."))
+
+
 def default_deposit_due() -> date:
     return local_today() + timedelta(days=current_app.config["BOOKING_DEPOSIT_DUE_DAYS"])
 
@@ -92,7 +110,10 @@ WORKFLOW = Workflow(
         Transition("complete", (S.APPROVED,), S.COMPLETED, STAFF, _l("Record as held"),
                    rule=_event_has_begun),
         Transition("no_show", (S.APPROVED,), S.NO_SHOW, STAFF, _l("Record a no-show"),
-                   rule=_event_has_begun),
+                   rule=_no_show_after_start),
+        # Check-in on the day: the booking stays approved and records its arrival.
+        Transition("check_in", (S.APPROVED,), S.APPROVED, STAFF, _l("Check in"),
+                   rule=_may_check_in),
         # A client's change to an approved booking sends it back for approval.
         Transition("resubmit", (S.APPROVED,), S.REQUESTED, (Role.CLIENT,), _l("Change"),
                    owner_only=(Role.CLIENT,)),
@@ -766,7 +787,8 @@ def transition(booking: Booking, name: str, user=None, reason: str = "", notify:
             booking.expires_at = utcnow() + timedelta(
                 hours=current_app.config["BOOKING_EXPIRY_HOURS"])
         if name == "complete":
-            booking.actual_headcount = details.get("actual_headcount") or booking.headcount
+            booking.actual_headcount = (details.get("actual_headcount")
+                                        or booking.arrived_headcount or booking.headcount)
             booking.extras_fen = details.get("extras_fen", 0)
             frozen = booking.approved_quote or {"total_fen": booking.quote_total_fen}
             booking.final_total_fen = frozen["total_fen"] + booking.extras_fen
@@ -798,6 +820,35 @@ def _after_slots_freed(venue_ids) -> None:
     except Exception:  # noqa: BLE001 - the step is committed; the next tick offers instead
         db.session.rollback()
         log.exception("waitlist offers after freed time failed; the tick will retry")
+
+
+@dataclass
+class Arrival:
+    at: time | None  # local time of day today; None: now
+    headcount: int
+    extras: str = ""
+
+
+def check_in(booking: Booking, user, arrival: Arrival, expected: str | None = None) -> Booking:
+    """Record that the guests arrived (staff, on the day): a step of the one workflow (lock,
+    re-check, write, audit) that keeps the booking approved; no mail."""
+    now = utcnow()
+    arrived_at = now
+    if arrival.at is not None:
+        arrived_at = local_datetime(local_today(), arrival.at)
+        if arrived_at > now + timedelta(minutes=5):
+            raise ServiceError(_l("The arrival time cannot be later than now."),
+                               field="arrived_time")
+    if arrival.headcount is None or arrival.headcount < 0:
+        raise ServiceError(_l("Enter the number of people who came."),
+                           field="arrived_headcount")
+
+    def change(booking: Booking, step: Transition) -> None:
+        booking.arrived_at = arrived_at
+        booking.arrived_headcount = arrival.headcount
+        booking.arrival_extras = (arrival.extras or "").strip()
+
+    return WORKFLOW.apply(booking, "check_in", user, expected=expected, change=change)
 
 
 def _current_quote(booking: Booking) -> pricing.Quote:

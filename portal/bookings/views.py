@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import calendar
-import contextlib
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -19,11 +18,13 @@ from ..page_cache import cached_page
 from ..pages import sections_for
 from ..pagination import paginate
 from ..roles import Role
+from ..security import safe_next
 from ..workflow import StaleRecord
-from . import bp, pricing, services
+from . import bp, grid, pricing, services
 from .forms import (
     BlackoutForm,
     BookingForm,
+    CheckInForm,
     DecisionForm,
     SearchForm,
     SeriesForm,
@@ -99,6 +100,24 @@ def overview():
     return render("bookings/overview.html", "grid", venues=venues, counts=counts, days=days,
                   first=first, previous=previous, following=following, today=_today(),
                   page=min(page, pages), pages=pages)
+
+
+@bp.route("/grid")
+@cached_page("bookings")
+def grid_page():
+    """The day (half hours) or week (sessions) grid of all venues; a free cell books it."""
+    day, message = grid.parse_day(request.args.get("date"))
+    view = request.args.get("view", "day")
+    filters = grid.parse_filters(request.args)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    back = url_for("bookings.grid_page", date=day, view=view, page=page, **filters.args())
+    result = grid.build_grid(_user(), view, day, filters, page, back=back)
+    step = timedelta(days=7 if result.view == "week" else 1)
+    first, last = grid.grid_range()
+    return render("bookings/grid.html", "grid", grid=result, filters=filters,
+                  filter_args=filters.args(), message=message, today=_today(),
+                  previous=max(day - step, first), following=min(day + step, last),
+                  first_day=first, last_day=last, **_labels())
 
 
 def _week_start(text: str | None) -> date:
@@ -216,10 +235,16 @@ def _prefill(form) -> None:
     session = request.args.get("session")
     if session in pricing.SESSION_LABELS:
         entry.session.data = session
-    for field, name in ((entry.start, "start"), (entry.end, "end")):
-        # Custom hours, e.g. the waitlist's "book it now" for a free time.
-        with contextlib.suppress(ValueError):
-            field.data = time.fromisoformat(request.args.get(name, ""))
+    try:  # a run of cells of the grid: its hours
+        start = time.fromisoformat(request.args.get("start", ""))
+        end = time.fromisoformat(request.args.get("end", ""))
+    except ValueError:
+        start = end = None
+    if start is not None and end is not None and start < end:
+        session = next((name for name, hours in pricing.SESSIONS.items()
+                        if hours == (start, end)), "custom")
+        entry.session.data = session
+        entry.start.data, entry.end.data = start, end
     if request.args.get("headcount", type=int):
         form.headcount.data = request.args.get("headcount", type=int)
 
@@ -366,8 +391,8 @@ def _detail_page(booking: Booking, decision: DecisionForm | None = None,
 @login_required
 def act(booking_id: int, action: str):
     booking = visible_or_404(Booking, booking_id)
-    if action not in services.WORKFLOW.transitions:
-        abort(404)
+    if action not in services.WORKFLOW.transitions or action == "check_in":
+        abort(404)  # check-in has its own form (check_in below)
     form = DecisionForm()
     inline = is_htmx() and request.form.get("back") == "queue"
     if not form.validate_on_submit():
@@ -405,6 +430,44 @@ def act(booking_id: int, action: str):
     if request.form.get("back") == "queue" and current_user.role in services.STAFF:
         return redirect_to(url_for("bookings.queue"))
     return redirect_to(url_for("bookings.detail", booking_id=booking_id))
+
+
+@bp.route("/bookings/<int:booking_id>/check-in", methods=["GET", "POST"])
+@staff_required
+def check_in(booking_id: int):
+    """Record the guests' arrival (from the grid's block or the run sheet, on a phone)."""
+    booking = visible_or_404(Booking, booking_id)
+    form = CheckInForm()
+    back = safe_next(request.values.get("next"),
+                     url_for("bookings.detail", booking_id=booking.id))
+    if request.method == "GET":
+        form.arrived_time.data = datetime.now(services.local_zone()).time().replace(
+            second=0, microsecond=0)
+        form.arrived_headcount.data = booking.headcount
+        form.next.data = back
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.check_in(booking, current_user._get_current_object(), services.Arrival(
+                form.arrived_time.data, form.arrived_headcount.data, form.arrival_extras.data),
+                expected=form.expected_status.data or None)
+        except ServiceError as error:
+            services.db.session.rollback()
+            booking = visible_or_404(Booking, booking_id)
+            status = 409 if isinstance(error, StaleRecord) else 422
+            if error.field is not None and hasattr(form, error.field):
+                apply_to_form(form, error)
+            else:
+                form.form_errors.append(error.message)
+        else:
+            flash(_("Booking %(ref)s: the guests are checked in.", ref=booking.reference),
+                  "success")
+            return redirect_to(back)
+    elif request.method == "POST":
+        status = 422
+    allowed = services.WORKFLOW.can(booking, current_user._get_current_object(), "check_in")
+    return render("bookings/check_in.html", "form", status=status, booking=booking, form=form,
+                  allowed=allowed, back=back, **_labels())
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -578,7 +641,11 @@ def _day_arg() -> date:
 @staff_required
 def runsheet():
     day = _day_arg()
-    return render("bookings/runsheet.html", day=day, rows=services.run_sheet(day),
+    rows = services.run_sheet(day)
+    user = current_user._get_current_object()
+    checkable = {slot.booking_id for slot, _items in rows
+                 if services.WORKFLOW.can(slot.booking, user, "check_in")}
+    return render("bookings/runsheet.html", day=day, rows=rows, checkable=checkable,
                   previous=day - timedelta(days=1), following=day + timedelta(days=1),
                   **_labels())
 

@@ -61,4 +61,48 @@
       if (focused) group.querySelector("summary").focus();
     });
   });
+
+  // The venue grid (bookings/grid.html): press on a free half hour and drag along the row over
+  // free cells to book the whole run; one cell alone follows its own link (as without
+  // JavaScript). Mouse and pen only: a finger scrolls the grid.
+  var run = null;
+  function freeLink(target) {
+    var link = target && target.closest ? target.closest("[data-grid] td.c-free > a") : null;
+    return link && new URL(link.href).searchParams.has("start") ? link : null;
+  }
+  function runCells(current) {
+    var cells = Array.prototype.slice.call(current.row.cells);
+    var a = cells.indexOf(current.first.parentNode), b = cells.indexOf(current.last.parentNode);
+    var part = cells.slice(Math.min(a, b), Math.max(a, b) + 1);
+    return part.every(function (cell) { return freeLink(cell.firstElementChild); }) ? part : [];
+  }
+  function markRun(cells) {
+    document.querySelectorAll("[data-grid] td.selected").forEach(function (cell) {
+      cell.classList.remove("selected");
+    });
+    cells.forEach(function (cell) { cell.classList.add("selected"); });
+  }
+  document.addEventListener("pointerdown", function (event) {
+    var link = freeLink(event.target);
+    if (!link || event.button !== 0 || event.pointerType === "touch") return;
+    run = {row: link.closest("tr"), first: link, last: link};
+    event.preventDefault(); // no native drag of the link
+  });
+  document.addEventListener("pointerover", function (event) {
+    var link = run && freeLink(event.target);
+    if (!link || link.closest("tr") !== run.row) return;
+    run.last = link;
+    markRun(runCells(run));
+  });
+  document.addEventListener("pointerup", function () {
+    if (!run) return;
+    var current = run, cells = runCells(run);
+    run = null;
+    markRun([]);
+    if (current.first === current.last || cells.length < 2) return;
+    var url = new URL(cells[0].firstElementChild.href);
+    url.searchParams.set("end", new URL(cells[cells.length - 1].firstElementChild.href)
+      .searchParams.get("end"));
+    window.location.assign(url.toString());
+  });
 })();

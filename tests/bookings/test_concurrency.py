@@ -102,3 +102,58 @@ def test_conflicting_steps_on_one_booking_take_effect_once(live_server, moves):
         db.session.remove()
     # The request's own confirmation, then one mail for the one decision.
     assert outbox_count(app, customer.email) == 2
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("moves", [
+    ["check-in", "check-in", "check-in"],
+    ["check-in", "no_show", "check-in", "no_show"],
+], ids=["three-check-ins", "check-ins-and-no-shows"])
+def test_a_booking_is_checked_in_once_and_never_also_a_no_show(live_server, moves):
+    """Staff at the door and at the desk act on one begun booking at once: one of them wins
+    (the arrival recorded once, or the no-show), the others are told, never a 500."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from portal.auth.models import User
+    from portal.bookings import services
+    from tests.bookings.factories import has_begun, make_booking
+    from tests.conftest import request_context
+    from tests.races import Attempt, race, signed_in
+
+    app = live_server.app
+    venue_id = make_venue(app, name="第二会议室")
+    booking_id = make_booking(app, make_user(app, "client").id, venue_id, day=future_day(2))
+    desk = make_user(app, "staff", email="desk-approver@example.com")
+    with request_context(app, desk.id):
+        services.transition(db.session.get(Booking, booking_id), "approve",
+                            db.session.get(User, desk.id), notify=False)
+        has_begun(db.session.get(Booking, booking_id))
+        db.session.remove()
+    page = f"/venues/bookings/{booking_id}"
+    now = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
+    attempts = []
+    for n, move in enumerate(moves):
+        browser = signed_in(live_server, make_user(app, "staff", email=f"door{n}@example.com"),
+                            page)
+        if move == "check-in":
+            attempts.append(Attempt(browser, f"{page}/check-in", {
+                "expected_status": "approved", "arrived_time": now,
+                "arrived_headcount": str(40 + n), "arrival_extras": "", "next": ""}))
+        else:
+            attempts.append(Attempt(browser, f"{page}/no_show",
+                                    {"expected_status": "approved"}))
+    results = race(attempts)
+    statuses = [status for status, _ in results]
+    won = [n for n, status in enumerate(statuses) if status in (200, 303)]  # (redirect followed)
+    assert 500 not in statuses and len(won) == 1, statuses
+    assert all(status in (409, 422) for n, status in enumerate(statuses) if n not in won)
+    winner = moves[won[0]]
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        if winner == "check-in":
+            assert booking.status == "approved" and booking.arrived_at is not None
+            assert booking.arrived_headcount == 40 + won[0]
+        else:
+            assert booking.status == "no_show" and booking.arrived_at is None
+        db.session.remove()

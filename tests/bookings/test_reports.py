@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from portal.bookings import reports
@@ -340,3 +341,46 @@ def test_an_empty_report(app, login_as):
     rows = list(csv.reader(io.StringIO(staff.get(
         "/venues/reports/export?period=2025-H1").get_data().decode("utf-8-sig"))))
     assert len(rows) == 2 and rows[1][2:] == ["0.0", "0.0", "", "0", "0", "0.00"]
+
+
+def test_meetings_served_count_arrivals_once_check_in_exists(app, dataset, monkeypatch):
+    """From the day check-in went live an approved booking is served only once its guests are
+    checked in (or it is completed); before it, an approved booking that began counts."""
+    monkeypatch.setitem(app.config, "BOOKING_CHECK_IN_SINCE", "2025-07-20")
+    report, _rows = _report(app, "2025-07")
+    # The two-venue booking of 25 July is approved but nobody checked it in: not served
+    # (yet), while its hours and price still count as booked.
+    assert (report.total.internal_meetings, report.total.external_meetings) == (2, 2)
+    assert report.total.booked_hours == Decimal("22.5") and report.total_income_fen == 520_000
+    with app.test_request_context(), write_transaction():
+        booking = db.session.scalar(sa.select(Booking).where(
+            Booking.starts_at == at(date(2025, 7, 25), 8, 30)))
+        booking.arrived_at, booking.arrived_headcount = at(date(2025, 7, 25), 8, 20), 18
+    report, rows = _report(app, "2025-07")
+    assert (report.total.internal_meetings, report.total.external_meetings) == (2, 3)
+    assert rows["R-B"].external_meetings == 2
+    monkeypatch.setitem(app.config, "BOOKING_CHECK_IN_SINCE", "2025-01-01")
+    report, _rows = _report(app, "2025-07")
+    # Every approved booking of July needs its arrival now: the internal one of 15 July
+    # and the straddling one (begun 30 June) were never checked in.
+    assert (report.total.internal_meetings, report.total.external_meetings) == (1, 2)
+
+
+def test_was_served(app):
+    since = datetime(2026, 12, 7, tzinfo=SH)
+    before, after = since - timedelta(days=1), since + timedelta(days=1)
+    moment = Booking.starts_at.type
+
+    def served(status, arrived_at, starts_at) -> bool:
+        arrived = sa.literal(arrived_at, moment) if arrived_at else sa.null()
+        with app.test_request_context():
+            return bool(db.session.scalar(sa.select(sa.case((reports.was_served(
+                sa.literal(status), arrived, sa.literal(starts_at, moment),
+                sa.literal(since, moment)), 1), else_=0))))
+
+    assert served(S.COMPLETED, None, after)
+    assert served(S.APPROVED, None, before)
+    assert not served(S.APPROVED, None, after)
+    assert served(S.APPROVED, after, after)
+    for status in (S.NO_SHOW, S.CANCELLED, S.REQUESTED, S.REJECTED, S.EXPIRED):
+        assert not served(status, None, before)

@@ -37,10 +37,12 @@ ACCOUNTS = {
 }
 # Pages not in the menu that each role opens often (forms with dates and times among them).
 EXTRA_PAGES = {
-    None: ["/auth/login", "/auth/register", "/venues/overview"],
+    None: ["/auth/login", "/auth/register", "/venues/overview", "/venues/grid",
+           "/venues/grid?view=week"],
     "client": ["/venues/book", "/auth/account"],
     "supervisor": ["/feedback/mine?status=open"],
-    "staff": ["/venues/book", "/rentals/leases/new", "/meetings/new", "/surveys/rounds/new",
+    "staff": ["/venues/book", "/venues/grid", "/venues/runsheet", "/rentals/leases/new",
+              "/meetings/new", "/surveys/rounds/new",
               "/feedback/?status=all", "/suppliers/contracts", "/meetings/actions",
               "/rentals/occupancy"],
     "admin": ["/admin/users/new"],
