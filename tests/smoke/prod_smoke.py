@@ -43,7 +43,7 @@ from portal.meetings.models import ActionItem, AgendaItem, Meeting  # noqa: E402
 from portal.outbox.models import OutboxMessage  # noqa: E402
 from portal.partners.demo import DEMO_SUPPLIER_EMAIL  # noqa: E402
 from portal.partners.models import ActionItemPhoto  # noqa: E402
-from portal.rentals.models import Lease, Room, RoomPhoto, Tenant  # noqa: E402
+from portal.rentals.models import Lease, Payment, RentPeriod, Room, RoomPhoto, Tenant  # noqa: E402
 from portal.roles import Role  # noqa: E402
 from portal.suppliers.models import ServiceContract, Supplier  # noqa: E402
 from portal.surveys.models import Questionnaire, SurveyInvitation, SurveyRound  # noqa: E402
@@ -62,6 +62,7 @@ ID_ARGUMENTS = {
     "category_id": ServiceCategory, "appointment_id": SupervisorAppointment,
     "round_id": SurveyRound, "questionnaire_id": Questionnaire, "meeting_id": Meeting,
     "item_id": AgendaItem, "action_id": ActionItem, "report_id": WorkReport,
+    "period_id": RentPeriod, "payment_id": Payment,
 }
 # Stored photos: their URL names the record and the file together.
 PHOTO_ROUTES = {"bookings.photo": (VenuePhoto, "venue_id"),
