@@ -154,39 +154,52 @@ def was_served(status, arrived_at, starts_at, since: datetime):
                           sa.or_(arrived_at.is_not(None), starts_at < since)))
 
 
-def _served_figures(start: datetime, end: datetime):
-    """Per venue (``venue_id``) and for all venues together (``venue_id`` NULL): the booked
-    seconds within [start, end), the meetings internal / external / government sessions (a
-    booking counts once per venue and once in the total; only those held: :func:`was_served`)
-    and the income shares. One query.
+def _periods(bounds: list[tuple[datetime, datetime]]):
+    """SQL: the periods as rows (``idx``, ``starts``, ``ends``), a UNION ALL of literals (both
+    engines; SQLite names no columns of a VALUES list)."""
+    moment = VenueSlot.starts_at.type  # bound as the columns are (UTC)
+    return sa.union_all(*(sa.select(sa.literal(idx).label("idx"),
+                                    sa.literal(start, moment).label("starts"),
+                                    sa.literal(end, moment).label("ends"))
+                          for idx, (start, end) in enumerate(bounds))).cte("periods")
+
+
+def _served_figures(bounds: list[tuple[datetime, datetime]]):
+    """For each period (``idx``), per venue (``venue_id``) and for all venues together
+    (``venue_id`` NULL): the booked seconds within the period, the meetings internal /
+    external / government sessions (a booking counts once per venue and once in the total;
+    only those held: :func:`was_served`) and the income shares. One query for all periods.
 
     A booking's income is shared over its slots by their seconds (all its slots, also those
-    outside the period), each slot's share within the period rounded half up to the fen, in
+    outside the period), each slot's share within a period rounded half up to the fen, in
     integer arithmetic on both engines.
     """
-    moment = VenueSlot.starts_at.type  # the bounds bound as the columns are (UTC)
-    inside = sa.case((overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end),
-                      seconds_between(earliest(VenueSlot.ends_at, sa.literal(end, moment)),
-                                      latest(VenueSlot.starts_at, sa.literal(start, moment)))),
-                     else_=0)
-    # Every slot of the bookings that meet the period, with its seconds inside the period and
-    # the seconds of all its booking's slots (a window: one pass, no second look-up).
-    slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id, inside.label("inside"),
+    periods = _periods(bounds)
+    first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
+    # Every slot of the bookings that meet the periods, with the seconds of all its booking's
+    # slots (a window: one pass, no second look-up).
+    slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id, VenueSlot.starts_at,
+                       VenueSlot.ends_at,
                        # cast: PostgreSQL sums bigints as numeric, which divides exactly
                        sa.cast(sa.func.sum(seconds_between(VenueSlot.ends_at,
                                                            VenueSlot.starts_at))
                                .over(partition_by=VenueSlot.booking_id), sa.BigInteger)
                        .label("seconds"))
-             .where(VenueSlot.booking_id.in_(_meeting(start, end))).subquery("slots"))
+             .where(VenueSlot.booking_id.in_(_meeting(first, last))).subquery("slots"))
+    inside = seconds_between(earliest(slots.c.ends_at, periods.c.ends),
+                             latest(slots.c.starts_at, periods.c.starts))
     share = sa.case((slots.c.seconds > 0,
-                     (2 * _income_fen() * slots.c.inside + slots.c.seconds)
+                     (2 * _income_fen() * inside + slots.c.seconds)
                      // (2 * slots.c.seconds)), else_=0)
     held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
                       sa.literal(check_in_since(), Booking.starts_at.type))
-    shares = (sa.select(slots.c.venue_id, slots.c.booking_id, slots.c.inside, Booking.client_id,
-                        Booking.category, share.label("share"), held.label("held"))
+    shares = (sa.select(periods.c.idx, slots.c.venue_id, slots.c.booking_id,
+                        inside.label("inside"), Booking.client_id, Booking.category,
+                        share.label("share"), held.label("held"))
+              .join_from(slots, periods, overlaps(slots.c.starts_at, slots.c.ends_at,
+                                                  periods.c.starts, periods.c.ends))
               .join(Booking, Booking.id == slots.c.booking_id)
-              .where(Booking.status.in_(SERVED), slots.c.inside > 0).cte("shares"))
+              .where(Booking.status.in_(SERVED)).cte("shares"))
 
     def booking_count(condition):
         return sa.func.count(sa.distinct(sa.case((sa.and_(shares.c.held, condition),
@@ -198,22 +211,29 @@ def _served_figures(start: datetime, end: datetime):
                booking_count(shares.c.category == GOVERNMENT_SESSION)
                .label("government_sessions"),
                sa.func.coalesce(sa.func.sum(shares.c.share), 0).label("income_fen")]
-    per_venue = sa.select(shares.c.venue_id, *figures).group_by(shares.c.venue_id)
-    all_venues = sa.select(sa.null().label("venue_id"), *figures)
+    per_venue = (sa.select(shares.c.idx, shares.c.venue_id, *figures)
+                 .group_by(shares.c.idx, shares.c.venue_id))
+    all_venues = sa.select(shares.c.idx, sa.null().label("venue_id"), *figures).group_by(
+        shares.c.idx)
     return db.session.execute(sa.union_all(per_venue, all_venues)).all()
 
 
-def _catering_days(start: datetime, end: datetime) -> dict[int, set[date]]:
-    """Each served booking with catering: its (local) days within the period (one query)."""
-    days: dict[int, set[date]] = {}
+def _catering_days(bounds: list[tuple[datetime, datetime]]) -> list[dict[int, set[date]]]:
+    """For each period: each served booking with catering, its (local) days within the
+    period (one query for all periods)."""
+    days: list[dict[int, set[date]]] = [{} for _bound in bounds]
+    first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
     zone = local_zone()
     rows = db.session.execute(
         sa.select(VenueSlot.booking_id, VenueSlot.starts_at)
         .join(Booking, VenueSlot.booking_id == Booking.id)
-        .where(Booking.status.in_(SERVED), VenueSlot.starts_at >= start, VenueSlot.starts_at < end,
+        .where(Booking.status.in_(SERVED), VenueSlot.starts_at >= first,
+               VenueSlot.starts_at < last,
                VenueSlot.booking_id.in_(sa.select(BookingCatering.booking_id))))
     for booking_id, starts_at in rows:
-        days.setdefault(booking_id, set()).add(starts_at.astimezone(zone).date())
+        for idx, (start, end) in enumerate(bounds):
+            if start <= starts_at < end:
+                days[idx].setdefault(booking_id, set()).add(starts_at.astimezone(zone).date())
     return days
 
 
@@ -224,9 +244,9 @@ def _meeting(start: datetime, end: datetime):
                    overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end)))
 
 
-def served_catering(start: datetime, end: datetime) -> list[CateringRequest]:
+def served_catering(start: datetime, end: datetime) -> list[tuple[int, CateringRequest]]:
     """The catering lines of the served bookings that meet [start, end), each with its
-    ``booking_id`` (one query; plain rows: thousands of them in a half-year)."""
+    booking's id (one query; plain rows: thousands of them in a half-year)."""
     rows = db.session.execute(
         sa.select(BookingCatering.booking_id, BookingCatering.kind, BookingCatering.label,
                   BookingCatering.unit_price_fen, BookingCatering.quantity,
@@ -240,10 +260,13 @@ def served_catering(start: datetime, end: datetime) -> list[CateringRequest]:
 def catering_figures(lines: list[tuple[int, CateringRequest]],
                      days: dict[int, set[date]]) -> list[CateringFigures]:
     """Catering served by kind, given each booking's days within the period: an "every day"
-    line counts on each of them, a dated line on its day only."""
+    line counts on each of them, a dated line on its day only (a booking without days in the
+    period counts nothing)."""
     figures = {kind: CateringFigures(kind) for kind in CateringKind.ALL}
     for booking_id, line in lines:
-        booking_days = days.get(booking_id, set())
+        booking_days = days.get(booking_id)
+        if not booking_days:
+            continue
         count = len(booking_days) if line.day is None else int(line.day in booking_days)
         item = figures[line.kind]
         item.servings += line.servings * count
@@ -251,16 +274,18 @@ def catering_figures(lines: list[tuple[int, CateringRequest]],
     return list(figures.values())
 
 
-def venue_report(period: Period, catering: bool = True) -> VenueReport:
-    """The figures of every venue for the period, and the totals (two queries: the venues and
-    their sums), and the catering served (two more; the export leaves it out)."""
-    start, end = period.starts_at(), period.ends_at()
+def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueReport]:
+    """The figures of every venue for each period, and the totals, in a fixed number of
+    queries whatever the periods (the work report asks for three at once): the venues, their
+    sums, and the catering served (two more; the export leaves it out)."""
+    bounds = [(period.starts_at(), period.ends_at()) for period in periods]
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
-    figures = {venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
-                                      * period.days) for venue in venues}
-    total = VenueFigures(None)
-    for row in _served_figures(start, end):
-        item = total if row.venue_id is None else figures.get(row.venue_id)
+    figures = [{venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
+                                       * period.days) for venue in venues}
+               for period in periods]
+    totals = [VenueFigures(None) for _period in periods]
+    for row in _served_figures(bounds):
+        item = totals[row.idx] if row.venue_id is None else figures[row.idx].get(row.venue_id)
         if item is None:
             continue
         item.booked_seconds = int(row.booked_seconds)
@@ -268,11 +293,24 @@ def venue_report(period: Period, catering: bool = True) -> VenueReport:
         item.external_meetings = row.external_meetings
         item.government_sessions = row.government_sessions
         item.income_fen = int(row.income_fen)
-    rows = [item for item in figures.values() if item.venue.active or item.has_activity]
-    total.open_seconds = sum(item.open_seconds for item in rows)
-    return VenueReport(period, rows, total, sum(item.income_fen for item in rows),
-                       catering_figures(served_catering(start, end), _catering_days(start, end))
-                       if catering else [])
+    if catering:
+        lines = served_catering(min(start for start, _end in bounds),
+                                max(end for _start, end in bounds))
+        days = _catering_days(bounds)
+    reports = []
+    for idx, period in enumerate(periods):
+        rows = [item for item in figures[idx].values()
+                if item.venue.active or item.has_activity]
+        total = totals[idx]
+        total.open_seconds = sum(item.open_seconds for item in rows)
+        reports.append(VenueReport(period, rows, total, sum(item.income_fen for item in rows),
+                                   catering_figures(lines, days[idx]) if catering else []))
+    return reports
+
+
+def venue_report(period: Period, catering: bool = True) -> VenueReport:
+    """The figures of every venue for the period (see :func:`venue_reports`)."""
+    return venue_reports([period], catering)[0]
 
 
 # --- the table, on the page and in the exports -------------------------------------------------

@@ -18,7 +18,7 @@ from functools import cached_property
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from ..bookings.reports import venue_report
+from ..bookings.reports import venue_report, venue_reports
 from ..feedback.reports import feedback_figures, figures_by_category, roster_figures
 from ..meetings.reports import meeting_figures
 from ..rentals.reports import income_table, lease_movements
@@ -45,14 +45,15 @@ SECTIONS = {
 class Sources:
     """The modules' report results for one period, each read once, on first use."""
 
-    def __init__(self, period: ReportPeriod, trend=None):
+    def __init__(self, period: ReportPeriod, trend=None, venues=None):
         self.report_period = period
         self.period = period.period
         self._trend = trend
+        self._venues = venues  # read with other periods' in one go (compute)
 
     @cached_property
     def venues(self):
-        return venue_report(self.period)
+        return self._venues if self._venues is not None else venue_report(self.period)
 
     @cached_property
     def rent_table(self):
@@ -312,9 +313,11 @@ class Figures:
 def compute(period: ReportPeriod) -> Figures:
     """Every figure of the registry for the period, the previous one and a year before."""
     trend = rounds_trend()
-    current = Sources(period, trend)
-    previous = Sources(period.previous(), trend)
-    year_ago = Sources(period.year_before(), trend)
+    periods = (period, period.previous(), period.year_before())
+    # The venue figures of the three periods in one pass over the bookings.
+    venues = venue_reports([each.period for each in periods])
+    current, previous, year_ago = (Sources(each, trend, report)
+                                   for each, report in zip(periods, venues, strict=True))
     values = {}
     for definition in FIGURES:
         value = Value(definition, definition.compute(current), link=definition.link(period))

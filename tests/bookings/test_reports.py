@@ -384,3 +384,22 @@ def test_was_served(app):
     assert served(S.APPROVED, after, after)
     for status in (S.NO_SHOW, S.CANCELLED, S.REQUESTED, S.REJECTED, S.EXPIRED):
         assert not served(status, None, before)
+
+
+def test_several_periods_at_once_equal_each_alone(app, dataset, count_queries):
+    """The work report reads three periods in one pass: each equals its report alone, and
+    the queries do not grow with the number of periods."""
+    keys = ["2025-07", "2025-06", "2025-H2", "2025-08"]
+    with app.test_request_context():
+        periods = [parse_period(key) for key in keys]
+        alone = [reports.venue_report(period) for period in periods]
+        with count_queries() as queries:
+            together = reports.venue_reports(periods)
+        assert len(queries) == 4  # the venues, their sums, the catering lines and days
+        for one, other in zip(alone, together, strict=True):
+            assert one.period == other.period
+            assert one.total == other.total and one.total_income_fen == other.total_income_fen
+            assert [(row.venue.id, row) for row in one.rows] == [
+                (row.venue.id, row) for row in other.rows]
+            assert one.catering == other.catering
+        assert together[0].total.booked_seconds > 0  # July is not empty
