@@ -23,6 +23,7 @@ from ..feedback.reports import feedback_figures, figures_by_category, roster_fig
 from ..meetings.reports import meeting_figures
 from ..rentals.reports import income_table, lease_movements
 from ..rentals.services import arrears
+from ..reporting import months_of
 from ..suppliers.reports import contract_figures
 from ..surveys.reports import rounds_trend
 from .periods import ReportPeriod
@@ -45,11 +46,12 @@ SECTIONS = {
 class Sources:
     """The modules' report results for one period, each read once, on first use."""
 
-    def __init__(self, period: ReportPeriod, trend=None, venues=None):
+    def __init__(self, period: ReportPeriod, trend=None, venues=None, venue_months=None):
         self.report_period = period
         self.period = period.period
         self._trend = trend
         self._venues = venues  # read with other periods' in one go (compute)
+        self._venue_months = venue_months
 
     @cached_property
     def venues(self):
@@ -79,6 +81,16 @@ class Sources:
     def rent_months(self):
         """(month label, rent collected in fen) per month of the period."""
         return [(row[0], row[2]) for row in self.rent_table.rows]
+
+    @cached_property
+    def income_months(self):
+        """(month label, venue income in fen, rent collected in fen) per month of the period:
+        the income chart (the same definitions as ``income_venues`` and ``income_rentals``)."""
+        months = self._venue_months
+        if months is None:
+            months = venue_reports(months_of(self.period.first, self.period.end), catering=False)
+        return [(label, report.total_income_fen, rent)
+                for (label, rent), report in zip(self.rent_months, months, strict=True)]
 
     @cached_property
     def roster(self):
@@ -314,10 +326,13 @@ def compute(period: ReportPeriod) -> Figures:
     """Every figure of the registry for the period, the previous one and a year before."""
     trend = rounds_trend()
     periods = (period, period.previous(), period.year_before())
-    # The venue figures of the three periods in one pass over the bookings.
-    venues = venue_reports([each.period for each in periods])
-    current, previous, year_ago = (Sources(each, trend, report)
-                                   for each, report in zip(periods, venues, strict=True))
+    # The venue figures of the three periods and of the period's months (the income chart)
+    # in one pass over the bookings.
+    months = months_of(period.period.first, period.period.end)
+    venues = venue_reports([each.period for each in periods] + months)
+    current = Sources(period, trend, venues[0], venues[3:])
+    previous, year_ago = (Sources(each, trend, report)
+                          for each, report in zip(periods[1:], venues[1:3], strict=True))
     values = {}
     for definition in FIGURES:
         value = Value(definition, definition.compute(current), link=definition.link(period))

@@ -9,7 +9,9 @@ do not alter it.
 from __future__ import annotations
 
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
+from ..i18n import money
 from ..surveys.reports import trend_chart
 from .figures import SECTIONS, Figures, compute
 from .narrative import percent, sentences, shown
@@ -51,7 +53,8 @@ def chart_data(figures: Figures) -> dict:
     """The series the charts draw (frozen with the figures): the satisfaction rate of the
     last rounds up to the period's end as the surveys' trend chart labels them (closing month;
     title, sample and response rate as the note; the latest round's target), feedback by
-    service, rent collected by month."""
+    service, income by month (the conference center's and the rent collected; a report
+    frozen before it has the rent alone)."""
     sources = figures.sources
     rounds = [point for point in sources.trend if point.closes_on < sources.period.end][-8:]
     trend = trend_chart(rounds)
@@ -60,7 +63,10 @@ def chart_data(figures: Figures) -> dict:
         "satisfaction_target": trend.target,
         "feedback_by_service": [[category.label, item.volume]
                                 for category, item in sources.feedback_by_service],
-        "rent_by_month": [[label, round(fen / 100, 2)] for label, fen in sources.rent_months],
+        "income_by_month": [[label, round((venues + rent) / 100, 2),
+                             _("Conference center %(venues)s · rent %(rent)s",
+                               venues=money(venues), rent=money(rent))]
+                            for label, venues, rent in sources.income_months],
     }
 
 
@@ -84,8 +90,6 @@ def freeze(period: ReportPeriod) -> dict:
 def charts(snapshot: dict) -> dict:
     """The charts of a snapshot, drawn by ``templates/_chart.html`` (portal.charts), per
     section: ``{section: [(chart, title, label heading, value heading, id)]}``."""
-    from flask_babel import gettext as _
-
     from ..charts import bar_chart, line_chart
 
     data = snapshot.get("charts") or {}
@@ -103,7 +107,13 @@ def charts(snapshot: dict) -> dict:
         drawn.setdefault("supervision", []).append((
             bar_chart([tuple(point) for point in data["feedback_by_service"]]),
             _("Feedback received per service"), _("Service"), _("Items"), "chart-feedback"))
-    if "rent_by_month" in data:
+    if "income_by_month" in data:
+        points = data["income_by_month"]  # [label, yuan, note]
+        drawn.setdefault("income", []).append((
+            bar_chart([(point[0], point[1]) for point in points],
+                      notes=[point[2] for point in points]),
+            _("Income per month (yuan)"), _("Month"), _("Income"), "chart-income"))
+    elif "rent_by_month" in data:  # frozen before the conference center's income was in it
         drawn.setdefault("income", []).append((
             bar_chart([tuple(point) for point in data["rent_by_month"]]),
             _("Rent collected per month (yuan)"), _("Month"), _("Rent collected"),

@@ -28,4 +28,4 @@ def test_demo_gives_a_report(app, login_as):
     assert 'id="no-data"' not in text
     # charts as the dashboards draw them (portal/charts.py), each with its table
     assert 'id="chart-satisfaction-title"' in text and 'id="chart-feedback-title"' in text
-    assert 'id="chart-rent-title"' in text
+    assert 'id="chart-income-title"' in text

@@ -197,3 +197,10 @@ def test_meetings_and_government_sessions_by_hand(app):
     assert figures["income_venues"].current == 120_000
     assert figures["income_total"].current == 120_000
     assert figures["income_total"].vs_year_ago == Decimal("100.0")
+    # The income chart: the conference center's income in its month (May), rent in none.
+    months = figures.sources.income_months
+    assert [label for label, _venues, _rent in months][0] in ("2025年1月", "January 2025",
+                                                              "Jan 2025")
+    assert [venues for _label, venues, _rent in months] == [0, 0, 0, 0, 120_000, 0]
+    assert sum(venues + rent for _label, venues, rent in months) == \
+        figures["income_total"].current
