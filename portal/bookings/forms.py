@@ -38,6 +38,8 @@ from .models import (
     Venue,
     VenueKind,
     VenuePhoto,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 
 _required = DataRequired(message=_l("This field is required."))
@@ -338,3 +340,9 @@ class WaitlistStepForm(FlaskForm):
 
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
     expected_status = HiddenField()
+
+
+describe(WaitlistEntry, _l("Waitlist entry"), WaitlistForm, WaitlistStepForm, labels={
+    "client_id": _l("Client"), "starts_at": _l("Starts"), "ends_at": _l("Ends"),
+    "created_at": _l("Joined"), "offered_at": _l("Hold offered"), "booking_id": _l("Booking"),
+}, choices={"status": WaitlistStatus.LABELS}, hidden=("active", "ahead"))

@@ -45,7 +45,7 @@ def test_a_group_of_one_link_is_that_link_and_the_current_module_is_marked(login
     client = login_as("client")
     html = client.get("/rentals/my").get_data(as_text=True)
     nav = _main_nav(html)
-    assert _groups(html) == {"会场预订": ["/venues/", "/venues/bookings/mine"]}
+    assert _groups(html) == {"会场预订": ["/venues/", "/venues/bookings/mine", "/venues/waitlist"]}
     assert re.search(r'<li class="current"><a href="/rentals/my" aria-current="page">', nav)
     staff = login_as("staff")
     page = staff.get("/rentals/tenants").get_data(as_text=True)

@@ -18,8 +18,8 @@ TABLE = re.compile(r"<table\b[^>]*>")
 MACRO_TABLE = re.compile(r"\{% call(?:\(\w+\))? results_table\((?P<label>"
                          r"(?:_|pgettext)\('[^']+'(?:, '[^']+')?\)|[^,]*)")
 LABEL = re.compile(r"^(?:_|pgettext)\('[^']+'(?:, '[^']+')?\)$")
-REGION = re.compile(r'<div class="table-wrap" role="region" aria-label="\{\{ [^"]+ \}\}" '
-                    r'tabindex="0">\s*$')
+REGION = re.compile(r'<div class="table-wrap(?: [\w-]+)*" role="region" '
+                    r'aria-label="\{\{ [^"]+ \}\}" tabindex="0">\s*$')
 
 
 def _page_templates():
