@@ -48,6 +48,7 @@ from .models import (
     Meeting,
     MeetingAttendee,
     MeetingStatus,
+    meeting_key,
     missing_owners,
 )
 
@@ -272,7 +273,8 @@ def _actions_by_item(meeting: Meeting) -> dict:
 
 @bp.route("/<int:meeting_id>")
 @staff_required
-@cached_page("meetings", "suppliers", "feedback", "surveys", "bookings", "people")
+@cached_page("suppliers", "feedback", "surveys", "bookings", "people",
+             meetings=lambda meeting_id: [meeting_key(meeting_id)])
 def meeting(meeting_id: int):
     return _page(_meeting(meeting_id))
 
