@@ -550,6 +550,11 @@ def month_key(day: date) -> str:
     return key("bookings", "month", day.strftime("%Y-%m"))
 
 
+def booking_key(booking_id: int) -> str:
+    """One booking, wherever another module shows it (a joint meeting's venue)."""
+    return key("bookings", "booking", booking_id)
+
+
 def client_key(client_id: int) -> str:
     """A client's own bookings ("my bookings")."""
     return key("bookings", "client", client_id)
@@ -568,10 +573,11 @@ def _period_keys(venue_id: int, start: datetime, end: datetime) -> set[str]:
 
 
 def _lists_keys(booking: Booking | None) -> set[str]:
-    """The lists a booking is on: the staff queue and its client's own."""
+    """The lists a booking is on: the staff queue and its client's own; and its own key."""
     if booking is None:
         return set()
-    return {QUEUE_KEY} | ({client_key(booking.client_id)} if booking.client_id else set())
+    keys = {QUEUE_KEY, booking_key(booking.id)}
+    return keys | ({client_key(booking.client_id)} if booking.client_id else set())
 
 
 def _booking_row_keys(booking, session) -> set[str]:
