@@ -15,6 +15,14 @@ htmx headers), the reader (id, role, name, session epoch, locale), today's date 
 scopes' tokens: the next request after any change reads the new token and renders afresh, on
 every worker, and a rolled-back change leaves the old token (random tokens never come back).
 
+Finer keys (README, "Invalidation that follows the data"): a model may name, per changed row,
+the keys of its scope that the change touches (``cache_scope(..., keys={Booking: fn})``: a
+venue's day, a feedback item, a survey round...), and a page may follow, for a module, only the
+keys it reads (``cached_page(bookings=lambda venue_id: [...])``) plus that module's *shared*
+key, which changes of models without keys (and bulk statements) replace.  Keys are versions in
+the same table, replaced by the same hook, so they hold on every worker; every change still
+replaces its whole scope, which the pages spanning a module (reports, search) read.
+
 Also never stale for long: entries expire after ``PORTAL_PAGE_CACHE_SECONDS`` (60; Flask-Caching's
 ``CACHE_DEFAULT_TIMEOUT``), which bounds what depends on the clock alone (a session that has
 begun drops out of the free-venue search).
@@ -191,11 +199,13 @@ def _replace_tokens(session) -> None:
     connection = session.connection()
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     table = DataVersion.__table__
-    for scope in sorted(changed):  # a fixed order: two committing writers never deadlock
-        token = secrets.token_hex(16)
-        # An upsert: a scope without its row yet gets one.
-        connection.execute(insert(table).values(scope=scope, token=token).on_conflict_do_update(
-            index_elements=[table.c.scope], set_={"token": token}))
+    token = secrets.token_hex(16)  # one new token for every key this commit changes
+    # One upsert (a key without its row yet gets one), its rows in a fixed order: two
+    # committing writers lock shared keys in the same order and never deadlock.
+    statement = insert(table).values([{"scope": scope, "token": token}
+                                      for scope in sorted(changed)])
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.scope], set_={"token": statement.excluded.token}))
 
 
 @event.listens_for(PortalSession, "after_rollback")
