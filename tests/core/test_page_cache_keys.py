@@ -192,7 +192,7 @@ def test_a_moved_slot_names_the_day_it_left(app, ctx, venues):
                    for scope in changed)
 
 
-# --- rentals, feedback, surveys, meetings ---------------------------------------------------------
+# --- rentals, feedback, surveys, meetings --------------------------------------------------------
 
 
 @pytest.fixture()
@@ -307,3 +307,40 @@ def test_recording_an_action_item_renders_its_meeting_and_its_feedback_item(app,
     touched = ("meeting", "item")
     staff.check(fresh=tuple(urls[name] for name in touched), cached=_but(urls, *touched))
     admin.check(fresh=(), cached=(urls["leases"],))
+
+
+# --- writers at once -------------------------------------------------------------------------
+
+APPROVERS = 6
+
+
+@pytest.mark.live
+def test_approvals_at_once_share_keys_without_deadlock_and_each_is_seen(live_server):
+    """Staff approving bookings of several venues on one day at the same instant replace the
+    same keys (the day, the month, the queue) in one upsert each, in the same order: every
+    approval succeeds (a deadlock would be a 500), and the shared pages show all of them."""
+    from tests.races import Attempt, race, signed_in
+
+    app = live_server.app
+    client = make_user(app, "client")
+    day = future_day(10)
+    venue_ids = [make_venue(app, name=f"会议室{n}") for n in range(APPROVERS)]
+    booking_ids = [make_booking(app, client.id, venue_id, day=day) for venue_id in venue_ids]
+    clerks = [signed_in(live_server, make_user(app, "staff", email=f"approver{n}@example.com"),
+                        f"/venues/bookings/{booking_id}")
+              for n, booking_id in enumerate(booking_ids)]
+    approved = "/venues/queue?status=approved"
+    assert not any(Booking.reference_of(booking_id) in clerks[0].get(approved)
+                   for booking_id in booking_ids)  # and cached so
+
+    results = race([Attempt(clerk, f"/venues/bookings/{booking_id}/approve",
+                            {"expected_status": "requested"})
+                    for clerk, booking_id in zip(clerks, booking_ids, strict=True)])
+
+    assert [status for status, _ in results] == [200] * APPROVERS  # each redirected back
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(Booking.status).where(
+            Booking.id.in_(booking_ids)))) == {BookingStatus.APPROVED}
+        db.session.remove()
+    queue = clerks[0].get(approved)
+    assert all(Booking.reference_of(booking_id) in queue for booking_id in booking_ids)
