@@ -15,6 +15,14 @@ htmx headers), the reader (id, role, name, session epoch, locale), today's date 
 scopes' tokens: the next request after any change reads the new token and renders afresh, on
 every worker, and a rolled-back change leaves the old token (random tokens never come back).
 
+Finer keys (README, "Invalidation that follows the data"): a model may name, per changed row,
+the keys of its scope that the change touches (``cache_scope(..., keys={Booking: fn})``: a
+venue's day, a feedback item, a survey round...), and a page may follow, for a module, only the
+keys it reads (``cached_page(bookings=lambda venue_id: [...])``) plus that module's *shared*
+key, which changes of models without keys (and bulk statements) replace.  Keys are versions in
+the same table, replaced by the same hook, so they hold on every worker; every change still
+replaces its whole scope, which the pages spanning a module (reports, search) read.
+
 Also never stale for long: entries expire after ``PORTAL_PAGE_CACHE_SECONDS`` (60; Flask-Caching's
 ``CACHE_DEFAULT_TIMEOUT``), which bounds what depends on the clock alone (a session that has
 begun drops out of the free-venue search).
@@ -49,6 +57,8 @@ CSRF_PLACEHOLDER = "\x00csrf\x00"
 _SCOPES: dict[type, str] = {}
 _TABLE_SCOPES: dict[str, str] = {}
 _IGNORED: dict[type, frozenset[str]] = {}
+_KEYS: dict[type, Callable] = {}
+KEY_LENGTH = 40  # DataVersion.scope
 _KEPT_HEADERS = ("HX-Trigger", "HX-Push-Url", "HX-Retarget", "HX-Reswap", "Content-Disposition",
                  "Cache-Control")
 _CACHEABLE = {"text/html", "text/csv",
@@ -62,16 +72,77 @@ class DataVersion(db.Model):
     token: Mapped[str] = mapped_column(sa.String(32))
 
 
-def cache_scope(scope: str, *models: type, ignoring: tuple[str, ...] = ()) -> None:
+def cache_scope(scope: str, *models: type, ignoring: tuple[str, ...] = (),
+                keys: dict[type, Callable] | None = None) -> None:
     """Register the models whose changes invalidate the pages cached under ``scope``.
 
     ``ignoring`` names columns no page shows: an update of only those leaves the token alone.
+    ``keys`` gives a model the finer keys a changed row of it replaces besides ``scope``: a
+    function of the row and the session returning keys that begin with ``scope + ":"`` (it is
+    called with the row as written and with the row as it was, see :class:`_Before`).  A model
+    without one replaces ``scope:shared``, which every page cached by finer keys of ``scope``
+    reads too.
     """
     for model in models:
         _SCOPES[model] = scope
         _TABLE_SCOPES[model.__table__.name] = scope
         if ignoring:
             _IGNORED[model] = frozenset(ignoring)
+    for model, function in (keys or {}).items():
+        assert _SCOPES.get(model) == scope, f"{model.__name__} is not in the scope {scope}"
+        _KEYS[model] = function
+
+
+def shared_key(scope: str) -> str:
+    """The key of a module's data that every one of its finely keyed pages shows (venues,
+    categories...): replaced by a change of a model without finer keys, or a bulk statement."""
+    return f"{scope}:shared"
+
+
+def key(scope: str, *parts: object) -> str:
+    """A finer key of ``scope`` (``key("bookings", "venue", 3, day)``); one too long for its
+    column is shortened to a digest, still unique in practice."""
+    text = ":".join((scope, *(str(part) for part in parts)))
+    if len(text) > KEY_LENGTH:
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        text = f"{scope}:#" + digest[:KEY_LENGTH - len(scope) - 2]
+    return text
+
+
+class _Before:
+    """A changed row as it was before this flush: a column or relationship that the flush
+    changed reads its previous value (a collection: the members it had), any other attribute
+    the row's own.  A moved booking slot thus names the day it left as well as the day it
+    took."""
+
+    def __init__(self, row) -> None:
+        self._row = row
+        self._state = sa.inspect(row)
+
+    def __getattr__(self, name: str):
+        attr = self._state.attrs.get(name) if name in self._state.mapper.attrs else None
+        if attr is not None:
+            history = attr.history
+            if history.deleted:
+                relation = self._state.mapper.relationships.get(name)
+                if relation is not None and relation.uselist:
+                    return [*history.unchanged, *history.deleted]
+                return history.deleted[0]
+        return getattr(self._row, name)
+
+
+def _keys_of(session, row, scope: str) -> set[str]:
+    """The keys a change of ``row`` replaces: its scope, and its finer keys as written and as
+    it was (or its scope's shared key)."""
+    function = next((_KEYS[cls] for cls in type(row).__mro__ if cls in _KEYS), None)
+    if function is None:
+        return {scope, shared_key(scope)}
+    keys = {scope}
+    with session.no_autoflush:  # a key function may read a related row
+        for version in (row, _Before(row)):
+            keys.update(function(version, session))
+    assert all(k.startswith(scope + ":") for k in keys - {scope}), (scope, keys)
+    return keys
 
 
 def scope_of_model(model: type) -> str | None:
@@ -95,21 +166,27 @@ def _shown_change(instance) -> bool:
 
 @event.listens_for(PortalSession, "after_flush")
 def _note_changed_scopes(session, flush_context) -> None:
-    changed = {scope_of_model(type(obj)) for obj in (*session.new, *session.deleted)}
-    changed |= {scope_of_model(type(obj)) for obj in session.dirty if _shown_change(obj)}
-    changed.discard(None)
+    rows = [*session.new, *session.deleted,
+            *(obj for obj in session.dirty if _shown_change(obj))]
+    changed: set[str] = set()
+    for row in rows:
+        scope = scope_of_model(type(row))
+        if scope is not None:
+            changed |= _keys_of(session, row, scope)
     if changed:
         session.info.setdefault("changed_scopes", set()).update(changed)
 
 
 @event.listens_for(PortalSession, "do_orm_execute")
 def _note_bulk_statements(state) -> None:
-    """ORM-enabled bulk UPDATE/DELETE (no flush) change their table's scope too."""
+    """ORM-enabled bulk UPDATE/DELETE (no flush) change their table's scope too, and (which
+    rows they touch being unknown here) every page of it: the shared key."""
     if state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
         scope = _TABLE_SCOPES.get(getattr(table, "name", ""))
         if scope:
-            state.session.info.setdefault("changed_scopes", set()).add(scope)
+            state.session.info.setdefault("changed_scopes", set()).update(
+                {scope, shared_key(scope)})
 
 
 @event.listens_for(PortalSession, "before_commit")
@@ -122,11 +199,13 @@ def _replace_tokens(session) -> None:
     connection = session.connection()
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     table = DataVersion.__table__
-    for scope in sorted(changed):  # a fixed order: two committing writers never deadlock
-        token = secrets.token_hex(16)
-        # An upsert: a scope without its row yet gets one.
-        connection.execute(insert(table).values(scope=scope, token=token).on_conflict_do_update(
-            index_elements=[table.c.scope], set_={"token": token}))
+    token = secrets.token_hex(16)  # one new token for every key this commit changes
+    # One upsert (a key without its row yet gets one), its rows in a fixed order: two
+    # committing writers lock shared keys in the same order and never deadlock.
+    statement = insert(table).values([{"scope": scope, "token": token}
+                                      for scope in sorted(changed)])
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.scope], set_={"token": statement.excluded.token}))
 
 
 @event.listens_for(PortalSession, "after_rollback")
@@ -154,9 +233,14 @@ def _key(scopes: tuple[str, ...]) -> str:
     return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def cached_page(*scopes: str) -> Callable:
-    """Serve a GET page from the cache while its scopes' data has not changed (see above).
+def cached_page(*scopes: str, **finer: Callable[..., list[str]]) -> Callable:
+    """Serve a GET page from the cache while its data has not changed (see above).
 
+    ``scopes`` are the modules the page reads as a whole (any change of them renders it
+    afresh); ``finer`` names, for a module, a function of the view's arguments (it may read
+    ``request.args``) returning the finer keys of that module the page reads, e.g.
+    ``bookings=lambda venue_id: [...]``: the page then follows only those keys and the module's
+    shared key, see :func:`cache_scope`.
     Put it below the access decorators, so that every request is still checked.
     """
     def decorator(view: Callable) -> Callable:
@@ -165,7 +249,10 @@ def cached_page(*scopes: str) -> Callable:
             if (not current_app.config.get("PAGE_CACHE", True) or request.method != "GET"
                     or session.get("_flashes")):
                 return view(*args, **kwargs)
-            key = _key(scopes)
+            read = list(scopes)
+            for scope, keys_of in finer.items():
+                read += [shared_key(scope), *keys_of(*args, **kwargs)]
+            key = _key(tuple(read))
             hit = cache.get(key)
             if hit is not None:
                 body, mimetype, headers = hit
@@ -189,6 +276,8 @@ def cached_page(*scopes: str) -> Callable:
                            if name in response.headers}
                 cache.set(key, (body, response.mimetype, headers))  # CACHE_DEFAULT_TIMEOUT
             return response
-        wrapper.cache_scopes = scopes  # read by the tests: every cached page, its scopes
+        # Read by the tests: every cached page, the modules it follows (wholly or by keys).
+        wrapper.cache_scopes = (*scopes, *finer)
+        wrapper.cache_keys = finer
         return wrapper
     return decorator

@@ -8,7 +8,7 @@ and bookings inside a blackout are impossible whatever the application does.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from ..page_cache import cache_scope
+from ..i18n import local_zone
+from ..page_cache import cache_scope, key, shared_key
 from ..periods import PeriodGuard
 from ..roles import Role
 from ..uploads import PhotoColumns
@@ -536,6 +537,91 @@ class WaitlistEntry(Audited, db.Model):
         return cls.client_id == user.id
 
 
-# Cached pages drawn from these models are rendered afresh after any change to them.
+# --- the page cache's keys (portal/page_cache.py) ---------------------------------------------
+# A booked period changes the pages of its venue and days only: the venue's calendars of those
+# days, the month overview of those months, the free-venue search of those days (a day either
+# side: a search widens its period by the venues' buffers), the staff queue and the client's own
+# list.  Venues, their photos, layouts and equipment, catering options, blackouts and calendar
+# feeds are the shared data every bookings page shows (rare writes by staff).
+
+QUEUE_KEY = key("bookings", "queue")
+
+
+def venue_day_key(venue_id: int, day: date) -> str:
+    """One venue's day: its day, week and month calendars read it."""
+    return key("bookings", "venue", venue_id, day.isoformat())
+
+
+def day_key(day: date) -> str:
+    """Every venue's day: the free-venue search of that day reads it."""
+    return key("bookings", "day", day.isoformat())
+
+
+def month_key(day: date) -> str:
+    """Every venue's month: the month overview reads it."""
+    return key("bookings", "month", day.strftime("%Y-%m"))
+
+
+def booking_key(booking_id: int) -> str:
+    """One booking, wherever another module shows it (a joint meeting's venue)."""
+    return key("bookings", "booking", booking_id)
+
+
+def client_key(client_id: int) -> str:
+    """A client's own bookings ("my bookings")."""
+    return key("bookings", "client", client_id)
+
+
+def _local_days(start: datetime, end: datetime) -> list[date]:
+    zone = local_zone()
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _period_keys(venue_id: int, start: datetime, end: datetime) -> set[str]:
+    days = _local_days(start, end)
+    keys = {venue_day_key(venue_id, day) for day in days} | {month_key(day) for day in days}
+    return keys | {day_key(day + timedelta(days=n)) for day in days for n in (-1, 0, 1)}
+
+
+def _lists_keys(booking: Booking | None) -> set[str]:
+    """The lists a booking is on: the staff queue and its client's own; and its own key."""
+    if booking is None:
+        return set()
+    keys = {QUEUE_KEY, booking_key(booking.id)}
+    return keys | ({client_key(booking.client_id)} if booking.client_id else set())
+
+
+def _booking_row_keys(booking, session) -> set[str]:
+    """A booking: its lists and its slots' venues and days (the calendars show its title and
+    status); slots that moved name the days they left themselves."""
+    keys = _lists_keys(booking)
+    for slot in booking.slots:
+        keys |= _slot_period_keys(slot)
+    return keys
+
+
+def _slot_period_keys(slot) -> set[str]:
+    if None in (slot.venue_id, slot.blocked_from, slot.blocked_until):
+        return {shared_key("bookings")}  # not written yet: no telling, every page
+    return _period_keys(slot.venue_id, slot.blocked_from, slot.blocked_until)
+
+
+def _slot_keys(slot, session) -> set[str]:
+    """A slot: its venue's days (with its buffers), and, a booked one, its booking's lists."""
+    return _slot_period_keys(slot) | _lists_keys(slot.booking)
+
+
+def _catering_keys(line, session) -> set[str]:
+    """A catering line: shown with its booking only (its own page, not cached)."""
+    return {QUEUE_KEY}
+
+
+# Cached pages drawn from these models are rendered afresh after any change to them (the keys
+# above; every other model of the module: every bookings page).
 cache_scope("bookings", Venue, VenuePhoto, VenueLayout, VenueEquipment, CateringOption, Blackout,
-            BookingSeries, Booking, VenueSlot, BookingCatering, CalendarFeed, WaitlistEntry)
+            BookingSeries, Booking, VenueSlot, BookingCatering, CalendarFeed, WaitlistEntry,
+            keys={Booking: _booking_row_keys, VenueSlot: _slot_keys,
+                  BookingCatering: _catering_keys,
+                  # A waitlist entry is on no cached page; its offer is a booking (above).
+                  WaitlistEntry: lambda entry, session: set()})

@@ -30,7 +30,19 @@ from .forms import (
     SeriesForm,
     StaffBookingForm,
 )
-from .models import Booking, BookingSeries, BookingStatus, Equipment, Layout, Venue
+from .models import (
+    QUEUE_KEY,
+    Booking,
+    BookingSeries,
+    BookingStatus,
+    Equipment,
+    Layout,
+    Venue,
+    client_key,
+    day_key,
+    month_key,
+    venue_day_key,
+)
 
 # What a client's form never carries; sending it anyway is refused, not ignored.
 STAFF_ONLY_FIELDS = ("rate_kind", "department", "category", "status", "quote_total_fen", "price",
@@ -53,8 +65,16 @@ def _labels():
 # --- browsing without an account ---------------------------------------------------------------
 
 
+def _search_keys() -> list[str]:
+    """The venue list is shared data; a search also follows every venue's day it looks at."""
+    try:
+        return [day_key(date.fromisoformat(request.args.get("day", "")))]
+    except ValueError:
+        return []
+
+
 @bp.route("/")
-@cached_page("bookings")
+@cached_page(bookings=_search_keys)
 def venues():
     form = SearchForm(request.args)
     results = None
@@ -82,14 +102,18 @@ def venues():
                   venues=all_venues, **_labels())
 
 
+def _overview_month() -> date:
+    try:
+        return date.fromisoformat(request.args.get("month", "") + "-01")
+    except ValueError:
+        return _today().replace(day=1)
+
+
 @bp.route("/overview")
-@cached_page("bookings")
+@cached_page(bookings=lambda: [month_key(_overview_month())])
 def overview():
     """The month at a glance: every venue, every day (a plain table that scrolls on phones)."""
-    try:
-        first = date.fromisoformat(request.args.get("month", "") + "-01")
-    except ValueError:
-        first = _today().replace(day=1)
+    first = _overview_month()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     venues, counts, total = services.month_overview(_user(), first, page)
     days = [first + timedelta(days=n)
@@ -128,10 +152,9 @@ def _week_start(text: str | None) -> date:
     return day - timedelta(days=day.weekday())
 
 
-@bp.route("/<int:venue_id>")
-@cached_page("bookings")
-def venue(venue_id: int):
-    item = visible_or_404(Venue, venue_id)
+def _calendar_period() -> tuple[str, date, int, date, date]:
+    """The calendar the request asks for: its view, first day, number of days, and the first
+    days of the periods before and after."""
     view = request.args.get("view", "week")
     if view not in ("day", "week", "month"):
         view = "week"
@@ -150,6 +173,20 @@ def venue(venue_id: int):
         days = calendar.monthrange(first.year, first.month)[1]
         previous = (first - timedelta(days=1)).replace(day=1)
         following = first + timedelta(days=days)
+    return view, first, days, previous, following
+
+
+def _calendar_keys(venue_id: int) -> list[str]:
+    """A venue's calendar follows that venue's days it shows (and the shared venue data)."""
+    _, first, days, _, _ = _calendar_period()
+    return [venue_day_key(venue_id, first + timedelta(days=n)) for n in range(days)]
+
+
+@bp.route("/<int:venue_id>")
+@cached_page(bookings=_calendar_keys)
+def venue(venue_id: int):
+    item = visible_or_404(Venue, venue_id)
+    view, first, days, previous, following = _calendar_period()
     slots = services.calendar_slots(item, first, days)
     zone = services.local_zone()
     by_day: dict[date, list] = {first + timedelta(days=n): [] for n in range(days)}
@@ -475,7 +512,7 @@ def check_in(booking_id: int):
 
 @bp.route("/bookings/mine")
 @role_required(Role.CLIENT)
-@cached_page("bookings", "people")
+@cached_page("people", bookings=lambda: [client_key(current_user.id)])
 def mine():
     """A client's bookings; the home page's work list opens it filtered: ``status=requested``
     (waiting for a decision), ``upcoming=1`` (approved, still to begin)."""
@@ -503,7 +540,7 @@ def _queue_filters():
 
 @bp.route("/queue")
 @staff_required
-@cached_page("bookings", "people")
+@cached_page("people", bookings=lambda: [QUEUE_KEY])  # any booking may enter any filter
 def queue():
     filters = _queue_filters()
     stmt = services.bookings_stmt(

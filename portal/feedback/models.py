@@ -21,7 +21,7 @@ from ..bookings.models import Venue
 from ..catalogue.models import ServiceCategory
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from ..page_cache import cache_scope
+from ..page_cache import cache_scope, key
 from ..roles import Role
 from ..suppliers.models import ServiceContract, Supplier
 from ..uploads import PhotoColumns
@@ -341,5 +341,29 @@ class FeedbackEvent(db.Model):
     actor = relationship("User")
 
 
+# --- the page cache's keys (portal/page_cache.py) ---------------------------------------------
+# An item changes its own page (and its original's, which lists its duplicates), the queue
+# filtered to its category (before and after a change of category) and the unfiltered queue:
+# the queue's other filters (status, deadlines, assignee, place) are ones any item's change may
+# move it into or out of.  Categories and supervisors' appointments are shared by every page.
+QUEUE_KEY = key("feedback", "queue")
+
+
+def item_key(feedback_id: int) -> str:
+    return key("feedback", "item", feedback_id)
+
+
+def category_key(category_id: int) -> str:
+    return key("feedback", "category", category_id)
+
+
+def _item_keys(item, session) -> set[str]:
+    keys = {QUEUE_KEY, item_key(item.id), category_key(item.category_id)}
+    return keys | ({item_key(item.duplicate_of_id)} if item.duplicate_of_id else set())
+
+
 # Cached pages drawn from these models are rendered afresh after any change to them.
-cache_scope("feedback", SupervisorAppointment, Feedback, FeedbackPhoto, FeedbackEvent)
+cache_scope("feedback", SupervisorAppointment, Feedback, FeedbackPhoto, FeedbackEvent,
+            keys={Feedback: _item_keys,  # its photos and history: on its own page only
+                  FeedbackPhoto: lambda photo, session: {item_key(photo.feedback_id)},
+                  FeedbackEvent: lambda event, session: {item_key(event.feedback_id)}})

@@ -28,21 +28,24 @@ from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors
-from ..page_cache import cached_page
+from ..page_cache import cached_page, key
 from ..pages import sections_for
 from ..pagination import paginate
-from ..rentals.models import Building, Room
+from ..rentals.models import ROOMS_KEY, Building, Room
 from ..roles import Role
 from ..workflow import StaleRecord
 from . import bp, places, services
 from .forms import ActionForm, FeedbackForm
 from .models import (
+    QUEUE_KEY,
     Feedback,
     FeedbackEvent,
     FeedbackPhoto,
     FeedbackSource,
     FeedbackStatus,
     Urgency,
+    category_key,
+    item_key,
 )
 
 S = FeedbackStatus
@@ -217,9 +220,17 @@ def mine():
                   appointment=services.active_appointment(user.id), **_labels())
 
 
+def _queue_key() -> str:
+    """The queue filtered to one category follows that category's items; any other queue
+    follows every item (any change may move an item into or out of its filters)."""
+    category_id = request.args.get("category_id", type=int)
+    return category_key(category_id) if category_id else QUEUE_KEY
+
+
 @bp.route("/")
 @staff_required
-@cached_page("feedback", "suppliers", "people", "rentals")  # rentals: the building filter
+@cached_page("suppliers", "people", feedback=lambda: [_queue_key()],
+             rentals=lambda: [ROOMS_KEY])  # rentals: the building filter
 def queue():
     user = _user()
     status = request.args.get("status", "open")
@@ -283,7 +294,11 @@ def _item_context(item: Feedback, form: ActionForm | None = None,
 
 @bp.route("/<int:feedback_id>", endpoint="item")
 @role_required(Role.SUPERVISOR, Role.STAFF, Role.ADMIN)
-@cached_page("feedback", "suppliers", "rentals", "people", "meetings", "partners")
+@cached_page("suppliers", "people", feedback=lambda feedback_id: [item_key(feedback_id)],
+             rentals=lambda feedback_id: [ROOMS_KEY],
+             # The meetings and suppliers' notes that deal with it (their models name the keys).
+             meetings=lambda feedback_id: [key("meetings", "feedback", feedback_id)],
+             partners=lambda feedback_id: [key("partners", "feedback", feedback_id)])
 def item_page(feedback_id: int):
     item = visible_or_404(Feedback, feedback_id, *item_page_options())
     return render("feedback/item.html", **_item_context(item))

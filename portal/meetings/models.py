@@ -27,7 +27,7 @@ from ..database import UTCDateTime, utcnow
 from ..errors import NotAllowed, ServiceError
 from ..extensions import db
 from ..lists import join_names
-from ..page_cache import cache_scope
+from ..page_cache import cache_scope, key
 from ..roles import Role
 from ..suppliers.models import Supplier
 from ..workflow import Transition, Workflow
@@ -390,5 +390,37 @@ class MinutesRevision(db.Model):
     actor = relationship("User")
 
 
+# --- the page cache's keys (portal/page_cache.py) ---------------------------------------------
+# A change of a meeting's record changes its own page and the pages of the feedback items its
+# agenda and action items deal with (``feedback_key``, read by the feedback item page).
+
+
+def meeting_key(meeting_id: int) -> str:
+    return key("meetings", "meeting", meeting_id)
+
+
+def feedback_key(feedback_id: int) -> str:
+    """The meetings' part of one feedback item's page."""
+    return key("meetings", "feedback", feedback_id)
+
+
+def _meeting_keys(meeting, session) -> set[str]:
+    keys = {meeting_key(meeting.id)}
+    keys |= {feedback_key(item.feedback_id) for item in meeting.agenda if item.feedback_id}
+    return keys | {feedback_key(f.id) for action in meeting.actions for f in action.feedback}
+
+
+def _agenda_keys(item, session) -> set[str]:
+    return {meeting_key(item.meeting_id)} | (
+        {feedback_key(item.feedback_id)} if item.feedback_id else set())
+
+
+def _action_keys(action, session) -> set[str]:
+    return {meeting_key(action.meeting_id)} | {feedback_key(f.id) for f in action.feedback}
+
+
 # Cached pages drawn from these models are rendered afresh after any change to them.
-cache_scope("meetings", Meeting, MeetingAttendee, AgendaItem, ActionItem, MinutesRevision)
+cache_scope("meetings", Meeting, MeetingAttendee, AgendaItem, ActionItem, MinutesRevision,
+            keys={Meeting: _meeting_keys, AgendaItem: _agenda_keys, ActionItem: _action_keys,
+                  MeetingAttendee: lambda row, session: {meeting_key(row.meeting_id)},
+                  MinutesRevision: lambda row, session: {meeting_key(row.meeting_id)}})

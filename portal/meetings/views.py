@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, request, url_for
+from flask import flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ..authz import staff_required, visible_or_404
-from ..bookings.models import Venue
+from ..bookings.models import Venue, booking_key
 from ..bookings.pricing import SESSION_LABELS
 from ..bookings.services import BookingConflict, venues_stmt
 from ..core.nav import nav_item
 from ..errors import NotAllowed, ServiceError, apply_to_form
 from ..extensions import db
-from ..feedback.models import Feedback, FeedbackStatus
+from ..feedback.models import Feedback, FeedbackStatus, item_key
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors
 from ..i18n import format_datetime_local, local_zone
@@ -48,6 +48,8 @@ from .models import (
     Meeting,
     MeetingAttendee,
     MeetingStatus,
+    action_feedback,
+    meeting_key,
     missing_owners,
 )
 
@@ -270,9 +272,29 @@ def _actions_by_item(meeting: Meeting) -> dict:
     return grouped
 
 
+def _meeting_page_keys(meeting_id: int) -> dict[str, list[str]]:
+    """What one meeting's page shows of other modules: its booking and the feedback items of
+    its agenda and action items (one query, kept for the request)."""
+    known = g.setdefault("meeting_page_keys", {})
+    if meeting_id not in known:
+        rows = db.session.execute(sa.union_all(
+            sa.select(sa.literal("booking"), Meeting.booking_id).where(Meeting.id == meeting_id),
+            sa.select(sa.literal("feedback"), AgendaItem.feedback_id)
+            .where(AgendaItem.meeting_id == meeting_id),
+            sa.select(sa.literal("feedback"), action_feedback.c.feedback_id)
+            .join(ActionItem, ActionItem.id == action_feedback.c.action_id)
+            .where(ActionItem.meeting_id == meeting_id))).all()
+        known[meeting_id] = {
+            "bookings": sorted({booking_key(i) for kind, i in rows if kind == "booking" and i}),
+            "feedback": sorted({item_key(i) for kind, i in rows if kind == "feedback" and i})}
+    return known[meeting_id]
+
+
 @bp.route("/<int:meeting_id>")
 @staff_required
-@cached_page("meetings", "suppliers", "feedback", "surveys", "bookings", "people")
+@cached_page("suppliers", "people", meetings=lambda meeting_id: [meeting_key(meeting_id)],
+             bookings=lambda meeting_id: _meeting_page_keys(meeting_id)["bookings"],
+             feedback=lambda meeting_id: _meeting_page_keys(meeting_id)["feedback"])
 def meeting(meeting_id: int):
     return _page(_meeting(meeting_id))
 

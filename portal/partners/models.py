@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from ..page_cache import cache_scope
+from ..page_cache import cache_scope, key
 from ..roles import Role
 from ..uploads import PhotoColumns
 
@@ -102,4 +102,13 @@ class ActionItemPhoto(Audited, PhotoColumns, db.Model):
         return self.action_item_id
 
 
-cache_scope("partners", SupplierNote, ActionItemPhoto)
+def feedback_key(feedback_id: int) -> str:
+    """The suppliers' notes part of one feedback item's page (portal/page_cache.py)."""
+    return key("partners", "feedback", feedback_id)
+
+
+# A supplier's note changes its item's page; an action item's photo is on no cached page but
+# the spanning ones (search), which follow the whole scope.
+cache_scope("partners", SupplierNote, ActionItemPhoto,
+            keys={SupplierNote: lambda note, session: {feedback_key(note.feedback_id)},
+                  ActionItemPhoto: lambda photo, session: set()})

@@ -39,7 +39,17 @@ from .forms_inventory import (
     RoomStatusForm,
     TenantForm,
 )
-from .models import Building, Lease, LeaseRoom, LeaseStatus, Room, RoomStatus, Tenant, UseType
+from .models import (
+    ROOMS_KEY,
+    Building,
+    Lease,
+    LeaseRoom,
+    LeaseStatus,
+    Room,
+    RoomStatus,
+    Tenant,
+    UseType,
+)
 
 nav_item("rentals.rooms", lazy_pgettext("room list", "Rooms"), ("staff", "admin"), order=20)
 nav_item("rentals.tenants", _l("Tenants"), ("staff", "admin"), order=22)
@@ -168,7 +178,7 @@ def _room_filters() -> dict:
 
 @bp.route("/rooms")
 @staff_required
-@cached_page("rentals")
+@cached_page(rentals=lambda: [ROOMS_KEY])
 def rooms():
     filters = _room_filters()
     pager = paginate(services.rooms_stmt(filters["building"], filters["status"], filters["use"],

@@ -43,6 +43,8 @@ from .forms_leases import (
     to_yuan,
 )
 from .models import (
+    LEASES_KEY,
+    ROOMS_KEY,
     DepositStatus,
     Lease,
     LeaseRoom,
@@ -116,7 +118,7 @@ def _with_balances(stmt):
 
 @bp.route("/leases")
 @staff_required
-@cached_page("rentals")
+@cached_page(rentals=lambda: [ROOMS_KEY, LEASES_KEY])
 def leases():
     user = _user()
     status = request.args.get("status", "")

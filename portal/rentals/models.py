@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from ..page_cache import cache_scope
+from ..page_cache import cache_scope, key
 from ..periods import PeriodGuard
 from ..roles import Role
 from ..uploads import PhotoColumns
@@ -425,6 +425,25 @@ class PaymentAllocation(db.Model):
     period: Mapped[RentPeriod] = relationship()
 
 
-# Cached pages drawn from these models are rendered afresh after any change to them.
+# --- the page cache's keys (portal/page_cache.py) ---------------------------------------------
+# The room register (buildings, rooms, which lease holds which room) and the leases' money
+# (tenants, leases, rent periods, payments and their voiding) change apart: a payment leaves
+# the room list and the pages of other modules that name a building or a room alone.
+ROOMS_KEY = key("rentals", "rooms")
+LEASES_KEY = key("rentals", "leases")
+
+
+def _constant(*keys: str):
+    return lambda row, session: set(keys)
+
+
+# Cached pages drawn from these models are rendered afresh after any change to them: the
+# reports (the whole scope) after any; the lists after one of their keys'.
 cache_scope("rentals", Building, Room, RoomPhoto, Tenant, Lease, LeaseRoom, RentPeriod, Payment,
-            PaymentAllocation, ReceiptCounter)
+            PaymentAllocation, ReceiptCounter,
+            keys={Building: _constant(ROOMS_KEY), Room: _constant(ROOMS_KEY),
+                  RoomPhoto: _constant(ROOMS_KEY), LeaseRoom: _constant(ROOMS_KEY, LEASES_KEY),
+                  Tenant: _constant(LEASES_KEY), Lease: _constant(LEASES_KEY),
+                  RentPeriod: _constant(LEASES_KEY), Payment: _constant(LEASES_KEY),
+                  PaymentAllocation: _constant(LEASES_KEY),
+                  ReceiptCounter: _constant()})  # on no page: the reports' scope only

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.services import Audited
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from ..page_cache import cache_scope
+from ..page_cache import cache_scope, key, shared_key
 
 
 class Scale:
@@ -305,6 +305,23 @@ class SurveyAnswer(db.Model):
     question: Mapped[Question] = relationship()
 
 
-# Cached pages drawn from these models are rendered afresh after any change to them.
+def round_key(round_id: int) -> str:
+    """One survey round's records: its results page reads them (portal/page_cache.py)."""
+    return key("surveys", "round", round_id)
+
+
+def _answer_keys(answer, session) -> set[str]:
+    response = session.get(SurveyResponse, answer.response_id)
+    return {round_key(response.round_id)} if response else {shared_key("surveys")}
+
+
+# Cached pages drawn from these models are rendered afresh after any change to them: a round's
+# results after a change of that round's records, the pages spanning every round (the list, the
+# trend, the dashboards) after any; questionnaires are shared by every page.
 cache_scope("surveys", Questionnaire, QuestionnaireVersion, Question, SurveyRound, RoundCategory,
-            SurveyInvitation, SurveyResponse, SurveyAnswer)
+            SurveyInvitation, SurveyResponse, SurveyAnswer,
+            keys={SurveyRound: lambda row, session: {round_key(row.id)},
+                  RoundCategory: lambda row, session: {round_key(row.round_id)},
+                  SurveyInvitation: lambda row, session: {round_key(row.round_id)},
+                  SurveyResponse: lambda row, session: {round_key(row.round_id)},
+                  SurveyAnswer: _answer_keys})

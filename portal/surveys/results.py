@@ -34,6 +34,7 @@ from .models import (
     SurveyInvitation,
     SurveyResponse,
     SurveyRound,
+    round_key,
 )
 from .views import _labels
 
@@ -77,7 +78,8 @@ def _comments(survey: SurveyRound) -> list[tuple[str, str, str]]:
 
 @bp.route("/rounds/<int:round_id>/results")
 @staff_required
-@cached_page("surveys", "feedback", "suppliers")
+@cached_page("suppliers", surveys=lambda round_id: [round_key(round_id)],
+             feedback=lambda round_id: [])  # feedback: the categories (shared) only
 def results(round_id: int):
     visible_or_404(SurveyRound, round_id)
     figures = reports.round_figures(round_id)
@@ -184,7 +186,7 @@ TREND_ROUNDS_SHOWN = 8  # rounds in the by-category and by-supplier tables of th
 
 @bp.route("/trend")
 @staff_required
-@cached_page("surveys", "feedback", "suppliers")
+@cached_page("surveys", "suppliers", feedback=lambda: [])  # every round; the categories
 def trend():
     context = reports.satisfaction_section_context()
     recent = context["survey_trend"][-TREND_ROUNDS_SHOWN:]

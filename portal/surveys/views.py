@@ -63,7 +63,7 @@ def _labels() -> dict:
 
 @bp.route("/")
 @staff_required
-@cached_page("surveys", "feedback", "suppliers")
+@cached_page("surveys", "suppliers", feedback=lambda: [])  # every round; the categories
 def rounds():
     drafts = list(db.session.scalars(
         sa.select(SurveyRound).where(SurveyRound.status == RoundStatus.DRAFT)
