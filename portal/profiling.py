@@ -185,7 +185,9 @@ def report(profile: Profile, statements: int = 20, width: int = 160) -> str:
         f"{'total ms':>9} {'runs':>5} {'max ms':>8}  statement",
     ]
     for group in profile.statements[:statements]:
-        shape = group.shape if not width or len(group.shape) <= width else group.shape[:width - 1] + "…"
+        shape = group.shape
+        if width and len(shape) > width:
+            shape = shape[:width - 1] + "…"
         lines.append(f"{group.total_ms:9.2f} {group.count:5d} {group.slowest_ms:8.2f}  {shape}")
     if len(profile.statements) > statements:
         rest = profile.statements[statements:]
