@@ -123,8 +123,8 @@ def init_cli(app: Flask) -> None:
         result = profiling.profile_page(current_app._get_current_object(), path, user_id,
                                         who=who, runs=runs, frames=frames)
         click.echo(profiling.report(result, statements=statements, width=width))
-        if result.status >= 400:
-            raise click.ClickException(f"{path} answered HTTP {result.status}")
+        if result.status >= 300:  # a redirect (to the login page) or an error: not the page
+            raise click.ClickException(f"{path} answered HTTP {result.status} as {who}")
 
     @app.cli.command("demo")
     def demo():
