@@ -36,7 +36,9 @@ from .auth.models import User
 from .extensions import db
 
 _NUMBERS = re.compile(r"\b\d+\b")
-_LISTS = re.compile(r"\((?:\s*(?:%\(\w+\)s|\?|:\w+|__\[POSTCOMPILE_\w+\])\s*,?)+\)")
+# A parenthesised list of bound parameters, each maybe cast (PostgreSQL: %(id_1_1)s::INTEGER).
+_LISTS = re.compile(r"\((?:\s*(?:%\(\w+\)s|\?|:\w+|__\[POSTCOMPILE_\w+\])"
+                    r"(?:::[A-Z][A-Z ]*)?\s*,?)+\)")
 _SPACES = re.compile(r"\s+")
 
 

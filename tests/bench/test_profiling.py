@@ -58,6 +58,9 @@ def test_statements_group_by_shape():
         == "SELECT a FROM t WHERE id IN (…) LIMIT N"
     assert statement_shape("SELECT * FROM t WHERE id IN (?, ?, ?)") \
         == "SELECT * FROM t WHERE id IN (…)"
+    assert statement_shape("SELECT 1 FROM t WHERE v IN (%(v_1_1)s::INTEGER, %(v_1_2)s::INTEGER)"
+                           " AND d < %(d_1)s::TIMESTAMP WITH TIME ZONE") \
+        == "SELECT N FROM t WHERE v IN (…) AND d < %(d_1)s::TIMESTAMP WITH TIME ZONE"
     groups = group_statements([("SELECT 1 FROM t WHERE x IN (?, ?)", 2.0),
                                ("SELECT 1 FROM t WHERE x IN (?)", 3.0),
                                ("SELECT 2 FROM u", 4.0)])
