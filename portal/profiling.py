@@ -13,7 +13,8 @@ cProfile.  It prints
 * the top Python frames of the profiled run, by cumulative and by own (``tottime``) time.
 
 Only the standard library (``cProfile``, ``pstats``) and SQLAlchemy's cursor events are used;
-nothing is written (each render's session is rolled back when its request ends).
+each render's session is rolled back when its request ends (read pages commit nothing; a GET
+that did commit would keep its write, as it does for any reader).
 """
 
 from __future__ import annotations
