@@ -131,7 +131,7 @@ test-topology: install-dev proxy-deps redis
 	env -u PORTAL_TEST_DATABASE_URL $(BIN)/pytest -m topology
 	@if [ -n "$$PORTAL_TEST_DATABASE_URL" ]; then $(BIN)/pytest -m topology; fi
 
-# Throughput of the bookings pages next to /healthz: gunicorn on 127.0.0.1 measured with wrk
+# Throughput of the pages next to /healthz, then a mixed read/write phase: gunicorn on 127.0.0.1, wrk
 # (bench/run.py; settings in its docstring). PostgreSQL database `bench` on 127.0.0.1 by
 # default (created if missing), or `make bench BENCH_DB=sqlite` (instance/bench.db).
 BENCH_DB ?= postgres

@@ -44,7 +44,23 @@ Settings (environment variables; ``make bench`` passes them through):
                        comma-separated words (e.g. ``search``); default: every page
 ``PORTAL_PAGE_CACHE``  0: measure every page rendered afresh (the page cache off; default on,
                        so pages whose data does not change during the run are cache hits)
+``BENCH_MIXED``        the mixed-load phase after the pages (bench/mixed.py): 1 (default),
+                       0 to skip it, ``only`` to run it alone (no page-by-page table)
+``BENCH_MIXED_DURATION`` seconds of each of its two phases (quiet, then writing), 20
+``BENCH_WRITE_INTERVAL`` seconds between two writes of the mixed phase, 0.2
 =====================  =========================================================================
+
+The mixed-load phase: wrk reads the key pages (``bench/mixed.py``'s ``READ_PAGES``, in turn)
+with the page cache as configured, first quiet, then while one staff session writes every
+200 ms through the real forms (approve a booking, record a payment, answer a feedback item, in
+turn); its table gives both phases' read throughput and p99, the write latency and the page
+cache's hit rate (the server runs with ``PORTAL_PAGE_CACHE_HEADER=1``, whose ``X-Page-Cache``
+header the wrk script counts). Goal: reads while writing ≥ 0.85 of quiet, read p99 < 100 ms.
+Its writes stay in the database (a few dozen of each kind per run).
+
+Growth (issue 17 item 5): the JSON results are also kept as
+``results-<db>-<bookings>b-cache-<on|off>.json``; ``bench/compare.py A.json B.json`` prints each
+page's cost ratio between two runs (see the README, "Growth").
 
 Surveys (``flask bench-seed-surveys``, after the rentals): ``BENCH_SURVEY_ROUNDS`` closed
 rounds (20), each of ``BENCH_SURVEY_INVITEES`` invitees (300, about 85 % answer).
@@ -77,6 +93,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script (python bench/run.py): bench.mixed importable
+    sys.path.insert(0, str(ROOT))
+
+from bench import mixed  # noqa: E402
+
 BIN = Path(sys.executable).parent  # the venv's bin: flask, gunicorn
 HOST = "127.0.0.1"
 OUT = ROOT / "instance" / "bench"
@@ -281,7 +302,7 @@ class Server:
         self.log_file = open(OUT / "gunicorn.log", "w")  # noqa: SIM115  (closed in stop)
         env = {**os.environ, "PORTAL_ENV": "production", "PORTAL_DATABASE_URL": self.url,
                "PORTAL_SECRET_KEY": secrets.token_hex(32), "PORTAL_RATELIMIT_ENABLED": "0",
-               "PORTAL_DEBUG": "0"}
+               "PORTAL_DEBUG": "0", "PORTAL_PAGE_CACHE_HEADER": "1"}
         for name in ("PORTAL_TEST_DATABASE_URL", "PORTAL_REDIS_URL", "FLASK_APP"):
             env.pop(name, None)
         command = [str(BIN / "gunicorn"), "--workers", str(self.workers), "--bind",
@@ -351,15 +372,21 @@ def cookie_header(jar: dict[str, str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in jar.items())
 
 
-def login(port: int, email: str, password: str) -> str:
-    status, _headers, set_cookie, page = request(port, "GET", "/auth/login")
+def csrf_in(page: str) -> str | None:
+    """The CSRF token of the first form on a page."""
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
         r'value="([^"]+)"[^>]*name="csrf_token"', page)
-    if status != 200 or match is None:
+    return match.group(1) if match else None
+
+
+def login(port: int, email: str, password: str) -> str:
+    status, _headers, set_cookie, page = request(port, "GET", "/auth/login")
+    token = csrf_in(page)
+    if status != 200 or token is None:
         raise BenchError(f"no login form with a CSRF token (HTTP {status})")
     jar = _cookies(set_cookie, {})
     status, headers, set_cookie, _page = request(
-        port, "POST", "/auth/login", {"csrf_token": match.group(1), "email": email,
+        port, "POST", "/auth/login", {"csrf_token": token, "email": email,
                                       "password": password}, cookie_header(jar))
     if status not in (302, 303) or "/auth/login" in headers.get("Location", ""):
         raise BenchError(f"login as {email} failed (HTTP {status})")
@@ -369,13 +396,15 @@ def login(port: int, email: str, password: str) -> str:
 # --- wrk -----------------------------------------------------------------------------------
 
 
-def wrk(port: int, path: str, cookie: str, seconds: int) -> dict:
+def wrk(port: int, path: str, cookie: str, seconds: int, script: Path | None = None) -> dict:
     threads = int(setting("THREADS", "2"))
     connections = int(setting("CONNECTIONS", "16"))
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
                "--timeout", "30s", "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
+    if script is not None:
+        command += ["-s", str(script)]
     command.append(f"http://{HOST}:{port}{path}")
     result = subprocess.run(command, text=True, capture_output=True)  # noqa: S603
     if result.returncode != 0:
@@ -389,7 +418,7 @@ def wrk(port: int, path: str, cookie: str, seconds: int) -> dict:
     return {"rps": float(rps.group(1)) if rps else 0.0, "non_2xx": int(bad.group(1)) if bad else 0,
             "socket_errors": errors.group(0) if errors else "",
             "p50": p50.group(1) if p50 else "", "p99": p99.group(1) if p99 else "",
-            "output": output}
+            "cache": mixed.cache_counts(output), "output": output}
 
 
 def endpoints(state: dict) -> list[tuple[str, str, str, bool]]:
@@ -500,8 +529,14 @@ def measure(server: Server, cookies: dict, state: dict, duration: int) -> tuple[
         if not selected(label, path):
             continue
         started = time.monotonic()
-        status, headers, _set_cookie, page = request(server.port, "GET", path,
-                                                     cookie=cookies[who])
+        try:
+            status, headers, _set_cookie, page = request(server.port, "GET", path,
+                                                         cookie=cookies[who])
+        except TimeoutError:
+            # The workers are still busy with a slower page's queued requests: that page's
+            # row says so; this one is left out rather than losing the whole run.
+            log(f"{path}: no answer within 60 s (the workers were still busy): left out")
+            continue
         single = time.monotonic() - started
         if status != 200:
             raise BenchError(f"{path} answered HTTP {status} ({headers.get('Location', '')})")
@@ -522,6 +557,72 @@ def measure(server: Server, cookies: dict, state: dict, duration: int) -> tuple[
         log(f"{label}: {result['rps']:.0f} req/s (p50 {result['p50']}); "
             f"/healthz just before: {base['rps']:.0f} req/s")
     return healthz, rows
+
+
+def mixed_phase(server: Server, url: str, cookies: dict, state: dict, writer_cookie: str) -> dict:
+    """Reads of the key pages, quiet and then while a staff session writes (bench/mixed.py)."""
+    import sqlalchemy as sa
+
+    seconds = int(setting("MIXED_DURATION", "20"))
+    interval = float(setting("WRITE_INTERVAL", "0.2"))
+    pages = [(path, cookies[who]) for label, path, who, _goal in endpoints(state)
+             if label in mixed.READ_PAGES]
+    if not pages:
+        raise BenchError("none of the mixed phase's pages is in this benchmark")
+    OUT.mkdir(parents=True, exist_ok=True)
+    script = OUT / "mixed.lua"
+    script.write_text(mixed.lua_script(pages, USER_AGENT))
+    # Enough targets for the phase at full speed, and some to spare.
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            targets = mixed.write_targets(connection, int(seconds / interval) + 20)
+    finally:
+        engine.dispose()
+    for kind, found in targets.items():
+        if not found:
+            raise BenchError(f"the dataset has nothing left to {kind} (BENCH_FRESH=1 reseeds)")
+    first = targets["approve booking"][0][0]
+    status, _headers, set_cookie, page = request(server.port, "GET",
+                                                 f"/venues/bookings/{first}",
+                                                 cookie=writer_cookie)
+    csrf = csrf_in(page)
+    if status != 200 or csrf is None:
+        raise BenchError(f"no decision form on /venues/bookings/{first} (HTTP {status})")
+    # The page put the CSRF token's secret in the session: the writes send that session.
+    jar = dict(part.split("=", 1) for part in writer_cookie.split("; ") if "=" in part)
+    writer_cookie = cookie_header(_cookies(set_cookie, jar))
+
+    def post(path: str, fields: dict) -> int:
+        # The session cookie is not updated: the flash message the answer sets would only be
+        # shown on the page the writer does not open.
+        return request(server.port, "POST", path, fields, writer_cookie)[0]
+
+    log(f"mixed load: {len(pages)} pages read in turn; {seconds} s quiet, then {seconds} s "
+        f"with a write every {interval * 1000:.0f} ms")
+    healthz = wrk(server.port, "/healthz", "", 5)  # the machine's pace, for the record
+    wrk(server.port, "/", "", 2, script)  # warm-up: every page of the mix in the cache
+    quiet = wrk(server.port, "/", "", seconds, script)
+    log(f"quiet: {quiet['rps']:.0f} req/s, p99 {quiet['p99']}, cache {quiet['cache']}")
+    today = datetime.now(UTC).astimezone(ZONE).date()
+    writer = mixed.Writer(mixed.rotation(targets), post, csrf, today, interval)
+    writer.start()
+    try:
+        busy = wrk(server.port, "/", "", seconds, script)
+    finally:
+        writes = writer.stop()
+    log(f"mixed: {busy['rps']:.0f} req/s, p99 {busy['p99']}, cache {busy['cache']}; "
+        f"{writes.done} writes, {len(writes.failures)} failed")
+    for failure in writes.failures[:5]:
+        log(f"write failed: {failure}")
+    for phase, result in (("quiet", quiet), ("mixed", busy)):
+        if result["non_2xx"] or result["socket_errors"]:
+            log(f"{phase} reads: {result['non_2xx']} non-2xx responses "
+                f"{result['socket_errors']}")
+    summary = mixed.summarise(quiet, busy, writes, interval)
+    summary["pages"] = [path for path, _cookie in pages]
+    summary["healthz_rps"] = healthz["rps"]
+    return summary
 
 
 def cpu_busy(seconds: float = 3.0) -> float | None:
@@ -586,6 +687,10 @@ def run() -> int:
     if busy is not None and busy > 0.15:
         log(f"note: the CPUs were {busy:.0%} busy with other work before the benchmark started")
 
+    mixed_mode = setting("MIXED", "1").lower()
+    if mixed_mode not in ("0", "1", "only"):
+        raise BenchError(f"BENCH_MIXED must be 0, 1 or only, not {mixed_mode!r}")
+    mixed_summary: dict | None = None
     server = Server(url, int(setting("WORKERS", "2")))
     previous = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -593,14 +698,19 @@ def run() -> int:
         cookies = {"": "",
                    "client": login(server.port, state["client_email"], state["password"]),
                    "staff": login(server.port, state["staff_email"], state["password"])}
-        healthz, rows = measure(server, cookies, state, duration)
+        healthz, rows = [], []
+        if mixed_mode != "only":
+            healthz, rows = measure(server, cookies, state, duration)
+        if mixed_mode != "0":
+            mixed_summary = mixed_phase(server, url, cookies, state, login(
+                server.port, state["staff_email"], state["password"]))
     finally:
         server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
-    samples = sorted(sample["rps"] for sample in healthz)
-    baseline = dict(healthz[len(healthz) // 2])
+    samples = sorted(sample["rps"] for sample in healthz) or [0.0]
+    baseline = dict(healthz[len(healthz) // 2]) if healthz else {"p50": "", "p99": ""}
     baseline["rps"] = samples[len(samples) // 2]  # the median sample
     failed, errors = [], []
     for row in rows:
@@ -614,41 +724,63 @@ def run() -> int:
             row["verdict"] = "PASS" if row["ratio"] >= goal else "FAIL"
             if row["verdict"] == "FAIL":
                 failed.append(row["label"])
-    table = markdown_table(baseline, rows, goal)
+    table = markdown_table(baseline, rows, goal) if rows else ""
     spread = samples[-1] / (samples[0] or 1.0)
+    cache_on = os.environ.get("PORTAL_PAGE_CACHE") != "0"
     header = (f"{kind} · {state.get('venues')} venues, {state.get('bookings')} bookings, "
               f"{rentals.get('rooms')} rooms, {rentals.get('leases')} leases, "
               f"{rentals.get('periods')} schedule lines, {state.get('feedback')} feedback items, "
               f"{surveys.get('survey_rounds')} survey rounds · "
-              f"page cache {'off' if os.environ.get('PORTAL_PAGE_CACHE') == '0' else 'on'} · "
+              f"page cache {'on' if cache_on else 'off'} · "
               f"gunicorn {server.workers} sync workers · wrk -t{setting('THREADS', '2')} "
               f"-c{setting('CONNECTIONS', '16')} -d{duration}s · {os.cpu_count()} CPUs · "
-              f"{date.today().isoformat()} · /healthz samples {samples[0]:.0f}–{samples[-1]:.0f}"
-              " req/s (each ratio uses the sample taken just before its page)"
+              f"{date.today().isoformat()}"
+              + (f" · /healthz samples {samples[0]:.0f}–{samples[-1]:.0f} req/s (each ratio "
+                 "uses the sample taken just before its page)" if healthz else "")
               + (f" · CPUs {busy:.0%} busy before the start" if busy is not None else ""))
+    mixed_table = ""
+    if mixed_summary is not None:
+        mixed_table = ("Mixed load (" + ", ".join(mixed_summary["pages"]) + " read in turn; "
+                       f"/healthz {mixed_summary['healthz_rps']:.0f} req/s just before):\n\n"
+                       + mixed.markdown_table(mixed_summary))
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"results-{kind}.md").write_text(f"{header}\n\n{table}\n")
-    (OUT / f"results-{kind}.json").write_text(json.dumps(
-        {"header": header, "healthz": [{k: v for k, v in h.items() if k != "output"}
-                                       for h in healthz],
-         "rows": [{k: v for k, v in row.items() if k != "output"} for row in rows]},
-        ensure_ascii=False, indent=2))
+    (OUT / f"results-{kind}.md").write_text(f"{header}\n\n{table}\n\n{mixed_table}\n")
+    results = json.dumps(
+        {"header": header, "bookings": state.get("bookings"), "page_cache": cache_on,
+         "healthz": [{k: v for k, v in h.items() if k != "output"} for h in healthz],
+         "rows": [{k: v for k, v in row.items() if k != "output"} for row in rows],
+         "mixed": mixed_summary}, ensure_ascii=False, indent=2)
+    (OUT / f"results-{kind}.json").write_text(results)
+    # Kept apart per dataset size and cache setting: bench/compare.py reads two of them.
+    (OUT / f"results-{kind}-{state.get('bookings')}b-cache-{'on' if cache_on else 'off'}"
+     ".json").write_text(results)
     print()
     print(header)
     print()
-    print(table)
-    print()
+    if table:
+        print(table)
+        print()
+    if mixed_table:
+        print(mixed_table)
+        print()
+        print(f"mixed load: {mixed_summary['verdict']} (reads while writing "
+              f"{mixed_summary['ratio']:.0%} of quiet, goal ≥ {mixed.GOAL_RATIO:.0%}; read p99 "
+              f"{mixed_summary['mixed']['p99']}, goal < {mixed.GOAL_P99_MS:.0f} ms"
+              + (f"; {mixed_summary['write_failure_count']} writes failed"
+                 if mixed_summary["write_failure_count"] else "") + ")")
     if spread > 1.25:
         print(f"note: /healthz varied {spread:.2f}x during the run: the machine was busy with "
               "other work for a while; rerun on a quiet machine for steadier figures")
     if errors:
         print(f"errors (non-2xx responses or socket errors): {', '.join(errors)}")
         return 1
+    strict = setting("STRICT", "") == "1"
     if failed:
         print(f"below the goal: {', '.join(failed)}")
-        return 1 if setting("STRICT", "") == "1" else 0
-    print("every page reaches the goal")
-    return 0
+    elif rows:
+        print("every page reaches the goal")
+    mixed_failed = mixed_summary is not None and mixed_summary["verdict"] != "PASS"
+    return 1 if strict and (failed or mixed_failed) else 0
 
 
 def _interrupted(signum, frame):

@@ -1,5 +1,6 @@
-"""Command-line tools: ``users create``, ``outbox send``, ``tick``, ``demo``, ``backup`` and
-``restore``."""
+"""Command-line tools: ``users create``, ``outbox send``, ``tick``, ``demo``, ``backup``,
+``restore`` and ``bench-profile`` (one page's SQL and Python time, uncached:
+``portal/profiling.py``)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,41 @@ def init_cli(app: Flask) -> None:
     from .meetings.bench import init_meetings_bench_cli
 
     init_meetings_bench_cli(app)
+
+    @app.cli.command("bench-profile")
+    @click.argument("path")
+    @click.option("--as", "role", type=click.Choice(Role.ALL), default=None,
+                  help="Render as the first active account of this role.")
+    @click.option("--user", "email", default=None, help="Render as this account (email).")
+    @click.option("--runs", default=5, show_default=True, type=click.IntRange(1, 1000),
+                  help="Timed renders after one warm-up; the median is reported.")
+    @click.option("--statements", default=20, show_default=True, type=click.IntRange(1),
+                  help="How many statement groups to print.")
+    @click.option("--frames", default=25, show_default=True, type=click.IntRange(1),
+                  help="How many Python frames to print per table.")
+    @click.option("--width", default=160, show_default=True, type=click.IntRange(0),
+                  help="Cut statements to this many characters (0: print them whole).")
+    def bench_profile(path, role, email, runs, statements, frames, width):
+        """Render PATH in-process with the page cache off; print its SQL statements with
+        their times (grouped, slowest first), the render time (median of --runs) and the
+        top Python frames (cProfile)."""
+        from . import profiling
+
+        if role and email:
+            raise click.UsageError("give --as or --user, not both")
+        if not path.startswith("/"):
+            raise click.UsageError("PATH is the page's path, e.g. /venues/overview?month=2026-12")
+        user = profiling.find_user(role=role, email=email)
+        if (role or email) and user is None:
+            raise click.ClickException(f"no active account {email or 'with the role ' + role}")
+        who = f"{user.email} ({user.role})" if user is not None else "anonymous"
+        user_id = user.id if user is not None else None
+        db.session.remove()
+        result = profiling.profile_page(current_app._get_current_object(), path, user_id,
+                                        who=who, runs=runs, frames=frames)
+        click.echo(profiling.report(result, statements=statements, width=width))
+        if result.status >= 300:  # a redirect (to the login page) or an error: not the page
+            raise click.ClickException(f"{path} answered HTTP {result.status} as {who}")
 
     @app.cli.command("demo")
     def demo():

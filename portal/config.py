@@ -107,6 +107,9 @@ def load_config(instance_path: str) -> dict:
         "REDIS_URL": redis_url,
         # The page cache (portal/cache.py): Redis when configured, else each process's memory.
         "PAGE_CACHE": _env_bool("PAGE_CACHE", True),
+        # X-Page-Cache: hit|miss|bypass on cached pages, for the benchmark only (off: it would
+        # tell anyone whether a page was opened by someone else in the last minute).
+        "PAGE_CACHE_HEADER": _env_bool("PAGE_CACHE_HEADER", False),
         "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
         "CACHE_REDIS_URL": redis_url,
         "CACHE_KEY_PREFIX": "portal:",

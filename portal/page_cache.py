@@ -29,6 +29,11 @@ begun drops out of the free-venue search).
 Pages are cached with a placeholder for the CSRF token, filled with the reader's own token.
 A request with messages waiting to be shown, or any non-GET, bypasses the cache.
 
+``PORTAL_PAGE_CACHE_HEADER=1`` (off by default; ``make bench`` turns it on for its own server)
+makes each cached page say ``X-Page-Cache: hit``, ``miss`` or ``bypass``, from which the
+benchmark's mixed-load phase counts the hit rate.  Off on a public server: it would tell an
+anonymous visitor whether someone else opened the same page within the minute.
+
 The store is Flask-Caching: Redis when ``PORTAL_REDIS_URL`` is set (shared by the workers),
 else each process's memory.
 """
@@ -233,6 +238,13 @@ def _key(scopes: tuple[str, ...]) -> str:
     return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def _said(response, outcome: str):
+    """``X-Page-Cache: hit|miss|bypass`` when ``PAGE_CACHE_HEADER`` is on (the benchmark)."""
+    if current_app.config.get("PAGE_CACHE_HEADER"):
+        response.headers["X-Page-Cache"] = outcome
+    return response
+
+
 def cached_page(*scopes: str, **finer: Callable[..., list[str]]) -> Callable:
     """Serve a GET page from the cache while its data has not changed (see above).
 
@@ -246,9 +258,10 @@ def cached_page(*scopes: str, **finer: Callable[..., list[str]]) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if (not current_app.config.get("PAGE_CACHE", True) or request.method != "GET"
-                    or session.get("_flashes")):
+            if not current_app.config.get("PAGE_CACHE", True):
                 return view(*args, **kwargs)
+            if request.method != "GET" or session.get("_flashes"):
+                return _said(make_response(view(*args, **kwargs)), "bypass")
             read = list(scopes)
             for scope, keys_of in finer.items():
                 read += [shared_key(scope), *keys_of(*args, **kwargs)]
@@ -261,8 +274,8 @@ def cached_page(*scopes: str, **finer: Callable[..., list[str]]) -> Callable:
                 response = make_response(body)
                 response.mimetype = mimetype
                 response.headers.update(headers)
-                return response
-            response = make_response(view(*args, **kwargs))
+                return _said(response, "hit")
+            response = _said(make_response(view(*args, **kwargs)), "miss")
             if (response.status_code == 200 and response.mimetype in _CACHEABLE
                     and not response.direct_passthrough and not session.get("_flashes")):
                 if response.mimetype == "text/html":
