@@ -148,16 +148,30 @@ def _split(amount: int, weights: list[Decimal]) -> list[int]:
     return shares
 
 
+def _names(names: set[str]) -> str:
+    """The tenants of a room, joined; a room has one tenant in a period almost always."""
+    if len(names) == 1:
+        return next(iter(names))
+    return join_names(sorted(names))
+
+
 def income_by(period: Period) -> tuple[Table, Table]:
-    """Rent due in the period and collected, per tenant and per room (2 queries)."""
+    """Rent due in the period and collected, per tenant and per room (2 queries).
+
+    The schedule lines are summed per lease before the join to leases and tenants (the
+    half-year's tens of thousands of lines never meet the tenant table), and a lease of one
+    room (nearly all of them) gives that room its sums without the share-out."""
+    per_lease = (sa.select(RentPeriod.lease_id, sa.func.sum(RentPeriod.amount_fen).label("due"),
+                           sa.func.sum(RentPeriod.paid_fen).label("paid"))
+                 .where(_in(RentPeriod.due_on, period)).group_by(RentPeriod.lease_id)
+                 .subquery())
+    leases = db.session.execute(
+        sa.select(Lease.id, Tenant.id, Tenant.name, per_lease.c.due, per_lease.c.paid)
+        .select_from(per_lease).join(Lease, Lease.id == per_lease.c.lease_id)
+        .join(Tenant, Tenant.id == Lease.tenant_id)
+        .where(Lease.status.in_(BILLED))).all()
     due_in_period = (sa.select(RentPeriod.lease_id)
                      .where(_in(RentPeriod.due_on, period)).distinct())
-    leases = db.session.execute(
-        sa.select(Lease.id, Tenant.id, Tenant.name, sa.func.sum(RentPeriod.amount_fen),
-                  sa.func.sum(RentPeriod.paid_fen))
-        .join(Lease, Lease.id == RentPeriod.lease_id).join(Tenant, Tenant.id == Lease.tenant_id)
-        .where(Lease.status.in_(BILLED), _in(RentPeriod.due_on, period))
-        .group_by(Lease.id, Tenant.id, Tenant.name)).all()
     rooms_of = defaultdict(list)
     for lease_id, room_id, code, area, building in db.session.execute(
             sa.select(LeaseRoom.lease_id, Room.id, Room.code, Room.area_m2, Building.name)
@@ -165,7 +179,7 @@ def income_by(period: Period) -> tuple[Table, Table]:
             .join(Building, Building.id == Room.building_id)
             .where(LeaseRoom.lease_id.in_(due_in_period))
             .order_by(LeaseRoom.lease_id, Room.id)):
-        rooms_of[lease_id].append((room_id, code, Decimal(area), building))
+        rooms_of[lease_id].append((room_id, code, area, building))
 
     tenants: dict[int, list] = {}
     rooms: dict[int, list] = {}
@@ -176,10 +190,16 @@ def income_by(period: Period) -> tuple[Table, Table]:
         entry[2] += amount
         entry[3] += paid
         lease_rooms = rooms_of.get(lease_id, [])
-        weights = [area for _room_id, _code, area, _building in lease_rooms]
-        for (room_id, code, area, building), share_due, share_paid in zip(
-                lease_rooms, _split(amount, weights), _split(paid, weights), strict=True):
-            item = rooms.setdefault(room_id, [building, code, area, set(), 0, 0])
+        if len(lease_rooms) == 1:  # one room: all of it, nothing to share out
+            shares = ((lease_rooms[0], amount, paid),)
+        else:
+            weights = [Decimal(area) for _room_id, _code, area, _building in lease_rooms]
+            shares = zip(lease_rooms, _split(amount, weights), _split(paid, weights),
+                         strict=True)
+        for (room_id, code, area, building), share_due, share_paid in shares:
+            item = rooms.get(room_id)
+            if item is None:
+                item = rooms[room_id] = [building, code, Decimal(area), set(), 0, 0]
             item[3].add(tenant_name)
             item[4] += share_due
             item[5] += share_paid
@@ -189,7 +209,7 @@ def income_by(period: Period) -> tuple[Table, Table]:
 
     tenant_rows = [[name, len(ids), *money_cells(due, paid)]
                    for name, ids, due, paid in sorted(tenants.values(), key=lambda e: e[0])]
-    room_rows = [[building, code, area, join_names(sorted(names)), *money_cells(due, paid)]
+    room_rows = [[building, code, area, _names(names), *money_cells(due, paid)]
                  for building, code, area, names, due, paid in sorted(
                      rooms.values(), key=lambda e: (e[0], e[1]))]
     due_total = sum(entry[2] for entry in tenants.values())
