@@ -172,6 +172,9 @@ class SurveyRound(Audited, db.Model):
     reminder_days: Mapped[int | None] = mapped_column(default=3)
     published_on: Mapped[date | None] = mapped_column(sa.Date)
     closed_on: Mapped[date | None] = mapped_column(sa.Date)  # closed early by staff
+    # Set when the round's figures are stored (:class:`RoundFigure`, :mod:`.figures`): from
+    # then on its figures are read from them, not recounted. None: counted live.
+    figures_stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     questionnaire: Mapped[Questionnaire] = relationship()
@@ -305,6 +308,26 @@ class SurveyAnswer(db.Model):
     question: Mapped[Question] = relationship()
 
 
+class RoundFigure(db.Model):
+    """A closed round's scale answers counted per question and scale point (0: cannot judge),
+    stored in the transaction that closes it (:mod:`portal.surveys.figures`). A round's
+    rates are these counts under its own definition (``satisfied_mask``, frozen once
+    published); a point nobody chose has no row."""
+
+    __tablename__ = "survey_round_figure"
+    __table_args__ = (
+        sa.CheckConstraint("point BETWEEN 0 AND 4", name="point_known"),
+        sa.CheckConstraint("answers > 0", name="answers_positive"),
+    )
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_round.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("survey_question.id", ondelete="RESTRICT"), primary_key=True)
+    point: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    answers: Mapped[int]
+
+
 # Cached pages drawn from these models are rendered afresh after any change to them.
 cache_scope("surveys", Questionnaire, QuestionnaireVersion, Question, SurveyRound, RoundCategory,
-            SurveyInvitation, SurveyResponse, SurveyAnswer)
+            SurveyInvitation, SurveyResponse, SurveyAnswer, RoundFigure)
