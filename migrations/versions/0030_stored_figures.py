@@ -53,7 +53,24 @@ def upgrade():
                "WHERE status = 'closed'")
 
 
+    with op.batch_alter_table('rent_period', schema=None) as batch_op:
+        batch_op.create_index('ix_rent_period_due_sums',
+                              ['due_on', 'lease_id', 'amount_fen', 'paid_fen'], unique=False)
+        batch_op.create_index('ix_rent_period_overdue', ['due_on', 'lease_id'], unique=False,
+                              postgresql_where=sa.text('paid_fen < amount_fen'),
+                              sqlite_where=sa.text('paid_fen < amount_fen'))
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.create_index('ix_payment_paid_on', ['paid_on', 'amount_fen'], unique=False,
+                              postgresql_where=sa.text("receipt_status != 'voided'"),
+                              sqlite_where=sa.text("receipt_status != 'voided'"))
+
+
 def downgrade():
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.drop_index('ix_payment_paid_on')
+    with op.batch_alter_table('rent_period', schema=None) as batch_op:
+        batch_op.drop_index('ix_rent_period_overdue')
+        batch_op.drop_index('ix_rent_period_due_sums')
     op.drop_table('survey_round_figure')
     with op.batch_alter_table('survey_round', schema=None) as batch_op:
         batch_op.drop_column('figures_stored_at')
