@@ -57,6 +57,7 @@ from portal.surveys import services as surveys
 from portal.surveys.models import (
     Question,
     RoundCategory,
+    RoundFigure,
     SurveyAnswer,
     SurveyInvitation,
     SurveyResponse,
@@ -81,8 +82,8 @@ FOLLOWS_ITS_RECORD = {AuditLog}
 
 BOOKINGS_LIST = {Booking, User, Venue, VenueSlot}
 RENTALS = {Building, Lease, LeaseRoom, Payment, RentPeriod, Room, Tenant}
-SATISFACTION = {Question, RoundCategory, SurveyAnswer, SurveyInvitation, SurveyResponse,
-                SurveyRound}
+SATISFACTION = {Question, RoundCategory, RoundFigure, SurveyAnswer, SurveyInvitation,
+                SurveyResponse, SurveyRound}  # RoundFigure: the closed rounds' stored figures
 RENTAL_EXPORTS = {
     "income": {Lease, Payment, RentPeriod},
     "income_tenant": RENTALS - {Payment},
@@ -231,6 +232,10 @@ def _world(app, ctx) -> dict:
     with ctx(staff.id):
         surveys.invite_roster(db.session.get(SurveyRound, round_id))
     answer(app, round_id, invite(app, round_id, "liu@example.gov.cn")[0], text="保洁很及时")
+    closed_id = make_round(app, make_questionnaire(app, [category_id]), title="上一轮满意度调查")
+    answer(app, closed_id, invite(app, closed_id, "zhou@example.gov.cn")[0], text="满意")
+    with ctx(staff.id):  # closed: its figures stored
+        surveys.close_round(db.session.get(SurveyRound, closed_id), db.session.get(User, staff.id))
 
     lease_id = make_lease(app, make_tenant(app, name="周记茶社", user_id=tenant_account.id),
                           [room_id], start=date.today() - timedelta(days=60))
