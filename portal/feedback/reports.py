@@ -158,6 +158,8 @@ def _medians(conditions, per_category: bool = False, overall: bool = True) -> di
                       hours_between(Feedback.resolved_at,
                                     Feedback.submitted_at).label(RESOLUTION))
             .where(*conditions).cte("timed"))
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _medians_postgresql(base, per_category, overall)
     branches = []
     for metric in (RESPONSE, RESOLUTION):
         hours = base.c[metric]
@@ -178,6 +180,27 @@ def _medians(conditions, per_category: bool = False, overall: bool = True) -> di
         return {}
     rows = db.session.execute(sa.union_all(*branches)).all()
     return {(metric, g): round(float(value), 1) for metric, g, value in rows}
+
+
+def _medians_postgresql(base, per_category: bool, overall: bool) -> dict:
+    """:func:`_medians` on PostgreSQL: ``percentile_cont(0.5)`` (the mean of the two middle
+    values when there are two, as above), one sort per group instead of two window passes
+    over every row."""
+    def medians(key):
+        return sa.select(key.label("g"), *(
+            sa.func.percentile_cont(0.5).within_group(base.c[metric]).label(metric)
+            for metric in (RESPONSE, RESOLUTION)))
+
+    branches = ([medians(base.c.g).group_by(base.c.g)] if per_category else []) + (
+        [medians(sa.literal(OVERALL))] if overall else [])
+    if not branches:
+        return {}
+    result = {}
+    for g, *values in db.session.execute(sa.union_all(*branches)).all():
+        for metric, value in zip((RESPONSE, RESOLUTION), values, strict=True):
+            if value is not None:
+                result[(metric, g)] = round(float(value), 1)
+    return result
 
 
 def _figures_from(row) -> Figures:

@@ -317,6 +317,12 @@ class RentPeriod(db.Model):
                            name="paid_within_amount"),
         sa.UniqueConstraint("lease_id", "starts_on", name="uq_rent_period_lease_start"),
         sa.Index("ix_rent_period_due_open", "due_on", "paid_fen"),
+        # The rental reports (issue 17): a period's sums read from the index alone, and the
+        # rent still open (arrears) without the paid lines.
+        sa.Index("ix_rent_period_due_sums", "due_on", "lease_id", "amount_fen", "paid_fen"),
+        sa.Index("ix_rent_period_overdue", "due_on", "lease_id",
+                 postgresql_where=sa.text("paid_fen < amount_fen"),
+                 sqlite_where=sa.text("paid_fen < amount_fen")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -373,6 +379,10 @@ class Payment(Audited, db.Model):
         sa.Index("uq_payment_receipt_no", "receipt_no", unique=True,
                  postgresql_where=sa.text("receipt_no != ''"),
                  sqlite_where=sa.text("receipt_no != ''")),
+        # The payments received per day of a report period (money kept), from the index.
+        sa.Index("ix_payment_paid_on", "paid_on", "amount_fen",
+                 postgresql_where=sa.text("receipt_status != 'voided'"),
+                 sqlite_where=sa.text("receipt_status != 'voided'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

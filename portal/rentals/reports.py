@@ -49,6 +49,7 @@ from .models import (
     Building,
     Lease,
     LeaseRoom,
+    LeaseStatus,
     Payment,
     ReceiptStatus,
     RentPeriod,
@@ -95,25 +96,31 @@ def _in(column, period: Period):
 
 
 def income_table(period: Period) -> Table:
-    """Due, collected, outstanding and received, per month of the period (2 queries)."""
+    """Due, collected, outstanding and received, per month of the period (1 query: the
+    schedule's sums and the payments' by day, one after the other)."""
     months = months_of(period.first, period.end)
     due = defaultdict(int)
     collected = defaultdict(int)
     received = defaultdict(int)
-    for day, amount, paid in db.session.execute(
-            sa.select(RentPeriod.due_on, sa.func.sum(RentPeriod.amount_fen),
-                      sa.func.sum(RentPeriod.paid_fen))
-            .join(Lease, Lease.id == RentPeriod.lease_id)
-            .where(Lease.status.in_(BILLED), _in(RentPeriod.due_on, period))
-            .group_by(RentPeriod.due_on)):
-        due[(day.year, day.month)] += int(amount or 0)
-        collected[(day.year, day.month)] += int(paid or 0)
-    for day, amount in db.session.execute(
-            sa.select(Payment.paid_on, sa.func.sum(Payment.amount_fen))
-            .where(_in(Payment.paid_on, period),  # a voided receipt: money not kept
-                   Payment.receipt_status != ReceiptStatus.VOIDED)
-            .group_by(Payment.paid_on)):
-        received[(day.year, day.month)] += int(amount or 0)
+    schedule = (sa.select(sa.literal(1).label("kind"), RentPeriod.due_on.label("day"),
+                          sa.func.sum(RentPeriod.amount_fen).label("amount"),
+                          sa.func.sum(RentPeriod.paid_fen).label("paid"))
+                .where(RentPeriod.lease_id.not_in(_not_billed()), _in(RentPeriod.due_on, period))
+                .group_by(RentPeriod.due_on))
+    payments = (sa.select(sa.literal(2), Payment.paid_on, sa.func.sum(Payment.amount_fen),
+                          sa.literal(0))
+                .where(_in(Payment.paid_on, period),  # a voided receipt: money not kept
+                       Payment.receipt_status != ReceiptStatus.VOIDED)
+                .group_by(Payment.paid_on))
+    for kind, day, amount, paid in db.session.execute(sa.union_all(schedule, payments)):
+        if isinstance(day, str):  # SQLite: a date through UNION comes back as text
+            day = date.fromisoformat(day)
+        month = (day.year, day.month)
+        if kind == 1:
+            due[month] += int(amount or 0)
+            collected[month] += int(paid or 0)
+        else:
+            received[month] += int(amount or 0)
 
     def cells(d, c, r):
         return [d, c, d - c, _ratio(c, d), r]
@@ -148,16 +155,30 @@ def _split(amount: int, weights: list[Decimal]) -> list[int]:
     return shares
 
 
+def _names(names: set[str]) -> str:
+    """The tenants of a room, joined; a room has one tenant in a period almost always."""
+    if len(names) == 1:
+        return next(iter(names))
+    return join_names(sorted(names))
+
+
 def income_by(period: Period) -> tuple[Table, Table]:
-    """Rent due in the period and collected, per tenant and per room (2 queries)."""
+    """Rent due in the period and collected, per tenant and per room (2 queries).
+
+    The schedule lines are summed per lease before the join to leases and tenants (the
+    half-year's tens of thousands of lines never meet the tenant table), and a lease of one
+    room (nearly all of them) gives that room its sums without the share-out."""
+    per_lease = (sa.select(RentPeriod.lease_id, sa.func.sum(RentPeriod.amount_fen).label("due"),
+                           sa.func.sum(RentPeriod.paid_fen).label("paid"))
+                 .where(_in(RentPeriod.due_on, period)).group_by(RentPeriod.lease_id)
+                 .subquery())
+    leases = db.session.execute(
+        sa.select(Lease.id, Tenant.id, Tenant.name, per_lease.c.due, per_lease.c.paid)
+        .select_from(per_lease).join(Lease, Lease.id == per_lease.c.lease_id)
+        .join(Tenant, Tenant.id == Lease.tenant_id)
+        .where(Lease.status.in_(BILLED))).all()
     due_in_period = (sa.select(RentPeriod.lease_id)
                      .where(_in(RentPeriod.due_on, period)).distinct())
-    leases = db.session.execute(
-        sa.select(Lease.id, Tenant.id, Tenant.name, sa.func.sum(RentPeriod.amount_fen),
-                  sa.func.sum(RentPeriod.paid_fen))
-        .join(Lease, Lease.id == RentPeriod.lease_id).join(Tenant, Tenant.id == Lease.tenant_id)
-        .where(Lease.status.in_(BILLED), _in(RentPeriod.due_on, period))
-        .group_by(Lease.id, Tenant.id, Tenant.name)).all()
     rooms_of = defaultdict(list)
     for lease_id, room_id, code, area, building in db.session.execute(
             sa.select(LeaseRoom.lease_id, Room.id, Room.code, Room.area_m2, Building.name)
@@ -165,7 +186,7 @@ def income_by(period: Period) -> tuple[Table, Table]:
             .join(Building, Building.id == Room.building_id)
             .where(LeaseRoom.lease_id.in_(due_in_period))
             .order_by(LeaseRoom.lease_id, Room.id)):
-        rooms_of[lease_id].append((room_id, code, Decimal(area), building))
+        rooms_of[lease_id].append((room_id, code, area, building))
 
     tenants: dict[int, list] = {}
     rooms: dict[int, list] = {}
@@ -176,24 +197,35 @@ def income_by(period: Period) -> tuple[Table, Table]:
         entry[2] += amount
         entry[3] += paid
         lease_rooms = rooms_of.get(lease_id, [])
-        weights = [area for _room_id, _code, area, _building in lease_rooms]
-        for (room_id, code, area, building), share_due, share_paid in zip(
-                lease_rooms, _split(amount, weights), _split(paid, weights), strict=True):
-            item = rooms.setdefault(room_id, [building, code, area, set(), 0, 0])
+        if len(lease_rooms) == 1:  # one room: all of it, nothing to share out
+            shares = ((lease_rooms[0], amount, paid),)
+        else:
+            weights = [Decimal(area) for _room_id, _code, area, _building in lease_rooms]
+            shares = zip(lease_rooms, _split(amount, weights), _split(paid, weights),
+                         strict=True)
+        for (room_id, code, area, building), share_due, share_paid in shares:
+            item = rooms.get(room_id)
+            if item is None:
+                item = rooms[room_id] = [building, code, Decimal(area), set(), 0, 0]
             item[3].add(tenant_name)
             item[4] += share_due
             item[5] += share_paid
 
+    tenant_rows = [[name, len(ids), due, paid, due - paid]
+                   for name, ids, due, paid in sorted(tenants.values(), key=lambda e: e[0])]
+    room_rows = [[building, code, area, _names(names), due, paid, due - paid]
+                 for building, code, area, names, due, paid in sorted(
+                     rooms.values(), key=lambda e: (e[0], e[1]))]
+    return _income_tables(tenant_rows, room_rows, len(leases),
+                          sum(entry[2] for entry in tenants.values()),
+                          sum(entry[3] for entry in tenants.values()))
+
+
+def _income_tables(tenant_rows, room_rows, leases: int, due_total: int,
+                   paid_total: int) -> tuple[Table, Table]:
     def money_cells(due, paid):
         return [due, paid, due - paid]
 
-    tenant_rows = [[name, len(ids), *money_cells(due, paid)]
-                   for name, ids, due, paid in sorted(tenants.values(), key=lambda e: e[0])]
-    room_rows = [[building, code, area, join_names(sorted(names)), *money_cells(due, paid)]
-                 for building, code, area, names, due, paid in sorted(
-                     rooms.values(), key=lambda e: (e[0], e[1]))]
-    due_total = sum(entry[2] for entry in tenants.values())
-    paid_total = sum(entry[3] for entry in tenants.values())
     money_columns = [Column(_("Rent due (¥)"), Kind.MONEY_FEN),
                      Column(_("Collected (¥)"), Kind.MONEY_FEN),
                      Column(_("Outstanding (¥)"), Kind.MONEY_FEN)]
@@ -201,7 +233,7 @@ def income_by(period: Period) -> tuple[Table, Table]:
     by_tenant = Table(
         "income_tenant", _("Income by tenant"),
         [Column(_("Tenant")), Column(_("Leases"), Kind.INT), *money_columns], tenant_rows,
-        [_("Total"), len(leases), *money_cells(due_total, paid_total)] if leases else None,
+        [_("Total"), leases, *money_cells(due_total, paid_total)] if leases else None,
         empty)
     by_room = Table(
         "income_room", _("Income by room"),
@@ -209,6 +241,152 @@ def income_by(period: Period) -> tuple[Table, Table]:
          Column(_("Tenant")), *money_columns], room_rows,
         [_("Total"), "", "", "", *money_cells(due_total, paid_total)] if leases else None,
         empty)
+    return by_tenant, by_room
+
+
+def _not_billed():
+    """The leases whose schedule is not owed (drafts, awaiting approval): few, found through
+    the status index, so that the lines need no join to every lease to leave them out."""
+    return sa.select(Lease.id).where(Lease.status.in_(
+        [status for status in LeaseStatus.ALL if status not in BILLED]))
+
+
+def _billed(period: Period, only=None, tenant: bool = True):
+    """Per billed lease with rent due in the period: the rent due and collected, and its
+    tenant (``tenant``), summed before any join. ``only``: a subquery of the lease ids
+    wanted."""
+    lines = sa.select(RentPeriod.lease_id, sa.func.sum(RentPeriod.amount_fen).label("due"),
+                      sa.func.sum(RentPeriod.paid_fen).label("paid")).where(
+        _in(RentPeriod.due_on, period))
+    if only is not None:
+        lines = lines.where(RentPeriod.lease_id.in_(only))
+    if not tenant:
+        return sa.select(lines.where(RentPeriod.lease_id.not_in(_not_billed()))
+                         .group_by(RentPeriod.lease_id).subquery())
+    per_lease = lines.group_by(RentPeriod.lease_id).subquery()
+    return (sa.select(per_lease.c.lease_id, Lease.tenant_id, per_lease.c.due, per_lease.c.paid)
+            .join(Lease, Lease.id == per_lease.c.lease_id).where(Lease.status.in_(BILLED)))
+
+
+def _codepoint(column):
+    """``column`` ordered as Python orders strings (by code point) on both engines: SQLite's
+    default collation already does; PostgreSQL's "C" collation does for UTF-8."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.collate(column, "C")
+    return column
+
+
+def _several_rooms():
+    return (sa.select(LeaseRoom.lease_id).group_by(LeaseRoom.lease_id)
+            .having(sa.func.count() > 1))
+
+
+def income_top(period: Period, limit: int = PAGE_ROWS) -> tuple[Table, Table]:
+    """The page's income by tenant and by room: the same tables as :func:`income_by` followed
+    by ``.top(limit)``, without reading every tenant and room (3 queries).
+
+    Tenants are summed, ranked and cut in SQL, with their totals (window functions). Rooms of
+    one-room leases likewise; the few leases of several rooms are shared out here as in
+    :func:`income_by`, and every room they touch is read too, so the cut stays exact."""
+    billed = _billed(period).subquery()
+    due, paid, leases = (sa.func.sum(billed.c.due), sa.func.sum(billed.c.paid),
+                         sa.func.count())
+    tenant_rows = db.session.execute(
+        sa.select(Tenant.name, leases, due, paid, sa.func.count().over(),
+                  sa.func.sum(leases).over(), sa.func.sum(due).over(), sa.func.sum(paid).over())
+        .select_from(billed).join(Tenant, Tenant.id == billed.c.tenant_id)
+        .group_by(Tenant.id, Tenant.name)
+        .order_by((due - paid).desc(), _codepoint(Tenant.name), Tenant.id)
+        .limit(limit)).all()
+    tenants_in_all, leases_in_all, due_total, paid_total = (
+        (int(value or 0) for value in tenant_rows[0][4:]) if tenant_rows else (0, 0, 0, 0))
+
+    several = _several_rooms()
+    shared: dict[int, list] = {}  # rooms of leases of several rooms, shared out here
+    lease_rooms: dict[int, list] = defaultdict(list)
+    sums = {}
+    multi = _billed(period, only=several).subquery()
+    for lease_id, name, amount, collected, room_id, code, area, building in db.session.execute(
+            sa.select(multi.c.lease_id, Tenant.name, multi.c.due, multi.c.paid, Room.id,
+                      Room.code, Room.area_m2, Building.name)
+            .select_from(multi).join(Tenant, Tenant.id == multi.c.tenant_id)
+            .join(LeaseRoom, LeaseRoom.lease_id == multi.c.lease_id)
+            .join(Room, Room.id == LeaseRoom.room_id)
+            .join(Building, Building.id == Room.building_id)
+            .order_by(multi.c.lease_id, Room.id)):
+        lease_rooms[lease_id].append((room_id, code, Decimal(area), building))
+        sums[lease_id] = (name, int(amount or 0), int(collected or 0))
+    for lease_id, rooms_of_lease in lease_rooms.items():
+        name, amount, collected = sums[lease_id]
+        weights = [area for _room_id, _code, area, _building in rooms_of_lease]
+        for (room_id, code, area, building), share_due, share_paid in zip(
+                rooms_of_lease, _split(amount, weights), _split(collected, weights),
+                strict=True):
+            item = shared.setdefault(room_id, [building, code, area, set(), 0, 0])
+            item[3].add(name)
+            item[4] += share_due
+            item[5] += share_paid
+
+    per_lease = _billed(period, tenant=False).subquery()  # no tenant needed
+    room_due, room_paid = sa.func.sum(per_lease.c.due), sa.func.sum(per_lease.c.paid)
+    per_room = (sa.select(Room.id.label("room_id"), Building.name.label("building"),
+                          Room.code.label("code"), Room.area_m2.label("area"),
+                          room_due.label("due"), room_paid.label("paid"),
+                          sa.func.count().over().label("rooms"))
+                .select_from(per_lease).join(LeaseRoom, LeaseRoom.lease_id == per_lease.c.lease_id)
+                .join(Room, Room.id == LeaseRoom.room_id)
+                .join(Building, Building.id == Room.building_id)
+                .where(per_lease.c.lease_id.not_in(several))
+                .group_by(Room.id, Building.name, Room.code, Room.area_m2))
+    # The most outstanding (a LIMIT: the planner then looks up their tenants one by one),
+    # and every room a shared lease touches.
+    candidates = sa.select(per_room.order_by(
+        (room_due - room_paid).desc(), _codepoint(Building.name), _codepoint(Room.code),
+        Room.id).limit(limit + len(shared)).subquery())
+    if shared:
+        candidates = sa.union(candidates, per_room.where(Room.id.in_(list(shared))))
+    candidates = candidates.subquery()
+    rooms: dict[int, list] = {}
+    rooms_in_all = 0
+    # The candidates, each with the tenants of its one-room leases (a row per tenant).
+    for room_id, building, code, area, amount, collected, count, name in \
+            db.session.execute(
+                sa.select(candidates, Tenant.name).select_from(candidates)
+                .join(LeaseRoom, LeaseRoom.room_id == candidates.c.room_id)
+                .join(Lease, Lease.id == LeaseRoom.lease_id)
+                .join(Tenant, Tenant.id == Lease.tenant_id)
+                .where(Lease.status.in_(BILLED), Lease.id.not_in(several),
+                       sa.exists().where(RentPeriod.lease_id == Lease.id,
+                                         _in(RentPeriod.due_on, period)))):
+        item = rooms.get(room_id)
+        if item is None:
+            item = rooms[room_id] = [building, code, Decimal(area), set(), int(amount or 0),
+                                     int(collected or 0)]
+        item[3].add(name)
+        rooms_in_all = int(count)
+    rooms_in_all += len(shared.keys() - rooms.keys())
+    for room_id, (building, code, area, names, amount, collected) in shared.items():
+        item = rooms.setdefault(room_id, [building, code, area, set(), 0, 0])
+        item[3] |= names
+        item[4] += amount
+        item[5] += collected
+    chosen = sorted(rooms.items(), key=lambda entry: (entry[1][0], entry[1][1]))
+    if rooms_in_all > limit:
+        chosen = sorted(chosen, key=lambda entry: entry[1][4] - entry[1][5],
+                        reverse=True)[:limit]
+
+    by_tenant, by_room = _income_tables(
+        [[name, int(n), int(d or 0), int(p or 0), int(d or 0) - int(p or 0)]
+         for name, n, d, p, *_totals in tenant_rows],
+        [[building, code, area, _names(names), amount, collected, amount - collected]
+         for _room_id, (building, code, area, names, amount, collected) in chosen],
+        leases_in_all, due_total, paid_total)
+    if tenants_in_all > limit:
+        by_tenant.rows_in_all = tenants_in_all
+    else:
+        by_tenant.rows.sort(key=lambda row: row[0])
+    if rooms_in_all > limit:
+        by_room.rows_in_all = rooms_in_all
     return by_tenant, by_room
 
 
@@ -282,8 +460,8 @@ def cell(column: Column, value) -> str:
 @cached_page("rentals")
 def reports():
     period, error = period_from_request()
-    by_tenant, by_room = income_by(period)
-    tables = [income_table(period), by_tenant.top(PAGE_ROWS), by_room.top(PAGE_ROWS),
+    by_tenant, by_room = income_top(period, PAGE_ROWS)
+    tables = [income_table(period), by_tenant, by_room,
               occupancy_table(), arrears_table().top(PAGE_ROWS, by=-2)]  # -2: the total
     return render("rentals/reports.html", "report", tables=tables, period=period,
                   period_error=error, cell=cell, Kind=Kind, today=services.today(),

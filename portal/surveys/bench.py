@@ -23,7 +23,7 @@ from ..catalogue.models import ServiceCategory
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..i18n import local_today
-from . import bp
+from . import bp, figures
 from .models import (
     Question,
     Questionnaire,
@@ -137,6 +137,7 @@ def seed(rounds: int, invitees: int) -> dict:
                                     "value": None, "text": "希望继续提高服务质量。"})
             _insert(SurveyResponse, responses)
             _insert(SurveyAnswer, answers)
+    figures.store_finished()  # closed rounds keep their figures, as closing them would
     return bench_state()
 
 

@@ -21,6 +21,7 @@ from ..database import utcnow, write_transaction
 from ..demo import demo_loader
 from ..extensions import db
 from ..i18n import local_today
+from . import figures
 from .models import (
     InviteeKind,
     Question,
@@ -154,4 +155,6 @@ def load_surveys(context: dict) -> None:
                         response.answers.append(SurveyAnswer(question=question,
                                                              text=rng.choice(COMMENTS)))
                 db.session.add(response)
+            db.session.flush()
+            figures.store(survey)  # closed: its figures kept, as closing it would
     context["survey_rounds"] = len(ROUNDS)

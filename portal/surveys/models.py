@@ -172,6 +172,9 @@ class SurveyRound(Audited, db.Model):
     reminder_days: Mapped[int | None] = mapped_column(default=3)
     published_on: Mapped[date | None] = mapped_column(sa.Date)
     closed_on: Mapped[date | None] = mapped_column(sa.Date)  # closed early by staff
+    # Set when the round's figures are stored (:class:`RoundFigure`, :mod:`.figures`): from
+    # then on its figures are read from them, not recounted. None: counted live.
+    figures_stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     questionnaire: Mapped[Questionnaire] = relationship()
@@ -305,6 +308,26 @@ class SurveyAnswer(db.Model):
     question: Mapped[Question] = relationship()
 
 
+class RoundFigure(db.Model):
+    """A closed round's scale answers counted per question and scale point (0: cannot judge),
+    stored in the transaction that closes it (:mod:`portal.surveys.figures`). A round's
+    rates are these counts under its own definition (``satisfied_mask``, frozen once
+    published); a point nobody chose has no row."""
+
+    __tablename__ = "survey_round_figure"
+    __table_args__ = (
+        sa.CheckConstraint("point BETWEEN 0 AND 4", name="point_known"),
+        sa.CheckConstraint("answers > 0", name="answers_positive"),
+    )
+
+    round_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_round.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("survey_question.id", ondelete="RESTRICT"), primary_key=True)
+    point: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    answers: Mapped[int]
+
+
 def round_key(round_id: int) -> str:
     """One survey round's records: its results page reads them (portal/page_cache.py)."""
     return key("surveys", "round", round_id)
@@ -319,8 +342,9 @@ def _answer_keys(answer, session) -> set[str]:
 # results after a change of that round's records, the pages spanning every round (the list, the
 # trend, the dashboards) after any; questionnaires are shared by every page.
 cache_scope("surveys", Questionnaire, QuestionnaireVersion, Question, SurveyRound, RoundCategory,
-            SurveyInvitation, SurveyResponse, SurveyAnswer,
+            SurveyInvitation, SurveyResponse, SurveyAnswer, RoundFigure,
             keys={SurveyRound: lambda row, session: {round_key(row.id)},
+                  RoundFigure: lambda row, session: {round_key(row.round_id)},
                   RoundCategory: lambda row, session: {round_key(row.round_id)},
                   SurveyInvitation: lambda row, session: {round_key(row.round_id)},
                   SurveyResponse: lambda row, session: {round_key(row.round_id)},

@@ -26,6 +26,7 @@ from .models import (
     Question,
     QuestionKind,
     RoundCategory,
+    RoundFigure,
     RoundStatus,
     Scale,
     SurveyAnswer,
@@ -119,19 +120,43 @@ class SupplierSatisfaction:
     valid_responses: int
 
 
-def _answer_counts(*group, where=()):
-    """Scale answers counted by ``group`` columns and point: rows of (*group, value, n)."""
-    stmt = (sa.select(*group, SurveyAnswer.value, sa.func.count())
-            .select_from(SurveyAnswer)
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .join(Question, Question.id == SurveyAnswer.question_id)
-            .where(Question.kind == QuestionKind.SCALE, *where)
-            .group_by(*group, SurveyAnswer.value))
-    if any(column.table is RoundCategory.__table__ for column in group):
-        stmt = stmt.outerjoin(RoundCategory, sa.and_(
-            RoundCategory.round_id == SurveyResponse.round_id,
-            RoundCategory.category_id == Question.category_id))
-    return db.session.execute(stmt).all()
+def _answer_counts(*group: str, rounds=(), categories=None):
+    """Scale answers of ``rounds`` counted by ``group`` and point: rows of (*group, value, n),
+    value None for "cannot judge". ``group`` names columns: ``"round"``, ``"category"`` and
+    ``"supplier"`` (the round's snapshot supplier of the category). A round whose figures are
+    stored (:mod:`.figures`) is read from them, the others are counted from their answers:
+    one query (UNION ALL) either way."""
+    parts = []
+    for stored in (False, True):
+        if stored:
+            round_id, value, n = (RoundFigure.round_id, sa.func.nullif(RoundFigure.point, 0),
+                                  sa.func.sum(RoundFigure.answers))
+            stmt = (sa.select().select_from(RoundFigure)
+                    .join(Question, Question.id == RoundFigure.question_id)
+                    .join(SurveyRound, SurveyRound.id == RoundFigure.round_id)
+                    .where(SurveyRound.figures_stored_at.is_not(None)))
+            value_group = RoundFigure.point
+        else:
+            round_id, value, n = SurveyResponse.round_id, SurveyAnswer.value, sa.func.count()
+            stmt = (sa.select().select_from(SurveyAnswer)
+                    .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+                    .join(Question, Question.id == SurveyAnswer.question_id)
+                    .join(SurveyRound, SurveyRound.id == SurveyResponse.round_id)
+                    .where(SurveyRound.figures_stored_at.is_(None),
+                           Question.kind == QuestionKind.SCALE))
+            value_group = SurveyAnswer.value
+        columns = {"round": round_id, "category": Question.category_id,
+                   "supplier": RoundCategory.supplier_id}
+        chosen = [columns[name] for name in group]
+        if "supplier" in group:
+            stmt = stmt.outerjoin(RoundCategory, sa.and_(
+                RoundCategory.round_id == round_id,
+                RoundCategory.category_id == Question.category_id))
+        stmt = stmt.add_columns(*chosen, value, n).where(round_id.in_(list(rounds)))
+        if categories is not None:
+            stmt = stmt.where(Question.category_id.in_(list(categories)))
+        parts.append(stmt.group_by(*chosen, value_group))
+    return db.session.execute(sa.union_all(*parts)).all()
 
 
 def _responses_and_invitations():
@@ -157,8 +182,7 @@ def rounds_trend() -> list[TrendPoint]:
                               Figure(survey.title, survey.satisfied_points), n, invited)
         for survey, n, invited in rows}
     if points:
-        for round_id, value, n in _answer_counts(
-                SurveyResponse.round_id, where=(SurveyResponse.round_id.in_(points),)):
+        for round_id, value, n in _answer_counts("round", rounds=points):
             points[round_id].figure.add(value, n)
     return list(points.values())
 
@@ -176,8 +200,7 @@ def round_figures(round_id: int) -> RoundFigures | None:
     overall = Figure(_("All categories"), points)
     categories: dict[int, Figure] = {}
     suppliers: dict[int | None, Figure] = {}
-    counts = _answer_counts(Question.category_id, RoundCategory.supplier_id,
-                            where=(SurveyResponse.round_id == round_id,))
+    counts = _answer_counts("category", "supplier", rounds=(round_id,))
     category_ids = {c for c, _s, _v, _n in counts} | set(db.session.scalars(
         sa.select(RoundCategory.category_id).where(RoundCategory.round_id == round_id)))
     labels = {c.id: c for c in db.session.scalars(
@@ -235,9 +258,7 @@ def supplier_satisfaction(supplier_ids, rounds: int = 2) -> dict[int, list[Suppl
     round_ids = {survey.id for _s, survey, _c in wanted}
     category_ids = {category.id for _s, _r, category in wanted}
     for round_id, category_id, value, number in _answer_counts(
-            SurveyResponse.round_id, Question.category_id,
-            where=(SurveyResponse.round_id.in_(round_ids),
-                   Question.category_id.in_(category_ids))):
+            "round", "category", rounds=round_ids, categories=category_ids):
         figures.setdefault((round_id, category_id), Figure("", ())).add(value, number)
     for supplier_id, survey, category in wanted:
         counted = figures.get((survey.id, category.id), Figure("", ()))
@@ -266,9 +287,7 @@ def trend_by(kind: str, trend: list[TrendPoint]) -> list[TrendRow]:
     asked = db.session.execute(
         sa.select(RoundCategory.round_id, RoundCategory.category_id, RoundCategory.supplier_id)
         .where(RoundCategory.round_id.in_(index))).all()
-    column = Question.category_id if kind == "category" else RoundCategory.supplier_id
-    counts = _answer_counts(SurveyResponse.round_id, column,
-                            where=(SurveyResponse.round_id.in_(index),))
+    counts = _answer_counts("round", kind, rounds=index)
     keys = {(c if kind == "category" else s) for _r, c, s in asked} | {
         key for _r, key, _v, _n in counts}
     if kind == "category":

@@ -33,6 +33,7 @@ from ..outbox.services import queue_email
 from ..roles import Role
 from ..urls import base_url
 from ..workflow import Transition, Workflow, locked
+from . import figures
 from .models import (
     InviteeKind,
     Question,
@@ -254,6 +255,11 @@ def save_round(survey: SurveyRound | None, data: RoundInput) -> SurveyRound:
         if survey is None:
             survey = SurveyRound(status=S.DRAFT)
             db.session.add(survey)
+        elif data.closes_on != survey.closes_on:
+            # Taking answers again (a later closing date): its figures are counted live, not
+            # stored (decided under the round's lock, which storing them also takes).
+            survey = locked(survey)
+            figures.forget(survey)
         survey.title = data.title.strip()
         survey.questionnaire_id = data.questionnaire_id
         survey.closes_on = data.closes_on
@@ -292,10 +298,12 @@ def publish_round(survey: SurveyRound, user, expected: str | None = None) -> Sur
 
 
 def close_round(survey: SurveyRound, user, expected: str | None = None) -> SurveyRound:
-    """Stop taking answers now, before the closing date; the fresh round."""
+    """Stop taking answers now, before the closing date, and store the round's figures
+    (:mod:`.figures`); the fresh round."""
 
     def change(survey: SurveyRound, step: Transition) -> None:
         survey.closed_on = local_today()
+        figures.store(survey)  # its counts, final now, kept in the same transaction
 
     return ROUND_FLOW.apply(survey, "close", user, expected=expected, change=change)
 

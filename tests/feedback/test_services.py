@@ -347,3 +347,28 @@ def test_an_appointment_is_refused_with_every_problem_at_once(app, ctx):
             user_id=None, unit=" ", title="", letter_number="",
             term_start=local_today(), term_end=local_today() - timedelta(days=1)))
     assert set(refused.value.fields) == {"user_id", "unit", "letter_number", "term_end"}
+
+
+def test_medians_per_category_odd_even_and_none_equal_the_middle_values(app, ctx, people):
+    """Both engines' medians (PostgreSQL: percentile_cont; SQLite: window functions) are the
+    middle value, or the mean of the two middle values, of each category's hours."""
+    categories = [make_category(app, name=f"类别{n}") for n in range(3)]
+    supervisor = people["supervisor"].id
+    with ctx():
+        today = local_today()
+    now = datetime.now(UTC)
+    hours = {categories[0]: [5, 17, 11], categories[1]: [3, 8, 1, 30], categories[2]: []}
+    for category, values in hours.items():
+        for value in values:
+            make_feedback(app, supervisor, category, status=S.IN_PROGRESS,
+                          submitted_on=today - timedelta(days=2),
+                          submitted_at=now - timedelta(hours=value), first_response_at=now)
+    make_feedback(app, supervisor, categories[2], status=S.SUBMITTED,
+                  submitted_on=today - timedelta(days=2), submitted_at=now, first_response_at=None)
+    with ctx():
+        rows, total = reports.figures_with_total(today - timedelta(days=10),
+                                                 today + timedelta(days=1))
+    medians = {c.id: f.median_response_hours for c, f in rows if c.id in hours}
+    assert medians == {categories[0]: 11.0, categories[1]: 5.5, categories[2]: None}
+    assert total.median_response_hours == 8.0  # 1 3 5 8 11 17 30
+    assert total.median_resolution_hours is None

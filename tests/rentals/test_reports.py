@@ -211,3 +211,27 @@ def test_long_tables_show_the_most_outstanding_rows_on_the_page():
     arrears = [[f"承租人{n}", 0, 0, n * 100, n * 100, 200 - n] for n in range(120)]
     top = Table("arrears", "Arrears", [], arrears, None, "").top(50, by=-2)
     assert [row[-2] for row in top.rows[:2]] == [11_900, 11_800] and top.rows_in_all == 120
+
+
+def test_the_page_cuts_income_in_sql_as_the_full_tables_would(app, dataset, count_queries):
+    """The page's tables (ranked and cut in SQL, leases of several rooms shared out here)
+    equal the full tables cut to the same length, at every length, for both periods."""
+    _more(app, dataset, 6)
+    extra = make_building(app, name="朱泾二食堂")
+    shared = [make_room(app, extra, code, area=area) for code, area in (("1F", "7"),
+                                                                        ("2F", "3"))]
+    tenant = make_tenant_with_email(app, name="丙物业服务有限公司")
+    pay(app, leased_room_lease(app, tenant, date(2025, 2, 1), date(2026, 1, 31),
+                               room_ids=shared), 123_457, date(2025, 4, 1))
+    for key in (H1, "2025-H2", "2025-03"):
+        with app.test_request_context():
+            period = parse_period(key)
+            full_tenant, full_room = reports.income_by(period)
+            for limit in (1, 2, 3, 5, 8, 50):
+                with count_queries() as queries:
+                    by_tenant, by_room = reports.income_top(period, limit)
+                assert len(queries) == 3
+                for page, full in ((by_tenant, full_tenant), (by_room, full_room)):
+                    cut = full.top(limit)
+                    assert (page.rows, page.rows_in_all, page.totals) == (
+                        cut.rows, cut.rows_in_all, cut.totals), (key, limit, page.key)

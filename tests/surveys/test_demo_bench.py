@@ -5,8 +5,18 @@ import json
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.surveys import reports
-from portal.surveys.models import SurveyInvitation, SurveyResponse
+from portal.surveys import figures, reports
+from portal.surveys.models import RoundFigure, SurveyInvitation, SurveyResponse, SurveyRound
+
+
+def _stored_as_live(round_ids) -> None:
+    """Every round's figures are stored, and equal a live recount."""
+    for round_id in round_ids:
+        assert db.session.get(SurveyRound, round_id).figures_stored_at is not None
+        stored = sorted(tuple(row) for row in db.session.execute(
+            sa.select(RoundFigure.question_id, RoundFigure.point, RoundFigure.answers)
+            .where(RoundFigure.round_id == round_id)))
+        assert stored and stored == sorted(figures.live_counts(round_id))
 
 
 def test_demo_adds_two_closed_rounds_with_a_rising_rate(app):
@@ -29,6 +39,7 @@ def test_demo_adds_two_closed_rounds_with_a_rising_rate(app):
                                               .select_from(SurveyResponse))
         section = reports.satisfaction_section_context()
         assert section["survey_latest"].by_category
+        _stored_as_live(point.round_id for point in demo)
 
 
 def test_bench_seed_surveys_at_small_scale(app):
@@ -45,3 +56,4 @@ def test_bench_seed_surveys_at_small_scale(app):
     with app.test_request_context():
         trend = [p for p in reports.rounds_trend() if p.title.startswith("BENCH-S")]
         assert len(trend) == 3 and trend[0].rate < trend[-1].rate
+        _stored_as_live(point.round_id for point in trend)
