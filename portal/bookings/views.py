@@ -96,9 +96,19 @@ def overview():
     previous = (first - timedelta(days=1)).replace(day=1)
     following = first + timedelta(days=len(days))
     pages = max(1, -(-total // services.OVERVIEW_PAGE))
-    return render("bookings/overview.html", "grid", venues=venues, counts=counts, days=days,
-                  first=first, previous=previous, following=following, today=_today(),
-                  page=min(page, pages), pages=pages)
+    # Everything a cell shows is prepared here, once per page: a row per venue with its
+    # link and each day's count, the days' ISO dates and header classes, one title per
+    # distinct count (the template then calls nothing per cell: no gettext, no date format).
+    today = _today()
+    rows = [(venue, url_for("bookings.venue", venue_id=venue.id),
+             [counts.get((venue.id, day), 0) for day in days]) for venue in venues]
+    titles = {n: _("%(n)d booked periods", n=n)
+              for n in {n for *_head, cells in rows for n in cells if n}}
+    heads = [(day.day, ("today" if day == today else "")
+              + (" weekend" if day.weekday() >= 5 else "")) for day in days]
+    return render("bookings/overview.html", "grid", rows=rows, titles=titles, heads=heads,
+                  iso_days=[day.isoformat() for day in days], first=first,
+                  previous=previous, following=following, page=min(page, pages), pages=pages)
 
 
 def _week_start(text: str | None) -> date:

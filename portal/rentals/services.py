@@ -820,6 +820,21 @@ def lease_balance(lease: Lease, on: date | None = None) -> dict:
             "total": sum(p.amount_fen for p in lease.periods)}
 
 
+def overdue_by_lease(lease_ids, on: date | None = None) -> dict[int, int]:
+    """Each listed lease's overdue rent on a day (``lease_balance(...)["overdue"]``) in one
+    aggregate query, for the lease lists (not every schedule line loaded as an object)."""
+    on = on or today()
+    if not lease_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(RentPeriod.lease_id, sa.func.sum(RentPeriod.amount_fen - RentPeriod.paid_fen))
+        .join(Lease, Lease.id == RentPeriod.lease_id)
+        .where(RentPeriod.lease_id.in_(list(lease_ids)), RentPeriod.due_on < on,
+               Lease.status.in_((L.ACTIVE, L.ENDED, L.TERMINATED)))
+        .group_by(RentPeriod.lease_id))
+    return {lease_id: int(total or 0) for lease_id, total in rows}
+
+
 def end_finished_leases(on: date | None = None) -> int:
     """Active leases whose last day has passed become ended (run by ``tick``)."""
     on = on or today()
