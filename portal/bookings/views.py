@@ -14,7 +14,7 @@ from ..audit.services import history_for
 from ..authz import role_required, staff_required, visible_or_404
 from ..errors import ServiceError, apply_to_form
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
-from ..i18n import local_today, money
+from ..i18n import local_today, money, translated
 from ..page_cache import cached_page
 from ..pages import sections_for
 from ..pagination import paginate
@@ -45,8 +45,10 @@ def _user():
 
 
 def _labels():
-    return {"layout_labels": Layout.LABELS, "equipment_labels": Equipment.LABELS,
-            "status_labels": BookingStatus.LABELS, "session_labels": pricing.SESSION_LABELS}
+    return {"layout_labels": translated(Layout.LABELS),
+            "equipment_labels": translated(Equipment.LABELS),
+            "status_labels": translated(BookingStatus.LABELS),
+            "session_labels": translated(pricing.SESSION_LABELS)}
 
 
 # --- browsing without an account ---------------------------------------------------------------

@@ -26,7 +26,7 @@ from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..htmx import is_htmx, is_partial, redirect_to, render, render_form_errors, trigger
-from ..i18n import money
+from ..i18n import money, translated
 from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
@@ -104,7 +104,7 @@ def _list_helpers(today: date, leases) -> dict:
     """The lists show each lease's overdue rent: one aggregate query for the page's leases
     (its schedule lines are not loaded)."""
     overdue = services.overdue_by_lease([lease.id for lease in leases], today)
-    return {"status_labels": L.LABELS, "status_badge": STATUS_BADGE, "today": today,
+    return {"status_labels": translated(L.LABELS), "status_badge": STATUS_BADGE, "today": today,
             "expiry_of": lambda lease: _expiry(lease, today),
             "balance_of": lambda lease: {"overdue": overdue.get(lease.id, 0)}}
 
