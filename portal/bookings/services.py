@@ -898,8 +898,8 @@ def bookings_stmt(user, status: str = "", venue_id: int | None = None,
                   on_day: date | None = None, client: str = "", expiring: bool = False,
                   upcoming: bool = False):
     stmt = (sa.select(Booking).where(Booking.visible_to(user))
-            .options(selectinload(Booking.slots).selectinload(VenueSlot.venue),
-                     selectinload(Booking.client))
+            .options(selectinload(Booking.slots).joinedload(VenueSlot.venue),
+                     joinedload(Booking.client))
             .order_by(Booking.starts_at.desc(), Booking.id.desc()))
     if status:
         stmt = stmt.where(Booking.status == status)
