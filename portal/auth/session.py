@@ -6,9 +6,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
-from ..extensions import db
 from ..htmx import is_htmx
-from .models import User
 
 
 def init_login(app, login_manager: LoginManager) -> None:
@@ -21,7 +19,10 @@ def init_login(app, login_manager: LoginManager) -> None:
         user_id, _, epoch = session_id.partition(":")
         if not user_id.isdigit() or not epoch.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        from ..notifications.services import load_user_with_unread
+
+        # The user and the unread badge's count in one round trip (every page shows both).
+        user = load_user_with_unread(int(user_id))
         if user is None or not user.active or user.session_epoch != int(epoch):
             return None
         return user

@@ -13,7 +13,7 @@ from ..audit.services import history_for
 from ..authz import role_required, staff_required, visible_or_404
 from ..errors import ServiceError, apply_to_form
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
-from ..i18n import local_today, money
+from ..i18n import local_today, money, translated
 from ..page_cache import cached_page
 from ..pages import sections_for
 from ..pagination import paginate
@@ -58,8 +58,10 @@ def _user():
 
 
 def _labels():
-    return {"layout_labels": Layout.LABELS, "equipment_labels": Equipment.LABELS,
-            "status_labels": BookingStatus.LABELS, "session_labels": pricing.SESSION_LABELS}
+    return {"layout_labels": translated(Layout.LABELS),
+            "equipment_labels": translated(Equipment.LABELS),
+            "status_labels": translated(BookingStatus.LABELS),
+            "session_labels": translated(pricing.SESSION_LABELS)}
 
 
 # --- browsing without an account ---------------------------------------------------------------
@@ -121,9 +123,19 @@ def overview():
     previous = (first - timedelta(days=1)).replace(day=1)
     following = first + timedelta(days=len(days))
     pages = max(1, -(-total // services.OVERVIEW_PAGE))
-    return render("bookings/overview.html", "grid", venues=venues, counts=counts, days=days,
-                  first=first, previous=previous, following=following, today=_today(),
-                  page=min(page, pages), pages=pages)
+    # Everything a cell shows is prepared here, once per page: a row per venue with its
+    # link and each day's count, the days' ISO dates and header classes, one title per
+    # distinct count (the template then calls nothing per cell: no gettext, no date format).
+    today = _today()
+    rows = [(venue, url_for("bookings.venue", venue_id=venue.id),
+             [counts.get((venue.id, day), 0) for day in days]) for venue in venues]
+    titles = {n: _("%(n)d booked periods", n=n)
+              for n in {n for *_head, cells in rows for n in cells if n}}
+    heads = [(day.day, ("today" if day == today else "")
+              + (" weekend" if day.weekday() >= 5 else "")) for day in days]
+    return render("bookings/overview.html", "grid", rows=rows, titles=titles, heads=heads,
+                  iso_days=[day.isoformat() for day in days], first=first,
+                  previous=previous, following=following, page=min(page, pages), pages=pages)
 
 
 @bp.route("/grid")

@@ -28,6 +28,7 @@ from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors
+from ..i18n import translated
 from ..page_cache import cached_page, key
 from ..pages import sections_for
 from ..pagination import paginate
@@ -76,9 +77,10 @@ def _user():
 
 def _labels() -> dict:
     today = services.today()
-    return {"status_labels": S.LABELS, "status_badge": STATUS_BADGE,
-            "urgency_labels": Urgency.LABELS, "urgency_badge": URGENCY_BADGE, "today": today,
-            "event_labels": services.EVENT_LABELS, "overdue_labels": Feedback.OVERDUE_LABELS}
+    return {"status_labels": translated(S.LABELS), "status_badge": STATUS_BADGE,
+            "urgency_labels": translated(Urgency.LABELS), "urgency_badge": URGENCY_BADGE,
+            "today": today, "event_labels": translated(services.EVENT_LABELS),
+            "overdue_labels": translated(Feedback.OVERDUE_LABELS)}
 
 
 # --- submitting --------------------------------------------------------------------------------

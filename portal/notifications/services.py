@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from ..auth.models import User
 from ..database import utcnow, write_transaction
@@ -76,7 +78,42 @@ _UNREAD_COUNT = (
 
 
 def unread_count(user_id: int) -> int:
+    """The user's unread notifications: the figure read with the user at the start of this
+    request when nothing has been committed since (:func:`load_user_with_unread`), else one
+    query."""
+    preloaded = g.get(_PRELOADED) if has_request_context() else None
+    if preloaded is not None and preloaded[0] == user_id:
+        return preloaded[1]
     return db.session.scalar(_UNREAD_COUNT, {"user_id": user_id}) or 0
+
+
+_PRELOADED = "_portal_unread_preloaded"  # g: (user id, unread count) read with the user
+_USER_WITH_UNREAD: list = []  # the statement, built on first use (once per process)
+
+
+def load_user_with_unread(user_id: int):
+    """The signed-in user and their unread count in one round trip (every logged-in page
+    loads the user and shows the badge: two queries were one).  The count is kept for this
+    request until something commits (a write may mark a notification read or add one)."""
+    if not _USER_WITH_UNREAD:
+        unread = (sa.select(sa.func.count()).select_from(Notification)
+                  .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+                  .scalar_subquery())
+        _USER_WITH_UNREAD.append(
+            sa.select(User, unread).where(User.id == sa.bindparam("user_id")))
+    row = db.session.execute(_USER_WITH_UNREAD[0], {"user_id": user_id}).first()
+    if row is None:
+        return None
+    user, count = row
+    if has_request_context():
+        setattr(g, _PRELOADED, (user.id, count or 0))
+    return user
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _forget_preloaded_unread(session) -> None:
+    if has_request_context():
+        g.pop(_PRELOADED, None)
 
 
 def list_stmt(user):

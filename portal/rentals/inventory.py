@@ -27,6 +27,7 @@ from ..errors import Conflict, Problems, ServiceError, apply_to_form
 from ..extensions import db
 from ..forms import select_choices
 from ..htmx import is_htmx, redirect_to, render, render_form_errors, trigger
+from ..i18n import translated
 from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
@@ -153,8 +154,9 @@ def tenants_stmt(query: str = "", kind: str = ""):
 
 
 def _labels() -> dict:
-    return {"status_labels": RoomStatus.LABELS, "use_labels": UseType.LABELS,
-            "lease_labels": LeaseStatus.LABELS, "tenant_kinds": TENANT_KINDS,
+    return {"status_labels": translated(RoomStatus.LABELS),
+            "use_labels": translated(UseType.LABELS),
+            "lease_labels": translated(LeaseStatus.LABELS), "tenant_kinds": TENANT_KINDS,
             "status_badge": STATUS_BADGE, "stored_statuses": RoomStatus.STORED,
             "room_status": services.room_status}
 

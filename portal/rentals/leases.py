@@ -26,7 +26,7 @@ from ..core.nav import nav_item
 from ..errors import ServiceError, apply_to_form
 from ..extensions import db
 from ..htmx import is_htmx, is_partial, redirect_to, render, render_form_errors, trigger
-from ..i18n import money
+from ..i18n import money, translated
 from ..page_cache import cached_page
 from ..pagination import paginate
 from ..roles import Role
@@ -102,15 +102,13 @@ def _expiry(lease: Lease, today: date) -> int | None:
     return None
 
 
-def _list_helpers(today: date) -> dict:
-    return {"status_labels": L.LABELS, "status_badge": STATUS_BADGE, "today": today,
+def _list_helpers(today: date, leases) -> dict:
+    """The lists show each lease's overdue rent: one aggregate query for the page's leases
+    (its schedule lines are not loaded)."""
+    overdue = services.overdue_by_lease([lease.id for lease in leases], today)
+    return {"status_labels": translated(L.LABELS), "status_badge": STATUS_BADGE, "today": today,
             "expiry_of": lambda lease: _expiry(lease, today),
-            "balance_of": lambda lease: services.lease_balance(lease, today)}
-
-
-def _with_balances(stmt):
-    """The list pages show each lease's balance: its periods and payments in two queries."""
-    return stmt.options(selectinload(Lease.periods), selectinload(Lease.payments))
+            "balance_of": lambda lease: {"overdue": overdue.get(lease.id, 0)}}
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -128,15 +126,14 @@ def leases():
     need = request.args.get("need", "")
     if need not in NEEDS:
         need = ""
-    pager = paginate(_with_balances(services.leases_stmt(user, status=status, query=query,
-                                                         need=need)))
+    pager = paginate(services.leases_stmt(user, status=status, query=query, need=need))
     waiting = None
     if user.role == Role.ADMIN:
         waiting = db.session.scalar(sa.select(sa.func.count()).select_from(Lease).where(
             Lease.status == L.PENDING))
     return render("rentals/leases.html", "results", pager=pager, waiting=waiting,
                   filters={"status": status, "q": query, "need": need}, needs=NEEDS,
-                  **_list_helpers(services.today()))
+                  **_list_helpers(services.today(), pager.items))
 
 
 @bp.route("/my")
@@ -144,9 +141,9 @@ def leases():
 def my_leases():
     user = _user()
     tenant = db.session.scalar(sa.select(Tenant).where(Tenant.user_id == user.id))
-    pager = paginate(_with_balances(services.leases_stmt(user)))
+    pager = paginate(services.leases_stmt(user))
     return render("rentals/my_leases.html", "results", pager=pager, tenant=tenant,
-                  **_list_helpers(services.today()))
+                  **_list_helpers(services.today(), pager.items))
 
 
 # --- drafting and editing --------------------------------------------------------------------

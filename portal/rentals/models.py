@@ -226,6 +226,8 @@ class Lease(Audited, db.Model):
         sa.CheckConstraint("status != 'terminated' OR terminated_on IS NOT NULL",
                            name="terminated_on_known"),
         sa.Index("ix_lease_status_end", "status", "end_date"),
+        # The lease list's order (latest end first): a page without sorting every lease.
+        sa.Index("ix_lease_end_id", "end_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

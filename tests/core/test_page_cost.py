@@ -119,3 +119,57 @@ def test_the_unread_badge_is_rendered_once_per_count_and_language(app, login_as,
         first.count("unread-count") == again.count("unread-count")
     english = staff.get("/feedback/?lang=en").get_data(as_text=True)
     assert len(renders) == 4 and ">Messages <span" in english
+
+
+def test_money_and_dates_are_formatted_once_per_value_and_language(app):
+    """The formatting table keys each text by its language: a mail in English after a page in
+    Chinese gets English figures."""
+    from datetime import date
+
+    from flask_babel import lazy_gettext as lazy
+
+    from portal import i18n
+    from portal.i18n import local_date, money, translated
+
+    with request_context(app):
+        chinese = money(123456)
+        assert money(123456) == chinese and ("money", 123456, "zh_Hans_CN") in i18n._FORMATTED
+        long_date = local_date(date(2026, 12, 7), "long")
+        assert "2026年12月7日" in long_date
+        with force_locale("en"):
+            assert money(123456) == "CN¥1,234.56" != chinese
+            assert local_date(date(2026, 12, 7), "long") == "December 7, 2026"
+            assert translated({"x": lazy("Log out"), "n": 3}) == {"x": "Log out", "n": 3}
+        assert money(123456) == chinese and money(None) == ""
+        plain = translated({"x": lazy("Log out")})
+        assert plain["x"] == "退出登录" and type(plain["x"]) is str
+
+
+def test_the_month_overview_translates_per_page_not_per_cell(app, client, monkeypatch):
+    """No gettext, date format or other call per cell: the template's calls do not grow with
+    the venues (each row adds its cells, 28 to 31 of them)."""
+    from jinja2.runtime import Context
+
+    from tests.bookings.factories import make_venue
+
+    def page_calls() -> tuple[int, int, str]:
+        lookups = _counting(monkeypatch, Domain, "get_translations")
+        calls = _counting(monkeypatch, Context, "call")
+        html = client.get("/venues/overview").get_data(as_text=True)
+        monkeypatch.undo()
+        return len(calls), len(lookups), html
+
+    cached = app.config.get("PAGE_CACHE", True)
+    app.config["PAGE_CACHE"] = False  # every request renders (what is measured)
+    try:
+        make_venue(app)
+        client.get("/venues/overview")
+        few, few_lookups, html = page_calls()
+        assert html.count('<td class="free">') >= 28
+        for _ in range(4):
+            make_venue(app)
+        many, many_lookups, html = page_calls()
+    finally:
+        app.config["PAGE_CACHE"] = cached  # the app is shared by the session's tests
+    assert html.count('<td class="free">') >= 5 * 28
+    assert 0 < few == many and many_lookups == few_lookups <= 2

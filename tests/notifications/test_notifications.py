@@ -309,3 +309,29 @@ def test_preferences_list_the_kinds_of_the_role_and_are_saved_per_user(app, logi
             "feedback_status": True, "meeting_status": True}
         assert services.email_preferences(db.session.get(User, other.account.id)) == {
             "feedback_status": False, "meeting_status": False}
+
+
+def test_the_user_and_the_unread_count_come_in_one_round_trip(app, login_as, count_queries):
+    """Every logged-in page loads the user and shows the badge: one statement reads both
+    (issue 17, the fixed cost of a page), and the count is right."""
+    client = login_as("client")
+    _add(app, client.account.id, 3)
+    with count_queries() as queries:
+        html = client.get("/inbox/").get_data(as_text=True)
+    assert re.search(r'id="unread-count">3<', html)
+    counting = [q for q in queries if "notification.read_at IS NULL" in q]
+    assert len(counting) == 1 and "user_account" in counting[0]
+
+
+def test_a_commit_in_the_request_drops_the_preloaded_unread_count(app):
+    """A request that writes (marks a notification read, adds one) counts afresh."""
+    from portal.notifications import services as notes
+
+    user = make_user(app, "client")
+    first, _second = _add(app, user.id, 2)
+    with app.test_request_context():
+        assert notes.load_user_with_unread(user.id).id == user.id
+        assert notes.unread_count(user.id) == 2
+        notes.mark_read(db.session.get(Notification, first))
+        assert notes.unread_count(user.id) == 1
+        assert notes.load_user_with_unread(10**9) is None

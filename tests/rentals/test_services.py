@@ -183,6 +183,12 @@ def test_arrears_age_into_buckets(app, world):
         assert entry["total"] == 1_200_000 and entry["oldest_days"] == 98
         balance = services.lease_balance(lease, on=on)
         assert balance["overdue"] == 1_200_000 and balance["paid"] == 300_000
+        # The lease lists' aggregate (one query for a page of leases) is the same figure,
+        # on every day; a lease not in force owes nothing and is absent.
+        for day in (on, date(2026, 1, 1), date(2026, 2, 2), date(2027, 6, 1)):
+            expected = services.lease_balance(lease, on=day)["overdue"]
+            assert services.overdue_by_lease([lease.id], day).get(lease.id, 0) == expected
+        assert services.overdue_by_lease([], on) == {}
 
 
 def test_prepayment_credit_is_used_as_periods_fall_due(app, world):
