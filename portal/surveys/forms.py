@@ -114,8 +114,10 @@ describe(Question, _l("Question"), QuestionForm, labels={
     display=lambda question: question.prompt)
 describe(SurveyRound, _l("Survey round"), RoundForm, labels={
     "version_id": _l("Questionnaire version"), "satisfied_mask": RoundForm.satisfied_points,
-    "published_on": _l("Published on"), "closed_on": _l("Closed early on")},
+    "published_on": _l("Published on"), "closed_on": _l("Closed early on"),
+    "figures_stored_at": _l("Figures stored")},
     choices={"status": RoundStatus.LABELS,
              "satisfied_mask": lambda: {str(mask): join_names(
                  Scale.LABELS[point] for point in Scale.points(mask))
-                 for mask in range(2, 31, 2)}})
+                 for mask in range(2, 31, 2)}},
+    routine=("figures_stored_at",))  # bookkeeping of the stored figures, not a decision
