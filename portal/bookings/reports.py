@@ -164,7 +164,7 @@ def _periods(bounds: list[tuple[datetime, datetime]]):
                           for idx, (start, end) in enumerate(bounds))).cte("periods")
 
 
-def _served_figures(bounds: list[tuple[datetime, datetime]]):
+def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, last: datetime):
     """For each period (``idx``), per venue (``venue_id``) and for all venues together
     (``venue_id`` NULL): the booked seconds within the period, the meetings internal /
     external / government sessions (a booking counts once per venue and once in the total;
@@ -175,7 +175,6 @@ def _served_figures(bounds: list[tuple[datetime, datetime]]):
     integer arithmetic on both engines.
     """
     periods = _periods(bounds)
-    first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
     # Every slot of the bookings that meet the periods, with the seconds of all its booking's
     # slots (a window: one pass, no second look-up).
     slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id, VenueSlot.starts_at,
@@ -218,11 +217,11 @@ def _served_figures(bounds: list[tuple[datetime, datetime]]):
     return db.session.execute(sa.union_all(per_venue, all_venues)).all()
 
 
-def _catering_days(bounds: list[tuple[datetime, datetime]]) -> list[dict[int, set[date]]]:
+def _catering_days(bounds: list[tuple[datetime, datetime]], first: datetime,
+                   last: datetime) -> list[dict[int, set[date]]]:
     """For each period: each served booking with catering, its (local) days within the
     period (one query for all periods)."""
     days: list[dict[int, set[date]]] = [{} for _bound in bounds]
-    first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
     zone = local_zone()
     rows = db.session.execute(
         sa.select(VenueSlot.booking_id, VenueSlot.starts_at)
@@ -284,7 +283,8 @@ def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueRep
                                        * period.days) for venue in venues}
                for period in periods]
     totals = [VenueFigures(None) for _period in periods]
-    for row in _served_figures(bounds):
+    first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
+    for row in _served_figures(bounds, first, last):
         item = totals[row.idx] if row.venue_id is None else figures[row.idx].get(row.venue_id)
         if item is None:
             continue
@@ -294,9 +294,8 @@ def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueRep
         item.government_sessions = row.government_sessions
         item.income_fen = int(row.income_fen)
     if catering:
-        lines = served_catering(min(start for start, _end in bounds),
-                                max(end for _start, end in bounds))
-        days = _catering_days(bounds)
+        lines = served_catering(first, last)
+        days = _catering_days(bounds, first, last)
     reports = []
     for idx, period in enumerate(periods):
         rows = [item for item in figures[idx].values()
