@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_babel import Domain, force_locale, gettext, lazy_gettext, refresh
 
 from portal.core import nav
-from portal.core.nav import MENU_CACHE, cached_menu, menu_for
+from portal.core.nav import MENU_CACHE, MENU_HTML_CACHE, cached_menu, cached_menu_html, menu_for
 from tests.conftest import request_context
 
 
@@ -30,6 +30,7 @@ def _menu(html: str) -> str:
 def test_the_menu_builds_no_url_on_a_page_seen_before(app, login_as, monkeypatch):
     staff, client = login_as("staff"), login_as("client")
     app.extensions.pop(MENU_CACHE, None)
+    app.extensions.pop(MENU_HTML_CACHE, None)
     urls = _counting(monkeypatch, nav, "url_for")
     first = staff.get("/feedback/").get_data(as_text=True)
     built = len(urls)
@@ -59,6 +60,20 @@ def test_a_cached_menu_is_keyed_by_role_page_and_script_root(app):
         prefixed = cached_menu("staff", "feedback.index")
         assert prefixed is not staff
         assert prefixed[0]["entries"][0]["url"] == "/portal/"
+
+
+def test_a_rendered_menu_is_kept_per_language_and_renders_nothing_again(app, monkeypatch):
+    with request_context(app):
+        staff = cached_menu_html("staff", "core.home")
+        assert 'href="/" aria-current="page"' in staff
+        renders = _counting(monkeypatch, app.jinja_env, "get_template")
+        assert cached_menu_html("staff", "core.home") is staff
+        assert renders == []  # the second page took its menu's HTML as it was
+        with force_locale("en"):
+            english = cached_menu_html("staff", "core.home")
+        assert english != staff and "Conference center bookings" in english
+        assert "会场预订" in staff and "会场预订" not in english
+        assert cached_menu_html("client", "core.home") != staff
 
 
 def test_the_menu_labels_follow_the_reader_language(login_as):
