@@ -165,6 +165,16 @@ def seconds_between(later, earlier):
                                  * 86400), sa.Integer)
 
 
+def local_day(moment, at: datetime):
+    """SQL: the bureau's (local) calendar day of the timestamp ``moment``. SQLite has no zone
+    database: there the zone's UTC offset at ``at`` is applied (Asia/Shanghai keeps one offset
+    all year)."""
+    if _dialect() == "postgresql":
+        return sa.func.date(sa.func.timezone(str(local_zone()), moment))
+    offset_hours = int(at.astimezone(local_zone()).utcoffset().total_seconds() // 3600)
+    return sa.func.date(moment, f"{offset_hours:+d} hours")
+
+
 def hours_between(later, earlier):
     """SQL: calendar hours from ``earlier`` to ``later`` (a fraction)."""
     if _dialect() == "postgresql":

@@ -56,6 +56,7 @@ from ..reporting import (
     earliest,
     half_year_choices,
     latest,
+    local_day,
     period_from_request,
     seconds_between,
 )
@@ -210,30 +211,18 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
                booking_count(shares.c.category == GOVERNMENT_SESSION)
                .label("government_sessions"),
                sa.func.coalesce(sa.func.sum(shares.c.share), 0).label("income_fen")]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Both groupings from one sort of the shares (SQLite has no GROUPING SETS); the
+        # totals' venue_id comes back NULL.
+        return db.session.execute(
+            sa.select(shares.c.idx, shares.c.venue_id, *figures)
+            .group_by(sa.func.grouping_sets(sa.tuple_(shares.c.idx, shares.c.venue_id),
+                                            sa.tuple_(shares.c.idx)))).all()
     per_venue = (sa.select(shares.c.idx, shares.c.venue_id, *figures)
                  .group_by(shares.c.idx, shares.c.venue_id))
     all_venues = sa.select(shares.c.idx, sa.null().label("venue_id"), *figures).group_by(
         shares.c.idx)
     return db.session.execute(sa.union_all(per_venue, all_venues)).all()
-
-
-def _catering_days(bounds: list[tuple[datetime, datetime]], first: datetime,
-                   last: datetime) -> list[dict[int, set[date]]]:
-    """For each period: each served booking with catering, its (local) days within the
-    period (one query for all periods)."""
-    days: list[dict[int, set[date]]] = [{} for _bound in bounds]
-    zone = local_zone()
-    rows = db.session.execute(
-        sa.select(VenueSlot.booking_id, VenueSlot.starts_at)
-        .join(Booking, VenueSlot.booking_id == Booking.id)
-        .where(Booking.status.in_(SERVED), VenueSlot.starts_at >= first,
-               VenueSlot.starts_at < last,
-               VenueSlot.booking_id.in_(sa.select(BookingCatering.booking_id))))
-    for booking_id, starts_at in rows:
-        for idx, (start, end) in enumerate(bounds):
-            if start <= starts_at < end:
-                days[idx].setdefault(booking_id, set()).add(starts_at.astimezone(zone).date())
-    return days
 
 
 def _meeting(start: datetime, end: datetime):
@@ -243,34 +232,41 @@ def _meeting(start: datetime, end: datetime):
                    overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end)))
 
 
-def served_catering(start: datetime, end: datetime) -> list[tuple[int, CateringRequest]]:
-    """The catering lines of the served bookings that meet [start, end), each with its
-    booking's id (one query; plain rows: thousands of them in a half-year)."""
+def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,
+                     last: datetime) -> list[list[CateringFigures]]:
+    """For each period, the catering served by kind (one query for all periods): each line of
+    a served booking counts once on each of the booking's (local) days within the period, an
+    "every day" line on all of them, a dated line on its day only (a booking without days in
+    the period counts nothing). The database counts those days per kind and line figures;
+    pricing's definitions (servings, charge) turn them into figures here."""
+    periods = _periods(bounds)
+    # The slots read once (MATERIALIZED: else PostgreSQL rescans them for each period).
+    served = (sa.select(VenueSlot.booking_id, VenueSlot.starts_at,
+                        local_day(VenueSlot.starts_at, first).label("day"))
+              .join(Booking, Booking.id == VenueSlot.booking_id)
+              .where(Booking.status.in_(SERVED), VenueSlot.starts_at >= first,
+                     VenueSlot.starts_at < last,
+                     VenueSlot.booking_id.in_(sa.select(BookingCatering.booking_id)))
+              .cte("served").prefix_with("MATERIALIZED"))
+    days = (sa.select(periods.c.idx, served.c.booking_id, served.c.day)
+            .join_from(served, periods, sa.and_(served.c.starts_at >= periods.c.starts,
+                                                served.c.starts_at < periods.c.ends))
+            .distinct().subquery("days"))
+    line = (BookingCatering.kind, BookingCatering.unit_price_fen, BookingCatering.quantity,
+            BookingCatering.times)
     rows = db.session.execute(
-        sa.select(BookingCatering.booking_id, BookingCatering.kind, BookingCatering.label,
-                  BookingCatering.unit_price_fen, BookingCatering.quantity,
-                  BookingCatering.times, BookingCatering.day)
-        .join(Booking, BookingCatering.booking_id == Booking.id)
-        .where(Booking.status.in_(SERVED),
-               BookingCatering.booking_id.in_(_meeting(start, end))))
-    return [(row.booking_id, CateringRequest(*row[1:])) for row in rows]
-
-
-def catering_figures(lines: list[tuple[int, CateringRequest]],
-                     days: dict[int, set[date]]) -> list[CateringFigures]:
-    """Catering served by kind, given each booking's days within the period: an "every day"
-    line counts on each of them, a dated line on its day only (a booking without days in the
-    period counts nothing)."""
-    figures = {kind: CateringFigures(kind) for kind in CateringKind.ALL}
-    for booking_id, line in lines:
-        booking_days = days.get(booking_id)
-        if not booking_days:
-            continue
-        count = len(booking_days) if line.day is None else int(line.day in booking_days)
-        item = figures[line.kind]
-        item.servings += line.servings * count
-        item.amount_fen += catering_charge(line, days=1) * count
-    return list(figures.values())
+        sa.select(days.c.idx, *line, sa.func.count())
+        .join_from(BookingCatering, days, sa.and_(
+            days.c.booking_id == BookingCatering.booking_id,
+            sa.or_(BookingCatering.day.is_(None), BookingCatering.day == days.c.day)))
+        .group_by(days.c.idx, *line))
+    figures = [{kind: CateringFigures(kind) for kind in CateringKind.ALL} for _bound in bounds]
+    for idx, kind, unit_price_fen, quantity, times, count in rows:
+        request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
+        item = figures[idx][kind]
+        item.servings += request.servings * count
+        item.amount_fen += catering_charge(request, days=1) * count
+    return [list(by_kind.values()) for by_kind in figures]
 
 
 def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueReport]:
@@ -293,9 +289,7 @@ def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueRep
         item.external_meetings = row.external_meetings
         item.government_sessions = row.government_sessions
         item.income_fen = int(row.income_fen)
-    if catering:
-        lines = served_catering(first, last)
-        days = _catering_days(bounds, first, last)
+    served = _catering_served(bounds, first, last) if catering else None
     reports = []
     for idx, period in enumerate(periods):
         rows = [item for item in figures[idx].values()
@@ -303,7 +297,7 @@ def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueRep
         total = totals[idx]
         total.open_seconds = sum(item.open_seconds for item in rows)
         reports.append(VenueReport(period, rows, total, sum(item.income_fen for item in rows),
-                                   catering_figures(lines, days[idx]) if catering else []))
+                                   served[idx] if catering else []))
     return reports
 
 
