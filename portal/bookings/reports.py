@@ -176,30 +176,31 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
     integer arithmetic on both engines.
     """
     periods = _periods(bounds)
-    # Every slot of the bookings that meet the periods, with the seconds of all its booking's
-    # slots (a window: one pass, no second look-up).
+    # The served bookings' slots that meet the periods, with their booking's figures; a
+    # booking's seconds over all its slots (also those outside the periods) are stored on it
+    # (Booking.slot_seconds), so no pass over all of them. MATERIALIZED: read once, not once
+    # per period (PostgreSQL would rescan the slots for each).
+    held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
+                      sa.literal(check_in_since(), Booking.starts_at.type))
     slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id, VenueSlot.starts_at,
-                       VenueSlot.ends_at,
-                       # cast: PostgreSQL sums bigints as numeric, which divides exactly
-                       sa.cast(sa.func.sum(seconds_between(VenueSlot.ends_at,
-                                                           VenueSlot.starts_at))
-                               .over(partition_by=VenueSlot.booking_id), sa.BigInteger)
-                       .label("seconds"))
-             .where(VenueSlot.booking_id.in_(_meeting(first, last))).subquery("slots"))
+                       VenueSlot.ends_at, Booking.slot_seconds.label("seconds"),
+                       Booking.client_id, Booking.category, _income_fen().label("income"),
+                       held.label("held"))
+             .join(Booking, Booking.id == VenueSlot.booking_id)
+             .where(Booking.status.in_(SERVED),
+                    overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
+             .cte("slots").prefix_with("MATERIALIZED"))
     inside = seconds_between(earliest(slots.c.ends_at, periods.c.ends),
                              latest(slots.c.starts_at, periods.c.starts))
     share = sa.case((slots.c.seconds > 0,
-                     (2 * _income_fen() * inside + slots.c.seconds)
+                     (2 * slots.c.income * inside + slots.c.seconds)
                      // (2 * slots.c.seconds)), else_=0)
-    held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
-                      sa.literal(check_in_since(), Booking.starts_at.type))
     shares = (sa.select(periods.c.idx, slots.c.venue_id, slots.c.booking_id,
-                        inside.label("inside"), Booking.client_id, Booking.category,
-                        share.label("share"), held.label("held"))
+                        inside.label("inside"), slots.c.client_id, slots.c.category,
+                        share.label("share"), slots.c.held)
               .join_from(slots, periods, overlaps(slots.c.starts_at, slots.c.ends_at,
                                                   periods.c.starts, periods.c.ends))
-              .join(Booking, Booking.id == slots.c.booking_id)
-              .where(Booking.status.in_(SERVED)).cte("shares"))
+              .cte("shares"))
 
     def booking_count(condition):
         return sa.func.count(sa.distinct(sa.case((sa.and_(shares.c.held, condition),
@@ -223,13 +224,6 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
     all_venues = sa.select(shares.c.idx, sa.null().label("venue_id"), *figures).group_by(
         shares.c.idx)
     return db.session.execute(sa.union_all(per_venue, all_venues)).all()
-
-
-def _meeting(start: datetime, end: datetime):
-    """The ids of the bookings with a slot that meets [start, end)."""
-    return (sa.select(VenueSlot.booking_id)
-            .where(VenueSlot.booking_id.is_not(None),
-                   overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end)))
 
 
 def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,

@@ -512,6 +512,7 @@ def _replace_slots_and_details(booking: Booking, data: BookingInput, venues, quo
             venue_id=slot.venue_id, session=slot.session, starts_at=starts, ends_at=ends,
             blocked_from=blocked_from, blocked_until=blocked_until,
             active=booking.status in S.ACTIVE))
+    booking.count_slot_seconds()
     for option, item in catering:
         booking.catering.append(BookingCatering(
             option_id=option.id, kind=option.kind, label=option.name,
