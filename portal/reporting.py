@@ -160,7 +160,9 @@ def _dialect() -> str:
 def seconds_between(later, earlier):
     """SQL: whole seconds from ``earlier`` to ``later`` (timestamps; negative if before)."""
     if _dialect() == "postgresql":
-        return sa.cast(sa.func.round(sa.extract("epoch", later - earlier)), sa.BigInteger)
+        # date_part: a double, twice as fast as EXTRACT's numeric (exact for whole seconds)
+        return sa.cast(sa.func.round(sa.func.date_part("epoch", later - earlier)),
+                       sa.BigInteger)
     return sa.cast(sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier))
                                  * 86400), sa.Integer)
 

@@ -192,15 +192,15 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
              .cte("slots").prefix_with("MATERIALIZED"))
     inside = seconds_between(earliest(slots.c.ends_at, periods.c.ends),
                              latest(slots.c.starts_at, periods.c.starts))
-    share = sa.case((slots.c.seconds > 0,
-                     (2 * slots.c.income * inside + slots.c.seconds)
-                     // (2 * slots.c.seconds)), else_=0)
     shares = (sa.select(periods.c.idx, slots.c.venue_id, slots.c.booking_id,
-                        inside.label("inside"), slots.c.client_id, slots.c.category,
-                        share.label("share"), slots.c.held)
+                        inside.label("inside"), slots.c.seconds, slots.c.income,
+                        slots.c.client_id, slots.c.category, slots.c.held)
               .join_from(slots, periods, overlaps(slots.c.starts_at, slots.c.ends_at,
                                                   periods.c.starts, periods.c.ends))
               .cte("shares"))
+    share = sa.case((shares.c.seconds > 0,
+                     (2 * shares.c.income * shares.c.inside + shares.c.seconds)
+                     // (2 * shares.c.seconds)), else_=0)
 
     def booking_count(condition):
         return sa.func.count(sa.distinct(sa.case((sa.and_(shares.c.held, condition),
@@ -211,7 +211,7 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
                booking_count(shares.c.client_id.is_not(None)).label("external_meetings"),
                booking_count(shares.c.category == GOVERNMENT_SESSION)
                .label("government_sessions"),
-               sa.func.coalesce(sa.func.sum(shares.c.share), 0).label("income_fen")]
+               sa.func.coalesce(sa.func.sum(share), 0).label("income_fen")]
     if db.session.get_bind().dialect.name == "postgresql":
         # Both groupings from one sort of the shares (SQLite has no GROUPING SETS); the
         # totals' venue_id comes back NULL.
