@@ -28,8 +28,9 @@ total counts it once.
 
 The page and its export run a fixed number of queries whatever the data size: the venues,
 one query that clips, shares and sums in the database (per venue and in total; integer
-arithmetic on both engines), and on the page two for the catering (its lines, and the days
-of the bookings that have any).
+arithmetic on both engines; a booking's seconds over all its slots are stored on it,
+``Booking.slot_seconds``), and on the page one more for the catering served (summed in the
+database, priced by :mod:`.pricing`).
 """
 
 from __future__ import annotations
@@ -266,7 +267,7 @@ def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,
 def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueReport]:
     """The figures of every venue for each period, and the totals, in a fixed number of
     queries whatever the periods (the work report asks for three at once): the venues, their
-    sums, and the catering served (two more; the export leaves it out)."""
+    sums, and the catering served (one more; the export leaves it out)."""
     bounds = [(period.starts_at(), period.ends_at()) for period in periods]
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
     figures = [{venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
