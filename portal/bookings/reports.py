@@ -189,6 +189,10 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
                        held.label("held"))
              .join(Booking, Booking.id == VenueSlot.booking_id)
              .where(Booking.status.in_(SERVED),
+                    # Implied by the slot's bound (a booking starts at its first slot), but
+                    # sargable on ix_booking_status_starts: the bookings still to come after
+                    # the periods are not read (the wide table's full scan was the cost).
+                    Booking.starts_at < last,
                     overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
              .cte("slots").prefix_with("MATERIALIZED"))
     inside = seconds_between(earliest(slots.c.ends_at, periods.c.ends),
@@ -239,7 +243,8 @@ def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,
     served = (sa.select(VenueSlot.booking_id, VenueSlot.starts_at,
                         local_day(VenueSlot.starts_at, first).label("day"))
               .join(Booking, Booking.id == VenueSlot.booking_id)
-              .where(Booking.status.in_(SERVED), VenueSlot.starts_at >= first,
+              .where(Booking.status.in_(SERVED), Booking.starts_at < last,  # as above
+                     VenueSlot.starts_at >= first,
                      VenueSlot.starts_at < last,
                      VenueSlot.booking_id.in_(sa.select(BookingCatering.booking_id)))
               .cte("served").prefix_with("MATERIALIZED"))
