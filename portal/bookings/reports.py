@@ -54,6 +54,7 @@ from ..i18n import local_zone
 from ..periods import overlaps
 from ..reporting import (
     Period,
+    count_when,
     earliest,
     half_year_choices,
     latest,
@@ -170,7 +171,9 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
     """For each period (``idx``), per venue (``venue_id``) and for all venues together
     (``venue_id`` NULL): the booked seconds within the period, the meetings internal /
     external / government sessions (a booking counts once per venue and once in the total;
-    only those held: :func:`was_served`) and the income shares. One query for all periods.
+    only those held: :func:`was_served`) and the income shares. One query for all periods,
+    in two parts (``alone``): the bookings of one slot by venue, which also make up the
+    totals, and those of several slots by venue and in total.
 
     A booking's income is shared over its slots by their seconds (all its slots, also those
     outside the period), each slot's share within a period rounded half up to the fen, in
@@ -183,8 +186,12 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
     # per period (PostgreSQL would rescan the slots for each).
     held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
                       sa.literal(check_in_since(), Booking.starts_at.type))
-    slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id, VenueSlot.starts_at,
-                       VenueSlot.ends_at, Booking.slot_seconds.label("seconds"),
+    slot_seconds = seconds_between(VenueSlot.ends_at, VenueSlot.starts_at)
+    slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id,
+                       VenueSlot.starts_at, VenueSlot.ends_at,
+                       Booking.slot_seconds.label("seconds"),
+                       # The booking's only slot (slots last > 0 s): no other to count it twice.
+                       (slot_seconds == Booking.slot_seconds).label("alone"),
                        Booking.client_id, Booking.category, _income_fen().label("income"),
                        held.label("held"))
              .join(Booking, Booking.id == VenueSlot.booking_id)
@@ -195,40 +202,60 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
                     Booking.starts_at < last,
                     overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
              .cte("slots").prefix_with("MATERIALIZED"))
-    inside = seconds_between(earliest(slots.c.ends_at, periods.c.ends),
-                             latest(slots.c.starts_at, periods.c.starts))
-    shares = (sa.select(periods.c.idx, slots.c.venue_id, slots.c.booking_id,
-                        inside.label("inside"), slots.c.seconds, slots.c.income,
-                        slots.c.client_id, slots.c.category, slots.c.held)
-              .join_from(slots, periods, overlaps(slots.c.starts_at, slots.c.ends_at,
-                                                  periods.c.starts, periods.c.ends))
-              .cte("shares"))
-    share = sa.case((shares.c.seconds > 0,
-                     (2 * shares.c.income * shares.c.inside + shares.c.seconds)
-                     // (2 * shares.c.seconds)), else_=0)
 
-    def booking_count(condition):
-        return sa.func.count(sa.distinct(sa.case((sa.and_(shares.c.held, condition),
-                                                   shares.c.booking_id))))
+    def shares(alone: bool):
+        """The (slot, period) rows of the bookings of one slot (or of several), each with
+        its seconds within the period and its whole-fen share of the booking's income. The
+        slots are split before the join: each row is made once."""
+        # Those of several slots (few) read into their own CTE first: else PostgreSQL scans
+        # all the slots once per period to find them.
+        some = (slots if alone else sa.select(slots).where(~slots.c.alone)
+                .cte("several").prefix_with("MATERIALIZED"))
+        inside = seconds_between(earliest(some.c.ends_at, periods.c.ends),
+                                 latest(some.c.starts_at, periods.c.starts))
+        rows = (sa.select(periods.c.idx, some.c.venue_id, some.c.booking_id,
+                          inside.label("inside"), some.c.seconds, some.c.income,
+                          some.c.client_id, some.c.category, some.c.held)
+                .join_from(some, periods, overlaps(some.c.starts_at, some.c.ends_at,
+                                                   periods.c.starts, periods.c.ends))
+                .where(some.c.alone if alone else sa.true())
+                .subquery())
+        share = sa.case((rows.c.seconds > 0,
+                         (2 * rows.c.income * rows.c.inside + rows.c.seconds)
+                         // (2 * rows.c.seconds)), else_=0)
+        kinds = {"internal_meetings": rows.c.client_id.is_(None),
+                 "external_meetings": rows.c.client_id.is_not(None),
+                 "government_sessions": rows.c.category == GOVERNMENT_SESSION}
+        if alone:  # no DISTINCT: PostgreSQL hashes the rows by venue instead of sorting them
+            meetings = [count_when(sa.and_(rows.c.held, kind)).label(name)
+                        for name, kind in kinds.items()]
+        else:
+            meetings = [sa.func.count(sa.distinct(sa.case((sa.and_(rows.c.held, kind),
+                                                           rows.c.booking_id)))).label(name)
+                        for name, kind in kinds.items()]
+        return rows, [sa.literal(alone).label("alone"),
+                      sa.func.coalesce(sa.func.sum(rows.c.inside), 0).label("booked_seconds"),
+                      sa.func.coalesce(sa.func.sum(share), 0).label("income_fen"), *meetings]
 
-    figures = [sa.func.coalesce(sa.func.sum(shares.c.inside), 0).label("booked_seconds"),
-               booking_count(shares.c.client_id.is_(None)).label("internal_meetings"),
-               booking_count(shares.c.client_id.is_not(None)).label("external_meetings"),
-               booking_count(shares.c.category == GOVERNMENT_SESSION)
-               .label("government_sessions"),
-               sa.func.coalesce(sa.func.sum(share), 0).label("income_fen")]
+    # A booking of one slot (most) is counted by its rows as they are, in the total at its
+    # one venue: the COUNT(DISTINCT)'s sort of every (slot, period) row was the largest cost.
+    rows, figures = shares(alone=True)
+    alone = sa.select(rows.c.idx, rows.c.venue_id, *figures).group_by(rows.c.idx,
+                                                                       rows.c.venue_id)
+    # A booking of several slots is counted once per venue and once in the total.
+    rows, figures = shares(alone=False)
     if db.session.get_bind().dialect.name == "postgresql":
-        # Both groupings from one sort of the shares (SQLite has no GROUPING SETS); the
-        # totals' venue_id comes back NULL.
-        return db.session.execute(
-            sa.select(shares.c.idx, shares.c.venue_id, *figures)
-            .group_by(sa.func.grouping_sets(sa.tuple_(shares.c.idx, shares.c.venue_id),
-                                            sa.tuple_(shares.c.idx)))).all()
-    per_venue = (sa.select(shares.c.idx, shares.c.venue_id, *figures)
-                 .group_by(shares.c.idx, shares.c.venue_id))
-    all_venues = sa.select(shares.c.idx, sa.null().label("venue_id"), *figures).group_by(
-        shares.c.idx)
-    return db.session.execute(sa.union_all(per_venue, all_venues)).all()
+        # Both groupings from one sort (SQLite has no GROUPING SETS); the totals' venue_id
+        # comes back NULL.
+        grouped = [sa.select(rows.c.idx, rows.c.venue_id, *figures)
+                   .group_by(sa.func.grouping_sets(sa.tuple_(rows.c.idx, rows.c.venue_id),
+                                                   sa.tuple_(rows.c.idx)))]
+    else:
+        grouped = [sa.select(rows.c.idx, rows.c.venue_id, *figures)
+                   .group_by(rows.c.idx, rows.c.venue_id),
+                   sa.select(rows.c.idx, sa.null().label("venue_id"), *figures)
+                   .group_by(rows.c.idx)]
+    return db.session.execute(sa.union_all(alone, *grouped)).all()
 
 
 def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,
@@ -281,14 +308,17 @@ def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueRep
     totals = [VenueFigures(None) for _period in periods]
     first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
     for row in _served_figures(bounds, first, last):
-        item = totals[row.idx] if row.venue_id is None else figures[row.idx].get(row.venue_id)
-        if item is None:
-            continue
-        item.booked_seconds = int(row.booked_seconds)
-        item.internal_meetings = row.internal_meetings
-        item.external_meetings = row.external_meetings
-        item.government_sessions = row.government_sessions
-        item.income_fen = int(row.income_fen)
+        # The bookings of one slot by venue (also making up the totals), and those of several
+        # by venue and in total (venue_id NULL).
+        counted = ([figures[row.idx].get(row.venue_id), totals[row.idx]] if row.alone
+                   else [totals[row.idx] if row.venue_id is None
+                         else figures[row.idx].get(row.venue_id)])
+        for item in filter(None, counted):
+            item.booked_seconds += int(row.booked_seconds)
+            item.internal_meetings += int(row.internal_meetings)
+            item.external_meetings += int(row.external_meetings)
+            item.government_sessions += int(row.government_sessions)
+            item.income_fen += int(row.income_fen)
     served = _catering_served(bounds, first, last) if catering else None
     reports = []
     for idx, period in enumerate(periods):

@@ -445,3 +445,34 @@ def test_stored_slot_seconds_equal_a_recount_after_the_services_write(app, ctx):
         counts = _slot_seconds_recounted()
         assert counts[booking_id] == (int(3.5 * 3600),) * 2
         assert all(stored == counted for stored, counted in counts.values()), counts
+
+
+def test_meeting_of_several_slots_in_one_venue_counts_once(app):
+    """A booking of several slots in one venue (counted with DISTINCT) next to bookings of one
+    slot (counted as they are): once per venue, once in the total, in each period it meets;
+    its income shared by the slots' hours."""
+    hall = add_venue(app, "R-A", "大礼堂")
+    room = add_venue(app, "R-B", "第一会议室")
+    client = make_user(app, "client").id
+    add_booking(app, [(hall, at(date(2025, 7, 30), 9), at(date(2025, 7, 30), 12)),
+                      (hall, at(date(2025, 7, 31), 9), at(date(2025, 7, 31), 12)),
+                      (hall, at(date(2025, 8, 1), 9), at(date(2025, 8, 1), 12))],
+                S.COMPLETED, client, approved_total=90_000, final_total=90_000)
+    add_booking(app, [(hall, at(date(2025, 7, 30), 14), at(date(2025, 7, 30), 16))],
+                S.COMPLETED, client, approved_total=20_000, final_total=20_000)
+    add_booking(app, [(room, at(date(2025, 7, 30), 14), at(date(2025, 7, 30), 16))],
+                S.APPROVED, approved_total=0)
+    with app.test_request_context():
+        july, august, half = reports.venue_reports(
+            [parse_period("2025-07"), parse_period("2025-08"), parse_period("2025-H2")])
+        figures = {(report.period.key, item.venue.code): item
+                   for report in (july, august, half) for item in report.rows}
+    assert figures["2025-07", "R-A"].external_meetings == 2
+    assert figures["2025-07", "R-A"].income_fen == 60_000 + 20_000
+    assert figures["2025-07", "R-A"].booked_hours == Decimal(8)
+    assert figures["2025-07", "R-B"].internal_meetings == 1
+    assert (july.total.internal_meetings, july.total.external_meetings) == (1, 2)
+    assert (august.total.internal_meetings, august.total.external_meetings) == (0, 1)
+    assert august.total.income_fen == august.total_income_fen == 30_000
+    assert (half.total.internal_meetings, half.total.external_meetings) == (1, 2)
+    assert half.total.income_fen == 110_000 and half.total.booked_seconds == 13 * 3600
