@@ -296,10 +296,12 @@ def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,
     return [list(by_kind.values()) for by_kind in figures]
 
 
-def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueReport]:
+def venue_reports(periods: list[Period], catering: bool | int = True) -> list[VenueReport]:
     """The figures of every venue for each period, and the totals, in a fixed number of
     queries whatever the periods (the work report asks for three at once): the venues, their
-    sums, and the catering served (one more; the export leaves it out)."""
+    sums, and the catering served (one more; the export leaves it out). ``catering``: for
+    every period, none, or the number of leading periods that need it (the work report's
+    three half-years, not its chart's months: each period costs the query rows)."""
     bounds = [(period.starts_at(), period.ends_at()) for period in periods]
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
     figures = [{venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
@@ -319,7 +321,10 @@ def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueRep
             item.external_meetings += int(row.external_meetings)
             item.government_sessions += int(row.government_sessions)
             item.income_fen += int(row.income_fen)
-    served = _catering_served(bounds, first, last) if catering else None
+    wanted = len(periods) if catering is True else int(catering)
+    served = (_catering_served(bounds[:wanted], min(start for start, _end in bounds[:wanted]),
+                               max(end for _start, end in bounds[:wanted]))
+              if wanted else [])
     reports = []
     for idx, period in enumerate(periods):
         rows = [item for item in figures[idx].values()
@@ -327,7 +332,7 @@ def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueRep
         total = totals[idx]
         total.open_seconds = sum(item.open_seconds for item in rows)
         reports.append(VenueReport(period, rows, total, sum(item.income_fen for item in rows),
-                                   served[idx] if catering else []))
+                                   served[idx] if idx < wanted else []))
     return reports
 
 

@@ -329,7 +329,7 @@ def compute(period: ReportPeriod) -> Figures:
     # The venue figures of the three periods and of the period's months (the income chart)
     # in one pass over the bookings.
     months = months_of(period.period.first, period.period.end)
-    venues = venue_reports([each.period for each in periods] + months)
+    venues = venue_reports([each.period for each in periods] + months, catering=len(periods))
     current = Sources(period, trend, venues[0], venues[3:])
     previous, year_ago = (Sources(each, trend, report)
                           for each, report in zip(periods[1:], venues[1:3], strict=True))
