@@ -132,6 +132,29 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+@contextmanager
+def generic_plans() -> Iterator[None]:
+    """Within the block, PostgreSQL runs prepared statements with their generic plan.
+
+    For a statement whose plan does not depend on its arguments but whose planning is dear
+    (the global search's union of ten branches: 4 ms to plan, under 1 ms to run), the default
+    keeps planning it afresh for each set of arguments.  Transaction-local, and put back
+    after the block; nothing on SQLite.
+    """
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(_PLAN_CACHE_MODE, {"mode": "force_generic_plan"})
+    try:
+        yield
+    finally:
+        session.execute(_PLAN_CACHE_MODE, {"mode": "auto"})
+
+
+_PLAN_CACHE_MODE = sa.text("SELECT set_config('plan_cache_mode', :mode, true)")
+
+
 def init_read_transactions(app) -> None:
     """End a request's read-only transaction with COMMIT rather than ROLLBACK (PostgreSQL).
 
@@ -156,10 +179,15 @@ def init_read_transactions(app) -> None:
             return
         if session.get_bind().dialect.name != "postgresql":
             return  # SQLite keeps no prepared statements between requests
+        # Loaded objects stay as they were read (as a close leaves them): nothing is
+        # expired by a commit that wrote nothing.
+        expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
         try:
             session.commit()
         except sa.exc.SQLAlchemyError:
             session.rollback()
+        finally:
+            session.expire_on_commit = expire_on_commit
 
 
 def is_unique_violation(error: sa.exc.IntegrityError) -> bool:
