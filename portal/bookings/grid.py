@@ -25,6 +25,7 @@ Python, and the template only prints them (see the benchmark row in the README).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -34,7 +35,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from markupsafe import Markup, escape
 
-from ..database import utcnow
+from ..authz import Reader
+from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..i18n import local_today, local_zone
 from ..periods import overlaps
@@ -188,45 +190,60 @@ def _columns(view: str, day: date, venues) -> tuple[list[date], list[Column]]:
     return [day], columns
 
 
-def _filter_conditions(filters: Filters) -> list:
-    """SQL conditions on ``Venue``: the venues the filters keep."""
-    conditions = []
-    if filters.building:
-        conditions.append(Venue.building == filters.building)
-    if filters.layout or filters.capacity:
+# The grid's statements are built once per viewer's role and shape of filters, their values
+# bound (building them cost more than running them: a millisecond a page, see the README).
+
+
+@functools.lru_cache(maxsize=256)
+def _venue_statements(role: str | None, building: bool, layout: bool, capacity: bool,
+                      equipment: tuple[str, ...]):
+    """(buildings, page): the buildings of the venues the viewer sees (the filter's choices)
+    with how many venues of each the filters keep, and a page of the venues the filters keep
+    (bound: ``building``, ``layout``, ``capacity``, ``offset``)."""
+    visible = Venue.visible_to(Reader(role) if role else None)
+    kept = []
+    if building:
+        kept.append(Venue.building == sa.bindparam("building", type_=sa.String))
+    if layout or capacity:
         fits = sa.select(VenueLayout.venue_id).where(VenueLayout.venue_id == Venue.id)
-        if filters.layout:
-            fits = fits.where(VenueLayout.layout == filters.layout)
-        if filters.capacity:
-            fits = fits.where(VenueLayout.capacity >= filters.capacity)
-        conditions.append(fits.exists())
-    for code in filters.equipment:
-        conditions.append(sa.select(VenueEquipment.venue_id).where(
-            VenueEquipment.venue_id == Venue.id, VenueEquipment.equipment == code).exists())
-    return conditions
+        if layout:
+            fits = fits.where(VenueLayout.layout == sa.bindparam("layout", type_=sa.String))
+        if capacity:
+            fits = fits.where(
+                VenueLayout.capacity >= sa.bindparam("capacity", type_=sa.Integer))
+        kept.append(fits.exists())
+    for code in equipment:  # a code of Equipment.ALL: part of the statement's shape
+        kept.append(sa.select(VenueEquipment.venue_id).where(
+            VenueEquipment.venue_id == Venue.id,
+            VenueEquipment.equipment == sa.literal(code, sa.String, literal_execute=True))
+            .exists())
+    count = count_when(sa.and_(*kept)) if kept else sa.func.count()
+    buildings = (sa.select(Venue.building, count).where(visible, Venue.active)
+                 .group_by(Venue.building).order_by(Venue.building))
+    largest = (sa.select(sa.func.max(VenueLayout.capacity))
+               .where(VenueLayout.venue_id == Venue.id).scalar_subquery())
+    page = (sa.select(Venue.id, Venue.name, Venue.building, Venue.opens_at, Venue.closes_at,
+                      largest.label("capacity"))
+            .where(visible, Venue.active, *kept)
+            .order_by(Venue.building, Venue.code, Venue.id)
+            .limit(GRID_PAGE).offset(sa.bindparam("offset", type_=sa.Integer)))
+    return buildings, page
 
 
-def _buildings(user, conditions: list) -> tuple[list[str], int]:
-    """The buildings of the venues ``user`` sees (the filter's choices) and how many venues the
-    filters keep: one query, grouped by building."""
-    kept = count_when(sa.and_(*conditions)) if conditions else sa.func.count()
-    rows = db.session.execute(
-        sa.select(Venue.building, kept).where(Venue.visible_to(user), Venue.active)
-        .group_by(Venue.building).order_by(Venue.building)).all()
-    return [building for building, _kept in rows], sum(kept for _building, kept in rows)
-
-
-def _venues_page(user, conditions: list, page: int):
-    """A page of the venues the filters keep, with what a row shows and their largest
-    capacity."""
-    capacity = (sa.select(sa.func.max(VenueLayout.capacity))
-                .where(VenueLayout.venue_id == Venue.id).scalar_subquery())
-    return db.session.execute(
-        sa.select(Venue.id, Venue.name, Venue.building, Venue.opens_at, Venue.closes_at,
-                  capacity.label("capacity"))
-        .where(Venue.visible_to(user), Venue.active, *conditions)
-        .order_by(Venue.building, Venue.code, Venue.id)
-        .limit(GRID_PAGE).offset((page - 1) * GRID_PAGE)).all()
+def _venues(user, filters: Filters, page: int) -> tuple[list[str], int, int, list]:
+    """(buildings, how many venues the filters keep, the page shown, its venues)."""
+    role = user.role if getattr(user, "is_authenticated", False) else None
+    buildings_stmt, page_stmt = _venue_statements(
+        role, bool(filters.building), bool(filters.layout), bool(filters.capacity),
+        filters.equipment)
+    values = {"building": filters.building, "layout": filters.layout,
+              "capacity": filters.capacity}
+    rows = db.session.execute(buildings_stmt, values).all()
+    total = sum(kept for _building, kept in rows)
+    page = min(max(page, 1), max(1, -(-total // GRID_PAGE)))
+    venues = (db.session.execute(page_stmt, {**values, "offset": (page - 1) * GRID_PAGE}).all()
+              if total else [])
+    return [building for building, _kept in rows], total, page, venues
 
 
 # A booked slot lies within one day (its buffers around it): one that meets the grid's days
@@ -235,25 +252,35 @@ def _venues_page(user, conditions: list, page: int):
 LONGEST_SLOT = timedelta(days=2)
 
 
-def _slots(venue_ids: list[int], start: datetime, end: datetime):
-    """The active slots of these venues meeting [start, end), with what a cell shows (one
-    query; the order does not matter, active slots of a venue never overlap).  Each half joins
-    only the table it shows: a booked slot its booking, a blackout its reason (fewer joins
-    to plan; planning was half the query's time)."""
-    if not venue_ids:
-        return []
-    meets = (VenueSlot.venue_id.in_(venue_ids), VenueSlot.active,
-             overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until, start, end))
+@functools.cache
+def _slots_statement():
+    """The active slots of the venues ``venue_ids`` meeting [``start``, ``end``), with what a
+    cell shows (the order does not matter, active slots of a venue never overlap).  Each half
+    joins only the table it shows: a booked slot its booking, a blackout its reason (fewer
+    joins to plan)."""
+    start, end = (sa.bindparam(name, type_=UTCDateTime()) for name in ("start", "end"))
+    meets = (VenueSlot.venue_id.in_(sa.bindparam("venue_ids", expanding=True)),
+             VenueSlot.active, overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until,
+                                        start, end))
     slot = (VenueSlot.venue_id, VenueSlot.id, VenueSlot.starts_at, VenueSlot.ends_at,
             VenueSlot.blocked_from, VenueSlot.blocked_until, VenueSlot.booking_id)
     booked = sa.select(
         *slot, Booking.title, Booking.status, Booking.client_id, Booking.arrived_at,
         Booking.starts_at.label("booking_starts_at"), sa.null().label("reason"),
     ).join(Booking, Booking.id == VenueSlot.booking_id).where(
-        *meets, VenueSlot.blocked_from >= start - LONGEST_SLOT)
+        *meets, VenueSlot.blocked_from >= sa.bindparam("earliest", type_=UTCDateTime()))
     closed = sa.select(*slot, *[sa.null()] * 5, Blackout.reason).join(
         Blackout, Blackout.id == VenueSlot.blackout_id).where(*meets)
-    return db.session.execute(sa.union_all(booked, closed)).all()
+    return sa.union_all(booked, closed)
+
+
+def _slots(venue_ids: list[int], start: datetime, end: datetime):
+    """The active slots of these venues meeting [start, end) (one query)."""
+    if not venue_ids:
+        return []
+    return db.session.execute(_slots_statement(), {
+        "venue_ids": venue_ids, "start": start, "end": end,
+        "earliest": start - LONGEST_SLOT}).all()
 
 
 def _cells(columns: list[tuple], hours: dict, slots: list, now: float) -> list[list]:
@@ -378,11 +405,8 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
                back: str = "") -> Grid:
     """The grid; ``back``: the address the check-in form returns to."""
     view = view if view in VIEWS else "day"
-    conditions = _filter_conditions(filters)
-    buildings, total = _buildings(user, conditions)
+    buildings, total, page, venues = _venues(user, filters, page)
     pages = max(1, -(-total // GRID_PAGE))
-    page = min(max(page, 1), pages)
-    venues = _venues_page(user, conditions, page) if total else []
     days, columns = _columns(view, day, venues)
     zone = local_zone()
     start = datetime.combine(days[0], time.min, tzinfo=zone)
