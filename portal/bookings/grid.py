@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, request, url_for
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from markupsafe import Markup, escape
 
 from ..authz import Reader
@@ -324,12 +324,32 @@ def _prefix(endpoint: str, **args) -> str:
     return url_for(endpoint, **dict.fromkeys(args, 0)).removesuffix("0")
 
 
+@functools.lru_cache(maxsize=64)
+def _cell_text(locale: str, script_root: str) -> dict[str, str]:
+    """What every cell of every page in this language shares, escaped: its labels and the
+    addresses before an id (translating and building them was a tenth of the page's time)."""
+    buffer = escape(_l("Setup or cleanup"))
+    return {
+        "book": f'<td class="c-free"><a href="{escape(url_for("bookings.book"))}?venue_id=',
+        "book_label": f'"><span class="visually-hidden">{escape(_l("Book this slot:"))} ',
+        "booked": escape(_l("Booked")),
+        "blackout": escape(lazy_pgettext("venue blackout", "Closed")),
+        "detail_url": escape(_prefix("bookings.detail", booking_id=0)),
+        "checkin_label": f'">{escape(_l("Check in"))}</a>',
+        "arrived": f' <span class="badge good">{escape(_l("Arrived"))}</span>',
+        "buffer": f' title="{buffer}"><span class="visually-hidden">{buffer}</span></td>',
+        "closed": (f'<td class="c-closed"><span class="visually-hidden">'
+                   f'{escape(_l("Not open"))}</span></td>'),
+        **{f"status_{code}": escape(label) for code, label in BookingStatus.LABELS.items()},
+    }
+
+
 class _CellWriter:
     """A row's cells as HTML, written here rather than in the template: 560 cells a page as
     Jinja (its attribute look-ups, tests and escaping per cell) were half the page's time.
     What every row shares (labels, addresses, each column's link and text) is escaped once a
-    page; a row adds its venue, a cell its booking.  The markup is the template's own (see
-    templates/bookings/grid.html)."""
+    page (:func:`_cell_text`: once a language); a row adds its venue, a cell its booking.  The
+    markup is the template's own (see templates/bookings/grid.html)."""
 
     def __init__(self, user, columns: list[Column], back: str):
         authenticated = getattr(user, "is_authenticated", False)
@@ -337,24 +357,17 @@ class _CellWriter:
         self.may_book = not authenticated or user.role != Role.SUPERVISOR
         self.own_id = user.id if authenticated and not self.is_staff else None
         self.zone, self.today = local_zone(), local_today()
-        # A free cell: its link after the venue's id, and its text for screen readers.
-        self.free = [(f"{escape(column.link_tail)}", f"{escape(column.text)}</span></a></td>")
+        text = self.text = _cell_text(str(get_locale()), request.script_root)
+        # A free cell: its link after the venue's id, and its text for screen readers (ISO
+        # dates, times and session codes: nothing to escape but the ampersands).
+        self.free = [(column.link_tail.replace("&", "&amp;"), f"{column.text}</span></a></td>")
                      for column in columns]
-        self.book = f'<td class="c-free"><a href="{escape(url_for("bookings.book"))}?venue_id='
-        self.book_label = f'"><span class="visually-hidden">{escape(_l("Book this slot:"))} '
-        self.booked = escape(_l("Booked"))
-        self.blackout = escape(lazy_pgettext("venue blackout", "Closed"))
-        self.status_labels = {code: escape(label) for code, label in BookingStatus.LABELS.items()}
-        self.detail_url = escape(_prefix("bookings.detail", booking_id=0))
+        self.book, self.book_label = text["book"], text["book_label"]
         checkin = escape(url_for("bookings.check_in", booking_id=0, next=back))
         head, tail = checkin.split("/0/", 1)
         self.checkin = (f' <a class="button small checkin" href="{head}/',
-                        f'/{tail}">{escape(_l("Check in"))}</a>')
-        self.arrived = f' <span class="badge good">{escape(_l("Arrived"))}</span>'
-        buffer = escape(_l("Setup or cleanup"))
-        self.buffer = f' title="{buffer}"><span class="visually-hidden">{buffer}</span></td>'
-        self.closed = (f'<td class="c-closed"><span class="visually-hidden">'
-                       f'{escape(_l("Not open"))}</span></td>')
+                        f"/{tail}{text['checkin_label']}")
+        self.buffer, self.closed = text["buffer"], text["closed"]
 
     def row(self, venue, cells: list[list]) -> Markup:
         html = []
@@ -376,7 +389,7 @@ class _CellWriter:
                 add(f'<td class="c-buffer"{colspan}{self.buffer}')
             elif kind == "blackout":
                 reason = f": {escape(slot.reason)}" if self.is_staff and slot.reason else ""
-                add(f'<td class="c-blackout"{colspan}>{self.blackout}{reason}</td>')
+                add(f'<td class="c-blackout"{colspan}>{self.text["blackout"]}{reason}</td>')
             elif kind == "closed":
                 add(self.closed)
             else:
@@ -386,15 +399,15 @@ class _CellWriter:
 
     def _booked(self, slot, colspan: str) -> str:
         if not self.is_staff and (self.own_id is None or slot.client_id != self.own_id):
-            return f'<td class="c-booked"{colspan}>{self.booked}</td>'
+            return f'<td class="c-booked"{colspan}>{self.text["booked"]}</td>'
         booking_id = slot.booking_id
         html = (f'<td class="c-booked status-{escape(slot.status)}"{colspan}>'
-                f'<a href="{self.detail_url}{booking_id}">{Booking.reference_of(booking_id)}</a> '
-                f'{escape(slot.title)} <span class="small">{self.status_labels[slot.status]}'
-                "</span>")
+                f'<a href="{self.text["detail_url"]}{booking_id}">'
+                f"{Booking.reference_of(booking_id)}</a> {escape(slot.title)} "
+                f'<span class="small">{self.text["status_" + slot.status]}</span>')
         if self.is_staff:
             if slot.arrived_at is not None:
-                html += self.arrived
+                html += self.text["arrived"]
             elif (slot.status == BookingStatus.APPROVED
                   and slot.booking_starts_at.astimezone(self.zone).date() <= self.today):
                 html += f"{self.checkin[0]}{booking_id}{self.checkin[1]}"
