@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 
 import sqlalchemy as sa
 from flask import current_app, request, url_for
@@ -293,19 +294,25 @@ def _cells(columns: list[tuple], hours: dict, slots: list, now: float) -> list[l
     """A venue's cells: [kind, span, slot, day] each, the consecutive columns of one slot
     on one day drawn as one cell.  ``columns``: (day, begin, finish) each, ``hours``: the
     opening hours of each day, ``slots``: (blocked_from, blocked_until, starts_at, ends_at,
-    row); all in seconds since the period's start (comparing aware datetimes costs a time-zone
-    look-up each)."""
+    row) in the order they begin; all in seconds since the period's start (comparing aware
+    datetimes costs a time-zone look-up each).  The columns come in time order: the slots that
+    ended before a column are passed once, not looked at again for every later column."""
     cells: list[list] = []
     previous = None  # the last cell when it is a slot's: a following column may join it
+    first = 0  # the slots before this one ended before the current column
     for day, begin, finish in columns:
         opens, closes = hours[day]
         if begin < opens or finish > closes:
             cells.append(["closed", 1, None, day])
             previous = None
             continue
+        while first < len(slots) and slots[first][1] <= begin:
+            first += 1
         kind, found = ("past" if begin < now else "free"), None
-        for blocked_from, blocked_until, starts, ends, slot in slots:
-            if blocked_from >= finish or blocked_until <= begin:
+        for blocked_from, blocked_until, starts, ends, slot in slots[first:]:
+            if blocked_from >= finish:
+                break
+            if blocked_until <= begin:
                 continue
             if slot.booking_id is None:
                 kind, found = "blackout", slot
@@ -455,6 +462,6 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
                 one: (datetime.combine(one, venue.opens_at, tzinfo=zone).timestamp() - origin,
                       datetime.combine(one, venue.closes_at, tzinfo=zone).timestamp() - origin)
                 for one in days}
-        cells = _cells(bounds, hours, by_venue.get(venue.id, []), now)
+        cells = _cells(bounds, hours, sorted(by_venue.get(venue.id, ()), key=itemgetter(0)), now)
         rows.append(Row(venue, writer.row(venue, cells), f"{venue_url}{venue.id}{venue_args}"))
     return Grid(view, day, days, columns, rows, page, pages, total, buildings)
