@@ -6,6 +6,10 @@ half-year < 300 ms on PostgreSQL, the DOCX export < 2 s).
 ``workreport.figures.compute`` (every figure for the period, the previous period and the same
 period a year before, through the modules' report functions), with the number of SQL
 statements, and of the DOCX of a draft of that period (built in memory, nothing written).
+
+A database seeded before migration c4e1a9 (``booking.slot_seconds``) needs ``flask db upgrade``
+first (it fills the column from the slots); ``VACUUM ANALYZE booking`` after it, as autovacuum
+would, or the first runs read the rows the fill left behind.
 """
 
 from __future__ import annotations

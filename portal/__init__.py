@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from .database import (  # also registers the SQLite engine events
         include_migration_name,
+        init_read_transactions,
         render_migration_item,
     )
     from .extensions import babel, cache, csrf, db, limiter, migrate
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .security import init_security
 
     db.init_app(app)
+    init_read_transactions(app)  # after db: runs before the session's removal
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True,
                     render_as_batch=True, render_item=render_migration_item,
                     include_name=include_migration_name)

@@ -160,9 +160,21 @@ def _dialect() -> str:
 def seconds_between(later, earlier):
     """SQL: whole seconds from ``earlier`` to ``later`` (timestamps; negative if before)."""
     if _dialect() == "postgresql":
-        return sa.cast(sa.func.round(sa.extract("epoch", later - earlier)), sa.BigInteger)
+        # date_part: a double, twice as fast as EXTRACT's numeric (exact for whole seconds)
+        return sa.cast(sa.func.round(sa.func.date_part("epoch", later - earlier)),
+                       sa.BigInteger)
     return sa.cast(sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier))
                                  * 86400), sa.Integer)
+
+
+def local_day(moment, at: datetime):
+    """SQL: the bureau's (local) calendar day of the timestamp ``moment``. SQLite has no zone
+    database: there the zone's UTC offset at ``at`` is applied (Asia/Shanghai keeps one offset
+    all year)."""
+    if _dialect() == "postgresql":
+        return sa.func.date(sa.func.timezone(str(local_zone()), moment))
+    offset_hours = int(at.astimezone(local_zone()).utcoffset().total_seconds() // 3600)
+    return sa.func.date(moment, f"{offset_hours:+d} hours")
 
 
 def hours_between(later, earlier):

@@ -150,6 +150,7 @@ def load_bookings(context: dict) -> None:
                 venue_id=venue.id, session=session, starts_at=starts, ends_at=ends,
                 blocked_from=blocked_from, blocked_until=blocked_until,
                 active=status in BookingStatus.ACTIVE))
+            booking.count_slot_seconds()
             if rng.random() < 0.6:
                 meal = rng.choice([o for o in options if o.kind == "meal"])
                 booking.catering.append(BookingCatering(
@@ -172,6 +173,7 @@ def load_bookings(context: dict) -> None:
             wedding.slots.append(VenueSlot(venue_id=hall.id, session="custom", starts_at=starts,
                                            ends_at=ends, blocked_from=blocked_from,
                                            blocked_until=blocked_until, active=True))
+            wedding.count_slot_seconds()
             banquet = next(o for o in options if o.name.startswith("喜宴"))
             wedding.catering.append(BookingCatering(
                 option_id=banquet.id, kind="banquet", label=banquet.name,

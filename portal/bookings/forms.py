@@ -302,7 +302,9 @@ describe(Booking, _l("Booking"), StaffBookingForm, DecisionForm, CheckInForm, la
     "decided_at": _l("Decided"), "deposit_fen": DecisionForm.deposit_yuan,
     "quote_total_fen": _l("Quote total"), "extras_fen": DecisionForm.extras_yuan,
     "final_total_fen": _l("Final total"), "series_id": _l("Weekly meeting"),
-}, choices={"status": BookingStatus.LABELS}, hidden=("approved_quote",))
+}, choices={"status": BookingStatus.LABELS},
+         # slot_seconds: a sum the reports keep of the slots, no one's decision
+         hidden=("approved_quote", "slot_seconds"))
 describe(Venue, _l("Venue"), VenueForm)
 describe(VenuePhoto, _l("Venue photo"), PhotoForm, labels={"venue_id": _l("Venue")},
          display=lambda photo: photo.caption or f"#{photo.id}", hidden=("file_name",))

@@ -28,8 +28,9 @@ total counts it once.
 
 The page and its export run a fixed number of queries whatever the data size: the venues,
 one query that clips, shares and sums in the database (per venue and in total; integer
-arithmetic on both engines), and on the page two for the catering (its lines, and the days
-of the bookings that have any).
+arithmetic on both engines; a booking's seconds over all its slots are stored on it,
+``Booking.slot_seconds``), and on the page one more for the catering served (summed in the
+database, priced by :mod:`.pricing`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from ..reporting import (
     earliest,
     half_year_choices,
     latest,
+    local_day,
     period_from_request,
     seconds_between,
 )
@@ -175,30 +177,31 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
     integer arithmetic on both engines.
     """
     periods = _periods(bounds)
-    # Every slot of the bookings that meet the periods, with the seconds of all its booking's
-    # slots (a window: one pass, no second look-up).
-    slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id, VenueSlot.starts_at,
-                       VenueSlot.ends_at,
-                       # cast: PostgreSQL sums bigints as numeric, which divides exactly
-                       sa.cast(sa.func.sum(seconds_between(VenueSlot.ends_at,
-                                                           VenueSlot.starts_at))
-                               .over(partition_by=VenueSlot.booking_id), sa.BigInteger)
-                       .label("seconds"))
-             .where(VenueSlot.booking_id.in_(_meeting(first, last))).subquery("slots"))
-    inside = seconds_between(earliest(slots.c.ends_at, periods.c.ends),
-                             latest(slots.c.starts_at, periods.c.starts))
-    share = sa.case((slots.c.seconds > 0,
-                     (2 * _income_fen() * inside + slots.c.seconds)
-                     // (2 * slots.c.seconds)), else_=0)
+    # The served bookings' slots that meet the periods, with their booking's figures; a
+    # booking's seconds over all its slots (also those outside the periods) are stored on it
+    # (Booking.slot_seconds), so no pass over all of them. MATERIALIZED: read once, not once
+    # per period (PostgreSQL would rescan the slots for each).
     held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
                       sa.literal(check_in_since(), Booking.starts_at.type))
+    slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id, VenueSlot.starts_at,
+                       VenueSlot.ends_at, Booking.slot_seconds.label("seconds"),
+                       Booking.client_id, Booking.category, _income_fen().label("income"),
+                       held.label("held"))
+             .join(Booking, Booking.id == VenueSlot.booking_id)
+             .where(Booking.status.in_(SERVED),
+                    overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
+             .cte("slots").prefix_with("MATERIALIZED"))
+    inside = seconds_between(earliest(slots.c.ends_at, periods.c.ends),
+                             latest(slots.c.starts_at, periods.c.starts))
     shares = (sa.select(periods.c.idx, slots.c.venue_id, slots.c.booking_id,
-                        inside.label("inside"), Booking.client_id, Booking.category,
-                        share.label("share"), held.label("held"))
+                        inside.label("inside"), slots.c.seconds, slots.c.income,
+                        slots.c.client_id, slots.c.category, slots.c.held)
               .join_from(slots, periods, overlaps(slots.c.starts_at, slots.c.ends_at,
                                                   periods.c.starts, periods.c.ends))
-              .join(Booking, Booking.id == slots.c.booking_id)
-              .where(Booking.status.in_(SERVED)).cte("shares"))
+              .cte("shares"))
+    share = sa.case((shares.c.seconds > 0,
+                     (2 * shares.c.income * shares.c.inside + shares.c.seconds)
+                     // (2 * shares.c.seconds)), else_=0)
 
     def booking_count(condition):
         return sa.func.count(sa.distinct(sa.case((sa.and_(shares.c.held, condition),
@@ -209,7 +212,14 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
                booking_count(shares.c.client_id.is_not(None)).label("external_meetings"),
                booking_count(shares.c.category == GOVERNMENT_SESSION)
                .label("government_sessions"),
-               sa.func.coalesce(sa.func.sum(shares.c.share), 0).label("income_fen")]
+               sa.func.coalesce(sa.func.sum(share), 0).label("income_fen")]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Both groupings from one sort of the shares (SQLite has no GROUPING SETS); the
+        # totals' venue_id comes back NULL.
+        return db.session.execute(
+            sa.select(shares.c.idx, shares.c.venue_id, *figures)
+            .group_by(sa.func.grouping_sets(sa.tuple_(shares.c.idx, shares.c.venue_id),
+                                            sa.tuple_(shares.c.idx)))).all()
     per_venue = (sa.select(shares.c.idx, shares.c.venue_id, *figures)
                  .group_by(shares.c.idx, shares.c.venue_id))
     all_venues = sa.select(shares.c.idx, sa.null().label("venue_id"), *figures).group_by(
@@ -217,66 +227,47 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
     return db.session.execute(sa.union_all(per_venue, all_venues)).all()
 
 
-def _catering_days(bounds: list[tuple[datetime, datetime]], first: datetime,
-                   last: datetime) -> list[dict[int, set[date]]]:
-    """For each period: each served booking with catering, its (local) days within the
-    period (one query for all periods)."""
-    days: list[dict[int, set[date]]] = [{} for _bound in bounds]
-    zone = local_zone()
+def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,
+                     last: datetime) -> list[list[CateringFigures]]:
+    """For each period, the catering served by kind (one query for all periods): each line of
+    a served booking counts once on each of the booking's (local) days within the period, an
+    "every day" line on all of them, a dated line on its day only (a booking without days in
+    the period counts nothing). The database counts those days per kind and line figures;
+    pricing's definitions (servings, charge) turn them into figures here."""
+    periods = _periods(bounds)
+    # The slots read once (MATERIALIZED: else PostgreSQL rescans them for each period).
+    served = (sa.select(VenueSlot.booking_id, VenueSlot.starts_at,
+                        local_day(VenueSlot.starts_at, first).label("day"))
+              .join(Booking, Booking.id == VenueSlot.booking_id)
+              .where(Booking.status.in_(SERVED), VenueSlot.starts_at >= first,
+                     VenueSlot.starts_at < last,
+                     VenueSlot.booking_id.in_(sa.select(BookingCatering.booking_id)))
+              .cte("served").prefix_with("MATERIALIZED"))
+    days = (sa.select(periods.c.idx, served.c.booking_id, served.c.day)
+            .join_from(served, periods, sa.and_(served.c.starts_at >= periods.c.starts,
+                                                served.c.starts_at < periods.c.ends))
+            .distinct().subquery("days"))
+    line = (BookingCatering.kind, BookingCatering.unit_price_fen, BookingCatering.quantity,
+            BookingCatering.times)
     rows = db.session.execute(
-        sa.select(VenueSlot.booking_id, VenueSlot.starts_at)
-        .join(Booking, VenueSlot.booking_id == Booking.id)
-        .where(Booking.status.in_(SERVED), VenueSlot.starts_at >= first,
-               VenueSlot.starts_at < last,
-               VenueSlot.booking_id.in_(sa.select(BookingCatering.booking_id))))
-    for booking_id, starts_at in rows:
-        for idx, (start, end) in enumerate(bounds):
-            if start <= starts_at < end:
-                days[idx].setdefault(booking_id, set()).add(starts_at.astimezone(zone).date())
-    return days
-
-
-def _meeting(start: datetime, end: datetime):
-    """The ids of the bookings with a slot that meets [start, end)."""
-    return (sa.select(VenueSlot.booking_id)
-            .where(VenueSlot.booking_id.is_not(None),
-                   overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end)))
-
-
-def served_catering(start: datetime, end: datetime) -> list[tuple[int, CateringRequest]]:
-    """The catering lines of the served bookings that meet [start, end), each with its
-    booking's id (one query; plain rows: thousands of them in a half-year)."""
-    rows = db.session.execute(
-        sa.select(BookingCatering.booking_id, BookingCatering.kind, BookingCatering.label,
-                  BookingCatering.unit_price_fen, BookingCatering.quantity,
-                  BookingCatering.times, BookingCatering.day)
-        .join(Booking, BookingCatering.booking_id == Booking.id)
-        .where(Booking.status.in_(SERVED),
-               BookingCatering.booking_id.in_(_meeting(start, end))))
-    return [(row.booking_id, CateringRequest(*row[1:])) for row in rows]
-
-
-def catering_figures(lines: list[tuple[int, CateringRequest]],
-                     days: dict[int, set[date]]) -> list[CateringFigures]:
-    """Catering served by kind, given each booking's days within the period: an "every day"
-    line counts on each of them, a dated line on its day only (a booking without days in the
-    period counts nothing)."""
-    figures = {kind: CateringFigures(kind) for kind in CateringKind.ALL}
-    for booking_id, line in lines:
-        booking_days = days.get(booking_id)
-        if not booking_days:
-            continue
-        count = len(booking_days) if line.day is None else int(line.day in booking_days)
-        item = figures[line.kind]
-        item.servings += line.servings * count
-        item.amount_fen += catering_charge(line, days=1) * count
-    return list(figures.values())
+        sa.select(days.c.idx, *line, sa.func.count())
+        .join_from(BookingCatering, days, sa.and_(
+            days.c.booking_id == BookingCatering.booking_id,
+            sa.or_(BookingCatering.day.is_(None), BookingCatering.day == days.c.day)))
+        .group_by(days.c.idx, *line))
+    figures = [{kind: CateringFigures(kind) for kind in CateringKind.ALL} for _bound in bounds]
+    for idx, kind, unit_price_fen, quantity, times, count in rows:
+        request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
+        item = figures[idx][kind]
+        item.servings += request.servings * count
+        item.amount_fen += catering_charge(request, days=1) * count
+    return [list(by_kind.values()) for by_kind in figures]
 
 
 def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueReport]:
     """The figures of every venue for each period, and the totals, in a fixed number of
     queries whatever the periods (the work report asks for three at once): the venues, their
-    sums, and the catering served (two more; the export leaves it out)."""
+    sums, and the catering served (one more; the export leaves it out)."""
     bounds = [(period.starts_at(), period.ends_at()) for period in periods]
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
     figures = [{venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
@@ -293,9 +284,7 @@ def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueRep
         item.external_meetings = row.external_meetings
         item.government_sessions = row.government_sessions
         item.income_fen = int(row.income_fen)
-    if catering:
-        lines = served_catering(first, last)
-        days = _catering_days(bounds, first, last)
+    served = _catering_served(bounds, first, last) if catering else None
     reports = []
     for idx, period in enumerate(periods):
         rows = [item for item in figures[idx].values()
@@ -303,7 +292,7 @@ def venue_reports(periods: list[Period], catering: bool = True) -> list[VenueRep
         total = totals[idx]
         total.open_seconds = sum(item.open_seconds for item in rows)
         reports.append(VenueReport(period, rows, total, sum(item.income_fen for item in rows),
-                                   catering_figures(lines, days[idx]) if catering else []))
+                                   served[idx] if catering else []))
     return reports
 
 

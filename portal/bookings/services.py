@@ -25,6 +25,7 @@ from ..extensions import db
 from ..i18n import format_datetime_local, format_time_24, local_today, local_zone
 from ..outbox.services import queue_email
 from ..periods import is_overlap_violation, overlaps
+from ..reporting import local_day
 from ..roles import Role
 from ..urls import base_url
 from ..workflow import SYSTEM, Transition, Workflow, locked
@@ -511,6 +512,7 @@ def _replace_slots_and_details(booking: Booking, data: BookingInput, venues, quo
             venue_id=slot.venue_id, session=slot.session, starts_at=starts, ends_at=ends,
             blocked_from=blocked_from, blocked_until=blocked_until,
             active=booking.status in S.ACTIVE))
+    booking.count_slot_seconds()
     for option, item in catering:
         booking.catering.append(BookingCatering(
             option_id=option.id, kind=option.kind, label=option.name,
@@ -1004,19 +1006,15 @@ def month_overview(user, first: date, page: int = 1):
         sa.select(Venue.id, Venue.name).where(visible).order_by(Venue.building, Venue.code)
         .limit(OVERVIEW_PAGE).offset((max(page, 1) - 1) * OVERVIEW_PAGE)).all()
     start = local_datetime(first, time.min)
-    offset_hours = int(start.utcoffset().total_seconds() // 3600)
-    if db.session.get_bind().dialect.name == "postgresql":
-        local_day = sa.func.date(sa.func.timezone(str(local_zone()), VenueSlot.starts_at))
-    else:
-        local_day = sa.func.date(VenueSlot.starts_at, f"{offset_hours:+d} hours")
+    slot_day = local_day(VenueSlot.starts_at, start)
     counts: dict[tuple[int, date], int] = {}
     if venues:
         rows = db.session.execute(
-            sa.select(VenueSlot.venue_id, local_day.label("day"), sa.func.count())
+            sa.select(VenueSlot.venue_id, slot_day.label("day"), sa.func.count())
             .where(VenueSlot.venue_id.in_([v.id for v in venues]), VenueSlot.active,
                    overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
                             start + timedelta(days=days)))
-            .group_by(VenueSlot.venue_id, local_day))
+            .group_by(VenueSlot.venue_id, slot_day))
         for venue_id, day, count in rows:
             day = day if isinstance(day, date) else date.fromisoformat(day)
             counts[(venue_id, day)] = count

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..auth.models import role_label
 
@@ -132,14 +132,19 @@ def cached_menu_html(role: str, endpoint: str | None) -> Markup:
     on nothing but this key.  The template is rendered without the context processors: it
     uses only ``nav_menu``.
     """
+    env = current_app.jinja_env
+    if env.auto_reload:  # development: an edited template shows at once
+        return Markup(env.get_template("_nav_main.html")  # noqa: S704  (autoescaped output)
+                      .render(nav_menu=cached_menu(role, endpoint)))
     menus = current_app.extensions.setdefault(MENU_HTML_CACHE, {})
     key = (role, endpoint, request.script_root, str(get_locale()))
     html = menus.get(key)
     if html is None:
         if len(menus) >= MENU_CACHE_SIZE:
             menus.clear()
-        template = current_app.jinja_env.get_template("_nav_main.html")
-        html = menus[key] = Markup(template.render(nav_menu=cached_menu(role, endpoint)))
+        template = env.get_template("_nav_main.html")
+        # An autoescaped template's output: its labels and addresses are escaped already.
+        html = menus[key] = Markup(template.render(nav_menu=cached_menu(role, endpoint)))  # noqa: S704
     return html
 
 

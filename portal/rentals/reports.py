@@ -512,11 +512,12 @@ def lease_movements(period: Period) -> LeaseMovements:
                                              else_=0)), 0),
         sa.func.coalesce(sa.func.sum(sa.case((_in(Lease.terminated_on, period), 1),
                                              else_=0)), 0))).one()
-    rooms = (sa.select(Room.id, Room.area_m2).join(LeaseRoom, LeaseRoom.room_id == Room.id)
-             .join(Lease, Lease.id == LeaseRoom.lease_id)
-             .where(holding, Lease.start_date < period.end, Lease.end_date >= period.first)
-             .distinct().subquery())
+    # EXISTS: each room once, without collecting every lease's rooms to deduplicate them
+    held = (sa.select(LeaseRoom.room_id).join(Lease, Lease.id == LeaseRoom.lease_id)
+            .where(LeaseRoom.room_id == Room.id, holding, Lease.start_date < period.end,
+                   Lease.end_date >= period.first))
     count, area = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(rooms.c.area_m2), 0))).one()
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Room.area_m2), 0))
+        .where(held.exists())).one()
     return LeaseMovements(int(new), int(renewed), int(terminated), int(count),
                           Decimal(area or 0))

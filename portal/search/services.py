@@ -30,7 +30,7 @@ from flask import current_app, url_for
 from sqlalchemy import event, inspect
 
 from ..authz import Reader
-from ..database import PortalSession
+from ..database import PortalSession, generic_plans
 from ..extensions import db
 from .models import SearchEntry, SearchGram
 from .sources import BY_KEY, SOURCES, Doc, Source
@@ -374,8 +374,9 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
               "reader_supplier_id": getattr(user, "supplier_id", None),
               "offset": (max(page, 1) - 1) * limit if module else 0}
     rows = defaultdict(list)
-    for row in db.session.execute(stmt, params):
-        rows[row.module].append(row)
+    with generic_plans():  # one plan serves every query: walk the gram's entries per module
+        for row in db.session.execute(stmt, params).all():
+            rows[row.module].append(row)
     groups = []
     for source in sources:
         found = sorted(rows.get(source.key, ()), key=lambda row: row.object_id, reverse=True)

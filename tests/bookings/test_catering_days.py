@@ -242,6 +242,7 @@ def _past_booking(app, venue_id, days, catering, status=BookingStatus.COMPLETED)
             booking.slots.append(VenueSlot(venue_id=venue_id, starts_at=start, ends_at=end,
                                            blocked_from=start, blocked_until=end,
                                            active=status in BookingStatus.ACTIVE))
+        booking.count_slot_seconds()
         for kind, label, unit, quantity, times, day in catering:
             booking.catering.append(BookingCatering(kind=kind, label=label, unit_price_fen=unit,
                                                     quantity=quantity, times=times, day=day))

@@ -60,6 +60,7 @@ def add_booking(app, slots, status, client_id=None, approved_total=None, final_t
             booking.slots.append(VenueSlot(
                 venue_id=venue_id, session="custom", starts_at=start, ends_at=end,
                 blocked_from=start, blocked_until=end, active=status in S.ACTIVE))
+        booking.count_slot_seconds()
         db.session.add(booking)
         db.session.flush()
         return booking.id
@@ -395,7 +396,7 @@ def test_several_periods_at_once_equal_each_alone(app, dataset, count_queries):
         alone = [reports.venue_report(period) for period in periods]
         with count_queries() as queries:
             together = reports.venue_reports(periods)
-        assert len(queries) == 4  # the venues, their sums, the catering lines and days
+        assert len(queries) == 3  # the venues, their sums, the catering served
         for one, other in zip(alone, together, strict=True):
             assert one.period == other.period
             assert one.total == other.total and one.total_income_fen == other.total_income_fen
@@ -403,3 +404,44 @@ def test_several_periods_at_once_equal_each_alone(app, dataset, count_queries):
                 (row.venue.id, row) for row in other.rows]
             assert one.catering == other.catering
         assert together[0].total.booked_seconds > 0  # July is not empty
+
+
+def _slot_seconds_recounted() -> dict[int, tuple[int, int]]:
+    """Each booking's stored slot seconds and a recount of its slots, in SQL."""
+    from portal.reporting import seconds_between
+
+    recount = (sa.select(sa.func.coalesce(sa.func.sum(
+        seconds_between(VenueSlot.ends_at, VenueSlot.starts_at)), 0))
+        .where(VenueSlot.booking_id == Booking.id).scalar_subquery())
+    return {booking_id: (stored, int(counted)) for booking_id, stored, counted
+            in db.session.execute(sa.select(Booking.id, Booking.slot_seconds, recount))}
+
+
+def test_stored_slot_seconds_equal_a_recount_after_the_services_write(app, ctx):
+    """The reports share income by Booking.slot_seconds: the services keep it with the
+    slots when a booking is requested (a series too) and when its slots change."""
+    from portal.auth.models import User
+    from portal.bookings import services
+    from tests.bookings.factories import future_day, make_booking, make_venue
+
+    hall = make_venue(app)
+    room = make_venue(app, name="第一会议室")
+    client = make_user(app, "client")
+    staff = make_user(app, "staff")
+    booking_id = make_booking(app, client.id, hall)  # a morning: 3.5 h
+    with ctx():
+        booking = db.session.get(Booking, booking_id)
+        assert booking.slot_seconds == 3.5 * 3600
+        data = services.booking_input(booking)
+        data.slots = [services.SlotInput(hall, future_day(12), "full_day", time(8, 30),
+                                         time(17, 30)),
+                      services.SlotInput(room, future_day(13), "evening", time(18),
+                                         time(21, 30))]
+        services.change_booking(db.session.get(User, staff.id), booking, data)
+        data = services.booking_input(booking)
+        data.slots = data.slots[1:]
+        services.change_booking(db.session.get(User, staff.id), booking, data)
+        services.transition(booking, "approve", db.session.get(User, staff.id))
+        counts = _slot_seconds_recounted()
+        assert counts[booking_id] == (int(3.5 * 3600),) * 2
+        assert all(stored == counted for stored, counted in counts.values()), counts

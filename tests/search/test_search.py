@@ -331,7 +331,7 @@ def test_anonymous_users_are_sent_to_log_in(client):
     assert client.get("/search?q=保洁").status_code == 302
 
 
-def test_query_count_does_not_grow_with_the_data(app, login_as, count_queries):
+def test_query_count_does_not_grow_with_the_data(app, login_as, count_queries, is_postgres):
     staff = login_as("staff")
     category = make_category(app)
     supervisor = make_user(app, "supervisor")
@@ -353,7 +353,8 @@ def test_query_count_does_not_grow_with_the_data(app, login_as, count_queries):
                 assert staff.get(path).status_code == 200
             # the session's savepoint and its release (tests only), the user, the page
             # cache's tokens, one search (for three characters or more after counting the
-            # query's grams), and the unread badge's count (full pages)
+            # query's grams), and the unread badge's count (full pages); on PostgreSQL the
+            # search's generic plan switched on and off around it (database.generic_plans)
             counts.append(len(queries))
             assert len([q for q in queries if "search_entry." in q]) == 1
         return counts
@@ -362,7 +363,7 @@ def test_query_count_does_not_grow_with_the_data(app, login_as, count_queries):
     small = measure()
     add(services.PAGE_LIMIT * 2 + 1)
     assert measure() == small
-    assert max(small) <= 7, small
+    assert max(small) <= (9 if is_postgres else 7), small
 
 
 def test_the_feedback_location_is_searchable(app):
