@@ -23,6 +23,21 @@ from .roles import Role
 security_log = logging.getLogger("portal.security")
 
 
+class Reader:
+    """The reader as the models' ``visible_to`` rules see it while a statement is built: the
+    role, which decides a rule's shape, and the id as a bound parameter, so that one statement
+    serves every reader of a role (the global search, the venue grid: building statements per
+    request cost more than running them).  A rule that needs another attribute of the user
+    fails here, loudly."""
+
+    is_authenticated = True
+    id = sa.bindparam("reader_id", type_=sa.Integer)
+    supplier_id = sa.bindparam("reader_supplier_id", type_=sa.Integer)  # a supplier's account
+
+    def __init__(self, role: str):
+        self.role = role
+
+
 def log_denied(reason: str) -> None:
     user = current_user.email if current_user.is_authenticated else "anonymous"
     security_log.warning(

@@ -16,27 +16,33 @@ of a week.  A cell is one of:
 * ``closed``: outside the venue's own opening hours;
 * ``past``: a free cell that has begun (nothing to book).
 
-The page runs a fixed number of queries whatever the data size: the venue count, a page of
-venues (with the columns the grid needs and their largest capacity), the distinct buildings
-(the filter's choices) and one query for the active slots of those venues in the period, with
-the booking's or blackout's few columns joined in.  The cells are computed here, in plain
-Python, and the template only prints them (see the benchmark row in the README).
+The page runs three queries whatever the data size: the buildings (the filter's choices) with
+how many venues of each the filters keep, a page of those venues (with the columns the grid
+needs and their largest capacity), and the active slots of those venues in the period, with
+the booking's or blackout's few columns joined in; the statements are built once per role and
+shape of filters.  The cells are computed here, in plain Python, and each row's cells written
+here as one string of HTML (:class:`_CellWriter`; see the benchmark paragraph in the README).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, request, url_for
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
+from markupsafe import Markup, escape
 
-from ..database import utcnow
+from ..authz import Reader
+from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..i18n import local_today, local_zone
 from ..periods import overlaps
+from ..reporting import count_when, seconds_between
 from ..roles import Role
 from . import pricing
 from .models import (
@@ -141,25 +147,9 @@ class Column:
 
 
 @dataclass
-class Cell:
-    kind: str  # free, booked, buffer, blackout, closed, past
-    span: int = 1
-    column: Column | None = None
-    url: str = ""  # a free cell's booking form
-    text: str = ""  # a free cell's label for screen readers
-    label: str = ""
-    detail: str = ""
-    status: str = ""  # a booking's status (staff and own bookings)
-    status_label: str = ""
-    booking_id: int | None = None
-    checkin: str = ""  # staff: the check-in form's address, when it may be recorded now
-    arrived: bool = False
-
-
-@dataclass
 class Row:
     venue: object  # a row: id, name, building, opens_at, closes_at, capacity
-    cells: list[Cell] = field(default_factory=list)
+    cells: Markup = Markup()  # the row's cells, written by :class:`_CellWriter`
     url: str = ""  # the venue's own calendar of the day
 
 
@@ -202,24 +192,60 @@ def _columns(view: str, day: date, venues) -> tuple[list[date], list[Column]]:
     return [day], columns
 
 
-def _venues_stmt(user, filters: Filters):
-    capacity = (sa.select(sa.func.max(VenueLayout.capacity))
-                .where(VenueLayout.venue_id == Venue.id).scalar_subquery())
-    stmt = sa.select(Venue.id, Venue.name, Venue.building, Venue.opens_at, Venue.closes_at,
-                     capacity.label("capacity")).where(Venue.visible_to(user), Venue.active)
-    if filters.building:
-        stmt = stmt.where(Venue.building == filters.building)
-    if filters.layout or filters.capacity:
+# The grid's statements are built once per viewer's role and shape of filters, their values
+# bound (building them cost more than running them: a millisecond a page, see the README).
+
+
+@functools.lru_cache(maxsize=256)
+def _venue_statements(role: str | None, building: bool, layout: bool, capacity: bool,
+                      equipment: tuple[str, ...]):
+    """(buildings, page): the buildings of the venues the viewer sees (the filter's choices)
+    with how many venues of each the filters keep, and a page of the venues the filters keep
+    (bound: ``building``, ``layout``, ``capacity``, ``offset``)."""
+    visible = Venue.visible_to(Reader(role) if role else None)
+    kept = []
+    if building:
+        kept.append(Venue.building == sa.bindparam("building", type_=sa.String))
+    if layout or capacity:
         fits = sa.select(VenueLayout.venue_id).where(VenueLayout.venue_id == Venue.id)
-        if filters.layout:
-            fits = fits.where(VenueLayout.layout == filters.layout)
-        if filters.capacity:
-            fits = fits.where(VenueLayout.capacity >= filters.capacity)
-        stmt = stmt.where(fits.exists())
-    for code in filters.equipment:
-        stmt = stmt.where(sa.select(VenueEquipment.venue_id).where(
-            VenueEquipment.venue_id == Venue.id, VenueEquipment.equipment == code).exists())
-    return stmt
+        if layout:
+            fits = fits.where(VenueLayout.layout == sa.bindparam("layout", type_=sa.String))
+        if capacity:
+            fits = fits.where(
+                VenueLayout.capacity >= sa.bindparam("capacity", type_=sa.Integer))
+        kept.append(fits.exists())
+    for code in equipment:  # a code of Equipment.ALL: part of the statement's shape
+        kept.append(sa.select(VenueEquipment.venue_id).where(
+            VenueEquipment.venue_id == Venue.id,
+            VenueEquipment.equipment == sa.literal(code, sa.String, literal_execute=True))
+            .exists())
+    count = count_when(sa.and_(*kept)) if kept else sa.func.count()
+    buildings = (sa.select(Venue.building, count).where(visible, Venue.active)
+                 .group_by(Venue.building).order_by(Venue.building))
+    largest = (sa.select(sa.func.max(VenueLayout.capacity))
+               .where(VenueLayout.venue_id == Venue.id).scalar_subquery())
+    page = (sa.select(Venue.id, Venue.name, Venue.building, Venue.opens_at, Venue.closes_at,
+                      largest.label("capacity"))
+            .where(visible, Venue.active, *kept)
+            .order_by(Venue.building, Venue.code, Venue.id)
+            .limit(GRID_PAGE).offset(sa.bindparam("offset", type_=sa.Integer)))
+    return buildings, page
+
+
+def _venues(user, filters: Filters, page: int) -> tuple[list[str], int, int, list]:
+    """(buildings, how many venues the filters keep, the page shown, its venues)."""
+    role = user.role if getattr(user, "is_authenticated", False) else None
+    buildings_stmt, page_stmt = _venue_statements(
+        role, bool(filters.building), bool(filters.layout), bool(filters.capacity),
+        filters.equipment)
+    values = {"building": filters.building, "layout": filters.layout,
+              "capacity": filters.capacity}
+    rows = db.session.execute(buildings_stmt, values).all()
+    total = sum(kept for _building, kept in rows)
+    page = min(max(page, 1), max(1, -(-total // GRID_PAGE)))
+    venues = (db.session.execute(page_stmt, {**values, "offset": (page - 1) * GRID_PAGE}).all()
+              if total else [])
+    return [building for building, _kept in rows], total, page, venues
 
 
 # A booked slot lies within one day (its buffers around it): one that meets the grid's days
@@ -228,48 +254,85 @@ def _venues_stmt(user, filters: Filters):
 LONGEST_SLOT = timedelta(days=2)
 
 
+@functools.lru_cache(maxsize=4)
+def _slots_statement(dialect: str):
+    """The active slots of the venues ``venue_ids`` meeting [``start``, ``end``), with what a
+    cell shows (the order does not matter, active slots of a venue never overlap).  Their times
+    come as seconds since ``start``: a week's 220 slots as datetimes cost more to convert than
+    the query took.  Each half joins only the table it shows: a booked slot its booking, a
+    blackout its reason.  Planning it is most of its time on PostgreSQL (0.6-0.8 ms of about
+    1 ms; see the README: no statement stays prepared between requests)."""
+    start, end = (sa.bindparam(name, type_=UTCDateTime()) for name in ("start", "end"))
+    meets = (VenueSlot.venue_id.in_(sa.bindparam("venue_ids", expanding=True)),
+             VenueSlot.active, overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until,
+                                        start, end))
+    slot = (VenueSlot.venue_id, VenueSlot.id, VenueSlot.booking_id,
+            *[seconds_between(column, start).label(column.key) for column in (
+                VenueSlot.blocked_from, VenueSlot.blocked_until, VenueSlot.starts_at,
+                VenueSlot.ends_at)])
+    booked = sa.select(
+        *slot, Booking.title, Booking.status, Booking.client_id,
+        Booking.arrived_at.is_not(None).label("arrived"),
+        seconds_between(Booking.starts_at, start).label("booking_starts"),
+        sa.null().label("reason"),
+    ).join(Booking, Booking.id == VenueSlot.booking_id).where(
+        *meets, VenueSlot.blocked_from >= sa.bindparam("earliest", type_=UTCDateTime()))
+    closed = sa.select(*slot, *[sa.null()] * 5, Blackout.reason).join(
+        Blackout, Blackout.id == VenueSlot.blackout_id).where(*meets)
+    return sa.union_all(booked, closed)
+
+
 def _slots(venue_ids: list[int], start: datetime, end: datetime):
-    """The active slots of these venues meeting [start, end), with what a cell shows (one
-    query; the order does not matter, active slots of a venue never overlap)."""
+    """The active slots of these venues meeting [start, end) (one query), their times in
+    seconds since ``start``."""
     if not venue_ids:
         return []
-    columns = sa.select(
-        VenueSlot.venue_id, VenueSlot.id, VenueSlot.starts_at, VenueSlot.ends_at,
-        VenueSlot.blocked_from, VenueSlot.blocked_until, VenueSlot.booking_id, Booking.title,
-        Booking.status, Booking.client_id, Booking.arrived_at,
-        Booking.starts_at.label("booking_starts_at"), Blackout.reason,
-    ).outerjoin(Booking, Booking.id == VenueSlot.booking_id).outerjoin(
-        Blackout, Blackout.id == VenueSlot.blackout_id).where(
-        VenueSlot.venue_id.in_(venue_ids), VenueSlot.active,
-        overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until, start, end))
-    booked = columns.where(VenueSlot.booking_id.is_not(None),
-                           VenueSlot.blocked_from >= start - LONGEST_SLOT)
-    closed = columns.where(VenueSlot.blackout_id.is_not(None))
-    return db.session.execute(sa.union_all(booked, closed)).all()
+    return db.session.execute(_slots_statement(db.session.get_bind().dialect.name), {
+        "venue_ids": venue_ids, "start": start, "end": end,
+        "earliest": start - LONGEST_SLOT}).all()
 
 
-def _cell_for(bounds: tuple[float, float], hours: tuple[float, float], slots,
-             now: float) -> tuple[str, object]:
-    """What one column (its bounds in epoch seconds) of one venue is, and the slot that makes
-    it so; ``slots``: (blocked_from, blocked_until, starts_at, ends_at, row) in epoch seconds
-    (comparing aware datetimes costs a time-zone lookup each)."""
-    begin, finish = bounds
-    if begin < hours[0] or finish > hours[1]:
-        return "closed", None
-    buffer = None
-    for blocked_from, blocked_until, starts, ends, slot in slots:
-        if blocked_from >= finish or blocked_until <= begin:
+def _cells(columns: list[tuple], hours: dict, slots: list, now: float) -> list[list]:
+    """A venue's cells: [kind, span, slot, day] each, the consecutive columns of one slot
+    on one day drawn as one cell.  ``columns``: (day, begin, finish) each, ``hours``: the
+    opening hours of each day, ``slots``: (blocked_from, blocked_until, starts_at, ends_at,
+    row) in the order they begin; all in seconds since the period's start (comparing aware
+    datetimes costs a time-zone look-up each).  The columns come in time order: the slots that
+    ended before a column are passed once, not looked at again for every later column."""
+    cells: list[list] = []
+    previous = None  # the last cell when it is a slot's: a following column may join it
+    first = 0  # the slots before this one ended before the current column
+    for day, begin, finish in columns:
+        opens, closes = hours[day]
+        if begin < opens or finish > closes:
+            cells.append(["closed", 1, None, day])
+            previous = None
             continue
-        if slot.booking_id is None:
-            return "blackout", slot
-        if starts < finish and begin < ends:
-            return "booked", slot
-        buffer = slot
-    if buffer is not None:
-        return "buffer", buffer
-    if begin < now:
-        return "past", None
-    return "free", None
+        while first < len(slots) and slots[first][1] <= begin:
+            first += 1
+        kind, found = ("past" if begin < now else "free"), None
+        for blocked_from, blocked_until, starts, ends, slot in slots[first:]:
+            if blocked_from >= finish:
+                break
+            if blocked_until <= begin:
+                continue
+            if slot.booking_id is None:
+                kind, found = "blackout", slot
+                break
+            if starts < finish and begin < ends:
+                kind, found = "booked", slot
+                break
+            kind, found = "buffer", slot
+        if found is None:
+            cells.append([kind, 1, None, day])
+            previous = None
+        elif (previous is not None and previous[2] is found and previous[0] == kind
+              and previous[3] == day):
+            previous[1] += 1
+        else:
+            previous = [kind, 1, found, day]
+            cells.append(previous)
+    return cells
 
 
 def _prefix(endpoint: str, **args) -> str:
@@ -277,20 +340,101 @@ def _prefix(endpoint: str, **args) -> str:
     return url_for(endpoint, **dict.fromkeys(args, 0)).removesuffix("0")
 
 
+@functools.lru_cache(maxsize=64)
+def _cell_text(locale: str, script_root: str) -> dict[str, str]:
+    """What every cell of every page in this language shares, escaped: its labels and the
+    addresses before an id (translating and building them was a tenth of the page's time)."""
+    buffer = escape(_l("Setup or cleanup"))
+    return {
+        "book": f'<td class="c-free"><a href="{escape(url_for("bookings.book"))}?venue_id=',
+        "book_label": f'"><span class="visually-hidden">{escape(_l("Book this slot:"))} ',
+        "booked": escape(_l("Booked")),
+        "blackout": escape(lazy_pgettext("venue blackout", "Closed")),
+        "detail_url": escape(_prefix("bookings.detail", booking_id=0)),
+        "checkin_label": f'">{escape(_l("Check in"))}</a>',
+        "arrived": f' <span class="badge good">{escape(_l("Arrived"))}</span>',
+        "buffer": f' title="{buffer}"><span class="visually-hidden">{buffer}</span></td>',
+        "closed": (f'<td class="c-closed"><span class="visually-hidden">'
+                   f'{escape(_l("Not open"))}</span></td>'),
+        **{f"status_{code}": escape(label) for code, label in BookingStatus.LABELS.items()},
+    }
+
+
+class _CellWriter:
+    """A row's cells as HTML, written here rather than in the template: 560 cells a page as
+    Jinja (its attribute look-ups, tests and escaping per cell) were half the page's time.
+    What every row shares (labels, addresses, each column's link and text) is escaped once a
+    page (:func:`_cell_text`: once a language); a row adds its venue, a cell its booking.  The
+    markup is the template's own (see templates/bookings/grid.html)."""
+
+    def __init__(self, user, columns: list[Column], back: str, tomorrow: float):
+        authenticated = getattr(user, "is_authenticated", False)
+        self.is_staff = authenticated and user.role in Role.BUREAU
+        self.may_book = not authenticated or user.role != Role.SUPERVISOR
+        self.own_id = user.id if authenticated and not self.is_staff else None
+        self.tomorrow = tomorrow  # a booking may be checked in when it begins before this
+        text = self.text = _cell_text(str(get_locale()), request.script_root)
+        # A free cell: its link after the venue's id, and its text for screen readers (ISO
+        # dates, times and session codes: nothing to escape but the ampersands).
+        self.free = [(column.link_tail.replace("&", "&amp;"), f"{column.text}</span></a></td>")
+                     for column in columns]
+        self.book, self.book_label = text["book"], text["book_label"]
+        checkin = escape(url_for("bookings.check_in", booking_id=0, next=back))
+        head, tail = checkin.split("/0/", 1)
+        self.checkin = (f' <a class="button small checkin" href="{head}/',
+                        f"/{tail}{text['checkin_label']}")
+        self.buffer, self.closed = text["buffer"], text["closed"]
+
+    def row(self, venue, cells: list[list]) -> Markup:
+        html = []
+        add = html.append
+        book = f"{self.book}{venue.id}" if self.may_book else ""
+        label = f"{self.book_label}{escape(venue.name)} "
+        column = 0
+        for kind, span, slot, _day in cells:
+            colspan = f' colspan="{span}"' if span > 1 else ""
+            if kind == "free":
+                if book:
+                    link, text = self.free[column]
+                    add(f"{book}{link}{label}{text}")
+                else:
+                    add('<td class="c-free"></td>')
+            elif kind == "booked":
+                add(self._booked(slot, colspan))
+            elif kind == "buffer":
+                add(f'<td class="c-buffer"{colspan}{self.buffer}')
+            elif kind == "blackout":
+                reason = f": {escape(slot.reason)}" if self.is_staff and slot.reason else ""
+                add(f'<td class="c-blackout"{colspan}>{self.text["blackout"]}{reason}</td>')
+            elif kind == "closed":
+                add(self.closed)
+            else:
+                add('<td class="c-past"></td>')
+            column += span
+        return Markup("\n".join(html))  # noqa: S704  (every value escaped above)
+
+    def _booked(self, slot, colspan: str) -> str:
+        if not self.is_staff and (self.own_id is None or slot.client_id != self.own_id):
+            return f'<td class="c-booked"{colspan}>{self.text["booked"]}</td>'
+        booking_id = slot.booking_id
+        html = (f'<td class="c-booked status-{escape(slot.status)}"{colspan}>'
+                f'<a href="{self.text["detail_url"]}{booking_id}">'
+                f"{Booking.reference_of(booking_id)}</a> {escape(slot.title)} "
+                f'<span class="small">{self.text["status_" + slot.status]}</span>')
+        if self.is_staff:
+            if slot.arrived:
+                html += self.text["arrived"]
+            elif slot.status == BookingStatus.APPROVED and slot.booking_starts < self.tomorrow:
+                html += f"{self.checkin[0]}{booking_id}{self.checkin[1]}"
+        return html + "</td>"
+
+
 def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
                back: str = "") -> Grid:
     """The grid; ``back``: the address the check-in form returns to."""
     view = view if view in VIEWS else "day"
-    visible = _venues_stmt(user, filters)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(visible.subquery()))
+    buildings, total, page, venues = _venues(user, filters, page)
     pages = max(1, -(-total // GRID_PAGE))
-    page = min(max(page, 1), pages)
-    venues = db.session.execute(
-        visible.order_by(Venue.building, Venue.code, Venue.id)
-        .limit(GRID_PAGE).offset((page - 1) * GRID_PAGE)).all()
-    buildings = list(db.session.scalars(
-        sa.select(Venue.building).where(Venue.visible_to(user), Venue.active).distinct()
-        .order_by(Venue.building)))
     days, columns = _columns(view, day, venues)
     zone = local_zone()
     start = datetime.combine(days[0], time.min, tzinfo=zone)
@@ -298,61 +442,28 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
     by_venue: dict[int, list] = {}
     for slot in _slots([v.id for v in venues], start, end):
         by_venue.setdefault(slot.venue_id, []).append((
-            slot.blocked_from.timestamp(), slot.blocked_until.timestamp(),
-            slot.starts_at.timestamp(), slot.ends_at.timestamp(), slot))
-    prepared = [(column, column.bounds, column.link_tail, column.text)
-                for column in columns]
-    authenticated = getattr(user, "is_authenticated", False)
-    is_staff = authenticated and user.role in Role.BUREAU
-    may_book = not authenticated or user.role != Role.SUPERVISOR
-    own_id = user.id if authenticated and not is_staff else None
-    booked, closed = str(_l("Booked")), str(lazy_pgettext("venue blackout", "Closed"))
-    book_url, book_label = url_for("bookings.book"), str(_l("Book this slot:"))
-    now = utcnow().timestamp()
-    status_labels = {code: str(label) for code, label in BookingStatus.LABELS.items()}
-    detail_url = _prefix("bookings.detail", booking_id=0)
-    checkin_url = url_for("bookings.check_in", booking_id=0, next=back).replace(
-        "/0/", "/{}/", 1)
+            slot.blocked_from, slot.blocked_until, slot.starts_at, slot.ends_at, slot))
+    # Every time below in seconds since the period's start, as the slots' are.
+    origin = start.timestamp()
+    bounds = []
+    for column in columns:
+        begin, finish = column.bounds
+        bounds.append((column.day, begin - origin, finish - origin))
+    now = utcnow().timestamp() - origin
+    tomorrow = datetime.combine(local_today() + timedelta(days=1), time.min, tzinfo=zone)
+    writer = _CellWriter(user, columns, back, tomorrow.timestamp() - origin)
     venue_url = _prefix("bookings.venue", venue_id=0)
     venue_args = f"?view=day&date={day.isoformat()}"
-    today = local_today()
+    opening: dict[tuple[time, time], dict] = {}  # venues share a few opening hours
     rows = []
     for venue in venues:
-        slots = by_venue.get(venue.id, [])
-        hours = {one: (datetime.combine(one, venue.opens_at, tzinfo=zone).timestamp(),
-                       datetime.combine(one, venue.closes_at, tzinfo=zone).timestamp())
-                 for one in days}
-        link_head = f"{book_url}?venue_id={venue.id}"
-        label = f"{book_label} {venue.name} "
-        cells: list[Cell] = []
-        previous_key = None
-        for column, bounds, tail, text in prepared:
-            kind, slot = _cell_for(bounds, hours[column.day], slots, now)
-            key = (kind, slot.id) if slot is not None else None
-            if key is not None and key == previous_key and cells[-1].column.day == column.day:
-                cells[-1].span += 1
-                continue
-            previous_key = key
-            cell = Cell(kind, column=column)
-            if kind == "free" and may_book:
-                cell.url, cell.text = link_head + tail, label + text
-            elif kind == "booked":
-                if is_staff or (own_id is not None and slot.client_id == own_id):
-                    cell.label = Booking.reference_of(slot.booking_id)
-                    cell.detail, cell.status = slot.title, slot.status
-                    cell.status_label = status_labels[slot.status]
-                    cell.booking_id = slot.booking_id
-                    cell.url = detail_url + str(slot.booking_id)
-                else:
-                    cell.label = booked
-                cell.arrived = is_staff and slot.arrived_at is not None
-                if (is_staff and slot.status == BookingStatus.APPROVED
-                        and slot.arrived_at is None
-                        and slot.booking_starts_at.astimezone(zone).date() <= today):
-                    cell.checkin = checkin_url.format(slot.booking_id)
-            elif kind == "blackout":
-                cell.label = closed
-                cell.detail = slot.reason if is_staff else ""
-            cells.append(cell)
-        rows.append(Row(venue, cells, f"{venue_url}{venue.id}{venue_args}"))
+        key = (venue.opens_at, venue.closes_at)
+        hours = opening.get(key)
+        if hours is None:
+            hours = opening[key] = {
+                one: (datetime.combine(one, venue.opens_at, tzinfo=zone).timestamp() - origin,
+                      datetime.combine(one, venue.closes_at, tzinfo=zone).timestamp() - origin)
+                for one in days}
+        cells = _cells(bounds, hours, sorted(by_venue.get(venue.id, ()), key=itemgetter(0)), now)
+        rows.append(Row(venue, writer.row(venue, cells), f"{venue_url}{venue.id}{venue_args}"))
     return Grid(view, day, days, columns, rows, page, pages, total, buildings)

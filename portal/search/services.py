@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from sqlalchemy import event, inspect
 
+from ..authz import Reader
 from ..database import PortalSession, generic_plans
 from ..extensions import db
 from .models import SearchEntry, SearchGram
@@ -206,20 +207,6 @@ def sources_for(user) -> list[Source]:
     return found
 
 
-class _Reader:
-    """The reader as the models' ``visible_to`` rules see it while a statement is built: the
-    role, which decides a rule's shape, and the id as a bound parameter, so that one statement
-    serves every reader of a role (building ten branches per request cost more than running
-    them).  A rule that needs another attribute of the user fails here, loudly."""
-
-    is_authenticated = True
-    id = sa.bindparam("reader_id", type_=sa.Integer)
-    supplier_id = sa.bindparam("reader_supplier_id", type_=sa.Integer)  # a supplier's account
-
-    def __init__(self, role: str):
-        self.role = role
-
-
 def _visible(source: Source, user):
     """The module's own rule, as on its page (None: every record)."""
     visible_to = getattr(source.model, "visible_to", None)
@@ -324,7 +311,7 @@ def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: boo
 def _hidden_from(role: str) -> frozenset[str]:
     """The modules whose rule hides every record from the role (feedback from a client): left
     out of the statement rather than joined for nothing."""
-    reader = _Reader(role)
+    reader = Reader(role)
     return frozenset(source.key for source in SOURCES
                      if isinstance(_visible(source, reader), sa.sql.elements.False_))
 
@@ -349,7 +336,7 @@ def _statement(role: str, keys: tuple[str, ...], dialect: str, by_gram: bool,
                check_text: bool, limit: int):
     """The search statement of a role over modules ``keys``, built once: ``UNION ALL`` of one
     branch per module, with the gram, the query, the reader's id and the offset bound."""
-    reader = _Reader(role)
+    reader = Reader(role)
     branches = [_branch(BY_KEY[key], reader, dialect, by_gram, check_text, limit)
                 .subquery().select() for key in keys]
     return branches[0] if len(branches) == 1 else sa.union_all(*branches)

@@ -84,6 +84,39 @@ def test_blackouts_are_shaded_and_the_week_shows_sessions(app, client):
             in week)
 
 
+def test_the_cells_escape_what_people_typed(app, client, login_as):
+    """The cells are written in Python (portal/bookings/grid.py): a venue's name, a booking's
+    title and a blackout's reason are escaped there as the template would."""
+    hall = make_venue(app, name='<i>"大礼堂"</i>')
+    day = future_day(3)
+    booking_id = make_booking(app, make_user(app, "client").id, hall, day=day,
+                              session="afternoon")
+    with app.test_request_context(), write_transaction():
+        db.session.get(Booking, booking_id).title = "<script>alert('x')</script> & 会议"
+    with app.test_request_context():
+        zone = services.local_zone()
+        services.create_blackout(hall, datetime.combine(day, time(18, 0), tzinfo=zone),
+                                 datetime.combine(day, time(22, 0), tzinfo=zone),
+                                 '<b onclick="x()">检修</b>')
+    staff = _grid(login_as("staff"), date=day.isoformat())
+    assert "<script>" not in staff and "<b onclick" not in staff and "<i>" not in staff
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; 会议" in staff
+    assert 'class="c-blackout" colspan="8">不开放: &lt;b onclick=&#34;x()&#34;&gt;检修' in staff
+    assert "&lt;i&gt;&#34;大礼堂&#34;&lt;/i&gt; " + day.isoformat() + " 09:00</span>" in staff
+    public = _grid(client, date=day.isoformat())
+    assert "alert" not in public and "检修" not in public  # the title and reason are staff's
+
+
+def test_the_cells_follow_the_language(app, client):
+    """The cells' labels are kept once per language: each request gets its own."""
+    make_venue(app)
+    day = future_day(3).isoformat()
+    assert "预订此时段：" in _grid(client, date=day)
+    english = _grid(client, date=day, lang="en")
+    assert "Book this slot:" in english and "预订此时段" not in english
+    assert "预订此时段：" in _grid(client, date=day, lang="zh")
+
+
 def test_bad_dates_show_today_with_a_message(app, client):
     make_venue(app)
     for text in ("2026-13-45", "yesterday"):

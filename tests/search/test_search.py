@@ -395,7 +395,7 @@ def test_each_module_is_read_from_the_gram_index(app, world, text, module):
         gram = services.driving_grams(text, (module, "suppliers"))[module]
         assert gram in services.grams(text)
         dialect = db.session.get_bind().dialect.name
-        stmt = services._branch(BY_KEY[module], services._Reader(user.role), dialect,
+        stmt = services._branch(BY_KEY[module], services.Reader(user.role), dialect,
                                 True, len(text) > 2, 11).params(
             **{f"gram_{module}": gram}, query=text, reader_id=user.id, offset=0)
         compiled = stmt.compile(db.session.get_bind(), compile_kwargs={"literal_binds": True})
