@@ -13,8 +13,9 @@ cProfile.  It prints
 * the top Python frames of the profiled run, by cumulative and by own (``tottime``) time.
 
 Only the standard library (``cProfile``, ``pstats``) and SQLAlchemy's cursor events are used;
-each render's session is rolled back when its request ends (read pages commit nothing; a GET
-that did commit would keep its write, as it does for any reader).
+each render's request ends as a served one does (a read-only transaction commits, keeping the
+connection's prepared statements; a GET that did commit would keep its write, as it does for
+any reader).
 """
 
 from __future__ import annotations
@@ -128,7 +129,9 @@ def _render(app: Flask, path: str, user_id: int | None) -> tuple[int, int]:
             login_user(db.session.get(User, user_id))
         response = app.make_response(app.full_dispatch_request())
         body = response.get_data()
-        db.session.rollback()  # nothing a render wrote is kept
+        # The request ends as under gunicorn (init_read_transactions): a read-only render
+        # commits, so the connection keeps its prepared statements and plans; one holding
+        # unsaved changes rolls back.
         return response.status_code, len(body)
 
 
