@@ -32,6 +32,7 @@ from sqlalchemy.types import TypeDecorator
 from .extensions import PortalSession, db  # noqa: F401  (PortalSession re-exported)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SESSION_PLAN_CACHE_MODE = "force_custom_plan"  # PostgreSQL: see _on_connect
 _begin_immediate: ContextVar[bool] = ContextVar("portal_begin_immediate", default=False)
 
 
@@ -44,8 +45,13 @@ def _on_connect(dbapi_connection, connection_record) -> None:
     if type(dbapi_connection).__module__.split(".")[0] == "psycopg":
         # No JIT: the reports' plans are cheap to run but were costed high enough to be
         # compiled, which took seconds (2.2 s of a 4.9 s half-year venue report).
+        # Plans chosen for each statement's arguments, as before statements stayed prepared
+        # between requests (init_read_transactions): left to choose, PostgreSQL switched a
+        # client's search to a generic plan 30 times slower.  generic_plans() opts in where
+        # one plan fits every argument.
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET jit = off")
+            cursor.execute(f"SET plan_cache_mode = {SESSION_PLAN_CACHE_MODE}")
         dbapi_connection.commit()
         return
     if type(dbapi_connection).__module__.split(".")[0] != "sqlite3":
@@ -137,9 +143,9 @@ def generic_plans() -> Iterator[None]:
     """Within the block, PostgreSQL runs prepared statements with their generic plan.
 
     For a statement whose plan does not depend on its arguments but whose planning is dear
-    (the global search's union of ten branches: 4 ms to plan, under 1 ms to run), the default
-    keeps planning it afresh for each set of arguments.  Transaction-local, and put back
-    after the block; nothing on SQLite.
+    (the global search's union of ten branches: 4 ms to plan, under 1 ms to run); every
+    other statement is planned for its arguments (``SESSION_PLAN_CACHE_MODE``).
+    Transaction-local, and put back after the block; nothing on SQLite.
     """
     session = db.session
     if session.get_bind().dialect.name != "postgresql":
@@ -149,7 +155,7 @@ def generic_plans() -> Iterator[None]:
     try:
         yield
     finally:
-        session.execute(_PLAN_CACHE_MODE, {"mode": "auto"})
+        session.execute(_PLAN_CACHE_MODE, {"mode": SESSION_PLAN_CACHE_MODE})
 
 
 _PLAN_CACHE_MODE = sa.text("SELECT set_config('plan_cache_mode', :mode, true)")
