@@ -2,7 +2,7 @@
 
 The count stops at :data:`COUNT_CAP` rows past the page shown (a list of 200,000 bookings
 costs a count of 10,000 index entries, not 200,000: that count was most of the staff
-queue's time).  Past the cap the pager says "more than" (第 1 页，共 500 多页 · 超过 10,000 条),
+queue's time).  Past the cap the pager says "more than" (第 1 页，共 400 页以上 · 超过 10,000 条),
 and the next page is offered as long as rows follow the one shown.
 """
 

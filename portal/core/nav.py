@@ -133,12 +133,9 @@ def cached_menu_html(role: str, endpoint: str | None) -> Markup:
     uses only ``nav_menu``.
     """
     env = current_app.jinja_env
-    if env.auto_reload:  # development: an edited template shows at once
-        return Markup(env.get_template("_nav_main.html")  # noqa: S704  (autoescaped output)
-                      .render(nav_menu=cached_menu(role, endpoint)))
     menus = current_app.extensions.setdefault(MENU_HTML_CACHE, {})
     key = (role, endpoint, request.script_root, str(get_locale()))
-    html = menus.get(key)
+    html = None if env.auto_reload else menus.get(key)  # development: edits show at once
     if html is None:
         if len(menus) >= MENU_CACHE_SIZE:
             menus.clear()

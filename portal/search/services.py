@@ -275,7 +275,7 @@ def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: boo
     conditions = [SearchEntry.module == key]
     if check_text:
         conditions.append(_contains(dialect))
-    if visible is not None and not isinstance(visible, sa.sql.elements.True_):
+    if not _sees_all(visible):
         conditions.append(visible)
     elif by_gram and dialect == "postgresql":
         # Every entry is visible: walk the gram's entries newest first and look each up
@@ -315,8 +315,12 @@ def _sees_every_entry(role: str, keys: tuple[str, ...]) -> bool:
     (a client's own bookings) needs the plan chosen for its arguments (33 ms generic, 1 ms
     custom)."""
     reader = Reader(role)
-    return all(visible is None or isinstance(visible, sa.sql.elements.True_)
-               for visible in (_visible(BY_KEY[key], reader) for key in keys))
+    return all(_sees_all(_visible(BY_KEY[key], reader)) for key in keys)
+
+
+def _sees_all(visible) -> bool:
+    """Whether a branch's visibility condition lets the reader see every entry."""
+    return visible is None or isinstance(visible, sa.sql.elements.True_)
 
 
 @functools.cache
