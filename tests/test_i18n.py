@@ -24,6 +24,41 @@ def test_extraction_follows_the_makefile_and_sees_contexts(extracted):
     assert ("appointment", "Term") in extracted  # pgettext in a template
 
 
+def test_numbers_percents_and_money_read_as_babel_writes_them(app):
+    """portal.i18n writes figures with Python's formatting where the locale's style is the
+    plain one: the text must be Babel's, digit for digit, in both languages (ties rounded
+    half to even, floats by their shortest text, negatives, zero, big numbers); another
+    style (German: 1.234,5) is left to Babel."""
+    import random
+    from decimal import Decimal
+
+    from flask_babel import force_locale, format_currency, format_decimal, format_percent
+
+    from portal.i18n import money, number, percent
+
+    generator = random.Random(20261207)
+    values = [0, 1, -1, 999, 1000, -1000, 10**12, Decimal("2.25"), Decimal("2.35"), 2.25,
+              0.1 + 0.2, Decimal("-0.04"), Decimal("0.005"), Decimal("0.4565"),
+              Decimal("1234567.891")]
+    for _ in range(2000):
+        values += [generator.randint(-10**10, 10**10),
+                   Decimal(generator.randint(-10**8, 10**8)) / 10 ** generator.randint(0, 6),
+                   generator.uniform(-1e6, 1e6)]
+    with app.test_request_context():
+        for locale in ("zh_Hans_CN", "en"):
+            with force_locale(locale):
+                for value in values:
+                    for places in (0, 1, 2):
+                        pattern = "#,##0" + ("." + "0" * places if places else "")
+                        assert number(value, places) == format_decimal(value, pattern), value
+                        assert percent(value, places) == format_percent(value, pattern + "%")
+                    if isinstance(value, int):
+                        assert money(value) == format_currency(Decimal(value) / 100, "CNY")
+        with force_locale("de"):
+            assert number(Decimal("1234.5"), 1) == "1.234,5"
+            assert money(123450) == format_currency(Decimal("1234.50"), "CNY")
+
+
 @pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
 def test_every_ui_string_is_translated(extracted, locale):
     with (CATALOGS / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:

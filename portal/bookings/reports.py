@@ -41,7 +41,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, current_app
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -50,7 +49,7 @@ from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
-from ..i18n import local_zone
+from ..i18n import local_zone, number, percent
 from ..periods import overlaps
 from ..reporting import (
     Period,
@@ -373,11 +372,11 @@ def report_table(report: VenueReport) -> tuple[list[Column], list[list], list]:
 
 
 def _hours_text(value: Decimal) -> str:
-    return format_decimal(value, "#,##0.0")
+    return number(value, 1)
 
 
 def _percent_text(value: Decimal | None) -> str:
-    return "—" if value is None else format_percent(value, "#,##0.0%")
+    return "—" if value is None else percent(value, 1)
 
 
 @bp.route("/reports")

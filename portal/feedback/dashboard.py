@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, request
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -26,6 +25,7 @@ from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
+from ..i18n import number, percent
 from ..page_cache import cached_page
 from ..pages import sections_for
 from ..reporting import half_year_choices, period_from_request
@@ -95,10 +95,10 @@ def cell(value, kind: str = Kind.DECIMAL) -> str:
     if value is None:
         return "—"
     if kind == Kind.PERCENT:
-        return format_percent(value, "#,##0.0%")
+        return percent(value, 1)
     if isinstance(value, int):
-        return format_decimal(value, "#,##0")
-    return format_decimal(value, "#,##0.0")
+        return number(value)
+    return number(value, 1)
 
 
 # Context that other modules add to the dashboard page: ``page_section(DASHBOARD)``

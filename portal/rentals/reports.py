@@ -31,16 +31,17 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import abort, request
-from flask_babel import format_decimal, format_percent, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
+from markupsafe import Markup, escape
 
 from ..authz import staff_required
 from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
-from ..i18n import money
+from ..i18n import money, number, percent
 from ..lists import join_names
 from ..page_cache import cached_page
 from ..reporting import Period, half_year_choices, months_of, period_from_request
@@ -447,12 +448,35 @@ def cell(column: Column, value) -> str:
     if column.kind == Kind.MONEY_FEN:
         return money(value)
     if column.kind == Kind.PERCENT:
-        return format_percent(value, "#,##0.0%")
+        return percent(value, 1)
     if column.kind == Kind.DECIMAL:
-        return format_decimal(value, "#,##0." + "0" * column.decimals)
+        return number(value, column.decimals)
     if column.kind == Kind.INT:
-        return format_decimal(value, "#,##0")
+        return number(value)
     return str(value)
+
+
+def row_cells(columns: list[Column], row: list, total: bool = False) -> Markup:
+    """A table row's cells as the page shows them: the first a row heading, numbers aligned,
+    percentages with a meter, a totals row's figures in bold.  Written here rather than by a
+    macro per cell: a report page has about 1,700 cells."""
+    parts = []
+    for index, (column, value) in enumerate(zip(columns, row, strict=True)):
+        shown = escape(cell(column, value))
+        if total and index:  # the row's heading says "Total" in plain
+            shown = Markup("<strong>%s</strong>") % shown
+        if index == 0:
+            parts.append(Markup('<th scope="row">%s</th>') % shown)
+        elif column.kind == Kind.PERCENT:
+            meter = (Markup('<meter min="0" max="1" low="0.5" high="0.9" optimum="1" '
+                            'value="%.4f" aria-hidden="true"></meter> ') % value
+                     if value is not None else "")
+            parts.append(Markup("<td>%s%s</td>") % (meter, shown))
+        elif column.kind != Kind.TEXT:
+            parts.append(Markup('<td class="num">%s</td>') % shown)
+        else:
+            parts.append(Markup("<td>%s</td>") % shown)
+    return Markup("").join(parts)
 
 
 @bp.route("/reports")
@@ -464,7 +488,7 @@ def reports():
     tables = [income_table(period), by_tenant, by_room,
               occupancy_table(), arrears_table().top(PAGE_ROWS, by=-2)]  # -2: the total
     return render("rentals/reports.html", "report", tables=tables, period=period,
-                  period_error=error, cell=cell, Kind=Kind, today=services.today(),
+                  period_error=error, row_cells=row_cells, Kind=Kind, today=services.today(),
                   half_years=half_year_choices(period))
 
 
