@@ -377,23 +377,29 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
     sources = [source for source in sources if source.key not in hidden]
     if not sources:
         return []
-    chosen = driving_grams(query, tuple(source.key for source in sources))
-    sources = [source for source in sources if source.key in chosen]
-    if not sources:
-        return []
-    gram = chosen[sources[0].key]
-    dialect = db.session.get_bind().dialect.name
-    stmt = _statement(user.role, tuple(source.key for source in sources), dialect,
-                      gram is not None, gram is None or len(query) > 2, limit + 1)
-    params = {**{f"gram_{key}": value for key, value in chosen.items()},
-              "query": query, "reader_id": user.id,
-              "reader_supplier_id": getattr(user, "supplier_id", None),
-              "offset": (max(page, 1) - 1) * limit if module else 0}
-    rows = defaultdict(list)
     keys = tuple(source.key for source in sources)
-    plans = (generic_plans() if gram is not None and _sees_every_entry(user.role, keys)
-             else contextlib.nullcontext())
-    with plans:
+    with contextlib.ExitStack() as plans:
+        if len(query) > 2:  # the gram counts: one plan fits every gram (index-only counts)
+            plans.enter_context(generic_plans())
+        chosen = driving_grams(query, keys)
+        sources = [source for source in sources if source.key in chosen]
+        if not sources:
+            return []
+        gram = chosen[sources[0].key]
+        keys = tuple(source.key for source in sources)
+        generic = gram is not None and _sees_every_entry(user.role, keys)
+        if not generic:  # a reader's filter: planned for its arguments (see generic_plans)
+            plans.close()
+        elif len(query) <= 2:
+            plans.enter_context(generic_plans())
+        dialect = db.session.get_bind().dialect.name
+        stmt = _statement(user.role, keys, dialect, gram is not None,
+                          gram is None or len(query) > 2, limit + 1)
+        params = {**{f"gram_{key}": value for key, value in chosen.items()},
+                  "query": query, "reader_id": user.id,
+                  "reader_supplier_id": getattr(user, "supplier_id", None),
+                  "offset": (max(page, 1) - 1) * limit if module else 0}
+        rows = defaultdict(list)
         for row in db.session.execute(stmt, params).all():
             rows[row.module].append(row)
     groups = []

@@ -39,3 +39,4 @@ def test_a_list_within_the_cap_gives_its_exact_total(app, login_as, monkeypatch)
     monkeypatch.setitem(app.config, "PER_PAGE", 3)
     pager = _pager(admin.get("/admin/users?role=client&lang=zh").get_data(as_text=True))
     assert "第 1 页，共 2 页" in pager and "共 4 条" in pager and "以上" not in pager
+

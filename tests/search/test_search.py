@@ -428,14 +428,27 @@ def test_a_query_whose_gram_is_nowhere_runs_no_search(app, world, login_as, coun
 def test_only_a_search_without_reader_filters_runs_a_generic_plan(app, login_as, count_queries,
                                                                    is_postgres):
     """A staff search walks each module's gram entries: one plan fits every query, so it
-    skips planning (PostgreSQL).  A client's search filters by its own records, whose plan
-    must follow the arguments (a generic one took 33 ms instead of 1)."""
+    skips planning (PostgreSQL); so do the gram counts of a longer query.  A client's search
+    filters by its own records, whose plan must follow the arguments (a generic one took
+    33 ms instead of 1)."""
     make_supplier(app, name="保洁服务公司")
 
-    def plan_switches(account) -> int:
+    def plan_switches(account, query="保洁") -> list[str]:
+        """The statements from the first plan switch on: switches as "mode", searches as
+        "search", the gram counts as "grams"."""
         with count_queries() as queries:
-            assert account.get("/search?q=保洁").status_code == 200
-        return len([q for q in queries if "plan_cache_mode" in q])
+            assert account.get(f"/search?q={query}").status_code == 200
+        shown = ["mode" if "plan_cache_mode" in q else "search" if "search_entry." in q
+                 else "grams" if "search_gram" in q else None for q in queries]
+        return [kind for kind in shown if kind]
 
-    assert plan_switches(login_as("staff")) == (2 if is_postgres else 0)
-    assert plan_switches(login_as("client")) == 0
+    make_venue(app, name="保洁服务培训厅")  # a venue: every client finds it
+    staff, client = login_as("staff"), login_as("client")
+    assert plan_switches(staff) == (["mode", "search", "mode"] if is_postgres else ["search"])
+    assert plan_switches(client) == ["search"]
+    # Three characters or more: the query's gram counts fit one plan whoever asks; a
+    # client's search itself is planned for its arguments again.
+    assert plan_switches(staff, "保洁服务") == (
+        ["mode", "grams", "search", "mode"] if is_postgres else ["grams", "search"])
+    assert plan_switches(client, "保洁服务") == (
+        ["mode", "grams", "mode", "search"] if is_postgres else ["grams", "search"])
