@@ -161,6 +161,17 @@ def generic_plans() -> Iterator[None]:
 _PLAN_CACHE_MODE = sa.text("SELECT set_config('plan_cache_mode', :mode, true)")
 
 
+# What a module keeps in a session between its flush and its commit (the page cache's changed
+# scopes, the audit trail's pending rows), each recognised by a predicate the module registers:
+# a session holding any is not "only read", and a request ending with it rolls back.
+_unsaved_bookkeeping: list[Callable[[sa.orm.Session], bool]] = []
+
+
+def unsaved_bookkeeping(predicate: Callable[[sa.orm.Session], bool]) -> Callable:
+    _unsaved_bookkeeping.append(predicate)
+    return predicate
+
+
 def init_read_transactions(app) -> None:
     """End a request's read-only transaction with COMMIT rather than ROLLBACK (PostgreSQL).
 
@@ -170,9 +181,9 @@ def init_read_transactions(app) -> None:
     close).  So each request planned its statements afresh: 4 ms of the global search's 5 ms
     of SQL was planning its ten-branch union.  For a transaction that only read, COMMIT and
     ROLLBACK are the same to the database; a session holding anything unsaved (new, changed
-    or deleted objects, page-cache or audit bookkeeping) or a request that failed still rolls
-    back, as before.  Registered after Flask-SQLAlchemy, so it runs before the session's
-    removal.
+    or deleted objects, or the bookkeeping a module registered with :func:`unsaved_bookkeeping`)
+    or a request that failed still rolls back, as before.  Registered after Flask-SQLAlchemy,
+    so it runs before the session's removal.
     """
 
     @app.teardown_appcontext
@@ -181,7 +192,7 @@ def init_read_transactions(app) -> None:
             return
         session = db.session()
         if (not session.in_transaction() or session.new or session.dirty or session.deleted
-                or session.info.get("changed_scopes") or session.info.get("audit_pending")):
+                or any(holds(session) for holds in _unsaved_bookkeeping)):
             return
         if session.get_bind().dialect.name != "postgresql":
             return  # SQLite keeps no prepared statements between requests

@@ -54,7 +54,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .database import PortalSession
+from .database import PortalSession, unsaved_bookkeeping
 from .extensions import cache, db
 from .i18n import local_today
 
@@ -167,6 +167,11 @@ def _shown_change(instance) -> bool:
     state = sa.inspect(instance)
     return any(state.attrs[attr.key].history.has_changes()
                for attr in state.mapper.column_attrs if attr.key not in ignored)
+
+
+@unsaved_bookkeeping
+def _holds_changed_scopes(session) -> bool:
+    return bool(session.info.get("changed_scopes"))
 
 
 @event.listens_for(PortalSession, "after_flush")

@@ -18,7 +18,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import MANYTOONE
 
-from ..database import PortalSession, utcnow
+from ..database import PortalSession, unsaved_bookkeeping, utcnow
 from ..extensions import db
 from .models import AuditAction, AuditLog
 
@@ -153,6 +153,11 @@ def _identity(obj) -> str:
     # Read from the instance: during the flush a new object has its key but no identity yet.
     key = inspect(obj).mapper.primary_key_from_instance(obj)
     return ",".join(str(part) for part in key)
+
+
+@unsaved_bookkeeping
+def _holds_pending_audit_rows(session) -> bool:
+    return bool(session.info.get("audit_pending"))
 
 
 @event.listens_for(PortalSession, "before_flush")
