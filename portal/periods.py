@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 SQLITE_MESSAGE = "overlapping active period"
 
@@ -82,9 +84,48 @@ def drop_guard(op, guard: PeriodGuard) -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {guard.name}_update")
 
 
-def overlaps(start_column, end_column, start, end):
-    """SQL condition: the row's half-open period [start, end) meets [start, end)."""
-    return sa.and_(start_column < end, start < end_column)
+def overlaps(start_column, end_column, start, end, guarded: bool = False):
+    """SQL condition: the row's half-open period [start, end) meets [start, end).
+
+    ``guarded``: the columns are a :class:`PeriodGuard`'s and the rows wanted are its active
+    ones; on PostgreSQL the condition then also says it as the guard's ranges meeting, which
+    its GiST index answers.  The two comparisons alone can only be answered by walking every
+    active row before ``end`` (a free-venue search read 44,000 slots to keep 112).
+    """
+    condition = sa.and_(start_column < end, start < end_column)
+    if not guarded:
+        return condition
+    return sa.and_(condition, _RangesMeet(start_column, end_column, _bound(start, start_column),
+                                          _bound(end, end_column)))
+
+
+def _bound(value, column):
+    return value if isinstance(value, sa.ColumnElement) else sa.literal(value, column.type)
+
+
+class _RangesMeet(FunctionElement):
+    """``range(start_column, end_column, '[)') && range(start, end, '[)')`` on PostgreSQL (the
+    range type from the columns' type, as the guard builds it); nothing on SQLite, whose
+    triggers have no index of ranges."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    name = "ranges_meet"
+
+
+@compiles(_RangesMeet)
+def _ranges_meet_elsewhere(element, compiler, **kw) -> str:
+    return "1 = 1"
+
+
+@compiles(_RangesMeet, "postgresql")
+def _ranges_meet_postgresql(element, compiler, **kw) -> str:
+    first, last, start, end = (compiler.process(clause, **kw)
+                               for clause in element.clauses)
+    column_type = element.clauses.clauses[0].type
+    kind = ("daterange" if isinstance(column_type, sa.Date)
+            and not isinstance(column_type, sa.DateTime) else "tstzrange")
+    return f"{kind}({first}, {last}, '[)') && {kind}({start}, {end}, '[)')"
 
 
 def is_overlap_violation(error: sa.exc.DBAPIError) -> bool:

@@ -266,7 +266,7 @@ def free_venues(day: date, start: time, end: time, headcount: int = 1, layout: s
             .where(VenueSlot.venue_id.in_(stmt.with_only_columns(Venue.id)), VenueSlot.active,
                    overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until,
                             starts - timedelta(minutes=widest),
-                            ends + timedelta(minutes=widest)))):
+                            ends + timedelta(minutes=widest), guarded=True))):
         busy.setdefault(venue_id, []).append((blocked_from, blocked_until))
     free = []
     for candidate in candidates:

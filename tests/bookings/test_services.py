@@ -305,3 +305,39 @@ def test_a_booking_that_ends_while_under_way_keeps_the_periods_that_began(
         else:
             with pytest.raises(services.Conflict):
                 services.create_blackout(venue_id, second.starts_at, second.ends_at, "检修")
+
+
+def test_a_guarded_overlap_finds_the_same_slots_through_the_guards_index(app, client_account,
+                                                                          venue_id, is_postgres):
+    """periods.overlaps(..., guarded=True) states the overlap as the guard's ranges meeting as
+    well (PostgreSQL): the same rows as the comparisons alone, touching ends included as no
+    overlap ('[)'), and a plan that reads the exclusion constraint's GiST index."""
+    from portal.periods import overlaps
+
+    make_booking(app, client_account.id, venue_id, session="morning")
+    with app.test_request_context():
+        slot = db.session.scalars(sa.select(VenueSlot).where(VenueSlot.venue_id == venue_id)
+                                  ).one()
+        start, end = slot.blocked_from, slot.blocked_until
+        minute = timedelta(minutes=1)
+        windows = [(end, end + minute), (start - minute, start), (end - minute, end + minute),
+                   (start - minute, start + minute), (start + minute, end - minute),
+                   (start - minute, end + minute)]
+        for first, last in windows:
+            found = {}
+            for guarded in (False, True):
+                stmt = sa.select(VenueSlot.id).where(
+                    VenueSlot.active, overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until,
+                                               first, last, guarded=guarded))
+                found[guarded] = set(db.session.scalars(stmt))
+            assert found[True] == found[False] == (
+                {slot.id} if first < end and start < last else set()), (first, last)
+        if is_postgres:
+            db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(row[0] for row in db.session.execute(
+                sa.text("EXPLAIN " + str(stmt.compile(
+                    dialect=db.session.get_bind().dialect,
+                    compile_kwargs={"literal_binds": True})))))
+            # the range condition is what the index is searched by, not only its predicate
+            assert "venue_slot_no_overlap" in plan and \
+                "Index Cond: (tstzrange(blocked_from, blocked_until" in plan, plan
