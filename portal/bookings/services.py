@@ -705,11 +705,23 @@ def book_internal(user, data: BookingInput, series_id: int | None = None) -> Boo
 # --- the service team's day -----------------------------------------------------------------
 
 
+def active_slots_meeting(start: datetime, end: datetime):
+    """SQL: an active slot whose time (without its buffers) meets [start, end).
+
+    A slot lies within its blocked period (the check constraint buffers_around), so its
+    blocked period meets [start, end) too: said as well, it lets PostgreSQL find the slots
+    through the overlap guard's GiST index instead of walking every active slot before
+    ``end`` (today's run sheet read 200,000 slots to keep 260)."""
+    return sa.and_(VenueSlot.active,
+                   overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start, end),
+                   overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until, start, end,
+                            guarded=True))
+
+
 def on_day_condition(day: date):
     """SQL: an active slot of one local day (the run sheet's rows)."""
     start = local_datetime(day, time.min)
-    return sa.and_(VenueSlot.active, overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
-                                              start + timedelta(days=1)))
+    return active_slots_meeting(start, start + timedelta(days=1))
 
 
 def day_slots(day: date) -> list[VenueSlot]:
@@ -981,9 +993,8 @@ def calendar_slots(venue: Venue, first: date, days: int) -> list[VenueSlot]:
     start = local_datetime(first, time.min)
     return list(db.session.scalars(
         sa.select(VenueSlot).where(
-            VenueSlot.venue_id == venue.id, VenueSlot.active,
-            overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
-                     start + timedelta(days=days)))
+            VenueSlot.venue_id == venue.id,
+            active_slots_meeting(start, start + timedelta(days=days)))
         # Each slot's booking or blackout (one of them, many-to-one) joined in the same
         # statement: one round trip, not three.
         .options(joinedload(VenueSlot.booking), joinedload(VenueSlot.blackout))
@@ -1011,9 +1022,8 @@ def month_overview(user, first: date, page: int = 1):
     if venues:
         rows = db.session.execute(
             sa.select(VenueSlot.venue_id, slot_day.label("day"), sa.func.count())
-            .where(VenueSlot.venue_id.in_([v.id for v in venues]), VenueSlot.active,
-                   overlaps(VenueSlot.starts_at, VenueSlot.ends_at, start,
-                            start + timedelta(days=days)))
+            .where(VenueSlot.venue_id.in_([v.id for v in venues]),
+                   active_slots_meeting(start, start + timedelta(days=days)))
             .group_by(VenueSlot.venue_id, slot_day))
         for venue_id, day, count in rows:
             day = day if isinstance(day, date) else date.fromisoformat(day)
