@@ -91,13 +91,17 @@ def feedback_meetings(feedback_id: int, user) -> list[MeetingLink]:
         .where(AgendaItem.feedback_id == feedback_id, seen)
         .options(contains_eager(AgendaItem.meeting))
         .order_by(AgendaItem.position, AgendaItem.id)).all()
-    answering = sa.select(action_feedback.c.action_id).where(
-        action_feedback.c.feedback_id == feedback_id)
-    on_its_items = sa.select(AgendaItem.id).where(AgendaItem.feedback_id == feedback_id)
+    # The actions answering the item and those of its agenda items, as one list of ids (a
+    # union, each part through its index): an OR of the two made PostgreSQL test every
+    # action item of every meeting.
+    related = sa.union(
+        sa.select(action_feedback.c.action_id).where(
+            action_feedback.c.feedback_id == feedback_id),
+        sa.select(ActionItem.id).join(AgendaItem, AgendaItem.id == ActionItem.agenda_item_id)
+        .where(AgendaItem.feedback_id == feedback_id))
     actions = db.session.scalars(
         sa.select(ActionItem).join(Meeting, Meeting.id == ActionItem.meeting_id)
-        .where(sa.or_(ActionItem.id.in_(answering), ActionItem.agenda_item_id.in_(on_its_items)),
-               seen)
+        .where(ActionItem.id.in_(related), seen)
         .options(contains_eager(ActionItem.meeting))
         .order_by(ActionItem.id)).all()
     links: dict[int, MeetingLink] = {}

@@ -827,11 +827,14 @@ def overdue_by_lease(lease_ids, on: date | None = None) -> dict[int, int]:
     on = on or today()
     if not lease_ids:
         return {}
+    lease_ids = list(lease_ids)
     rows = db.session.execute(
         sa.select(RentPeriod.lease_id, sa.func.sum(RentPeriod.amount_fen - RentPeriod.paid_fen))
         .join(Lease, Lease.id == RentPeriod.lease_id)
-        .where(RentPeriod.lease_id.in_(list(lease_ids)), RentPeriod.due_on < on,
-               Lease.status.in_((L.ACTIVE, L.ENDED, L.TERMINATED)))
+        # The ids on both sides of the join: PostgreSQL does not carry them over, and hashed
+        # every lease to join the page's 25 (4 ms instead of 0.2).
+        .where(RentPeriod.lease_id.in_(lease_ids), Lease.id.in_(lease_ids),
+               RentPeriod.due_on < on, Lease.status.in_((L.ACTIVE, L.ENDED, L.TERMINATED)))
         .group_by(RentPeriod.lease_id))
     return {lease_id: int(total or 0) for lease_id, total in rows}
 
