@@ -73,6 +73,9 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_i18n(app)
+    from .urls import init_urls
+
+    init_urls(app)
 
     from . import alerts, page_cache  # noqa: F401  (a model; the page cache's change events)
 

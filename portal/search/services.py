@@ -33,6 +33,7 @@ from sqlalchemy import event, inspect
 from ..authz import Reader
 from ..database import PortalSession, generic_plans
 from ..extensions import db
+from ..urls import record_url
 from .models import SearchEntry, SearchGram
 from .sources import BY_KEY, SOURCES, Doc, Source
 
@@ -332,7 +333,6 @@ def _hidden_from(role: str) -> frozenset[str]:
                      if isinstance(_visible(source, reader), sa.sql.elements.False_))
 
 
-_SAMPLE_ID = 987654321
 
 
 def _link(source: Source, role: str):
@@ -342,9 +342,7 @@ def _link(source: Source, role: str):
     if page.id_arg is None:  # the record's row on a list page
         head = f"{url_for(page.endpoint)}#{page.anchor}-"
         return lambda object_id: f"{head}{object_id}"
-    head, _, tail = url_for(page.endpoint, **{page.id_arg: _SAMPLE_ID}).partition(
-        str(_SAMPLE_ID))
-    return lambda object_id: f"{head}{object_id}{tail}"
+    return record_url(page.endpoint, page.id_arg)
 
 
 @functools.lru_cache(maxsize=256)
