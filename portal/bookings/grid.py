@@ -27,7 +27,7 @@ here as one string of HTML (:class:`_CellWriter`; see the benchmark paragraph in
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 
@@ -128,11 +128,6 @@ class Column:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
-    # Computed once per column rather than once per cell (the grid's hot loop, see bench).
-    @property
-    def bounds(self) -> tuple[float, float]:
-        return self.starts_at.timestamp(), self.ends_at.timestamp()
-
     @property
     def link_tail(self) -> str:
         """The booking form's query arguments after the venue."""
@@ -146,31 +141,68 @@ class Column:
         return f"{self.day.isoformat()} {self.start.strftime('%H:%M')}"
 
 
-@dataclass
-class Row:
-    venue: object  # a row: id, name, building, opens_at, closes_at, capacity
-    cells: Markup = Markup()  # the row's cells, written by :class:`_CellWriter`
-    url: str = ""  # the venue's own calendar of the day
+@dataclass(frozen=True)
+class Period:
+    """The days and columns of a grid, and what its cells share, computed once a period (a
+    day and its hours, or a week; nothing in it depends on the data or the viewer)."""
+    days: tuple[date, ...]
+    columns: tuple[Column, ...]
+    start: datetime  # the first day's midnight: every time below is in seconds since it
+    end: datetime
+    bounds: tuple[tuple[date, float, float], ...]  # each column's day, begin and finish
+    free: tuple[tuple[str, str], ...]  # each free cell's link after the venue, and its text
+    head: Markup  # the day view's column headings
+    hours: dict = field(default_factory=dict, compare=False)  # opening hours, see opening()
+
+    def opening(self, opens: time, closes: time) -> dict[date, tuple[float, float]]:
+        """Each day's opening hours (venues share a few), in seconds since ``start``."""
+        hours = self.hours.get((opens, closes))
+        if hours is None:
+            zone, origin = self.start.tzinfo, self.start.timestamp()
+            hours = self.hours[opens, closes] = {
+                one: (datetime.combine(one, opens, tzinfo=zone).timestamp() - origin,
+                      datetime.combine(one, closes, tzinfo=zone).timestamp() - origin)
+                for one in self.days}
+        return hours
 
 
 @dataclass
 class Grid:
     view: str
     day: date
-    days: list[date]
-    columns: list[Column]
-    rows: list[Row]
+    days: tuple[date, ...]
+    columns: tuple[Column, ...]
+    head: Markup  # the day view's column headings (the week's are the template's)
+    rows: Markup  # every row of venues, written by :class:`_CellWriter`
     page: int
     pages: int
     total: int
     buildings: list[str]
+    link: GridLink
 
 
-def _columns(view: str, day: date, venues) -> tuple[list[date], list[Column]]:
-    zone = local_zone()
+class GridLink:
+    """The grid's own addresses (its navigation, pages and days) from one ``url_for``: a
+    dozen a page cost as much as its cells.  The query is ``url_for``'s, in its order."""
+
+    def __init__(self, filters: Filters):
+        path, _mark, query = url_for("bookings.grid_page", **filters.args()).partition("?")
+        self.path = path
+        self.filters = f"&{query}" if query else ""
+
+    def __call__(self, day: date, view: str, page: int | None = None) -> str:
+        if page is None:
+            return f"{self.path}?date={day.isoformat()}&view={view}{self.filters}"
+        return f"{self.path}?date={day.isoformat()}&view={view}&page={page}{self.filters}"
+
+
+@functools.lru_cache(maxsize=128)
+def _period(view: str, day: date, opens: time, closes: time, zone) -> Period:
+    """The period shown: a week of sessions, or the half hours of one day from ``opens`` to
+    ``closes`` (the earliest and latest of the page's venues)."""
     if view == "week":
         first = day - timedelta(days=day.weekday())
-        days = [first + timedelta(days=n) for n in range(7)]
+        days = tuple(first + timedelta(days=n) for n in range(7))
         columns = []
         for one in days:
             for session in WEEK_SESSIONS:
@@ -178,18 +210,30 @@ def _columns(view: str, day: date, venues) -> tuple[list[date], list[Column]]:
                 columns.append(Column(one, start, end, session,
                                       datetime.combine(one, start, tzinfo=zone),
                                       datetime.combine(one, end, tzinfo=zone)))
-        return days, columns
-    opens = min((v.opens_at for v in venues), default=time(8, 0))
-    closes = max((v.closes_at for v in venues), default=time(22, 0))
-    cursor = datetime.combine(day, time(opens.hour, 30 if opens.minute >= 30 else 0),
-                              tzinfo=zone)
-    last = datetime.combine(day, closes, tzinfo=zone)
-    columns = []
-    while cursor < last:
-        following = cursor + STEP
-        columns.append(Column(day, cursor.time(), following.time(), "", cursor, following))
-        cursor = following
-    return [day], columns
+    else:
+        days = (day,)
+        cursor = datetime.combine(day, time(opens.hour, 30 if opens.minute >= 30 else 0),
+                                  tzinfo=zone)
+        last = datetime.combine(day, closes, tzinfo=zone)
+        columns = []
+        while cursor < last:
+            following = cursor + STEP
+            columns.append(Column(day, cursor.time(), following.time(), "", cursor, following))
+            cursor = following
+    start = datetime.combine(days[0], time.min, tzinfo=zone)
+    origin = start.timestamp()
+    head = "".join(
+        f'<th scope="col" class="{"hour" if column.start.minute == 0 else "half"}">'
+        f"{column.start.strftime('%H:%M')}</th>" for column in columns)
+    return Period(
+        days=days, columns=tuple(columns), start=start,
+        end=datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone),
+        bounds=tuple((column.day, column.starts_at.timestamp() - origin,
+                      column.ends_at.timestamp() - origin) for column in columns),
+        # ISO dates, times and session codes: nothing to escape but the ampersands.
+        free=tuple((column.link_tail.replace("&", "&amp;"), f"{column.text}</span></a></td>")
+                   for column in columns),
+        head=Markup(head) if view == "day" else Markup())  # noqa: S704  (times only)
 
 
 # The grid's statements are built once per viewer's role and shape of filters, their values
@@ -351,79 +395,96 @@ def _cell_text(locale: str, script_root: str) -> dict[str, str]:
         "booked": escape(_l("Booked")),
         "blackout": escape(lazy_pgettext("venue blackout", "Closed")),
         "detail_url": escape(_prefix("bookings.detail", booking_id=0)),
+        "venue_url": escape(_prefix("bookings.venue", venue_id=0)),
         "checkin_label": f'">{escape(_l("Check in"))}</a>',
         "arrived": f' <span class="badge good">{escape(_l("Arrived"))}</span>',
         "buffer": f' title="{buffer}"><span class="visually-hidden">{buffer}</span></td>',
         "closed": (f'<td class="c-closed"><span class="visually-hidden">'
                    f'{escape(_l("Not open"))}</span></td>'),
-        **{f"status_{code}": escape(label) for code, label in BookingStatus.LABELS.items()},
+        **{f"status_{code}": f'<span class="small">{escape(label)}</span>'
+           for code, label in BookingStatus.LABELS.items()},
+        **{f"status_cell_{code}": f'<td class="c-booked status-{escape(code)}"'
+           for code in BookingStatus.LABELS},
     }
 
 
-class _CellWriter:
-    """A row's cells as HTML, written here rather than in the template: 560 cells a page as
-    Jinja (its attribute look-ups, tests and escaping per cell) were half the page's time.
-    What every row shares (labels, addresses, each column's link and text) is escaped once a
-    page (:func:`_cell_text`: once a language); a row adds its venue, a cell its booking.  The
-    markup is the template's own (see templates/bookings/grid.html)."""
+# markupsafe's escaping (the same five characters, the same entities) as one C call per text:
+# its escape() makes four calls, and a week's grid writes some 250 titles and names.
+_ESCAPES = str.maketrans({"&": "&amp;", ">": "&gt;", "<": "&lt;", "'": "&#39;", '"': "&#34;"})
 
-    def __init__(self, user, columns: list[Column], back: str, tomorrow: float):
+
+class _CellWriter:
+    """The rows as HTML, written here rather than in the template: 560 cells a page as Jinja
+    (its attribute look-ups, tests and escaping per cell) were half the page's time, and the
+    20 rows' headings as Jinja a tenth of the rest.  What every row shares (labels, addresses,
+    each column's link and text) is escaped once a period or once a language (:class:`Period`,
+    :func:`_cell_text`); a row adds its venue, a cell its booking.  The markup is the
+    template's own (see templates/bookings/grid.html)."""
+
+    def __init__(self, user, period: Period, back: str, tomorrow: float, venue_args: str):
         authenticated = getattr(user, "is_authenticated", False)
         self.is_staff = authenticated and user.role in Role.BUREAU
         self.may_book = not authenticated or user.role != Role.SUPERVISOR
         self.own_id = user.id if authenticated and not self.is_staff else None
         self.tomorrow = tomorrow  # a booking may be checked in when it begins before this
         text = self.text = _cell_text(str(get_locale()), request.script_root)
-        # A free cell: its link after the venue's id, and its text for screen readers (ISO
-        # dates, times and session codes: nothing to escape but the ampersands).
-        self.free = [(column.link_tail.replace("&", "&amp;"), f"{column.text}</span></a></td>")
-                     for column in columns]
+        self.free = period.free
         self.book, self.book_label = text["book"], text["book_label"]
         checkin = escape(url_for("bookings.check_in", booking_id=0, next=back))
         head, tail = checkin.split("/0/", 1)
         self.checkin = (f' <a class="button small checkin" href="{head}/',
                         f"/{tail}{text['checkin_label']}")
         self.buffer, self.closed = text["buffer"], text["closed"]
+        self.venue_url = f'<tr>\n<th scope="row" class="venue"><a href="{text["venue_url"]}'
+        self.venue_args = f'{venue_args.translate(_ESCAPES)}">'
 
-    def row(self, venue, cells: list[list]) -> Markup:
-        html = []
+    def row(self, venue, cells: list[list]) -> str:
+        name = venue.name.translate(_ESCAPES)
+        capacity = f" · {venue.capacity}" if venue.capacity else ""
+        html = [f'{self.venue_url}{venue.id}{self.venue_args}{name}</a><span class="small muted">'
+                f"{venue.building.translate(_ESCAPES)}{capacity}</span></th>"]
         add = html.append
         book = f"{self.book}{venue.id}" if self.may_book else ""
-        label = f"{self.book_label}{escape(venue.name)} "
+        label = f"{self.book_label}{name} "
+        free = self.free
         column = 0
         for kind, span, slot, _day in cells:
-            colspan = f' colspan="{span}"' if span > 1 else ""
             if kind == "free":
                 if book:
-                    link, text = self.free[column]
+                    link, text = free[column]
                     add(f"{book}{link}{label}{text}")
                 else:
                     add('<td class="c-free"></td>')
             elif kind == "booked":
-                add(self._booked(slot, colspan))
+                add(self._booked(slot, f' colspan="{span}"' if span > 1 else ""))
             elif kind == "buffer":
-                add(f'<td class="c-buffer"{colspan}{self.buffer}')
+                add(f'<td class="c-buffer" colspan="{span}"{self.buffer}' if span > 1
+                    else f'<td class="c-buffer"{self.buffer}')
             elif kind == "blackout":
-                reason = f": {escape(slot.reason)}" if self.is_staff and slot.reason else ""
+                colspan = f' colspan="{span}"' if span > 1 else ""
+                reason = (f": {slot.reason.translate(_ESCAPES)}"
+                          if self.is_staff and slot.reason else "")
                 add(f'<td class="c-blackout"{colspan}>{self.text["blackout"]}{reason}</td>')
             elif kind == "closed":
                 add(self.closed)
             else:
                 add('<td class="c-past"></td>')
             column += span
-        return Markup("\n".join(html))  # noqa: S704  (every value escaped above)
+        add("</tr>")
+        return "\n".join(html)
 
     def _booked(self, slot, colspan: str) -> str:
         if not self.is_staff and (self.own_id is None or slot.client_id != self.own_id):
             return f'<td class="c-booked"{colspan}>{self.text["booked"]}</td>'
         booking_id = slot.booking_id
-        html = (f'<td class="c-booked status-{escape(slot.status)}"{colspan}>'
-                f'<a href="{self.text["detail_url"]}{booking_id}">'
-                f"{Booking.reference_of(booking_id)}</a> {escape(slot.title)} "
-                f'<span class="small">{self.text["status_" + slot.status]}</span>')
+        text = self.text
+        html = (f'{text["status_cell_" + slot.status]}{colspan}>'
+                f'<a href="{text["detail_url"]}{booking_id}">'
+                f"{Booking.reference_of(booking_id)}</a> {slot.title.translate(_ESCAPES)} "
+                f'{text["status_" + slot.status]}')
         if self.is_staff:
             if slot.arrived:
-                html += self.text["arrived"]
+                html += text["arrived"]
             elif slot.status == BookingStatus.APPROVED and slot.booking_starts < self.tomorrow:
                 html += f"{self.checkin[0]}{booking_id}{self.checkin[1]}"
         return html + "</td>"
@@ -435,35 +496,28 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
     view = view if view in VIEWS else "day"
     buildings, total, page, venues = _venues(user, filters, page)
     pages = max(1, -(-total // GRID_PAGE))
-    days, columns = _columns(view, day, venues)
     zone = local_zone()
-    start = datetime.combine(days[0], time.min, tzinfo=zone)
-    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone)
+    period = (_period(view, day, None, None, zone) if view == "week" else _period(
+        view, day, min((v.opens_at for v in venues), default=time(8, 0)),
+        max((v.closes_at for v in venues), default=time(22, 0)), zone))
     by_venue: dict[int, list] = {}
-    for slot in _slots([v.id for v in venues], start, end):
+    for slot in _slots([v.id for v in venues], period.start, period.end):
         by_venue.setdefault(slot.venue_id, []).append((
             slot.blocked_from, slot.blocked_until, slot.starts_at, slot.ends_at, slot))
     # Every time below in seconds since the period's start, as the slots' are.
-    origin = start.timestamp()
-    bounds = []
-    for column in columns:
-        begin, finish = column.bounds
-        bounds.append((column.day, begin - origin, finish - origin))
+    origin = period.start.timestamp()
     now = utcnow().timestamp() - origin
     tomorrow = datetime.combine(local_today() + timedelta(days=1), time.min, tzinfo=zone)
-    writer = _CellWriter(user, columns, back, tomorrow.timestamp() - origin)
-    venue_url = _prefix("bookings.venue", venue_id=0)
-    venue_args = f"?view=day&date={day.isoformat()}"
-    opening: dict[tuple[time, time], dict] = {}  # venues share a few opening hours
+    writer = _CellWriter(user, period, back, tomorrow.timestamp() - origin,
+                         f"?view=day&date={day.isoformat()}")
     rows = []
     for venue in venues:
-        key = (venue.opens_at, venue.closes_at)
-        hours = opening.get(key)
-        if hours is None:
-            hours = opening[key] = {
-                one: (datetime.combine(one, venue.opens_at, tzinfo=zone).timestamp() - origin,
-                      datetime.combine(one, venue.closes_at, tzinfo=zone).timestamp() - origin)
-                for one in days}
-        cells = _cells(bounds, hours, sorted(by_venue.get(venue.id, ()), key=itemgetter(0)), now)
-        rows.append(Row(venue, writer.row(venue, cells), f"{venue_url}{venue.id}{venue_args}"))
-    return Grid(view, day, days, columns, rows, page, pages, total, buildings)
+        slots = by_venue.get(venue.id, ())
+        if len(slots) > 1:
+            slots.sort(key=itemgetter(0))
+        cells = _cells(period.bounds, period.opening(venue.opens_at, venue.closes_at), slots,
+                       now)
+        rows.append(writer.row(venue, cells))
+    return Grid(view, day, period.days, period.columns, period.head,
+                Markup("\n".join(rows)),  # noqa: S704  (every value escaped above)
+                page, pages, total, buildings, GridLink(filters))

@@ -151,7 +151,7 @@ def grid_page():
     step = timedelta(days=7 if result.view == "week" else 1)
     first, last = grid.grid_range()
     return render("bookings/grid.html", "grid", grid=result, filters=filters,
-                  filter_args=filters.args(), message=message, today=_today(),
+                  message=message, today=_today(),
                   previous=max(day - step, first), following=min(day + step, last),
                   first_day=first, last_day=last, **_labels())
 
