@@ -284,10 +284,13 @@ def _venues(user, filters: Filters, page: int) -> tuple[list[str], int, int, lis
         filters.equipment)
     values = {"building": filters.building, "layout": filters.layout,
               "capacity": filters.capacity}
-    rows = db.session.execute(buildings_stmt, values).all()
+    # Core rows through the session's connection: the ORM's execution path adds nothing to
+    # plain columns but its bookkeeping (a fifth of the three queries' Python calls).
+    connection = db.session.connection()
+    rows = connection.execute(buildings_stmt, values).all()
     total = sum(kept for _building, kept in rows)
     page = min(max(page, 1), max(1, -(-total // GRID_PAGE)))
-    venues = (db.session.execute(page_stmt, {**values, "offset": (page - 1) * GRID_PAGE}).all()
+    venues = (connection.execute(page_stmt, {**values, "offset": (page - 1) * GRID_PAGE}).all()
               if total else [])
     return [building for building, _kept in rows], total, page, venues
 
@@ -331,7 +334,8 @@ def _slots(venue_ids: list[int], start: datetime, end: datetime):
     seconds since ``start``."""
     if not venue_ids:
         return []
-    return db.session.execute(_slots_statement(db.session.get_bind().dialect.name), {
+    connection = db.session.connection()
+    return connection.execute(_slots_statement(connection.dialect.name), {
         "venue_ids": venue_ids, "start": start, "end": end,
         "earliest": start - LONGEST_SLOT}).all()
 

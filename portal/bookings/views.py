@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort, flash, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -58,6 +59,13 @@ def _user():
 
 
 def _labels():
+    return _labels_in(str(get_locale()))
+
+
+@functools.lru_cache(maxsize=8)
+def _labels_in(locale: str) -> dict:
+    """The labels the booking pages show, translated once a language (four tables of lazy
+    strings were a twentieth of the grid's calls); read-only, shared by every request."""
     return {"layout_labels": translated(Layout.LABELS),
             "equipment_labels": translated(Equipment.LABELS),
             "status_labels": translated(BookingStatus.LABELS),
