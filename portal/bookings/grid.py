@@ -32,6 +32,7 @@ from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from flask import current_app, request, url_for
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
@@ -40,7 +41,7 @@ from markupsafe import Markup, escape
 from ..authz import Reader
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from ..i18n import local_today, local_zone
+from ..i18n import local_date, local_today, local_zone, translated
 from ..periods import overlaps
 from ..reporting import count_when, seconds_between
 from ..roles import Role
@@ -153,6 +154,7 @@ class Period:
     free: tuple[tuple[str, str], ...]  # each free cell's link after the venue, and its text
     head: Markup  # the day view's column headings
     hours: dict = field(default_factory=dict, compare=False)  # opening hours, see opening()
+    labels: dict = field(default_factory=dict, compare=False)  # see week_labels()
 
     def opening(self, opens: time, closes: time) -> dict[date, tuple[float, float]]:
         """Each day's opening hours (venues share a few), in seconds since ``start``."""
@@ -165,6 +167,18 @@ class Period:
                 for one in self.days}
         return hours
 
+    def week_labels(self, locale: str) -> tuple[tuple[str, ...], str]:
+        """The week's day headings and its row of session headings, in this language."""
+        labels = self.labels.get(locale)
+        if labels is None:
+            sessions = translated(pricing.SESSION_LABELS)
+            labels = self.labels[locale] = (
+                tuple(local_date(one, "EEE M/d").translate(_ESCAPES) for one in self.days),
+                "".join(f'<th scope="col" class="session">'
+                        f"{sessions[column.session].translate(_ESCAPES)}</th>"
+                        for column in self.columns))
+        return labels
+
 
 @dataclass
 class Grid:
@@ -172,7 +186,8 @@ class Grid:
     day: date
     days: tuple[date, ...]
     columns: tuple[Column, ...]
-    head: Markup  # the day view's column headings (the week's are the template's)
+    head: Markup  # the column headings: a day's half hours, or a week's days
+    sessions: Markup  # the week's second row of headings: each day's sessions
     rows: Markup  # every row of venues, written by :class:`_CellWriter`
     page: int
     pages: int
@@ -310,7 +325,12 @@ def _slots_statement(dialect: str):
     blackout its reason.  Planning it is most of its time on PostgreSQL (0.6-0.8 ms of about
     1 ms; see the README: no statement stays prepared between requests)."""
     start, end = (sa.bindparam(name, type_=UTCDateTime()) for name in ("start", "end"))
-    meets = (VenueSlot.venue_id.in_(sa.bindparam("venue_ids", expanding=True)),
+    # PostgreSQL takes the ids as one array (an expanding IN is rendered anew at every
+    # execution, a tenth of the page's SQL calls); SQLite has no arrays.
+    venue_ids = (VenueSlot.venue_id == sa.any_(sa.bindparam(
+        "venue_ids", type_=postgresql.ARRAY(sa.Integer))) if dialect == "postgresql"
+        else VenueSlot.venue_id.in_(sa.bindparam("venue_ids", expanding=True)))
+    meets = (venue_ids,
              VenueSlot.active, overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until,
                                         start, end))
     slot = (VenueSlot.venue_id, VenueSlot.id, VenueSlot.booking_id,
@@ -338,49 +358,6 @@ def _slots(venue_ids: list[int], start: datetime, end: datetime):
     return connection.execute(_slots_statement(connection.dialect.name), {
         "venue_ids": venue_ids, "start": start, "end": end,
         "earliest": start - LONGEST_SLOT}).all()
-
-
-def _cells(columns: list[tuple], hours: dict, slots: list, now: float) -> list[list]:
-    """A venue's cells: [kind, span, slot, day] each, the consecutive columns of one slot
-    on one day drawn as one cell.  ``columns``: (day, begin, finish) each, ``hours``: the
-    opening hours of each day, ``slots``: (blocked_from, blocked_until, starts_at, ends_at,
-    row) in the order they begin; all in seconds since the period's start (comparing aware
-    datetimes costs a time-zone look-up each).  The columns come in time order: the slots that
-    ended before a column are passed once, not looked at again for every later column."""
-    cells: list[list] = []
-    previous = None  # the last cell when it is a slot's: a following column may join it
-    first = 0  # the slots before this one ended before the current column
-    for day, begin, finish in columns:
-        opens, closes = hours[day]
-        if begin < opens or finish > closes:
-            cells.append(["closed", 1, None, day])
-            previous = None
-            continue
-        while first < len(slots) and slots[first][1] <= begin:
-            first += 1
-        kind, found = ("past" if begin < now else "free"), None
-        for blocked_from, blocked_until, starts, ends, slot in slots[first:]:
-            if blocked_from >= finish:
-                break
-            if blocked_until <= begin:
-                continue
-            if slot.booking_id is None:
-                kind, found = "blackout", slot
-                break
-            if starts < finish and begin < ends:
-                kind, found = "booked", slot
-                break
-            kind, found = "buffer", slot
-        if found is None:
-            cells.append([kind, 1, None, day])
-            previous = None
-        elif (previous is not None and previous[2] is found and previous[0] == kind
-              and previous[3] == day):
-            previous[1] += 1
-        else:
-            previous = [kind, 1, found, day]
-            cells.append(previous)
-    return cells
 
 
 def _prefix(endpoint: str, **args) -> str:
@@ -432,7 +409,7 @@ class _CellWriter:
         self.own_id = user.id if authenticated and not self.is_staff else None
         self.tomorrow = tomorrow  # a booking may be checked in when it begins before this
         text = self.text = _cell_text(str(get_locale()), request.script_root)
-        self.free = period.free
+        self.free, self.bounds = period.free, period.bounds
         self.book, self.book_label = text["book"], text["book_label"]
         checkin = escape(url_for("bookings.check_in", booking_id=0, next=back))
         head, tail = checkin.split("/0/", 1)
@@ -442,7 +419,14 @@ class _CellWriter:
         self.venue_url = f'<tr>\n<th scope="row" class="venue"><a href="{text["venue_url"]}'
         self.venue_args = f'{venue_args.translate(_ESCAPES)}">'
 
-    def row(self, venue, cells: list[list]) -> str:
+    def row(self, venue, hours: dict, slots: list, now: float) -> str:
+        """A venue's row: its heading, then its cells, the consecutive columns of one slot on
+        one day drawn as one cell (``colspan``).  ``hours``: the venue's opening hours each
+        day, ``slots``: (blocked_from, blocked_until, starts_at, ends_at, row) in the order
+        they begin; all in seconds since the period's start, as the columns' bounds are
+        (comparing aware datetimes costs a time-zone look-up each).  The columns come in time
+        order: the slots that ended before a column are passed once, not looked at again for
+        every later column.  Each cell is written as it is found (one call a cell)."""
         name = venue.name.translate(_ESCAPES)
         capacity = f" · {venue.capacity}" if venue.capacity else ""
         html = [f'{self.venue_url}{venue.id}{self.venue_args}{name}</a><span class="small muted">'
@@ -450,32 +434,61 @@ class _CellWriter:
         add = html.append
         book = f"{self.book}{venue.id}" if self.may_book else ""
         label = f"{self.book_label}{name} "
-        free = self.free
-        column = 0
-        for kind, span, slot, _day in cells:
-            if kind == "free":
+        free, closed = self.free, self.closed
+        run = None  # [kind, slot, day, span]: the slot's cell being drawn, columns may join it
+        first, count = 0, len(slots)  # the slots before ``first`` ended before this column
+        for column, (day, begin, finish) in enumerate(self.bounds):
+            opens, closes = hours[day]
+            found = None
+            if begin < opens or finish > closes:
+                kind = "closed"
+            else:
+                while first < count and slots[first][1] <= begin:
+                    first += 1
+                kind = "past" if begin < now else "free"
+                for blocked_from, blocked_until, starts, ends, slot in slots[first:]:
+                    if blocked_from >= finish:
+                        break
+                    if blocked_until <= begin:
+                        continue
+                    if slot.booking_id is None:
+                        kind, found = "blackout", slot
+                        break
+                    if starts < finish and begin < ends:
+                        kind, found = "booked", slot
+                        break
+                    kind, found = "buffer", slot
+            if run is not None:
+                if run[1] is found and run[0] == kind and run[2] == day:
+                    run[3] += 1
+                    continue
+                add(self._slot_cell(*run))
+                run = None
+            if found is not None:
+                run = [kind, found, day, 1]
+            elif kind == "free":
                 if book:
                     link, text = free[column]
                     add(f"{book}{link}{label}{text}")
                 else:
                     add('<td class="c-free"></td>')
-            elif kind == "booked":
-                add(self._booked(slot, f' colspan="{span}"' if span > 1 else ""))
-            elif kind == "buffer":
-                add(f'<td class="c-buffer" colspan="{span}"{self.buffer}' if span > 1
-                    else f'<td class="c-buffer"{self.buffer}')
-            elif kind == "blackout":
-                colspan = f' colspan="{span}"' if span > 1 else ""
-                reason = (f": {slot.reason.translate(_ESCAPES)}"
-                          if self.is_staff and slot.reason else "")
-                add(f'<td class="c-blackout"{colspan}>{self.text["blackout"]}{reason}</td>')
             elif kind == "closed":
-                add(self.closed)
+                add(closed)
             else:
                 add('<td class="c-past"></td>')
-            column += span
+        if run is not None:
+            add(self._slot_cell(*run))
         add("</tr>")
         return "\n".join(html)
+
+    def _slot_cell(self, kind: str, slot, _day, span: int) -> str:
+        colspan = f' colspan="{span}"' if span > 1 else ""
+        if kind == "booked":
+            return self._booked(slot, colspan)
+        if kind == "buffer":
+            return f'<td class="c-buffer"{colspan}{self.buffer}'
+        reason = f": {slot.reason.translate(_ESCAPES)}" if self.is_staff and slot.reason else ""
+        return f'<td class="c-blackout"{colspan}>{self.text["blackout"]}{reason}</td>'
 
     def _booked(self, slot, colspan: str) -> str:
         if not self.is_staff and (self.own_id is None or slot.client_id != self.own_id):
@@ -519,9 +532,21 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
         slots = by_venue.get(venue.id, ())
         if len(slots) > 1:
             slots.sort(key=itemgetter(0))
-        cells = _cells(period.bounds, period.opening(venue.opens_at, venue.closes_at), slots,
-                       now)
-        rows.append(writer.row(venue, cells))
-    return Grid(view, day, period.days, period.columns, period.head,
+        rows.append(writer.row(venue, period.opening(venue.opens_at, venue.closes_at), slots,
+                               now))
+    link = GridLink(filters)
+    head, sessions = period.head, Markup()
+    if view == "week":
+        days, sessions = period.week_labels(str(get_locale()))
+        today = local_today()
+        head = "".join(
+            f'<th scope="colgroup" colspan="3" class="{"today" if one == today else ""}">'
+            f'<a href="{address}" hx-get="{address}" hx-target="#grid" hx-swap="outerHTML" '
+            f'hx-push-url="true">{label}</a></th>'
+            for one, label, address in zip(
+                period.days, days, [link(one, "day").translate(_ESCAPES) for one in period.days],
+                strict=True))
+    return Grid(view, day, period.days, period.columns, Markup(head),  # noqa: S704
+                Markup(sessions),  # noqa: S704  (every value escaped above)
                 Markup("\n".join(rows)),  # noqa: S704  (every value escaped above)
-                page, pages, total, buildings, GridLink(filters))
+                page, pages, total, buildings, link)
