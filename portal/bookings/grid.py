@@ -32,11 +32,11 @@ from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from flask import current_app, request, url_for
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+from sqlalchemy.dialects import postgresql
 
 from ..authz import Reader
 from ..database import UTCDateTime, utcnow
