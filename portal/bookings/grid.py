@@ -316,14 +316,22 @@ def _venues(user, filters: Filters, page: int) -> tuple[list[str], int, int, lis
 LONGEST_SLOT = timedelta(days=2)
 
 
+# A slot's columns, in order (see _slots_statement): its blocked period and event time, then
+# its booking's id, title, status, client, whether it is checked in and when it begins (None
+# for a blackout), a blackout's reason, and the venue.
+SLOT = ("blocked_from", "blocked_until", "starts_at", "ends_at", "booking_id", "title",
+        "status", "client_id", "arrived", "booking_starts", "reason", "venue_id")
+
+
 @functools.lru_cache(maxsize=4)
 def _slots_statement(dialect: str):
     """The active slots of the venues ``venue_ids`` meeting [``start``, ``end``), with what a
-    cell shows (the order does not matter, active slots of a venue never overlap).  Their times
-    come as seconds since ``start``: a week's 220 slots as datetimes cost more to convert than
-    the query took.  Each half joins only the table it shows: a booked slot its booking, a
-    blackout its reason.  Planning it is most of its time on PostgreSQL (0.6-0.8 ms of about
-    1 ms; see the README: no statement stays prepared between requests)."""
+    cell shows (the order does not matter, active slots of a venue never overlap), its columns
+    in the order of :data:`SLOT` (read by position: a row's attribute costs ten times an
+    index, and a week reads 220 rows ten times each).  Their times come as seconds since
+    ``start``: a week's 220 slots as datetimes cost more to convert than the query took.
+    Each half joins only the table it shows: a booked slot its booking, a blackout its
+    reason."""
     start, end = (sa.bindparam(name, type_=UTCDateTime()) for name in ("start", "end"))
     # PostgreSQL takes the ids as one array (an expanding IN is rendered anew at every
     # execution, a tenth of the page's SQL calls); SQLite has no arrays.
@@ -333,18 +341,17 @@ def _slots_statement(dialect: str):
     meets = (venue_ids,
              VenueSlot.active, overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until,
                                         start, end))
-    slot = (VenueSlot.venue_id, VenueSlot.id, VenueSlot.booking_id,
-            *[seconds_between(column, start).label(column.key) for column in (
-                VenueSlot.blocked_from, VenueSlot.blocked_until, VenueSlot.starts_at,
-                VenueSlot.ends_at)])
+    slot = (*[seconds_between(column, start).label(column.key) for column in (
+        VenueSlot.blocked_from, VenueSlot.blocked_until, VenueSlot.starts_at,
+        VenueSlot.ends_at)], VenueSlot.booking_id)
     booked = sa.select(
         *slot, Booking.title, Booking.status, Booking.client_id,
         Booking.arrived_at.is_not(None).label("arrived"),
         seconds_between(Booking.starts_at, start).label("booking_starts"),
-        sa.null().label("reason"),
+        sa.null().label("reason"), VenueSlot.venue_id,
     ).join(Booking, Booking.id == VenueSlot.booking_id).where(
         *meets, VenueSlot.blocked_from >= sa.bindparam("earliest", type_=UTCDateTime()))
-    closed = sa.select(*slot, *[sa.null()] * 5, Blackout.reason).join(
+    closed = sa.select(*slot, *[sa.null()] * 5, Blackout.reason, VenueSlot.venue_id).join(
         Blackout, Blackout.id == VenueSlot.blackout_id).where(*meets)
     return sa.union_all(booked, closed)
 
@@ -422,17 +429,18 @@ class _CellWriter:
     def row(self, venue, hours: dict, slots: list, now: float) -> str:
         """A venue's row: its heading, then its cells, the consecutive columns of one slot on
         one day drawn as one cell (``colspan``).  ``hours``: the venue's opening hours each
-        day, ``slots``: (blocked_from, blocked_until, starts_at, ends_at, row) in the order
-        they begin; all in seconds since the period's start, as the columns' bounds are
+        day, ``slots``: its slots (see :data:`SLOT`) in the order they begin; all times in
+        seconds since the period's start, as the columns' bounds are
         (comparing aware datetimes costs a time-zone look-up each).  The columns come in time
         order: the slots that ended before a column are passed once, not looked at again for
         every later column.  Each cell is written as it is found (one call a cell)."""
-        name = venue.name.translate(_ESCAPES)
-        capacity = f" · {venue.capacity}" if venue.capacity else ""
-        html = [f'{self.venue_url}{venue.id}{self.venue_args}{name}</a><span class="small muted">'
-                f"{venue.building.translate(_ESCAPES)}{capacity}</span></th>"]
+        venue_id, name, building, _opens, _closes, capacity = venue
+        name = name.translate(_ESCAPES)
+        capacity = f" · {capacity}" if capacity else ""
+        html = [f'{self.venue_url}{venue_id}{self.venue_args}{name}</a><span class="small muted">'
+                f"{building.translate(_ESCAPES)}{capacity}</span></th>"]
         add = html.append
-        book = f"{self.book}{venue.id}" if self.may_book else ""
+        book = f"{self.book}{venue_id}" if self.may_book else ""
         label = f"{self.book_label}{name} "
         free, closed = self.free, self.closed
         run = None  # [kind, slot, day, span]: the slot's cell being drawn, columns may join it
@@ -446,12 +454,13 @@ class _CellWriter:
                 while first < count and slots[first][1] <= begin:
                     first += 1
                 kind = "past" if begin < now else "free"
-                for blocked_from, blocked_until, starts, ends, slot in slots[first:]:
+                for slot in slots[first:]:
+                    blocked_from, blocked_until, starts, ends, booking_id = slot[:5]
                     if blocked_from >= finish:
                         break
                     if blocked_until <= begin:
                         continue
-                    if slot.booking_id is None:
+                    if booking_id is None:
                         kind, found = "blackout", slot
                         break
                     if starts < finish and begin < ends:
@@ -483,26 +492,24 @@ class _CellWriter:
 
     def _slot_cell(self, kind: str, slot, _day, span: int) -> str:
         colspan = f' colspan="{span}"' if span > 1 else ""
-        if kind == "booked":
-            return self._booked(slot, colspan)
+        (_from, _until, _starts, _ends, booking_id, title, status, client_id, arrived,
+         booking_starts, reason, _venue_id) = slot
+        text = self.text
         if kind == "buffer":
             return f'<td class="c-buffer"{colspan}{self.buffer}'
-        reason = f": {slot.reason.translate(_ESCAPES)}" if self.is_staff and slot.reason else ""
-        return f'<td class="c-blackout"{colspan}>{self.text["blackout"]}{reason}</td>'
-
-    def _booked(self, slot, colspan: str) -> str:
-        if not self.is_staff and (self.own_id is None or slot.client_id != self.own_id):
-            return f'<td class="c-booked"{colspan}>{self.text["booked"]}</td>'
-        booking_id = slot.booking_id
-        text = self.text
-        html = (f'{text["status_cell_" + slot.status]}{colspan}>'
+        if kind == "blackout":
+            reason = f": {reason.translate(_ESCAPES)}" if self.is_staff and reason else ""
+            return f'<td class="c-blackout"{colspan}>{text["blackout"]}{reason}</td>'
+        if not self.is_staff and (self.own_id is None or client_id != self.own_id):
+            return f'<td class="c-booked"{colspan}>{text["booked"]}</td>'
+        html = (f'{text["status_cell_" + status]}{colspan}>'
                 f'<a href="{text["detail_url"]}{booking_id}">'
-                f"{Booking.reference_of(booking_id)}</a> {slot.title.translate(_ESCAPES)} "
-                f'{text["status_" + slot.status]}')
+                f"{Booking.reference_of(booking_id)}</a> {title.translate(_ESCAPES)} "
+                f'{text["status_" + status]}')
         if self.is_staff:
-            if slot.arrived:
+            if arrived:
                 html += text["arrived"]
-            elif slot.status == BookingStatus.APPROVED and slot.booking_starts < self.tomorrow:
+            elif status == BookingStatus.APPROVED and booking_starts < self.tomorrow:
                 html += f"{self.checkin[0]}{booking_id}{self.checkin[1]}"
         return html + "</td>"
 
@@ -514,13 +521,13 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
     buildings, total, page, venues = _venues(user, filters, page)
     pages = max(1, -(-total // GRID_PAGE))
     zone = local_zone()
+    # A venue's row: id, name, building, opens_at, closes_at, capacity (see _venues).
     period = (_period(view, day, None, None, zone) if view == "week" else _period(
-        view, day, min((v.opens_at for v in venues), default=time(8, 0)),
-        max((v.closes_at for v in venues), default=time(22, 0)), zone))
+        view, day, min([v[3] for v in venues], default=time(8, 0)),
+        max([v[4] for v in venues], default=time(22, 0)), zone))
     by_venue: dict[int, list] = {}
-    for slot in _slots([v.id for v in venues], period.start, period.end):
-        by_venue.setdefault(slot.venue_id, []).append((
-            slot.blocked_from, slot.blocked_until, slot.starts_at, slot.ends_at, slot))
+    for slot in _slots([v[0] for v in venues], period.start, period.end):
+        by_venue.setdefault(slot[-1], []).append(slot)
     # Every time below in seconds since the period's start, as the slots' are.
     origin = period.start.timestamp()
     now = utcnow().timestamp() - origin
@@ -529,11 +536,10 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
                          f"?view=day&date={day.isoformat()}")
     rows = []
     for venue in venues:
-        slots = by_venue.get(venue.id, ())
+        slots = by_venue.get(venue[0], ())
         if len(slots) > 1:
-            slots.sort(key=itemgetter(0))
-        rows.append(writer.row(venue, period.opening(venue.opens_at, venue.closes_at), slots,
-                               now))
+            slots.sort(key=itemgetter(0))  # by blocked_from
+        rows.append(writer.row(venue, period.opening(venue[3], venue[4]), slots, now))
     link = GridLink(filters)
     head, sessions = period.head, Markup()
     if view == "week":
