@@ -256,11 +256,13 @@ def _period(view: str, day: date, opens: time, closes: time, zone) -> Period:
 
 
 @functools.lru_cache(maxsize=256)
-def _venue_statements(role: str | None, building: bool, layout: bool, capacity: bool,
-                      equipment: tuple[str, ...]):
-    """(buildings, page): the buildings of the venues the viewer sees (the filter's choices)
-    with how many venues of each the filters keep, and a page of the venues the filters keep
-    (bound: ``building``, ``layout``, ``capacity``, ``offset``)."""
+def _venue_statement(role: str | None, building: bool, layout: bool, capacity: bool,
+                     equipment: tuple[str, ...]):
+    """A page of the venues the filters keep (id, name, building, opens_at, closes_at, their
+    largest capacity), then the buildings of the venues the viewer sees (the filter's choices)
+    with how many venues of each the filters keep (building and that count, the rest null):
+    one statement, one round trip (bound: ``building``, ``layout``, ``capacity``,
+    ``offset``)."""
     visible = Venue.visible_to(Reader(role) if role else None)
     kept = []
     if building:
@@ -279,35 +281,46 @@ def _venue_statements(role: str | None, building: bool, layout: bool, capacity: 
             VenueEquipment.equipment == sa.literal(code, sa.String, literal_execute=True))
             .exists())
     count = count_when(sa.and_(*kept)) if kept else sa.func.count()
-    buildings = (sa.select(Venue.building, count).where(visible, Venue.active)
-                 .group_by(Venue.building).order_by(Venue.building))
     largest = (sa.select(sa.func.max(VenueLayout.capacity))
                .where(VenueLayout.venue_id == Venue.id).scalar_subquery())
     page = (sa.select(Venue.id, Venue.name, Venue.building, Venue.opens_at, Venue.closes_at,
-                      largest.label("capacity"))
+                      largest.label("capacity"), sa.literal(0).label("part"),
+                      Venue.code.label("code"))
             .where(visible, Venue.active, *kept)
             .order_by(Venue.building, Venue.code, Venue.id)
-            .limit(GRID_PAGE).offset(sa.bindparam("offset", type_=sa.Integer)))
-    return buildings, page
+            .limit(GRID_PAGE).offset(sa.bindparam("offset", type_=sa.Integer))).subquery()
+    # The page first: its columns' types read the rows (SQLite's times are text).
+    buildings = (sa.select(sa.null(), sa.null(), Venue.building, sa.null(), sa.null(), count,
+                           sa.literal(1), sa.null())
+                 .where(visible, Venue.active).group_by(Venue.building))
+    return sa.union_all(sa.select(page), buildings).order_by(
+        sa.literal_column("part"), sa.literal_column("building"), sa.literal_column("code"),
+        sa.literal_column("id"))
 
 
 def _venues(user, filters: Filters, page: int) -> tuple[list[str], int, int, list]:
-    """(buildings, how many venues the filters keep, the page shown, its venues)."""
+    """(buildings, how many venues the filters keep, the page shown, its venues: id, name,
+    building, opens_at, closes_at, capacity each)."""
     role = user.role if getattr(user, "is_authenticated", False) else None
-    buildings_stmt, page_stmt = _venue_statements(
+    statement = _venue_statement(
         role, bool(filters.building), bool(filters.layout), bool(filters.capacity),
         filters.equipment)
     values = {"building": filters.building, "layout": filters.layout,
               "capacity": filters.capacity}
     # Core rows through the session's connection: the ORM's execution path adds nothing to
-    # plain columns but its bookkeeping (a fifth of the three queries' Python calls).
+    # plain columns but its bookkeeping (a fifth of the grid's queries' Python calls).
     connection = db.session.connection()
-    rows = connection.execute(buildings_stmt, values).all()
-    total = sum(kept for _building, kept in rows)
-    page = min(max(page, 1), max(1, -(-total // GRID_PAGE)))
-    venues = (connection.execute(page_stmt, {**values, "offset": (page - 1) * GRID_PAGE}).all()
-              if total else [])
-    return [building for building, _kept in rows], total, page, venues
+    page = max(page, 1)
+    while True:
+        rows = connection.execute(statement, {**values, "offset": (page - 1) * GRID_PAGE}).all()
+        buildings = [row for row in rows if row[6]]
+        total = sum(row[5] for row in buildings)
+        last = max(1, -(-total // GRID_PAGE))
+        if page <= last:
+            break
+        page = last  # past the last page: the last one instead (a second round trip)
+    return ([row[2] for row in buildings], total, page,
+            [row[:6] for row in rows if not row[6]])
 
 
 # A booked slot lies within one day (its buffers around it): one that meets the grid's days
