@@ -30,6 +30,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
+from urllib.parse import quote_plus, urlencode
 
 import sqlalchemy as sa
 from flask import current_app, request, url_for
@@ -196,6 +197,10 @@ class Grid:
     link: GridLink
 
 
+# The characters url_for leaves as they are in a query's values (werkzeug.urls._urlencode).
+QUERY_SAFE = "!$'()*,/:;?@"
+
+
 class GridLink:
     """The grid's own addresses (its navigation, pages and days) from one ``url_for``: a
     dozen a page cost as much as its cells.  The query is ``url_for``'s, in its order."""
@@ -206,6 +211,8 @@ class GridLink:
         self.filters = f"&{query}" if query else ""
 
     def __call__(self, day: date, view: str, page: int | None = None) -> str:
+        if view not in VIEWS:  # as asked (the check-in's way back), encoded as url_for does
+            view = quote_plus(view, safe=QUERY_SAFE)
         if page is None:
             return f"{self.path}?date={day.isoformat()}&view={view}{self.filters}"
         return f"{self.path}?date={day.isoformat()}&view={view}&page={page}{self.filters}"
@@ -396,6 +403,8 @@ def _cell_text(locale: str, script_root: str) -> dict[str, str]:
         "booked": escape(_l("Booked")),
         "blackout": escape(lazy_pgettext("venue blackout", "Closed")),
         "detail_url": escape(_prefix("bookings.detail", booking_id=0)),
+        # The check-in's address around a booking's id: (before, after).
+        "checkin_url": tuple(escape(url_for("bookings.check_in", booking_id=0)).split("/0/", 1)),
         "venue_url": escape(_prefix("bookings.venue", venue_id=0)),
         "checkin_label": f'">{escape(_l("Check in"))}</a>',
         "arrived": f' <span class="badge good">{escape(_l("Arrived"))}</span>',
@@ -423,6 +432,7 @@ class _CellWriter:
     template's own (see templates/bookings/grid.html)."""
 
     def __init__(self, user, period: Period, back: str, tomorrow: float, venue_args: str):
+        """``back``: the address the check-in form returns to."""
         authenticated = getattr(user, "is_authenticated", False)
         self.is_staff = authenticated and user.role in Role.BUREAU
         self.may_book = not authenticated or user.role != Role.SUPERVISOR
@@ -431,10 +441,10 @@ class _CellWriter:
         text = self.text = _cell_text(str(get_locale()), request.script_root)
         self.free, self.bounds = period.free, period.bounds
         self.book, self.book_label = text["book"], text["book_label"]
-        checkin = escape(url_for("bookings.check_in", booking_id=0, next=back))
-        head, tail = checkin.split("/0/", 1)
+        head, tail = text["checkin_url"]
+        back = urlencode([("next", back)], safe=QUERY_SAFE).translate(_ESCAPES)
         self.checkin = (f' <a class="button small checkin" href="{head}/',
-                        f"/{tail}{text['checkin_label']}")
+                        f"/{tail}?{back}{text['checkin_label']}")
         self.buffer, self.closed = text["buffer"], text["closed"]
         self.venue_url = f'<tr>\n<th scope="row" class="venue"><a href="{text["venue_url"]}'
         self.venue_args = f'{venue_args.translate(_ESCAPES)}">'
@@ -527,9 +537,11 @@ class _CellWriter:
         return html + "</td>"
 
 
-def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
-               back: str = "") -> Grid:
-    """The grid; ``back``: the address the check-in form returns to."""
+def build_grid(user, view: str, day: date, filters: Filters, page: int = 1) -> Grid:
+    """The grid asked for (a check-in returns to this address, ``view`` and ``page`` as they
+    were asked: a view not known shows the day, a page past the last shows the last)."""
+    link = GridLink(filters)
+    back = link(day, view, page)
     view = view if view in VIEWS else "day"
     buildings, total, page, venues = _venues(user, filters, page)
     pages = max(1, -(-total // GRID_PAGE))
@@ -553,7 +565,6 @@ def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
         if len(slots) > 1:
             slots.sort(key=itemgetter(0))  # by blocked_from
         rows.append(writer.row(venue, period.opening(venue[3], venue[4]), slots, now))
-    link = GridLink(filters)
     head, sessions = period.head, Markup()
     if view == "week":
         days, sessions = period.week_labels(str(get_locale()))

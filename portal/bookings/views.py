@@ -154,8 +154,7 @@ def grid_page():
     view = request.args.get("view", "day")
     filters = grid.parse_filters(request.args)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    back = url_for("bookings.grid_page", date=day, view=view, page=page, **filters.args())
-    result = grid.build_grid(_user(), view, day, filters, page, back=back)
+    result = grid.build_grid(_user(), view, day, filters, page)
     step = timedelta(days=7 if result.view == "week" else 1)
     first, last = grid.grid_range()
     return render("bookings/grid.html", "grid", grid=result, filters=filters,
