@@ -16,12 +16,14 @@ of a week.  A cell is one of:
 * ``closed``: outside the venue's own opening hours;
 * ``past``: a free cell that has begun (nothing to book).
 
-The page runs three queries whatever the data size: the buildings (the filter's choices) with
-how many venues of each the filters keep, a page of those venues (with the columns the grid
-needs and their largest capacity), and the active slots of those venues in the period, with
-the booking's or blackout's few columns joined in; the statements are built once per role and
-shape of filters.  The cells are computed here, in plain Python, and each row's cells written
-here as one string of HTML (:class:`_CellWriter`; see the benchmark paragraph in the README).
+The page runs two queries whatever the data size: a page of the venues the filters keep (with
+the columns the grid needs and their largest capacity) together with the buildings (the
+filter's choices) and how many venues of each the filters keep, then the active slots of
+those venues in the period, with the booking's or blackout's few columns joined in; the
+statements are built once per role and shape of filters.  What a period's cells share is
+computed once a period (:class:`Period`); each row is computed and written here, in plain
+Python, as one string of HTML (:class:`_CellWriter`; see the benchmark paragraphs in the
+README).
 """
 
 from __future__ import annotations
