@@ -455,8 +455,8 @@ class _CellWriter:
         """A venue's row: its heading, then its cells, the consecutive columns of one slot on
         one day drawn as one cell (``colspan``).  ``hours``: the venue's opening hours each
         day, ``slots``: its slots (see :data:`SLOT`) in the order they begin; all times in
-        seconds since the period's start, as the columns' bounds are
-        (comparing aware datetimes costs a time-zone look-up each).  The columns come in time
+        seconds since the period's start, as the columns' bounds are (comparing aware
+        datetimes costs a time-zone look-up each).  The columns come in time
         order: the slots that ended before a column are passed once, not looked at again for
         every later column.  Each cell is written as it is found (one call a cell)."""
         venue_id, name, building, _opens, _closes, capacity = venue
