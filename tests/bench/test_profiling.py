@@ -32,6 +32,8 @@ def test_it_prints_the_statements_the_time_and_the_frames_of_a_staff_page(app):
     totals = [float(row[0]) for row in rows]
     assert totals == sorted(totals, reverse=True)  # slowest first
     assert "Python, by cumulative time" in out and "Python, by own time (tottime)" in out
+    calls = re.search(r"Python: (\d+) function calls in the profiled run", out)
+    assert calls and int(calls.group(1)) > 1000  # a whole request's
     assert "bookings/views.py" in out and "(queue)" in out  # the view among the frames
     assert app.config["PAGE_CACHE"] == cache_before  # put back
 
