@@ -17,6 +17,8 @@ from flask_babel import (
 )
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 LANG_COOKIE = "portal_lang"
 # What a user may pass as ?lang= and what it selects.
@@ -67,6 +69,27 @@ def install_domain(app: Flask) -> None:
         pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
     )
+    # The templates' _() and gettext() as Jinja's newstyle gettext does them (escaped in an
+    # HTML template, always a format string), in one call rather than three through the
+    # template context (a page has some forty strings: 39 Python calls each, now 19).
+    translations = domain.get_translations
+
+    @pass_eval_context
+    def gettext(eval_ctx, string: str, **variables) -> str:
+        text = translations().ugettext(string)
+        if eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  (a translator's text, as Jinja trusts it)
+        return text % variables if variables or "%" in text else text
+
+    @pass_eval_context
+    def pgettext(eval_ctx, context: str, string: str, **variables) -> str:
+        variables.setdefault("context", context)
+        text = translations().upgettext(context, string)
+        if eval_ctx.autoescape:
+            text = Markup(text)  # noqa: S704  (a translator's text, as Jinja trusts it)
+        return text % variables
+
+    app.jinja_env.globals.update(_=gettext, gettext=gettext, pgettext=pgettext)
 
 
 def select_locale() -> str:

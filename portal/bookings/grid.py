@@ -16,31 +16,35 @@ of a week.  A cell is one of:
 * ``closed``: outside the venue's own opening hours;
 * ``past``: a free cell that has begun (nothing to book).
 
-The page runs three queries whatever the data size: the buildings (the filter's choices) with
-how many venues of each the filters keep, a page of those venues (with the columns the grid
-needs and their largest capacity), and the active slots of those venues in the period, with
-the booking's or blackout's few columns joined in; the statements are built once per role and
-shape of filters.  The cells are computed here, in plain Python, and each row's cells written
-here as one string of HTML (:class:`_CellWriter`; see the benchmark paragraph in the README).
+The page runs two queries whatever the data size: a page of the venues the filters keep (with
+the columns the grid needs and their largest capacity) together with the buildings (the
+filter's choices) and how many venues of each the filters keep, then the active slots of
+those venues in the period, with the booking's or blackout's few columns joined in; the
+statements are built once per role and shape of filters.  What a period's cells share is
+computed once a period (:class:`Period`); each row is computed and written here, in plain
+Python, as one string of HTML (:class:`_CellWriter`; see the benchmark paragraphs in the
+README).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from operator import itemgetter
+from urllib.parse import quote_plus, urlencode
 
 import sqlalchemy as sa
 from flask import current_app, request, url_for
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+from sqlalchemy.dialects import postgresql
 
 from ..authz import Reader
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from ..i18n import local_today, local_zone
+from ..i18n import local_date, local_today, local_zone, translated
 from ..periods import overlaps
 from ..reporting import count_when, seconds_between
 from ..roles import Role
@@ -128,11 +132,6 @@ class Column:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
 
-    # Computed once per column rather than once per cell (the grid's hot loop, see bench).
-    @property
-    def bounds(self) -> tuple[float, float]:
-        return self.starts_at.timestamp(), self.ends_at.timestamp()
-
     @property
     def link_tail(self) -> str:
         """The booking form's query arguments after the venue."""
@@ -146,31 +145,88 @@ class Column:
         return f"{self.day.isoformat()} {self.start.strftime('%H:%M')}"
 
 
-@dataclass
-class Row:
-    venue: object  # a row: id, name, building, opens_at, closes_at, capacity
-    cells: Markup = Markup()  # the row's cells, written by :class:`_CellWriter`
-    url: str = ""  # the venue's own calendar of the day
+@dataclass(frozen=True)
+class Period:
+    """The days and columns of a grid, and what its cells share, computed once a period (a
+    day and its hours, or a week; nothing in it depends on the data or the viewer)."""
+    days: tuple[date, ...]
+    columns: tuple[Column, ...]
+    start: datetime  # the first day's midnight: every time below is in seconds since it
+    end: datetime
+    bounds: tuple[tuple[date, float, float], ...]  # each column's day, begin and finish
+    free: tuple[tuple[str, str], ...]  # each free cell's link after the venue, and its text
+    head: Markup  # the day view's column headings
+    hours: dict = field(default_factory=dict, compare=False)  # opening hours, see opening()
+    labels: dict = field(default_factory=dict, compare=False)  # see week_labels()
+
+    def opening(self, opens: time, closes: time) -> dict[date, tuple[float, float]]:
+        """Each day's opening hours (venues share a few), in seconds since ``start``."""
+        hours = self.hours.get((opens, closes))
+        if hours is None:
+            zone, origin = self.start.tzinfo, self.start.timestamp()
+            hours = self.hours[opens, closes] = {
+                one: (datetime.combine(one, opens, tzinfo=zone).timestamp() - origin,
+                      datetime.combine(one, closes, tzinfo=zone).timestamp() - origin)
+                for one in self.days}
+        return hours
+
+    def week_labels(self, locale: str) -> tuple[tuple[str, ...], str]:
+        """The week's day headings and its row of session headings, in this language."""
+        labels = self.labels.get(locale)
+        if labels is None:
+            sessions = translated(pricing.SESSION_LABELS)
+            labels = self.labels[locale] = (
+                tuple(local_date(one, "EEE M/d").translate(_ESCAPES) for one in self.days),
+                "".join(f'<th scope="col" class="session">'
+                        f"{sessions[column.session].translate(_ESCAPES)}</th>"
+                        for column in self.columns))
+        return labels
 
 
 @dataclass
 class Grid:
     view: str
     day: date
-    days: list[date]
-    columns: list[Column]
-    rows: list[Row]
+    days: tuple[date, ...]
+    columns: tuple[Column, ...]
+    head: Markup  # the column headings: a day's half hours, or a week's days
+    sessions: Markup  # the week's second row of headings: each day's sessions
+    rows: Markup  # every row of venues, written by :class:`_CellWriter`
     page: int
     pages: int
     total: int
     buildings: list[str]
+    link: GridLink
 
 
-def _columns(view: str, day: date, venues) -> tuple[list[date], list[Column]]:
-    zone = local_zone()
+# The characters url_for leaves as they are in a query's values (werkzeug.urls._urlencode).
+QUERY_SAFE = "!$'()*,/:;?@"
+
+
+class GridLink:
+    """The grid's own addresses (its navigation, pages and days) from one ``url_for``: a
+    dozen a page cost as much as its cells.  The query is ``url_for``'s, in its order."""
+
+    def __init__(self, filters: Filters):
+        path, _mark, query = url_for("bookings.grid_page", **filters.args()).partition("?")
+        self.path = path
+        self.filters = f"&{query}" if query else ""
+
+    def __call__(self, day: date, view: str, page: int | None = None) -> str:
+        if view not in VIEWS:  # as asked (the check-in's way back), encoded as url_for does
+            view = quote_plus(view, safe=QUERY_SAFE)
+        if page is None:
+            return f"{self.path}?date={day.isoformat()}&view={view}{self.filters}"
+        return f"{self.path}?date={day.isoformat()}&view={view}&page={page}{self.filters}"
+
+
+@functools.lru_cache(maxsize=128)
+def _period(view: str, day: date, opens: time, closes: time, zone) -> Period:
+    """The period shown: a week of sessions, or the half hours of one day from ``opens`` to
+    ``closes`` (the earliest and latest of the page's venues)."""
     if view == "week":
         first = day - timedelta(days=day.weekday())
-        days = [first + timedelta(days=n) for n in range(7)]
+        days = tuple(first + timedelta(days=n) for n in range(7))
         columns = []
         for one in days:
             for session in WEEK_SESSIONS:
@@ -178,18 +234,30 @@ def _columns(view: str, day: date, venues) -> tuple[list[date], list[Column]]:
                 columns.append(Column(one, start, end, session,
                                       datetime.combine(one, start, tzinfo=zone),
                                       datetime.combine(one, end, tzinfo=zone)))
-        return days, columns
-    opens = min((v.opens_at for v in venues), default=time(8, 0))
-    closes = max((v.closes_at for v in venues), default=time(22, 0))
-    cursor = datetime.combine(day, time(opens.hour, 30 if opens.minute >= 30 else 0),
-                              tzinfo=zone)
-    last = datetime.combine(day, closes, tzinfo=zone)
-    columns = []
-    while cursor < last:
-        following = cursor + STEP
-        columns.append(Column(day, cursor.time(), following.time(), "", cursor, following))
-        cursor = following
-    return [day], columns
+    else:
+        days = (day,)
+        cursor = datetime.combine(day, time(opens.hour, 30 if opens.minute >= 30 else 0),
+                                  tzinfo=zone)
+        last = datetime.combine(day, closes, tzinfo=zone)
+        columns = []
+        while cursor < last:
+            following = cursor + STEP
+            columns.append(Column(day, cursor.time(), following.time(), "", cursor, following))
+            cursor = following
+    start = datetime.combine(days[0], time.min, tzinfo=zone)
+    origin = start.timestamp()
+    head = "".join(
+        f'<th scope="col" class="{"hour" if column.start.minute == 0 else "half"}">'
+        f"{column.start.strftime('%H:%M')}</th>" for column in columns)
+    return Period(
+        days=days, columns=tuple(columns), start=start,
+        end=datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone),
+        bounds=tuple((column.day, column.starts_at.timestamp() - origin,
+                      column.ends_at.timestamp() - origin) for column in columns),
+        # ISO dates, times and session codes: nothing to escape but the ampersands.
+        free=tuple((column.link_tail.replace("&", "&amp;"), f"{column.text}</span></a></td>")
+                   for column in columns),
+        head=Markup(head) if view == "day" else Markup())  # noqa: S704  (times only)
 
 
 # The grid's statements are built once per viewer's role and shape of filters, their values
@@ -197,11 +265,13 @@ def _columns(view: str, day: date, venues) -> tuple[list[date], list[Column]]:
 
 
 @functools.lru_cache(maxsize=256)
-def _venue_statements(role: str | None, building: bool, layout: bool, capacity: bool,
-                      equipment: tuple[str, ...]):
-    """(buildings, page): the buildings of the venues the viewer sees (the filter's choices)
-    with how many venues of each the filters keep, and a page of the venues the filters keep
-    (bound: ``building``, ``layout``, ``capacity``, ``offset``)."""
+def _venue_statement(role: str | None, building: bool, layout: bool, capacity: bool,
+                     equipment: tuple[str, ...]):
+    """A page of the venues the filters keep (id, name, building, opens_at, closes_at, their
+    largest capacity), then the buildings of the venues the viewer sees (the filter's choices)
+    with how many venues of each the filters keep (building and that count, the rest null):
+    one statement, one round trip (bound: ``building``, ``layout``, ``capacity``,
+    ``offset``)."""
     visible = Venue.visible_to(Reader(role) if role else None)
     kept = []
     if building:
@@ -220,32 +290,46 @@ def _venue_statements(role: str | None, building: bool, layout: bool, capacity: 
             VenueEquipment.equipment == sa.literal(code, sa.String, literal_execute=True))
             .exists())
     count = count_when(sa.and_(*kept)) if kept else sa.func.count()
-    buildings = (sa.select(Venue.building, count).where(visible, Venue.active)
-                 .group_by(Venue.building).order_by(Venue.building))
     largest = (sa.select(sa.func.max(VenueLayout.capacity))
                .where(VenueLayout.venue_id == Venue.id).scalar_subquery())
     page = (sa.select(Venue.id, Venue.name, Venue.building, Venue.opens_at, Venue.closes_at,
-                      largest.label("capacity"))
+                      largest.label("capacity"), sa.literal(0).label("part"),
+                      Venue.code.label("code"))
             .where(visible, Venue.active, *kept)
             .order_by(Venue.building, Venue.code, Venue.id)
-            .limit(GRID_PAGE).offset(sa.bindparam("offset", type_=sa.Integer)))
-    return buildings, page
+            .limit(GRID_PAGE).offset(sa.bindparam("offset", type_=sa.Integer))).subquery()
+    # The page first: its columns' types read the rows (SQLite's times are text).
+    buildings = (sa.select(sa.null(), sa.null(), Venue.building, sa.null(), sa.null(), count,
+                           sa.literal(1), sa.null())
+                 .where(visible, Venue.active).group_by(Venue.building))
+    return sa.union_all(sa.select(page), buildings).order_by(
+        sa.literal_column("part"), sa.literal_column("building"), sa.literal_column("code"),
+        sa.literal_column("id"))
 
 
 def _venues(user, filters: Filters, page: int) -> tuple[list[str], int, int, list]:
-    """(buildings, how many venues the filters keep, the page shown, its venues)."""
+    """(buildings, how many venues the filters keep, the page shown, its venues: id, name,
+    building, opens_at, closes_at, capacity each)."""
     role = user.role if getattr(user, "is_authenticated", False) else None
-    buildings_stmt, page_stmt = _venue_statements(
+    statement = _venue_statement(
         role, bool(filters.building), bool(filters.layout), bool(filters.capacity),
         filters.equipment)
     values = {"building": filters.building, "layout": filters.layout,
               "capacity": filters.capacity}
-    rows = db.session.execute(buildings_stmt, values).all()
-    total = sum(kept for _building, kept in rows)
-    page = min(max(page, 1), max(1, -(-total // GRID_PAGE)))
-    venues = (db.session.execute(page_stmt, {**values, "offset": (page - 1) * GRID_PAGE}).all()
-              if total else [])
-    return [building for building, _kept in rows], total, page, venues
+    # Core rows through the session's connection: the ORM's execution path adds nothing to
+    # plain columns but its bookkeeping (a fifth of the grid's queries' Python calls).
+    connection = db.session.connection()
+    page = max(page, 1)
+    while True:
+        rows = connection.execute(statement, {**values, "offset": (page - 1) * GRID_PAGE}).all()
+        buildings = [row for row in rows if row[6]]
+        total = sum(row[5] for row in buildings)
+        last = max(1, -(-total // GRID_PAGE))
+        if page <= last:
+            break
+        page = last  # past the last page: the last one instead (a second round trip)
+    return ([row[2] for row in buildings], total, page,
+            [row[:6] for row in rows if not row[6]])
 
 
 # A booked slot lies within one day (its buffers around it): one that meets the grid's days
@@ -254,30 +338,42 @@ def _venues(user, filters: Filters, page: int) -> tuple[list[str], int, int, lis
 LONGEST_SLOT = timedelta(days=2)
 
 
+# A slot's columns, in order (see _slots_statement): its blocked period and event time, then
+# its booking's id, title, status, client, whether it is checked in and when it begins (None
+# for a blackout), a blackout's reason, and the venue.
+SLOT = ("blocked_from", "blocked_until", "starts_at", "ends_at", "booking_id", "title",
+        "status", "client_id", "arrived", "booking_starts", "reason", "venue_id")
+
+
 @functools.lru_cache(maxsize=4)
 def _slots_statement(dialect: str):
     """The active slots of the venues ``venue_ids`` meeting [``start``, ``end``), with what a
-    cell shows (the order does not matter, active slots of a venue never overlap).  Their times
-    come as seconds since ``start``: a week's 220 slots as datetimes cost more to convert than
-    the query took.  Each half joins only the table it shows: a booked slot its booking, a
-    blackout its reason.  Planning it is most of its time on PostgreSQL (0.6-0.8 ms of about
-    1 ms; see the README: no statement stays prepared between requests)."""
+    cell shows (the order does not matter, active slots of a venue never overlap), its columns
+    in the order of :data:`SLOT` (read by position: a row's attribute costs ten times an
+    index, and a week reads 220 rows ten times each).  Their times come as seconds since
+    ``start``: a week's 220 slots as datetimes cost more to convert than the query took.
+    Each half joins only the table it shows: a booked slot its booking, a blackout its
+    reason."""
     start, end = (sa.bindparam(name, type_=UTCDateTime()) for name in ("start", "end"))
-    meets = (VenueSlot.venue_id.in_(sa.bindparam("venue_ids", expanding=True)),
+    # PostgreSQL takes the ids as one array (an expanding IN is rendered anew at every
+    # execution, a tenth of the page's SQL calls); SQLite has no arrays.
+    venue_ids = (VenueSlot.venue_id == sa.any_(sa.bindparam(
+        "venue_ids", type_=postgresql.ARRAY(sa.Integer))) if dialect == "postgresql"
+        else VenueSlot.venue_id.in_(sa.bindparam("venue_ids", expanding=True)))
+    meets = (venue_ids,
              VenueSlot.active, overlaps(VenueSlot.blocked_from, VenueSlot.blocked_until,
                                         start, end))
-    slot = (VenueSlot.venue_id, VenueSlot.id, VenueSlot.booking_id,
-            *[seconds_between(column, start).label(column.key) for column in (
-                VenueSlot.blocked_from, VenueSlot.blocked_until, VenueSlot.starts_at,
-                VenueSlot.ends_at)])
+    slot = (*[seconds_between(column, start).label(column.key) for column in (
+        VenueSlot.blocked_from, VenueSlot.blocked_until, VenueSlot.starts_at,
+        VenueSlot.ends_at)], VenueSlot.booking_id)
     booked = sa.select(
         *slot, Booking.title, Booking.status, Booking.client_id,
         Booking.arrived_at.is_not(None).label("arrived"),
         seconds_between(Booking.starts_at, start).label("booking_starts"),
-        sa.null().label("reason"),
+        sa.null().label("reason"), VenueSlot.venue_id,
     ).join(Booking, Booking.id == VenueSlot.booking_id).where(
         *meets, VenueSlot.blocked_from >= sa.bindparam("earliest", type_=UTCDateTime()))
-    closed = sa.select(*slot, *[sa.null()] * 5, Blackout.reason).join(
+    closed = sa.select(*slot, *[sa.null()] * 5, Blackout.reason, VenueSlot.venue_id).join(
         Blackout, Blackout.id == VenueSlot.blackout_id).where(*meets)
     return sa.union_all(booked, closed)
 
@@ -287,52 +383,10 @@ def _slots(venue_ids: list[int], start: datetime, end: datetime):
     seconds since ``start``."""
     if not venue_ids:
         return []
-    return db.session.execute(_slots_statement(db.session.get_bind().dialect.name), {
+    connection = db.session.connection()
+    return connection.execute(_slots_statement(connection.dialect.name), {
         "venue_ids": venue_ids, "start": start, "end": end,
         "earliest": start - LONGEST_SLOT}).all()
-
-
-def _cells(columns: list[tuple], hours: dict, slots: list, now: float) -> list[list]:
-    """A venue's cells: [kind, span, slot, day] each, the consecutive columns of one slot
-    on one day drawn as one cell.  ``columns``: (day, begin, finish) each, ``hours``: the
-    opening hours of each day, ``slots``: (blocked_from, blocked_until, starts_at, ends_at,
-    row) in the order they begin; all in seconds since the period's start (comparing aware
-    datetimes costs a time-zone look-up each).  The columns come in time order: the slots that
-    ended before a column are passed once, not looked at again for every later column."""
-    cells: list[list] = []
-    previous = None  # the last cell when it is a slot's: a following column may join it
-    first = 0  # the slots before this one ended before the current column
-    for day, begin, finish in columns:
-        opens, closes = hours[day]
-        if begin < opens or finish > closes:
-            cells.append(["closed", 1, None, day])
-            previous = None
-            continue
-        while first < len(slots) and slots[first][1] <= begin:
-            first += 1
-        kind, found = ("past" if begin < now else "free"), None
-        for blocked_from, blocked_until, starts, ends, slot in slots[first:]:
-            if blocked_from >= finish:
-                break
-            if blocked_until <= begin:
-                continue
-            if slot.booking_id is None:
-                kind, found = "blackout", slot
-                break
-            if starts < finish and begin < ends:
-                kind, found = "booked", slot
-                break
-            kind, found = "buffer", slot
-        if found is None:
-            cells.append([kind, 1, None, day])
-            previous = None
-        elif (previous is not None and previous[2] is found and previous[0] == kind
-              and previous[3] == day):
-            previous[1] += 1
-        else:
-            previous = [kind, 1, found, day]
-            cells.append(previous)
-    return cells
 
 
 def _prefix(endpoint: str, **args) -> str:
@@ -351,119 +405,180 @@ def _cell_text(locale: str, script_root: str) -> dict[str, str]:
         "booked": escape(_l("Booked")),
         "blackout": escape(lazy_pgettext("venue blackout", "Closed")),
         "detail_url": escape(_prefix("bookings.detail", booking_id=0)),
+        # The check-in's address around a booking's id: (before, after).
+        "checkin_url": tuple(escape(url_for("bookings.check_in", booking_id=0)).split("/0/", 1)),
+        "venue_url": escape(_prefix("bookings.venue", venue_id=0)),
         "checkin_label": f'">{escape(_l("Check in"))}</a>',
         "arrived": f' <span class="badge good">{escape(_l("Arrived"))}</span>',
         "buffer": f' title="{buffer}"><span class="visually-hidden">{buffer}</span></td>',
         "closed": (f'<td class="c-closed"><span class="visually-hidden">'
                    f'{escape(_l("Not open"))}</span></td>'),
-        **{f"status_{code}": escape(label) for code, label in BookingStatus.LABELS.items()},
+        **{f"status_{code}": f'<span class="small">{escape(label)}</span>'
+           for code, label in BookingStatus.LABELS.items()},
+        **{f"status_cell_{code}": f'<td class="c-booked status-{escape(code)}"'
+           for code in BookingStatus.LABELS},
     }
 
 
-class _CellWriter:
-    """A row's cells as HTML, written here rather than in the template: 560 cells a page as
-    Jinja (its attribute look-ups, tests and escaping per cell) were half the page's time.
-    What every row shares (labels, addresses, each column's link and text) is escaped once a
-    page (:func:`_cell_text`: once a language); a row adds its venue, a cell its booking.  The
-    markup is the template's own (see templates/bookings/grid.html)."""
+# markupsafe's escaping (the same five characters, the same entities) as one C call per text:
+# its escape() makes four calls, and a week's grid writes some 250 titles and names.
+_ESCAPES = str.maketrans({"&": "&amp;", ">": "&gt;", "<": "&lt;", "'": "&#39;", '"': "&#34;"})
 
-    def __init__(self, user, columns: list[Column], back: str, tomorrow: float):
+
+class _CellWriter:
+    """The rows as HTML, written here rather than in the template: 560 cells a page as Jinja
+    (its attribute look-ups, tests and escaping per cell) were half the page's time, and the
+    20 rows' headings as Jinja a tenth of the rest.  What every row shares (labels, addresses,
+    each column's link and text) is escaped once a period or once a language (:class:`Period`,
+    :func:`_cell_text`); a row adds its venue, a cell its booking.  The markup is the
+    template's own (see templates/bookings/grid.html)."""
+
+    def __init__(self, user, period: Period, back: str, tomorrow: float, venue_args: str):
+        """``back``: the address the check-in form returns to."""
         authenticated = getattr(user, "is_authenticated", False)
         self.is_staff = authenticated and user.role in Role.BUREAU
         self.may_book = not authenticated or user.role != Role.SUPERVISOR
         self.own_id = user.id if authenticated and not self.is_staff else None
         self.tomorrow = tomorrow  # a booking may be checked in when it begins before this
         text = self.text = _cell_text(str(get_locale()), request.script_root)
-        # A free cell: its link after the venue's id, and its text for screen readers (ISO
-        # dates, times and session codes: nothing to escape but the ampersands).
-        self.free = [(column.link_tail.replace("&", "&amp;"), f"{column.text}</span></a></td>")
-                     for column in columns]
+        self.free, self.bounds = period.free, period.bounds
         self.book, self.book_label = text["book"], text["book_label"]
-        checkin = escape(url_for("bookings.check_in", booking_id=0, next=back))
-        head, tail = checkin.split("/0/", 1)
+        head, tail = text["checkin_url"]
+        back = urlencode([("next", back)], safe=QUERY_SAFE).translate(_ESCAPES)
         self.checkin = (f' <a class="button small checkin" href="{head}/',
-                        f"/{tail}{text['checkin_label']}")
+                        f"/{tail}?{back}{text['checkin_label']}")
         self.buffer, self.closed = text["buffer"], text["closed"]
+        self.venue_url = f'<tr>\n<th scope="row" class="venue"><a href="{text["venue_url"]}'
+        self.venue_args = f'{venue_args.translate(_ESCAPES)}">'
 
-    def row(self, venue, cells: list[list]) -> Markup:
-        html = []
+    def row(self, venue, hours: dict, slots: list, now: float) -> str:
+        """A venue's row: its heading, then its cells, the consecutive columns of one slot on
+        one day drawn as one cell (``colspan``).  ``hours``: the venue's opening hours each
+        day, ``slots``: its slots (see :data:`SLOT`) in the order they begin; all times in
+        seconds since the period's start, as the columns' bounds are (comparing aware
+        datetimes costs a time-zone look-up each).  The columns come in time
+        order: the slots that ended before a column are passed once, not looked at again for
+        every later column.  Each cell is written as it is found (one call a cell)."""
+        venue_id, name, building, _opens, _closes, capacity = venue
+        name = name.translate(_ESCAPES)
+        capacity = f" · {capacity}" if capacity else ""
+        html = [f'{self.venue_url}{venue_id}{self.venue_args}{name}</a><span class="small muted">'
+                f"{building.translate(_ESCAPES)}{capacity}</span></th>"]
         add = html.append
-        book = f"{self.book}{venue.id}" if self.may_book else ""
-        label = f"{self.book_label}{escape(venue.name)} "
-        column = 0
-        for kind, span, slot, _day in cells:
-            colspan = f' colspan="{span}"' if span > 1 else ""
-            if kind == "free":
+        book = f"{self.book}{venue_id}" if self.may_book else ""
+        label = f"{self.book_label}{name} "
+        free, closed = self.free, self.closed
+        run = None  # [kind, slot, day, span]: the slot's cell being drawn, columns may join it
+        first, count = 0, len(slots)  # the slots before ``first`` ended before this column
+        for column, (day, begin, finish) in enumerate(self.bounds):
+            opens, closes = hours[day]
+            found = None
+            if begin < opens or finish > closes:
+                kind = "closed"
+            else:
+                while first < count and slots[first][1] <= begin:
+                    first += 1
+                kind = "past" if begin < now else "free"
+                for slot in slots[first:]:
+                    blocked_from, blocked_until, starts, ends, booking_id = slot[:5]
+                    if blocked_from >= finish:
+                        break
+                    if blocked_until <= begin:
+                        continue
+                    if booking_id is None:
+                        kind, found = "blackout", slot
+                        break
+                    if starts < finish and begin < ends:
+                        kind, found = "booked", slot
+                        break
+                    kind, found = "buffer", slot
+            if run is not None:
+                if run[1] is found and run[0] == kind and run[2] == day:
+                    run[3] += 1
+                    continue
+                add(self._slot_cell(*run))
+                run = None
+            if found is not None:
+                run = [kind, found, day, 1]
+            elif kind == "free":
                 if book:
-                    link, text = self.free[column]
+                    link, text = free[column]
                     add(f"{book}{link}{label}{text}")
                 else:
                     add('<td class="c-free"></td>')
-            elif kind == "booked":
-                add(self._booked(slot, colspan))
-            elif kind == "buffer":
-                add(f'<td class="c-buffer"{colspan}{self.buffer}')
-            elif kind == "blackout":
-                reason = f": {escape(slot.reason)}" if self.is_staff and slot.reason else ""
-                add(f'<td class="c-blackout"{colspan}>{self.text["blackout"]}{reason}</td>')
             elif kind == "closed":
-                add(self.closed)
+                add(closed)
             else:
                 add('<td class="c-past"></td>')
-            column += span
-        return Markup("\n".join(html))  # noqa: S704  (every value escaped above)
+        if run is not None:
+            add(self._slot_cell(*run))
+        add("</tr>")
+        return "\n".join(html)
 
-    def _booked(self, slot, colspan: str) -> str:
-        if not self.is_staff and (self.own_id is None or slot.client_id != self.own_id):
-            return f'<td class="c-booked"{colspan}>{self.text["booked"]}</td>'
-        booking_id = slot.booking_id
-        html = (f'<td class="c-booked status-{escape(slot.status)}"{colspan}>'
-                f'<a href="{self.text["detail_url"]}{booking_id}">'
-                f"{Booking.reference_of(booking_id)}</a> {escape(slot.title)} "
-                f'<span class="small">{self.text["status_" + slot.status]}</span>')
+    def _slot_cell(self, kind: str, slot, _day, span: int) -> str:
+        colspan = f' colspan="{span}"' if span > 1 else ""
+        (_from, _until, _starts, _ends, booking_id, title, status, client_id, arrived,
+         booking_starts, reason, _venue_id) = slot
+        text = self.text
+        if kind == "buffer":
+            return f'<td class="c-buffer"{colspan}{self.buffer}'
+        if kind == "blackout":
+            reason = f": {reason.translate(_ESCAPES)}" if self.is_staff and reason else ""
+            return f'<td class="c-blackout"{colspan}>{text["blackout"]}{reason}</td>'
+        if not self.is_staff and (self.own_id is None or client_id != self.own_id):
+            return f'<td class="c-booked"{colspan}>{text["booked"]}</td>'
+        html = (f'{text["status_cell_" + status]}{colspan}>'
+                f'<a href="{text["detail_url"]}{booking_id}">'
+                f"{Booking.reference_of(booking_id)}</a> {title.translate(_ESCAPES)} "
+                f'{text["status_" + status]}')
         if self.is_staff:
-            if slot.arrived:
-                html += self.text["arrived"]
-            elif slot.status == BookingStatus.APPROVED and slot.booking_starts < self.tomorrow:
+            if arrived:
+                html += text["arrived"]
+            elif status == BookingStatus.APPROVED and booking_starts < self.tomorrow:
                 html += f"{self.checkin[0]}{booking_id}{self.checkin[1]}"
         return html + "</td>"
 
 
-def build_grid(user, view: str, day: date, filters: Filters, page: int = 1,
-               back: str = "") -> Grid:
-    """The grid; ``back``: the address the check-in form returns to."""
+def build_grid(user, view: str, day: date, filters: Filters, page: int = 1) -> Grid:
+    """The grid asked for (a check-in returns to this address, ``view`` and ``page`` as they
+    were asked: a view not known shows the day, a page past the last shows the last)."""
+    link = GridLink(filters)
+    back = link(day, view, page)
     view = view if view in VIEWS else "day"
     buildings, total, page, venues = _venues(user, filters, page)
     pages = max(1, -(-total // GRID_PAGE))
-    days, columns = _columns(view, day, venues)
     zone = local_zone()
-    start = datetime.combine(days[0], time.min, tzinfo=zone)
-    end = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone)
+    # A venue's row: id, name, building, opens_at, closes_at, capacity (see _venues).
+    period = (_period(view, day, None, None, zone) if view == "week" else _period(
+        view, day, min([v[3] for v in venues], default=time(8, 0)),
+        max([v[4] for v in venues], default=time(22, 0)), zone))
     by_venue: dict[int, list] = {}
-    for slot in _slots([v.id for v in venues], start, end):
-        by_venue.setdefault(slot.venue_id, []).append((
-            slot.blocked_from, slot.blocked_until, slot.starts_at, slot.ends_at, slot))
+    for slot in _slots([v[0] for v in venues], period.start, period.end):
+        by_venue.setdefault(slot[-1], []).append(slot)
     # Every time below in seconds since the period's start, as the slots' are.
-    origin = start.timestamp()
-    bounds = []
-    for column in columns:
-        begin, finish = column.bounds
-        bounds.append((column.day, begin - origin, finish - origin))
+    origin = period.start.timestamp()
     now = utcnow().timestamp() - origin
     tomorrow = datetime.combine(local_today() + timedelta(days=1), time.min, tzinfo=zone)
-    writer = _CellWriter(user, columns, back, tomorrow.timestamp() - origin)
-    venue_url = _prefix("bookings.venue", venue_id=0)
-    venue_args = f"?view=day&date={day.isoformat()}"
-    opening: dict[tuple[time, time], dict] = {}  # venues share a few opening hours
+    writer = _CellWriter(user, period, back, tomorrow.timestamp() - origin,
+                         f"?view=day&date={day.isoformat()}")
     rows = []
     for venue in venues:
-        key = (venue.opens_at, venue.closes_at)
-        hours = opening.get(key)
-        if hours is None:
-            hours = opening[key] = {
-                one: (datetime.combine(one, venue.opens_at, tzinfo=zone).timestamp() - origin,
-                      datetime.combine(one, venue.closes_at, tzinfo=zone).timestamp() - origin)
-                for one in days}
-        cells = _cells(bounds, hours, sorted(by_venue.get(venue.id, ()), key=itemgetter(0)), now)
-        rows.append(Row(venue, writer.row(venue, cells), f"{venue_url}{venue.id}{venue_args}"))
-    return Grid(view, day, days, columns, rows, page, pages, total, buildings)
+        slots = by_venue.get(venue[0], ())
+        if len(slots) > 1:
+            slots.sort(key=itemgetter(0))  # by blocked_from
+        rows.append(writer.row(venue, period.opening(venue[3], venue[4]), slots, now))
+    head, sessions = period.head, Markup()
+    if view == "week":
+        days, sessions = period.week_labels(str(get_locale()))
+        today = local_today()
+        head = "".join(
+            f'<th scope="colgroup" colspan="3" class="{"today" if one == today else ""}">'
+            f'<a href="{address}" hx-get="{address}" hx-target="#grid" hx-swap="outerHTML" '
+            f'hx-push-url="true">{label}</a></th>'
+            for one, label, address in zip(
+                period.days, days, [link(one, "day").translate(_ESCAPES) for one in period.days],
+                strict=True))
+    return Grid(view, day, period.days, period.columns, Markup(head),  # noqa: S704
+                Markup(sessions),  # noqa: S704  (every value escaped above)
+                Markup("\n".join(rows)),  # noqa: S704  (every value escaped above)
+                page, pages, total, buildings, link)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort, flash, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -58,6 +59,13 @@ def _user():
 
 
 def _labels():
+    return _labels_in(str(get_locale()))
+
+
+@functools.lru_cache(maxsize=8)
+def _labels_in(locale: str) -> dict:
+    """The labels the booking pages show, translated once a language (four tables of lazy
+    strings were a twentieth of the grid's calls); read-only, shared by every request."""
     return {"layout_labels": translated(Layout.LABELS),
             "equipment_labels": translated(Equipment.LABELS),
             "status_labels": translated(BookingStatus.LABELS),
@@ -146,12 +154,11 @@ def grid_page():
     view = request.args.get("view", "day")
     filters = grid.parse_filters(request.args)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    back = url_for("bookings.grid_page", date=day, view=view, page=page, **filters.args())
-    result = grid.build_grid(_user(), view, day, filters, page, back=back)
+    result = grid.build_grid(_user(), view, day, filters, page)
     step = timedelta(days=7 if result.view == "week" else 1)
     first, last = grid.grid_range()
     return render("bookings/grid.html", "grid", grid=result, filters=filters,
-                  filter_args=filters.args(), message=message, today=_today(),
+                  message=message, today=_today(),
                   previous=max(day - step, first), following=min(day + step, last),
                   first_day=first, last_day=last, **_labels())
 

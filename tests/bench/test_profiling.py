@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from portal.profiling import group_statements, statement_shape
+from portal.extensions import db
+from portal.profiling import _render, group_statements, statement_shape
 from tests.bookings.factories import make_booking, make_venue
 from tests.conftest import make_user
 
@@ -32,8 +33,19 @@ def test_it_prints_the_statements_the_time_and_the_frames_of_a_staff_page(app):
     totals = [float(row[0]) for row in rows]
     assert totals == sorted(totals, reverse=True)  # slowest first
     assert "Python, by cumulative time" in out and "Python, by own time (tottime)" in out
+    calls = re.search(r"Python: (\d+) function calls in the profiled run", out)
+    assert calls and int(calls.group(1)) > 1000  # a whole request's
     assert "bookings/views.py" in out and "(queue)" in out  # the view among the frames
     assert app.config["PAGE_CACHE"] == cache_before  # put back
+
+
+def test_each_render_ends_as_a_served_request_does(app):
+    """Inside the command's application context the renders would share its session (the
+    reader read once for all) and never end it: each has a context, and a session, of its own."""
+    with app.app_context():
+        for _ in range(2):
+            assert _render(app, "/healthz", None)[0] == 200
+        assert not db.session.registry.has()  # the command's own context: untouched
 
 
 def test_anonymous_by_role_and_refusals(app):

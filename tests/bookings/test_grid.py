@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from flask import url_for
+from markupsafe import escape
 
 from portal.bookings import grid, services
 from portal.bookings.models import Booking, BookingStatus, Venue
@@ -139,6 +141,21 @@ def test_filters_by_building_capacity_layout_and_equipment(app, client):
     assert "大礼堂" in html and "小会议室" not in html
     html = _grid(client, layout="banquet")
     assert "大礼堂" not in html and "没有符合条件的会场" in html
+
+
+def test_the_grid_links_keep_the_filters_as_url_for_writes_them(app, client):
+    """The grid's own addresses (days, views, pages) come from one url_for and string
+    formatting (grid.GridLink): the same addresses, the filters kept."""
+    for n in range(grid.GRID_PAGE + 1):
+        make_venue(app, code=f"G{n:03d}", name=f"会议室{n:03d}", equipment=("projector", "sound"))
+    day = future_day(2)
+    filters = {"building": "会议中心", "capacity": 100, "equipment": ["projector", "sound"]}
+    html = _grid(client, date=day.isoformat(), view="week", **filters)
+    with app.test_request_context():
+        addresses = [url_for("bookings.grid_page", date=day, view="day", **filters),
+                     url_for("bookings.grid_page", date=day, view="week", page=2, **filters)]
+    for address in addresses:
+        assert f'href="{escape(address)}"' in html
 
 
 def test_htmx_navigation_swaps_only_the_grid(app, client):
