@@ -24,6 +24,16 @@ def base_url() -> str:
 _SAMPLE_ID = 987654321  # stands for the id in an address built once; never in its other parts
 
 
+def address_around(endpoint: str, id_arg: str, **values) -> tuple[str, str]:
+    """(what comes before a record's id, what comes after it) in the address
+    ``url_for(endpoint, id_arg=ident, **values)``: one ``url_for`` for a list of records."""
+    head, found, tail = url_for(endpoint, **{id_arg: _SAMPLE_ID}, **values).partition(
+        str(_SAMPLE_ID))
+    if not found:  # an address that does not carry the id as written (never expected)
+        raise ValueError(f"{endpoint} does not show {id_arg} in its address")
+    return head, tail
+
+
 def record_url(endpoint: str, id_arg: str, **values) -> Callable[[int], str]:
     """``ident -> address`` of one kind of record (``url_for(endpoint, id_arg=ident, **values)``):
     a list linking each of its rows builds the address once and puts each id in place, rather
@@ -33,10 +43,7 @@ def record_url(endpoint: str, id_arg: str, **values) -> Callable[[int], str]:
     made = g.setdefault("record_urls", {})
     build = made.get(key)
     if build is None:
-        head, found, tail = url_for(endpoint, **{id_arg: _SAMPLE_ID}, **values).partition(
-            str(_SAMPLE_ID))
-        if not found:  # an address that does not carry the id as written (never expected)
-            raise ValueError(f"{endpoint} does not show {id_arg} in its address")
+        head, tail = address_around(endpoint, id_arg, **values)
         build = made[key] = lambda ident: f"{head}{int(ident)}{tail}"
     return build
 

@@ -48,6 +48,7 @@ from ..i18n import local_date, local_today, local_zone, translated
 from ..periods import overlaps
 from ..reporting import count_when, seconds_between
 from ..roles import Role
+from ..urls import address_around
 from . import pricing
 from .models import (
     Blackout,
@@ -389,11 +390,6 @@ def _slots(venue_ids: list[int], start: datetime, end: datetime):
         "earliest": start - LONGEST_SLOT}).all()
 
 
-def _prefix(endpoint: str, **args) -> str:
-    """An address with a numeric id to append: ``url_for`` once per page, not per cell."""
-    return url_for(endpoint, **dict.fromkeys(args, 0)).removesuffix("0")
-
-
 @functools.lru_cache(maxsize=64)
 def _cell_text(locale: str, script_root: str) -> dict[str, str]:
     """What every cell of every page in this language shares, escaped: its labels and the
@@ -404,10 +400,10 @@ def _cell_text(locale: str, script_root: str) -> dict[str, str]:
         "book_label": f'"><span class="visually-hidden">{escape(_l("Book this slot:"))} ',
         "booked": escape(_l("Booked")),
         "blackout": escape(lazy_pgettext("venue blackout", "Closed")),
-        "detail_url": escape(_prefix("bookings.detail", booking_id=0)),
-        # The check-in's address around a booking's id: (before, after).
-        "checkin_url": tuple(escape(url_for("bookings.check_in", booking_id=0)).split("/0/", 1)),
-        "venue_url": escape(_prefix("bookings.venue", venue_id=0)),
+        # Addresses around a record's id, (before, after): url_for once, not per cell.
+        "detail_url": tuple(map(escape, address_around("bookings.detail", "booking_id"))),
+        "checkin_url": tuple(map(escape, address_around("bookings.check_in", "booking_id"))),
+        "venue_url": tuple(map(escape, address_around("bookings.venue", "venue_id"))),
         "checkin_label": f'">{escape(_l("Check in"))}</a>',
         "arrived": f' <span class="badge good">{escape(_l("Arrived"))}</span>',
         "buffer": f' title="{buffer}"><span class="visually-hidden">{buffer}</span></td>',
@@ -443,13 +439,15 @@ class _CellWriter:
         text = self.text = _cell_text(str(get_locale()), request.script_root)
         self.free, self.bounds = period.free, period.bounds
         self.book, self.book_label = text["book"], text["book_label"]
+        self.detail = text["detail_url"]
         head, tail = text["checkin_url"]
         back = urlencode([("next", back)], safe=QUERY_SAFE).translate(_ESCAPES)
-        self.checkin = (f' <a class="button small checkin" href="{head}/',
-                        f"/{tail}?{back}{text['checkin_label']}")
+        self.checkin = (f' <a class="button small checkin" href="{head}',
+                        f"{tail}?{back}{text['checkin_label']}")
         self.buffer, self.closed = text["buffer"], text["closed"]
-        self.venue_url = f'<tr>\n<th scope="row" class="venue"><a href="{text["venue_url"]}'
-        self.venue_args = f'{venue_args.translate(_ESCAPES)}">'
+        head, tail = text["venue_url"]
+        self.venue_url = f'<tr>\n<th scope="row" class="venue"><a href="{head}'
+        self.venue_args = f'{tail}{venue_args.translate(_ESCAPES)}">'
 
     def row(self, venue, hours: dict, slots: list, now: float) -> str:
         """A venue's row: its heading, then its cells, the consecutive columns of one slot on
@@ -528,7 +526,7 @@ class _CellWriter:
         if not self.is_staff and (self.own_id is None or client_id != self.own_id):
             return f'<td class="c-booked"{colspan}>{text["booked"]}</td>'
         html = (f'{text["status_cell_" + status]}{colspan}>'
-                f'<a href="{text["detail_url"]}{booking_id}">'
+                f'<a href="{self.detail[0]}{booking_id}{self.detail[1]}">'
                 f"{Booking.reference_of(booking_id)}</a> {title.translate(_ESCAPES)} "
                 f'{text["status_" + status]}')
         if self.is_staff:
