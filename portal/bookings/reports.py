@@ -166,31 +166,54 @@ def _periods(bounds: list[tuple[datetime, datetime]]):
                           for idx, (start, end) in enumerate(bounds))).cte("periods")
 
 
+def _interval(moment, boundaries: list[datetime], inclusive: bool = False):
+    """SQL: how many of the (sorted) ``boundaries`` lie before ``moment`` (at or before it;
+    with ``inclusive``, strictly before it): a CASE, on both engines."""
+    moment_type = VenueSlot.starts_at.type
+    return sa.case(*(((moment <= sa.literal(bound, moment_type)) if inclusive
+                      else (moment < sa.literal(bound, moment_type)), index)
+                     for index, bound in enumerate(boundaries)), else_=len(boundaries))
+
+
 def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, last: datetime):
-    """For each period (``idx``), per venue (``venue_id``) and for all venues together
-    (``venue_id`` NULL): the booked seconds within the period, the meetings internal /
-    external / government sessions (a booking counts once per venue and once in the total;
-    only those held: :func:`was_served`) and the income shares. One query for all periods,
-    in two parts (``alone``): the bookings of one slot by venue, which also make up the
-    totals, and those of several slots by venue and in total.
+    """The served figures of each period per venue and in total, in one query: rows of
+    (``part``, ``key``, ``venue_id``, figures).
+
+    The periods' bounds cut time into intervals (between consecutive bounds; each period is
+    a run of them). A slot of a booking of one slot that lies within one interval counts the
+    same in every period holding that interval: its seconds, its booking's whole income and
+    one meeting. Those (nearly all) are summed per interval and venue (``part`` 0, ``key``
+    the interval: between ``boundaries[key - 1]`` and ``boundaries[key]``), before any
+    period is met, so no slot is paired with each period (the per-slot join was the cost).
+    The rest (a slot across a bound, or of a booking of several slots) are clipped and shared
+    per period (``key`` the period's index): ``part`` 1 for those of one slot by venue (which
+    also make up the totals), ``part`` 2 for those of several slots by venue and in total
+    (``venue_id`` NULL; a booking counts once per venue and once in the total).
 
     A booking's income is shared over its slots by their seconds (all its slots, also those
     outside the period), each slot's share within a period rounded half up to the fen, in
-    integer arithmetic on both engines.
+    integer arithmetic on both engines: a whole slot of a one-slot booking gets it all.
     """
     periods = _periods(bounds)
+    boundaries = sorted({bound for pair in bounds for bound in pair})
     # The served bookings' slots that meet the periods, with their booking's figures; a
     # booking's seconds over all its slots (also those outside the periods) are stored on it
-    # (Booking.slot_seconds), so no pass over all of them. MATERIALIZED: read once, not once
-    # per period (PostgreSQL would rescan the slots for each).
+    # (Booking.slot_seconds), so no pass over all of them. MATERIALIZED: read once for the
+    # interval sums and the rest.
     held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
                       sa.literal(check_in_since(), Booking.starts_at.type))
     slot_seconds = seconds_between(VenueSlot.ends_at, VenueSlot.starts_at)
+    interval = _interval(VenueSlot.starts_at, boundaries)
     slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id,
                        VenueSlot.starts_at, VenueSlot.ends_at,
                        Booking.slot_seconds.label("seconds"),
                        # The booking's only slot (slots last > 0 s): no other to count it twice.
                        (slot_seconds == Booking.slot_seconds).label("alone"),
+                       interval.label("interval"),
+                       # ... and within one interval: counted whole wherever it is counted.
+                       sa.and_(slot_seconds == Booking.slot_seconds,
+                               interval == _interval(VenueSlot.ends_at, boundaries,
+                                                     inclusive=True)).label("whole"),
                        Booking.client_id, Booking.category, _income_fen().label("income"),
                        held.label("held"))
              .join(Booking, Booking.id == VenueSlot.booking_id)
@@ -202,59 +225,66 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
                     overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
              .cte("slots").prefix_with("MATERIALIZED"))
 
+    def meetings(rows, distinct: bool):
+        kinds = {"internal_meetings": rows.c.client_id.is_(None),
+                 "external_meetings": rows.c.client_id.is_not(None),
+                 "government_sessions": rows.c.category == GOVERNMENT_SESSION}
+        if not distinct:  # no DISTINCT: PostgreSQL hashes the rows by venue instead of sorting
+            return [count_when(sa.and_(rows.c.held, kind)).label(name)
+                    for name, kind in kinds.items()]
+        return [sa.func.count(sa.distinct(sa.case((sa.and_(rows.c.held, kind),
+                                                   rows.c.booking_id)))).label(name)
+                for name, kind in kinds.items()]
+
+    # The whole slots of one-slot bookings, per interval and venue.
+    whole = (sa.select(sa.literal(0).label("part"), slots.c.interval.label("key"),
+                       slots.c.venue_id,
+                       sa.func.coalesce(sa.func.sum(slots.c.seconds), 0).label("booked_seconds"),
+                       sa.func.coalesce(sa.func.sum(slots.c.income), 0).label("income_fen"),
+                       *meetings(slots, distinct=False))
+             .where(slots.c.whole).group_by(slots.c.interval, slots.c.venue_id))
+    # The rest (few) read into their own CTE first: else PostgreSQL scans all the slots once
+    # per period to find them.
+    rest = sa.select(slots).where(~slots.c.whole).cte("rest").prefix_with("MATERIALIZED")
+
     def shares(alone: bool):
-        """The (slot, period) rows of the bookings of one slot (or of several), each with
-        its seconds within the period and its whole-fen share of the booking's income. The
-        slots are split before the join: each row is made once."""
-        # Those of several slots (few) read into their own CTE first: else PostgreSQL scans
-        # all the slots once per period to find them.
-        some = (slots if alone else sa.select(slots).where(~slots.c.alone)
-                .cte("several").prefix_with("MATERIALIZED"))
-        inside = seconds_between(earliest(some.c.ends_at, periods.c.ends),
-                                 latest(some.c.starts_at, periods.c.starts))
-        rows = (sa.select(periods.c.idx, some.c.venue_id, some.c.booking_id,
-                          inside.label("inside"), some.c.seconds, some.c.income,
-                          some.c.client_id, some.c.category, some.c.held)
-                .join_from(some, periods, overlaps(some.c.starts_at, some.c.ends_at,
+        """The (slot, period) rows of the rest's bookings of one slot (or of several), each
+        with its seconds within the period and its whole-fen share of the booking's income."""
+        inside = seconds_between(earliest(rest.c.ends_at, periods.c.ends),
+                                 latest(rest.c.starts_at, periods.c.starts))
+        rows = (sa.select(periods.c.idx, rest.c.venue_id, rest.c.booking_id,
+                          inside.label("inside"), rest.c.seconds, rest.c.income,
+                          rest.c.client_id, rest.c.category, rest.c.held)
+                .join_from(rest, periods, overlaps(rest.c.starts_at, rest.c.ends_at,
                                                    periods.c.starts, periods.c.ends))
-                .where(some.c.alone if alone else sa.true())
+                .where(rest.c.alone if alone else ~rest.c.alone)
                 .subquery())
         share = sa.case((rows.c.seconds > 0,
                          (2 * rows.c.income * rows.c.inside + rows.c.seconds)
                          // (2 * rows.c.seconds)), else_=0)
-        kinds = {"internal_meetings": rows.c.client_id.is_(None),
-                 "external_meetings": rows.c.client_id.is_not(None),
-                 "government_sessions": rows.c.category == GOVERNMENT_SESSION}
-        if alone:  # no DISTINCT: PostgreSQL hashes the rows by venue instead of sorting them
-            meetings = [count_when(sa.and_(rows.c.held, kind)).label(name)
-                        for name, kind in kinds.items()]
-        else:
-            meetings = [sa.func.count(sa.distinct(sa.case((sa.and_(rows.c.held, kind),
-                                                           rows.c.booking_id)))).label(name)
-                        for name, kind in kinds.items()]
-        return rows, [sa.literal(alone).label("alone"),
-                      sa.func.coalesce(sa.func.sum(rows.c.inside), 0).label("booked_seconds"),
-                      sa.func.coalesce(sa.func.sum(share), 0).label("income_fen"), *meetings]
+        return rows, [sa.func.coalesce(sa.func.sum(rows.c.inside), 0).label("booked_seconds"),
+                      sa.func.coalesce(sa.func.sum(share), 0).label("income_fen"),
+                      *meetings(rows, distinct=not alone)]
 
-    # A booking of one slot (most) is counted by its rows as they are, in the total at its
-    # one venue: the COUNT(DISTINCT)'s sort of every (slot, period) row was the largest cost.
+    # A booking of one slot is counted by its rows as they are, in the total at its one venue.
     rows, figures = shares(alone=True)
-    alone = sa.select(rows.c.idx, rows.c.venue_id, *figures).group_by(rows.c.idx,
-                                                                       rows.c.venue_id)
+    alone = (sa.select(sa.literal(1).label("part"), rows.c.idx, rows.c.venue_id, *figures)
+             .group_by(rows.c.idx, rows.c.venue_id))
     # A booking of several slots is counted once per venue and once in the total.
     rows, figures = shares(alone=False)
+    several = sa.literal(2).label("part")
     if db.session.get_bind().dialect.name == "postgresql":
         # Both groupings from one sort (SQLite has no GROUPING SETS); the totals' venue_id
         # comes back NULL.
-        grouped = [sa.select(rows.c.idx, rows.c.venue_id, *figures)
+        grouped = [sa.select(several, rows.c.idx, rows.c.venue_id, *figures)
                    .group_by(sa.func.grouping_sets(sa.tuple_(rows.c.idx, rows.c.venue_id),
                                                    sa.tuple_(rows.c.idx)))]
     else:
-        grouped = [sa.select(rows.c.idx, rows.c.venue_id, *figures)
+        grouped = [sa.select(several, rows.c.idx, rows.c.venue_id, *figures)
                    .group_by(rows.c.idx, rows.c.venue_id),
-                   sa.select(rows.c.idx, sa.null().label("venue_id"), *figures)
+                   sa.select(several, rows.c.idx, sa.null().label("venue_id"), *figures)
                    .group_by(rows.c.idx)]
-    return db.session.execute(sa.union_all(alone, *grouped)).all()
+    return boundaries, db.session.execute(sa.union_all(whole, alone, *grouped)).all()
 
 
 def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,
@@ -308,18 +338,27 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
                for period in periods]
     totals = [VenueFigures(None) for _period in periods]
     first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
-    for row in _served_figures(bounds, first, last):
-        # The bookings of one slot by venue (also making up the totals), and those of several
-        # by venue and in total (venue_id NULL).
-        counted = ([figures[row.idx].get(row.venue_id), totals[row.idx]] if row.alone
-                   else [totals[row.idx] if row.venue_id is None
-                         else figures[row.idx].get(row.venue_id)])
+    boundaries, rows = _served_figures(bounds, first, last)
+    for part, key, venue_id, *sums in rows:
+        if part == 0:  # whole slots of an interval: in every period holding the interval
+            start, end = boundaries[key - 1], boundaries[key]
+            held_by = [idx for idx, (starts, ends) in enumerate(bounds)
+                       if starts <= start and end <= ends]
+        else:  # the rest, of a period
+            held_by = [key]
+        counted = []
+        for idx in held_by:
+            # The bookings of one slot by venue (also making up the totals), and those of
+            # several by venue and in total (venue_id NULL).
+            counted += ([figures[idx].get(venue_id), totals[idx]] if part < 2
+                        else [totals[idx] if venue_id is None else figures[idx].get(venue_id)])
+        booked_seconds, income_fen, internal, external, government = (int(n) for n in sums)
         for item in filter(None, counted):
-            item.booked_seconds += int(row.booked_seconds)
-            item.internal_meetings += int(row.internal_meetings)
-            item.external_meetings += int(row.external_meetings)
-            item.government_sessions += int(row.government_sessions)
-            item.income_fen += int(row.income_fen)
+            item.booked_seconds += booked_seconds
+            item.internal_meetings += internal
+            item.external_meetings += external
+            item.government_sessions += government
+            item.income_fen += income_fen
     wanted = len(periods) if catering is True else int(catering)
     served = (_catering_served(bounds[:wanted], min(start for start, _end in bounds[:wanted]),
                                max(end for _start, end in bounds[:wanted]))
