@@ -26,10 +26,10 @@ than counted twice: the venues add up to the total and the months to their half-
 fen, give or take rounding). A meeting counts once for each venue (and period) it used; the
 total counts it once.
 
-The page and its export run a fixed number of queries whatever the data size: the venues,
-one query that clips, shares and sums in the database (per venue and in total; integer
-arithmetic on both engines; a booking's seconds over all its slots are stored on it,
-``Booking.slot_seconds``), and on the page one more for the catering served (summed in the
+The page and its export run two queries whatever the data size: the venues, and one that
+reads the served slots once and clips, shares and sums them in the database (per venue and in
+total; integer arithmetic on both engines; a booking's seconds over all its slots are stored
+on it, ``Booking.slot_seconds``), with, on the page, the catering served (summed in the
 database, priced by :mod:`.pricing`).
 """
 
@@ -43,6 +43,7 @@ import sqlalchemy as sa
 from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased
 
 from ..authz import staff_required
 from ..core.nav import nav_item
@@ -132,14 +133,20 @@ def _daily_open_seconds(venue: Venue) -> int:
 def _income_fen():
     """SQL: what an outside client pays for a served booking: the final bill once held, else
     the price frozen at approval (the live quote only for rows approved before it was
-    frozen); an internal booking (a department's) is no income."""
-    approved = Booking.approved_quote["total_fen"].as_integer()
+    frozen); an internal booking (a department's) is no income.
+
+    The frozen price (JSON, in the wide row) is looked up only for the bookings that need it
+    (approved, not yet billed: few in a report's past): everything else the reports read of
+    a booking is in ix_booking_status_starts, so PostgreSQL reads that index alone."""
+    frozen = aliased(Booking)
+    price = (sa.select(sa.func.coalesce(frozen.approved_quote["total_fen"].as_integer(),
+                                        frozen.quote_total_fen, 0))
+             .where(frozen.id == Booking.id).scalar_subquery())
     return sa.case(
         (Booking.client_id.is_(None), 0),
         (sa.and_(Booking.status == BookingStatus.COMPLETED, Booking.final_total_fen.is_not(None)),
          Booking.final_total_fen),
-        (approved.is_not(None), approved),
-        else_=sa.func.coalesce(Booking.quote_total_fen, 0))
+        else_=price)
 
 
 def check_in_since() -> datetime:
@@ -156,14 +163,14 @@ def was_served(status, arrived_at, starts_at, since: datetime):
                           sa.or_(arrived_at.is_not(None), starts_at < since)))
 
 
-def _periods(bounds: list[tuple[datetime, datetime]]):
+def _periods(bounds: list[tuple[datetime, datetime]], name: str = "periods"):
     """SQL: the periods as rows (``idx``, ``starts``, ``ends``), a UNION ALL of literals (both
     engines; SQLite names no columns of a VALUES list)."""
     moment = VenueSlot.starts_at.type  # bound as the columns are (UTC)
     return sa.union_all(*(sa.select(sa.literal(idx).label("idx"),
                                     sa.literal(start, moment).label("starts"),
                                     sa.literal(end, moment).label("ends"))
-                          for idx, (start, end) in enumerate(bounds))).cte("periods")
+                          for idx, (start, end) in enumerate(bounds))).cte(name)
 
 
 def _interval(moment, boundaries: list[datetime], inclusive: bool = False):
@@ -175,9 +182,42 @@ def _interval(moment, boundaries: list[datetime], inclusive: bool = False):
                      for index, bound in enumerate(boundaries)), else_=len(boundaries))
 
 
-def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, last: datetime):
-    """The served figures of each period per venue and in total, in one query: rows of
-    (``part``, ``key``, ``venue_id``, figures).
+def _served_slots(first: datetime, last: datetime, boundaries: list[datetime]):
+    """SQL (a CTE): the served bookings' slots that meet ``[first, last)``, with their
+    booking's figures and the interval between ``boundaries`` each starts in. A booking's
+    seconds over all its slots (also those outside the span) are stored on it
+    (Booking.slot_seconds), so no pass over all of them. MATERIALIZED: the one read of the
+    slots and bookings, for the figures' sums, the rest and the catering."""
+    held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
+                      sa.literal(check_in_since(), Booking.starts_at.type))
+    slot_seconds = seconds_between(VenueSlot.ends_at, VenueSlot.starts_at)
+    interval = _interval(VenueSlot.starts_at, boundaries)
+    return (sa.select(VenueSlot.venue_id, VenueSlot.booking_id,
+                      VenueSlot.starts_at, VenueSlot.ends_at,
+                      Booking.slot_seconds.label("seconds"),
+                      # The booking's only slot (slots last > 0 s): no other to count it twice.
+                      (slot_seconds == Booking.slot_seconds).label("alone"),
+                      interval.label("interval"),
+                      # ... and within one interval: counted whole wherever it is counted.
+                      sa.and_(slot_seconds == Booking.slot_seconds,
+                              interval == _interval(VenueSlot.ends_at, boundaries,
+                                                    inclusive=True)).label("whole"),
+                      Booking.client_id, Booking.category, _income_fen().label("income"),
+                      held.label("held"))
+            .join(Booking, Booking.id == VenueSlot.booking_id)
+            .where(Booking.status.in_(SERVED),
+                   # Implied by the slot's bound (a booking starts at its first slot), but
+                   # sargable on ix_booking_status_starts: the bookings still to come after
+                   # the periods are not read (the wide table's full scan was the cost).
+                   Booking.starts_at < last,
+                   overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
+            .cte("slots").prefix_with("MATERIALIZED"))
+
+
+def _served_figures(slots, bounds: list[tuple[datetime, datetime]]) -> list:
+    """SQL: the served figures of each period per venue and in total, rows of (``part``,
+    ``key``, ``venue_id``, booked seconds, income, meetings internal, external, government
+    sessions, NULL).
 
     The periods' bounds cut time into intervals (between consecutive bounds; each period is
     a run of them). A slot of a booking of one slot that lies within one interval counts the
@@ -195,35 +235,7 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
     integer arithmetic on both engines: a whole slot of a one-slot booking gets it all.
     """
     periods = _periods(bounds)
-    boundaries = sorted({bound for pair in bounds for bound in pair})
-    # The served bookings' slots that meet the periods, with their booking's figures; a
-    # booking's seconds over all its slots (also those outside the periods) are stored on it
-    # (Booking.slot_seconds), so no pass over all of them. MATERIALIZED: read once for the
-    # interval sums and the rest.
-    held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
-                      sa.literal(check_in_since(), Booking.starts_at.type))
-    slot_seconds = seconds_between(VenueSlot.ends_at, VenueSlot.starts_at)
-    interval = _interval(VenueSlot.starts_at, boundaries)
-    slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id,
-                       VenueSlot.starts_at, VenueSlot.ends_at,
-                       Booking.slot_seconds.label("seconds"),
-                       # The booking's only slot (slots last > 0 s): no other to count it twice.
-                       (slot_seconds == Booking.slot_seconds).label("alone"),
-                       interval.label("interval"),
-                       # ... and within one interval: counted whole wherever it is counted.
-                       sa.and_(slot_seconds == Booking.slot_seconds,
-                               interval == _interval(VenueSlot.ends_at, boundaries,
-                                                     inclusive=True)).label("whole"),
-                       Booking.client_id, Booking.category, _income_fen().label("income"),
-                       held.label("held"))
-             .join(Booking, Booking.id == VenueSlot.booking_id)
-             .where(Booking.status.in_(SERVED),
-                    # Implied by the slot's bound (a booking starts at its first slot), but
-                    # sargable on ix_booking_status_starts: the bookings still to come after
-                    # the periods are not read (the wide table's full scan was the cost).
-                    Booking.starts_at < last,
-                    overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
-             .cte("slots").prefix_with("MATERIALIZED"))
+    no_kind = sa.null().label("kind")  # the catering's column
 
     def meetings(rows, distinct: bool):
         kinds = {"internal_meetings": rows.c.client_id.is_(None),
@@ -241,7 +253,7 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
                        slots.c.venue_id,
                        sa.func.coalesce(sa.func.sum(slots.c.seconds), 0).label("booked_seconds"),
                        sa.func.coalesce(sa.func.sum(slots.c.income), 0).label("income_fen"),
-                       *meetings(slots, distinct=False))
+                       *meetings(slots, distinct=False), no_kind)
              .where(slots.c.whole).group_by(slots.c.interval, slots.c.venue_id))
     # The rest (few) read into their own CTE first: else PostgreSQL scans all the slots once
     # per period to find them.
@@ -264,7 +276,7 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
                          // (2 * rows.c.seconds)), else_=0)
         return rows, [sa.func.coalesce(sa.func.sum(rows.c.inside), 0).label("booked_seconds"),
                       sa.func.coalesce(sa.func.sum(share), 0).label("income_fen"),
-                      *meetings(rows, distinct=not alone)]
+                      *meetings(rows, distinct=not alone), no_kind]
 
     # A booking of one slot is counted by its rows as they are, in the total at its one venue.
     rows, figures = shares(alone=True)
@@ -284,53 +296,44 @@ def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, la
                    .group_by(rows.c.idx, rows.c.venue_id),
                    sa.select(several, rows.c.idx, sa.null().label("venue_id"), *figures)
                    .group_by(rows.c.idx)]
-    return boundaries, db.session.execute(sa.union_all(whole, alone, *grouped)).all()
+    return [whole, alone, *grouped]
 
 
-def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,
-                     last: datetime) -> list[list[CateringFigures]]:
-    """For each period, the catering served by kind (one query for all periods): each line of
-    a served booking counts once on each of the booking's (local) days within the period, an
-    "every day" line on all of them, a dated line on its day only (a booking without days in
-    the period counts nothing). The database counts those days per kind and line figures;
-    pricing's definitions (servings, charge) turn them into figures here."""
-    periods = _periods(bounds)
-    # The slots read once (MATERIALIZED: else PostgreSQL rescans them for each period).
-    served = (sa.select(VenueSlot.booking_id, VenueSlot.starts_at,
-                        local_day(VenueSlot.starts_at, first).label("day"))
-              .join(Booking, Booking.id == VenueSlot.booking_id)
-              .where(Booking.status.in_(SERVED), Booking.starts_at < last,  # as above
-                     VenueSlot.starts_at >= first,
-                     VenueSlot.starts_at < last,
-                     VenueSlot.booking_id.in_(sa.select(BookingCatering.booking_id)))
-              .cte("served").prefix_with("MATERIALIZED"))
-    days = (sa.select(periods.c.idx, served.c.booking_id, served.c.day)
-            .join_from(served, periods, sa.and_(served.c.starts_at >= periods.c.starts,
-                                                served.c.starts_at < periods.c.ends))
+CATERING = 3  # the part of the catering's rows
+
+
+def _catering_served(slots, bounds: list[tuple[datetime, datetime]]):
+    """SQL: for each period, the catering served by kind, rows of (``part`` 3, the period's
+    index, NULL, the line's unit price, quantity and times, the days counted, 0, the kind):
+    each line of a served booking counts once on each of the booking's (local) days within
+    the period, an "every day" line on all of them, a dated line on its day only (a booking
+    without days in the period counts nothing). The database counts those days per kind and
+    line figures; pricing's definitions (servings, charge) turn them into figures in
+    :func:`venue_reports`. The slots are those of :func:`_served_slots` (they meet every
+    period): a slot counts a day in the period it starts in."""
+    periods = _periods(bounds, name="catering_periods")
+    first = min(start for start, _end in bounds)
+    days = (sa.select(periods.c.idx, slots.c.booking_id,
+                      local_day(slots.c.starts_at, first).label("day"))
+            .join_from(slots, periods, sa.and_(slots.c.starts_at >= periods.c.starts,
+                                               slots.c.starts_at < periods.c.ends))
+            .where(slots.c.booking_id.in_(sa.select(BookingCatering.booking_id)))
             .distinct().subquery("days"))
-    line = (BookingCatering.kind, BookingCatering.unit_price_fen, BookingCatering.quantity,
-            BookingCatering.times)
-    rows = db.session.execute(
-        sa.select(days.c.idx, *line, sa.func.count())
-        .join_from(BookingCatering, days, sa.and_(
-            days.c.booking_id == BookingCatering.booking_id,
-            sa.or_(BookingCatering.day.is_(None), BookingCatering.day == days.c.day)))
-        .group_by(days.c.idx, *line))
-    figures = [{kind: CateringFigures(kind) for kind in CateringKind.ALL} for _bound in bounds]
-    for idx, kind, unit_price_fen, quantity, times, count in rows:
-        request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
-        item = figures[idx][kind]
-        item.servings += request.servings * count
-        item.amount_fen += catering_charge(request, days=1) * count
-    return [list(by_kind.values()) for by_kind in figures]
+    line = (BookingCatering.unit_price_fen, BookingCatering.quantity, BookingCatering.times)
+    return (sa.select(sa.literal(CATERING), days.c.idx, sa.null(), *line, sa.func.count(),
+                      sa.literal(0), BookingCatering.kind)
+            .join_from(BookingCatering, days, sa.and_(
+                days.c.booking_id == BookingCatering.booking_id,
+                sa.or_(BookingCatering.day.is_(None), BookingCatering.day == days.c.day)))
+            .group_by(days.c.idx, BookingCatering.kind, *line))
 
 
 def venue_reports(periods: list[Period], catering: bool | int = True) -> list[VenueReport]:
-    """The figures of every venue for each period, and the totals, in a fixed number of
-    queries whatever the periods (the work report asks for three at once): the venues, their
-    sums, and the catering served (one more; the export leaves it out). ``catering``: for
-    every period, none, or the number of leading periods that need it (the work report's
-    three half-years, not its chart's months: each period costs the query rows)."""
+    """The figures of every venue for each period, and the totals, in two queries whatever
+    the periods (the work report asks for three at once): the venues, and their sums with
+    the catering served (the export leaves it out). ``catering``: for every period, none, or
+    the number of leading periods that need it (the work report's three half-years, not its
+    chart's months: each period costs the query rows)."""
     bounds = [(period.starts_at(), period.ends_at()) for period in periods]
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
     figures = [{venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
@@ -338,8 +341,22 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
                for period in periods]
     totals = [VenueFigures(None) for _period in periods]
     first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
-    boundaries, rows = _served_figures(bounds, first, last)
-    for part, key, venue_id, *sums in rows:
+    boundaries = sorted({bound for pair in bounds for bound in pair})
+    slots = _served_slots(first, last, boundaries)
+    wanted = len(periods) if catering is True else int(catering)
+    parts = _served_figures(slots, bounds) + (
+        [_catering_served(slots, bounds[:wanted])] if wanted else [])
+    served = [{kind: CateringFigures(kind) for kind in CateringKind.ALL}
+              for _bound in bounds[:wanted]]
+    # One query: the slots and bookings read once for the figures and the catering.
+    for part, key, venue_id, *sums, kind in db.session.execute(sa.union_all(*parts)):
+        if part == CATERING:
+            unit_price_fen, quantity, times, count, _zero = (int(n) for n in sums)
+            request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
+            item = served[key][kind]
+            item.servings += request.servings * count
+            item.amount_fen += catering_charge(request, days=1) * count
+            continue
         if part == 0:  # whole slots of an interval: in every period holding the interval
             start, end = boundaries[key - 1], boundaries[key]
             held_by = [idx for idx, (starts, ends) in enumerate(bounds)
@@ -359,10 +376,6 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
             item.external_meetings += external
             item.government_sessions += government
             item.income_fen += income_fen
-    wanted = len(periods) if catering is True else int(catering)
-    served = (_catering_served(bounds[:wanted], min(start for start, _end in bounds[:wanted]),
-                               max(end for _start, end in bounds[:wanted]))
-              if wanted else [])
     reports = []
     for idx, period in enumerate(periods):
         rows = [item for item in figures[idx].values()
@@ -370,7 +383,7 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
         total = totals[idx]
         total.open_seconds = sum(item.open_seconds for item in rows)
         reports.append(VenueReport(period, rows, total, sum(item.income_fen for item in rows),
-                                   served[idx] if idx < wanted else []))
+                                   list(served[idx].values()) if idx < wanted else []))
     return reports
 
 
