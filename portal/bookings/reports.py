@@ -61,6 +61,7 @@ from ..reporting import (
     local_day,
     period_from_request,
     seconds_between,
+    spans_table,
 )
 from . import bp
 from .models import Booking, BookingCatering, BookingStatus, Venue, VenueSlot
@@ -163,16 +164,6 @@ def was_served(status, arrived_at, starts_at, since: datetime):
                           sa.or_(arrived_at.is_not(None), starts_at < since)))
 
 
-def _periods(bounds: list[tuple[datetime, datetime]], name: str = "periods"):
-    """SQL: the periods as rows (``idx``, ``starts``, ``ends``), a UNION ALL of literals (both
-    engines; SQLite names no columns of a VALUES list)."""
-    moment = VenueSlot.starts_at.type  # bound as the columns are (UTC)
-    return sa.union_all(*(sa.select(sa.literal(idx).label("idx"),
-                                    sa.literal(start, moment).label("starts"),
-                                    sa.literal(end, moment).label("ends"))
-                          for idx, (start, end) in enumerate(bounds))).cte(name)
-
-
 def _interval(moment, boundaries: list[datetime], inclusive: bool = False):
     """SQL: how many of the (sorted) ``boundaries`` lie before ``moment`` (at or before it;
     with ``inclusive``, strictly before it): a CASE, on both engines."""
@@ -197,11 +188,9 @@ def _served_slots(first: datetime, last: datetime, boundaries: list[datetime]):
                       Booking.slot_seconds.label("seconds"),
                       # The booking's only slot (slots last > 0 s): no other to count it twice.
                       (slot_seconds == Booking.slot_seconds).label("alone"),
+                      # The intervals it starts and ends in (the same: it lies within one).
                       interval.label("interval"),
-                      # ... and within one interval: counted whole wherever it is counted.
-                      sa.and_(slot_seconds == Booking.slot_seconds,
-                              interval == _interval(VenueSlot.ends_at, boundaries,
-                                                    inclusive=True)).label("whole"),
+                      _interval(VenueSlot.ends_at, boundaries, inclusive=True).label("last"),
                       Booking.client_id, Booking.category, _income_fen().label("income"),
                       held.label("held"))
             .join(Booking, Booking.id == VenueSlot.booking_id)
@@ -234,7 +223,7 @@ def _served_figures(slots, bounds: list[tuple[datetime, datetime]]) -> list:
     outside the period), each slot's share within a period rounded half up to the fen, in
     integer arithmetic on both engines: a whole slot of a one-slot booking gets it all.
     """
-    periods = _periods(bounds)
+    periods = spans_table(bounds, VenueSlot.starts_at.type)  # bound as the columns (UTC)
     no_kind = sa.null().label("kind")  # the catering's column
 
     def meetings(rows, distinct: bool):
@@ -248,16 +237,18 @@ def _served_figures(slots, bounds: list[tuple[datetime, datetime]]) -> list:
                                                    rows.c.booking_id)))).label(name)
                 for name, kind in kinds.items()]
 
-    # The whole slots of one-slot bookings, per interval and venue.
+    # The whole slots of one-slot bookings (within one interval: counted whole wherever they
+    # are counted), per interval and venue.
+    within = sa.and_(slots.c.alone, slots.c.interval == slots.c.last)
     whole = (sa.select(sa.literal(0).label("part"), slots.c.interval.label("key"),
                        slots.c.venue_id,
                        sa.func.coalesce(sa.func.sum(slots.c.seconds), 0).label("booked_seconds"),
                        sa.func.coalesce(sa.func.sum(slots.c.income), 0).label("income_fen"),
                        *meetings(slots, distinct=False), no_kind)
-             .where(slots.c.whole).group_by(slots.c.interval, slots.c.venue_id))
+             .where(within).group_by(slots.c.interval, slots.c.venue_id))
     # The rest (few) read into their own CTE first: else PostgreSQL scans all the slots once
     # per period to find them.
-    rest = sa.select(slots).where(~slots.c.whole).cte("rest").prefix_with("MATERIALIZED")
+    rest = sa.select(slots).where(~within).cte("rest").prefix_with("MATERIALIZED")
 
     def shares(alone: bool):
         """The (slot, period) rows of the rest's bookings of one slot (or of several), each
@@ -302,30 +293,28 @@ def _served_figures(slots, bounds: list[tuple[datetime, datetime]]) -> list:
 CATERING = 3  # the part of the catering's rows
 
 
-def _catering_served(slots, bounds: list[tuple[datetime, datetime]]):
-    """SQL: for each period, the catering served by kind, rows of (``part`` 3, the period's
-    index, NULL, the line's unit price, quantity and times, the days counted, 0, the kind):
-    each line of a served booking counts once on each of the booking's (local) days within
-    the period, an "every day" line on all of them, a dated line on its day only (a booking
-    without days in the period counts nothing). The database counts those days per kind and
-    line figures; pricing's definitions (servings, charge) turn them into figures in
-    :func:`venue_reports`. The slots are those of :func:`_served_slots` (they meet every
-    period): a slot counts a day in the period it starts in."""
-    periods = _periods(bounds, name="catering_periods")
-    first = min(start for start, _end in bounds)
-    days = (sa.select(periods.c.idx, slots.c.booking_id,
-                      local_day(slots.c.starts_at, first).label("day"))
-            .join_from(slots, periods, sa.and_(slots.c.starts_at >= periods.c.starts,
-                                               slots.c.starts_at < periods.c.ends))
-            .where(slots.c.booking_id.in_(sa.select(BookingCatering.booking_id)))
-            .distinct().subquery("days"))
-    line = (BookingCatering.unit_price_fen, BookingCatering.quantity, BookingCatering.times)
-    return (sa.select(sa.literal(CATERING), days.c.idx, sa.null(), *line, sa.func.count(),
-                      sa.literal(0), BookingCatering.kind)
-            .join_from(BookingCatering, days, sa.and_(
-                days.c.booking_id == BookingCatering.booking_id,
-                sa.or_(BookingCatering.day.is_(None), BookingCatering.day == days.c.day)))
-            .group_by(days.c.idx, BookingCatering.kind, *line))
+def _catering_served(slots, first: datetime):
+    """SQL: the catering served by kind, rows of (``part`` 3, the interval, NULL, the line's
+    unit price, quantity and times, the days counted, 0, the kind): each line of a served
+    booking counts once on each of the booking's (local) days, an "every day" line on all of
+    them, a dated line on its day only. The slots are those of :func:`_served_slots`; a slot
+    counts its day in the interval (and so the periods) it starts in: a day never spans two
+    intervals, the periods' bounds being local midnights. The database counts those days per
+    interval, kind and line figures; pricing's definitions (servings, charge) turn them into
+    each period's figures in :func:`venue_reports`."""
+    day = local_day(slots.c.starts_at, first)
+    line = (BookingCatering.kind, BookingCatering.unit_price_fen, BookingCatering.quantity,
+            BookingCatering.times)
+    # Each line once per day it is served on (the slots joined to the lines straight away:
+    # those without catering drop out in the same pass).
+    served = (sa.select(slots.c.interval, BookingCatering.id, day.label("day"), *line)
+              .join_from(slots, BookingCatering, BookingCatering.booking_id == slots.c.booking_id)
+              .where(sa.or_(BookingCatering.day.is_(None), BookingCatering.day == day))
+              .distinct().subquery("served"))
+    figures = (served.c.unit_price_fen, served.c.quantity, served.c.times)
+    return (sa.select(sa.literal(CATERING), served.c.interval, sa.null(), *figures,
+                      sa.func.count(), sa.literal(0), served.c.kind)
+            .group_by(served.c.interval, served.c.kind, *figures))
 
 
 def venue_reports(periods: list[Period], catering: bool | int = True) -> list[VenueReport]:
@@ -344,25 +333,29 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
     boundaries = sorted({bound for pair in bounds for bound in pair})
     slots = _served_slots(first, last, boundaries)
     wanted = len(periods) if catering is True else int(catering)
-    parts = _served_figures(slots, bounds) + (
-        [_catering_served(slots, bounds[:wanted])] if wanted else [])
+    parts = _served_figures(slots, bounds) + ([_catering_served(slots, first)] if wanted else [])
     served = [{kind: CateringFigures(kind) for kind in CateringKind.ALL}
               for _bound in bounds[:wanted]]
+
+    def holding(interval: int, periods: int) -> list[int]:
+        """The first ``periods`` periods that hold the interval (between two boundaries)."""
+        start, end = boundaries[interval - 1], boundaries[interval]
+        return [idx for idx, (starts, ends) in enumerate(bounds[:periods])
+                if starts <= start and end <= ends]
+
     # One query: the slots and bookings read once for the figures and the catering.
     for part, key, venue_id, *sums, kind in db.session.execute(sa.union_all(*parts)):
         if part == CATERING:
             unit_price_fen, quantity, times, count, _zero = (int(n) for n in sums)
             request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
-            item = served[key][kind]
-            item.servings += request.servings * count
-            item.amount_fen += catering_charge(request, days=1) * count
+            for idx in holding(key, wanted) if 0 < key < len(boundaries) else []:
+                item = served[idx][kind]
+                item.servings += request.servings * count
+                item.amount_fen += catering_charge(request, days=1) * count
             continue
-        if part == 0:  # whole slots of an interval: in every period holding the interval
-            start, end = boundaries[key - 1], boundaries[key]
-            held_by = [idx for idx, (starts, ends) in enumerate(bounds)
-                       if starts <= start and end <= ends]
-        else:  # the rest, of a period
-            held_by = [key]
+        # Whole slots of an interval count in every period holding it; the rest are of the
+        # period ``key``.
+        held_by = holding(key, len(bounds)) if part == 0 else [key]
         counted = []
         for idx in held_by:
             # The bookings of one slot by venue (also making up the totals), and those of
