@@ -35,6 +35,7 @@ database, priced by :mod:`.pricing`).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -325,37 +326,33 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
     chart's months: each period costs the query rows)."""
     bounds = [(period.starts_at(), period.ends_at()) for period in periods]
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
-    figures = [{venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
-                                       * period.days) for venue in venues}
-               for period in periods]
+    daily = {venue.id: _daily_open_seconds(venue) for venue in venues}
+    figures = [{venue.id: VenueFigures(venue, open_seconds=daily[venue.id] * period.days)
+                for venue in venues} for period in periods]
     totals = [VenueFigures(None) for _period in periods]
     first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
     boundaries = sorted({bound for pair in bounds for bound in pair})
     slots = _served_slots(first, last, boundaries)
     wanted = len(periods) if catering is True else int(catering)
     parts = _served_figures(slots, bounds) + ([_catering_served(slots, first)] if wanted else [])
-    served = [{kind: CateringFigures(kind) for kind in CateringKind.ALL}
-              for _bound in bounds[:wanted]]
-
-    def holding(interval: int, periods: int) -> list[int]:
-        """The first ``periods`` periods that hold the interval (between two boundaries)."""
-        start, end = boundaries[interval - 1], boundaries[interval]
-        return [idx for idx, (starts, ends) in enumerate(bounds[:periods])
-                if starts <= start and end <= ends]
+    # The periods holding each interval (between two boundaries; none before the first or
+    # after the last).
+    holding = {interval: [idx for idx, (starts, ends) in enumerate(bounds)
+                          if starts <= boundaries[interval - 1] and boundaries[interval] <= ends]
+               for interval in range(1, len(boundaries))}
+    served_days = defaultdict(int)  # (period, catering line's figures): the days served
 
     # One query: the slots and bookings read once for the figures and the catering.
     for part, key, venue_id, *sums, kind in db.session.execute(sa.union_all(*parts)):
         if part == CATERING:
             unit_price_fen, quantity, times, count, _zero = (int(n) for n in sums)
-            request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
-            for idx in holding(key, wanted) if 0 < key < len(boundaries) else []:
-                item = served[idx][kind]
-                item.servings += request.servings * count
-                item.amount_fen += catering_charge(request, days=1) * count
+            for idx in holding.get(key, ()):
+                if idx < wanted:
+                    served_days[idx, kind, unit_price_fen, quantity, times] += count
             continue
         # Whole slots of an interval count in every period holding it; the rest are of the
         # period ``key``.
-        held_by = holding(key, len(bounds)) if part == 0 else [key]
+        held_by = holding[key] if part == 0 else [key]
         counted = []
         for idx in held_by:
             # The bookings of one slot by venue (also making up the totals), and those of
@@ -369,6 +366,13 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
             item.external_meetings += external
             item.government_sessions += government
             item.income_fen += income_fen
+    served = [{kind: CateringFigures(kind) for kind in CateringKind.ALL}
+              for _bound in bounds[:wanted]]
+    for (idx, kind, unit_price_fen, quantity, times), count in served_days.items():
+        request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
+        item = served[idx][kind]
+        item.servings += request.servings * count
+        item.amount_fen += catering_charge(request, days=1) * count
     reports = []
     for idx, period in enumerate(periods):
         rows = [item for item in figures[idx].values()
