@@ -786,27 +786,26 @@ AGING_BUCKETS = ((0, 30), (31, 90), (91, None))
 
 
 def arrears(on: date | None = None, tenant_id: int | None = None) -> list[dict]:
-    """Overdue rent per tenant with aging buckets (days overdue), largest first (1 query,
-    summed per tenant and bucket in the database)."""
+    """Overdue rent per tenant with aging buckets (days overdue), largest first (1 query)."""
     on = on or today()
     overdue = (RentPeriod.due_on < on) & (RentPeriod.paid_fen < RentPeriod.amount_fen)
-    open_fen = RentPeriod.amount_fen - RentPeriod.paid_fen
-    buckets = [sa.func.coalesce(sa.func.sum(sa.case((sa.and_(
-        RentPeriod.due_on <= on - timedelta(days=low),
-        sa.true() if high is None else RentPeriod.due_on >= on - timedelta(days=high)),
-        open_fen), else_=0)), 0) for low, high in AGING_BUCKETS]
-    stmt = (sa.select(Tenant.id, Tenant.name, sa.func.sum(open_fen), sa.func.min(RentPeriod.due_on),
-                      *buckets)
+    stmt = (sa.select(Tenant.id, Tenant.name, RentPeriod.due_on,
+                      (RentPeriod.amount_fen - RentPeriod.paid_fen).label("open"))
             .join(Lease, Lease.id == RentPeriod.lease_id).join(Tenant, Tenant.id == Lease.tenant_id)
-            .where(overdue, Lease.status.in_((L.ACTIVE, L.ENDED, L.TERMINATED)))
-            .group_by(Tenant.id, Tenant.name))
+            .where(overdue, Lease.status.in_((L.ACTIVE, L.ENDED, L.TERMINATED))))
     if tenant_id:
         stmt = stmt.where(Tenant.id == tenant_id)
-    rows = [{"tenant_id": tid, "tenant": name, "total": int(total),
-             "buckets": [int(amount) for amount in amounts],
-             "oldest_days": (on - oldest).days}
-            for tid, name, total, oldest, *amounts in db.session.execute(stmt)]
-    return sorted(rows, key=lambda e: (-e["total"], e["tenant"]))
+    rows: dict[int, dict] = {}
+    for tid, name, due_on, open_fen in db.session.execute(stmt):
+        entry = rows.setdefault(tid, {"tenant_id": tid, "tenant": name, "total": 0,
+                                      "buckets": [0, 0, 0], "oldest_days": 0})
+        overdue_days = (on - due_on).days
+        entry["total"] += open_fen
+        entry["oldest_days"] = max(entry["oldest_days"], overdue_days)
+        for index, (low, high) in enumerate(AGING_BUCKETS):
+            if overdue_days >= low and (high is None or overdue_days <= high):
+                entry["buckets"][index] += open_fen
+    return sorted(rows.values(), key=lambda e: (-e["total"], e["tenant"]))
 
 
 def lease_balance(lease: Lease, on: date | None = None) -> dict:
