@@ -5,7 +5,9 @@ half-year < 300 ms on PostgreSQL, the DOCX export < 2 s).
 ``make bench`` has seeded the database: the median and worst of 10 runs of
 ``workreport.figures.compute`` (every figure for the period, the previous period and the same
 period a year before, through the modules' report functions), with the number of SQL
-statements, and of the DOCX of a draft of that period (built in memory, nothing written).
+statements, and of the DOCX of a draft of that period (built in memory, nothing written);
+then, per part (the module report function that sent the statements), the median time its
+statements took and how many there are.
 
 A database seeded before migration c4e1a9 (``booking.slot_seconds``) needs ``flask db upgrade``
 first (it fills the column from the slots); ``VACUUM ANALYZE booking`` after it, as autovacuum
@@ -18,6 +20,8 @@ import os
 import statistics
 import sys
 import time
+import traceback
+from collections import defaultdict
 
 import sqlalchemy as sa
 
@@ -57,6 +61,46 @@ def statements_of(call) -> int:
     return len(statements)
 
 
+def _part() -> str:
+    """The module report function sending the statement (its innermost frame in a module's
+    reports or services)."""
+    for frame in reversed(traceback.extract_stack()):
+        if "/portal/" in frame.filename and frame.filename.endswith(("reports.py",
+                                                                     "services.py")):
+            return f"{os.path.basename(os.path.dirname(frame.filename))}.{frame.name}"
+    return "other"
+
+
+def parts_of(call) -> dict[str, tuple[float, int]]:
+    """Per part: the median over the runs of its statements' time (ms), and their number."""
+    times: dict[str, list[float]] = defaultdict(list)
+    sent: dict[str, int] = defaultdict(int)
+    started = {}
+
+    def before(*_args):
+        started["part"], started["at"] = _part(), time.perf_counter()
+
+    def after(*_args):
+        times[started["part"]].append((time.perf_counter() - started["at"]) * 1000)
+        sent[started["part"]] += 1
+
+    call()  # warm-up
+    per_run: dict[str, list[float]] = defaultdict(list)
+    for _ in range(RUNS):
+        times.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", before)
+        sa.event.listen(db.engine, "after_cursor_execute", after)
+        try:
+            call()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", before)
+            sa.event.remove(db.engine, "after_cursor_execute", after)
+        for part, spent in times.items():
+            per_run[part].append(sum(spent))
+    return {part: (statistics.median(spent), sent[part] // RUNS)
+            for part, spent in sorted(per_run.items(), key=lambda item: -sum(item[1]))}
+
+
 def measure(key: str) -> None:
     period = periods.parse(key)
     queries = statements_of(lambda: compute(period))
@@ -67,6 +111,10 @@ def measure(key: str) -> None:
     median, worst = timed(lambda: render_docx(report_document(draft)))
     print(f"| DOCX export (figures computed and rendered) | {key} | {median:.0f} | "
           f"{worst:.0f} | | < 2000 ms |")
+    print(f"\n| part of all figures, {key} | median ms | SQL statements |\n|---|---:|---:|")
+    for part, (spent, statements) in parts_of(lambda: compute(period)).items():
+        print(f"| {part} | {spent:.1f} | {statements} |")
+    print()
 
 
 def main() -> None:

@@ -145,6 +145,17 @@ def half_year_choices(shown: Period) -> list[Period]:
     return sorted(options, key=lambda option: option.first, reverse=True)
 
 
+def spans_table(bounds: list[tuple], column_type, name: str = "periods"):
+    """SQL (a CTE): spans as rows (``idx``, ``starts``, ``ends``), their index in ``bounds``
+    and their bounds bound as ``column_type`` (the compared column's type), a UNION ALL of
+    literals (both engines; SQLite names no columns of a VALUES list). A report of several
+    periods joins it to count each period's rows in one pass."""
+    return sa.union_all(*(sa.select(sa.literal(idx).label("idx"),
+                                    sa.literal(start, column_type).label("starts"),
+                                    sa.literal(end, column_type).label("ends"))
+                          for idx, (start, end) in enumerate(bounds))).cte(name)
+
+
 def count_when(condition):
     """SQL: how many rows meet ``condition`` (0 for none): the reports' conditional count."""
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)

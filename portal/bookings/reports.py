@@ -26,15 +26,16 @@ than counted twice: the venues add up to the total and the months to their half-
 fen, give or take rounding). A meeting counts once for each venue (and period) it used; the
 total counts it once.
 
-The page and its export run a fixed number of queries whatever the data size: the venues,
-one query that clips, shares and sums in the database (per venue and in total; integer
-arithmetic on both engines; a booking's seconds over all its slots are stored on it,
-``Booking.slot_seconds``), and on the page one more for the catering served (summed in the
+The page and its export run two queries whatever the data size: the venues, and one that
+reads the served slots once and clips, shares and sums them in the database (per venue and in
+total; integer arithmetic on both engines; a booking's seconds over all its slots are stored
+on it, ``Booking.slot_seconds``), with, on the page, the catering served (summed in the
 database, priced by :mod:`.pricing`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -43,6 +44,7 @@ import sqlalchemy as sa
 from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased
 
 from ..authz import staff_required
 from ..core.nav import nav_item
@@ -60,6 +62,7 @@ from ..reporting import (
     local_day,
     period_from_request,
     seconds_between,
+    spans_table,
 )
 from . import bp
 from .models import Booking, BookingCatering, BookingStatus, Venue, VenueSlot
@@ -132,14 +135,20 @@ def _daily_open_seconds(venue: Venue) -> int:
 def _income_fen():
     """SQL: what an outside client pays for a served booking: the final bill once held, else
     the price frozen at approval (the live quote only for rows approved before it was
-    frozen); an internal booking (a department's) is no income."""
-    approved = Booking.approved_quote["total_fen"].as_integer()
+    frozen); an internal booking (a department's) is no income.
+
+    The frozen price (JSON, in the wide row) is looked up only for the bookings that need it
+    (approved, not yet billed: few in a report's past): everything else the reports read of
+    a booking is in ix_booking_status_starts, so PostgreSQL reads that index alone."""
+    frozen = aliased(Booking)
+    price = (sa.select(sa.func.coalesce(frozen.approved_quote["total_fen"].as_integer(),
+                                        frozen.quote_total_fen, 0))
+             .where(frozen.id == Booking.id).scalar_subquery())
     return sa.case(
         (Booking.client_id.is_(None), 0),
         (sa.and_(Booking.status == BookingStatus.COMPLETED, Booking.final_total_fen.is_not(None)),
          Booking.final_total_fen),
-        (approved.is_not(None), approved),
-        else_=sa.func.coalesce(Booking.quote_total_fen, 0))
+        else_=price)
 
 
 def check_in_since() -> datetime:
@@ -156,174 +165,214 @@ def was_served(status, arrived_at, starts_at, since: datetime):
                           sa.or_(arrived_at.is_not(None), starts_at < since)))
 
 
-def _periods(bounds: list[tuple[datetime, datetime]]):
-    """SQL: the periods as rows (``idx``, ``starts``, ``ends``), a UNION ALL of literals (both
-    engines; SQLite names no columns of a VALUES list)."""
-    moment = VenueSlot.starts_at.type  # bound as the columns are (UTC)
-    return sa.union_all(*(sa.select(sa.literal(idx).label("idx"),
-                                    sa.literal(start, moment).label("starts"),
-                                    sa.literal(end, moment).label("ends"))
-                          for idx, (start, end) in enumerate(bounds))).cte("periods")
+def _interval(moment, boundaries: list[datetime], inclusive: bool = False):
+    """SQL: how many of the (sorted) ``boundaries`` lie before ``moment`` (at or before it;
+    with ``inclusive``, strictly before it): a CASE, on both engines."""
+    moment_type = VenueSlot.starts_at.type
+    return sa.case(*(((moment <= sa.literal(bound, moment_type)) if inclusive
+                      else (moment < sa.literal(bound, moment_type)), index)
+                     for index, bound in enumerate(boundaries)), else_=len(boundaries))
 
 
-def _served_figures(bounds: list[tuple[datetime, datetime]], first: datetime, last: datetime):
-    """For each period (``idx``), per venue (``venue_id``) and for all venues together
-    (``venue_id`` NULL): the booked seconds within the period, the meetings internal /
-    external / government sessions (a booking counts once per venue and once in the total;
-    only those held: :func:`was_served`) and the income shares. One query for all periods,
-    in two parts (``alone``): the bookings of one slot by venue, which also make up the
-    totals, and those of several slots by venue and in total.
-
-    A booking's income is shared over its slots by their seconds (all its slots, also those
-    outside the period), each slot's share within a period rounded half up to the fen, in
-    integer arithmetic on both engines.
-    """
-    periods = _periods(bounds)
-    # The served bookings' slots that meet the periods, with their booking's figures; a
-    # booking's seconds over all its slots (also those outside the periods) are stored on it
-    # (Booking.slot_seconds), so no pass over all of them. MATERIALIZED: read once, not once
-    # per period (PostgreSQL would rescan the slots for each).
+def _served_slots(first: datetime, last: datetime, boundaries: list[datetime]):
+    """SQL (a CTE): the served bookings' slots that meet ``[first, last)``, with their
+    booking's figures and the interval between ``boundaries`` each starts in. A booking's
+    seconds over all its slots (also those outside the span) are stored on it
+    (Booking.slot_seconds), so no pass over all of them. MATERIALIZED: the one read of the
+    slots and bookings, for the figures' sums, the rest and the catering."""
     held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
                       sa.literal(check_in_since(), Booking.starts_at.type))
     slot_seconds = seconds_between(VenueSlot.ends_at, VenueSlot.starts_at)
-    slots = (sa.select(VenueSlot.venue_id, VenueSlot.booking_id,
-                       VenueSlot.starts_at, VenueSlot.ends_at,
-                       Booking.slot_seconds.label("seconds"),
-                       # The booking's only slot (slots last > 0 s): no other to count it twice.
-                       (slot_seconds == Booking.slot_seconds).label("alone"),
-                       Booking.client_id, Booking.category, _income_fen().label("income"),
-                       held.label("held"))
-             .join(Booking, Booking.id == VenueSlot.booking_id)
-             .where(Booking.status.in_(SERVED),
-                    # Implied by the slot's bound (a booking starts at its first slot), but
-                    # sargable on ix_booking_status_starts: the bookings still to come after
-                    # the periods are not read (the wide table's full scan was the cost).
-                    Booking.starts_at < last,
-                    overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
-             .cte("slots").prefix_with("MATERIALIZED"))
+    interval = _interval(VenueSlot.starts_at, boundaries)
+    return (sa.select(VenueSlot.venue_id, VenueSlot.booking_id,
+                      VenueSlot.starts_at, VenueSlot.ends_at,
+                      Booking.slot_seconds.label("seconds"),
+                      # The booking's only slot (slots last > 0 s): no other to count it twice.
+                      (slot_seconds == Booking.slot_seconds).label("alone"),
+                      # The intervals it starts and ends in (the same: it lies within one).
+                      interval.label("interval"),
+                      _interval(VenueSlot.ends_at, boundaries, inclusive=True).label("last"),
+                      Booking.client_id, Booking.category, _income_fen().label("income"),
+                      held.label("held"))
+            .join(Booking, Booking.id == VenueSlot.booking_id)
+            .where(Booking.status.in_(SERVED),
+                   # Implied by the slot's bound (a booking starts at its first slot), but
+                   # sargable on ix_booking_status_starts: the bookings still to come after
+                   # the periods are not read (the wide table's full scan was the cost).
+                   Booking.starts_at < last,
+                   overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
+            .cte("slots").prefix_with("MATERIALIZED"))
+
+
+def _served_figures(slots, bounds: list[tuple[datetime, datetime]]) -> list:
+    """SQL: the served figures of each period per venue and in total, rows of (``part``,
+    ``key``, ``venue_id``, booked seconds, income, meetings internal, external, government
+    sessions, NULL).
+
+    The periods' bounds cut time into intervals (between consecutive bounds; each period is
+    a run of them). A slot of a booking of one slot that lies within one interval counts the
+    same in every period holding that interval: its seconds, its booking's whole income and
+    one meeting. Those (nearly all) are summed per interval and venue (``part`` 0, ``key``
+    the interval: between ``boundaries[key - 1]`` and ``boundaries[key]``), before any
+    period is met, so no slot is paired with each period (the per-slot join was the cost).
+    The rest (a slot across a bound, or of a booking of several slots) are clipped and shared
+    per period (``key`` the period's index): ``part`` 1 for those of one slot by venue (which
+    also make up the totals), ``part`` 2 for those of several slots by venue and in total
+    (``venue_id`` NULL; a booking counts once per venue and once in the total).
+
+    A booking's income is shared over its slots by their seconds (all its slots, also those
+    outside the period), each slot's share within a period rounded half up to the fen, in
+    integer arithmetic on both engines: a whole slot of a one-slot booking gets it all.
+    """
+    periods = spans_table(bounds, VenueSlot.starts_at.type)  # bound as the columns (UTC)
+    no_kind = sa.null().label("kind")  # the catering's column
+
+    def meetings(rows, distinct: bool):
+        kinds = {"internal_meetings": rows.c.client_id.is_(None),
+                 "external_meetings": rows.c.client_id.is_not(None),
+                 "government_sessions": rows.c.category == GOVERNMENT_SESSION}
+        if not distinct:  # no DISTINCT: PostgreSQL hashes the rows by venue instead of sorting
+            return [count_when(sa.and_(rows.c.held, kind)).label(name)
+                    for name, kind in kinds.items()]
+        return [sa.func.count(sa.distinct(sa.case((sa.and_(rows.c.held, kind),
+                                                   rows.c.booking_id)))).label(name)
+                for name, kind in kinds.items()]
+
+    # The whole slots of one-slot bookings (within one interval: counted whole wherever they
+    # are counted), per interval and venue.
+    within = sa.and_(slots.c.alone, slots.c.interval == slots.c.last)
+    whole = (sa.select(sa.literal(0).label("part"), slots.c.interval.label("key"),
+                       slots.c.venue_id,
+                       sa.func.coalesce(sa.func.sum(slots.c.seconds), 0).label("booked_seconds"),
+                       sa.func.coalesce(sa.func.sum(slots.c.income), 0).label("income_fen"),
+                       *meetings(slots, distinct=False), no_kind)
+             .where(within).group_by(slots.c.interval, slots.c.venue_id))
+    # The rest (few) read into their own CTE first: else PostgreSQL scans all the slots once
+    # per period to find them.
+    rest = sa.select(slots).where(~within).cte("rest").prefix_with("MATERIALIZED")
 
     def shares(alone: bool):
-        """The (slot, period) rows of the bookings of one slot (or of several), each with
-        its seconds within the period and its whole-fen share of the booking's income. The
-        slots are split before the join: each row is made once."""
-        # Those of several slots (few) read into their own CTE first: else PostgreSQL scans
-        # all the slots once per period to find them.
-        some = (slots if alone else sa.select(slots).where(~slots.c.alone)
-                .cte("several").prefix_with("MATERIALIZED"))
-        inside = seconds_between(earliest(some.c.ends_at, periods.c.ends),
-                                 latest(some.c.starts_at, periods.c.starts))
-        rows = (sa.select(periods.c.idx, some.c.venue_id, some.c.booking_id,
-                          inside.label("inside"), some.c.seconds, some.c.income,
-                          some.c.client_id, some.c.category, some.c.held)
-                .join_from(some, periods, overlaps(some.c.starts_at, some.c.ends_at,
+        """The (slot, period) rows of the rest's bookings of one slot (or of several), each
+        with its seconds within the period and its whole-fen share of the booking's income."""
+        inside = seconds_between(earliest(rest.c.ends_at, periods.c.ends),
+                                 latest(rest.c.starts_at, periods.c.starts))
+        rows = (sa.select(periods.c.idx, rest.c.venue_id, rest.c.booking_id,
+                          inside.label("inside"), rest.c.seconds, rest.c.income,
+                          rest.c.client_id, rest.c.category, rest.c.held)
+                .join_from(rest, periods, overlaps(rest.c.starts_at, rest.c.ends_at,
                                                    periods.c.starts, periods.c.ends))
-                .where(some.c.alone if alone else sa.true())
+                .where(rest.c.alone if alone else ~rest.c.alone)
                 .subquery())
         share = sa.case((rows.c.seconds > 0,
                          (2 * rows.c.income * rows.c.inside + rows.c.seconds)
                          // (2 * rows.c.seconds)), else_=0)
-        kinds = {"internal_meetings": rows.c.client_id.is_(None),
-                 "external_meetings": rows.c.client_id.is_not(None),
-                 "government_sessions": rows.c.category == GOVERNMENT_SESSION}
-        if alone:  # no DISTINCT: PostgreSQL hashes the rows by venue instead of sorting them
-            meetings = [count_when(sa.and_(rows.c.held, kind)).label(name)
-                        for name, kind in kinds.items()]
-        else:
-            meetings = [sa.func.count(sa.distinct(sa.case((sa.and_(rows.c.held, kind),
-                                                           rows.c.booking_id)))).label(name)
-                        for name, kind in kinds.items()]
-        return rows, [sa.literal(alone).label("alone"),
-                      sa.func.coalesce(sa.func.sum(rows.c.inside), 0).label("booked_seconds"),
-                      sa.func.coalesce(sa.func.sum(share), 0).label("income_fen"), *meetings]
+        return rows, [sa.func.coalesce(sa.func.sum(rows.c.inside), 0).label("booked_seconds"),
+                      sa.func.coalesce(sa.func.sum(share), 0).label("income_fen"),
+                      *meetings(rows, distinct=not alone), no_kind]
 
-    # A booking of one slot (most) is counted by its rows as they are, in the total at its
-    # one venue: the COUNT(DISTINCT)'s sort of every (slot, period) row was the largest cost.
+    # A booking of one slot is counted by its rows as they are, in the total at its one venue.
     rows, figures = shares(alone=True)
-    alone = sa.select(rows.c.idx, rows.c.venue_id, *figures).group_by(rows.c.idx,
-                                                                       rows.c.venue_id)
+    alone = (sa.select(sa.literal(1).label("part"), rows.c.idx, rows.c.venue_id, *figures)
+             .group_by(rows.c.idx, rows.c.venue_id))
     # A booking of several slots is counted once per venue and once in the total.
     rows, figures = shares(alone=False)
+    several = sa.literal(2).label("part")
     if db.session.get_bind().dialect.name == "postgresql":
         # Both groupings from one sort (SQLite has no GROUPING SETS); the totals' venue_id
         # comes back NULL.
-        grouped = [sa.select(rows.c.idx, rows.c.venue_id, *figures)
+        grouped = [sa.select(several, rows.c.idx, rows.c.venue_id, *figures)
                    .group_by(sa.func.grouping_sets(sa.tuple_(rows.c.idx, rows.c.venue_id),
                                                    sa.tuple_(rows.c.idx)))]
     else:
-        grouped = [sa.select(rows.c.idx, rows.c.venue_id, *figures)
+        grouped = [sa.select(several, rows.c.idx, rows.c.venue_id, *figures)
                    .group_by(rows.c.idx, rows.c.venue_id),
-                   sa.select(rows.c.idx, sa.null().label("venue_id"), *figures)
+                   sa.select(several, rows.c.idx, sa.null().label("venue_id"), *figures)
                    .group_by(rows.c.idx)]
-    return db.session.execute(sa.union_all(alone, *grouped)).all()
+    return [whole, alone, *grouped]
 
 
-def _catering_served(bounds: list[tuple[datetime, datetime]], first: datetime,
-                     last: datetime) -> list[list[CateringFigures]]:
-    """For each period, the catering served by kind (one query for all periods): each line of
-    a served booking counts once on each of the booking's (local) days within the period, an
-    "every day" line on all of them, a dated line on its day only (a booking without days in
-    the period counts nothing). The database counts those days per kind and line figures;
-    pricing's definitions (servings, charge) turn them into figures here."""
-    periods = _periods(bounds)
-    # The slots read once (MATERIALIZED: else PostgreSQL rescans them for each period).
-    served = (sa.select(VenueSlot.booking_id, VenueSlot.starts_at,
-                        local_day(VenueSlot.starts_at, first).label("day"))
-              .join(Booking, Booking.id == VenueSlot.booking_id)
-              .where(Booking.status.in_(SERVED), Booking.starts_at < last,  # as above
-                     VenueSlot.starts_at >= first,
-                     VenueSlot.starts_at < last,
-                     VenueSlot.booking_id.in_(sa.select(BookingCatering.booking_id)))
-              .cte("served").prefix_with("MATERIALIZED"))
-    days = (sa.select(periods.c.idx, served.c.booking_id, served.c.day)
-            .join_from(served, periods, sa.and_(served.c.starts_at >= periods.c.starts,
-                                                served.c.starts_at < periods.c.ends))
-            .distinct().subquery("days"))
+CATERING = 3  # the part of the catering's rows
+
+
+def _catering_served(slots, first: datetime):
+    """SQL: the catering served by kind, rows of (``part`` 3, the interval, NULL, the line's
+    unit price, quantity and times, the days counted, 0, the kind): each line of a served
+    booking counts once on each of the booking's (local) days, an "every day" line on all of
+    them, a dated line on its day only. The slots are those of :func:`_served_slots`; a slot
+    counts its day in the interval (and so the periods) it starts in: a day never spans two
+    intervals, the periods' bounds being local midnights. The database counts those days per
+    interval, kind and line figures; pricing's definitions (servings, charge) turn them into
+    each period's figures in :func:`venue_reports`."""
+    day = local_day(slots.c.starts_at, first)
     line = (BookingCatering.kind, BookingCatering.unit_price_fen, BookingCatering.quantity,
             BookingCatering.times)
-    rows = db.session.execute(
-        sa.select(days.c.idx, *line, sa.func.count())
-        .join_from(BookingCatering, days, sa.and_(
-            days.c.booking_id == BookingCatering.booking_id,
-            sa.or_(BookingCatering.day.is_(None), BookingCatering.day == days.c.day)))
-        .group_by(days.c.idx, *line))
-    figures = [{kind: CateringFigures(kind) for kind in CateringKind.ALL} for _bound in bounds]
-    for idx, kind, unit_price_fen, quantity, times, count in rows:
-        request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
-        item = figures[idx][kind]
-        item.servings += request.servings * count
-        item.amount_fen += catering_charge(request, days=1) * count
-    return [list(by_kind.values()) for by_kind in figures]
+    # Each line once per day it is served on (the slots joined to the lines straight away:
+    # those without catering drop out in the same pass).
+    served = (sa.select(slots.c.interval, BookingCatering.id, day.label("day"), *line)
+              .join_from(slots, BookingCatering, BookingCatering.booking_id == slots.c.booking_id)
+              .where(sa.or_(BookingCatering.day.is_(None), BookingCatering.day == day))
+              .distinct().subquery("served"))
+    figures = (served.c.unit_price_fen, served.c.quantity, served.c.times)
+    return (sa.select(sa.literal(CATERING), served.c.interval, sa.null(), *figures,
+                      sa.func.count(), sa.literal(0), served.c.kind)
+            .group_by(served.c.interval, served.c.kind, *figures))
 
 
 def venue_reports(periods: list[Period], catering: bool | int = True) -> list[VenueReport]:
-    """The figures of every venue for each period, and the totals, in a fixed number of
-    queries whatever the periods (the work report asks for three at once): the venues, their
-    sums, and the catering served (one more; the export leaves it out). ``catering``: for
-    every period, none, or the number of leading periods that need it (the work report's
-    three half-years, not its chart's months: each period costs the query rows)."""
+    """The figures of every venue for each period, and the totals, in two queries whatever
+    the periods (the work report asks for three at once): the venues, and their sums with
+    the catering served (the export leaves it out). ``catering``: for every period, none, or
+    the number of leading periods that need it (the work report's three half-years, not its
+    chart's months: each period costs the query rows)."""
     bounds = [(period.starts_at(), period.ends_at()) for period in periods]
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
-    figures = [{venue.id: VenueFigures(venue, open_seconds=_daily_open_seconds(venue)
-                                       * period.days) for venue in venues}
-               for period in periods]
+    daily = {venue.id: _daily_open_seconds(venue) for venue in venues}
+    figures = [{venue.id: VenueFigures(venue, open_seconds=daily[venue.id] * period.days)
+                for venue in venues} for period in periods]
     totals = [VenueFigures(None) for _period in periods]
     first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
-    for row in _served_figures(bounds, first, last):
-        # The bookings of one slot by venue (also making up the totals), and those of several
-        # by venue and in total (venue_id NULL).
-        counted = ([figures[row.idx].get(row.venue_id), totals[row.idx]] if row.alone
-                   else [totals[row.idx] if row.venue_id is None
-                         else figures[row.idx].get(row.venue_id)])
-        for item in filter(None, counted):
-            item.booked_seconds += int(row.booked_seconds)
-            item.internal_meetings += int(row.internal_meetings)
-            item.external_meetings += int(row.external_meetings)
-            item.government_sessions += int(row.government_sessions)
-            item.income_fen += int(row.income_fen)
+    boundaries = sorted({bound for pair in bounds for bound in pair})
+    slots = _served_slots(first, last, boundaries)
     wanted = len(periods) if catering is True else int(catering)
-    served = (_catering_served(bounds[:wanted], min(start for start, _end in bounds[:wanted]),
-                               max(end for _start, end in bounds[:wanted]))
-              if wanted else [])
+    parts = _served_figures(slots, bounds) + ([_catering_served(slots, first)] if wanted else [])
+    # The periods holding each interval (between two boundaries; none before the first or
+    # after the last).
+    holding = {interval: [idx for idx, (starts, ends) in enumerate(bounds)
+                          if starts <= boundaries[interval - 1] and boundaries[interval] <= ends]
+               for interval in range(1, len(boundaries))}
+    served_days = defaultdict(int)  # (period, catering line's figures): the days served
+
+    # One query: the slots and bookings read once for the figures and the catering.
+    for part, key, venue_id, *sums, kind in db.session.execute(sa.union_all(*parts)):
+        if part == CATERING:
+            unit_price_fen, quantity, times, count, _zero = (int(n) for n in sums)
+            for idx in holding.get(key, ()):
+                if idx < wanted:
+                    served_days[idx, kind, unit_price_fen, quantity, times] += count
+            continue
+        # Whole slots of an interval count in every period holding it; the rest are of the
+        # period ``key``.
+        held_by = holding[key] if part == 0 else [key]
+        counted = []
+        for idx in held_by:
+            # The bookings of one slot by venue (also making up the totals), and those of
+            # several by venue and in total (venue_id NULL).
+            counted += ([figures[idx].get(venue_id), totals[idx]] if part < 2
+                        else [totals[idx] if venue_id is None else figures[idx].get(venue_id)])
+        booked_seconds, income_fen, internal, external, government = (int(n) for n in sums)
+        for item in filter(None, counted):
+            item.booked_seconds += booked_seconds
+            item.internal_meetings += internal
+            item.external_meetings += external
+            item.government_sessions += government
+            item.income_fen += income_fen
+    served = [{kind: CateringFigures(kind) for kind in CateringKind.ALL}
+              for _bound in bounds[:wanted]]
+    for (idx, kind, unit_price_fen, quantity, times), count in served_days.items():
+        request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
+        item = served[idx][kind]
+        item.servings += request.servings * count
+        item.amount_fen += catering_charge(request, days=1) * count
     reports = []
     for idx, period in enumerate(periods):
         rows = [item for item in figures[idx].values()
@@ -331,7 +380,7 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
         total = totals[idx]
         total.open_seconds = sum(item.open_seconds for item in rows)
         reports.append(VenueReport(period, rows, total, sum(item.income_fen for item in rows),
-                                   served[idx] if idx < wanted else []))
+                                   list(served[idx].values()) if idx < wanted else []))
     return reports
 
 

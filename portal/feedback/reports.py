@@ -153,10 +153,7 @@ def _medians(conditions, per_category: bool = False, overall: bool = True) -> di
     The rows are read once (a CTE); each median is the average of the one or two middle
     values of its group, found with window functions (both engines)."""
     base = (sa.select(Feedback.category_id.label("g"),
-                      hours_between(Feedback.first_response_at,
-                                    Feedback.submitted_at).label(RESPONSE),
-                      hours_between(Feedback.resolved_at,
-                                    Feedback.submitted_at).label(RESOLUTION))
+                      *(_hours(metric).label(metric) for metric in (RESPONSE, RESOLUTION)))
             .where(*conditions).cte("timed"))
     if db.session.get_bind().dialect.name == "postgresql":
         return _medians_postgresql(base, per_category, overall)
@@ -179,17 +176,32 @@ def _medians(conditions, per_category: bool = False, overall: bool = True) -> di
     if not branches:
         return {}
     rows = db.session.execute(sa.union_all(*branches)).all()
-    return {(metric, g): round(float(value), 1) for metric, g, value in rows}
+    return {(metric, g): _rounded(value) for metric, g, value in rows}
+
+
+def _hours(metric: str):
+    """SQL: an item's calendar hours from submission to its first response or resolution."""
+    done = Feedback.first_response_at if metric == RESPONSE else Feedback.resolved_at
+    return hours_between(done, Feedback.submitted_at)
+
+
+def _rounded(hours) -> float | None:
+    """Hours as the figures show them (one decimal)."""
+    return None if hours is None else round(float(hours), 1)
+
+
+def _median(hours):
+    """SQL (PostgreSQL): the median of ``hours``, an aggregate: ``percentile_cont(0.5)``, the
+    mean of the two middle values when there are two, as the window form on SQLite."""
+    return sa.func.percentile_cont(0.5).within_group(hours)
 
 
 def _medians_postgresql(base, per_category: bool, overall: bool) -> dict:
-    """:func:`_medians` on PostgreSQL: ``percentile_cont(0.5)`` (the mean of the two middle
-    values when there are two, as above), one sort per group instead of two window passes
-    over every row."""
+    """:func:`_medians` on PostgreSQL: :func:`_median`, one sort per group instead of two
+    window passes over every row."""
     def medians(key):
         return sa.select(key.label("g"), *(
-            sa.func.percentile_cont(0.5).within_group(base.c[metric]).label(metric)
-            for metric in (RESPONSE, RESOLUTION)))
+            _median(base.c[metric]).label(metric) for metric in (RESPONSE, RESOLUTION)))
 
     branches = ([medians(base.c.g).group_by(base.c.g)] if per_category else []) + (
         [medians(sa.literal(OVERALL))] if overall else [])
@@ -199,7 +211,7 @@ def _medians_postgresql(base, per_category: bool, overall: bool) -> dict:
     for g, *values in db.session.execute(sa.union_all(*branches)).all():
         for metric, value in zip((RESPONSE, RESOLUTION), values, strict=True):
             if value is not None:
-                result[(metric, g)] = round(float(value), 1)
+                result[(metric, g)] = _rounded(value)
     return result
 
 
@@ -209,8 +221,17 @@ def _figures_from(row) -> Figures:
 
 def feedback_figures(start, end, supplier_id: int | None = None,
                      category_id: int | None = None, source: str = SUPERVISORS_ONLY) -> Figures:
-    """The figures of the feedback submitted in ``[start, end)`` (2 queries)."""
+    """The figures of the feedback submitted in ``[start, end)`` (2 queries; on PostgreSQL
+    one: the medians are aggregates there, read in the same pass as the counts)."""
     conditions = _filters(start, end, supplier_id, category_id, source)
+    if db.session.get_bind().dialect.name == "postgresql":
+        *counts, response, resolution = db.session.execute(
+            sa.select(*_counts(), _median(_hours(RESPONSE)), _median(_hours(RESOLUTION)))
+            .where(*conditions)).one()
+        figures = _figures_from(counts)
+        figures.median_response_hours = _rounded(response)
+        figures.median_resolution_hours = _rounded(resolution)
+        return figures
     figures = _figures_from(db.session.execute(sa.select(*_counts()).where(*conditions)).one())
     medians = _medians(conditions)
     figures.median_response_hours = medians.get((RESPONSE, OVERALL))

@@ -1,4 +1,5 @@
-"""Joint-meeting figures for a span of days (the work report reads them; one query).
+"""Joint-meeting figures for a span of days (the work report reads them; one query, also for
+several spans).
 
 For local days ``[first, end)``: the service-quality joint meetings held (held or minutes
 published, starting in the span), the action items opened (created in the span) and verified
@@ -33,17 +34,26 @@ def _moment(day: date) -> datetime:
 
 def meeting_figures(first: date, end: date) -> MeetingFigures:
     """Meetings held and action items opened, verified and overdue (one query)."""
-    start, stop = _moment(first), _moment(end)
-    on = min(end, local_today())
-    held = (sa.select(sa.func.count()).select_from(Meeting)
-            .where(Meeting.status.in_((MeetingStatus.HELD, MeetingStatus.PUBLISHED)),
-                   Meeting.starts_at >= start, Meeting.starts_at < stop).scalar_subquery())
+    return meeting_figures_of([(first, end)])[0]
 
-    overdue = sa.and_(ActionItem.due_on < on, ActionItem.created_at < stop, sa.or_(
-        ActionItem.status == ActionStatus.OPEN, ActionItem.done_at >= _moment(on)))
-    row = db.session.execute(sa.select(
-        held,
-        count_when(sa.and_(ActionItem.created_at >= start, ActionItem.created_at < stop)),
-        count_when(sa.and_(ActionItem.verified_at >= start, ActionItem.verified_at < stop)),
-        count_when(overdue)).select_from(ActionItem)).one()
-    return MeetingFigures(*(int(value or 0) for value in row))
+
+def meeting_figures_of(spans: list[tuple[date, date]]) -> list[MeetingFigures]:
+    """:func:`meeting_figures` of each span ``(first, end)``, in one query whatever the spans
+    (the work report reads three): four columns per span, the action items read once."""
+    columns = []
+    for first, end in spans:
+        start, stop = _moment(first), _moment(end)
+        on = min(end, local_today())
+        held = (sa.select(sa.func.count()).select_from(Meeting)
+                .where(Meeting.status.in_((MeetingStatus.HELD, MeetingStatus.PUBLISHED)),
+                       Meeting.starts_at >= start, Meeting.starts_at < stop).scalar_subquery())
+        overdue = sa.and_(ActionItem.due_on < on, ActionItem.created_at < stop, sa.or_(
+            ActionItem.status == ActionStatus.OPEN, ActionItem.done_at >= _moment(on)))
+        columns += [
+            held,
+            count_when(sa.and_(ActionItem.created_at >= start, ActionItem.created_at < stop)),
+            count_when(sa.and_(ActionItem.verified_at >= start, ActionItem.verified_at < stop)),
+            count_when(overdue)]
+    row = [int(value or 0) for value in
+           db.session.execute(sa.select(*columns).select_from(ActionItem)).one()]
+    return [MeetingFigures(*row[4 * idx:4 * idx + 4]) for idx in range(len(spans))]

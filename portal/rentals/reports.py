@@ -44,7 +44,7 @@ from ..htmx import render
 from ..i18n import money, number, percent
 from ..lists import join_names
 from ..page_cache import cached_page
-from ..reporting import Period, half_year_choices, months_of, period_from_request
+from ..reporting import Period, count_when, half_year_choices, months_of, period_from_request
 from . import bp, services
 from .models import (
     Building,
@@ -97,31 +97,59 @@ def _in(column, period: Period):
 
 
 def income_table(period: Period) -> Table:
-    """Due, collected, outstanding and received, per month of the period (1 query: the
-    schedule's sums and the payments' by day, one after the other)."""
+    """Due, collected, outstanding and received, per month of the period (1 query)."""
+    return income_tables([period])[0]
+
+
+def income_tables(periods: list[Period]) -> list[Table]:
+    """:func:`income_table` of each period, in one query whatever the periods (the work
+    report reads three): the schedule's sums and the payments' by day, one after the other,
+    over the days of any of the periods; each period then adds up its own days."""
+    first, end = min(p.first for p in periods), max(p.end for p in periods)
+    # The days between the periods, if any, left out by a filter (the whole span stays the
+    # index's range: an index-only scan); the work report's periods follow one another.
+    gaps, reach = [], first
+    for period in sorted(periods, key=lambda p: p.first):
+        if period.first > reach:
+            gaps.append((reach, period.first))
+        reach = max(reach, period.end)
+
+    def within(column):
+        return sa.and_(column >= first, column < end,
+                       *(sa.or_(column < start, column >= stop) for start, stop in gaps))
+
+    schedule = (sa.select(sa.literal(1).label("kind"), RentPeriod.due_on.label("day"),
+                          sa.func.sum(RentPeriod.amount_fen).label("amount"),
+                          sa.func.sum(RentPeriod.paid_fen).label("paid"))
+                .where(RentPeriod.lease_id.not_in(_not_billed()), within(RentPeriod.due_on))
+                .group_by(RentPeriod.due_on))
+    payments = (sa.select(sa.literal(2), Payment.paid_on, sa.func.sum(Payment.amount_fen),
+                          sa.literal(0))
+                .where(within(Payment.paid_on),  # a voided receipt: money not kept
+                       Payment.receipt_status != ReceiptStatus.VOIDED)
+                .group_by(Payment.paid_on))
+    days = []  # (kind, day, amount, paid)
+    for kind, day, amount, paid in db.session.execute(sa.union_all(schedule, payments)):
+        if isinstance(day, str):  # SQLite: a date through UNION comes back as text
+            day = date.fromisoformat(day)
+        days.append((kind, day, int(amount or 0), int(paid or 0)))
+    return [_income_table(period, [entry for entry in days
+                                   if period.first <= entry[1] < period.end])
+            for period in periods]
+
+
+def _income_table(period: Period, days: list[tuple]) -> Table:
     months = months_of(period.first, period.end)
     due = defaultdict(int)
     collected = defaultdict(int)
     received = defaultdict(int)
-    schedule = (sa.select(sa.literal(1).label("kind"), RentPeriod.due_on.label("day"),
-                          sa.func.sum(RentPeriod.amount_fen).label("amount"),
-                          sa.func.sum(RentPeriod.paid_fen).label("paid"))
-                .where(RentPeriod.lease_id.not_in(_not_billed()), _in(RentPeriod.due_on, period))
-                .group_by(RentPeriod.due_on))
-    payments = (sa.select(sa.literal(2), Payment.paid_on, sa.func.sum(Payment.amount_fen),
-                          sa.literal(0))
-                .where(_in(Payment.paid_on, period),  # a voided receipt: money not kept
-                       Payment.receipt_status != ReceiptStatus.VOIDED)
-                .group_by(Payment.paid_on))
-    for kind, day, amount, paid in db.session.execute(sa.union_all(schedule, payments)):
-        if isinstance(day, str):  # SQLite: a date through UNION comes back as text
-            day = date.fromisoformat(day)
+    for kind, day, amount, paid in days:
         month = (day.year, day.month)
         if kind == 1:
-            due[month] += int(amount or 0)
-            collected[month] += int(paid or 0)
+            due[month] += amount
+            collected[month] += paid
         else:
-            received[month] += int(amount or 0)
+            received[month] += amount
 
     def cells(d, c, r):
         return [d, c, d - c, _ratio(c, d), r]
@@ -529,23 +557,36 @@ class LeaseMovements:
 def lease_movements(period: Period) -> LeaseMovements:
     """New leases, renewals and terminations in the period, and the rooms and area held by a
     lease during it (2 queries)."""
+    return lease_movements_of([period])[0]
+
+
+def lease_movements_of(periods: list[Period]) -> list[LeaseMovements]:
+    """:func:`lease_movements` of each period, in 2 queries whatever the periods (the work
+    report reads three): the leases' counts, a column per period and figure, and the rooms
+    held, each room once with a flag per period."""
     holding = Lease.status.in_(BILLED)
-    starts = _in(Lease.start_date, period)
-    new, renewed, terminated = db.session.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(holding, starts,
-                                                        Lease.predecessor_id.is_(None)), 1),
-                                             else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(holding, starts,
-                                                        Lease.predecessor_id.is_not(None)), 1),
-                                             else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((_in(Lease.terminated_on, period), 1),
-                                             else_=0)), 0))).one()
-    # EXISTS: each room once, without collecting every lease's rooms to deduplicate them
-    held = (sa.select(LeaseRoom.room_id).join(Lease, Lease.id == LeaseRoom.lease_id)
-            .where(LeaseRoom.room_id == Room.id, holding, Lease.start_date < period.end,
-                   Lease.end_date >= period.first))
-    count, area = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Room.area_m2), 0))
-        .where(held.exists())).one()
-    return LeaseMovements(int(new), int(renewed), int(terminated), int(count),
-                          Decimal(area or 0))
+    counts = []
+    for period in periods:
+        starts = _in(Lease.start_date, period)
+        counts += [count_when(sa.and_(holding, starts, Lease.predecessor_id.is_(None))),
+                   count_when(sa.and_(holding, starts, Lease.predecessor_id.is_not(None))),
+                   count_when(_in(Lease.terminated_on, period))]
+    counted = [int(n) for n in db.session.execute(sa.select(*counts)).one()]
+    first, end = min(p.first for p in periods), max(p.end for p in periods)
+    # Per room: was it held by a lease on some day of each period (each room once, however
+    # many leases held it).
+    flags = (sa.select(LeaseRoom.room_id, *(
+        sa.func.max(sa.case((sa.and_(Lease.start_date < period.end,
+                                     Lease.end_date >= period.first), 1), else_=0))
+        .label(f"held_{idx}") for idx, period in enumerate(periods)))
+        .join(Lease, Lease.id == LeaseRoom.lease_id)
+        .where(holding, Lease.start_date < end, Lease.end_date >= first)
+        .group_by(LeaseRoom.room_id).subquery())
+    held = db.session.execute(
+        sa.select(*(column for idx in range(len(periods)) for column in (
+            sa.func.coalesce(sa.func.sum(flags.c[f"held_{idx}"]), 0),
+            sa.func.coalesce(sa.func.sum(flags.c[f"held_{idx}"] * Room.area_m2), 0))))
+        .select_from(flags).join(Room, Room.id == flags.c.room_id)).one()
+    return [LeaseMovements(*counted[3 * idx:3 * idx + 3], int(held[2 * idx]),
+                           Decimal(held[2 * idx + 1] or 0))
+            for idx in range(len(periods))]

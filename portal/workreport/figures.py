@@ -4,8 +4,8 @@ report function (never a second copy of a figure's SQL).
 A :class:`FigureDef` names its key, section, label (lazy, both languages), unit, whether more
 is better, how to compute it from the :class:`Sources` of a period, and the page that
 explains it.  :func:`compute` evaluates every definition for a period, the previous period
-(环比) and the same period a year before (同比); each source function runs once per period,
-so the queries do not grow with the data (about a dozen per period).
+(环比) and the same period a year before (同比); each source's module function reads the three
+periods in one go, so the queries grow neither with the data nor with the periods compared.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from flask_babel import lazy_gettext as _l
 
 from ..bookings.reports import venue_report, venue_reports
 from ..feedback.reports import feedback_figures, figures_by_category, roster_figures
-from ..meetings.reports import meeting_figures
-from ..rentals.reports import income_table, lease_movements
+from ..meetings.reports import meeting_figures, meeting_figures_of
+from ..rentals.reports import income_table, income_tables, lease_movements, lease_movements_of
 from ..rentals.services import arrears
 from ..reporting import months_of
-from ..suppliers.reports import contract_figures
+from ..suppliers.reports import contract_figures, contract_figures_of
 from ..surveys.reports import rounds_trend
 from .periods import ReportPeriod
 
@@ -44,22 +44,26 @@ SECTIONS = {
 
 
 class Sources:
-    """The modules' report results for one period, each read once, on first use."""
+    """The modules' report results for one period, each read once, on first use, unless
+    given (``known``: read with the other periods' in one go, by :func:`compute`)."""
 
-    def __init__(self, period: ReportPeriod, trend=None, venues=None, venue_months=None):
+    def __init__(self, period: ReportPeriod, trend=None, venue_months=None, **known):
         self.report_period = period
         self.period = period.period
         self._trend = trend
-        self._venues = venues  # read with other periods' in one go (compute)
         self._venue_months = venue_months
+        self._known = known
+
+    def _given(self, name: str, read: Callable[[], object]):
+        return self._known[name] if name in self._known else read()
 
     @cached_property
     def venues(self):
-        return self._venues if self._venues is not None else venue_report(self.period)
+        return self._given("venues", lambda: venue_report(self.period))
 
     @cached_property
     def rent_table(self):
-        return income_table(self.period)
+        return self._given("rent_table", lambda: income_table(self.period))
 
     @cached_property
     def rent(self):
@@ -67,7 +71,7 @@ class Sources:
 
     @cached_property
     def leases(self):
-        return lease_movements(self.period)
+        return self._given("leases", lambda: lease_movements(self.period))
 
     @cached_property
     def feedback(self):
@@ -98,11 +102,13 @@ class Sources:
 
     @cached_property
     def contracts(self):
-        return contract_figures(self.period.first, self.period.end)
+        return self._given("contracts",
+                           lambda: contract_figures(self.period.first, self.period.end))
 
     @cached_property
     def meetings(self):
-        return meeting_figures(self.period.first, self.period.end)
+        return self._given("meetings",
+                           lambda: meeting_figures(self.period.first, self.period.end))
 
     @cached_property
     def trend(self):
@@ -326,13 +332,19 @@ def compute(period: ReportPeriod) -> Figures:
     """Every figure of the registry for the period, the previous one and a year before."""
     trend = rounds_trend()
     periods = (period, period.previous(), period.year_before())
-    # The venue figures of the three periods and of the period's months (the income chart)
-    # in one pass over the bookings.
+    spans = [each.period for each in periods]
+    days = [(span.first, span.end) for span in spans]
+    # Each source's three periods in one pass (its module's function for several periods);
+    # the venue figures also of the period's months (the income chart).
     months = months_of(period.period.first, period.period.end)
-    venues = venue_reports([each.period for each in periods] + months, catering=len(periods))
-    current = Sources(period, trend, venues[0], venues[3:])
-    previous, year_ago = (Sources(each, trend, report)
-                          for each, report in zip(periods[1:], venues[1:3], strict=True))
+    venues = venue_reports(spans + months, catering=len(periods))
+    known = {"venues": venues, "rent_table": income_tables(spans),
+             "leases": lease_movements_of(spans),
+             "contracts": contract_figures_of(days), "meetings": meeting_figures_of(days)}
+    current, previous, year_ago = (
+        Sources(each, trend, venue_months=venues[len(periods):] if idx == 0 else None,
+                **{name: values[idx] for name, values in known.items()})
+        for idx, each in enumerate(periods))
     values = {}
     for definition in FIGURES:
         value = Value(definition, definition.compute(current), link=definition.link(period))
@@ -341,4 +353,3 @@ def compute(period: ReportPeriod) -> Figures:
             value.year_ago = definition.compute(year_ago)
         values[definition.key] = value
     return Figures(period, values, current, previous, year_ago)
-

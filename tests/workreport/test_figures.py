@@ -204,3 +204,39 @@ def test_meetings_and_government_sessions_by_hand(app):
     assert [venues for _label, venues, _rent in months] == [0, 0, 0, 0, 120_000, 0]
     assert sum(venues + rent for _label, venues, rent in months) == \
         figures["income_total"].current
+
+
+def test_each_source_reads_several_periods_as_each_alone(app, count_queries):
+    """compute() reads each source's three periods in one go: for any periods (overlapping,
+    apart, one inside another) each equals the source's figures of that period alone, and
+    the queries do not grow with the number of periods."""
+    from portal.meetings.reports import meeting_figures, meeting_figures_of
+    from portal.rentals.reports import (
+        income_table,
+        income_tables,
+        lease_movements,
+        lease_movements_of,
+    )
+    from portal.reporting import Period
+    from portal.suppliers.reports import contract_figures, contract_figures_of
+
+    seeded = _seed(app)
+    half = seeded["half"]
+    spans = [half.period, half.previous().period, half.year_before().period,
+             Period(half.first + timedelta(days=10), half.first + timedelta(days=40)),
+             Period(half.first - timedelta(days=500), half.first - timedelta(days=450))]
+    days = [(span.first, span.end) for span in spans]
+    with app.test_request_context():
+        with count_queries() as queries:
+            together = (income_tables(spans), lease_movements_of(spans),
+                        meeting_figures_of(days), contract_figures_of(days))
+        assert len([q for q in queries if q.startswith("SELECT")]) == 1 + 2 + 1 + 2
+        alone = ([income_table(span) for span in spans],
+                 [lease_movements(span) for span in spans],
+                 [meeting_figures(*pair) for pair in days],
+                 [contract_figures(*pair) for pair in days])
+    tables, other_tables = together[0], alone[0]
+    for one, other in zip(tables, other_tables, strict=True):
+        assert (one.rows, one.totals) == (other.rows, other.totals)
+    assert together[1:] == alone[1:]
+    assert together[1][0].rooms_leased == 1 and together[3][0].in_force == 2
