@@ -361,21 +361,23 @@ def income_top(period: Period, limit: int = PAGE_ROWS) -> tuple[Table, Table]:
             item[5] += share_paid
 
     per_lease = _billed(period, tenant=False).subquery()  # no tenant needed
-    sums = (sa.select(LeaseRoom.room_id, sa.func.sum(per_lease.c.due).label("due"),
-                      sa.func.sum(per_lease.c.paid).label("paid"))
-            .select_from(per_lease).join(LeaseRoom, LeaseRoom.lease_id == per_lease.c.lease_id)
-            .where(per_lease.c.lease_id.not_in(several))
-            .group_by(LeaseRoom.room_id).subquery())  # by the room's id: a narrow key
+    room_sums = (sa.select(LeaseRoom.room_id, sa.func.sum(per_lease.c.due).label("due"),
+                           sa.func.sum(per_lease.c.paid).label("paid"))
+                 .select_from(per_lease)
+                 .join(LeaseRoom, LeaseRoom.lease_id == per_lease.c.lease_id)
+                 .where(per_lease.c.lease_id.not_in(several))
+                 .group_by(LeaseRoom.room_id).subquery())  # by the room's id: a narrow key
     per_room = (sa.select(Room.id.label("room_id"), Building.name.label("building"),
                           Room.code.label("code"), Room.area_m2.label("area"),
-                          sums.c.due, sums.c.paid, sa.func.count().over().label("rooms"))
-                .select_from(sums).join(Room, Room.id == sums.c.room_id)
+                          room_sums.c.due, room_sums.c.paid,
+                          sa.func.count().over().label("rooms"))
+                .select_from(room_sums).join(Room, Room.id == room_sums.c.room_id)
                 .join(Building, Building.id == Room.building_id))
     # The most outstanding (a LIMIT: the planner then looks up their tenants one by one),
     # and every room a shared lease touches.
     candidates = sa.select(per_room.order_by(
-        (sums.c.due - sums.c.paid).desc(), _codepoint(Building.name), _codepoint(Room.code),
-        Room.id).limit(limit + len(shared)).subquery())
+        (room_sums.c.due - room_sums.c.paid).desc(), _codepoint(Building.name),
+        _codepoint(Room.code), Room.id).limit(limit + len(shared)).subquery())
     if shared:
         candidates = sa.union(candidates, per_room.where(Room.id.in_(list(shared))))
     candidates = candidates.subquery()

@@ -333,8 +333,6 @@ def _hidden_from(role: str) -> frozenset[str]:
                      if isinstance(_visible(source, reader), sa.sql.elements.False_))
 
 
-
-
 def _link(source: Source, role: str):
     """object_id -> the record's URL for ``role``: one ``url_for`` per module rather than one
     per hit."""
