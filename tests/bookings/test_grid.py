@@ -203,6 +203,24 @@ def test_the_grid_runs_a_fixed_number_of_queries(app, login_as, count_queries):
     assert (count("day"), count("week")) == few
 
 
+def test_the_grid_reads_its_venues_and_slots_with_generic_plans(app, login_as, count_queries,
+                                                                is_postgres):
+    """The grid's two statements are the same range look-ups for every day, page and filter:
+    on PostgreSQL they run between two plan switches (database.generic_plans), so they are
+    not planned again on every request; the user's own row is read before, as on any page."""
+    staff = login_as("staff")
+    make_booking(app, make_user(app, "client").id, make_venue(app, name="会议室"),
+                 day=future_day(2))
+    for view in ("day", "week"):
+        with count_queries() as queries:
+            assert staff.get("/venues/grid", query_string={
+                "date": future_day(2).isoformat(), "view": view}).status_code == 200
+        shown = ["mode" if "plan_cache_mode" in q else "venues" if "FROM venue " in q
+                 else "slots" if "FROM venue_slot" in q else None for q in queries]
+        assert [kind for kind in shown if kind] == (
+            ["mode", "venues", "slots", "mode"] if is_postgres else ["venues", "slots"])
+
+
 def test_the_grid_pages_its_venues(app, client):
     for n in range(grid.GRID_PAGE + 2):
         make_venue(app, code=f"G{n:03d}", name=f"会议室{n:03d}")
