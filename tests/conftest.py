@@ -29,6 +29,7 @@ from werkzeug.serving import make_server
 from portal import create_app
 from portal.database import utcnow, write_transaction
 from portal.extensions import cache, db, limiter
+from portal.search.services import KEPT_COUNTS
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
@@ -91,6 +92,7 @@ def _isolation(request, app):
     limiter.reset()
     with app.app_context():
         cache.clear()  # pages cached by an earlier test (user ids repeat after rollbacks)
+    app.extensions.pop(KEPT_COUNTS, None)  # the search's gram counts of an earlier test's data
     if request.node.get_closest_marker("live") or request.node.get_closest_marker("browser"):
         yield
         return
