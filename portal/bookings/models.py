@@ -290,6 +290,9 @@ class Booking(Audited, db.Model):
         # The queue's and "my bookings" order (newest first) straight from an index.
         sa.Index("ix_booking_starts_id", "starts_at", "id"),
         sa.Index("ix_booking_client_starts", "client_id", "starts_at", "id"),
+        # A client's own bookings newest first: the global search walks them, probing the
+        # query's gram for each (search.services, a client's search).
+        sa.Index("ix_booking_client_id", "client_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -50,6 +50,18 @@ QUERY_GRAMS = 6  # at most this many of a long query's grams are counted
 # only choose which gram a module's branch walks, so a count some minutes old costs at worst
 # a longer walk, never a result (see driving_grams); counting them was 0.8 ms of the server's
 # time on every search of three characters or more.
+# Readers' filters that one plan serves for every reader and query.  These are small whoever
+# reads: the public venues (200 at most), a tenant's own record and leases (the account's one
+# tenant, by a unique index).
+ONE_PLAN_FILTERS = frozenset({"venues", "tenants", "leases"})
+# A client's bookings, thousands for the busiest: while the query's gram is common there
+# (counted GRAM_PROBE times or more), the plan walks the client's bookings newest first
+# (ix_booking_client_id) and probes the gram for each, bounded by the client's own bookings
+# (planned for its arguments instead, the search spent 1.2 ms planning and 0.7 running).  A
+# rare gram is walked itself (at most GRAM_PROBE entries), which only the plan chosen for the
+# arguments does: a generic plan probed the busiest client's 4,250 bookings for a gram in
+# none of them (9 ms).
+ONE_PLAN_WHEN_COMMON = frozenset({"bookings"})
 KEPT_COUNTS = "portal.search_gram_counts"
 KEPT_COUNTS_SECONDS = 300
 KEPT_COUNTS_SIZE = 4096
@@ -242,7 +254,8 @@ def _gram_counts(keys: tuple[str, ...], size: int):
 
 
 def driving_grams(query: str, keys: tuple[str, ...],
-                  before_counting: Callable[[], None] = lambda: None) -> dict[str, str | None]:
+                  before_counting: Callable[[], None] = lambda: None,
+                  counted: dict[str, int] | None = None) -> dict[str, str | None]:
     """{module: the gram whose entries the module's branch walks} for a search of ``query``.
 
     A module left out cannot match (one of the query's grams is in none of its entries).  The
@@ -252,9 +265,11 @@ def driving_grams(query: str, keys: tuple[str, ...],
     counts, one query), so that a gram common in a module (00 in every booking reference) does
     not drive a rare phrase there (ZL000012).  The counts are kept a few minutes
     (:data:`KEPT_COUNTS_SECONDS`); ``before_counting`` runs before they are counted afresh.
+    With ``counted`` (a dict filled with each module's count of its chosen gram), a query of
+    one gram is counted too.
     """
     found = grams(query)
-    if len(query) == 2 or len(found) <= 1:
+    if not found or (counted is None and (len(query) == 2 or len(found) <= 1)):
         return dict.fromkeys(keys, next(iter(found), None))
     # The last grams of the query first: on a tie (every gram common in the module) the
     # latest wins, as a reference ends with its most specific digits (ZL000012: 12, not 00).
@@ -278,6 +293,8 @@ def driving_grams(query: str, keys: tuple[str, ...],
         # zero may hold it by now, and walking a gram it lacks finds nothing at once.
         if count or not fresh:
             chosen[key] = found[position]
+        if counted is not None:
+            counted[key] = count
     return chosen
 
 
@@ -339,6 +356,16 @@ def _sees_every_entry(role: str, keys: tuple[str, ...]) -> bool:
     custom)."""
     reader = Reader(role)
     return all(_sees_all(_visible(BY_KEY[key], reader)) for key in keys)
+
+
+@functools.cache
+def _walks_own_records(role: str, keys: tuple[str, ...]) -> bool:
+    """Whether the role's search over ``keys`` filters by reader, and may yet run with one
+    plan for every reader and query given its gram counts: every filter is one of
+    :data:`ONE_PLAN_FILTERS` or :data:`ONE_PLAN_WHEN_COMMON`."""
+    reader = Reader(role)
+    filtered = {key for key in keys if not _sees_all(_visible(BY_KEY[key], reader))}
+    return bool(filtered) and filtered <= ONE_PLAN_FILTERS | ONE_PLAN_WHEN_COMMON
 
 
 def _sees_all(visible) -> bool:
@@ -404,13 +431,16 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
                 switched.append(plans.enter_context(generic_plans()))
 
         # The gram counts, when counted: one plan fits every gram (index-only counts).
-        chosen = driving_grams(query, keys, before_counting=generic_from_now)
+        counted = {} if _walks_own_records(user.role, keys) else None
+        chosen = driving_grams(query, keys, before_counting=generic_from_now, counted=counted)
         sources = [source for source in sources if source.key in chosen]
         if not sources:
             return []
         gram = chosen[sources[0].key]
         keys = tuple(source.key for source in sources)
-        generic = gram is not None and _sees_every_entry(user.role, keys)
+        generic = gram is not None and (_sees_every_entry(user.role, keys) or (
+            counted is not None and all(counted[key] >= GRAM_PROBE for key in keys
+                                        if key in ONE_PLAN_WHEN_COMMON)))
         if not generic:  # a reader's filter: planned for its arguments (see generic_plans)
             plans.close()
         else:
