@@ -9,6 +9,10 @@ the median and best time and the SQL statements one request runs.
 Unlike wrk's throughput this measure leaves out gunicorn and the HTTP client, and, being one
 request at a time, it is not disturbed by the other worker: it is the figure to compare
 before and after a change to one page.  ``BENCH_ONLY`` selects pages as in ``make bench``.
+``BENCH_STORED=cold`` deletes the stored figures of closed periods (``portal/stored_figures.py``)
+before each timed request, so each computes and stores them afresh (the first visit after a
+change); by default they are warm (stored by the warm-ups), ``BENCH_STORED=off`` computes
+everything live.
 """
 
 from __future__ import annotations
@@ -31,12 +35,15 @@ def main() -> int:
     state = bench.prepare_datasets(kind, url)
     os.environ.update({"PORTAL_ENV": "production", "PORTAL_DATABASE_URL": url,
                        "PORTAL_SECRET_KEY": secrets.token_hex(32), "PORTAL_DEBUG": "0",
-                       "PORTAL_RATELIMIT_ENABLED": "0", "PORTAL_PAGE_CACHE": "0"})
+                       "PORTAL_RATELIMIT_ENABLED": "0", "PORTAL_PAGE_CACHE": "0",
+                       "PORTAL_STORED_FIGURES": "0" if bench.setting("STORED", "") == "off"
+                       else "1"})
     os.environ.pop("PORTAL_REDIS_URL", None)
     import sqlalchemy as sa
 
     from portal import create_app
     from portal.extensions import db
+    from portal.stored_figures import StoredFigure
 
     app = create_app()
     logging.getLogger("portal.access").disabled = True  # its line still is formatted
@@ -71,6 +78,9 @@ def main() -> int:
             client.get(path, headers=headers)
         samples = []
         for _ in range(runs):
+            if bench.setting("STORED", "") == "cold":
+                with app.app_context(), engine.begin() as connection:
+                    connection.execute(sa.delete(StoredFigure.__table__))
             statements[0] = 0
             started = time.perf_counter()
             answer = client.get(path, headers=headers)

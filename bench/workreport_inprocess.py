@@ -5,9 +5,12 @@ half-year < 300 ms on PostgreSQL, the DOCX export < 2 s).
 ``make bench`` has seeded the database: the median and worst of 10 runs of
 ``workreport.figures.compute`` (every figure for the period, the previous period and the same
 period a year before, through the modules' report functions), with the number of SQL
-statements, and of the DOCX of a draft of that period (built in memory, nothing written);
-then, per part (the module report function that sent the statements), the median time its
-statements took and how many there are.
+statements, three ways: live (the stored figures of closed periods off), cold (the stored
+figures deleted before each run, so each run computes and stores them: the first visit after
+a change) and warm (stored: the visits after it), see ``portal/stored_figures.py``; and of
+the DOCX of a draft of that period (built in memory, nothing written, warm); then, per part
+(the module report function that sent the statements), the median time its statements took
+and how many there are (warm).
 
 A database seeded before migration c4e1a9 (``booking.slot_seconds``) needs ``flask db upgrade``
 first (it fills the column from the slots); ``VACUUM ANALYZE booking`` after it, as autovacuum
@@ -24,11 +27,13 @@ import traceback
 from collections import defaultdict
 
 import sqlalchemy as sa
+from flask import current_app
 
 from portal import create_app
 from portal.documents import render_docx
 from portal.extensions import db
 from portal.i18n import local_today
+from portal.stored_figures import StoredFigure
 from portal.workreport import periods
 from portal.workreport.exports import report_document
 from portal.workreport.figures import compute
@@ -37,14 +42,23 @@ from portal.workreport.models import WorkReport
 RUNS = 10
 
 
-def timed(call) -> tuple[float, float]:
+def timed(call, before=None) -> tuple[float, float]:
+    """Median and worst of the runs (``before`` each, untimed)."""
     call()  # warm-up
     samples = []
     for _ in range(RUNS):
+        if before is not None:
+            before()
         started = time.perf_counter()
         call()
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples), max(samples)
+
+
+def forget_stored() -> None:
+    """Delete every stored figure (committed at once): the next computation is cold."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.delete(StoredFigure.__table__))
 
 
 def statements_of(call) -> int:
@@ -103,10 +117,17 @@ def parts_of(call) -> dict[str, tuple[float, int]]:
 
 def measure(key: str) -> None:
     period = periods.parse(key)
-    queries = statements_of(lambda: compute(period))
-    median, worst = timed(lambda: compute(period))
-    print(f"| all figures (this, previous, a year before) | {key} | {median:.0f} | "
-          f"{worst:.0f} | {queries} | < 300 ms |")
+    config = current_app.config
+    for label, stored, before in (("live", False, None), ("cold", True, forget_stored),
+                                  ("warm", True, None)):
+        config["STORED_FIGURES"] = stored
+        if before is not None:
+            before()
+        queries = statements_of(lambda: compute(period))
+        median, worst = timed(lambda: compute(period), before)
+        print(f"| all figures (this, previous, a year before), {label} | {key} | "
+              f"{median:.0f} | {worst:.0f} | {queries} | < 300 ms |")
+    config["STORED_FIGURES"] = True
     draft = WorkReport(period_key=period.key, version=1, status="draft", narratives={})
     median, worst = timed(lambda: render_docx(report_document(draft)))
     print(f"| DOCX export (figures computed and rendered) | {key} | {median:.0f} | "

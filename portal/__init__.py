@@ -77,7 +77,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_urls(app)
 
-    from . import alerts, page_cache  # noqa: F401  (a model; the page cache's change events)
+    # Models (alerts, stored figures) and the page cache's change events.
+    from . import alerts, page_cache, stored_figures  # noqa: F401
 
     for name in MODULES:  # each package's blueprint, and its init hook if it has one
         module = import_module(f"{__name__}.{name}")

@@ -107,6 +107,8 @@ def load_config(instance_path: str) -> dict:
         "REDIS_URL": redis_url,
         # The page cache (portal/cache.py): Redis when configured, else each process's memory.
         "PAGE_CACHE": _env_bool("PAGE_CACHE", True),
+        # Stored results of closed periods for the heavy reports (portal/stored_figures.py).
+        "STORED_FIGURES": _env_bool("STORED_FIGURES", True),
         # X-Page-Cache: hit|miss|bypass on cached pages, for the benchmark only (off: it would
         # tell anyone whether a page was opened by someone else in the last minute).
         "PAGE_CACHE_HEADER": _env_bool("PAGE_CACHE_HEADER", False),

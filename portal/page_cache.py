@@ -21,7 +21,10 @@ venue's day, a feedback item, a survey round...), and a page may follow, for a m
 keys it reads (``cached_page(bookings=lambda venue_id: [...])``) plus that module's *shared*
 key, which changes of models without keys (and bulk statements) replace.  Keys are versions in
 the same table, replaced by the same hook, so they hold on every worker; every change still
-replaces its whole scope, which the pages spanning a module (reports, search) read.
+replaces its whole scope, which the pages spanning a module (reports, search) read.  The
+stored figures of closed periods (``portal/stored_figures.py``) follow the same tokens: a
+stored result is used while the keys of its period's data still hold the tokens it was
+computed under.
 
 Also never stale for long: entries expire after ``PORTAL_PAGE_CACHE_SECONDS`` (60; Flask-Caching's
 ``CACHE_DEFAULT_TIMEOUT``), which bounds what depends on the clock alone (a session that has

@@ -574,7 +574,9 @@ def day_key(day: date) -> str:
 
 
 def month_key(day: date) -> str:
-    """Every venue's month: the month overview reads it."""
+    """Every venue's month: the month overview reads it, and the venue reports' stored
+    figures of the periods covering it (reports.VENUE_FIGURES): a change to a booking, its
+    slots or its catering replaces the keys of its booking's months."""
     return key("bookings", "month", day.strftime("%Y-%m"))
 
 
@@ -629,8 +631,18 @@ def _slot_keys(slot, session) -> set[str]:
 
 
 def _catering_keys(line, session) -> set[str]:
-    """A catering line: shown with its booking only (its own page, not cached)."""
-    return {QUEUE_KEY}
+    """A catering line: shown with its booking only (its own page, not cached), and counted in
+    the catering served of the venue reports: its booking's months (those of every slot's
+    days: a line without a day is served on each of them)."""
+    booking = line.booking
+    if booking is None:
+        return {QUEUE_KEY, shared_key("bookings")}  # not attached yet: no telling
+    months = set()
+    for slot in booking.slots:
+        if None in (slot.blocked_from, slot.blocked_until):
+            return {QUEUE_KEY, shared_key("bookings")}
+        months |= {month_key(day) for day in _local_days(slot.blocked_from, slot.blocked_until)}
+    return {QUEUE_KEY} | months
 
 
 # Cached pages drawn from these models are rendered afresh after any change to them (the keys

@@ -46,6 +46,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
+from .. import stored_figures
 from ..authz import staff_required
 from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
@@ -60,12 +61,20 @@ from ..reporting import (
     half_year_choices,
     latest,
     local_day,
+    months_of,
     period_from_request,
     seconds_between,
     spans_table,
 )
 from . import bp
-from .models import Booking, BookingCatering, BookingStatus, Venue, VenueSlot
+from .models import (
+    Booking,
+    BookingCatering,
+    BookingStatus,
+    Venue,
+    VenueSlot,
+    month_key,
+)
 from .pricing import CateringKind, CateringRequest, catering_charge
 
 nav_item("bookings.reports", _l("Reports"), ("staff", "admin"), order=13)
@@ -318,23 +327,79 @@ def _catering_served(slots, first: datetime):
             .group_by(served.c.interval, served.c.kind, *figures))
 
 
+# The venue figures of a closed period are stored (portal/stored_figures.py) under the month
+# keys of its days: every change to a booking, slot or catering line replaces the keys of its
+# booking's months (models.py); venues and bulk statements replace the shared key.
+VENUE_FIGURES = stored_figures.Source(
+    "bookings.venue_figures", "bookings",
+    keys=lambda first, end: [month_key(month.first) for month in months_of(first, end)],
+    # What else the sums depend on: check-in's start (was_served), the local time zone.
+    settings=lambda: [current_app.config["BOOKING_CHECK_IN_SINCE"],
+                      current_app.config["BABEL_DEFAULT_TIMEZONE"]])
+
+
 def venue_reports(periods: list[Period], catering: bool | int = True) -> list[VenueReport]:
     """The figures of every venue for each period, and the totals, in two queries whatever
     the periods (the work report asks for three at once): the venues, and their sums with
     the catering served (the export leaves it out). ``catering``: for every period, none, or
     the number of leading periods that need it (the work report's three half-years, not its
-    chart's months: each period costs the query rows)."""
-    bounds = [(period.starts_at(), period.ends_at()) for period in periods]
+    chart's months: each period costs the query rows).
+
+    The sums of a closed period are stored (:data:`VENUE_FIGURES`): those still valid are
+    read (two small queries, the tokens and the stored rows) and only the other periods are
+    summed, in the one pass of :func:`_sums`."""
+    wanted = len(periods) if catering is True else int(catering)
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
     daily = {venue.id: _daily_open_seconds(venue) for venue in venues}
-    figures = [{venue.id: VenueFigures(venue, open_seconds=daily[venue.id] * period.days)
-                for venue in venues} for period in periods]
-    totals = [VenueFigures(None) for _period in periods]
+    needs_catering = {(period.first, period.end) for period in periods[:wanted]}
+    sums = stored_figures.results(VENUE_FIGURES, periods, lambda missing: _sums(
+        missing, [(period.first, period.end) in needs_catering
+                  or stored_figures.storable(period) for period in missing]))
+    reports = []
+    for idx, (period, result) in enumerate(zip(periods, sums, strict=True)):
+        figures = {venue.id: VenueFigures(venue, open_seconds=daily[venue.id] * period.days)
+                   for venue in venues}
+        for venue_id, *numbers in result["venues"]:
+            item = figures.get(venue_id)
+            if item is not None:
+                _add(item, numbers)
+        total = _add(VenueFigures(None), result["total"])
+        rows = [item for item in figures.values() if item.venue.active or item.has_activity]
+        total.open_seconds = sum(item.open_seconds for item in rows)
+        served = [CateringFigures(kind, servings, amount_fen)
+                  for kind, servings, amount_fen in result["catering"]] if idx < wanted else []
+        reports.append(VenueReport(period, rows, total, sum(item.income_fen for item in rows),
+                                   served))
+    return reports
+
+
+# The sums of a period (a JSON-like result, as stored): "venues": [venue id, *sums] per venue
+# with served slots, "total": the sums, "catering": [kind, servings, amount] per kind (None
+# when not asked for). The sums: booked seconds, meetings internal, external, government
+# sessions, income (VenueFigures' order).
+_SUMS = ("booked_seconds", "internal_meetings", "external_meetings", "government_sessions",
+         "income_fen")
+
+
+def _add(item: VenueFigures, numbers) -> VenueFigures:
+    for name, value in zip(_SUMS, numbers, strict=True):
+        setattr(item, name, getattr(item, name) + value)
+    return item
+
+
+def _sums(periods: list[Period], with_catering: list[bool]) -> list[dict]:
+    """The served figures of each period per venue and in total, and the catering served of
+    those ``with_catering``, in one query whatever the periods (none for no period)."""
+    if not periods:
+        return []
+    bounds = [(period.starts_at(), period.ends_at()) for period in periods]
+    per_venue = [defaultdict(lambda: [0] * len(_SUMS)) for _period in periods]
+    totals = [[0] * len(_SUMS) for _period in periods]
     first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
     boundaries = sorted({bound for pair in bounds for bound in pair})
     slots = _served_slots(first, last, boundaries)
-    wanted = len(periods) if catering is True else int(catering)
-    parts = _served_figures(slots, bounds) + ([_catering_served(slots, first)] if wanted else [])
+    parts = _served_figures(slots, bounds) + (
+        [_catering_served(slots, first)] if any(with_catering) else [])
     # The periods holding each interval (between two boundaries; none before the first or
     # after the last).
     holding = {interval: [idx for idx, (starts, ends) in enumerate(bounds)
@@ -347,41 +412,33 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
         if part == CATERING:
             unit_price_fen, quantity, times, count, _zero = (int(n) for n in sums)
             for idx in holding.get(key, ()):
-                if idx < wanted:
+                if with_catering[idx]:
                     served_days[idx, kind, unit_price_fen, quantity, times] += count
             continue
         # Whole slots of an interval count in every period holding it; the rest are of the
         # period ``key``.
         held_by = holding[key] if part == 0 else [key]
-        counted = []
+        booked_seconds, income_fen, internal, external, government = (int(n) for n in sums)
+        numbers = (booked_seconds, internal, external, government, income_fen)
         for idx in held_by:
             # The bookings of one slot by venue (also making up the totals), and those of
             # several by venue and in total (venue_id NULL).
-            counted += ([figures[idx].get(venue_id), totals[idx]] if part < 2
-                        else [totals[idx] if venue_id is None else figures[idx].get(venue_id)])
-        booked_seconds, income_fen, internal, external, government = (int(n) for n in sums)
-        for item in filter(None, counted):
-            item.booked_seconds += booked_seconds
-            item.internal_meetings += internal
-            item.external_meetings += external
-            item.government_sessions += government
-            item.income_fen += income_fen
-    served = [{kind: CateringFigures(kind) for kind in CateringKind.ALL}
-              for _bound in bounds[:wanted]]
+            counted = ([per_venue[idx][venue_id], totals[idx]] if part < 2
+                       else [totals[idx] if venue_id is None else per_venue[idx][venue_id]])
+            for sums_of in counted:
+                for position, value in enumerate(numbers):
+                    sums_of[position] += value
+    served = [{kind: [0, 0] for kind in CateringKind.ALL} for _bound in bounds]
     for (idx, kind, unit_price_fen, quantity, times), count in served_days.items():
         request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
         item = served[idx][kind]
-        item.servings += request.servings * count
-        item.amount_fen += catering_charge(request, days=1) * count
-    reports = []
-    for idx, period in enumerate(periods):
-        rows = [item for item in figures[idx].values()
-                if item.venue.active or item.has_activity]
-        total = totals[idx]
-        total.open_seconds = sum(item.open_seconds for item in rows)
-        reports.append(VenueReport(period, rows, total, sum(item.income_fen for item in rows),
-                                   list(served[idx].values()) if idx < wanted else []))
-    return reports
+        item[0] += request.servings * count
+        item[1] += catering_charge(request, days=1) * count
+    return [{"venues": [[venue_id, *numbers] for venue_id, numbers in sorted(venues.items())],
+             "total": totals[idx],
+             "catering": [[kind, *served[idx][kind]] for kind in CateringKind.ALL]
+             if with_catering[idx] else None}
+            for idx, venues in enumerate(per_venue)]
 
 
 def venue_report(period: Period, catering: bool = True) -> VenueReport:

@@ -6,6 +6,8 @@ is better, how to compute it from the :class:`Sources` of a period, and the page
 explains it.  :func:`compute` evaluates every definition for a period, the previous period
 (环比) and the same period a year before (同比); each source's module function reads the three
 periods in one go, so the queries grow neither with the data nor with the periods compared.
+The venue figures of periods that have ended are read from their stored results while their
+data has not changed (``bookings.reports.VENUE_FIGURES``, ``portal/stored_figures.py``).
 """
 
 from __future__ import annotations

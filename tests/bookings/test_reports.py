@@ -308,7 +308,9 @@ def _more_bookings(app, dataset, n, offset):
                     final_total=10_000 * i if i % 2 else None)
 
 
-def test_a_fixed_number_of_queries(app, login_as, count_queries, dataset):
+def test_a_fixed_number_of_queries(app, login_as, count_queries, dataset, monkeypatch):
+    # The sums computed live (the stored figures of closed periods: test_stored_figures.py).
+    monkeypatch.setitem(app.config, "STORED_FIGURES", False)
     staff = login_as("staff")
     urls = ["/venues/reports?month=2025-07", "/venues/reports?period=2025-H2",
             "/venues/reports/export?period=2025-07&format=csv",
@@ -387,9 +389,11 @@ def test_was_served(app):
         assert not served(status, None, before)
 
 
-def test_several_periods_at_once_equal_each_alone(app, dataset, count_queries):
+def test_several_periods_at_once_equal_each_alone(app, dataset, count_queries, monkeypatch):
     """The work report reads three periods in one pass: each equals its report alone, and
     the queries do not grow with the number of periods."""
+    # The one pass, live (the stored figures of closed periods: test_stored_figures.py).
+    monkeypatch.setitem(app.config, "STORED_FIGURES", False)
     keys = ["2025-07", "2025-06", "2025-H2", "2025-08"]
     with app.test_request_context():
         # ... and a span cutting July mid-month (bounds inside others' intervals).
