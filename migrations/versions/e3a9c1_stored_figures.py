@@ -2,7 +2,7 @@
 period, with a digest of the data versions it was computed under (portal/stored_figures.py)
 
 Revision ID: e3a9c1
-Revises: d7b2f0
+Revises: e3a5c1
 Create Date: 2026-12-07 12:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e3a9c1'
-down_revision = 'd7b2f0'
+down_revision = 'e3a5c1'
 branch_labels = None
 depends_on = None
 
