@@ -681,6 +681,31 @@ def prepare_datasets(kind: str, url: str) -> dict:
     return state
 
 
+def workreport_inprocess(url: str) -> str:
+    """Issue 14's goals in the table: the work report's figures and DOCX timed in-process
+    (``bench/workreport_inprocess.py``: live, cold and warm stored figures) for the last
+    closed half-year and the current one, unless ``BENCH_ONLY`` leaves the work report out or
+    ``BENCH_WORKREPORT=0``."""
+    only = [word.strip() for word in setting("ONLY", "").split(",") if word.strip()]
+    if setting("WORKREPORT", "1") == "0" or (only and not any(
+            word in "work report, all figures of the half-year (workreport)" for word in only)):
+        return ""
+    today = date.today()
+    current = (today.year, 1 if today.month <= 6 else 2)
+    closed = (current[0], 1) if current[1] == 2 else (current[0] - 1, 2)
+    keys = [f"{year}-H{half}" for year, half in (closed, current)]
+    log(f"work report in-process: {', '.join(keys)} (bench/workreport_inprocess.py)")
+    answer = subprocess.run(  # noqa: S603  (our own script)
+        [str(BIN / "python"), str(Path(__file__).with_name("workreport_inprocess.py")), *keys],
+        env={**os.environ, "PORTAL_DATABASE_URL": url}, capture_output=True, text=True,
+        check=False)
+    if answer.returncode:
+        raise BenchError(f"bench/workreport_inprocess.py failed: {answer.stderr[-2000:]}")
+    return ("Work report in-process (issue 14: all figures < 300 ms, DOCX < 2 s; live: "
+            "computed, cold: computed and stored, warm: closed periods' stored figures):\n\n"
+            + answer.stdout.strip())
+
+
 def run() -> int:
     goal = float(setting("GOAL", "0.25"))
     duration = int(setting("DURATION", "10"))
@@ -747,13 +772,15 @@ def run() -> int:
               + (f" · /healthz samples {samples[0]:.0f}–{samples[-1]:.0f} req/s (each ratio "
                  "uses the sample taken just before its page)" if healthz else "")
               + (f" · CPUs {busy:.0%} busy before the start" if busy is not None else ""))
+    workreport_table = workreport_inprocess(url) if mixed_mode != "only" else ""
     mixed_table = ""
     if mixed_summary is not None:
         mixed_table = ("Mixed load (" + ", ".join(mixed_summary["pages"]) + " read in turn; "
                        f"/healthz {mixed_summary['healthz_rps']:.0f} req/s just before):\n\n"
                        + mixed.markdown_table(mixed_summary))
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"results-{kind}.md").write_text(f"{header}\n\n{table}\n\n{mixed_table}\n")
+    (OUT / f"results-{kind}.md").write_text(
+        f"{header}\n\n{table}\n\n{workreport_table}\n\n{mixed_table}\n")
     results = json.dumps(
         {"header": header, "bookings": state.get("bookings"), "page_cache": cache_on,
          "healthz": [{k: v for k, v in h.items() if k != "output"} for h in healthz],
@@ -768,6 +795,9 @@ def run() -> int:
     print()
     if table:
         print(table)
+        print()
+    if workreport_table:
+        print(workreport_table)
         print()
     if mixed_table:
         print(mixed_table)
