@@ -20,7 +20,7 @@ To control ``BEGIN`` ourselves the pysqlite driver's own transaction handling is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -155,12 +155,21 @@ def generic_plans() -> Iterator[None]:
     # instead of 236 (measured), and the engine's events still see it (the request log and
     # the tests' statement counts).
     connection.exec_driver_sql(_PLAN_CACHE_MODE, {"mode": "force_generic_plan"})
-    try:
-        yield
-    finally:
+
+    def put_back() -> None:
         # The session's connection now: a block that committed began another transaction.
         db.session.connection().exec_driver_sql(_PLAN_CACHE_MODE,
                                                 {"mode": SESSION_PLAN_CACHE_MODE})
+
+    try:
+        yield
+    except Exception:
+        # A failed statement aborted the transaction: putting the mode back would fail too
+        # and hide the error, and the rollback to come discards the setting anyway.
+        with suppress(sa.exc.SQLAlchemyError):
+            put_back()
+        raise
+    put_back()
 
 
 _PLAN_CACHE_MODE = "SELECT set_config('plan_cache_mode', %(mode)s, true)"
