@@ -442,7 +442,7 @@ class _CellWriter:
         self.detail = text["detail_url"]
         head, tail = text["checkin_url"]
         back = urlencode([("next", back)], safe=QUERY_SAFE).translate(_ESCAPES)
-        self.checkin = (f' <a class="button small checkin" href="{head}',
+        self.checkin = (f'<a class="button small checkin" href="{head}',
                         f"{tail}?{back}{text['checkin_label']}")
         self.buffer, self.closed = text["buffer"], text["closed"]
         head, tail = text["venue_url"]
@@ -525,15 +525,17 @@ class _CellWriter:
             return f'<td class="c-blackout"{colspan}>{text["blackout"]}{reason}</td>'
         if not self.is_staff and (self.own_id is None or client_id != self.own_id):
             return f'<td class="c-booked"{colspan}>{text["booked"]}</td>'
-        html = (f'{text["status_cell_" + status]}{colspan}>'
+        # The check-in first: a block is one line cut at its width, and a short one (an
+        # hour on a phone) cut the button off at its end.
+        action = (f"{self.checkin[0]}{booking_id}{self.checkin[1]} "
+                  if self.is_staff and not arrived and status == BookingStatus.APPROVED
+                  and booking_starts < self.tomorrow else "")
+        html = (f'{text["status_cell_" + status]}{colspan}>{action}'
                 f'<a href="{self.detail[0]}{booking_id}{self.detail[1]}">'
                 f"{Booking.reference_of(booking_id)}</a> {title.translate(_ESCAPES)} "
                 f'{text["status_" + status]}')
-        if self.is_staff:
-            if arrived:
-                html += text["arrived"]
-            elif status == BookingStatus.APPROVED and booking_starts < self.tomorrow:
-                html += f"{self.checkin[0]}{booking_id}{self.checkin[1]}"
+        if self.is_staff and arrived:
+            html += text["arrived"]
         return html + "</td>"
 
 
