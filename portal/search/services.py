@@ -46,10 +46,6 @@ MODULE_PAGE = 20  # one module's results, paginated
 BATCH = 1000  # records per loader query when the whole index is rebuilt
 GRAM_PROBE = 500  # a query's grams are counted up to this many entries per module
 QUERY_GRAMS = 6  # at most this many of a long query's grams are counted
-# A query's gram counts are kept this long per process (app.extensions[KEPT_COUNTS]): they
-# only choose which gram a module's branch walks, so a count some minutes old costs at worst
-# a longer walk, never a result (see driving_grams); counting them was 0.8 ms of the server's
-# time on every search of three characters or more.
 # Readers' filters that one plan serves for every reader and query.  These are small whoever
 # reads: the public venues (200 at most), a tenant's own record and leases (the account's one
 # tenant, by a unique index).
@@ -62,6 +58,10 @@ ONE_PLAN_FILTERS = frozenset({"venues", "tenants", "leases"})
 # arguments does: a generic plan probed the busiest client's 4,250 bookings for a gram in
 # none of them (9 ms).
 ONE_PLAN_WHEN_COMMON = frozenset({"bookings"})
+# A query's gram counts are kept this long per process (app.extensions[KEPT_COUNTS]): they
+# only choose which gram a module's branch walks, so a count some minutes old costs at worst
+# a longer walk, never a result (see driving_grams); counting them was 0.8 ms of the server's
+# time on every search of three characters or more.
 KEPT_COUNTS = "portal.search_gram_counts"
 KEPT_COUNTS_SECONDS = 300
 KEPT_COUNTS_SIZE = 4096
