@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from portal.bookings import services
@@ -82,14 +82,25 @@ def make_booking(app, user_id, venue_id, day=None, session="morning", headcount=
         return booking.id
 
 
-def has_begun(booking) -> None:
-    """Time passes: the booking's event started an hour ago (its slots keep their length)."""
+def this_mornings_opening():
+    """Eight o'clock this morning, Beijing time (before nine: yesterday's): a start that has
+    passed and lies in the venues' opening hours whatever the hour a test runs at (an hour
+    ago falls outside them late at night, and a booking there is on no grid)."""
+    zone = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(zone)
+    day = now.date() - timedelta(days=0 if now.hour >= 9 else 1)
+    return datetime.combine(day, time(8, 0), zone)
+
+
+def has_begun(booking, at=None) -> None:
+    """Time passes: the booking's event started an hour ago, or at ``at`` (an aware datetime
+    in the past); its slots keep their length."""
     from datetime import timedelta
 
     from portal.database import utcnow, write_transaction
 
     with write_transaction():
-        shift = booking.starts_at - (utcnow() - timedelta(hours=1))
+        shift = booking.starts_at - (at or utcnow() - timedelta(hours=1))
         booking.starts_at -= shift
         for slot in booking.slots:
             slot.starts_at -= shift
@@ -98,5 +109,5 @@ def has_begun(booking) -> None:
             slot.blocked_until -= shift
 
 
-__all__ = ["has_begun", "make_venue", "make_catering", "make_booking", "make_photo", "jpeg_bytes",
-           "future_day", "time"]
+__all__ = ["has_begun", "this_mornings_opening", "make_venue", "make_catering", "make_booking",
+           "make_photo", "jpeg_bytes", "future_day", "time"]

@@ -12,7 +12,13 @@ from portal.bookings import grid, services
 from portal.bookings.models import Booking, BookingStatus, Venue
 from portal.database import write_transaction
 from portal.extensions import db
-from tests.bookings.factories import future_day, has_begun, make_booking, make_venue
+from tests.bookings.factories import (
+    future_day,
+    has_begun,
+    make_booking,
+    make_venue,
+    this_mornings_opening,
+)
 from tests.conftest import make_user, request_context
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -234,13 +240,14 @@ def test_the_grid_pages_its_venues(app, client):
 
 @pytest.fixture
 def todays_booking(app):
-    """An approved booking of a venue that started an hour ago, and a member of staff."""
+    """An approved booking of a venue that started this morning (on the grid of its day at
+    any hour the test runs), and a member of staff."""
     hall = make_venue(app, name="第二会议室")
     staff = make_user(app, "staff")
     booking_id = make_booking(app, make_user(app, "client").id, hall, day=future_day(2))
     _approve(app, booking_id, staff.id)
     with app.test_request_context():
-        has_begun(db.session.get(Booking, booking_id))
+        has_begun(db.session.get(Booking, booking_id), at=this_mornings_opening())
     return booking_id, staff.id
 
 

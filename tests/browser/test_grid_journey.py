@@ -13,7 +13,13 @@ from portal.auth.models import User
 from portal.bookings import services
 from portal.bookings.models import Booking
 from portal.extensions import db
-from tests.bookings.factories import future_day, has_begun, make_booking, make_venue
+from tests.bookings.factories import (
+    future_day,
+    has_begun,
+    make_booking,
+    make_venue,
+    this_mornings_opening,
+)
 from tests.browser.conftest import PHONE, log_in
 from tests.conftest import make_user, request_context
 
@@ -28,14 +34,18 @@ def test_staff_book_a_free_cell_and_check_in_from_the_grid(live_server, new_cont
     room = make_venue(app, name="第二会议室", theatre=60)
     make_venue(app, name="大礼堂", theatre=300)
     staff_account = make_user(app, "staff", name="王海燕")
-    # A booking of the hall that began an hour ago: to be checked in on the phone.
+    # A booking of the hall that began at eight this morning (before nine, Beijing time:
+    # yesterday morning), to be checked in on the phone from its day's grid, whatever the
+    # hour the test runs at: "an hour ago" fell outside the opening hours late at night.
     hall = make_venue(app, name="多功能厅", theatre=200)
     arriving = make_booking(app, make_user(app, "client").id, hall, day=future_day(2),
                             headcount=80)
+    began = this_mornings_opening()
+    began_on = began.date()
     with request_context(app, staff_account.id):
         services.transition(db.session.get(Booking, arriving), "approve",
                             db.session.get(User, staff_account.id), notify=False)
-        has_begun(db.session.get(Booking, arriving))
+        has_begun(db.session.get(Booking, arriving), at=began)
     reference = Booking.reference_of(arriving)
 
     page = new_context().new_page()
@@ -76,7 +86,7 @@ def test_staff_book_a_free_cell_and_check_in_from_the_grid(live_server, new_cont
     # 4. On a phone: the grid scrolls inside its region, the venue column stays; check in.
     phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
     _login(phone, base, staff_account)
-    phone.goto(f"{base}/venues/grid")
+    phone.goto(f"{base}/venues/grid?date={began_on.isoformat()}")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     block = phone.locator("#grid tbody tr", has_text="多功能厅").locator("td.c-booked")
     expect(block).to_contain_text(reference)
