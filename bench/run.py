@@ -48,6 +48,9 @@ Settings (environment variables; ``make bench`` passes them through):
                        0 to skip it, ``only`` to run it alone (no page-by-page table)
 ``BENCH_MIXED_DURATION`` seconds of each of its two phases (quiet, then writing), 20
 ``BENCH_WRITE_INTERVAL`` seconds between two writes of the mixed phase, 0.2
+``BENCH_WORKREPORT``   0: leave out the work report's in-process table (issue 14: its figures
+                       and DOCX for the last closed half-year and the current one, live, cold
+                       and warm, by ``bench/workreport_inprocess.py``; printed after the pages)
 =====================  =========================================================================
 
 The mixed-load phase: wrk reads the key pages (``bench/mixed.py``'s ``READ_PAGES``, in turn)
