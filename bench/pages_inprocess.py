@@ -64,14 +64,12 @@ def main() -> int:
                                          "password": state["password"]})
         if answer.status_code not in (302, 303):
             raise bench.BenchError(f"login as {email} failed (HTTP {answer.status_code})")
-    only = [word for word in bench.setting("ONLY", "").split(",") if word.strip()]
     runs = int(bench.setting("RUNS", "30"))
     print("| page | path | p50 ms | best ms | SQL statements | status |")
     print("|---|---|---:|---:|---:|---|")
     for label, path, who, _goal in [("GET /healthz (trivial)", "/healthz", "", False),
                                     *bench.endpoints(state)]:
-        if only and path != "/healthz" and not any(
-                word.strip() in label or word.strip() in path for word in only):
+        if path != "/healthz" and not bench.selected(label, path):
             continue
         client, headers = clients[who], {"User-Agent": bench.USER_AGENT}
         for _ in range(5):

@@ -689,9 +689,8 @@ def workreport_inprocess(url: str) -> str:
     (``bench/workreport_inprocess.py``: live, cold and warm stored figures) for the last
     closed half-year and the current one, unless ``BENCH_ONLY`` leaves the work report out or
     ``BENCH_WORKREPORT=0``."""
-    only = [word.strip() for word in setting("ONLY", "").split(",") if word.strip()]
-    if setting("WORKREPORT", "1") == "0" or (only and not any(
-            word in "work report, all figures of the half-year (workreport)" for word in only)):
+    if setting("WORKREPORT", "1") == "0" or not selected(
+            "work report, all figures of the half-year (workreport)", "/work-report/"):
         return ""
     today = date.today()
     current = (today.year, 1 if today.month <= 6 else 2)
