@@ -349,23 +349,14 @@ def _branch(source: Source, reader, dialect: str, by_gram: bool, check_text: boo
 
 
 @functools.cache
-def _sees_every_entry(role: str, keys: tuple[str, ...]) -> bool:
-    """Whether no branch of the role's search over ``keys`` filters by reader: each then walks
-    its gram's entries newest first (one plan fits every query), whereas a reader's filter
-    (a client's own bookings) needs the plan chosen for its arguments (33 ms generic, 1 ms
-    custom)."""
+def _filtered_by_reader(role: str, keys: tuple[str, ...]) -> frozenset[str]:
+    """The modules of ``keys`` whose branch filters by the reader for ``role``.  None: each
+    walks its gram's entries newest first and one plan fits every query, whereas a reader's
+    filter (a client's own bookings) may need the plan chosen for its arguments (33 ms
+    generic, 1 ms custom), unless every such filter is one of :data:`ONE_PLAN_FILTERS` or
+    :data:`ONE_PLAN_WHEN_COMMON` (see :func:`search`)."""
     reader = Reader(role)
-    return all(_sees_all(_visible(BY_KEY[key], reader)) for key in keys)
-
-
-@functools.cache
-def _walks_own_records(role: str, keys: tuple[str, ...]) -> bool:
-    """Whether the role's search over ``keys`` filters by reader, and may yet run with one
-    plan for every reader and query given its gram counts: every filter is one of
-    :data:`ONE_PLAN_FILTERS` or :data:`ONE_PLAN_WHEN_COMMON`."""
-    reader = Reader(role)
-    filtered = {key for key in keys if not _sees_all(_visible(BY_KEY[key], reader))}
-    return bool(filtered) and filtered <= ONE_PLAN_FILTERS | ONE_PLAN_WHEN_COMMON
+    return frozenset(key for key in keys if not _sees_all(_visible(BY_KEY[key], reader)))
 
 
 def _sees_all(visible) -> bool:
@@ -431,16 +422,19 @@ def search(user, text: str | None, module: str | None = None, limit: int = PAGE_
                 switched.append(plans.enter_context(generic_plans()))
 
         # The gram counts, when counted: one plan fits every gram (index-only counts).
-        counted = {} if _walks_own_records(user.role, keys) else None
+        filtered = _filtered_by_reader(user.role, keys)
+        one_plan_may_fit = filtered and filtered <= ONE_PLAN_FILTERS | ONE_PLAN_WHEN_COMMON
+        counted = {} if one_plan_may_fit else None
         chosen = driving_grams(query, keys, before_counting=generic_from_now, counted=counted)
         sources = [source for source in sources if source.key in chosen]
         if not sources:
             return []
         gram = chosen[sources[0].key]
         keys = tuple(source.key for source in sources)
-        generic = gram is not None and (_sees_every_entry(user.role, keys) or (
-            counted is not None and all(counted[key] >= GRAM_PROBE for key in keys
-                                        if key in ONE_PLAN_WHEN_COMMON)))
+        filtered &= set(keys)
+        generic = gram is not None and (not filtered or (
+            counted is not None and all(counted[key] >= GRAM_PROBE
+                                        for key in filtered & ONE_PLAN_WHEN_COMMON)))
         if not generic:  # a reader's filter: planned for its arguments (see generic_plans)
             plans.close()
         else:
