@@ -49,8 +49,9 @@ Settings (environment variables; ``make bench`` passes them through):
 ``BENCH_MIXED_DURATION`` seconds of each of its two phases (quiet, then writing), 20
 ``BENCH_WRITE_INTERVAL`` seconds between two writes of the mixed phase, 0.2
 ``BENCH_WORKREPORT``   0: leave out the work report's in-process table (issue 14: its figures
-                       and DOCX for the last closed half-year and the current one, live, cold
-                       and warm, by ``bench/workreport_inprocess.py``; printed after the pages)
+                       and DOCX for the last closed half-year and the current one, live, cold,
+                       after a change to one month and warm, by
+                       ``bench/workreport_inprocess.py``; printed after the pages)
 =====================  =========================================================================
 
 The mixed-load phase: wrk reads the key pages (``bench/mixed.py``'s ``READ_PAGES``, in turn)
@@ -686,7 +687,7 @@ def prepare_datasets(kind: str, url: str) -> dict:
 
 def workreport_inprocess(url: str) -> str:
     """Issue 14's goals in the table: the work report's figures and DOCX timed in-process
-    (``bench/workreport_inprocess.py``: live, cold and warm stored figures) for the last
+    (``bench/workreport_inprocess.py``: live, cold, after a change, warm) for the last
     closed half-year and the current one, unless ``BENCH_ONLY`` leaves the work report out or
     ``BENCH_WORKREPORT=0``."""
     if setting("WORKREPORT", "1") == "0" or not selected(
@@ -704,7 +705,9 @@ def workreport_inprocess(url: str) -> str:
     if answer.returncode:
         raise BenchError(f"bench/workreport_inprocess.py failed: {answer.stderr[-2000:]}")
     return ("Work report in-process (issue 14: all figures < 300 ms, DOCX < 2 s; live: "
-            "computed, cold: computed and stored, warm: closed periods' stored figures):\n\n"
+            "every month summed, nothing stored; cold: every month summed and stored; after a "
+            "change to one month: that month summed; warm: only the current month summed, "
+            "the others' stored figures read):\n\n"
             + answer.stdout.strip())
 
 

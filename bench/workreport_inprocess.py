@@ -5,9 +5,12 @@ half-year < 300 ms on PostgreSQL, the DOCX export < 2 s).
 ``make bench`` has seeded the database: the median and worst of 10 runs of
 ``workreport.figures.compute`` (every figure for the period, the previous period and the same
 period a year before, through the modules' report functions), with the number of SQL
-statements, three ways: live (the stored figures of closed periods off), cold (the stored
-figures deleted before each run, so each run computes and stores them: the first visit after
-a change) and warm (stored: the visits after it), see ``portal/stored_figures.py``; and of
+statements, four ways: live (the stored figures of closed months off), cold (every stored
+figure deleted before each run, so each run sums every month of the three half-years and
+stores those that have ended: the first visit after installing, or after a change to a
+venue), after a change to one month (the stored figures of the period's first month deleted
+before each run: the first visit after a booking of that month changed) and warm (stored:
+the visits after it), see ``portal/stored_figures.py`` and ``bookings/reports.py``; and of
 the DOCX of a draft of that period (built in memory, nothing written, warm); then, per part
 (the module report function that sent the statements), the median time its statements took
 and how many there are (warm).
@@ -59,6 +62,15 @@ def forget_stored() -> None:
     """Delete every stored figure (committed at once): the next computation is cold."""
     with db.engine.begin() as connection:
         connection.execute(sa.delete(StoredFigure.__table__))
+
+
+def forget_month(first_day) -> None:
+    """Delete the stored figures of the month beginning ``first_day`` (committed at once), as
+    a change to one of its bookings leaves them unused: the next computation sums that
+    month again and stores it."""
+    with db.engine.begin() as connection:
+        connection.execute(sa.delete(StoredFigure.__table__).where(
+            StoredFigure.__table__.c.first_day == first_day))
 
 
 def statements_of(call) -> int:
@@ -118,8 +130,10 @@ def parts_of(call) -> dict[str, tuple[float, int]]:
 def measure(key: str) -> None:
     period = periods.parse(key)
     config = current_app.config
-    for label, stored, before in (("live", False, None), ("cold", True, forget_stored),
-                                  ("warm", True, None)):
+    for label, stored, before in (
+            ("live", False, None), ("cold", True, forget_stored),
+            ("after a change to one month", True, lambda: forget_month(period.period.first)),
+            ("warm", True, None)):
         config["STORED_FIGURES"] = stored
         if before is not None:
             before()

@@ -88,9 +88,11 @@ def overlaps(start_column, end_column, start, end, guarded: bool = False):
     """SQL condition: the row's half-open period [start, end) meets [start, end).
 
     ``guarded``: the columns are a :class:`PeriodGuard`'s and the rows wanted are its active
-    ones; on PostgreSQL the condition then also says it as the guard's ranges meeting, which
-    its GiST index answers.  The two comparisons alone can only be answered by walking every
-    active row before ``end`` (a free-venue search read 44,000 slots to keep 112).
+    ones (or another GiST index of their range covers them: the slots' periods,
+    ``ix_venue_slot_span``); on PostgreSQL the condition then also says it as the ranges
+    meeting, which the GiST index answers.  The two comparisons alone can only be answered
+    by walking every active row before ``end`` (a free-venue search read 44,000 slots to
+    keep 112).
     """
     condition = sa.and_(start_column < end, start < end_column)
     if not guarded:

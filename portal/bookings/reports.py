@@ -183,16 +183,24 @@ def _interval(moment, boundaries: list[datetime], inclusive: bool = False):
                      for index, bound in enumerate(boundaries)), else_=len(boundaries))
 
 
-def _served_slots(first: datetime, last: datetime, boundaries: list[datetime]):
-    """SQL (a CTE): the served bookings' slots that meet ``[first, last)``, with their
-    booking's figures and the interval between ``boundaries`` each starts in. A booking's
-    seconds over all its slots (also those outside the span) are stored on it
+def _served_slots(spans: list[tuple[datetime, datetime]], boundaries: list[datetime],
+                  bookings: list[int] | None = None):
+    """SQL (a CTE): the served bookings' slots that meet one of the ``spans`` (each
+    ``[first, last)``), or, given ``bookings``, those of these bookings that meet them; with
+    their booking's figures and the interval between ``boundaries`` each starts and ends in.
+    A booking's seconds over all its slots (also those outside the spans) are stored on it
     (Booking.slot_seconds), so no pass over all of them. MATERIALIZED: the one read of the
-    slots and bookings, for the figures' sums, the rest and the catering."""
+    slots and bookings, for the figures' sums, the rest and the catering.
+
+    The slots are found by the GiST index of their periods (``ix_venue_slot_span``, on
+    PostgreSQL): a month's 10,000 slots, not every served booking that began before it."""
     held = was_served(Booking.status, Booking.arrived_at, Booking.starts_at,
                       sa.literal(check_in_since(), Booking.starts_at.type))
     slot_seconds = seconds_between(VenueSlot.ends_at, VenueSlot.starts_at)
     interval = _interval(VenueSlot.starts_at, boundaries)
+    meets = sa.or_(*(overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last, guarded=True)
+                     for first, last in spans))
+    chosen = meets if bookings is None else sa.and_(VenueSlot.booking_id.in_(bookings), meets)
     return (sa.select(VenueSlot.venue_id, VenueSlot.booking_id,
                       VenueSlot.starts_at, VenueSlot.ends_at,
                       Booking.slot_seconds.label("seconds"),
@@ -204,114 +212,101 @@ def _served_slots(first: datetime, last: datetime, boundaries: list[datetime]):
                       Booking.client_id, Booking.category, _income_fen().label("income"),
                       held.label("held"))
             .join(Booking, Booking.id == VenueSlot.booking_id)
-            .where(Booking.status.in_(SERVED),
-                   # Implied by the slot's bound (a booking starts at its first slot), but
-                   # sargable on ix_booking_status_starts: the bookings still to come after
-                   # the periods are not read (the wide table's full scan was the cost).
-                   Booking.starts_at < last,
-                   overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last))
+            .where(Booking.status.in_(SERVED), chosen)
             .cte("slots").prefix_with("MATERIALIZED"))
 
 
-def _served_figures(slots, bounds: list[tuple[datetime, datetime]]) -> list:
-    """SQL: the served figures of each period per venue and in total, rows of (``part``,
-    ``key``, ``venue_id``, booked seconds, income, meetings internal, external, government
-    sessions, NULL).
-
-    The periods' bounds cut time into intervals (between consecutive bounds; each period is
-    a run of them). A slot of a booking of one slot that lies within one interval counts the
-    same in every period holding that interval: its seconds, its booking's whole income and
-    one meeting. Those (nearly all) are summed per interval and venue (``part`` 0, ``key``
-    the interval: between ``boundaries[key - 1]`` and ``boundaries[key]``), before any
-    period is met, so no slot is paired with each period (the per-slot join was the cost).
-    The rest (a slot across a bound, or of a booking of several slots) are clipped and shared
-    per period (``key`` the period's index): ``part`` 1 for those of one slot by venue (which
-    also make up the totals), ``part`` 2 for those of several slots by venue and in total
-    (``venue_id`` NULL; a booking counts once per venue and once in the total).
-
-    A booking's income is shared over its slots by their seconds (all its slots, also those
-    outside the period), each slot's share within a period rounded half up to the fen, in
-    integer arithmetic on both engines: a whole slot of a one-slot booking gets it all.
-    """
-    periods = spans_table(bounds, VenueSlot.starts_at.type)  # bound as the columns (UTC)
-    no_kind = sa.null().label("kind")  # the catering's column
-
-    def meetings(rows, distinct: bool):
-        kinds = {"internal_meetings": rows.c.client_id.is_(None),
-                 "external_meetings": rows.c.client_id.is_not(None),
-                 "government_sessions": rows.c.category == GOVERNMENT_SESSION}
-        if not distinct:  # no DISTINCT: PostgreSQL hashes the rows by venue instead of sorting
-            return [count_when(sa.and_(rows.c.held, kind)).label(name)
-                    for name, kind in kinds.items()]
-        return [sa.func.count(sa.distinct(sa.case((sa.and_(rows.c.held, kind),
-                                                   rows.c.booking_id)))).label(name)
+def _meetings(rows, distinct: bool) -> list:
+    """SQL: the meetings served among ``rows`` (internal, external, government sessions):
+    one a row, or (``distinct``) one a booking."""
+    kinds = {"internal_meetings": rows.c.client_id.is_(None),
+             "external_meetings": rows.c.client_id.is_not(None),
+             "government_sessions": rows.c.category == GOVERNMENT_SESSION}
+    if not distinct:  # no DISTINCT: PostgreSQL hashes the rows by venue instead of sorting
+        return [count_when(sa.and_(rows.c.held, kind)).label(name)
                 for name, kind in kinds.items()]
+    return [sa.func.count(sa.distinct(sa.case((sa.and_(rows.c.held, kind),
+                                               rows.c.booking_id)))).label(name)
+            for name, kind in kinds.items()]
 
-    # The whole slots of one-slot bookings (within one interval: counted whole wherever they
-    # are counted), per interval and venue.
+
+NO_KIND = sa.null().label("kind")  # the catering's column, in the other parts' rows
+
+
+def _shares(slots, periods, condition=None):
+    """SQL: the (slot, period) rows of the ``slots`` meeting each period (and ``condition``),
+    each with its seconds within the period and its whole-fen share of its booking's income
+    (a booking's income is shared over its slots by their seconds, also those outside the
+    period, each slot's share within a period rounded half up to the fen, in integer
+    arithmetic on both engines: a whole slot of a one-slot booking gets it all); and the
+    sums of such rows: booked seconds, income, and the meetings (``distinct``: one a booking)."""
+    inside = seconds_between(earliest(slots.c.ends_at, periods.c.ends),
+                             latest(slots.c.starts_at, periods.c.starts))
+    rows = (sa.select(periods.c.idx, slots.c.venue_id, slots.c.booking_id, slots.c.alone,
+                      inside.label("inside"), slots.c.seconds, slots.c.income,
+                      slots.c.client_id, slots.c.category, slots.c.held)
+            .join_from(slots, periods, overlaps(slots.c.starts_at, slots.c.ends_at,
+                                                periods.c.starts, periods.c.ends))
+            .where(sa.true() if condition is None else condition(periods))
+            .subquery())
+    share = sa.case((rows.c.seconds > 0,
+                     (2 * rows.c.income * rows.c.inside + rows.c.seconds)
+                     // (2 * rows.c.seconds)), else_=0)
+
+    def sums(distinct: bool) -> list:
+        return [sa.func.coalesce(sa.func.sum(rows.c.inside), 0).label("booked_seconds"),
+                sa.func.coalesce(sa.func.sum(share), 0).label("income_fen"),
+                *_meetings(rows, distinct), NO_KIND]
+    return rows, sums
+
+
+# The parts of the sums' rows: (part, key, venue_id, *numbers, kind).
+WHOLE, WHOLE_CLIPPED, SEVERAL, CATERING, REST = 0, 1, 2, 3, 4
+
+
+def _month_figures(slots, bounds: list[tuple[datetime, datetime]]) -> list:
+    """SQL: the parts of the months' figures (:func:`_months_sums`), each month (or part of
+    one, ``bounds``) counting its *whole slots*: the slots of one-slot bookings lying within
+    it, which count the same in every period holding the month.
+
+    The months' bounds cut time into intervals (between consecutive bounds; a month is a run
+    of them). The whole slots within one interval count the same in every month holding it:
+    they are summed per interval and venue (``WHOLE``, ``key`` the interval: between
+    ``boundaries[key - 1]`` and ``boundaries[key]``), before any month is met, so no slot is
+    paired with a month (the per-slot join was the cost). The rest (few) are paired with the
+    months they meet: those whole within the month are summed per month and venue
+    (``WHOLE_CLIPPED``, ``key`` the month's index); the others' bookings are listed per month
+    (``REST``, the booking id in ``venue_id``), for :func:`_rest_sums`."""
+    months = spans_table(bounds, VenueSlot.starts_at.type)  # bound as the columns (UTC)
     within = sa.and_(slots.c.alone, slots.c.interval == slots.c.last)
-    whole = (sa.select(sa.literal(0).label("part"), slots.c.interval.label("key"),
+    whole = (sa.select(sa.literal(WHOLE).label("part"), slots.c.interval.label("key"),
                        slots.c.venue_id,
                        sa.func.coalesce(sa.func.sum(slots.c.seconds), 0).label("booked_seconds"),
                        sa.func.coalesce(sa.func.sum(slots.c.income), 0).label("income_fen"),
-                       *meetings(slots, distinct=False), no_kind)
+                       *_meetings(slots, distinct=False), NO_KIND)
              .where(within).group_by(slots.c.interval, slots.c.venue_id))
-    # The rest (few) read into their own CTE first: else PostgreSQL scans all the slots once
-    # per period to find them.
+    # The rest read into their own CTE first: else PostgreSQL scans all the slots once per
+    # month to find them.
     rest = sa.select(slots).where(~within).cte("rest").prefix_with("MATERIALIZED")
-
-    def shares(alone: bool):
-        """The (slot, period) rows of the rest's bookings of one slot (or of several), each
-        with its seconds within the period and its whole-fen share of the booking's income."""
-        inside = seconds_between(earliest(rest.c.ends_at, periods.c.ends),
-                                 latest(rest.c.starts_at, periods.c.starts))
-        rows = (sa.select(periods.c.idx, rest.c.venue_id, rest.c.booking_id,
-                          inside.label("inside"), rest.c.seconds, rest.c.income,
-                          rest.c.client_id, rest.c.category, rest.c.held)
-                .join_from(rest, periods, overlaps(rest.c.starts_at, rest.c.ends_at,
-                                                   periods.c.starts, periods.c.ends))
-                .where(rest.c.alone if alone else ~rest.c.alone)
-                .subquery())
-        share = sa.case((rows.c.seconds > 0,
-                         (2 * rows.c.income * rows.c.inside + rows.c.seconds)
-                         // (2 * rows.c.seconds)), else_=0)
-        return rows, [sa.func.coalesce(sa.func.sum(rows.c.inside), 0).label("booked_seconds"),
-                      sa.func.coalesce(sa.func.sum(share), 0).label("income_fen"),
-                      *meetings(rows, distinct=not alone), no_kind]
-
-    # A booking of one slot is counted by its rows as they are, in the total at its one venue.
-    rows, figures = shares(alone=True)
-    alone = (sa.select(sa.literal(1).label("part"), rows.c.idx, rows.c.venue_id, *figures)
-             .group_by(rows.c.idx, rows.c.venue_id))
-    # A booking of several slots is counted once per venue and once in the total.
-    rows, figures = shares(alone=False)
-    several = sa.literal(2).label("part")
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Both groupings from one sort (SQLite has no GROUPING SETS); the totals' venue_id
-        # comes back NULL.
-        grouped = [sa.select(several, rows.c.idx, rows.c.venue_id, *figures)
-                   .group_by(sa.func.grouping_sets(sa.tuple_(rows.c.idx, rows.c.venue_id),
-                                                   sa.tuple_(rows.c.idx)))]
-    else:
-        grouped = [sa.select(several, rows.c.idx, rows.c.venue_id, *figures)
-                   .group_by(rows.c.idx, rows.c.venue_id),
-                   sa.select(several, rows.c.idx, sa.null().label("venue_id"), *figures)
-                   .group_by(rows.c.idx)]
-    return [whole, alone, *grouped]
-
-
-CATERING = 3  # the part of the catering's rows
+    rows, sums = _shares(rest, months)
+    inside = sa.and_(rows.c.alone, rows.c.inside == rows.c.seconds)
+    clipped = (sa.select(sa.literal(WHOLE_CLIPPED), rows.c.idx, rows.c.venue_id, *sums(False))
+               .where(inside).group_by(rows.c.idx, rows.c.venue_id))
+    zeros = [sa.literal(0).label(f"zero{n}") for n in range(len(_SUMS))]
+    listed = (sa.select(sa.literal(REST), rows.c.idx, rows.c.booking_id, *zeros, NO_KIND)
+              .where(~inside).group_by(rows.c.idx, rows.c.booking_id))
+    return [whole, clipped, listed]
 
 
 def _catering_served(slots, first: datetime):
-    """SQL: the catering served by kind, rows of (``part`` 3, the interval, NULL, the line's
+    """SQL: the catering served by kind, rows of (``CATERING``, the interval, NULL, the line's
     unit price, quantity and times, the days counted, 0, the kind): each line of a served
     booking counts once on each of the booking's (local) days, an "every day" line on all of
     them, a dated line on its day only. The slots are those of :func:`_served_slots`; a slot
-    counts its day in the interval (and so the periods) it starts in: a day never spans two
-    intervals, the periods' bounds being local midnights. The database counts those days per
+    counts its day in the interval (and so the months) it starts in: a day never spans two
+    intervals, the bounds being local midnights. The database counts those days per
     interval, kind and line figures; pricing's definitions (servings, charge) turn them into
-    each period's figures in :func:`venue_reports`."""
+    each month's figures in :func:`_months_sums`."""
     day = local_day(slots.c.starts_at, first)
     line = (BookingCatering.kind, BookingCatering.unit_price_fen, BookingCatering.quantity,
             BookingCatering.times)
@@ -327,39 +322,36 @@ def _catering_served(slots, first: datetime):
             .group_by(served.c.interval, served.c.kind, *figures))
 
 
-# The venue figures of a closed period are stored (portal/stored_figures.py) under the month
-# keys of its days: every change to a booking, slot or catering line replaces the keys of its
-# booking's months (models.py); venues and bulk statements replace the shared key.
+# The venue figures are summed per calendar month (the months of a period, the first and last
+# clipped to it: ``months_of``), and a month that has ended is stored
+# (portal/stored_figures.py) under its month key: every change to a booking, slot or catering
+# line replaces the keys of its booking's months (models.py); venues and bulk statements
+# replace the shared key. A period's figures are its months' plus those of the few bookings
+# that are not whole within one of them (:func:`_period_sums`): a half-year still open sums
+# only its current month.
 VENUE_FIGURES = stored_figures.Source(
     "bookings.venue_figures", "bookings",
     keys=lambda first, end: [month_key(month.first) for month in months_of(first, end)],
     # What else the sums depend on: check-in's start (was_served), the local time zone.
     settings=lambda: [current_app.config["BOOKING_CHECK_IN_SINCE"],
-                      current_app.config["BABEL_DEFAULT_TIMEZONE"]])
+                      current_app.config["BABEL_DEFAULT_TIMEZONE"]],
+    version=2)
 
 
 def venue_reports(periods: list[Period], catering: bool | int = True) -> list[VenueReport]:
-    """The figures of every venue for each period, and the totals, in two queries whatever
-    the periods (the work report asks for three at once): the venues, and their sums with
-    the catering served (the export leaves it out). ``catering``: for every period, none, or
-    the number of leading periods that need it (the work report's three half-years, not its
-    chart's months: each period costs the query rows).
-
-    The sums of a closed period are stored (:data:`VENUE_FIGURES`): those still valid are
-    read (two small queries, the tokens and the stored rows) and only the other periods are
-    summed, in the one pass of :func:`_sums`."""
+    """The figures of every venue for each period, and the totals, in a few queries whatever
+    the periods (the work report asks for three half-years and six months at once): the
+    venues, the months' sums (:func:`_period_sums`). ``catering``: the catering served of
+    every period, none, or of the number of leading periods that show it (the export leaves
+    it out)."""
     wanted = len(periods) if catering is True else int(catering)
     venues = list(db.session.scalars(sa.select(Venue).order_by(Venue.building, Venue.code)))
     daily = {venue.id: _daily_open_seconds(venue) for venue in venues}
-    needs_catering = {(period.first, period.end) for period in periods[:wanted]}
-    sums = stored_figures.results(VENUE_FIGURES, periods, lambda missing: _sums(
-        missing, [(period.first, period.end) in needs_catering
-                  or stored_figures.storable(period) for period in missing]))
     reports = []
-    for idx, (period, result) in enumerate(zip(periods, sums, strict=True)):
+    for idx, (period, result) in enumerate(zip(periods, _period_sums(periods), strict=True)):
         figures = {venue.id: VenueFigures(venue, open_seconds=daily[venue.id] * period.days)
                    for venue in venues}
-        for venue_id, *numbers in result["venues"]:
+        for venue_id, numbers in result["venues"].items():
             item = figures.get(venue_id)
             if item is not None:
                 _add(item, numbers)
@@ -367,16 +359,15 @@ def venue_reports(periods: list[Period], catering: bool | int = True) -> list[Ve
         rows = [item for item in figures.values() if item.venue.active or item.has_activity]
         total.open_seconds = sum(item.open_seconds for item in rows)
         served = [CateringFigures(kind, servings, amount_fen)
-                  for kind, servings, amount_fen in result["catering"]] if idx < wanted else []
+                  for kind, (servings, amount_fen) in result["catering"].items()
+                  ] if idx < wanted else []
         reports.append(VenueReport(period, rows, total, sum(item.income_fen for item in rows),
                                    served))
     return reports
 
 
-# The sums of a period (a JSON-like result, as stored): "venues": [venue id, *sums] per venue
-# with served slots, "total": the sums, "catering": [kind, servings, amount] per kind (None
-# when not asked for). The sums: booked seconds, meetings internal, external, government
-# sessions, income (VenueFigures' order).
+# The sums: booked seconds, meetings internal, external, government sessions, income
+# (VenueFigures' order).
 _SUMS = ("booked_seconds", "internal_meetings", "external_meetings", "government_sessions",
          "income_fen")
 
@@ -387,58 +378,146 @@ def _add(item: VenueFigures, numbers) -> VenueFigures:
     return item
 
 
-def _sums(periods: list[Period], with_catering: list[bool]) -> list[dict]:
-    """The served figures of each period per venue and in total, and the catering served of
-    those ``with_catering``, in one query whatever the periods (none for no period)."""
-    if not periods:
+def _plus(sums: list[int], numbers) -> None:
+    for position, value in enumerate(numbers):
+        sums[position] += value
+
+
+def _period_sums(periods: list[Period]) -> list[dict]:
+    """The served figures of each period per venue and in total, and its catering served:
+    ``{"venues": {venue id: sums}, "total": sums, "catering": {kind: [servings, amount]}}``.
+
+    A period's figures are the sums of its months' *whole slots* (the slots of one-slot
+    bookings within one month: nearly all), read stored for the months that have ended
+    (:data:`VENUE_FIGURES`) and summed for the others in one query (:func:`_months_sums`),
+    plus those of the bookings that are not whole within one of its months (a booking of
+    several slots, a slot across midnight at a month's end), which the months list and
+    :func:`_rest_sums` counts for the period itself in one more query (none when there are
+    none): a meeting once per venue and in the total, a slot's income share within the
+    period. The same figures as summing the period's slots at once (tests compare them)."""
+    months_of_period = [months_of(period.first, period.end) for period in periods]
+    months = list({(month.first, month.end): month
+                   for each in months_of_period for month in each}.values())
+    by_span = dict(zip(((month.first, month.end) for month in months),
+                       stored_figures.results(VENUE_FIGURES, months, _months_sums),
+                       strict=True))
+    rest = _rest_sums(periods, sorted({booking_id for result in by_span.values()
+                                        for booking_id in result["rest"]}))
+    results = []
+    for each, (venues, total) in zip(months_of_period, rest, strict=True):
+        catering = {kind: [0, 0] for kind in CateringKind.ALL}
+        for month in each:
+            result = by_span[month.first, month.end]
+            for venue_id, *numbers in result["venues"]:
+                _plus(venues[venue_id], numbers)
+            _plus(total, result["total"])
+            for kind, *numbers in result["catering"]:
+                _plus(catering[kind], numbers)
+        results.append({"venues": venues, "total": total, "catering": catering})
+    return results
+
+
+def _months_sums(months: list[Period]) -> list[dict]:
+    """Each month's (or part of a month's) sums of its whole slots per venue and in total,
+    its catering served, and the bookings it holds that are not whole within it (a JSON-like
+    result, as stored): ``{"venues": [[venue id, *sums]], "total": sums, "catering": [[kind,
+    servings, amount]], "rest": [booking ids]}``; one query whatever the months (none for no
+    month), reading only their slots (months apart are read apart)."""
+    if not months:
         return []
-    bounds = [(period.starts_at(), period.ends_at()) for period in periods]
-    per_venue = [defaultdict(lambda: [0] * len(_SUMS)) for _period in periods]
-    totals = [[0] * len(_SUMS) for _period in periods]
-    first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
+    bounds = [(month.starts_at(), month.ends_at()) for month in months]
+    per_venue = [defaultdict(lambda: [0] * len(_SUMS)) for _month in months]
+    totals = [[0] * len(_SUMS) for _month in months]
+    rest = [set() for _month in months]
     boundaries = sorted({bound for pair in bounds for bound in pair})
-    slots = _served_slots(first, last, boundaries)
-    parts = _served_figures(slots, bounds) + (
-        [_catering_served(slots, first)] if any(with_catering) else [])
-    # The periods holding each interval (between two boundaries; none before the first or
+    spans = []  # the runs of adjoining months, each read as one span
+    for first, last in sorted(bounds):
+        if spans and first <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], last))
+        else:
+            spans.append((first, last))
+    slots = _served_slots(spans, boundaries)
+    parts = [*_month_figures(slots, bounds), _catering_served(slots, boundaries[0])]
+    # The months holding each interval (between two boundaries; none before the first or
     # after the last).
     holding = {interval: [idx for idx, (starts, ends) in enumerate(bounds)
                           if starts <= boundaries[interval - 1] and boundaries[interval] <= ends]
                for interval in range(1, len(boundaries))}
-    served_days = defaultdict(int)  # (period, catering line's figures): the days served
+    served_days = defaultdict(int)  # (month, catering line's figures): the days served
 
     # One query: the slots and bookings read once for the figures and the catering.
     for part, key, venue_id, *sums, kind in db.session.execute(sa.union_all(*parts)):
         if part == CATERING:
             unit_price_fen, quantity, times, count, _zero = (int(n) for n in sums)
             for idx in holding.get(key, ()):
-                if with_catering[idx]:
-                    served_days[idx, kind, unit_price_fen, quantity, times] += count
-            continue
-        # Whole slots of an interval count in every period holding it; the rest are of the
-        # period ``key``.
-        held_by = holding[key] if part == 0 else [key]
-        booked_seconds, income_fen, internal, external, government = (int(n) for n in sums)
-        numbers = (booked_seconds, internal, external, government, income_fen)
-        for idx in held_by:
-            # The bookings of one slot by venue (also making up the totals), and those of
-            # several by venue and in total (venue_id NULL).
-            counted = ([per_venue[idx][venue_id], totals[idx]] if part < 2
-                       else [totals[idx] if venue_id is None else per_venue[idx][venue_id]])
-            for sums_of in counted:
-                for position, value in enumerate(numbers):
-                    sums_of[position] += value
+                served_days[idx, kind, unit_price_fen, quantity, times] += count
+        elif part == REST:
+            rest[key].add(venue_id)  # the booking's id
+        else:
+            # Whole slots of an interval count in every month holding it; the others are
+            # of the month ``key``.
+            booked_seconds, income_fen, internal, external, government = (int(n) for n in sums)
+            numbers = (booked_seconds, internal, external, government, income_fen)
+            for idx in holding[key] if part == WHOLE else [key]:
+                _plus(per_venue[idx][venue_id], numbers)
+                _plus(totals[idx], numbers)
     served = [{kind: [0, 0] for kind in CateringKind.ALL} for _bound in bounds]
     for (idx, kind, unit_price_fen, quantity, times), count in served_days.items():
         request = CateringRequest(kind, "", unit_price_fen, quantity, times)  # one day's
-        item = served[idx][kind]
-        item[0] += request.servings * count
-        item[1] += catering_charge(request, days=1) * count
+        _plus(served[idx][kind], (request.servings * count,
+                                  catering_charge(request, days=1) * count))
     return [{"venues": [[venue_id, *numbers] for venue_id, numbers in sorted(venues.items())],
              "total": totals[idx],
-             "catering": [[kind, *served[idx][kind]] for kind in CateringKind.ALL]
-             if with_catering[idx] else None}
+             "catering": [[kind, *served[idx][kind]] for kind in CateringKind.ALL],
+             "rest": sorted(rest[idx])}
             for idx, venues in enumerate(per_venue)]
+
+
+def _rest_sums(periods: list[Period], bookings: list[int]) -> list[tuple[dict, list[int]]]:
+    """For each period, the sums per venue and in total of the slots of ``bookings`` (those
+    its months listed as not whole within them) that meet it, but for the slots whole within
+    one of its months (the months counted those): a booking of one slot by its clipped
+    slot, in the total at its venue; a booking of several slots once per venue and once in
+    the total. One query (none for no booking)."""
+    results = [(defaultdict(lambda: [0] * len(_SUMS)), [0] * len(_SUMS)) for _period in periods]
+    if not bookings:
+        return results
+    bounds = [(period.starts_at(), period.ends_at()) for period in periods]
+    first, last = min(start for start, _end in bounds), max(end for _start, end in bounds)
+    # The months' bounds within the periods: a slot within one month lies between two.
+    month_bounds = [month.starts_at() for month in months_of(min(p.first for p in periods),
+                                                             max(p.end for p in periods))]
+    slots = _served_slots([(first, last)], month_bounds, bookings)
+    periods_table = spans_table(bounds, VenueSlot.starts_at.type)
+
+    def counted_apart(periods):  # not a whole slot within one of the period's months
+        return ~sa.and_(slots.c.alone, slots.c.interval == slots.c.last,
+                        periods.c.starts <= slots.c.starts_at, slots.c.ends_at <= periods.c.ends)
+
+    rows, sums = _shares(slots, periods_table, counted_apart)
+    alone = (sa.select(sa.literal(WHOLE_CLIPPED), rows.c.idx, rows.c.venue_id, *sums(False))
+             .where(rows.c.alone).group_by(rows.c.idx, rows.c.venue_id))
+    several = (sa.select(sa.literal(SEVERAL), rows.c.idx, rows.c.venue_id, *sums(True))
+               .where(~rows.c.alone))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Both groupings from one sort (SQLite has no GROUPING SETS); the totals' venue_id
+        # comes back NULL.
+        grouped = [several.group_by(sa.func.grouping_sets(
+            sa.tuple_(rows.c.idx, rows.c.venue_id), sa.tuple_(rows.c.idx)))]
+    else:
+        grouped = [several.group_by(rows.c.idx, rows.c.venue_id),
+                   several.with_only_columns(sa.literal(SEVERAL), rows.c.idx, sa.null(),
+                                             *sums(True)).group_by(rows.c.idx)]
+    for part, idx, venue_id, *sums_, _kind in db.session.execute(sa.union_all(alone, *grouped)):
+        booked_seconds, income_fen, internal, external, government = (int(n) for n in sums_)
+        numbers = (booked_seconds, internal, external, government, income_fen)
+        venues, total = results[idx]
+        # A booking of one slot in the total at its venue; one of several by venue and in
+        # total (venue_id NULL).
+        for sums_of in ([venues[venue_id], total] if part == WHOLE_CLIPPED
+                        else [total if venue_id is None else venues[venue_id]]):
+            _plus(sums_of, numbers)
+    return results
 
 
 def venue_report(period: Period, catering: bool = True) -> VenueReport:

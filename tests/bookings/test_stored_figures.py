@@ -22,7 +22,7 @@ from portal.bookings.reports import VENUE_FIGURES, venue_reports
 from portal.database import write_transaction
 from portal.extensions import db
 from portal.i18n import local_today
-from portal.reporting import Period, half_year, month
+from portal.reporting import Period, half_year, month, months_of
 from portal.stored_figures import StoredFigure
 from tests.bookings.factories import make_catering, make_venue
 from tests.conftest import make_user
@@ -93,9 +93,12 @@ def test_stored_equal_a_live_recount_on_bench_like_data(app, reports_of):
     cold, summed, _sent = reports_of(asked, catering=len(halves))
     assert summed
     with app.test_request_context():
-        # Every period that has ended, once; the open half-year and month never.
-        closed = {(p.first, p.end) for p in asked if p.end <= today}
-        assert set(_stored()) == closed and len(closed) == len(asked) - 2
+        # Every month (or part of one) of the periods asked that has ended, once; the
+        # current month never.
+        closed = {(m.first, m.end) for p in asked for m in months_of(p.first, p.end)
+                  if m.end <= today}
+        assert set(_stored()) == closed
+        assert len(closed) == len(months) - 1
     warm, summed, _sent = reports_of(asked, catering=len(halves))
     live, _summed, _sent = reports_of(asked, live=True, catering=len(halves))
     assert warm == cold == live
@@ -287,8 +290,9 @@ def test_a_period_not_ended_is_never_stored(app, booked, closed_after, reports_o
     assert summed
     with app.test_request_context():
         assert _stored() == [(first.first, first.end)]
-    # Periods none of which has ended: not a statement more than before storing.
-    again, summed, sent = reports_of([second, Period(first.first, second.end)])
+    # Periods none of whose months has ended: not a statement more than before storing.
+    again, summed, sent = reports_of([second, Period(second.first + timedelta(days=3),
+                                                     second.end)])
     assert summed and not any("stored_figure" in q or "data_version" in q for q in sent)
     with app.test_request_context():
         assert _stored() == [(first.first, first.end)]
