@@ -96,8 +96,8 @@ def results(source: Source, periods: Sequence[P],
             compute: Callable[[list[P]], list]) -> list:
     """The source's result for each period (JSON-like: what ``json.loads`` gives back): the
     stored one of a closed period whose data has not changed since, else ``compute`` of the
-    periods missing (one call, in the order asked; each period once) and the closed ones among
-    them stored."""
+    periods missing (one call, in the order asked; each period once; no call for none) and the
+    closed ones among them stored."""
     spans = [(period.first, period.end) for period in periods]
     closed = sorted({span for span, period in zip(spans, periods, strict=True)
                      if storable(period)})
@@ -133,7 +133,7 @@ def results(source: Source, periods: Sequence[P],
     for span, period in zip(spans, periods, strict=True):
         if span not in stored:
             missing.setdefault(span, period)
-    fresh = dict(zip(missing, compute(list(missing.values())), strict=True))
+    fresh = dict(zip(missing, compute(list(missing.values())) if missing else [], strict=True))
     kept = [span for span in fresh if span in digests]
     if kept:
         _store(source, [{"source": source.name, "first_day": first, "end_day": end,

@@ -42,7 +42,10 @@ def test_tick_runs_every_task_and_is_idempotent(app):
     assert first.exit_code == 0, first.output
     assert "expired tokens: 1" in first.output
     assert "outbox:" in first.output
+    # The venue figures of the last two years' months, stored once (bookings.reports).
+    assert "venue figures of the months that have ended: 24" in first.output
     second = runner.invoke(args=["tick"])
     assert "expired tokens: 0" in second.output
+    assert "venue figures of the months that have ended: 0" in second.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(UserToken)) == 1

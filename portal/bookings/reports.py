@@ -52,7 +52,7 @@ from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
 from ..extensions import db
 from ..htmx import render
-from ..i18n import local_zone, number, percent
+from ..i18n import local_today, local_zone, number, percent
 from ..periods import overlaps
 from ..reporting import (
     Period,
@@ -336,6 +336,33 @@ VENUE_FIGURES = stored_figures.Source(
     settings=lambda: [current_app.config["BOOKING_CHECK_IN_SINCE"],
                       current_app.config["BABEL_DEFAULT_TIMEZONE"]],
     version=2)
+
+
+# How far back the periodic task keeps the months' figures stored: the work report compares a
+# half-year with the one before and the same one a year earlier (up to 24 months back).
+STORED_MONTHS = 24
+
+
+def store_months(today: date | None = None) -> int:
+    """Sum and store the venue figures of each month of the last :data:`STORED_MONTHS` that
+    has ended and whose stored figures are missing or no longer valid (a booking of it
+    changed); the number summed. The periodic task runs it, so that a report's first visit
+    after a change finds the months stored (at most the changes of the last few minutes
+    are summed then); the months that are valid cost a read of their tokens and rows."""
+    if not current_app.config.get("STORED_FIGURES", True):
+        return 0
+    today = today or local_today()
+    this_month = date(today.year, today.month, 1)
+    first = date(this_month.year - STORED_MONTHS // 12, this_month.month, 1)
+    summed = []
+
+    def compute(months: list[Period]) -> list[dict]:
+        summed.extend(months)
+        return _months_sums(months)
+
+    stored_figures.results(VENUE_FIGURES, months_of(first, this_month), compute)
+    db.session.commit()
+    return len(summed)
 
 
 def venue_reports(periods: list[Period], catering: bool | int = True) -> list[VenueReport]:

@@ -207,3 +207,32 @@ def test_an_open_half_year_sums_only_its_months_not_ended(app, monkeypatch):
             db.session.commit()
     assert summed[0] == [(each.first, each.end) for each in months_of(this.first, this.end)]
     assert summed[1] == [(current.first, current.end)]
+
+
+def test_the_periodic_task_stores_the_months_a_change_left_unused(app, monkeypatch):
+    """``store_months`` (the tick's task) sums the months of the last two years that have
+    ended once, then only a month whose booking changed; a report after it sums none of
+    them."""
+    venues = [add_venue(app, f"M-{n}", f"会议室{n}") for n in range(3)]
+    _random_bookings(app, venues, make_user(app, "client").id, seed=14)
+    with app.test_request_context():
+        assert reports.store_months(date(2026, 12, 7)) == reports.STORED_MONTHS
+        assert reports.store_months(date(2026, 12, 7)) == 0
+    with app.test_request_context(), write_transaction():
+        booking = db.session.scalar(sa.select(Booking).where(
+            Booking.status == S.APPROVED, Booking.starts_at >= _moment(date(2026, 1, 1), 0),
+            Booking.starts_at < _moment(date(2026, 1, 31), 0)).limit(1))
+        booking.status = S.COMPLETED
+        booking.final_total_fen = 4_321
+    summed = []
+    months_sums = reports._months_sums
+
+    def spy(months):
+        summed.append([(each.first, each.end) for each in months])
+        return months_sums(months)
+    monkeypatch.setattr(reports, "_months_sums", spy)
+    with app.test_request_context():
+        assert reports.store_months(date(2026, 12, 7)) == 1
+    assert summed == [[(date(2026, 1, 1), date(2026, 2, 1))]]
+    _check(app, PERIODS[:7])  # whole months, all ended and stored: none summed
+    assert len(summed) == 1
