@@ -26,11 +26,16 @@ than counted twice: the venues add up to the total and the months to their half-
 fen, give or take rounding). A meeting counts once for each venue (and period) it used; the
 total counts it once.
 
-The page and its export run two queries whatever the data size: the venues, and one that
-reads the served slots once and clips, shares and sums them in the database (per venue and in
-total; integer arithmetic on both engines; a booking's seconds over all its slots are stored
-on it, ``Booking.slot_seconds``), with, on the page, the catering served (summed in the
-database, priced by :mod:`.pricing`).
+A period's figures are summed per calendar month (:func:`_period_sums`): the months' *whole
+slots* (the slots of one-slot bookings within one month: nearly all) in one query that reads
+the months' served slots once and clips, shares and sums them in the database (per venue and
+in total; integer arithmetic on both engines; a booking's seconds over all its slots are
+stored on it, ``Booking.slot_seconds``), with the catering served (summed in the database,
+priced by :mod:`.pricing`); a month that has ended is stored (:data:`VENUE_FIGURES`) and read
+back while its bookings are unchanged. The few bookings not whole within one month (several
+slots, a slot across a month's midnight) are counted for the period itself in one more query.
+So the page and its export run a bounded number of queries whatever the data size (the
+venues, the stored months' tokens and rows, the months not stored, those few bookings).
 """
 
 from __future__ import annotations
