@@ -49,6 +49,7 @@ import sqlalchemy as sa
 from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from .. import stored_figures
@@ -205,7 +206,15 @@ def _served_slots(spans: list[tuple[datetime, datetime]], boundaries: list[datet
     interval = _interval(VenueSlot.starts_at, boundaries)
     meets = sa.or_(*(overlaps(VenueSlot.starts_at, VenueSlot.ends_at, first, last, guarded=True)
                      for first, last in spans))
-    chosen = meets if bookings is None else sa.and_(VenueSlot.booking_id.in_(bookings), meets)
+    if bookings is None:
+        chosen = meets
+    elif db.session.get_bind().dialect.name == "postgresql":
+        # One array parameter however many bookings (a list of ids has one parameter each,
+        # and the driver takes at most 65,535).
+        chosen = sa.and_(VenueSlot.booking_id == sa.any_(sa.bindparam(
+            "rest_bookings", bookings, type_=postgresql.ARRAY(sa.Integer))), meets)
+    else:
+        chosen = sa.and_(VenueSlot.booking_id.in_(bookings), meets)
     return (sa.select(VenueSlot.venue_id, VenueSlot.booking_id,
                       VenueSlot.starts_at, VenueSlot.ends_at,
                       Booking.slot_seconds.label("seconds"),
@@ -252,10 +261,13 @@ def _shares(slots, periods, condition=None):
                       slots.c.client_id, slots.c.category, slots.c.held)
             .join_from(slots, periods, overlaps(slots.c.starts_at, slots.c.ends_at,
                                                 periods.c.starts, periods.c.ends))
-            .where(sa.true() if condition is None else condition(periods))
+            # Some time within the period: an empty period (a day's instant) meets none.
+            .where(inside > 0, sa.true() if condition is None else condition(periods))
             .subquery())
+    # In 64-bit integers: twice an income of ¥10.7 million times seconds overflows 32 bits.
     share = sa.case((rows.c.seconds > 0,
-                     (2 * rows.c.income * rows.c.inside + rows.c.seconds)
+                     (2 * sa.cast(rows.c.income, sa.BigInteger) * rows.c.inside
+                      + rows.c.seconds)
                      // (2 * rows.c.seconds)), else_=0)
 
     def sums(distinct: bool) -> list:

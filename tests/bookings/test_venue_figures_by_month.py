@@ -236,3 +236,22 @@ def test_the_periodic_task_stores_the_months_a_change_left_unused(app, monkeypat
     assert summed == [[(date(2026, 1, 1), date(2026, 2, 1))]]
     _check(app, PERIODS[:7])  # whole months, all ended and stored: none summed
     assert len(summed) == 1
+
+
+def test_an_income_of_millions_and_an_empty_period(app):
+    """A booking of several slots worth ¥15 million (its share computed in 64-bit integers:
+    PostgreSQL's 32-bit arithmetic overflowed), and an empty period (a day's instant, as a
+    one-day custom period's "a year before" can be) inside a slot across midnight: no
+    figure, not a meeting."""
+    venue = add_venue(app, "K-1", "甲")
+    client = make_user(app, "client").id
+    add_booking(app, [(venue, _moment(date(2026, 1, 14), 9), _moment(date(2026, 1, 14), 11)),
+                      (venue, _moment(date(2026, 1, 20), 9), _moment(date(2026, 1, 20), 10))],
+                S.COMPLETED, client, approved_total=1_500_000_000, final_total=1_500_000_000)
+    add_booking(app, [(venue, _moment(date(2026, 1, 14), 23), _moment(date(2026, 1, 15), 1)),
+                      (venue, _moment(date(2026, 1, 21), 9), _moment(date(2026, 1, 21), 10))],
+                S.COMPLETED, client, approved_total=100_001, final_total=100_001)
+    _check(app, [month(2026, 1), Period(date(2026, 1, 15), date(2026, 1, 15))])
+    with app.test_request_context():
+        empty = reports.venue_reports([Period(date(2026, 1, 15), date(2026, 1, 15))])[0]
+    assert _figures(empty) == ({}, [0, 0, 0, 0, 0])
