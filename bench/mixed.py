@@ -214,6 +214,18 @@ class WriteLog:
     def done(self) -> int:
         return len(self.latencies_ms)
 
+    @classmethod
+    def joined(cls, logs: list[WriteLog]) -> WriteLog:
+        """The writes of several rounds as one log (a writer that ran out of targets says so
+        once)."""
+        joined = cls()
+        for each in logs:
+            joined.latencies_ms += each.latencies_ms
+            joined.failures += each.failures
+            for kind, count in each.by_kind.items():
+                joined.by_kind[kind] = joined.by_kind.get(kind, 0) + count
+        return joined
+
 
 class Writer(threading.Thread):
     """Sends one write every ``interval`` seconds until stopped; ``post(path, fields)`` returns
@@ -259,6 +271,28 @@ class Writer(threading.Thread):
 
 
 # --- the verdict -----------------------------------------------------------------------------
+
+
+def combine(runs: list[dict]) -> dict:
+    """Several wrk runs of equal length as one: the mean throughput, the median of their
+    p50s and the worst p99 (not an exact percentile of all the requests: wrk gives none, and
+    the worst round's p99 errs on the side of the goal), the counts summed."""
+    def by_latency(key: str) -> list[str]:
+        return sorted((run[key] for run in runs if latency_ms(run.get(key, "")) is not None),
+                      key=latency_ms)
+
+    p50s, p99s = by_latency("p50"), by_latency("p99")
+    cache: dict[str, int] = {}
+    for run in runs:
+        for name, count in (run.get("cache") or {}).items():
+            cache[name] = cache.get(name, 0) + count
+    return {"rps": sum(run["rps"] for run in runs) / len(runs),
+            "p50": p50s[len(p50s) // 2] if p50s else "", "p99": p99s[-1] if p99s else "",
+            "cache": cache, "non_2xx": sum(run.get("non_2xx", 0) for run in runs),
+            "socket_errors": " ".join(run["socket_errors"] for run in runs
+                                      if run.get("socket_errors")),
+            "rounds": [{key: run.get(key) for key in ("rps", "p50", "p99")} for run in runs]}
+
 
 
 def summarise(quiet: dict, mixed: dict, writes: WriteLog, interval: float) -> dict:

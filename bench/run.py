@@ -46,7 +46,8 @@ Settings (environment variables; ``make bench`` passes them through):
                        so pages whose data does not change during the run are cache hits)
 ``BENCH_MIXED``        the mixed-load phase after the pages (bench/mixed.py): 1 (default),
                        0 to skip it, ``only`` to run it alone (no page-by-page table)
-``BENCH_MIXED_DURATION`` seconds of each of its two phases (quiet, then writing), 20
+``BENCH_MIXED_DURATION`` seconds of each of its two phases (quiet, writing), 20
+``BENCH_MIXED_ROUNDS``   rounds the phases alternate in (quiet-writing, writing-quiet...), 4
 ``BENCH_WRITE_INTERVAL`` seconds between two writes of the mixed phase, 0.2
 ``BENCH_WORKREPORT``   0: leave out the work report's in-process table (issue 14: its figures
                        and DOCX for the last closed half-year and the current one, live, cold,
@@ -602,19 +603,34 @@ def mixed_phase(server: Server, url: str, cookies: dict, state: dict, writer_coo
         # shown on the page the writer does not open.
         return request(server.port, "POST", path, fields, writer_cookie)[0]
 
-    log(f"mixed load: {len(pages)} pages read in turn; {seconds} s quiet, then {seconds} s "
-        f"with a write every {interval * 1000:.0f} ms")
+    # Quiet and writing alternate in rounds, in the order quiet-writing, writing-quiet, ...
+    # (ABBA): a machine whose pace drifts over the phase (other work, CPU boost) then weighs
+    # on both alike; one quiet stretch followed by one writing stretch measured the drift
+    # as much as the writes (76 % and 93 % in two runs a minute apart).
+    rounds = max(1, int(setting("MIXED_ROUNDS", "4")))
+    stretch = max(2, round(seconds / rounds))
+    log(f"mixed load: {len(pages)} pages read in turn; {rounds} rounds of {stretch} s quiet "
+        f"and {stretch} s with a write every {interval * 1000:.0f} ms")
     healthz = wrk(server.port, "/healthz", "", 5)  # the machine's pace, for the record
     wrk(server.port, "/", "", 2, script)  # warm-up: every page of the mix in the cache
-    quiet = wrk(server.port, "/", "", seconds, script)
-    log(f"quiet: {quiet['rps']:.0f} req/s, p99 {quiet['p99']}, cache {quiet['cache']}")
     today = datetime.now(UTC).astimezone(ZONE).date()
-    writer = mixed.Writer(mixed.rotation(targets), post, csrf, today, interval)
-    writer.start()
-    try:
-        busy = wrk(server.port, "/", "", seconds, script)
-    finally:
-        writes = writer.stop()
+    writes_to_come = mixed.rotation(targets)
+    runs: dict[str, list[dict]] = {"quiet": [], "mixed": []}
+    logs = []
+    for number in range(rounds):
+        for phase in (("quiet", "mixed") if number % 2 == 0 else ("mixed", "quiet")):
+            if phase == "quiet":
+                runs[phase].append(wrk(server.port, "/", "", stretch, script))
+                continue
+            writer = mixed.Writer(writes_to_come, post, csrf, today, interval)
+            writer.start()
+            try:
+                runs[phase].append(wrk(server.port, "/", "", stretch, script))
+            finally:
+                logs.append(writer.stop())
+    quiet, busy = mixed.combine(runs["quiet"]), mixed.combine(runs["mixed"])
+    writes = mixed.WriteLog.joined(logs)
+    log(f"quiet: {quiet['rps']:.0f} req/s, p99 {quiet['p99']}, cache {quiet['cache']}")
     log(f"mixed: {busy['rps']:.0f} req/s, p99 {busy['p99']}, cache {busy['cache']}; "
         f"{writes.done} writes, {len(writes.failures)} failed")
     for failure in writes.failures[:5]:

@@ -178,3 +178,24 @@ def test_the_cache_header_is_sent_only_when_asked_for(app, client, monkeypatch):
     assert "X-Page-Cache" not in client.get("/healthz").headers  # not a cached page
     monkeypatch.setitem(app.config, "PAGE_CACHE", False)
     assert "X-Page-Cache" not in client.get(other).headers  # no cache, nothing to say
+
+
+def test_rounds_combine_into_one_phase_and_write_logs_join():
+    """The alternating rounds of a phase: mean throughput, median p50, worst p99, counts
+    summed; the writers' logs of every round as one."""
+    runs = [{"rps": 100.0, "p50": "10.00ms", "p99": "40.00ms", "non_2xx": 0,
+             "cache": {"hit": 90, "miss": 10, "bypass": 0, "none": 0}, "socket_errors": ""},
+            {"rps": 80.0, "p50": "12.00ms", "p99": "95.00ms", "non_2xx": 2,
+             "cache": {"hit": 70, "miss": 5, "bypass": 1, "none": 0}, "socket_errors": ""},
+            {"rps": 90.0, "p50": "900.00us", "p99": "1.20s", "non_2xx": 0,
+             "cache": {"hit": 1, "miss": 0, "bypass": 0, "none": 0}, "socket_errors": "x"}]
+    combined = mixed.combine(runs)
+    assert combined["rps"] == 90.0
+    assert (combined["p50"], combined["p99"]) == ("10.00ms", "1.20s")
+    assert combined["cache"] == {"hit": 161, "miss": 15, "bypass": 1, "none": 0}
+    assert combined["non_2xx"] == 2 and combined["socket_errors"] == "x"
+    first = mixed.WriteLog([10.0, 20.0], {"approve booking": 2}, [])
+    second = mixed.WriteLog([30.0], {"approve booking": 1, "record payment": 0}, ["late"])
+    joined = mixed.WriteLog.joined([first, second])
+    assert joined.done == 3 and joined.failures == ["late"]
+    assert joined.by_kind == {"approve booking": 3, "record payment": 0}
