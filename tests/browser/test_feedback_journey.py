@@ -96,7 +96,10 @@ def test_a_supervisor_submits_staff_resolve_the_supervisor_closes_and_the_dashbo
     expect(phone.locator("#feedback-facts")).to_contain_text("区政府大院1号楼 305")
     image = phone.locator("#feedback-photos img")
     expect(image).to_have_count(1)
-    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    # The photo loads (waited for: a busy machine may not have it yet when the page is in).
+    assert image.evaluate("""img => img.complete ? img.naturalWidth > 0 : new Promise(done => {
+        img.addEventListener("load", () => done(img.naturalWidth > 0));
+        img.addEventListener("error", () => done(false)); })""")
     # The page fits the phone: no sideways scrolling.
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
