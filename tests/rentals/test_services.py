@@ -181,6 +181,18 @@ def test_arrears_age_into_buckets(app, world):
         # Feb (98 days overdue), Mar (70), Apr (39), May (9): 91+ / 31-90 / 0-30
         assert entry["buckets"] == [300_000, 600_000, 300_000]
         assert entry["total"] == 1_200_000 and entry["oldest_days"] == 98
+        # At the buckets' bounds (summed in SQL by the due day): Apr 1 is 30 days overdue on
+        # May 1 and 31 on May 2; Feb 1 is 90 days overdue on May 2 and 91 on May 3.
+        dues = [date(2026, month, 1) for month in (2, 3, 4, 5)]
+        for day in (date(2026, 5, 1), date(2026, 5, 2), date(2026, 5, 3)):
+            expected = [0, 0, 0]
+            for due in dues:
+                if due < day:
+                    age = (day - due).days
+                    expected[0 if age <= 30 else 1 if age <= 90 else 2] += 300_000
+            [entry] = services.arrears(on=day)
+            assert entry["buckets"] == expected, day
+            assert entry["oldest_days"] == (day - dues[0]).days
         balance = services.lease_balance(lease, on=on)
         assert balance["overdue"] == 1_200_000 and balance["paid"] == 300_000
         # The lease lists' aggregate (one query for a page of leases) is the same figure,
