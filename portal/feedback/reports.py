@@ -27,12 +27,13 @@ every function runs a fixed number of queries whatever the data size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
 
+from .. import stored_figures
 from ..catalogue.models import ServiceCategory
 from ..extensions import db
 from ..i18n import local_today, local_zone
@@ -237,6 +238,25 @@ def feedback_figures(start, end, supplier_id: int | None = None,
     figures.median_response_hours = medians.get((RESPONSE, OVERALL))
     figures.median_resolution_hours = medians.get((RESOLUTION, OVERALL))
     return figures
+
+
+# The supervisors' figures of a period that has ended, stored (portal/stored_figures.py) for
+# the day: an item still open changes its on-time counts with the date, so today is part of
+# what the result depends on; and any change to the feedback scope (every item, appointment,
+# category) replaces the scope's token, which the stored result also names.
+FEEDBACK_FIGURES = stored_figures.Source(
+    "feedback.figures", "feedback", keys=lambda first, end: ["feedback"],
+    settings=lambda: [local_today().isoformat()])
+
+
+def feedback_figures_of(periods: list) -> list[Figures]:
+    """:func:`feedback_figures` (the supervisors' items) of each period (the work report
+    reads three): those that have ended read stored while no feedback changed today."""
+    results = stored_figures.results(
+        FEEDBACK_FIGURES, periods,
+        lambda missing: [asdict(feedback_figures(period.first, period.end))
+                         for period in missing])
+    return [Figures(**result) for result in results]
 
 
 def figures_by_category(start, end, supplier_id: int | None = None

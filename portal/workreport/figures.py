@@ -6,8 +6,10 @@ is better, how to compute it from the :class:`Sources` of a period, and the page
 explains it.  :func:`compute` evaluates every definition for a period, the previous period
 (环比) and the same period a year before (同比); each source's module function reads the three
 periods in one go, so the queries grow neither with the data nor with the periods compared.
-The venue figures of periods that have ended are read from their stored results while their
-data has not changed (``bookings.reports.VENUE_FIGURES``, ``portal/stored_figures.py``).
+The venue figures of the months that have ended, and the supervisors' feedback figures of the
+periods that have ended (for the day), are read from their stored results while their data has
+not changed (``bookings.reports.VENUE_FIGURES``, ``feedback.reports.FEEDBACK_FIGURES``,
+``portal/stored_figures.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from ..bookings.reports import venue_report, venue_reports
-from ..feedback.reports import feedback_figures, figures_by_category, roster_figures
+from ..feedback.reports import (
+    feedback_figures,
+    feedback_figures_of,
+    figures_by_category,
+    roster_figures,
+)
 from ..meetings.reports import meeting_figures, meeting_figures_of
 from ..rentals.reports import income_table, income_tables, lease_movements, lease_movements_of
 from ..rentals.services import arrears
@@ -77,7 +84,8 @@ class Sources:
 
     @cached_property
     def feedback(self):
-        return feedback_figures(self.period.first, self.period.end)
+        return self._given("feedback",
+                           lambda: feedback_figures(self.period.first, self.period.end))
 
     @cached_property
     def feedback_by_service(self):
@@ -341,6 +349,7 @@ def compute(period: ReportPeriod) -> Figures:
     months = months_of(period.period.first, period.period.end)
     venues = venue_reports(spans + months, catering=len(periods))
     known = {"venues": venues, "rent_table": income_tables(spans),
+             "feedback": feedback_figures_of(spans),
              "leases": lease_movements_of(spans),
              "contracts": contract_figures_of(days), "meetings": meeting_figures_of(days)}
     current, previous, year_ago = (

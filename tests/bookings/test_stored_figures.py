@@ -127,8 +127,10 @@ def test_stored_equal_a_live_recount_on_bench_like_data(app, reports_of):
 
 
 def test_the_work_report_reads_closed_periods_without_summing(app, count_queries):
-    """compute() of a closed half-year: the first run sums and stores (one statement more,
-    the upsert), the next sums nothing (one statement less than without storing)."""
+    """compute() of a closed half-year: the first run sums and stores (the venue figures and
+    the feedback figures: an upsert each), the next sums no slot and counts no feedback (the
+    half-year, the one before and the one a year before have all ended), in no more
+    statements than without storing."""
     from portal.workreport import periods as report_periods
     from portal.workreport.figures import compute
 
@@ -147,12 +149,15 @@ def test_the_work_report_reads_closed_periods_without_summing(app, count_queries
             app.config["STORED_FIGURES"] = True
         sent = [q for q in queries if not q.startswith(("SAVEPOINT", "RELEASE"))]
         runs.append((len(sent), any("venue_slot" in q for q in sent),
-                     sum(q.startswith("INSERT INTO stored_figure") for q in sent)))
+                     sum(q.startswith("INSERT INTO stored_figure") for q in sent),
+                     sum("FROM feedback" in q for q in sent)))
     live, cold, warm = runs
-    # Live: the venues, the sums. Cold: + tokens, stored rows, upsert. Warm: the venues,
-    # tokens, stored rows.
-    assert (cold[0], cold[1:]) == (live[0] + 3, (True, 1))
-    assert (warm[0], warm[1:]) == (live[0] + 1, (False, 0))
+    # Cold: + the tokens, stored rows and upsert of each source. Warm: the venues' tokens
+    # and stored rows instead of the sums; the feedback's tokens and stored rows instead of
+    # two of the three half-years' counts.
+    assert cold[0] == live[0] + 6 and cold[1:3] == (True, 2)
+    assert warm[0] <= live[0] and warm[1:3] == (False, 0)
+    assert live[3] > 0 and warm[3] == 0  # the three half-years have ended: none counted
 
 
 # --- writes that touch a stored period -------------------------------------------------------
