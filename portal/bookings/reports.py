@@ -422,6 +422,13 @@ def _add(item: VenueFigures, numbers) -> VenueFigures:
     return item
 
 
+def _numbers(row_sums) -> tuple[int, ...]:
+    """A sums row's figures (booked seconds, income, meetings internal, external, government
+    sessions, as :func:`_shares` selects them) in :data:`_SUMS`' order."""
+    booked_seconds, income_fen, internal, external, government = (int(n) for n in row_sums)
+    return booked_seconds, internal, external, government, income_fen
+
+
 def _plus(sums: list[int], numbers) -> None:
     for position, value in enumerate(numbers):
         sums[position] += value
@@ -500,8 +507,7 @@ def _months_sums(months: list[Period]) -> list[dict]:
         else:
             # Whole slots of an interval count in every month holding it; the others are
             # of the month ``key``.
-            booked_seconds, income_fen, internal, external, government = (int(n) for n in sums)
-            numbers = (booked_seconds, internal, external, government, income_fen)
+            numbers = _numbers(sums)
             for idx in holding[key] if part == WHOLE else [key]:
                 _plus(per_venue[idx][venue_id], numbers)
                 _plus(totals[idx], numbers)
@@ -553,8 +559,7 @@ def _rest_sums(periods: list[Period], bookings: list[int]) -> list[tuple[dict, l
                    several.with_only_columns(sa.literal(SEVERAL), rows.c.idx, sa.null(),
                                              *sums(True)).group_by(rows.c.idx)]
     for part, idx, venue_id, *sums_, _kind in db.session.execute(sa.union_all(alone, *grouped)):
-        booked_seconds, income_fen, internal, external, government = (int(n) for n in sums_)
-        numbers = (booked_seconds, internal, external, government, income_fen)
+        numbers = _numbers(sums_)
         venues, total = results[idx]
         # A booking of one slot in the total at its venue; one of several by venue and in
         # total (venue_id NULL).

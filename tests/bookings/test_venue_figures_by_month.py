@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
@@ -187,9 +188,9 @@ def test_the_dataset_has_what_the_composition_must_handle(app):
                    for b in served)
 
 
-def test_an_open_half_year_sums_only_its_months_not_ended(app, monkeypatch):
-    """The half-year of today: its months that have ended are summed once and stored; the
-    next report sums only the current month."""
+@pytest.fixture
+def summed_months(monkeypatch) -> list[list[tuple[date, date]]]:
+    """The months each call of ``reports._months_sums`` sums (first, end), in call order."""
     summed = []
     months_sums = reports._months_sums
 
@@ -197,6 +198,13 @@ def test_an_open_half_year_sums_only_its_months_not_ended(app, monkeypatch):
         summed.append([(each.first, each.end) for each in months])
         return months_sums(months)
     monkeypatch.setattr(reports, "_months_sums", spy)
+    return summed
+
+
+def test_an_open_half_year_sums_only_its_months_not_ended(app, summed_months):
+    """The half-year of today: its months that have ended are summed once and stored; the
+    next report sums only the current month."""
+    summed = summed_months
     with app.test_request_context():
         today = local_today()
         this = half_year(today.year, 1 if today.month <= 6 else 2)
@@ -209,7 +217,7 @@ def test_an_open_half_year_sums_only_its_months_not_ended(app, monkeypatch):
     assert summed[1] == [(current.first, current.end)]
 
 
-def test_the_periodic_task_stores_the_months_a_change_left_unused(app, monkeypatch):
+def test_the_periodic_task_stores_the_months_a_change_left_unused(app, summed_months):
     """``store_months`` (the tick's task) sums the months of the last two years that have
     ended once, then only a month whose booking changed; a report after it sums none of
     them."""
@@ -224,13 +232,8 @@ def test_the_periodic_task_stores_the_months_a_change_left_unused(app, monkeypat
             Booking.starts_at < _moment(date(2026, 1, 31), 0)).limit(1))
         booking.status = S.COMPLETED
         booking.final_total_fen = 4_321
-    summed = []
-    months_sums = reports._months_sums
-
-    def spy(months):
-        summed.append([(each.first, each.end) for each in months])
-        return months_sums(months)
-    monkeypatch.setattr(reports, "_months_sums", spy)
+    summed = summed_months
+    summed.clear()  # the sums before the change
     with app.test_request_context():
         assert reports.store_months(date(2026, 12, 7)) == 1
     assert summed == [[(date(2026, 1, 1), date(2026, 2, 1))]]
