@@ -3,12 +3,13 @@
 One mechanism for every module: :func:`expiry_marks` says which warning thresholds an end
 date has reached, and :func:`send_once` records each alert (kind, record, mark) under a unique
 constraint before queueing its email, so a tick that runs twice, or two ticks at once, send
-it exactly once.
+it exactly once; :func:`send_each` sends many in batches (a backlog costs its size, not its
+square).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -52,22 +53,75 @@ def is_expiring(end: date, today: date, within: int = max(EXPIRY_THRESHOLDS)) ->
     return 0 <= days_left(end, today) <= within
 
 
+@dataclass
+class Alert:
+    """One alert to send once: ``template`` mailed to each (address, locale) of ``emails``
+    unless an alert of ``kind`` about the object with this ``mark`` was sent. ``recorded``:
+    also done, in the same transaction, when it is sent (an escalation's timeline entry)."""
+
+    kind: str
+    object_type: str
+    object_id: int
+    mark: str
+    emails: list[tuple[str, str | None]]
+    template: str
+    context: dict = field(default_factory=dict)
+    recorded: Callable[[], object] | None = None
+
+
+# Alerts per write transaction when a task sends many: a backlog (the first tick after an
+# import, or after ticks did not run for a while) is thousands of alerts, and a transaction
+# per alert ends the read snapshot each time, expiring every object the task loaded, so the
+# time grew with the square of the backlog (8,522 escalations: over 15 minutes).
+ALERT_BATCH = 50
+
+
 def send_once(kind: str, object_type: str, object_id: int, mark: str,
               emails: list[tuple[str, str | None]], template: str, **context) -> bool:
     """Queue ``template`` to each (address, locale) unless this alert was sent; True if sent."""
-    try:
-        with write_transaction():
-            db.session.add(AlertSent(kind=kind, object_type=object_type, object_id=object_id,
-                                     mark=mark))
-            db.session.flush()
-            for address, locale in emails:
-                if address:
-                    queue_email(address, template, locale=locale, **context)
-    except sa.exc.IntegrityError as error:
-        if is_unique_violation(error):
-            return False  # already sent, maybe by a tick running at the same time
-        raise
-    return True
+    return bool(send_each([Alert(kind, object_type, object_id, mark, emails, template,
+                                 context)]))
+
+
+def send_each(alerts: Iterable[Alert]) -> int:
+    """Send each alert once (:func:`send_once`'s rule), :data:`ALERT_BATCH` to a write
+    transaction; the number sent now.  Each alert is claimed in a savepoint: one already sent,
+    maybe by a tick running at the same time (it waits for that tick's batch to commit), is
+    skipped, and the rest of its batch goes on.  Any other failure rolls back the batch
+    (the batches before it stay sent)."""
+    sent = 0
+    batch: list[Alert] = []
+    for alert in alerts:
+        batch.append(alert)
+        if len(batch) == ALERT_BATCH:
+            sent += _send_batch(batch)
+            batch = []
+    if batch:
+        sent += _send_batch(batch)
+    return sent
+
+
+def _send_batch(alerts: list[Alert]) -> int:
+    sent = 0
+    with write_transaction():
+        for alert in alerts:
+            try:
+                with write_transaction():  # nested: a savepoint
+                    db.session.add(AlertSent(kind=alert.kind, object_type=alert.object_type,
+                                             object_id=alert.object_id, mark=alert.mark))
+                    db.session.flush()
+                    for address, locale in alert.emails:
+                        if address:
+                            queue_email(address, alert.template, locale=locale,
+                                        **alert.context)
+                    if alert.recorded is not None:
+                        alert.recorded()
+            except sa.exc.IntegrityError as error:
+                if is_unique_violation(error):
+                    continue  # already sent
+                raise
+            sent += 1
+    return sent
 
 
 # --- expiry warnings (leases, service contracts...) ------------------------------------------
@@ -114,12 +168,9 @@ def send_expiry_warnings(kind: str, object_type: str, template: str,
     if not candidates:
         return 0
     sent = sent_marks(kind, object_type, [candidate.object_id for candidate in candidates])
-    count = 0
-    for candidate in candidates:
-        mark = expiry_mark(candidate.ends_on, today)
-        if mark is None or (candidate.object_id, mark) in sent:
-            continue
-        count += send_once(kind, object_type, candidate.object_id, mark, candidate.emails,
-                           template, days=days_left(candidate.ends_on, today),
-                           **candidate.context)
-    return count
+    marks = [(candidate, expiry_mark(candidate.ends_on, today)) for candidate in candidates]
+    return send_each(
+        Alert(kind, object_type, candidate.object_id, mark, candidate.emails, template,
+              {"days": days_left(candidate.ends_on, today), **candidate.context})
+        for candidate, mark in marks
+        if mark is not None and (candidate.object_id, mark) not in sent)

@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from .. import uploads
-from ..alerts import send_once
+from ..alerts import Alert, send_each
 from ..auth.models import User
 from ..catalogue.models import ServiceCategory
 from ..database import is_unique_violation, utcnow, write_transaction
@@ -534,7 +534,7 @@ def _notify_reporter(item: Feedback, name: str) -> None:
                 status_label=S.LABELS[item.status], link=follow_link(follow_token(item.id)))
 
 
-def _admins() -> list[tuple[str, str | None]]:
+def admin_recipients() -> list[tuple[str, str | None]]:
     rows = db.session.execute(sa.select(User.email, User.locale).where(
         User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)).all()
     return [(email, locale) for email, locale in rows]
@@ -549,22 +549,31 @@ ESCALATION_NOTES = {ESCALATE_RESPONSE: _l("First response overdue"),
                     ESCALATE_REOPENED: _l("Reopened twice")}
 
 
+def escalation(item: Feedback, why: str, actor=None, admins=None) -> Alert:
+    """The alert telling the admins once per reason (:data:`ESCALATION_NOTES`) that the item
+    is escalated; when sent, ``escalated_at`` is set and the timeline says why, in the same
+    transaction. ``admins``: the recipients, when the caller has read them already."""
+    item_id = item.id
+
+    def recorded() -> None:
+        fresh = db.session.get(Feedback, item_id)
+        if fresh.escalated_at is None:
+            fresh.escalated_at = utcnow()
+        db.session.add(FeedbackEvent(
+            feedback_id=item_id, action="escalate", from_status=fresh.status,
+            to_status=fresh.status, actor_id=actor.id if actor is not None else None,
+            note=str(ESCALATION_NOTES[why])))
+        db.session.flush()
+
+    return Alert("feedback_escalated", "feedback", item_id, why,
+                 admin_recipients() if admins is None else admins, "feedback_escalated",
+                 {"item": item, "category": item.category, "why": why,
+                  "link": feedback_link(item_id)}, recorded=recorded)
+
+
 def escalate(item: Feedback, why: str, actor=None) -> bool:
-    """Tell the admins once per reason (:data:`ESCALATION_NOTES`); True if it was sent now."""
-    item_id, category = item.id, item.category
-    sent = send_once("feedback_escalated", "feedback", item_id, why, _admins(),
-                     "feedback_escalated", item=item, category=category, why=why,
-                     link=feedback_link(item_id))
-    if sent:
-        with write_transaction():
-            fresh = db.session.get(Feedback, item_id)
-            if fresh.escalated_at is None:
-                fresh.escalated_at = utcnow()
-            db.session.add(FeedbackEvent(
-                feedback_id=item_id, action="escalate", from_status=fresh.status,
-                to_status=fresh.status, actor_id=actor.id if actor is not None else None,
-                note=str(ESCALATION_NOTES[why])))
-    return sent
+    """Escalate the item now (:func:`escalation`); True if it was sent now."""
+    return bool(send_each([escalation(item, why, actor)]))
 
 
 # --- lists -------------------------------------------------------------------------------------

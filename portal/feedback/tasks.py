@@ -4,10 +4,10 @@ An item past either SLA deadline — no first response by its response deadline
 (:meth:`Feedback.response_overdue`), or still open after its resolution deadline
 (:meth:`Feedback.resolution_overdue`), the one definition the lists and the dashboard use
 too — is escalated to the admins once per deadline, through the one send-once mechanism
-(:func:`portal.alerts.send_once`, kind ``feedback_escalated``, marks ``response_overdue`` and
+(:func:`portal.alerts.send_each`, kind ``feedback_escalated``, marks ``response_overdue`` and
 ``overdue``); ``escalated_at`` is set and the timeline says which deadline was missed.  An
 item reopened twice is escalated at once by :func:`portal.feedback.services.apply_transition`
-(mark ``reopened``).  Two ticks at once send each alert once (the unique row of ``send_once``).
+(mark ``reopened``).  Two ticks at once send each alert once (the unique row of ``send_each``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..alerts import AlertSent
+from ..alerts import AlertSent, send_each
 from ..extensions import db
 from ..tasks import tick_task
 from . import services
@@ -45,12 +45,13 @@ def overdue_to_escalate(on: date):
 
 @tick_task("overdue feedback escalated")
 def escalate_overdue(on: date | None = None) -> int:
-    """Escalate each missed deadline of each item once; the number of escalations sent."""
+    """Escalate each missed deadline of each item once; the number of escalations sent
+    (in batches: a backlog of thousands costs its size, :func:`portal.alerts.send_each`)."""
     on = on or services.today()
-    count = 0
-    for item in db.session.scalars(overdue_to_escalate(on)).all():
-        if item.is_response_overdue(on):
-            count += services.escalate(item, services.ESCALATE_RESPONSE)
-        if item.is_resolution_overdue(on):
-            count += services.escalate(item, services.ESCALATE_RESOLUTION)
-    return count
+    items = db.session.scalars(overdue_to_escalate(on)).all()
+    admins = services.admin_recipients()
+    return send_each(
+        services.escalation(item, why, admins=admins)
+        for item, why in [(item, why) for item in items for why, missed in (
+            (services.ESCALATE_RESPONSE, item.is_response_overdue(on)),
+            (services.ESCALATE_RESOLUTION, item.is_resolution_overdue(on))) if missed])

@@ -20,7 +20,7 @@ and to the rentals desk (``RENTALS_DESK_EMAIL``):
 
 Each kind reads its candidates in a fixed number of queries and leaves out what was already
 sent, so a tick that has nothing new to say writes nothing. Two ticks at once are safe: the
-unique row of ``send_once`` sends each alert once, and prepayments and ended leases are
+unique row of ``send_each`` sends each alert once, and prepayments and ended leases are
 claimed with row locks (PostgreSQL; SQLite write transactions are serialised anyway).
 """
 
@@ -34,10 +34,11 @@ from sqlalchemy.orm import aliased, selectinload
 
 from ..alerts import (
     EXPIRY_THRESHOLDS,
+    Alert,
     AlertSent,
     ExpiryCandidate,
+    send_each,
     send_expiry_warnings,
-    send_once,
 )
 from ..auth.models import User
 from ..database import write_transaction
@@ -161,17 +162,15 @@ def _send_per_period(kind: str, condition, **extra) -> int:
         .where(condition,
                _not_sent(kind, RentPeriod.lease_id, sa.cast(RentPeriod.due_on, sa.String)))
         .order_by(RentPeriod.due_on, RentPeriod.id))
-    count = 0
-    for period, lease, tenant_name, tenant_email, user_email, user_locale in \
-            db.session.execute(stmt).all():
-        # The mark is the due date: the prefilter above only saves work, send_once decides.
-        count += send_once(
-            kind, "lease", lease.id, period.due_on.isoformat(),
-            recipients(tenant_email, user_email, user_locale), kind,
-            lease=lease, tenant_name=tenant_name, period=period, link=lease_link(lease.id),
-            **notice_links(lease.id, period.id),
-            **{name: value(period) for name, value in extra.items()})
-    return count
+    # The mark is the due date: the prefilter above only saves work, send_each decides.
+    return send_each(
+        Alert(kind, "lease", lease.id, period.due_on.isoformat(),
+              recipients(tenant_email, user_email, user_locale), kind,
+              {"lease": lease, "tenant_name": tenant_name, "period": period,
+               "link": lease_link(lease.id), **notice_links(lease.id, period.id),
+               **{name: value(period) for name, value in extra.items()}})
+        for period, lease, tenant_name, tenant_email, user_email, user_locale
+        in db.session.execute(stmt).all())
 
 
 def send_overdue_alerts(on: date | None = None) -> int:
@@ -198,16 +197,15 @@ def send_deposit_alerts() -> int:
     stmt = _with_contact(
         sa.select(Lease).where(deposit_open_condition(), _not_sent(DEPOSIT, Lease.id))
         .order_by(Lease.id))
-    count = 0
-    for lease, tenant_name, tenant_email, user_email, user_locale in \
-            db.session.execute(stmt).all():
-        open_fen = (lease.deposit_received_fen - lease.deposit_returned_fen
-                    - lease.deposit_deducted_fen)
-        count += send_once(
-            DEPOSIT, "lease", lease.id, "deposit",
-            recipients(tenant_email, user_email, user_locale), "deposit_to_return",
-            lease=lease, tenant_name=tenant_name, open_fen=open_fen, link=lease_link(lease.id))
-    return count
+    return send_each(
+        Alert(DEPOSIT, "lease", lease.id, "deposit",
+              recipients(tenant_email, user_email, user_locale), "deposit_to_return",
+              {"lease": lease, "tenant_name": tenant_name,
+               "open_fen": (lease.deposit_received_fen - lease.deposit_returned_fen
+                            - lease.deposit_deducted_fen),
+               "link": lease_link(lease.id)})
+        for lease, tenant_name, tenant_email, user_email, user_locale
+        in db.session.execute(stmt).all())
 
 
 # --- the tick --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.alerts import AlertSent
+from portal.database import write_transaction
 from portal.extensions import db
 from portal.feedback import reports, services, tasks
 from portal.feedback.models import Feedback, FeedbackEvent, FeedbackStatus
@@ -139,3 +140,76 @@ def test_the_dashboard_shows_first_response_compliance(app, login_as, world):
     export = staff.get("/feedback/dashboard/export?format=csv")
     text = export.get_data().decode("utf-8-sig")
     assert export.status_code == 200 and "按时响应率" in text
+
+
+def test_a_backlog_is_escalated_in_batches_each_once(app, ctx, world, monkeypatch):
+    """A backlog (ticks that did not run for a while) goes out a batch per transaction, not
+    one transaction per alert (whose time grew with the square of the backlog); an alert
+    another tick already sent is skipped and the rest of its batch still goes."""
+    from portal import alerts
+
+    monkeypatch.setattr(alerts, "ALERT_BATCH", 3)
+    ten_days_ago = world["today"] - timedelta(days=10)
+    backlog = [make_feedback(app, world["supervisor"].id, world["category"],
+                             submitted_on=ten_days_ago, description=f"积压 {n}")
+               for n in range(6)]
+    late = sorted([world["unanswered"], *backlog])  # 7 first responses overdue
+    with ctx(), write_transaction():  # "another tick" sent the fourth item's one already
+        db.session.add(AlertSent(kind=tasks.KIND, object_type="feedback",
+                                 object_id=late[3], mark=services.ESCALATE_RESPONSE))
+    batches = []
+    send_batch = alerts._send_batch
+    monkeypatch.setattr(alerts, "_send_batch",
+                        lambda batch: batches.append(len(batch)) or send_batch(batch))
+    with ctx():  # the alerts as a tick that read them before the other one's commit
+        items = db.session.scalars(sa.select(Feedback).where(Feedback.id.in_(late))
+                                   .order_by(Feedback.id)).all()
+        assert alerts.send_each(services.escalation(item, services.ESCALATE_RESPONSE)
+                                for item in items) == 6
+        assert tasks.escalate_overdue() == 0
+    assert batches == [3, 3, 1]  # one write transaction per batch of 3
+    with ctx():
+        escalated = dict(db.session.execute(sa.select(Feedback.id, Feedback.escalated_at)
+                                            .where(Feedback.id.in_(late))).all())
+        events = sorted(db.session.scalars(sa.select(FeedbackEvent.feedback_id).where(
+            FeedbackEvent.action == "escalate")))
+        mails = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.recipient == world["admin"].email,
+            OutboxMessage.template == "feedback_escalated"))
+    assert events == [item for item in late if item != late[3]]  # the skipped one: no event
+    assert [item for item, at in escalated.items() if at is None] == [late[3]]
+    assert mails == 6
+
+
+def test_a_failure_in_a_batch_undoes_that_batch_and_keeps_the_ones_before(app, ctx, world,
+                                                                         monkeypatch):
+    from portal import alerts
+
+    monkeypatch.setattr(alerts, "ALERT_BATCH", 2)
+    ten_days_ago = world["today"] - timedelta(days=10)
+    for n in range(3):
+        make_feedback(app, world["supervisor"].id, world["category"],
+                      submitted_on=ten_days_ago, description=f"积压 {n}")
+    recorded = services.escalation
+    calls = []
+
+    def failing_third(item, why, actor=None, admins=None):
+        alert = recorded(item, why, actor, admins)
+        calls.append(alert.object_id)
+        if len(calls) == 3:
+            def broken():
+                raise RuntimeError("the timeline could not be written")
+            alert.recorded = broken
+        return alert
+
+    monkeypatch.setattr(services, "escalation", failing_third)
+    with ctx(), pytest.raises(RuntimeError):
+        tasks.escalate_overdue()
+    with ctx():
+        sent = sorted(db.session.scalars(sa.select(AlertSent.object_id)))
+        events = sorted(db.session.scalars(sa.select(FeedbackEvent.feedback_id).where(
+            FeedbackEvent.action == "escalate")))
+    assert sent == events == sorted(calls[:2])  # the first batch stays, whole
+    with ctx():  # the next tick sends the rest
+        monkeypatch.setattr(services, "escalation", recorded)
+        assert tasks.escalate_overdue() == 2
