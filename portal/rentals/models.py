@@ -440,13 +440,64 @@ class PaymentAllocation(db.Model):
 # --- the page cache's keys (portal/page_cache.py) ---------------------------------------------
 # The room register (buildings, rooms, which lease holds which room) and the leases' money
 # (tenants, leases, rent periods, payments and their voiding) change apart: a payment leaves
-# the room list and the pages of other modules that name a building or a room alone.
+# the room list and the pages of other modules that name a building or a room alone. The
+# money is also keyed by month and the leases by year, for the stored figures of periods
+# that have ended (rentals.reports).
 ROOMS_KEY = key("rentals", "rooms")
 LEASES_KEY = key("rentals", "leases")
 
 
+def money_month_key(day: date) -> str:
+    """The leases' money of one month: the rent due in it (and collected against it) and the
+    payments received in it. The rental reports' income table of a month that has ended is
+    stored under it (``reports.RENT_INCOME``), so a payment of this month's rent leaves the
+    stored months before it alone."""
+    return key("rentals", "money", day.strftime("%Y-%m"))
+
+
+def lease_year_key(year: int) -> str:
+    """The leases running in a year (their dates, status, predecessors and rooms): the lease
+    movements of a period that has ended are stored under the keys of its years
+    (``reports.LEASE_MOVEMENTS``)."""
+    return key("rentals", "lease-year", year)
+
+
 def _constant(*keys: str):
     return lambda row, session: set(keys)
+
+
+def _lease_years(lease) -> set[str]:
+    """The years from a lease's first day to its last (or its termination, if later)."""
+    days = [day for day in (lease.start_date, lease.end_date, lease.terminated_on) if day]
+    if not days:
+        return set()
+    return {lease_year_key(year) for year in range(min(days).year, max(days).year + 1)}
+
+
+def _lease_keys(lease, session) -> set[str]:
+    """A lease: the lists, the years it runs (lease movements) and the months its rent is due
+    in (its status decides whether that rent counts as due)."""
+    keys = {LEASES_KEY} | _lease_years(lease)
+    if lease.id is not None:
+        keys |= {money_month_key(day) for day in session.scalars(
+            sa.select(RentPeriod.due_on).where(RentPeriod.lease_id == lease.id).distinct())}
+    return keys
+
+
+def _lease_room_keys(lease_room, session) -> set[str]:
+    lease = lease_room.lease or (session.get(Lease, lease_room.lease_id)
+                                 if lease_room.lease_id is not None else None)
+    return {ROOMS_KEY, LEASES_KEY} | (_lease_years(lease) if lease is not None else set())
+
+
+def _allocation_keys(allocation, session) -> set[str]:
+    """An allocation moves money between a payment and the rent it pays: both months."""
+    keys = {LEASES_KEY}
+    if allocation.period is not None:
+        keys.add(money_month_key(allocation.period.due_on))
+    if allocation.payment is not None:
+        keys.add(money_month_key(allocation.payment.paid_on))
+    return keys
 
 
 # Cached pages drawn from these models are rendered afresh after any change to them: the
@@ -454,8 +505,10 @@ def _constant(*keys: str):
 cache_scope("rentals", Building, Room, RoomPhoto, Tenant, Lease, LeaseRoom, RentPeriod, Payment,
             PaymentAllocation, ReceiptCounter,
             keys={Building: _constant(ROOMS_KEY), Room: _constant(ROOMS_KEY),
-                  RoomPhoto: _constant(ROOMS_KEY), LeaseRoom: _constant(ROOMS_KEY, LEASES_KEY),
-                  Tenant: _constant(LEASES_KEY), Lease: _constant(LEASES_KEY),
-                  RentPeriod: _constant(LEASES_KEY), Payment: _constant(LEASES_KEY),
-                  PaymentAllocation: _constant(LEASES_KEY),
+                  RoomPhoto: _constant(ROOMS_KEY), LeaseRoom: _lease_room_keys,
+                  Tenant: _constant(LEASES_KEY), Lease: _lease_keys,
+                  RentPeriod: lambda line, session: {LEASES_KEY, money_month_key(line.due_on)},
+                  Payment: lambda payment, session: {LEASES_KEY,
+                                                     money_month_key(payment.paid_on)},
+                  PaymentAllocation: _allocation_keys,
                   ReceiptCounter: _constant()})  # on no page: the reports' scope only

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -36,6 +36,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from markupsafe import Markup, escape
 
+from .. import stored_figures
 from ..authz import staff_required
 from ..core.nav import nav_item
 from ..exports import Column, Kind, export_response, requested_format
@@ -47,6 +48,7 @@ from ..page_cache import cached_page
 from ..reporting import Period, count_when, half_year_choices, months_of, period_from_request
 from . import bp, services
 from .models import (
+    ROOMS_KEY,
     Building,
     Lease,
     LeaseRoom,
@@ -56,6 +58,8 @@ from .models import (
     RentPeriod,
     Room,
     Tenant,
+    lease_year_key,
+    money_month_key,
 )
 from .tasks import BILLED
 
@@ -101,18 +105,38 @@ def income_table(period: Period) -> Table:
     return income_tables([period])[0]
 
 
+# The rent due, collected against it and received, of each month (the income table's rows),
+# stored once the month has ended and read back while its money is unchanged: the work
+# report's three half-years and the rental reports' current one then sum only the current
+# month's lines, and a payment of old rent re-sums only the month that rent was due in.
+RENT_INCOME = stored_figures.Source(
+    "rentals.rent_income", "rentals",
+    keys=lambda first, end: [money_month_key(month.first) for month in months_of(first, end)])
+
+
 def income_tables(periods: list[Period]) -> list[Table]:
-    """:func:`income_table` of each period, in one query whatever the periods (the work
-    report reads three): the schedule's sums and the payments' by day, one after the other,
-    over the days of any of the periods; each period then adds up its own days."""
-    first, end = min(p.first for p in periods), max(p.end for p in periods)
-    # The days between the periods, if any, left out by a filter (the whole span stays the
-    # index's range: an index-only scan); the work report's periods follow one another.
+    """:func:`income_table` of each period, composed of its months' sums (stored for the
+    months that have ended, :data:`RENT_INCOME`; the others summed in one query whatever the
+    periods: the work report reads three)."""
+    months = [months_of(period.first, period.end) for period in periods]
+    spans = list(dict.fromkeys((month.first, month.end) for each in months for month in each))
+    sums = dict(zip(spans, stored_figures.results(
+        RENT_INCOME, [Period(first, end) for first, end in spans], _month_sums), strict=True))
+    return [_income_table(period, [(month, sums[month.first, month.end]) for month in each])
+            for period, each in zip(periods, months, strict=True)]
+
+
+def _month_sums(months: list[Period]) -> list[list[int]]:
+    """[due, collected, received] of each month, in one query: the schedule's sums and the
+    payments' by day, one after the other, over the days of any of the months."""
+    first, end = min(p.first for p in months), max(p.end for p in months)
+    # The days between the months, if any, left out by a filter (the whole span stays the
+    # index's range: an index-only scan); the months asked for mostly follow one another.
     gaps, reach = [], first
-    for period in sorted(periods, key=lambda p: p.first):
-        if period.first > reach:
-            gaps.append((reach, period.first))
-        reach = max(reach, period.end)
+    for month in sorted(months, key=lambda p: p.first):
+        if month.first > reach:
+            gaps.append((reach, month.first))
+        reach = max(reach, month.end)
 
     def within(column):
         return sa.and_(column >= first, column < end,
@@ -128,38 +152,33 @@ def income_tables(periods: list[Period]) -> list[Table]:
                 .where(within(Payment.paid_on),  # a voided receipt: money not kept
                        Payment.receipt_status != ReceiptStatus.VOIDED)
                 .group_by(Payment.paid_on))
-    days = []  # (kind, day, amount, paid)
+    sums = {(month.first, month.end): [0, 0, 0] for month in months}
+    # Each span lies within one calendar month; a custom period's clipped month may overlap
+    # another period's, and a day then counts in both.
+    in_month = defaultdict(list)
+    for span in sums:
+        in_month[span[0].year, span[0].month].append(span)
     for kind, day, amount, paid in db.session.execute(sa.union_all(schedule, payments)):
         if isinstance(day, str):  # SQLite: a date through UNION comes back as text
             day = date.fromisoformat(day)
-        days.append((kind, day, int(amount or 0), int(paid or 0)))
-    return [_income_table(period, [entry for entry in days
-                                   if period.first <= entry[1] < period.end])
-            for period in periods]
+        for span in in_month[day.year, day.month]:
+            if span[0] <= day < span[1]:
+                entry = sums[span]
+                if kind == 1:
+                    entry[0] += int(amount or 0)
+                    entry[1] += int(paid or 0)
+                else:
+                    entry[2] += int(amount or 0)
+    return [sums[month.first, month.end] for month in months]
 
 
-def _income_table(period: Period, days: list[tuple]) -> Table:
-    months = months_of(period.first, period.end)
-    due = defaultdict(int)
-    collected = defaultdict(int)
-    received = defaultdict(int)
-    for kind, day, amount, paid in days:
-        month = (day.year, day.month)
-        if kind == 1:
-            due[month] += amount
-            collected[month] += paid
-        else:
-            received[month] += amount
-
+def _income_table(period: Period, months: list[tuple[Period, list[int]]]) -> Table:
+    """The table of a period from its months' [due, collected, received]."""
     def cells(d, c, r):
         return [d, c, d - c, _ratio(c, d), r]
 
-    rows = []
-    for item in months:
-        key = (item.first.year, item.first.month)
-        rows.append([item.label, *cells(due[key], collected[key], received[key])])
-    totals = [_("Total"), *cells(sum(due.values()), sum(collected.values()),
-                                 sum(received.values()))]
+    rows = [[month.label, *cells(*sums)] for month, sums in months]
+    totals = [_("Total"), *cells(*(sum(sums[i] for _month, sums in months) for i in range(3)))]
     return Table("income", _("Rent due against collected"), [
         Column(_("Month")), Column(_("Rent due (¥)"), Kind.MONEY_FEN),
         Column(_("Collected (¥)"), Kind.MONEY_FEN), Column(_("Outstanding (¥)"), Kind.MONEY_FEN),
@@ -562,9 +581,25 @@ def lease_movements(period: Period) -> LeaseMovements:
     return lease_movements_of([period])[0]
 
 
+# A period's lease movements, stored once it has ended and read back while no lease running
+# in its years, and no room, has changed (the work report's two earlier half-years).
+LEASE_MOVEMENTS = stored_figures.Source(
+    "rentals.lease_movements", "rentals",
+    keys=lambda first, end: [ROOMS_KEY, *(lease_year_key(year) for year in range(
+        first.year, (end - timedelta(days=1)).year + 1))])
+
+
 def lease_movements_of(periods: list[Period]) -> list[LeaseMovements]:
-    """:func:`lease_movements` of each period, in 2 queries whatever the periods (the work
-    report reads three): the leases' counts, a column per period and figure, and the rooms
+    """:func:`lease_movements` of each period: stored for the periods that have ended
+    (:data:`LEASE_MOVEMENTS`), the others counted in 2 queries whatever their number."""
+    return [LeaseMovements(new, renewed, terminated, rooms, Decimal(area))
+            for new, renewed, terminated, rooms, area in stored_figures.results(
+                LEASE_MOVEMENTS, periods, _lease_movements)]
+
+
+def _lease_movements(periods: list[Period]) -> list[list]:
+    """[new, renewed, terminated, rooms held, area held (text)] of each period, in 2 queries
+    whatever the periods: the leases' counts, a column per period and figure, and the rooms
     held, each room once with a flag per period."""
     holding = Lease.status.in_(BILLED)
     counts = []
@@ -589,6 +624,6 @@ def lease_movements_of(periods: list[Period]) -> list[LeaseMovements]:
             sa.func.coalesce(sa.func.sum(flags.c[f"held_{idx}"]), 0),
             sa.func.coalesce(sa.func.sum(flags.c[f"held_{idx}"] * Room.area_m2), 0))))
         .select_from(flags).join(Room, Room.id == flags.c.room_id)).one()
-    return [LeaseMovements(*counted[3 * idx:3 * idx + 3], int(held[2 * idx]),
-                           Decimal(held[2 * idx + 1] or 0))
+    return [[*counted[3 * idx:3 * idx + 3], int(held[2 * idx]),
+             str(Decimal(held[2 * idx + 1] or 0))]
             for idx in range(len(periods))]

@@ -197,7 +197,9 @@ def test_a_fixed_number_of_queries(app, login_as, count_queries, dataset):
     _more(app, dataset, 6)
     many = counts()
     assert many == few
-    assert max(few) <= 12, few
+    # The first visit after a change also reads the stored months' tokens and rows and
+    # stores the months summed (a savepoint, one insert, its release).
+    assert max(few) <= 18, few
 
 
 def test_long_tables_show_the_most_outstanding_rows_on_the_page():
