@@ -1,5 +1,5 @@
-"""Helpers shared by tests: today in the bureau's time zone, reading the outbox, extracting
-links, firing requests at once, a hand-written PDF.
+"""Helpers shared by tests: today in the bureau's time zone, a request reading stored figures,
+reading the outbox, extracting links, firing requests at once, a hand-written PDF.
 
 Runtime packages only (no pytest): tests/smoke/prod_smoke.py imports it in a production
 install."""
@@ -9,7 +9,8 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import sqlalchemy as sa
@@ -17,6 +18,21 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.i18n import local_today
 from portal.outbox.models import OutboxMessage
+
+
+@contextmanager
+def figures_request(app, live: bool = False) -> Iterator[None]:
+    """A request that reads the stored figures of closed periods and stores those it
+    computes, committed at its end as a request's are (``portal/stored_figures.py``);
+    ``live``: a recount, with nothing stored read or written."""
+    saved = app.config["STORED_FIGURES"]
+    app.config["STORED_FIGURES"] = not live
+    try:
+        with app.test_request_context():
+            yield
+            db.session.commit()
+    finally:
+        app.config["STORED_FIGURES"] = saved
 
 
 def bureau_today(app) -> date:

@@ -26,6 +26,7 @@ from portal.reporting import Period, half_year, month, months_of
 from portal.stored_figures import StoredFigure
 from tests.bookings.factories import make_catering, make_venue
 from tests.conftest import make_user
+from tests.helpers import figures_request
 
 
 def plain(report) -> tuple:
@@ -48,15 +49,8 @@ def reports_of(app, count_queries):
     summed, the statements sent, not counting the tests' savepoints); ``live=True``: a
     recount with nothing stored read or written."""
     def run(periods, live=False, **kwargs):
-        saved = app.config["STORED_FIGURES"]
-        app.config["STORED_FIGURES"] = not live
-        try:
-            with app.test_request_context():
-                with count_queries() as queries:
-                    reports = [plain(report) for report in venue_reports(periods, **kwargs)]
-                db.session.commit()  # as a request ends
-        finally:
-            app.config["STORED_FIGURES"] = saved
+        with figures_request(app, live), count_queries() as queries:
+            reports = [plain(report) for report in venue_reports(periods, **kwargs)]
         sent = [q for q in queries if not q.startswith(("SAVEPOINT", "RELEASE"))]
         return reports, any("venue_slot" in q for q in sent), sent
     return run
@@ -127,10 +121,10 @@ def test_stored_equal_a_live_recount_on_bench_like_data(app, reports_of):
 
 
 def test_the_work_report_reads_closed_periods_without_summing(app, count_queries):
-    """compute() of a closed half-year: the first run sums and stores (the venue figures and
-    the feedback figures: an upsert each), the next sums no slot and counts no feedback (the
-    half-year, the one before and the one a year before have all ended), in no more
-    statements than without storing."""
+    """compute() of a closed half-year: the first run sums and stores (the venue, feedback,
+    rent and lease figures: an upsert each), the next sums no slot, counts no feedback and
+    sums no rent or lease (the half-year, the one before and the one a year before have all
+    ended), in about as many statements as without storing."""
     from portal.workreport import periods as report_periods
     from portal.workreport.figures import compute
 
@@ -139,25 +133,25 @@ def test_the_work_report_reads_closed_periods_without_summing(app, count_queries
     closed = report_periods.half(today.year - 1, 2)
     runs = []
     for stored in (False, True, True):
-        app.config["STORED_FIGURES"] = stored
-        try:
-            with app.test_request_context():
-                with count_queries() as queries:
-                    compute(closed)
-                db.session.commit()
-        finally:
-            app.config["STORED_FIGURES"] = True
+        with figures_request(app, live=not stored), count_queries() as queries:
+            compute(closed)
         sent = [q for q in queries if not q.startswith(("SAVEPOINT", "RELEASE"))]
         runs.append((len(sent), any("venue_slot" in q for q in sent),
                      sum(q.startswith("INSERT INTO stored_figure") for q in sent),
-                     sum("FROM feedback" in q for q in sent)))
+                     sum("FROM feedback" in q for q in sent),
+                     # the rent of the months and the leases of the half-years
+                     sum("AS kind, rent_period.due_on" in q or "lease.predecessor_id" in q
+                         for q in sent)))
     live, cold, warm = runs
-    # Cold: + the tokens, stored rows and upsert of each source. Warm: the venues' tokens
-    # and stored rows instead of the sums; the feedback's tokens and stored rows instead of
-    # two of the three half-years' counts.
-    assert cold[0] == live[0] + 6 and cold[1:3] == (True, 2)
-    assert warm[0] <= live[0] and warm[1:3] == (False, 0)
-    assert live[3] > 0 and warm[3] == 0  # the three half-years have ended: none counted
+    # Cold: + the tokens, stored rows and upsert of each of the four sources (venues,
+    # feedback, rent, leases). Warm: their tokens and stored rows instead of the sums (the
+    # rent's two for its one sum: one more at most, fewer where the feedback's count runs
+    # in several statements).
+    assert cold[0] == live[0] + 12 and cold[1:3] == (True, 4)
+    assert warm[0] <= live[0] + 1 and warm[1:3] == (False, 0)
+    # The three half-years have ended: no feedback counted, no rent summed, no lease counted.
+    assert live[3] > 0 and warm[3] == 0
+    assert live[4] == 2 and warm[4] == 0
 
 
 # --- writes that touch a stored period -------------------------------------------------------

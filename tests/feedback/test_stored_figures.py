@@ -18,19 +18,13 @@ from portal.reporting import Period
 from tests.catalogue.factories import make_category
 from tests.conftest import make_user
 from tests.feedback.factories import make_appointment, make_feedback
+from tests.helpers import figures_request
 
 
 def _run(app, count_queries, periods, live=False):
     """(the figures, whether the items were counted) as a request would get them."""
-    saved = app.config["STORED_FIGURES"]
-    app.config["STORED_FIGURES"] = not live
-    try:
-        with app.test_request_context():
-            with count_queries() as queries:
-                figures = reports.feedback_figures_of(periods)
-            db.session.commit()  # as a request ends: what it stored is kept
-    finally:
-        app.config["STORED_FIGURES"] = saved
+    with figures_request(app, live), count_queries() as queries:
+        figures = reports.feedback_figures_of(periods)
     return figures, any("FROM feedback" in q for q in queries)
 
 

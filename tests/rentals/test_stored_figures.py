@@ -17,22 +17,16 @@ from portal.rentals import inventory, reports, services
 from portal.rentals.models import Lease, Payment, Room
 from portal.reporting import Period, months_of
 from tests.conftest import make_user
+from tests.helpers import figures_request
 from tests.rentals.alert_factories import leased_room_lease, make_tenant_with_email, pay
 
 
 def _run(app, count_queries, periods, live=False):
     """(the income tables' rows and totals, the lease movements, whether the rent was
     summed, whether the leases were counted) as a request would get them."""
-    saved = app.config["STORED_FIGURES"]
-    app.config["STORED_FIGURES"] = not live
-    try:
-        with app.test_request_context():
-            with count_queries() as queries:
-                tables = reports.income_tables(periods)
-                movements = reports.lease_movements_of(periods)
-            db.session.commit()  # as a request ends: what it stored is kept
-    finally:
-        app.config["STORED_FIGURES"] = saved
+    with figures_request(app, live), count_queries() as queries:
+        tables = reports.income_tables(periods)
+        movements = reports.lease_movements_of(periods)
     figures = ([(table.rows, table.totals) for table in tables], movements)
     return (figures, any("FROM rent_period" in q for q in queries),
             any("lease.predecessor_id" in q for q in queries))
