@@ -785,14 +785,26 @@ def apply_credits(on: date | None = None) -> int:
 AGING_BUCKETS = ((0, 30), (31, 90), (91, None))
 
 
+def arrears_total(on: date | None = None) -> int:
+    """All rent overdue on ``on`` (today), in fen: the total of :func:`arrears` (1 query,
+    summed in SQL: the work report shows the total alone)."""
+    from .tasks import overdue_condition
+
+    return int(db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(RentPeriod.amount_fen - RentPeriod.paid_fen), 0))
+        .join(Lease, Lease.id == RentPeriod.lease_id)
+        .where(overdue_condition(on or today()))) or 0)
+
+
 def arrears(on: date | None = None, tenant_id: int | None = None) -> list[dict]:
     """Overdue rent per tenant with aging buckets (days overdue), largest first (1 query)."""
+    from .tasks import overdue_condition
+
     on = on or today()
-    overdue = (RentPeriod.due_on < on) & (RentPeriod.paid_fen < RentPeriod.amount_fen)
     stmt = (sa.select(Tenant.id, Tenant.name, RentPeriod.due_on,
                       (RentPeriod.amount_fen - RentPeriod.paid_fen).label("open"))
             .join(Lease, Lease.id == RentPeriod.lease_id).join(Tenant, Tenant.id == Lease.tenant_id)
-            .where(overdue, Lease.status.in_((L.ACTIVE, L.ENDED, L.TERMINATED))))
+            .where(overdue_condition(on)))
     if tenant_id:
         stmt = stmt.where(Tenant.id == tenant_id)
     rows: dict[int, dict] = {}

@@ -31,7 +31,7 @@ from ..feedback.reports import (
 )
 from ..meetings.reports import meeting_figures, meeting_figures_of
 from ..rentals.reports import income_table, income_tables, lease_movements, lease_movements_of
-from ..rentals.services import arrears
+from ..rentals.services import arrears_total
 from ..reporting import months_of
 from ..suppliers.reports import contract_figures, contract_figures_of
 from ..surveys.reports import rounds_trend
@@ -141,8 +141,9 @@ class Sources:
         return earlier[-1] if earlier else None
 
     @cached_property
-    def arrears(self):
-        return arrears()
+    def arrears(self) -> int:
+        """All rent overdue today, in fen."""
+        return arrears_total()
 
 
 def _catering(kind: str) -> Callable[[Sources], int]:
@@ -224,7 +225,7 @@ FIGURES: tuple[FigureDef, ...] = (
     FigureDef("collection_rate", RENTALS, _l("Collection rate"), PERCENT,
               lambda s: _rate(s.rent[4]), _link("rentals.reports")),
     FigureDef("arrears", RENTALS, _l("Rent overdue today"), MONEY,
-              lambda s: sum(entry["total"] for entry in s.arrears),
+              lambda s: s.arrears,
               _link("rentals.reports", with_period=False), better=-1, as_of_today=True),
     # 三、服务质量监督
     FigureDef("supervisors", SUPERVISION, _l("Supervisors in office"), COUNT,

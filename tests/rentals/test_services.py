@@ -193,6 +193,9 @@ def test_arrears_age_into_buckets(app, world):
             [entry] = services.arrears(on=day)
             assert entry["buckets"] == expected, day
             assert entry["oldest_days"] == (day - dues[0]).days
+            # The work report's total, summed in SQL: the same figure.
+            assert services.arrears_total(day) == sum(expected) == entry["total"]
+        assert services.arrears_total(date(2026, 1, 1)) == 0  # nothing due yet
         balance = services.lease_balance(lease, on=on)
         assert balance["overdue"] == 1_200_000 and balance["paid"] == 300_000
         # The lease lists' aggregate (one query for a page of leases) is the same figure,
