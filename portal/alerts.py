@@ -72,7 +72,8 @@ class Alert:
 # Alerts per write transaction when a task sends many: a backlog (the first tick after an
 # import, or after ticks did not run for a while) is thousands of alerts, and a transaction
 # per alert ends the read snapshot each time, expiring every object the task loaded, so the
-# time grew with the square of the backlog (8,522 escalations: over 15 minutes).
+# time grew with the square of the backlog (the bench data's first tick: 3,181 escalations
+# in over 15 minutes; in batches, the 11,646 left took 2 minutes 18 seconds).
 ALERT_BATCH = 50
 
 
