@@ -294,7 +294,6 @@ def combine(runs: list[dict]) -> dict:
             "rounds": [{key: run.get(key) for key in ("rps", "p50", "p99")} for run in runs]}
 
 
-
 def summarise(quiet: dict, mixed: dict, writes: WriteLog, interval: float) -> dict:
     """The figures of both phases and the verdict against the goal."""
     ratio = mixed["rps"] / quiet["rps"] if quiet.get("rps") else 0.0

@@ -48,10 +48,10 @@ def escalate_overdue(on: date | None = None) -> int:
     """Escalate each missed deadline of each item once; the number of escalations sent
     (in batches: a backlog of thousands costs its size, :func:`portal.alerts.send_each`)."""
     on = on or services.today()
-    items = db.session.scalars(overdue_to_escalate(on)).all()
     admins = services.admin_recipients()
-    return send_each(
+    return send_each([
         services.escalation(item, why, admins=admins)
-        for item, why in [(item, why) for item in items for why, missed in (
-            (services.ESCALATE_RESPONSE, item.is_response_overdue(on)),
-            (services.ESCALATE_RESOLUTION, item.is_resolution_overdue(on))) if missed])
+        for item in db.session.scalars(overdue_to_escalate(on)).all()
+        for why, missed in ((services.ESCALATE_RESPONSE, item.is_response_overdue(on)),
+                            (services.ESCALATE_RESOLUTION, item.is_resolution_overdue(on)))
+        if missed])
